@@ -1,0 +1,43 @@
+import { Hono } from 'hono';
+import { requestId } from 'hono/request-id';
+import { type Config } from '../config';
+import { type Logger } from '../logger';
+import { type ConversationGateway } from './conversation-gateway';
+import { ApiError } from './errors';
+import { createWebhooksApp } from './webhooks';
+
+/** Everything the HTTP API needs, built once by server.ts (or a test). */
+export interface AppDeps {
+  config: Config;
+  conversations: ConversationGateway;
+  logger: Logger;
+}
+
+/** The HTTP API: health, Google's webhooks and the operator API, with errors mapped in one place. */
+export function createApp(deps: AppDeps) {
+  const app = new Hono();
+  app.use(requestId());
+
+  app.get('/healthz', async (c) => {
+    const reachable = await deps.conversations.isReachable();
+    return c.json({ status: 'ok', temporal: { reachable, namespace: deps.config.temporal.namespace } });
+  });
+  app.get('/readyz', async (c) => {
+    const reachable = await deps.conversations.isReachable();
+    return c.json({ ready: reachable }, reachable ? 200 : 503);
+  });
+
+  app.route('/webhooks', createWebhooksApp(deps));
+
+  app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
+  app.onError((err, c) => {
+    const log = deps.logger.child({ requestId: c.get('requestId'), method: c.req.method, path: c.req.path });
+    if (err instanceof ApiError) {
+      (err.status >= 500 ? log.error : log.info)('request failed', { status: err.status, code: err.code });
+      return c.json({ error: { code: err.code, message: err.message, ...err.details } }, err.status);
+    }
+    log.error('unhandled error', { error: err.message, name: err.name });
+    return c.json({ error: { code: 'internal', message: 'internal error', requestId: c.get('requestId') } }, 500);
+  });
+  return app;
+}

@@ -1,0 +1,159 @@
+/**
+ * The one place that reads the environment. Everything is parsed once, typed, and fails fast with
+ * a message naming the variable. Temporal connection settings follow the SDK's envconfig names
+ * (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, TEMPORAL_PROFILE,
+ * TEMPORAL_CONFIG_FILE) and are loaded through @temporalio/envconfig.
+ */
+import { loadClientConnectConfig, type ClientConnectConfig } from '@temporalio/envconfig';
+import { z } from 'zod';
+
+/** The dev-only webhook client token shared by `npm start` and the simulator. Never use it in production. */
+export const DEV_CLIENT_TOKEN = 'switchboard-dev-client-token';
+/** The dev-only operator API bearer token printed by `npm start` when API_TOKEN is unset. */
+export const DEV_API_TOKEN = 'switchboard-dev-api-token';
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+const port = z.coerce.number().int().min(0).max(65535);
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const positiveInt = z.coerce.number().int().positive();
+const url = z.url();
+
+/** Every variable Switchboard reads, with its default. The README's configuration table is checked against this. */
+export const envSchema = z.object({
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('switchboard'),
+  /** Bound on how long a webhook waits for Temporal before answering 503. */
+  TEMPORAL_SIGNAL_TIMEOUT_MS: positiveInt.default(5000),
+  /** Show full phone numbers in workflow IDs (off: masked number plus a keyed hash). */
+  WORKFLOW_ID_REVEAL_PHONE: bool.default(false),
+  /** Key for the hash that makes masked workflow IDs unique per number. */
+  WORKFLOW_ID_SECRET: z.string().min(1).default('switchboard-dev-workflow-id-secret'),
+
+  API_HOST: z.string().min(1).default('127.0.0.1'),
+  API_PORT: port.default(8080),
+  /** Bearer token for the /v1 operator API. */
+  API_TOKEN: z.string().min(16).optional(),
+  WEBHOOK_BODY_LIMIT_BYTES: positiveInt.default(1_048_576),
+
+  RBM_CLIENT_TOKEN: z.string().min(1).optional(),
+  BM_CLIENT_TOKEN: z.string().min(1).optional(),
+  /** Several agents: JSON object {"agent@rbm.goog": "token", ...}; RBM_CLIENT_TOKEN is the fallback. */
+  RBM_CLIENT_TOKENS: z.string().optional(),
+  /** Several Business Messages agents: JSON object {"brands/b/agents/a": "token", ...}. */
+  BM_CLIENT_TOKENS: z.string().optional(),
+
+  RBM_AGENT_ID: z.string().min(1).default('switchboard-dev@rbm.goog'),
+  RBM_API_BASE_URL: url.optional(),
+  BM_API_BASE_URL: url.optional(),
+  /** Path to a Google service-account JSON key; its token_uri may be overridden by GOOGLE_TOKEN_URI. */
+  GOOGLE_APPLICATION_CREDENTIALS: z.string().min(1).optional(),
+  GOOGLE_TOKEN_URI: url.optional(),
+
+  SMS_PROVIDER: z.enum(['twilio']).default('twilio'),
+  TWILIO_BASE_URL: url.optional(),
+  TWILIO_ACCOUNT_SID: z.string().min(1).optional(),
+  TWILIO_AUTH_TOKEN: z.string().min(1).optional(),
+  SMS_FROM: z.string().min(1).optional(),
+  SMS_STATUS_CALLBACK_URL: url.optional(),
+
+  SIMULATOR_HOST: z.string().min(1).default('127.0.0.1'),
+  SIMULATOR_PORT: port.default(8090),
+  /** Where the simulator posts webhooks (Switchboard's API). */
+  SIMULATOR_WEBHOOK_BASE_URL: url.optional(),
+  SIMULATOR_SEED: z.coerce.number().int().default(1),
+
+  ROUTING_FILE: z.string().min(1).optional(),
+  HANDOFF_URL: url.optional(),
+  HANDOFF_SECRET: z.string().min(1).optional(),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+/** Names of every variable this module reads (for the README drift test). */
+export const CONFIG_VARIABLES: readonly string[] = [
+  ...Object.keys(envSchema.shape),
+  'TEMPORAL_ADDRESS',
+  'TEMPORAL_NAMESPACE',
+  'TEMPORAL_API_KEY',
+  'TEMPORAL_TLS',
+  'TEMPORAL_TLS_CLIENT_CERT_PATH',
+  'TEMPORAL_TLS_CLIENT_KEY_PATH',
+  'TEMPORAL_TLS_SERVER_CA_CERT_PATH',
+  'TEMPORAL_TLS_SERVER_NAME',
+  'TEMPORAL_PROFILE',
+  'TEMPORAL_CONFIG_FILE',
+];
+
+export interface TemporalConfig {
+  /** Options for NativeConnection (worker) and Connection (client); same shape for what we use. */
+  connection: ClientConnectConfig['connectionOptions'] & { address: string };
+  namespace: string;
+  taskQueue: string;
+  signalTimeoutMs: number;
+}
+
+export interface Config {
+  env: Env;
+  temporal: TemporalConfig;
+  /** Webhook client tokens: default per channel plus per-agent overrides. */
+  webhookTokens: { rbm: { default?: string; byAgent: Record<string, string> }; bm: { default?: string; byAgent: Record<string, string> } };
+  /** True when the outbound APIs point at real Google (credentials configured), false for the simulator. */
+  usesRealGoogle: boolean;
+  apiToken: string | undefined;
+}
+
+function parseTokenMap(name: string, raw: string | undefined): Record<string, string> {
+  if (!raw) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    throw new ConfigError(`${name} must be a JSON object of {"agent": "token"}`);
+  }
+  const parsed = z.record(z.string().min(1), z.string().min(1)).safeParse(value);
+  if (!parsed.success) throw new ConfigError(`${name} must be a JSON object of {"agent": "token"}`);
+  return parsed.data;
+}
+
+/** Parses configuration from an environment (default: process.env). Throws ConfigError naming the bad variable. */
+export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  const env = parsed.data;
+
+  let connect: ClientConnectConfig;
+  try {
+    const overrideEnvVars = Object.fromEntries(Object.entries(source).filter((e): e is [string, string] => e[1] !== undefined));
+    connect = loadClientConnectConfig({ overrideEnvVars });
+  } catch (err) {
+    throw new ConfigError(`invalid Temporal configuration (TEMPORAL_* variables or TEMPORAL_CONFIG_FILE): ${(err as Error).message}`);
+  }
+
+  return {
+    env,
+    temporal: {
+      connection: { ...connect.connectionOptions, address: connect.connectionOptions.address ?? '127.0.0.1:7233' },
+      namespace: connect.namespace ?? 'default',
+      taskQueue: env.TEMPORAL_TASK_QUEUE,
+      signalTimeoutMs: env.TEMPORAL_SIGNAL_TIMEOUT_MS,
+    },
+    webhookTokens: {
+      rbm: { default: env.RBM_CLIENT_TOKEN, byAgent: parseTokenMap('RBM_CLIENT_TOKENS', env.RBM_CLIENT_TOKENS) },
+      bm: { default: env.BM_CLIENT_TOKEN, byAgent: parseTokenMap('BM_CLIENT_TOKENS', env.BM_CLIENT_TOKENS) },
+    },
+    usesRealGoogle: env.GOOGLE_APPLICATION_CREDENTIALS !== undefined && env.RBM_API_BASE_URL === undefined,
+    apiToken: env.API_TOKEN,
+  };
+}

@@ -1,0 +1,74 @@
+import { type Channel, type ConversationKey } from './conversation-key';
+
+/** Where and how the user reached the agent (Business Messages `context`; RBM has none). */
+export interface InboundContext {
+  resolvedLocale?: string;
+  userDeviceLocale?: string;
+  displayName?: string;
+  placeId?: string;
+  nearPlaceId?: string;
+  entryPoint?: string;
+  customContext?: string;
+  widget?: { url?: string; widgetContext?: string };
+}
+
+export interface FileInfo {
+  mimeType?: string;
+  fileSizeBytes?: number;
+  fileName?: string;
+  fileUri?: string;
+}
+
+/** What the user sent, channel-neutral. */
+export type MessageContent =
+  | { kind: 'text'; text: string }
+  | { kind: 'image'; url: string }
+  | { kind: 'file'; file: FileInfo; thumbnail?: FileInfo }
+  | { kind: 'location'; latitude: number; longitude: number }
+  | { kind: 'suggestion'; postbackData: string; text?: string; suggestionType: 'REPLY' | 'ACTION' | 'UNKNOWN'; inReplyTo?: string }
+  | { kind: 'auth'; code?: string; redirectUri?: string; error?: { error?: string; errorDescription?: string } };
+
+export type MessageKind = MessageContent['kind'];
+
+/** Business Messages' Dialogflow / FAQ result that may ride along with a user message. */
+export interface DialogflowInfo {
+  autoResponded: boolean;
+  queryText?: string;
+  faqAnswers: { question?: string; answer?: string }[];
+  intents: { displayName?: string; confidence?: number }[];
+}
+
+interface InboundEventBase {
+  /** Stable across Google's redeliveries: requestId (BM), messageId (RBM messages), eventId (RBM events). */
+  dedupeKey: string;
+  channel: Channel;
+  conversationKey: ConversationKey;
+  /** When the user or platform produced it (sendTime / createTime), if the payload says. */
+  occurredAt?: string;
+  /** When the webhook received it (ISO 8601). */
+  receivedAt: string;
+}
+
+export type InboundEventBody =
+  | { type: 'message'; messageId: string; content: MessageContent; context?: InboundContext; dialogflow?: DialogflowInfo }
+  /** A user's receipt for one of OUR outbound messages (messageId is the id we sent it with). */
+  | { type: 'receipt'; messageId: string; receipt: 'DELIVERED' | 'READ' }
+  | { type: 'typing'; isTyping: boolean }
+  | { type: 'live_agent_requested' }
+  | { type: 'subscription'; subscribed: boolean }
+  /** RBM server event: our message hit its TTL; `revoked` tells TTL_EXPIRATION_REVOKED from _REVOKE_FAILED. */
+  | { type: 'ttl_expired'; messageId: string; revoked: boolean }
+  | {
+      type: 'survey_response';
+      surveyId?: string;
+      rating?: string;
+      questionId?: string;
+      response?: string;
+      questionIndex?: number;
+      totalQuestionCount?: number;
+    };
+
+/** One thing Google told us about a conversation, normalized from either channel's payload. */
+export type InboundEvent = InboundEventBase & InboundEventBody;
+
+export type InboundEventType = InboundEvent['type'];

@@ -1,0 +1,32 @@
+import { serve } from '@hono/node-server';
+import { createApp } from './api/app';
+import { ConversationGateway } from './api/conversation-gateway';
+import { loadConfig } from './config';
+import { createLogger } from './logger';
+import { createLazyClient } from './temporal/connections';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.env.LOG_LEVEL, { service: 'api' });
+  const client = createLazyClient(config.temporal);
+  const conversations = new ConversationGateway({
+    client,
+    taskQueue: config.temporal.taskQueue,
+    timeoutMs: config.temporal.signalTimeoutMs,
+    workflowIds: { revealPhoneNumbers: config.env.WORKFLOW_ID_REVEAL_PHONE, secret: config.env.WORKFLOW_ID_SECRET },
+  });
+  const app = createApp({ config, conversations, logger });
+  const server = serve({ fetch: app.fetch, hostname: config.env.API_HOST, port: config.env.API_PORT }, (info) =>
+    logger.info('api listening', { address: `http://${info.address}:${info.port}` }),
+  );
+  const shutdown = () => {
+    server.close(() => void client.connection.close().finally(() => process.exit(0)));
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

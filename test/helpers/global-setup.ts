@@ -1,0 +1,26 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { DefaultLogger, bundleWorkflowCode } from '@temporalio/worker';
+import { projectRoot, readTemporalBinaries } from '../../src/temporal/binaries';
+import { DevServer } from '../../src/temporal/dev-server';
+import { freePort } from './ports';
+
+export const TEST_BUNDLE_PATH = path.join(projectRoot, '.tools', 'test-bundle', 'workflow-bundle.js');
+
+/**
+ * Runs once per `jest` run: bundles the workflow code (webpack cannot run inside Jest's module
+ * sandbox, so test files load this bundle) and starts one dev server for every end-to-end test file.
+ * Both reach the test workers through the environment.
+ */
+export default async function globalSetup(): Promise<void> {
+  const binaries = readTemporalBinaries();
+  const [bundle, server] = await Promise.all([
+    bundleWorkflowCode({ workflowsPath: path.join(projectRoot, 'src', 'workflows'), logger: new DefaultLogger('WARN') }),
+    freePort().then((port) => DevServer.start({ cliPath: binaries.cli, port })),
+  ]);
+  mkdirSync(path.dirname(TEST_BUNDLE_PATH), { recursive: true });
+  writeFileSync(TEST_BUNDLE_PATH, bundle.code);
+  (globalThis as { __switchboardDevServer?: DevServer }).__switchboardDevServer = server;
+  process.env.SWITCHBOARD_TEST_TEMPORAL_ADDRESS = server.address;
+  process.env.SWITCHBOARD_TEST_WORKFLOW_BUNDLE = TEST_BUNDLE_PATH;
+}
