@@ -1,5 +1,5 @@
 import { createActivities } from './activities';
-import { createSliceChannelGateway } from './channels/dev-gateway';
+import { buildActivityDeps } from './channels/dev-gateway';
 import { loadConfig } from './config';
 import { connectWorker } from './temporal/connections';
 import { buildWorker } from './temporal/worker-factory';
@@ -12,7 +12,7 @@ async function main(): Promise<void> {
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
-      activities: createActivities({ channels: createSliceChannelGateway(config) }),
+      activities: createActivities(buildActivityDeps(config)),
     });
     await worker.run();
   } finally {

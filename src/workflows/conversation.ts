@@ -29,7 +29,7 @@ export async function conversationWorkflow(input: ConversationInput): Promise<vo
     if (!gotWork) break;
     const message = state.pending.shift();
     if (message === undefined) continue;
-    await sendReadReceipt({ conversationKey: input.key, messageId: message.messageId });
+    await sendReadReceipt({ conversationKey: input.key, messageId: message.messageId, eventId: `read-${message.messageId}` });
     state.readReceiptsSent.push(message.messageId);
   }
 

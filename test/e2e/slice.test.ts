@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { Client } from '@temporalio/client';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { createActivities } from '../../src/activities';
 import { createApp } from '../../src/api/app';
 import { ConversationGateway } from '../../src/api/conversation-gateway';
 import { loadConfig } from '../../src/config';
 import { silentLogger } from '../../src/logger';
 import { createDevServerEnv, devServerAddress, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
+import { recordingActivities } from '../helpers/recording-activities';
 import { signedRbmRequest } from '../helpers/signing';
 
 const TOKEN = 'e2e-client-token';
@@ -38,14 +38,14 @@ describe('end to end on the dev server: HTTP → signalWithStart → workflow �
       connection: env.nativeConnection,
       taskQueue,
       workflowBundle: workflowBundle(),
-      activities: createActivities({
+      activities: recordingActivities({
         channels: {
           sendReadReceipt: async ({ messageId }) => {
             read.push(messageId);
             markedRead();
           },
         },
-      }),
+      }).activities,
     });
 
     const msisdn = '+14155550123';

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { createActivities } from '../../src/activities';
 import { type InboundEvent } from '../../src/domain/inbound';
 import { conversationWorkflow } from '../../src/workflows';
 import { conversationStateQuery, inboundEventsSignal } from '../../src/workflows/definitions';
+import { recordingActivities } from '../helpers/recording-activities';
 import { createTimeSkippingEnv, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
 
 const KEY = 'rbm:agent@rbm.goog:+14155550100';
@@ -25,13 +25,8 @@ describe('conversation workflow on the time-skipping server', () => {
 
   test('stays open through 7 quiet simulated days, then closes, in seconds of wall time', async () => {
     const taskQueue = uniqueTaskQueue();
-    const receipts: string[] = [];
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      workflowBundle: workflowBundle(),
-      activities: createActivities({ channels: { sendReadReceipt: async ({ messageId }) => void receipts.push(messageId) } }),
-    });
+    const { activities, callsTo } = recordingActivities();
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: workflowBundle(), activities });
     const started = Date.now();
     await worker.runUntil(async () => {
       const handle = await env.client.workflow.signalWithStart(conversationWorkflow, {
@@ -49,19 +44,14 @@ describe('conversation workflow on the time-skipping server', () => {
       expect(state.status).toBe('closed');
       expect(state.history.map((h) => h.summary)).toEqual(['hello']);
     });
-    expect(receipts).toEqual(['m1']);
+    expect(callsTo('sendReadReceipt')).toEqual([expect.objectContaining({ messageId: 'm1' })]);
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
   test('a redelivered event is accepted once', async () => {
     const taskQueue = uniqueTaskQueue();
-    const receipts: string[] = [];
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      workflowBundle: workflowBundle(),
-      activities: createActivities({ channels: { sendReadReceipt: async ({ messageId }) => void receipts.push(messageId) } }),
-    });
+    const { activities, callsTo } = recordingActivities();
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: workflowBundle(), activities });
     await worker.runUntil(async () => {
       const handle = await env.client.workflow.start(conversationWorkflow, { workflowId: `conv-${randomUUID()}`, taskQueue, args: [{ key: KEY, idleTimeout: '1 hour' }] });
       for (let i = 0; i < 3; i++) await handle.signal(inboundEventsSignal, [textEvent('m-dup', 'again')]);
@@ -70,6 +60,6 @@ describe('conversation workflow on the time-skipping server', () => {
       expect(state.history).toHaveLength(1);
       expect(state.events).toHaveLength(1);
     });
-    expect(receipts).toEqual(['m-dup']);
+    expect(callsTo('sendReadReceipt')).toEqual([expect.objectContaining({ messageId: 'm-dup' })]);
   });
 });
