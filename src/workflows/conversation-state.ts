@@ -41,10 +41,12 @@ export class ConversationState {
     this.key = key;
   }
 
-  /** Accepts a batch from one webhook request; drops redeliveries by dedupe key. */
-  accept(events: InboundEvent[]): void {
+  /** Accepts a batch from one webhook request; drops redeliveries by dedupe key and returns what is new. */
+  accept(events: InboundEvent[]): InboundEvent[] {
+    const accepted: InboundEvent[] = [];
     for (const event of events) {
       if (this.seen.has(event.dedupeKey)) continue;
+      accepted.push(event);
       this.remember(event.dedupeKey);
       this.events.push(event);
       if (this.events.length > MAX_EVENTS) this.events.shift();
@@ -55,6 +57,7 @@ export class ConversationState {
         this.pending.push(event);
       }
     }
+    return accepted;
   }
 
   private remember(dedupeKey: string): void {

@@ -2,6 +2,7 @@ import { condition, proxyActivities, setHandler, upsertSearchAttributes, log } f
 import type { Activities } from '../activities';
 import { parseConversationKey } from '../domain/conversation-key';
 import { ConversationState } from './conversation-state';
+import { OutboundTracker, registerOutboundHandlers } from './outbound';
 import { conversationStateQuery, inboundEventsSignal, searchAttributes, type ConversationInput } from './definitions';
 
 const { sendReadReceipt } = proxyActivities<Activities>({
@@ -16,7 +17,14 @@ export async function conversationWorkflow(input: ConversationInput): Promise<vo
   const state = new ConversationState(input.key);
   const channel = parseConversationKey(input.key).channel;
 
-  setHandler(inboundEventsSignal, (events) => state.accept(events));
+  const outbound = new OutboundTracker();
+
+  setHandler(inboundEventsSignal, (events) => {
+    for (const event of state.accept(events)) {
+      if (event.type === 'receipt' || event.type === 'ttl_expired') outbound.onInboundEvent(event);
+    }
+  });
+  registerOutboundHandlers(outbound);
   setHandler(conversationStateQuery, () => state.view());
 
   upsertSearchAttributes([
