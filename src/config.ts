@@ -157,3 +157,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     apiToken: env.API_TOKEN,
   };
 }
+
+/** A copy of this process's environment, for entry points that start children with it (`npm start`). */
+export function processEnvironment(): Record<string, string | undefined> {
+  return { ...process.env };
+}

@@ -17,6 +17,8 @@ export interface DevServerOptions {
   /** Where the server's own output goes (default: discarded). */
   output?: 'inherit' | 'ignore';
   readyTimeoutMs?: number;
+  /** The server's own log level (default: error, so a clean shutdown prints nothing). */
+  logLevel?: 'debug' | 'info' | 'warn' | 'error';
 }
 
 /** A `temporal server start-dev` child process, started and stopped by us (no 5 s SDK spawn limit). */
@@ -30,7 +32,7 @@ export class DevServer {
   static async start(options: DevServerOptions): Promise<DevServer> {
     const ip = options.ip ?? '127.0.0.1';
     const namespace = options.namespace ?? 'default';
-    const args = ['server', 'start-dev', '--ip', ip, '--port', String(options.port), '--namespace', namespace, '--log-level', 'warn'];
+    const args = ['server', 'start-dev', '--ip', ip, '--port', String(options.port), '--namespace', namespace, '--log-level', options.logLevel ?? 'error'];
     args.push('--dynamic-config-value', 'frontend.enableServerVersionCheck=false');
     args.push(...searchAttributeCliArgs());
     if (options.uiPort !== undefined) args.push('--ui-port', String(options.uiPort), '--ui-disable-news-fetch');

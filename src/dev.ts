@@ -1,0 +1,145 @@
+/**
+ * `npm start`: the embedded stack. Temporal dev server (Web UI on :8233, state in .data/), the
+ * simulator (local Google + SMS platform), the worker and the API, each a child process whose
+ * output is prefixed with its name. Ctrl-C / SIGTERM stops them all.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { DEV_API_TOKEN, DEV_CLIENT_TOKEN, loadConfig, processEnvironment } from './config';
+import { ManagedChild } from './devstack/children';
+import { isPortFree } from './devstack/ports';
+import { projectRoot, readTemporalBinaries } from './temporal/binaries';
+import { DevServer } from './temporal/dev-server';
+import { ensureSearchAttributes } from './temporal/search-attributes';
+
+const TEMPORAL_PORT = 7233;
+const TEMPORAL_UI_PORT = 8233;
+const dataDir = path.join(projectRoot, '.data');
+
+async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const res = await fetch(url);
+      if (res.status < 500) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+async function main(): Promise<void> {
+  const userEnv = processEnvironment();
+  const userConfig = loadConfig(userEnv);
+  const embeddedTemporal = userEnv.TEMPORAL_ADDRESS === undefined;
+  const simulatorEntry = path.join(projectRoot, 'src', 'simulator', 'main.ts');
+  const runSimulator = !userConfig.usesRealGoogle && existsSync(simulatorEntry);
+  const apiPort = userConfig.env.API_PORT;
+  const simPort = userConfig.env.SIMULATOR_PORT;
+  const simUrl = `http://${userConfig.env.SIMULATOR_HOST}:${simPort}`;
+  const apiUrl = `http://${userConfig.env.API_HOST}:${apiPort}`;
+
+  const wanted: [number, string][] = [[apiPort, 'API_PORT (the API)']];
+  if (embeddedTemporal) wanted.push([TEMPORAL_PORT, 'the Temporal dev server (gRPC)'], [TEMPORAL_UI_PORT, 'the Temporal Web UI']);
+  if (runSimulator) wanted.push([simPort, 'SIMULATOR_PORT (the simulator)']);
+  for (const [port, what] of wanted) {
+    if (!(await isPortFree(port))) {
+      console.error(`Port ${port} is already taken; it is needed for ${what}. Stop whatever listens there (or another \`npm start\`), or change the port, and try again.`);
+      process.exit(1);
+    }
+  }
+
+  const serviceAccountFile = path.join(dataDir, 'dev', 'service-account.json');
+  const childEnv: Record<string, string | undefined> = {
+    RBM_CLIENT_TOKEN: DEV_CLIENT_TOKEN,
+    BM_CLIENT_TOKEN: DEV_CLIENT_TOKEN,
+    API_TOKEN: DEV_API_TOKEN,
+    TEMPORAL_ADDRESS: `127.0.0.1:${TEMPORAL_PORT}`,
+    ...(runSimulator
+      ? {
+          RBM_API_BASE_URL: simUrl,
+          BM_API_BASE_URL: simUrl,
+          TWILIO_BASE_URL: simUrl,
+          TWILIO_ACCOUNT_SID: 'ACdev00000000000000000000000000000',
+          TWILIO_AUTH_TOKEN: 'switchboard-dev-twilio-token',
+          SMS_FROM: '+15550001111',
+          GOOGLE_APPLICATION_CREDENTIALS: serviceAccountFile,
+          SIMULATOR_SERVICE_ACCOUNT_FILE: serviceAccountFile,
+          SIMULATOR_WEBHOOK_BASE_URL: apiUrl,
+        }
+      : {}),
+    ...userEnv,
+  };
+  const children: ManagedChild[] = [];
+  let temporalServer: DevServer | undefined;
+  let shuttingDown = false;
+
+  const shutdown = async (code: number) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    console.log('\nStopping Switchboard…');
+    for (const child of [...children].reverse()) await child.stop();
+    await temporalServer?.stop();
+    process.exit(code);
+  };
+  const onUnexpectedExit = (name: string, code: number | null) => {
+    console.error(`[${name}] exited unexpectedly (code ${code}); stopping the stack.`);
+    void shutdown(1);
+  };
+  process.once('SIGINT', () => void shutdown(0));
+  process.once('SIGTERM', () => void shutdown(0));
+
+  try {
+    await startStack();
+  } catch (err) {
+    console.error(`Could not start the stack: ${err instanceof Error ? err.message : String(err)}`);
+    await shutdown(1);
+  }
+
+  async function startStack(): Promise<void> {
+    const node = (name: string, file: string) => new ManagedChild(name, process.execPath, ['--import', 'tsx', path.join(projectRoot, 'src', file)], childEnv, onUnexpectedExit);
+
+    if (embeddedTemporal) {
+      console.log('Starting the Temporal dev server (state in .data/temporal/)…');
+      temporalServer = await DevServer.start({
+        cliPath: readTemporalBinaries().cli,
+        port: TEMPORAL_PORT,
+        uiPort: TEMPORAL_UI_PORT,
+        dbFile: path.join(dataDir, 'temporal', 'dev.sqlite'),
+        output: 'inherit',
+      });
+    }
+    const childConfig = loadConfig(childEnv);
+    const connection = await Connection.connect(childConfig.temporal.connection);
+    await ensureSearchAttributes(connection, childConfig.temporal.namespace);
+    await connection.close();
+
+    if (runSimulator) {
+      children.push(node('simulator', 'simulator/main.ts'));
+      await waitForHttp(`${simUrl}/sim/calls`, 30_000);
+    }
+    children.push(node('worker', 'worker.ts'));
+    children.push(node('api', 'server.ts'));
+    await waitForHttp(`${apiUrl}/healthz`, 60_000);
+
+    const apiTokenNote = userEnv.API_TOKEN ? 'API_TOKEN from your environment' : `dev token: ${DEV_API_TOKEN}`;
+    const lines = [
+      'Switchboard is up.',
+      `  API              ${apiUrl}  (health: ${apiUrl}/healthz; operator API bearer ${apiTokenNote})`,
+      `  Webhooks         ${apiUrl}/webhooks/rbm  ${apiUrl}/webhooks/bm`,
+      `  Temporal         ${childConfig.temporal.connection.address}, namespace ${childConfig.temporal.namespace}${embeddedTemporal ? ' (embedded dev server)' : ''}`,
+      ...(embeddedTemporal ? [`  Temporal Web UI  http://127.0.0.1:${TEMPORAL_UI_PORT}`] : []),
+      runSimulator ? `  Simulator        ${simUrl}  (recorded calls: ${simUrl}/sim/calls)` : '  Simulator        off',
+      'Press Ctrl-C to stop.',
+    ];
+    console.log('\n' + lines.join('\n'));
+  }
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
