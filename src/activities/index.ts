@@ -11,6 +11,8 @@ export interface SendMessageArgs {
   ttl?: string;
   /** RBM only: RFC 3339. */
   expireTime?: string;
+  /** RBM only: `messageTrafficType` (e.g. TRANSACTION); default RBM_MESSAGE_TRAFFIC_TYPE. */
+  messageTrafficType?: string;
 }
 
 export interface SendReadReceiptArgs {
@@ -83,11 +85,18 @@ export interface HandoffNotifier {
   notify(args: NotifyHandoffArgs): Promise<void>;
 }
 
+/** Reads what a conversation's previous (completed) run handed over, so a reopened conversation keeps its memory. */
+export interface PreviousRunLoader {
+  previousRun(workflowId: string): Promise<unknown>;
+}
+
 /** What the activities need from the outside world; injected once by the worker. */
 export interface ActivityDeps {
   channels: ChannelGateway;
   sms: SmsGateway;
   handoff: HandoffNotifier;
+  /** Absent in tests that don't exercise reopening: then a reopened conversation starts fresh. */
+  previousRuns?: PreviousRunLoader;
 }
 
 /**
@@ -104,6 +113,8 @@ export function createActivities(deps: ActivityDeps) {
     revokeMessage: (args: RevokeArgs) => deps.channels.revokeMessage(args),
     sendSms: (args: SendSmsArgs) => deps.sms.sendSms(args),
     notifyHandoff: (args: NotifyHandoffArgs) => deps.handoff.notify(args),
+    /** The result of the latest completed run of this workflow ID, if any (see conversationWorkflow). */
+    loadPreviousRun: async (workflowId: string): Promise<unknown> => (deps.previousRuns ? deps.previousRuns.previousRun(workflowId) : undefined),
   };
 }
 

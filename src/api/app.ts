@@ -5,6 +5,8 @@ import { type Logger } from '../logger';
 import { type ConversationGateway } from './conversation-gateway';
 import { ApiError } from './errors';
 import { createWebhooksApp } from './webhooks';
+import { createConversationsApp } from './conversations';
+import { bearerAuth } from 'hono/bearer-auth';
 
 /** Everything the HTTP API needs, built once by server.ts (or a test). */
 export interface AppDeps {
@@ -28,6 +30,13 @@ export function createApp(deps: AppDeps) {
   });
 
   app.route('/webhooks', createWebhooksApp(deps));
+
+  const apiToken = deps.config.apiToken;
+  app.use('/v1/*', async (c, next) => {
+    if (!apiToken) throw new ApiError(503, 'operator_api_disabled', 'the operator API needs API_TOKEN to be configured');
+    return bearerAuth({ token: apiToken, noAuthenticationHeaderMessage: { error: { code: 'unauthorized', message: 'Authorization: Bearer <API_TOKEN> required' } }, invalidAuthenticationHeaderMessage: { error: { code: 'unauthorized', message: 'malformed Authorization header' } }, invalidTokenMessage: { error: { code: 'unauthorized', message: 'invalid bearer token' } } })(c, next);
+  });
+  app.route('/v1/conversations', createConversationsApp(deps));
 
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
   app.onError((err, c) => {

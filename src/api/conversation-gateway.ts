@@ -1,9 +1,10 @@
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+import { type UpdateDefinition } from '@temporalio/common';
 import { type ConversationKey } from '../domain/conversation-key';
 import { type InboundEvent } from '../domain/inbound';
 import { type WorkflowIdOptions, workflowIdFor } from '../temporal/workflow-ids';
 import { conversationWorkflow } from '../workflows';
-import { conversationStateQuery, type ConversationInput, type ConversationView } from '../workflows/definitions';
+import { conversationStateQuery, type ConversationInput, type ConversationView, searchAttributes } from '../workflows/definitions';
 import { inboundEventsSignal } from '../workflows/definitions';
 import { TemporalUnavailableError } from './errors';
 
@@ -13,6 +14,33 @@ export interface ConversationGatewayOptions {
   /** Bound on every Temporal call made while a webhook waits. */
   timeoutMs: number;
   workflowIds: WorkflowIdOptions;
+  /** What every new conversation run starts with (routing file, settings). */
+  startInput?: Omit<ConversationInput, 'key' | 'carried'>;
+}
+
+/** One row of the conversation list (from Temporal visibility). */
+export interface ConversationSummary {
+  workflowId: string;
+  runId: string;
+  status: string;
+  channel?: string;
+  conversationStatus?: string;
+  locale?: string;
+  place?: string;
+  queue?: string;
+  lastInboundAt?: string;
+  startTime: string;
+  closeTime?: string;
+  displayName?: string;
+}
+
+export interface ConversationFilter {
+  channel?: string;
+  status?: string;
+  locale?: string;
+  place?: string;
+  queue?: string;
+  limit: number;
 }
 
 /** The API's only door into Temporal: one shared client, every call bounded in time. */
@@ -25,7 +53,7 @@ export class ConversationGateway {
 
   /** Signals (starting it if needed) the conversation's workflow with one request's events; resolves once Temporal accepted them. */
   async deliver(key: ConversationKey, events: InboundEvent[]): Promise<void> {
-    const input: ConversationInput = { key };
+    const input = this.startInput(key);
     await this.bounded('signalWithStart', () =>
       this.options.client.workflow.signalWithStart(conversationWorkflow, {
         workflowId: this.workflowId(key),
@@ -35,6 +63,50 @@ export class ConversationGateway {
         signalArgs: [events],
       }),
     );
+  }
+
+  /** The input a new run of this conversation starts with. */
+  startInput(key: ConversationKey): ConversationInput {
+    return { ...this.options.startInput, key };
+  }
+
+  /** Runs an update on the conversation's running workflow; WorkflowNotFoundError when there is none. */
+  async update<Ret, Arg>(key: ConversationKey, definition: UpdateDefinition<Ret, [Arg]>, arg: Arg): Promise<Ret> {
+    return this.bounded('update', () => this.options.client.workflow.getHandle(this.workflowId(key)).executeUpdate(definition, { args: [arg] }));
+  }
+
+  /** Conversations from Temporal visibility, newest first, filtered by Switchboard's search attributes. */
+  async list(filter: ConversationFilter): Promise<ConversationSummary[]> {
+    const clauses = [`WorkflowType = 'conversationWorkflow'`];
+    const quote = (v: string) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+    if (filter.channel) clauses.push(`${searchAttributes.channel.name} = ${quote(filter.channel)}`);
+    if (filter.status) clauses.push(`${searchAttributes.status.name} = ${quote(filter.status)}`);
+    if (filter.locale) clauses.push(`${searchAttributes.locale.name} = ${quote(filter.locale)}`);
+    if (filter.place) clauses.push(`${searchAttributes.place.name} = ${quote(filter.place)}`);
+    if (filter.queue) clauses.push(`${searchAttributes.queue.name} = ${quote(filter.queue)}`);
+    return this.bounded('list', async () => {
+      const rows: ConversationSummary[] = [];
+      for await (const execution of this.options.client.workflow.list({ query: clauses.join(' AND '), pageSize: filter.limit })) {
+        const sa = execution.typedSearchAttributes;
+        const lastInbound = sa.get(searchAttributes.lastInboundAt);
+        rows.push({
+          workflowId: execution.workflowId,
+          runId: execution.runId,
+          status: execution.status.name,
+          channel: sa.get(searchAttributes.channel),
+          conversationStatus: sa.get(searchAttributes.status),
+          locale: sa.get(searchAttributes.locale),
+          place: sa.get(searchAttributes.place),
+          queue: sa.get(searchAttributes.queue),
+          lastInboundAt: lastInbound?.toISOString(),
+          startTime: execution.startTime.toISOString(),
+          closeTime: execution.closeTime?.toISOString(),
+          displayName: typeof execution.memo?.displayName === 'string' ? execution.memo.displayName : undefined,
+        });
+        if (rows.length >= filter.limit) break;
+      }
+      return rows;
+    });
   }
 
   /** The conversation's state, or undefined when no workflow exists for the key. */

@@ -1,47 +1,104 @@
-import { condition, proxyActivities, setHandler, upsertSearchAttributes, log } from '@temporalio/workflow';
-import type { Activities } from '../activities';
-import { parseConversationKey } from '../domain/conversation-key';
-import { ConversationState } from './conversation-state';
+import { allHandlersFinished, condition, continueAsNew, log, setHandler, upsertMemo, workflowInfo } from '@temporalio/workflow';
+import { maskPhone } from '../domain/conversation-key';
+import { type OutboundContent } from '../domain/outbound';
+import { localActivities } from './activity-proxies';
+import { resolveSettings } from './conversation-settings';
+import { type ConversationSnapshot, ConversationState } from './conversation-state';
+import { type CarriedConversation, conversationStateQuery, type ConversationInput, inboundEventsSignal } from './definitions';
+import { HandoffController } from './handoff';
+import { handleUserMessage } from './message-handling';
+import { registerOperatorHandlers } from './operator-handlers';
 import { OutboundTracker, registerOutboundHandlers } from './outbound';
-import { conversationStateQuery, inboundEventsSignal, searchAttributes, type ConversationInput } from './definitions';
+import { sendReply } from './replies';
+import { SearchAttributeSync } from './search-attribute-sync';
+import { TypingIndicator } from './typing';
 
-const { sendReadReceipt } = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
-});
+const HOLDING_MESSAGE: OutboundContent = { text: 'Thanks for waiting: an agent will be with you shortly.' };
 
-const DEFAULT_IDLE_TIMEOUT = '7 days';
-
-/** One long-lived workflow per conversation: accepts inbound events, keeps history, acknowledges messages. */
-export async function conversationWorkflow(input: ConversationInput): Promise<void> {
-  const state = new ConversationState(input.key);
-  const channel = parseConversationKey(input.key).channel;
-
+/**
+ * One long-lived workflow per conversation. It accepts the webhook's events (deduped), keeps the
+ * conversation's history, routes each user message, hands off to humans, and continues as new
+ * when the history grows; after a quiet period it completes, returning what a reopened run needs.
+ */
+export async function conversationWorkflow(input: ConversationInput): Promise<CarriedConversation> {
+  const settings = resolveSettings(input.settings);
+  const state = new ConversationState(input.key, settings, input.carried?.conversation);
   const outbound = new OutboundTracker();
+  const typing = new TypingIndicator(state, settings.typingKeepAlive);
+  const handoff = new HandoffController({
+    state,
+    sla: settings.handoffSla,
+    reply: (content) => sendReply(state, typing, content),
+    holdingMessage: () => HOLDING_MESSAGE,
+  });
+  let liveAgentRequested = false;
 
   setHandler(inboundEventsSignal, (events) => {
     for (const event of state.accept(events)) {
       if (event.type === 'receipt' || event.type === 'ttl_expired') outbound.onInboundEvent(event);
+      else if (event.type === 'live_agent_requested') liveAgentRequested = true;
     }
   });
-  registerOutboundHandlers(outbound);
   setHandler(conversationStateQuery, () => state.view());
+  registerOperatorHandlers({ state, handoff, typing });
+  registerOutboundHandlers(outbound);
 
-  upsertSearchAttributes([
-    { key: searchAttributes.channel, value: channel },
-    { key: searchAttributes.status, value: 'open' },
-  ]);
+  // A new message reopening a completed conversation: pick up the previous run's memory.
+  if (!input.carried && workflowInfo().continuedFromExecutionRunId === undefined) {
+    const previous = (await localActivities.loadPreviousRun(workflowInfo().workflowId)) as CarriedConversation | undefined;
+    if (previous?.conversation) state.absorbPrevious(previous.conversation);
+  }
+  handoff.resume();
+  const attributes = new SearchAttributeSync(state);
+  attributes.sync();
+
+  const shouldContinueAsNew = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > settings.continueAsNewAfterEvents;
 
   for (;;) {
-    const gotWork = await condition(() => state.pending.length > 0, input.idleTimeout ?? DEFAULT_IDLE_TIMEOUT);
-    if (!gotWork) break;
+    const woke = await condition(() => state.pending.length > 0 || liveAgentRequested || shouldContinueAsNew(), settings.idleTimeout);
+    if (!woke) {
+      // A message still waiting for DELIVERED (or its fallback) keeps the conversation open.
+      if (outbound.busy) continue;
+      break;
+    }
+    if (liveAgentRequested) {
+      liveAgentRequested = false;
+      await handoff.request(state.routing.queue ?? 'default', 'the user asked for a live agent');
+    }
     const message = state.pending.shift();
-    if (message === undefined) continue;
-    await sendReadReceipt({ conversationKey: input.key, messageId: message.messageId, eventId: `read-${message.messageId}` });
-    state.readReceiptsSent.push(message.messageId);
+    if (message) {
+      await handleUserMessage(message, { state, handoff });
+      state.routing.hadInbound = true;
+    }
+    attributes.sync();
+    const displayName = state.routing.displayName;
+    if (displayName && !attributes.memoSet) {
+      upsertMemo({ displayName: maskDisplayName(displayName), conversation: state.channel === 'rbm' ? 'rbm (number masked)' : input.key });
+      attributes.memoSet = true;
+    }
+    if (shouldContinueAsNew() && state.pending.length === 0 && !outbound.busy) {
+      await condition(allHandlersFinished);
+      log.info('continuing as new', { historyLength: workflowInfo().historyLength });
+      await continueAsNew<typeof conversationWorkflow>({ ...input, carried: carry(state.snapshot(), outbound) });
+    }
   }
 
-  state.status = 'closed';
-  upsertSearchAttributes([{ key: searchAttributes.status, value: 'closed' }]);
+  state.closed = true;
+  attributes.sync();
+  await condition(allHandlersFinished);
   log.info('conversation idle, closing');
+  return carry(state.snapshot(), outbound);
+}
+
+function carry(conversation: ConversationSnapshot, outbound: OutboundTracker): CarriedConversation {
+  return { conversation, outbound: outbound.snapshot() };
+}
+
+/** "Maria Gonzalez" → "M. G." : enough to recognise a conversation in the UI, not to identify a person. */
+function maskDisplayName(name: string): string {
+  const initials = name
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((part) => `${part[0] ?? ''}.`);
+  return initials.join(' ') || maskPhone(name);
 }

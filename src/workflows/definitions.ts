@@ -3,9 +3,12 @@
  * workflow and by the API alike, so both sides agree on names and types.
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { type ConversationKey, type Channel } from '../domain/conversation-key';
 import { type InboundEvent, type MessageKind } from '../domain/inbound';
+import { type OutboundSnapshot } from './outbound';
+import { type OutboundMessagesView, type OutboundSendInput, type OutboundSendResult } from './outbound/types';
+import { type ConversationSnapshot } from './conversation-state';
 
 /** Every event of one webhook request that belongs to one conversation, in one signal. */
 export const inboundEventsSignal = defineSignal<[InboundEvent[]]>('inboundEvents');
@@ -13,17 +16,49 @@ export const inboundEventsSignal = defineSignal<[InboundEvent[]]>('inboundEvents
 /** The conversation's current state, for operators and tests. */
 export const conversationStateQuery = defineQuery<ConversationView>('conversationState');
 
+/** Operator: mark the user's messages READ (all unread human-handled ones when messageIds is omitted). */
+export const markReadUpdate = defineUpdate<{ marked: string[] }, [{ agentId: string; messageIds?: string[] }]>('markRead');
+
+/** Operator: a human agent starts or stops typing; the workflow keeps the channel's indicator alive. */
+export const agentTypingUpdate = defineUpdate<{ typing: boolean }, [{ agentId: string; typing: boolean }]>('agentTyping');
+
+/** Operator: hand the conversation to a human agent (join) or release it back to automation. */
+export const assignUpdate = defineUpdate<{ assignedTo: Assignment }, [AssignRequest]>('assign');
+
+export type AssignRequest = { to: 'human'; agentId: string; displayName?: string } | { to: 'automation' };
+export type Assignment = { kind: 'automation' } | { kind: 'queue'; queue: string } | { kind: 'human'; agentId: string; displayName?: string; queue?: string };
+
 /** Search attributes the workflow keeps current; registered on the namespace at start-up. */
 export const searchAttributes = {
   channel: defineSearchAttributeKey('SwitchboardChannel', SearchAttributeType.KEYWORD),
   status: defineSearchAttributeKey('SwitchboardStatus', SearchAttributeType.KEYWORD),
+  locale: defineSearchAttributeKey('SwitchboardLocale', SearchAttributeType.KEYWORD),
+  place: defineSearchAttributeKey('SwitchboardPlace', SearchAttributeType.KEYWORD),
+  queue: defineSearchAttributeKey('SwitchboardQueue', SearchAttributeType.KEYWORD),
   lastInboundAt: defineSearchAttributeKey('SwitchboardLastInboundAt', SearchAttributeType.DATETIME),
 } as const;
 
+/** Tunables of one conversation; defaults in conversation-settings.ts. */
+export interface ConversationSettings {
+  /** Quiet period after which the workflow completes; a new message starts a new run with the same ID. */
+  idleTimeout: string | number;
+  /** No human joined within this → a localized holding message, once per handoff. */
+  handoffSla: string | number;
+  /** Re-send the typing indicator this often while someone composes (RBM's fades after ~20 s). */
+  typingKeepAlive: string | number;
+  /** Continue-as-new after this many history events even if the server has not suggested it (tests force it low). */
+  continueAsNewAfterEvents: number;
+  maxHistory: number;
+  dedupeWindow: number;
+}
+
 export interface ConversationInput {
   key: ConversationKey;
-  /** How long a conversation may stay quiet before its workflow completes; a new message starts a new run. */
-  idleTimeout?: string | number;
+  settings?: Partial<ConversationSettings>;
+  /** Validated routing file (src/routing); when absent the conversation hands every message to humans. */
+  routing?: unknown;
+  /** State handed over by continue-as-new (or by the previous run of a reopened conversation). */
+  carried?: CarriedConversation;
 }
 
 export interface HistoryEntry {
@@ -35,14 +70,106 @@ export interface HistoryEntry {
   at: string;
 }
 
+/** Everything a new run needs from the previous one. */
+export interface CarriedConversation {
+  conversation: ConversationSnapshot;
+  outbound?: OutboundSnapshot;
+}
+
+export type ConversationStatus = 'automation' | 'waiting_for_agent' | 'with_agent' | 'closed';
+
 export interface ConversationView {
   key: ConversationKey;
   channel: Channel;
-  status: 'open' | 'closed';
+  status: ConversationStatus;
+  /** Who handles the user's messages now. */
+  assignment: Assignment;
+  locale?: string;
+  displayName?: string;
+  placeId?: string;
   history: HistoryEntry[];
   /** Every event the workflow accepted, newest last (bounded). */
   events: InboundEvent[];
-  /** User messages we marked READ. */
+  /** Routing decisions, newest last (bounded). */
+  routingDecisions: { messageId: string; action: string; detail?: string; at: string }[];
+  /** User messages we marked READ (exactly once each). */
   readReceiptsSent: string[];
+  /** Human-handled user messages no agent has read yet. */
+  unreadByAgent: string[];
+  userTyping: { isTyping: boolean; since?: string; changes: number };
+  participants: { bot: boolean; humans: { agentId: string; displayName?: string }[] };
   lastInboundAt?: string;
+  /** How many runs (continue-as-new / reopen) this conversation has had before the current one. */
+  generation: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Unrecognized webhook payloads: one small workflow per correctly signed payload of a kind this
+// build does not know (src/workflows/unrecognized-payloads.ts), so nothing Google sends is dropped
+// and an operator can list, replay or dismiss it (src/api/unrecognized-payloads.ts).
+
+/** A correctly signed webhook payload of a kind this build does not know, kept for an operator. */
+export interface UnrecognizedPayload {
+  /** Hex digest of channel and signed bytes: every redelivery of one payload has the same id. */
+  id: string;
+  channel: Channel;
+  /** What it looked like, e.g. `rbm.agent_launch_event` or `bm.unknown`. */
+  kind: string;
+  reason: string;
+  receivedAt: string;
+  /** The exact request body, base64, so a replay verifies the very bytes Google signed. */
+  bodyBase64: string;
+  /** The request headers a replay needs (x-goog-signature, content-type). */
+  headers: Record<string, string>;
+  /** API request id of the first delivery, to find it in the logs. */
+  requestId?: string;
+}
+
+/** Google delivered the payload (again). */
+export interface UnrecognizedPayloadDelivery {
+  at: string;
+  requestId?: string;
+}
+
+/** An operator replayed the payload through the webhook path; `resolved` when it was accepted (200). */
+export interface UnrecognizedPayloadReplay {
+  at: string;
+  status: number;
+  resolved: boolean;
+  requestId?: string;
+  /** Error code or outcome the webhook path answered. */
+  detail?: string;
+}
+
+export type UnrecognizedPayloadStatus = 'pending' | 'replayed' | 'dismissed';
+
+export interface UnrecognizedPayloadView extends UnrecognizedPayload {
+  status: UnrecognizedPayloadStatus;
+  deliveries: { count: number; firstAt?: string; lastAt?: string };
+  /** Newest last, bounded. */
+  replays: UnrecognizedPayloadReplay[];
+  dismissedAt?: string;
+}
+
+export const unrecognizedPayloadDeliveredSignal = defineSignal<[UnrecognizedPayloadDelivery]>('unrecognizedPayloadDelivered');
+export const unrecognizedPayloadReplayedSignal = defineSignal<[UnrecognizedPayloadReplay]>('unrecognizedPayloadReplayed');
+export const unrecognizedPayloadDismissedSignal = defineSignal<[{ at: string; note?: string }]>('unrecognizedPayloadDismissed');
+export const unrecognizedPayloadQuery = defineQuery<UnrecognizedPayloadView>('unrecognizedPayload');
+
+// --- Outbound messages (issue 6) -------------------------------------------------------------
+
+/**
+ * Operator / API: send one outbound message and track it until DELIVERED / READ or its fallback.
+ * Answers once the send settled (see OutboundTracker.send). Send it with an updateId derived from
+ * the Idempotency-Key; the key itself travels in the input, because update ids do not survive
+ * continue-as-new and the workflow's own idempotency map does.
+ */
+export const sendMessageUpdate = defineUpdate<OutboundSendResult, [OutboundSendInput]>('sendMessage');
+
+/** Every tracked outbound message with its status and timestamps, plus the receipt metrics. */
+export const outboundMessagesQuery = defineQuery<OutboundMessagesView>('outboundMessages');
+
+/** The updateId `sendMessageUpdate` is sent with for an Idempotency-Key (one message per key and conversation run). */
+export function sendMessageUpdateId(idempotencyKey: string): string {
+  return `send-message:${idempotencyKey}`;
 }

@@ -32,7 +32,7 @@ describe('conversation workflow on the time-skipping server', () => {
       const handle = await env.client.workflow.signalWithStart(conversationWorkflow, {
         workflowId: `conv-${randomUUID()}`,
         taskQueue,
-        args: [{ key: KEY, idleTimeout: '7 days' }],
+        args: [{ key: KEY, settings: { idleTimeout: '7 days' } }],
         signal: inboundEventsSignal,
         signalArgs: [[textEvent('m1', 'hello')]],
       });
@@ -53,7 +53,7 @@ describe('conversation workflow on the time-skipping server', () => {
     const { activities, callsTo } = recordingActivities();
     const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: workflowBundle(), activities });
     await worker.runUntil(async () => {
-      const handle = await env.client.workflow.start(conversationWorkflow, { workflowId: `conv-${randomUUID()}`, taskQueue, args: [{ key: KEY, idleTimeout: '1 hour' }] });
+      const handle = await env.client.workflow.start(conversationWorkflow, { workflowId: `conv-${randomUUID()}`, taskQueue, args: [{ key: KEY, settings: { idleTimeout: '1 hour' } }] });
       for (let i = 0; i < 3; i++) await handle.signal(inboundEventsSignal, [textEvent('m-dup', 'again')]);
       await handle.result();
       const state = await handle.query(conversationStateQuery);

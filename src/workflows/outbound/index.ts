@@ -1,34 +1,27 @@
 /**
  * Outbound message tracking (issue 6): every message the conversation sends, automation's and
- * operators', lives here from PENDING until DELIVERED / READ or its fallback.
- * This first version only exposes the hooks the conversation workflow calls.
+ * operators', lives here from PENDING until DELIVERED / READ or its fallback. See
+ * docs/delivery.md for the lifecycle, the branches and the tie-break rule.
+ *
+ * - types.ts      shapes shared with the API and tests (update input/result, record, snapshot)
+ * - record.ts     the per-message record and the pure rules that change it
+ * - plan.ts       the pure "what next" decision, re-evaluated after every await
+ * - lifecycle.ts  the coroutine per message: activities and durable timers
+ * - metrics.ts    receipt metrics in state and through the workflow metric meter
+ * - tracker.ts    OutboundTracker: records, idempotency map, receipts routing, snapshot/restore
+ * - handlers.ts   the update and query handlers
  */
-import { type InboundEvent } from '../../domain/inbound';
-
-export type OutboundInboundEvent = Extract<InboundEvent, { type: 'receipt' | 'ttl_expired' }>;
-
-/** State carried across continue-as-new. */
-export type OutboundSnapshot = Record<string, never>;
-
-export class OutboundTracker {
-  private readonly unmatched: OutboundInboundEvent[] = [];
-
-  constructor(_snapshot?: OutboundSnapshot) {}
-
-  /** Receipts and TTL server events for our outbound messages, already deduped by the conversation. */
-  onInboundEvent(event: OutboundInboundEvent): void {
-    this.unmatched.push(event);
-  }
-
-  /** True while any message still has work in flight that continue-as-new must not cut. */
-  get busy(): boolean {
-    return false;
-  }
-
-  snapshot(): OutboundSnapshot {
-    return {};
-  }
-}
-
-/** Registers the outbound update handlers (send message) on the running workflow. */
-export function registerOutboundHandlers(_tracker: OutboundTracker): void {}
+export { OutboundTracker, INVALID_OUTBOUND_MESSAGE, type OutboundInboundEvent } from './tracker';
+export { registerOutboundHandlers } from './handlers';
+export { OUTBOUND_METRIC_NAMES } from './metrics';
+export { nextStep, type Step } from './plan';
+export type {
+  OutboundMessagesView,
+  OutboundMessageView,
+  OutboundMetricsView,
+  OutboundRecord,
+  OutboundSendInput,
+  OutboundSendResult,
+  OutboundSnapshot,
+  OutboundTrackerOptions,
+} from './types';

@@ -1,0 +1,86 @@
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { type ConversationKey, InvalidConversationKeyError, parseConversationKey } from '../domain/conversation-key';
+import { agentTypingUpdate, assignUpdate, markReadUpdate } from '../workflows/definitions';
+import { type AppDeps } from './app';
+import { ApiError } from './errors';
+import { parseJsonBody } from './validation';
+
+const listQuery = z.object({
+  channel: z.enum(['rbm', 'bm']).optional(),
+  status: z.enum(['automation', 'waiting_for_agent', 'with_agent', 'closed']).optional(),
+  locale: z.string().min(1).optional(),
+  place: z.string().min(1).optional(),
+  queue: z.string().min(1).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+const markReadBody = z.object({ agentId: z.string().min(1), messageIds: z.array(z.string().min(1)).min(1).optional() });
+const typingBody = z.object({ agentId: z.string().min(1), typing: z.boolean() });
+const assignBody = z.discriminatedUnion('to', [
+  z.object({ to: z.literal('human'), agentId: z.string().min(1), displayName: z.string().min(1).optional() }),
+  z.object({ to: z.literal('automation') }),
+]);
+
+/** The key from the path (URL-encoded by the caller), validated. */
+function keyParam(raw: string): ConversationKey {
+  try {
+    parseConversationKey(raw);
+    return raw;
+  } catch (err) {
+    if (err instanceof InvalidConversationKeyError) throw new ApiError(400, 'invalid_conversation_key', err.message);
+    throw err;
+  }
+}
+
+/** Maps Temporal's answers for a conversation call onto the API's status contract. */
+async function onConversation<T>(key: ConversationKey, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new ApiError(404, 'conversation_not_found', `no open conversation for ${key}`);
+    if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
+      throw new ApiError(422, 'rejected_by_conversation', err.cause.message, { type: err.cause.type });
+    }
+    throw err;
+  }
+}
+
+/** /v1/conversations: state, list, mark read, agent typing, assignment. Behind bearer auth (app.ts). */
+export function createConversationsApp(deps: AppDeps) {
+  const app = new Hono();
+
+  app.get('/', async (c) => {
+    const parsed = listQuery.safeParse(c.req.query());
+    if (!parsed.success) throw new ApiError(400, 'invalid_query', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    return c.json({ conversations: await deps.conversations.list(parsed.data) });
+  });
+
+  app.get('/:key', async (c) => {
+    const key = keyParam(c.req.param('key'));
+    const state = await deps.conversations.getState(key);
+    if (!state) throw new ApiError(404, 'conversation_not_found', `no conversation for ${key}`);
+    return c.json(state);
+  });
+
+  app.post('/:key/read', async (c) => {
+    const key = keyParam(c.req.param('key'));
+    const body = await parseJsonBody(c, markReadBody);
+    return c.json(await onConversation(key, () => deps.conversations.update(key, markReadUpdate, body)));
+  });
+
+  app.post('/:key/typing', async (c) => {
+    const key = keyParam(c.req.param('key'));
+    const body = await parseJsonBody(c, typingBody);
+    return c.json(await onConversation(key, () => deps.conversations.update(key, agentTypingUpdate, body)));
+  });
+
+  app.post('/:key/assign', async (c) => {
+    const key = keyParam(c.req.param('key'));
+    const body = await parseJsonBody(c, assignBody);
+    return c.json(await onConversation(key, () => deps.conversations.update(key, assignUpdate, body)));
+  });
+
+  return app;
+}

@@ -1,0 +1,100 @@
+import { msToNumber } from '@temporalio/common/lib/time';
+import { CancellationScope, condition, isCancellation } from '@temporalio/workflow';
+import { type Duration } from '@temporalio/common';
+import { type OutboundContent } from '../domain/outbound';
+import { channelActivities } from './activity-proxies';
+import { type ConversationState } from './conversation-state';
+import { type AssignRequest, type Assignment } from './definitions';
+
+export interface HandoffDeps {
+  state: ConversationState;
+  sla: Duration;
+  /** Sends a workflow-authored message (holding message) through the normal reply path. */
+  reply(content: OutboundContent): Promise<unknown>;
+  /** The localized holding message for the conversation's locale. */
+  holdingMessage(): OutboundContent;
+}
+
+/**
+ * Human handoff: notify the agent desk (signed, retried), wait for an agent with an SLA timer that
+ * sends one localized holding message, and join / leave / release back to automation.
+ */
+export class HandoffController {
+  private slaScope: CancellationScope | undefined;
+
+  constructor(private readonly deps: HandoffDeps) {}
+
+  /** Queues the conversation for a human and notifies the desk. Idempotent while a handoff is open. */
+  async request(queue: string, reason: string): Promise<void> {
+    const { state } = this.deps;
+    if (state.handoff || state.assignment.kind === 'human') return;
+    const handoffId = state.nextEventId('handoff');
+    state.startHandoff({ handoffId, queue, reason, requestedAt: new Date().toISOString(), holdingMessageSent: false });
+    state.assign({ kind: 'queue', queue });
+    this.armSla();
+    await channelActivities.notifyHandoff({
+      conversationKey: state.key,
+      handoffId,
+      queue,
+      reason,
+      locale: state.routing.locale,
+      displayName: state.routing.displayName,
+      summary: state.history.slice(-10).map((h) => `${h.direction === 'inbound' ? 'user' : 'agent'} [${h.kind}] ${h.summary}`),
+    });
+  }
+
+  /** After continue-as-new: re-arms the SLA timer of an open handoff with the time it has left. */
+  resume(): void {
+    if (this.deps.state.handoff && !this.deps.state.handoff.holdingMessageSent) this.armSla();
+  }
+
+  /** Operator assignment: a human joins, or the conversation goes back to automation. */
+  async assign(request: AssignRequest): Promise<Assignment> {
+    const { state } = this.deps;
+    const current = state.assignment;
+    if (request.to === 'human') {
+      if (current.kind === 'human' && current.agentId === request.agentId) return current;
+      const queue = current.kind === 'queue' ? current.queue : current.kind === 'human' ? current.queue : undefined;
+      state.assign({ kind: 'human', agentId: request.agentId, displayName: request.displayName, queue });
+      state.endHandoff();
+      this.cancelSla();
+      await channelActivities.sendRepresentativeEvent({ conversationKey: state.key, eventId: state.nextEventId('joined'), event: 'joined', representative: { type: 'HUMAN', displayName: request.displayName } });
+    } else {
+      if (current.kind === 'automation') return current;
+      state.assign({ kind: 'automation' });
+      state.endHandoff();
+      this.cancelSla();
+      state.routing.automationFailures = 0;
+      if (current.kind === 'human') {
+        await channelActivities.sendRepresentativeEvent({ conversationKey: state.key, eventId: state.nextEventId('left'), event: 'left', representative: { type: 'HUMAN', displayName: current.displayName } });
+      }
+    }
+    return state.assignment;
+  }
+
+  private armSla(): void {
+    const handoff = this.deps.state.handoff;
+    if (!handoff) return;
+    this.cancelSla();
+    const scope = new CancellationScope();
+    this.slaScope = scope;
+    const elapsed = Date.now() - Date.parse(handoff.requestedAt);
+    const remaining = Math.max(0, msToNumber(this.deps.sla) - elapsed);
+    void scope
+      .run(async () => {
+        const joined = await condition(() => this.deps.state.assignment.kind !== 'queue', remaining);
+        const open = this.deps.state.handoff;
+        if (joined || !open || open.handoffId !== handoff.handoffId || open.holdingMessageSent) return;
+        open.holdingMessageSent = true;
+        await this.deps.reply(this.deps.holdingMessage());
+      })
+      .catch((err: unknown) => {
+        if (!isCancellation(err)) throw err;
+      });
+  }
+
+  private cancelSla(): void {
+    this.slaScope?.cancel();
+    this.slaScope = undefined;
+  }
+}

@@ -1,0 +1,94 @@
+import { randomUUID } from 'node:crypto';
+import { type TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { conversationWorkflow } from '../../src/workflows';
+import { agentTypingUpdate, assignUpdate, conversationStateQuery, type ConversationInput, inboundEventsSignal } from '../../src/workflows/definitions';
+import { recordingActivities } from '../helpers/recording-activities';
+import { createTimeSkippingEnv, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
+import { BM_KEY, RBM_KEY, liveAgentRequest, userMessage } from './conversation-fixtures';
+
+describe('conversation workflow: history, handoff, typing, continue-as-new', () => {
+  let env: TestWorkflowEnvironment;
+  beforeAll(async () => {
+    env = await createTimeSkippingEnv();
+  });
+  afterAll(async () => {
+    await env?.teardown();
+  });
+
+  async function run(activities: ReturnType<typeof recordingActivities>['activities'], input: ConversationInput, body: (handle: Awaited<ReturnType<TestWorkflowEnvironment['client']['workflow']['start']>>) => Promise<void>) {
+    const taskQueue = uniqueTaskQueue();
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: workflowBundle(), activities });
+    await worker.runUntil(async () => {
+      const handle = await env.client.workflow.start(conversationWorkflow, { workflowId: `conv-${randomUUID()}`, taskQueue, args: [input] });
+      await body(handle);
+    });
+  }
+
+  test('the SLA timer sends the holding message once when no agent joins', async () => {
+    const rec = recordingActivities();
+    await run(rec.activities, { key: BM_KEY, settings: { handoffSla: '2 minutes', idleTimeout: '1 day' } }, async (handle) => {
+      await handle.signal(inboundEventsSignal, [liveAgentRequest(BM_KEY)]);
+      await env.sleep('10 minutes');
+      const state = await handle.query(conversationStateQuery);
+      expect(state.status).toBe('waiting_for_agent');
+    });
+    expect(rec.callsTo('notifyHandoff')).toHaveLength(1);
+    expect(rec.callsTo('sendMessage')).toEqual([expect.objectContaining({ content: expect.objectContaining({ text: expect.stringMatching(/wait/i) }) })]);
+  });
+
+  test('an agent joining before the SLA cancels the holding message', async () => {
+    const rec = recordingActivities();
+    await run(rec.activities, { key: BM_KEY, settings: { handoffSla: '2 minutes', idleTimeout: '1 day' } }, async (handle) => {
+      await handle.signal(inboundEventsSignal, [liveAgentRequest(BM_KEY)]);
+      await env.sleep('1 minute');
+      await handle.executeUpdate(assignUpdate, { args: [{ to: 'human', agentId: 'alice', displayName: 'Alice' }] });
+      await env.sleep('10 minutes');
+      const state = await handle.query(conversationStateQuery);
+      expect(state.status).toBe('with_agent');
+      expect(state.participants.humans).toEqual([{ agentId: 'alice', displayName: 'Alice' }]);
+    });
+    expect(rec.callsTo('sendMessage')).toHaveLength(0);
+    expect(rec.callsTo('sendRepresentativeEvent')).toEqual([expect.objectContaining({ event: 'joined' })]);
+  });
+
+  test('typing keep-alive: over 2 simulated minutes of composing no gap reaches 20 s, and it stops when asked', async () => {
+    const sentAt: number[] = [];
+    const rec = recordingActivities({ channels: { sendTyping: async (args) => void (args.typing === 'start' && sentAt.push(await env.currentTimeMs())) } });
+    await run(rec.activities, { key: RBM_KEY, settings: { typingKeepAlive: '15 seconds', idleTimeout: '1 day' } }, async (handle) => {
+      await handle.executeUpdate(assignUpdate, { args: [{ to: 'human', agentId: 'bob' }] });
+      const startedAt = await env.currentTimeMs();
+      await handle.executeUpdate(agentTypingUpdate, { args: [{ agentId: 'bob', typing: true }] });
+      await env.sleep('2 minutes');
+      const stoppedAt = await env.currentTimeMs();
+      await handle.executeUpdate(agentTypingUpdate, { args: [{ agentId: 'bob', typing: false }] });
+      const countAtStop = sentAt.length;
+      await env.sleep('2 minutes');
+      expect(sentAt.length).toBe(countAtStop);
+      const marks = [startedAt, ...sentAt, stoppedAt];
+      const gaps = marks.slice(1).map((t, i) => t - (marks[i] as number));
+      expect(Math.max(...gaps)).toBeLessThan(20_000);
+      expect(sentAt.length).toBeGreaterThanOrEqual(8);
+    });
+  });
+
+  test('forced continue-as-new keeps the history window, the dedupe window and the live agent', async () => {
+    const rec = recordingActivities();
+    await run(rec.activities, { key: BM_KEY, settings: { continueAsNewAfterEvents: 15, idleTimeout: '1 day' } }, async (handle) => {
+      await handle.executeUpdate(assignUpdate, { args: [{ to: 'human', agentId: 'carol' }] });
+      const first = userMessage(BM_KEY, 'first question', { messageId: 'keep-me' });
+      await handle.signal(inboundEventsSignal, [first]);
+      for (let i = 0; i < 12; i++) await handle.signal(inboundEventsSignal, [userMessage(BM_KEY, `message ${i}`)]);
+      const latest = env.client.workflow.getHandle(handle.workflowId);
+      const before = await latest.query(conversationStateQuery);
+      expect(before.generation).toBeGreaterThan(0);
+      await latest.signal(inboundEventsSignal, [first]);
+      const after = await latest.query(conversationStateQuery);
+      expect(after.history.filter((h) => h.messageId === 'keep-me')).toHaveLength(1);
+      expect(after.history).toHaveLength(13);
+      expect(after.assignment).toEqual(expect.objectContaining({ kind: 'human', agentId: 'carol' }));
+      const description = await latest.describe();
+      expect(description.runId).not.toBe(handle.firstExecutionRunId);
+    });
+  });
+});
