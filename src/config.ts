@@ -6,6 +6,8 @@
  */
 import { loadClientConnectConfig, type ClientConnectConfig } from '@temporalio/envconfig';
 import { z } from 'zod';
+import { type RoutingConfig } from './routing';
+import { loadRoutingConfig } from './routing/load';
 
 /** The dev-only webhook client token shared by `npm start` and the simulator. Never use it in production. */
 export const DEV_CLIENT_TOKEN = 'switchboard-dev-client-token';
@@ -52,8 +54,16 @@ export const envSchema = z.object({
   BM_CLIENT_TOKENS: z.string().optional(),
 
   RBM_AGENT_ID: z.string().min(1).default('switchboard-dev@rbm.goog'),
+  /** Unset means Google (regional host from RBM_REGION); set it to the simulator's URL for local runs. */
   RBM_API_BASE_URL: url.optional(),
+  /** Google's RBM host when RBM_API_BASE_URL is unset: the region the agent was created in. */
+  RBM_REGION: z.enum(['global', 'us', 'europe', 'asia']).default('global'),
+  /** RBM `messageTrafficType` sent with every agent message unless the workflow picks one (e.g. TRANSACTION). */
+  RBM_MESSAGE_TRAFFIC_TYPE: z.string().regex(/^[A-Z_]+$/, 'an upper-case enum value such as TRANSACTION').optional(),
+  /** Unset means https://businessmessages.googleapis.com. */
   BM_API_BASE_URL: url.optional(),
+  /** Per-request timeout of every outbound API call (RBM, Business Messages, SMS, handoff, OAuth token). */
+  OUTBOUND_HTTP_TIMEOUT_MS: positiveInt.default(10_000),
   /** Path to a Google service-account JSON key; its token_uri may be overridden by GOOGLE_TOKEN_URI. */
   GOOGLE_APPLICATION_CREDENTIALS: z.string().min(1).optional(),
   GOOGLE_TOKEN_URI: url.optional(),
@@ -70,6 +80,18 @@ export const envSchema = z.object({
   /** Where the simulator posts webhooks (Switchboard's API). */
   SIMULATOR_WEBHOOK_BASE_URL: url.optional(),
   SIMULATOR_SEED: z.coerce.number().int().default(1),
+  /** Base URL others reach the simulator at (token_uri in its key file, the CLI); default http://SIMULATOR_HOST:SIMULATOR_PORT. */
+  SIMULATOR_PUBLIC_URL: url.optional(),
+  /** The simulator's generated service-account key (created if missing, reused if present); point GOOGLE_APPLICATION_CREDENTIALS at it. */
+  SIMULATOR_SERVICE_ACCOUNT_FILE: z.string().min(1).default('.data/dev/service-account.json'),
+  /** Default simulated phone: DELIVERED this many ms after a message is accepted. */
+  SIMULATOR_DELIVER_AFTER_MS: z.coerce.number().int().min(0).default(1000),
+  /** Default simulated phone: READ this many ms after delivery. */
+  SIMULATOR_READ_AFTER_MS: z.coerce.number().int().min(0).default(2000),
+  /** Webhook posts the simulator makes before dropping one (Google retries for days; locally a few tries suffice). */
+  SIMULATOR_WEBHOOK_MAX_ATTEMPTS: positiveInt.default(8),
+  /** First webhook retry delay; doubles per attempt, capped at 60 s. */
+  SIMULATOR_WEBHOOK_RETRY_BASE_MS: positiveInt.default(1000),
 
   ROUTING_FILE: z.string().min(1).optional(),
   HANDOFF_URL: url.optional(),
@@ -109,6 +131,8 @@ export interface Config {
   /** True when the outbound APIs point at real Google (credentials configured), false for the simulator. */
   usesRealGoogle: boolean;
   apiToken: string | undefined;
+  /** The validated routing file (ROUTING_FILE); undefined hands every message to the default human queue. */
+  routing: RoutingConfig | undefined;
 }
 
 function parseTokenMap(name: string, raw: string | undefined): Record<string, string> {
@@ -122,6 +146,15 @@ function parseTokenMap(name: string, raw: string | undefined): Record<string, st
   const parsed = z.record(z.string().min(1), z.string().min(1)).safeParse(value);
   if (!parsed.success) throw new ConfigError(`${name} must be a JSON object of {"agent": "token"}`);
   return parsed.data;
+}
+
+function loadRouting(file: string | undefined): RoutingConfig | undefined {
+  if (!file) return undefined;
+  try {
+    return loadRoutingConfig(file);
+  } catch (err) {
+    throw new ConfigError(`ROUTING_FILE=${file}: ${(err as Error).message}`);
+  }
 }
 
 /** Parses configuration from an environment (default: process.env). Throws ConfigError naming the bad variable. */
@@ -155,6 +188,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     },
     usesRealGoogle: env.GOOGLE_APPLICATION_CREDENTIALS !== undefined && env.RBM_API_BASE_URL === undefined,
     apiToken: env.API_TOKEN,
+    routing: loadRouting(env.ROUTING_FILE),
   };
 }
 

@@ -57,6 +57,7 @@ async function main(): Promise<void> {
     RBM_CLIENT_TOKEN: DEV_CLIENT_TOKEN,
     BM_CLIENT_TOKEN: DEV_CLIENT_TOKEN,
     API_TOKEN: DEV_API_TOKEN,
+    ROUTING_FILE: path.join(projectRoot, 'config', 'routing.example.yaml'),
     TEMPORAL_ADDRESS: `127.0.0.1:${TEMPORAL_PORT}`,
     ...(runSimulator
       ? {

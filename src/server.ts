@@ -14,6 +14,7 @@ async function main(): Promise<void> {
     taskQueue: config.temporal.taskQueue,
     timeoutMs: config.temporal.signalTimeoutMs,
     workflowIds: { revealPhoneNumbers: config.env.WORKFLOW_ID_REVEAL_PHONE, secret: config.env.WORKFLOW_ID_SECRET },
+    startInput: { routing: config.routing },
   });
   const app = createApp({ config, conversations, logger });
   const server = serve({ fetch: app.fetch, hostname: config.env.API_HOST, port: config.env.API_PORT }, (info) =>

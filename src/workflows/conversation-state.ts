@@ -1,4 +1,5 @@
 import { type Channel, type ConversationKey, parseConversationKey } from '../domain/conversation-key';
+import { initialRoutingContext, type RoutingContext } from '../routing';
 import { type InboundContext, type InboundEvent, type MessageContent } from '../domain/inbound';
 import { type Assignment, type ConversationSettings, type ConversationStatus, type ConversationView, type HistoryEntry } from './definitions';
 
@@ -26,18 +27,6 @@ export function summarize(content: MessageContent): string {
   }
 }
 
-/** What routing needs to remember between messages. */
-export interface RoutingMemory {
-  /** No user message accepted before the current one (in this conversation, across runs). */
-  hadInbound: boolean;
-  automationFailures: number;
-  confirmedPlaceId?: string;
-  awaitingPlaceConfirmation?: string;
-  locale?: string;
-  displayName?: string;
-  queue?: string;
-}
-
 /** Plain data carried across continue-as-new and into a reopened conversation. */
 export interface ConversationSnapshot {
   history: HistoryEntry[];
@@ -46,7 +35,7 @@ export interface ConversationSnapshot {
   readReceiptsSent: string[];
   unreadByAgent: string[];
   pending: UserMessageEvent[];
-  routing: RoutingMemory;
+  routing: RoutingContext;
   assignment: Assignment;
   humans: { agentId: string; displayName?: string }[];
   decisions: ConversationView['routingDecisions'];
@@ -94,7 +83,7 @@ export class ConversationState {
           readReceiptsSent: [],
           unreadByAgent: [],
           pending: [],
-          routing: { hadInbound: false, automationFailures: 0 },
+          routing: initialRoutingContext(),
           assignment: { kind: 'automation' },
           humans: [],
           decisions: [],
@@ -108,8 +97,13 @@ export class ConversationState {
   get pending(): UserMessageEvent[] {
     return this.data.pending;
   }
-  get routing(): RoutingMemory {
+  get routing(): RoutingContext {
     return this.data.routing;
+  }
+
+  /** Applies a routing decision's context update (or an operator's change). */
+  set routing(next: RoutingContext) {
+    this.data.routing = next;
   }
   get assignment(): Assignment {
     return this.data.assignment;
@@ -154,7 +148,7 @@ export class ConversationState {
       if (this.data.events.length > MAX_EVENTS) this.data.events.shift();
       if (event.type === 'message') {
         if (event.context) this.data.lastContext = { ...this.data.lastContext, ...event.context };
-        if (event.context?.displayName) this.data.routing.displayName = event.context.displayName;
+        if (event.context?.displayName) this.data.routing = { ...this.data.routing, displayName: event.context.displayName };
         this.data.userTyping = { ...this.data.userTyping, isTyping: false };
         this.addHistory({ direction: 'inbound', messageId: event.messageId, kind: event.content.kind, summary: summarize(event.content), at: event.occurredAt ?? event.receivedAt });
         this.data.pending.push(event);
@@ -236,7 +230,7 @@ export class ConversationState {
     this.seen.clear();
     for (const k of this.data.dedupeKeys) this.seen.add(k);
     this.data.readReceiptsSent = [...previous.readReceiptsSent, ...this.data.readReceiptsSent].slice(-MAX_READ_RECEIPTS);
-    this.data.routing = { ...previous.routing, hadInbound: true, automationFailures: 0, awaitingPlaceConfirmation: undefined };
+    this.data.routing = { ...previous.routing, isNew: false, automationFailures: 0 };
     this.data.lastContext = { ...previous.lastContext, ...this.data.lastContext };
     this.data.humans = previous.humans;
     this.data.generation = previous.generation + 1;

@@ -6,14 +6,16 @@ import { resolveSettings } from './conversation-settings';
 import { type ConversationSnapshot, ConversationState } from './conversation-state';
 import { type CarriedConversation, conversationStateQuery, type ConversationInput, inboundEventsSignal } from './definitions';
 import { HandoffController } from './handoff';
-import { handleUserMessage } from './message-handling';
+import { handleLiveAgentRequest, handleUserMessage } from './message-handling';
+import { holdingMessage } from '../routing';
 import { registerOperatorHandlers } from './operator-handlers';
 import { OutboundTracker, registerOutboundHandlers } from './outbound';
 import { sendReply } from './replies';
 import { SearchAttributeSync } from './search-attribute-sync';
 import { TypingIndicator } from './typing';
 
-const HOLDING_MESSAGE: OutboundContent = { text: 'Thanks for waiting: an agent will be with you shortly.' };
+/** Used only when no routing file is configured (the routing file has localized ones). */
+const DEFAULT_HOLDING_MESSAGE: OutboundContent = { text: 'Thanks for waiting: an agent will be with you shortly.' };
 
 /**
  * One long-lived workflow per conversation. It accepts the webhook's events (deduped), keeps the
@@ -22,6 +24,7 @@ const HOLDING_MESSAGE: OutboundContent = { text: 'Thanks for waiting: an agent w
  */
 export async function conversationWorkflow(input: ConversationInput): Promise<CarriedConversation> {
   const settings = resolveSettings(input.settings);
+  const routing = input.routing;
   const state = new ConversationState(input.key, settings, input.carried?.conversation);
   const outbound = new OutboundTracker();
   const typing = new TypingIndicator(state, settings.typingKeepAlive);
@@ -29,8 +32,9 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Ca
     state,
     sla: settings.handoffSla,
     reply: (content) => sendReply(state, typing, content),
-    holdingMessage: () => HOLDING_MESSAGE,
+    holdingMessage: () => (routing ? holdingMessage(state.routing, routing) : DEFAULT_HOLDING_MESSAGE),
   });
+  const handling = { state, handoff, typing, routing, reply: (content: OutboundContent) => sendReply(state, typing, content) };
   let liveAgentRequested = false;
 
   setHandler(inboundEventsSignal, (events) => {
@@ -63,12 +67,11 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Ca
     }
     if (liveAgentRequested) {
       liveAgentRequested = false;
-      await handoff.request(state.routing.queue ?? 'default', 'the user asked for a live agent');
+      await handleLiveAgentRequest(handling);
     }
     const message = state.pending.shift();
     if (message) {
-      await handleUserMessage(message, { state, handoff });
-      state.routing.hadInbound = true;
+      await handleUserMessage(message, handling);
     }
     attributes.sync();
     const displayName = state.routing.displayName;

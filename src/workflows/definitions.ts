@@ -6,6 +6,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { type ConversationKey, type Channel } from '../domain/conversation-key';
 import { type InboundEvent, type MessageKind } from '../domain/inbound';
+import { type RoutingConfig } from '../routing';
 import { type OutboundSnapshot } from './outbound';
 import { type OutboundMessagesView, type OutboundSendInput, type OutboundSendResult } from './outbound/types';
 import { type ConversationSnapshot } from './conversation-state';
@@ -56,7 +57,7 @@ export interface ConversationInput {
   key: ConversationKey;
   settings?: Partial<ConversationSettings>;
   /** Validated routing file (src/routing); when absent the conversation hands every message to humans. */
-  routing?: unknown;
+  routing?: RoutingConfig;
   /** State handed over by continue-as-new (or by the previous run of a reopened conversation). */
   carried?: CarriedConversation;
 }

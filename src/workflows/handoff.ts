@@ -2,6 +2,7 @@ import { msToNumber } from '@temporalio/common/lib/time';
 import { CancellationScope, condition, isCancellation } from '@temporalio/workflow';
 import { type Duration } from '@temporalio/common';
 import { type OutboundContent } from '../domain/outbound';
+import { releaseToAutomation, withLiveAgent } from '../routing';
 import { channelActivities } from './activity-proxies';
 import { type ConversationState } from './conversation-state';
 import { type AssignRequest, type Assignment } from './definitions';
@@ -31,6 +32,7 @@ export class HandoffController {
     const handoffId = state.nextEventId('handoff');
     state.startHandoff({ handoffId, queue, reason, requestedAt: new Date().toISOString(), holdingMessageSent: false });
     state.assign({ kind: 'queue', queue });
+    state.routing = { ...state.routing, handoffQueue: queue };
     this.armSla();
     await channelActivities.notifyHandoff({
       conversationKey: state.key,
@@ -56,15 +58,16 @@ export class HandoffController {
       if (current.kind === 'human' && current.agentId === request.agentId) return current;
       const queue = current.kind === 'queue' ? current.queue : current.kind === 'human' ? current.queue : undefined;
       state.assign({ kind: 'human', agentId: request.agentId, displayName: request.displayName, queue });
+      state.routing = withLiveAgent(state.routing, { id: request.agentId, queue });
       state.endHandoff();
       this.cancelSla();
       await channelActivities.sendRepresentativeEvent({ conversationKey: state.key, eventId: state.nextEventId('joined'), event: 'joined', representative: { type: 'HUMAN', displayName: request.displayName } });
     } else {
       if (current.kind === 'automation') return current;
       state.assign({ kind: 'automation' });
+      state.routing = releaseToAutomation(state.routing);
       state.endHandoff();
       this.cancelSla();
-      state.routing.automationFailures = 0;
       if (current.kind === 'human') {
         await channelActivities.sendRepresentativeEvent({ conversationKey: state.key, eventId: state.nextEventId('left'), event: 'left', representative: { type: 'HUMAN', displayName: current.displayName } });
       }

@@ -1,36 +1,79 @@
+import { log } from '@temporalio/workflow';
+import { type OutboundContent } from '../domain/outbound';
+import { applyContextUpdate, decideLiveAgentRequest, decideRoute, type RouteDecision, type RoutingConfig } from '../routing';
 import { channelActivities } from './activity-proxies';
 import { type ConversationState, type UserMessageEvent } from './conversation-state';
 import { type HandoffController } from './handoff';
+import { type TypingIndicator } from './typing';
 
 export interface MessageHandlingDeps {
   state: ConversationState;
   handoff: HandoffController;
+  typing: TypingIndicator;
+  /** Validated routing file; without one every message goes to the default human queue. */
+  routing: RoutingConfig | undefined;
+  /** Sends automation's reply (stops the typing indicator as it goes out). */
+  reply(content: OutboundContent): Promise<unknown>;
 }
 
 /** Marks a user message READ once: automation reads what it accepted at once. */
-export async function markReadByAutomation(state: ConversationState, message: UserMessageEvent): Promise<void> {
+async function markReadByAutomation(state: ConversationState, message: UserMessageEvent): Promise<void> {
   if (!state.claimReadReceipt(message.messageId)) return;
   await channelActivities.sendReadReceipt({ conversationKey: state.key, messageId: message.messageId, eventId: `read-${message.messageId}` });
 }
 
-/**
- * Routes one user message. A conversation with a live or awaited human stays with them (the agent
- * marks it read through the operator API); otherwise routing decides.
- */
-export async function handleUserMessage(message: UserMessageEvent, { state, handoff }: MessageHandlingDeps): Promise<void> {
-  const at = new Date().toISOString();
-  const assignment = state.assignment;
-  if (assignment.kind === 'human') {
+/** Routes one user message and carries out the decision. */
+export async function handleUserMessage(message: UserMessageEvent, deps: MessageHandlingDeps): Promise<void> {
+  const { state, routing } = deps;
+  if (!routing) {
+    state.recordDecision(message.messageId, 'handoff', new Date().toISOString(), 'no routing file: default queue');
     state.markUnreadByAgent(message.messageId);
-    state.recordDecision(message.messageId, 'live_agent', at, assignment.agentId);
+    state.routing = { ...state.routing, isNew: false };
+    await deps.handoff.request(state.routing.handoffQueue ?? 'default', 'no routing file configured');
     return;
   }
-  if (assignment.kind === 'queue') {
-    state.markUnreadByAgent(message.messageId);
-    state.recordDecision(message.messageId, 'queued', at, assignment.queue);
+  const decision = decideRoute({ event: message, context: state.routing }, routing);
+  await carryOut(decision, message, deps);
+}
+
+/** The user tapped "talk to a person" (Business Messages userStatus.requestedLiveAgent). */
+export async function handleLiveAgentRequest(deps: MessageHandlingDeps): Promise<void> {
+  const { state, routing } = deps;
+  if (!routing) {
+    await deps.handoff.request(state.routing.handoffQueue ?? 'default', 'user_request');
     return;
   }
-  state.recordDecision(message.messageId, 'handoff', at, 'default');
-  state.markUnreadByAgent(message.messageId);
-  await handoff.request('default', 'no routing rules configured');
+  await carryOut(decideLiveAgentRequest(state.routing, routing), undefined, deps);
+}
+
+async function carryOut(decision: RouteDecision, message: UserMessageEvent | undefined, deps: MessageHandlingDeps): Promise<void> {
+  const { state, handoff, typing } = deps;
+  state.routing = applyContextUpdate(state.routing, { ...decision.contextUpdate, locale: decision.locale });
+  const detail = 'queue' in decision ? decision.queue : 'intent' in decision ? decision.intent : 'agentId' in decision ? decision.agentId : 'reason' in decision ? decision.reason : undefined;
+  state.recordDecision(message?.messageId ?? '-', decision.action, new Date().toISOString(), detail);
+
+  switch (decision.action) {
+    case 'automation_reply':
+    case 'retry_prompt':
+    case 'confirm_place':
+      if (message) await markReadByAutomation(state, message);
+      typing.start({ type: 'BOT' });
+      await deps.reply(decision.reply);
+      return;
+    case 'no_reply':
+    case 'auth_retry':
+      // Dialogflow answered already / the OAuth request is the agent's own: nothing more to send.
+      if (message) await markReadByAutomation(state, message);
+      if (decision.action === 'auth_retry') log.info('user asked to retry sign-in');
+      return;
+    case 'handoff':
+      if (message) state.markUnreadByAgent(message.messageId);
+      await deps.reply(decision.reply);
+      await handoff.request(decision.queue, decision.reason);
+      return;
+    case 'live_agent':
+    case 'queued':
+      if (message) state.markUnreadByAgent(message.messageId);
+      return;
+  }
 }

@@ -9,6 +9,8 @@ import { silentLogger } from '../../src/logger';
 import { createDevServerEnv, devServerAddress, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
 import { recordingActivities } from '../helpers/recording-activities';
 import { signedRbmRequest } from '../helpers/signing';
+import { exampleRouting } from '../helpers/routing';
+import { waitUntil } from '../helpers/wait';
 
 const TOKEN = 'e2e-client-token';
 
@@ -29,6 +31,7 @@ describe('end to end on the dev server: HTTP → signalWithStart → workflow �
       taskQueue,
       timeoutMs: 5000,
       workflowIds: { revealPhoneNumbers: false, secret: randomUUID() },
+      startInput: { routing: exampleRouting() },
     });
     const app = createApp({ config, conversations, logger: silentLogger });
     const read: string[] = [];
@@ -50,7 +53,7 @@ describe('end to end on the dev server: HTTP → signalWithStart → workflow �
 
     const msisdn = '+14155550123';
     const messageId = `msg-${randomUUID()}`;
-    const { body, headers } = signedRbmRequest(TOKEN, { senderPhoneNumber: msisdn, agentId: 'e2e@rbm.goog', messageId, text: 'Hi there', sendTime: new Date().toISOString() });
+    const { body, headers } = signedRbmRequest(TOKEN, { senderPhoneNumber: msisdn, agentId: 'e2e@rbm.goog', messageId, text: 'When are you open?', sendTime: new Date().toISOString() });
 
     await worker.runUntil(async () => {
       const res = await app.request('/webhooks/rbm', { method: 'POST', body, headers });
@@ -58,8 +61,8 @@ describe('end to end on the dev server: HTTP → signalWithStart → workflow �
       const key = `rbm:e2e@rbm.goog:${msisdn}`;
       expect(conversations.workflowId(key)).not.toContain(msisdn);
       await firstReceipt;
-      const state = await conversations.getState(key);
-      expect(state?.history).toEqual([expect.objectContaining({ direction: 'inbound', messageId, kind: 'text', summary: 'Hi there' })]);
+      const state = await waitUntil(() => conversations.getState(key), (st) => (st?.history.length ?? 0) >= 2);
+      expect(state?.history).toEqual([expect.objectContaining({ direction: 'inbound', messageId, kind: 'text', summary: 'When are you open?' }), expect.objectContaining({ direction: 'outbound' })]);
       expect(state?.readReceiptsSent).toEqual([messageId]);
     });
     expect(read).toEqual([messageId]);

@@ -5,6 +5,7 @@ import { type InboundEvent } from '../../src/domain/inbound';
 import { conversationWorkflow } from '../../src/workflows';
 import { conversationStateQuery, inboundEventsSignal } from '../../src/workflows/definitions';
 import { recordingActivities } from '../helpers/recording-activities';
+import { exampleRouting } from '../helpers/routing';
 import { createTimeSkippingEnv, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
 
 const KEY = 'rbm:agent@rbm.goog:+14155550100';
@@ -32,9 +33,9 @@ describe('conversation workflow on the time-skipping server', () => {
       const handle = await env.client.workflow.signalWithStart(conversationWorkflow, {
         workflowId: `conv-${randomUUID()}`,
         taskQueue,
-        args: [{ key: KEY, settings: { idleTimeout: '7 days' } }],
+        args: [{ key: KEY, routing: exampleRouting(), settings: { idleTimeout: '7 days' } }],
         signal: inboundEventsSignal,
-        signalArgs: [[textEvent('m1', 'hello')]],
+        signalArgs: [[textEvent('m1', 'what are your opening hours?')]],
       });
       const serverStart = await env.currentTimeMs();
       await handle.result();
@@ -42,22 +43,23 @@ describe('conversation workflow on the time-skipping server', () => {
       expect(simulated).toBeGreaterThanOrEqual(7 * 24 * 3600 * 1000);
       const state = await handle.query(conversationStateQuery);
       expect(state.status).toBe('closed');
-      expect(state.history.map((h) => h.summary)).toEqual(['hello']);
+      expect(state.history.map((h) => h.direction)).toEqual(['inbound', 'outbound']);
+      expect(state.history[1]?.summary).toMatch(/open/i);
     });
     expect(callsTo('sendReadReceipt')).toEqual([expect.objectContaining({ messageId: 'm1' })]);
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
-  test('a redelivered event is accepted once', async () => {
+  test('three redeliveries of one message: one history entry, one READ receipt', async () => {
     const taskQueue = uniqueTaskQueue();
     const { activities, callsTo } = recordingActivities();
     const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: workflowBundle(), activities });
     await worker.runUntil(async () => {
-      const handle = await env.client.workflow.start(conversationWorkflow, { workflowId: `conv-${randomUUID()}`, taskQueue, args: [{ key: KEY, settings: { idleTimeout: '1 hour' } }] });
-      for (let i = 0; i < 3; i++) await handle.signal(inboundEventsSignal, [textEvent('m-dup', 'again')]);
+      const handle = await env.client.workflow.start(conversationWorkflow, { workflowId: `conv-${randomUUID()}`, taskQueue, args: [{ key: KEY, routing: exampleRouting(), settings: { idleTimeout: '1 hour' } }] });
+      for (let i = 0; i < 3; i++) await handle.signal(inboundEventsSignal, [textEvent('m-dup', 'do you deliver?')]);
       await handle.result();
       const state = await handle.query(conversationStateQuery);
-      expect(state.history).toHaveLength(1);
+      expect(state.history.filter((h) => h.direction === 'inbound')).toHaveLength(1);
       expect(state.events).toHaveLength(1);
     });
     expect(callsTo('sendReadReceipt')).toEqual([expect.objectContaining({ messageId: 'm-dup' })]);

@@ -7,7 +7,7 @@
 import { ApplicationFailure, condition, uuid4 } from '@temporalio/workflow';
 import { type ConversationKey, parseConversationKey } from '../../domain/conversation-key';
 import { type InboundEvent } from '../../domain/inbound';
-import { validateOutboundRequest } from '../../domain/outbound';
+import { INVALID_OUTBOUND_MESSAGE, validateOutboundRequest } from '../../domain/outbound';
 import { runLifecycle } from './lifecycle';
 import { emptyMetrics, type MetricsEmitter, OutboundMetrics, workflowMetricsEmitter } from './metrics';
 import { applyReceipt, applyTtlEvent, conversationParts, createRecord, DEFAULT_REVOKE_FAILED_GRACE_MS, DEFAULT_TTL_EVENT_GRACE_MS } from './record';
@@ -26,8 +26,7 @@ import {
 /** The inbound events the tracker consumes (already deduped by the conversation). */
 export type OutboundInboundEvent = Extract<InboundEvent, { type: 'receipt' | 'ttl_expired' }>;
 
-/** ApplicationFailure type of a rejected send request (update validator or `send`). */
-export const INVALID_OUTBOUND_MESSAGE = 'InvalidOutboundMessage';
+export { INVALID_OUTBOUND_MESSAGE };
 
 const MAX_UNMATCHED = 100;
 
@@ -37,8 +36,11 @@ export class OutboundTracker {
   private readonly idempotency = new Map<string, IdempotencyEntry>();
   private readonly unmatched: UnmatchedOutboundEvent[] = [];
   private metricsImpl: OutboundMetrics | undefined;
-  private readonly carriedMetrics: OutboundSnapshot['metrics'];
+  private carriedMetrics: OutboundSnapshot['metrics'];
   private inFlight = 0;
+  /** False until absorbPrevious() when constructed with waitForPrevious: sends and events wait. */
+  private ready: boolean;
+  private readonly heldEvents: OutboundInboundEvent[] = [];
   private readonly defaults: { revokeFailedGraceMs: number; ttlEventGraceMs: number };
   private readonly maxMessages: number;
   private readonly maxIdempotencyKeys: number;
@@ -58,6 +60,7 @@ export class OutboundTracker {
     this.maxMessages = options.maxMessages ?? 300;
     this.maxIdempotencyKeys = options.maxIdempotencyKeys ?? 2000;
     this.carriedMetrics = snapshot?.metrics;
+    this.ready = options.waitForPrevious !== true;
     const knownKey = key ?? snapshot?.conversationKey;
     if (knownKey !== undefined) this.learnKey(knownKey);
     if (snapshot !== undefined) this.restore(snapshot);
@@ -87,6 +90,8 @@ export class OutboundTracker {
   async send(input: OutboundSendInput): Promise<OutboundSendResult> {
     this.assertValid(input);
     this.learnKey(input.conversationKey);
+    // A reopened conversation must know the previous run's idempotency keys before it may send.
+    if (!this.ready) await condition(() => this.ready);
     const known = input.idempotencyKey !== undefined ? this.idempotency.get(input.idempotencyKey) : undefined;
     if (known !== undefined) {
       const rec = this.records.get(known.messageId);
@@ -130,6 +135,11 @@ export class OutboundTracker {
   /** Receipts and TTL server events for our outbound messages, already deduped by the conversation. */
   onInboundEvent(event: OutboundInboundEvent): void {
     this.learnKey(event.conversationKey);
+    if (!this.ready) {
+      // It may well be for a message of the previous run: hold it until that run's records are in.
+      this.heldEvents.push(event);
+      return;
+    }
     const now = Date.now();
     const rec = this.records.get(event.messageId);
     if (rec === undefined) {
@@ -175,14 +185,38 @@ export class OutboundTracker {
     };
   }
 
+  /**
+   * A reopened conversation (new run after the previous one completed): merges what the previous
+   * run returned — records, idempotency keys, unmatched events, metrics — and releases the sends
+   * and events held since construction with `waitForPrevious`. Call it exactly once in that case,
+   * with undefined when there was no previous run.
+   */
+  absorbPrevious(snapshot: OutboundSnapshot | undefined): void {
+    if (snapshot !== undefined) {
+      if (this.key === undefined && snapshot.conversationKey !== undefined) this.learnKey(snapshot.conversationKey);
+      if (snapshot.metrics !== undefined) {
+        if (this.metricsImpl !== undefined) addMetrics(this.metricsImpl.state, snapshot.metrics);
+        else if (this.carriedMetrics !== undefined) addMetrics(this.carriedMetrics, snapshot.metrics);
+        else this.carriedMetrics = copy(snapshot.metrics);
+      }
+      this.restore({ ...snapshot, metrics: undefined });
+    }
+    this.ready = true;
+    for (const event of this.heldEvents.splice(0)) this.onInboundEvent(event);
+  }
+
   private restore(snapshot: OutboundSnapshot): void {
-    for (const entry of snapshot.idempotency) this.idempotency.set(entry.key, { ...entry });
-    this.unmatched.push(...snapshot.unmatched.map((u) => ({ ...u })));
+    for (const entry of snapshot.idempotency) if (!this.idempotency.has(entry.key)) this.idempotency.set(entry.key, { ...entry });
+    this.unmatched.unshift(...snapshot.unmatched.map((u) => ({ ...u })));
+    // Older records first, so eviction keeps dropping the oldest.
+    const current = [...this.records.entries()];
+    this.records.clear();
     for (const saved of snapshot.messages) {
       const rec = copy(saved);
       this.records.set(rec.messageId, rec);
       if (!rec.finished) this.start(rec);
     }
+    for (const [id, rec] of current) if (!this.records.has(id)) this.records.set(id, rec);
   }
 
   private start(rec: OutboundRecord): void {
@@ -251,6 +285,19 @@ export class OutboundTracker {
         if (entry !== undefined) entry.lastStatus = rec.status;
       }
     }
+  }
+}
+
+/** Adds the counters of `from` into `into` (a reopened conversation keeps counting). */
+function addMetrics(into: OutboundMetricsState, from: OutboundMetricsState): void {
+  for (const [name, value] of Object.entries(from) as [keyof OutboundMetricsState, unknown][]) {
+    const target = into as unknown as Record<string, unknown>;
+    if (typeof value === 'number' && typeof target[name] === 'number') target[name] = (target[name] as number) + value;
+  }
+  for (const name of ['timeToDeliverMs', 'timeToReadMs'] as const) {
+    into[name].count += from[name].count;
+    into[name].sum += from[name].sum;
+    into[name].max = Math.max(into[name].max, from[name].max);
   }
 }
 

@@ -214,4 +214,9 @@ export interface OutboundTrackerOptions {
   maxMessages?: number;
   /** Idempotency keys kept (default 2000). */
   maxIdempotencyKeys?: number;
+  /**
+   * A run that may be a reopened conversation: hold sends and receipts until `absorbPrevious()`
+   * has merged the previous run's snapshot (its idempotency keys and records). Default false.
+   */
+  waitForPrevious?: boolean;
 }

@@ -1,0 +1,57 @@
+import path from 'node:path';
+import { canonicalizeLocale, countryOfNumber, matchLocale, resolveLocale, resolveLocaleDetailed, type RoutingConfig } from '../../src/routing';
+import { loadRoutingConfig } from '../../src/routing/load';
+
+const config: RoutingConfig = loadRoutingConfig(path.join(__dirname, '..', '..', 'config', 'routing.example.yaml'));
+
+describe('locale resolution (seed 004: « acheminez les messages et rédigez des réponses en fonction des préférences linguistiques »)', () => {
+  test('Business Messages: resolvedLocale wins over userDeviceLocale, which is used when resolvedLocale is missing', () => {
+    expect(resolveLocaleDetailed({ channel: 'bm', context: { resolvedLocale: 'fr', userDeviceLocale: 'es-ES' } }, config)).toEqual({ locale: 'fr', source: 'resolvedLocale' });
+    expect(resolveLocaleDetailed({ channel: 'bm', context: { userDeviceLocale: 'es_es' } }, config)).toEqual({ locale: 'es-ES', source: 'userDeviceLocale' });
+    // A malformed tag is skipped rather than trusted.
+    expect(resolveLocaleDetailed({ channel: 'bm', context: { resolvedLocale: 'not a locale', userDeviceLocale: 'fr-CA' } }, config)).toEqual({ locale: 'fr-CA', source: 'userDeviceLocale' });
+    expect(resolveLocaleDetailed({ channel: 'bm', context: {} }, config)).toEqual({ locale: 'en', source: 'default' });
+  });
+
+  test('RBM has no locale: the number\'s country (libphonenumber-js) goes through countryLocales', () => {
+    expect(resolveLocaleDetailed({ channel: 'rbm', msisdn: '+33612345678' }, config)).toEqual({ locale: 'fr', source: 'phoneNumber', country: 'FR' });
+    expect(resolveLocale({ channel: 'rbm', msisdn: '+34612345678' }, config)).toBe('es');
+    // +1 is shared: the area code tells Canada (514, Montréal) from the US.
+    expect(resolveLocaleDetailed({ channel: 'rbm', msisdn: '+15145550100' }, config)).toMatchObject({ country: 'CA', locale: 'en' });
+    const quebec: RoutingConfig = { ...config, countryLocales: { ...config.countryLocales, CA: 'fr-CA' } };
+    expect(resolveLocale({ channel: 'rbm', msisdn: '+15145550100' }, quebec)).toBe('fr-CA');
+    expect(resolveLocale({ channel: 'rbm', msisdn: '+14155550100' }, quebec)).toBe('en');
+  });
+
+  test('RBM: an unknown country, or no number, falls back to the agent\'s default, then the file\'s default', () => {
+    expect(resolveLocaleDetailed({ channel: 'rbm', msisdn: '+4915112345678' }, config)).toEqual({ locale: 'en', source: 'default' });
+    expect(resolveLocaleDetailed({ channel: 'rbm', msisdn: '+4915112345678', agentId: 'switchboard-dev-fr@rbm.goog' }, config)).toEqual({ locale: 'fr', source: 'agentDefault' });
+    expect(resolveLocaleDetailed({ channel: 'rbm' }, config)).toEqual({ locale: 'en', source: 'default' });
+    expect(resolveLocaleDetailed({ channel: 'rbm', msisdn: 'garbage' }, config)).toEqual({ locale: 'en', source: 'default' });
+  });
+
+  test('a number the metadata cannot place in one country uses the table\'s candidate, then the calling code', () => {
+    // 07700 900xxx is Ofcom's drama range: valid for no country, possible for GB, GG, IM, JE.
+    expect(countryOfNumber('+447700900123')).toEqual({ country: 'GB', callingCode: '+44' });
+    expect(countryOfNumber('+447700900123', (c) => c === 'JE')).toEqual({ country: 'JE', callingCode: '+44' });
+    const byCallingCode: RoutingConfig = { ...config, countryLocales: { '+44': 'en-GB' } };
+    expect(resolveLocaleDetailed({ channel: 'rbm', msisdn: '+447700900123' }, byCallingCode)).toEqual({ locale: 'en-GB', source: 'phoneNumber' });
+  });
+
+  test('BCP-47 casing is normalized', () => {
+    expect(canonicalizeLocale('FR_ca')).toBe('fr-CA');
+    expect(canonicalizeLocale('zh-hant-tw')).toBe('zh-Hant-TW');
+    expect(canonicalizeLocale('es-419')).toBe('es-419');
+    expect(canonicalizeLocale('en-US-u-ca-GREGORY')).toBe('en-US-u-ca-gregory');
+    expect(canonicalizeLocale('français')).toBeUndefined();
+  });
+
+  test('"fr-CA" matches a "fr" queue or template when there is no exact match; an exact match wins', () => {
+    expect(matchLocale('fr-CA', ['en', 'fr'])).toBe('fr');
+    expect(matchLocale('fr-CA', ['fr', 'fr-CA'])).toBe('fr-CA');
+    expect(matchLocale('fr', ['en', 'fr-FR'])).toBe('fr-FR');
+    expect(matchLocale('zh-Hant-TW', ['zh-Hans', 'zh-Hant'])).toBe('zh-Hant');
+    expect(matchLocale('de', ['en', 'fr'])).toBeUndefined();
+    expect(matchLocale(undefined, ['en'])).toBeUndefined();
+  });
+});
