@@ -96,6 +96,34 @@ export const envSchema = z.object({
   ROUTING_FILE: z.string().min(1).optional(),
   HANDOFF_URL: url.optional(),
   HANDOFF_SECRET: z.string().min(1).optional(),
+
+  // Worker deployment and tuning (src/temporal/worker-process.ts). Defaults equal the SDK's own,
+  // except the shutdown grace, which the SDK leaves at 0 (in-flight activities cancelled at once).
+  /** Max activities this worker runs at once (Worker option maxConcurrentActivityTaskExecutions). */
+  WORKER_MAX_CONCURRENT_ACTIVITIES: positiveInt.default(100),
+  /** Max workflow tasks this worker runs at once (maxConcurrentWorkflowTaskExecutions); at least 2 with a workflow cache. */
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).default(40),
+  /** Workflow executions kept in the sticky cache (maxCachedWorkflows); unset = the SDK's heap-based default. */
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).optional(),
+  /** After SIGTERM/SIGINT: how long in-flight tasks may finish before their activities are cancelled (shutdownGraceTime). */
+  WORKER_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(20_000),
+  /** A prebuilt workflow bundle (`npm run build` writes dist/workflow-bundle.js); unset = that file next to the compiled worker, else bundle at start. */
+  WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
+  /** The worker's health endpoint (GET /healthz, /readyz); unset = no endpoint. */
+  WORKER_HEALTH_PORT: port.optional(),
+  WORKER_HEALTH_HOST: z.string().min(1).default('127.0.0.1'),
+  /** host:port of the worker runtime's Prometheus exporter (GET /metrics); `off` disables it. */
+  WORKER_METRICS_ADDRESS: z
+    .string()
+    .regex(/^(off|[^\s:]+:\d{1,5}|\[[0-9a-fA-F:.]+\]:\d{1,5})$/, 'host:port, e.g. 127.0.0.1:9464 or 0.0.0.0:9464, or off')
+    .default('127.0.0.1:9464'),
+
+  /** OpenTelemetry tracing through @temporalio/interceptors-opentelemetry (worker and Temporal client). */
+  OTEL_ENABLED: bool.default(false),
+  /** OTLP/HTTP collector base URL; spans go to {endpoint}/v1/traces. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: url.default('http://127.0.0.1:4318'),
+  /** `service.name` of exported spans; unset = switchboard-worker / switchboard-api. */
+  OTEL_SERVICE_NAME: z.string().min(1).optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;

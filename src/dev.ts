@@ -70,6 +70,8 @@ async function main(): Promise<void> {
           GOOGLE_APPLICATION_CREDENTIALS: serviceAccountFile,
           SIMULATOR_SERVICE_ACCOUNT_FILE: serviceAccountFile,
           SIMULATOR_WEBHOOK_BASE_URL: apiUrl,
+          HANDOFF_URL: `${simUrl}/desk/handoffs`,
+          HANDOFF_SECRET: 'switchboard-dev-handoff-secret',
         }
       : {}),
     ...userEnv,

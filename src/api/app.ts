@@ -5,20 +5,28 @@ import { type Logger } from '../logger';
 import { type ConversationGateway } from './conversation-gateway';
 import { ApiError } from './errors';
 import { createWebhooksApp } from './webhooks';
+import { createUnrecognizedPayloadsApp } from './unrecognized-payloads';
 import { createConversationsApp } from './conversations';
+import { createMessagesApp } from './messages';
 import { bearerAuth } from 'hono/bearer-auth';
+import { HTTPException } from 'hono/http-exception';
+import { type ApiMetrics, createApiMetrics } from '../observability/http-metrics';
 
 /** Everything the HTTP API needs, built once by server.ts (or a test). */
 export interface AppDeps {
   config: Config;
   conversations: ConversationGateway;
   logger: Logger;
+  /** Prometheus registry and middleware for GET /metrics; one is created per app when absent. */
+  metrics?: ApiMetrics;
 }
 
 /** The HTTP API: health, Google's webhooks and the operator API, with errors mapped in one place. */
 export function createApp(deps: AppDeps) {
   const app = new Hono();
   app.use(requestId());
+  const metrics = deps.metrics ?? createApiMetrics({ logger: deps.logger });
+  app.use(metrics.middleware);
 
   app.get('/healthz', async (c) => {
     const reachable = await deps.conversations.isReachable();
@@ -27,6 +35,10 @@ export function createApp(deps: AppDeps) {
   app.get('/readyz', async (c) => {
     const reachable = await deps.conversations.isReachable();
     return c.json({ ready: reachable }, reachable ? 200 : 503);
+  });
+  app.get('/metrics', async (c) => {
+    const { contentType, body } = await metrics.render();
+    return c.body(body, 200, { 'content-type': contentType });
   });
 
   app.route('/webhooks', createWebhooksApp(deps));
@@ -37,6 +49,8 @@ export function createApp(deps: AppDeps) {
     return bearerAuth({ token: apiToken, noAuthenticationHeaderMessage: { error: { code: 'unauthorized', message: 'Authorization: Bearer <API_TOKEN> required' } }, invalidAuthenticationHeaderMessage: { error: { code: 'unauthorized', message: 'malformed Authorization header' } }, invalidTokenMessage: { error: { code: 'unauthorized', message: 'invalid bearer token' } } })(c, next);
   });
   app.route('/v1/conversations', createConversationsApp(deps));
+  app.route('/v1/unrecognized-payloads', createUnrecognizedPayloadsApp(deps));
+  app.route('/v1', createMessagesApp(deps));
 
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
   app.onError((err, c) => {
@@ -45,6 +59,8 @@ export function createApp(deps: AppDeps) {
       (err.status >= 500 ? log.error : log.info)('request failed', { status: err.status, code: err.code });
       return c.json({ error: { code: err.code, message: err.message, ...err.details } }, err.status);
     }
+    // Hono's own middleware (bearer auth: 401 with our JSON body) throws these with the answer ready.
+    if (err instanceof HTTPException) return err.getResponse();
     log.error('unhandled error', { error: err.message, name: err.name });
     return c.json({ error: { code: 'internal', message: 'internal error', requestId: c.get('requestId') } }, 500);
   });

@@ -1,40 +1,105 @@
-import { Hono } from 'hono';
-import { z } from 'zod';
-import { verifySignature } from '../channels/signature';
-import { rbmConversationKey } from '../domain/conversation-key';
-import { type InboundEvent } from '../domain/inbound';
+/**
+ * POST /webhooks/rbm and POST /webhooks/bm: Google's deliveries. The body is read once, as bytes,
+ * and never past WEBHOOK_BODY_LIMIT_BYTES; everything else is the WebhookProcessor's (see its
+ * header for the status contract). The setup handshake ({clientToken, secret}) is answered on the
+ * same routes: the secret as text/plain by default, `{"secret": …}` when Accept prefers JSON.
+ */
+import { type Context, Hono } from 'hono';
+import { type Config } from '../config';
+import { type Channel } from '../domain/conversation-key';
+import { createLazyClient } from '../temporal/connections';
 import { type AppDeps } from './app';
-import { ApiError } from './errors';
+import { UnrecognizedPayloadStore } from './unrecognized-payload-store';
+import { WebhookProcessor, type WebhookProcessorOptions, type WebhookResult } from './webhook-processor';
 
-const rbmEnvelope = z.object({ message: z.object({ data: z.string() }) });
-const rbmTextMessage = z.object({ senderPhoneNumber: z.string(), agentId: z.string(), messageId: z.string(), text: z.string(), sendTime: z.string().optional() });
+/**
+ * AppDeps plus the store for unrecognized payloads. When the store is not given, one is built on
+ * its own lazy Temporal client from the configuration (tests and server.ts may pass a shared one).
+ */
+export interface WebhookAppDeps extends AppDeps {
+  unrecognizedPayloads?: UnrecognizedPayloadStore;
+}
+
+/** Options of the webhook and operator sub-apps (the handshake reply form, test seams). */
+export type WebhookAppOptions = WebhookProcessorOptions;
+
+// One default store per configuration, so the webhook and operator sub-apps share a connection.
+const defaultStores = new WeakMap<Config, UnrecognizedPayloadStore>();
+
+/** The store the webhook and operator sub-apps use for these deps. */
+export function unrecognizedPayloadStoreFor(deps: WebhookAppDeps): UnrecognizedPayloadStore {
+  if (deps.unrecognizedPayloads) return deps.unrecognizedPayloads;
+  let store = defaultStores.get(deps.config);
+  if (!store) {
+    const { temporal } = deps.config;
+    store = new UnrecognizedPayloadStore({ client: createLazyClient(temporal), taskQueue: temporal.taskQueue, timeoutMs: temporal.signalTimeoutMs });
+    defaultStores.set(deps.config, store);
+  }
+  return store;
+}
+
+/** The webhook path for these deps (shared by the routes and the operator's replay). */
+export function webhookProcessorFor(deps: WebhookAppDeps, options: WebhookAppOptions = {}): WebhookProcessor {
+  return new WebhookProcessor({ config: deps.config, conversations: deps.conversations, unrecognized: unrecognizedPayloadStoreFor(deps), logger: deps.logger }, options);
+}
 
 /** POST /webhooks/{rbm,bm}: verify, normalize, signal Temporal, and only then acknowledge. */
-export function createWebhooksApp(deps: AppDeps) {
+export function createWebhooksApp(deps: WebhookAppDeps, options: WebhookAppOptions = {}) {
+  const processor = webhookProcessorFor(deps, options);
   const app = new Hono();
 
-  app.post('/rbm', async (c) => {
-    const envelope = rbmEnvelope.safeParse(await c.req.json().catch(() => undefined));
-    if (!envelope.success) throw new ApiError(400, 'invalid_payload', 'body is not an RBM envelope with message.data');
-    const data = Buffer.from(envelope.data.message.data, 'base64');
-    const token = deps.config.webhookTokens.rbm.default;
-    if (!token || !verifySignature(token, data, c.req.header('x-goog-signature'))) throw new ApiError(401, 'invalid_signature', 'X-Goog-Signature is missing or wrong');
-    const message = rbmTextMessage.safeParse(JSON.parse(data.toString('utf8')));
-    if (!message.success) throw new ApiError(400, 'invalid_payload', 'message.data is not an RBM text message');
-    const key = rbmConversationKey(message.data.agentId, message.data.senderPhoneNumber);
-    const event: InboundEvent = {
-      type: 'message',
-      channel: 'rbm',
-      conversationKey: key,
-      dedupeKey: message.data.messageId,
-      messageId: message.data.messageId,
-      content: { kind: 'text', text: message.data.text },
-      occurredAt: message.data.sendTime,
-      receivedAt: new Date().toISOString(),
+  const handler = (channel: Channel) => async (c: Context) => {
+    const meta = {
+      channel,
+      signature: c.req.header('x-goog-signature'),
+      accept: c.req.header('accept'),
+      contentType: c.req.header('content-type'),
+      requestId: (c.get('requestId') as string | undefined) ?? undefined,
+      source: 'google' as const,
     };
-    await deps.conversations.deliver(key, [event]);
-    return c.json({ status: 'accepted' });
-  });
+    const read = await readBody(c.req.raw, processor.bodyLimit);
+    if (read.outcome === 'too_large') return respond(c, processor.bodyTooLarge(meta, read.seen));
+    if (read.outcome === 'unreadable') return c.json({ error: { code: 'unreadable_body', message: 'the request body could not be read', requestId: meta.requestId } }, 400);
+    return respond(c, await processor.process({ ...meta, body: read.body }));
+  };
 
+  app.post('/rbm', handler('rbm'));
+  app.post('/bm', handler('bm'));
   return app;
+}
+
+/** Turns a processor result into the HTTP answer. */
+export function respond(c: Context, result: WebhookResult): Response {
+  if (result.text !== undefined) return c.text(result.text, result.status, { 'content-type': 'text/plain; charset=utf-8' });
+  return c.json(result.json ?? {}, result.status);
+}
+
+type ReadResult = { outcome: 'ok'; body: Uint8Array } | { outcome: 'too_large'; seen: number } | { outcome: 'unreadable' };
+
+/**
+ * Reads the whole body once, stopping as soon as it passes `limit`: a declared Content-Length over
+ * the limit is refused unread, and a chunked or lying body is cut off while streaming.
+ */
+async function readBody(request: Request, limit: number): Promise<ReadResult> {
+  const declared = Number(request.headers.get('content-length') ?? Number.NaN);
+  if (Number.isFinite(declared) && declared > limit) return { outcome: 'too_large', seen: 0 };
+  if (!request.body) return { outcome: 'ok', body: new Uint8Array(0) };
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > limit) {
+        await reader.cancel().catch(() => undefined);
+        return { outcome: 'too_large', seen: size };
+      }
+      chunks.push(value);
+    }
+  } catch {
+    return { outcome: 'unreadable' };
+  }
+  return { outcome: 'ok', body: Buffer.concat(chunks, size) };
 }

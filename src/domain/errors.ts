@@ -20,3 +20,17 @@ export const FailureType = {
 } as const;
 
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
+
+/**
+ * Types of the retryable ApplicationFailures the outbound clients raise. Temporal's activity retry
+ * is the one retry owner (clients never loop), so these must never appear in a retry policy's
+ * nonRetryableErrorTypes.
+ */
+export const RetryableFailureType = {
+  /** Network error, timeout, 408 or 5xx: the same call (same ids) may well succeed later. */
+  Unavailable: 'Unavailable',
+  /** 429 RESOURCE_EXHAUSTED: the failure's nextRetryDelay honours Retry-After. */
+  RateLimited: 'RateLimited',
+} as const;
+
+export type RetryableFailureType = (typeof RetryableFailureType)[keyof typeof RetryableFailureType];

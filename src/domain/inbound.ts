@@ -10,6 +10,8 @@ export interface InboundContext {
   entryPoint?: string;
   customContext?: string;
   widget?: { url?: string; widgetContext?: string };
+  /** The business phone number the user chose not to call when the conversation started (Business Messages; unverified field). */
+  deflectedPhoneNumber?: string;
 }
 
 export interface FileInfo {
@@ -34,7 +36,7 @@ export type MessageKind = MessageContent['kind'];
 export interface DialogflowInfo {
   autoResponded: boolean;
   queryText?: string;
-  faqAnswers: { question?: string; answer?: string }[];
+  faqAnswers: { question?: string; answer?: string; confidence?: number; confidenceLevel?: string }[];
   intents: { displayName?: string; confidence?: number }[];
 }
 
@@ -66,6 +68,9 @@ export type InboundEventBody =
       response?: string;
       questionIndex?: number;
       totalQuestionCount?: number;
+      /** Postback data of the tapped answer, when the question offered suggestions. */
+      postbackData?: string;
+      questionType?: string;
     };
 
 /** One thing Google told us about a conversation, normalized from either channel's payload. */

@@ -1,5 +1,5 @@
 import { msToNumber } from '@temporalio/common/lib/time';
-import { CancellationScope, condition, isCancellation } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancellationScope, condition, isCancellation, log } from '@temporalio/workflow';
 import { type Duration } from '@temporalio/common';
 import { type OutboundContent } from '../domain/outbound';
 import { releaseToAutomation, withLiveAgent } from '../routing';
@@ -34,15 +34,24 @@ export class HandoffController {
     state.assign({ kind: 'queue', queue });
     state.routing = { ...state.routing, handoffQueue: queue };
     this.armSla();
-    await channelActivities.notifyHandoff({
-      conversationKey: state.key,
-      handoffId,
-      queue,
-      reason,
-      locale: state.routing.locale,
-      displayName: state.routing.displayName,
-      summary: state.history.slice(-10).map((h) => `${h.direction === 'inbound' ? 'user' : 'agent'} [${h.kind}] ${h.summary}`),
-    });
+    try {
+      await channelActivities.notifyHandoff({
+        conversationKey: state.key,
+        handoffId,
+        queue,
+        reason,
+        locale: state.routing.locale,
+        displayName: state.routing.displayName,
+        summary: state.history.slice(-10).map((h) => `${h.direction === 'inbound' ? 'user' : 'agent'} [${h.kind}] ${h.summary}`),
+      });
+    } catch (err) {
+      // A desk that refuses for good (or none configured) must not end the conversation: it stays
+      // queued, visible to operators through the queue search attribute and the list API.
+      if (!(err instanceof ActivityFailure)) throw err;
+      const type = err.cause instanceof ApplicationFailure ? err.cause.type : undefined;
+      state.recordDecision('-', 'handoff_notification_failed', new Date().toISOString(), type ?? err.message);
+      log.warn('agent desk not notified', { queue, type });
+    }
   }
 
   /** After continue-as-new: re-arms the SLA timer of an open handoff with the time it has left. */

@@ -16,8 +16,13 @@ export interface MessageHandlingDeps {
   reply(content: OutboundContent): Promise<unknown>;
 }
 
-/** Marks a user message READ once: automation reads what it accepted at once. */
+/**
+ * Marks a user message READ once: automation reads what it accepted at once. Business Messages'
+ * suggestion and authentication responses are not user messages with an id of their own, so they
+ * get no receipt.
+ */
 async function markReadByAutomation(state: ConversationState, message: UserMessageEvent): Promise<void> {
+  if (state.channel === 'bm' && (message.content.kind === 'suggestion' || message.content.kind === 'auth')) return;
   if (!state.claimReadReceipt(message.messageId)) return;
   await channelActivities.sendReadReceipt({ conversationKey: state.key, messageId: message.messageId, eventId: `read-${message.messageId}` });
 }

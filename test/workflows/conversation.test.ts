@@ -3,7 +3,10 @@ import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { conversationWorkflow } from '../../src/workflows';
 import { agentTypingUpdate, assignUpdate, conversationStateQuery, type ConversationInput, inboundEventsSignal } from '../../src/workflows/definitions';
+import { ApplicationFailure } from '@temporalio/common';
+import { FailureType } from '../../src/domain/errors';
 import { recordingActivities } from '../helpers/recording-activities';
+import { waitUntil } from '../helpers/wait';
 import { createTimeSkippingEnv, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
 import { BM_KEY, RBM_KEY, liveAgentRequest, userMessage } from './conversation-fixtures';
 
@@ -21,7 +24,12 @@ describe('conversation workflow: history, handoff, typing, continue-as-new', () 
     const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: workflowBundle(), activities });
     await worker.runUntil(async () => {
       const handle = await env.client.workflow.start(conversationWorkflow, { workflowId: `conv-${randomUUID()}`, taskQueue, args: [input] });
-      await body(handle);
+      try {
+        await body(handle);
+      } finally {
+        // Time is global on the test server: a leftover run with a pending activity would stop it skipping for the next test.
+        await env.client.workflow.getHandle(handle.workflowId).terminate('test finished').catch(() => undefined);
+      }
     });
   }
 
@@ -35,6 +43,19 @@ describe('conversation workflow: history, handoff, typing, continue-as-new', () 
     });
     expect(rec.callsTo('notifyHandoff')).toHaveLength(1);
     expect(rec.callsTo('sendMessage')).toEqual([expect.objectContaining({ content: expect.objectContaining({ text: expect.stringMatching(/wait/i) }) })]);
+  });
+
+  test('an agent desk that refuses the handoff does not end the conversation', async () => {
+    const rec = recordingActivities({ handoff: { notify: async () => Promise.reject(ApplicationFailure.nonRetryable('no HANDOFF_URL', FailureType.NotConfigured)) } });
+    await run(rec.activities, { key: BM_KEY, settings: { idleTimeout: '1 day' } }, async (handle) => {
+      await handle.signal(inboundEventsSignal, [liveAgentRequest(BM_KEY)]);
+      await handle.signal(inboundEventsSignal, [userMessage(BM_KEY, 'still there?')]);
+      const state = await waitUntil(() => handle.query(conversationStateQuery), (st) => st.routingDecisions.length >= 2);
+      expect(state.status).toBe('waiting_for_agent');
+      expect(state.routingDecisions.map((d) => d.action)).toContain('handoff_notification_failed');
+      const description = await handle.describe();
+      expect(description.status.name).toBe('RUNNING');
+    });
   });
 
   test('an agent joining before the SLA cancels the holding message', async () => {

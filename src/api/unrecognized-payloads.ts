@@ -1,0 +1,99 @@
+/**
+ * Operator API for correctly signed webhook payloads of kinds the receiving build did not know
+ * (answered 202 and kept in Temporal, one unrecognizedPayloadWorkflow each). Mount it behind the
+ * operator bearer token, e.g. under /v1/unrecognized-payloads:
+ *
+ *   GET  /                  list, newest first (?status=pending|all, ?limit=1..1000); from Temporal visibility
+ *   GET  /:id               one payload with its exact body (base64) and the headers a replay needs
+ *   POST /:id/replay        re-runs the stored request through the webhook path (signature included);
+ *                           a 200 there resolves the entry, anything else is recorded and it stays pending
+ *   POST /:id/dismiss       closes the entry without replaying it
+ */
+import { type Context, Hono } from 'hono';
+import { TemporalUnavailableError } from './errors';
+import { UnrecognizedPayloadStore } from './unrecognized-payload-store';
+import { type WebhookAppDeps, type WebhookAppOptions, unrecognizedPayloadStoreFor, webhookProcessorFor } from './webhooks';
+
+/** The operator sub-app; `options` must match the webhook app's so a replay behaves like a delivery. */
+export function createUnrecognizedPayloadsApp(deps: WebhookAppDeps, options: WebhookAppOptions = {}) {
+  const store = unrecognizedPayloadStoreFor(deps);
+  const processor = webhookProcessorFor(deps, options);
+  const now = options.now ?? (() => new Date());
+  const app = new Hono();
+
+  app.get('/', (c) =>
+    guarded(c, async () => {
+      const status = c.req.query('status') ?? 'pending';
+      if (status !== 'pending' && status !== 'all') return error(c, 400, 'invalid_query', 'status must be pending or all');
+      const rawLimit = c.req.query('limit');
+      const limit = rawLimit === undefined ? 100 : Number(rawLimit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) return error(c, 400, 'invalid_query', 'limit must be an integer from 1 to 1000');
+      return c.json({ items: await store.list({ status, limit }) });
+    }),
+  );
+
+  app.get('/:id', (c) =>
+    guarded(c, async () => {
+      const view = await find(c, store);
+      return view instanceof Response ? view : c.json(view);
+    }),
+  );
+
+  app.post('/:id/replay', (c) =>
+    guarded(c, async () => {
+      const view = await find(c, store);
+      if (view instanceof Response) return view;
+      if (view.status !== 'pending') return error(c, 409, 'already_closed', `payload ${view.id} is already ${view.status}`);
+      const requestId = requestIdOf(c);
+      const result = await processor.process({
+        channel: view.channel,
+        body: Buffer.from(view.bodyBase64, 'base64'),
+        signature: view.headers['x-goog-signature'],
+        contentType: view.headers['content-type'],
+        requestId,
+        source: 'replay',
+      });
+      if (result.status === 503) return c.json(result.json ?? {}, 503);
+      const resolved = result.status === 200;
+      await store.recordReplay(view.id, { at: now().toISOString(), status: result.status, resolved, detail: result.outcome, ...(requestId ? { requestId } : {}) });
+      return c.json({ id: view.id, resolved, webhook: { status: result.status, body: result.json ?? result.text } });
+    }),
+  );
+
+  app.post('/:id/dismiss', (c) =>
+    guarded(c, async () => {
+      const view = await find(c, store);
+      if (view instanceof Response) return view;
+      if (view.status !== 'pending') return error(c, 409, 'already_closed', `payload ${view.id} is already ${view.status}`);
+      await store.dismiss(view.id, now().toISOString());
+      return c.json({ id: view.id, status: 'dismissed' });
+    }),
+  );
+
+  return app;
+}
+
+async function find(c: Context, store: UnrecognizedPayloadStore) {
+  const id = c.req.param('id') ?? '';
+  const view = UnrecognizedPayloadStore.isId(id) ? await store.get(id) : undefined;
+  return view ?? error(c, 404, 'not_found', `no unrecognized payload ${JSON.stringify(id.slice(0, 64))}`);
+}
+
+/** Temporal being down is a 503 with the same body shape as the webhooks'; anything else goes to the app's error handler. */
+async function guarded(c: Context, fn: () => Promise<Response>): Promise<Response> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof TemporalUnavailableError) return error(c, 503, err.code, err.message);
+    throw err;
+  }
+}
+
+function error(c: Context, status: 400 | 404 | 409 | 503, code: string, message: string): Response {
+  const requestId = requestIdOf(c);
+  return c.json({ error: { code, message, ...(requestId ? { requestId } : {}) } }, status);
+}
+
+function requestIdOf(c: Context): string | undefined {
+  return (c.get('requestId') as string | undefined) ?? undefined;
+}

@@ -1,0 +1,294 @@
+/**
+ * The webhook path shared by POST /webhooks/{rbm,bm} and the operator's replay: size check, JSON,
+ * setup handshake, client-token choice, X-Goog-Signature, schema, normalization, and exactly one
+ * signalWithStart per conversation; the answer is produced only after Temporal accepted it.
+ *
+ * Status contract (every non-2xx has a JSON body `{ error: { code, message, ... } }`):
+ *   200 accepted and durable (or a handshake answered)   401 signature missing or wrong
+ *   202 signed payload of an unknown kind, kept durably  400 malformed JSON / schema violation (names the field)
+ *   413 body over WEBHOOK_BODY_LIMIT_BYTES               503 Temporal unreachable or slower than TEMPORAL_SIGNAL_TIMEOUT_MS
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { openBmDelivery } from '../channels/bm/inbound';
+import { type FieldProblem, type InboundReader, digest, isObject } from '../channels/inbound-payload';
+import { openRbmDelivery } from '../channels/rbm/inbound';
+import { verifySignature } from '../channels/signature';
+import { type Config } from '../config';
+import { type Channel, type ConversationKey, maskConversationKey } from '../domain/conversation-key';
+import { type InboundEvent } from '../domain/inbound';
+import { type Logger } from '../logger';
+import { type ConversationGateway } from './conversation-gateway';
+import { TemporalUnavailableError } from './errors';
+import { type UnrecognizedPayloadStore } from './unrecognized-payload-store';
+
+/**
+ * How the setup handshake is answered. Google's docs: HTTP 200 with the secret as the plain-text
+ * body (`plain`, the default). Google's samples also use `{"secret": "…"}` (Python, `json`),
+ * `secret: …` (Node, `prefixed`) and `{"secret": "\"…\""}` (Java kitchen sink, `json-quoted`).
+ * `negotiate` answers `json` when the request's Accept header prefers application/json, else `plain`.
+ */
+export type HandshakeReplyForm = 'plain' | 'json' | 'prefixed' | 'json-quoted';
+
+/** How the processor behaves beyond its dependencies. */
+export interface WebhookProcessorOptions {
+  /** Default `negotiate`. */
+  handshakeReply?: HandshakeReplyForm | 'negotiate';
+  /** Replaces a channel's payload reader: only to simulate an older or newer build in tests. */
+  readers?: Partial<Record<Channel, InboundReader>>;
+  now?: () => Date;
+}
+
+/** What the webhook path talks to: configuration (tokens, limits), the conversations, the unrecognized-payload store, logs. */
+export interface WebhookProcessorDeps {
+  config: Pick<Config, 'webhookTokens' | 'env'>;
+  conversations: Pick<ConversationGateway, 'deliver'>;
+  unrecognized: Pick<UnrecognizedPayloadStore, 'keep'>;
+  logger: Logger;
+}
+
+/** One webhook request as the processor sees it. */
+export interface WebhookInput {
+  channel: Channel;
+  /** The raw request body, read once. */
+  body: Uint8Array;
+  signature?: string;
+  accept?: string;
+  contentType?: string;
+  requestId?: string;
+  /** `google`: a delivery (unknown kinds are stored); `replay`: an operator re-run of a stored payload (not stored again). */
+  source: 'google' | 'replay';
+}
+
+/** What to answer: JSON for everything but a plain-text handshake reply. */
+export interface WebhookResult {
+  status: 200 | 202 | 400 | 401 | 413 | 503;
+  json?: unknown;
+  text?: string;
+  /** Short outcome for logs and replay records: `accepted`, `handshake`, `stored`, `still_unrecognized`, or the error code. */
+  outcome: string;
+  /** Id of the stored payload for a 202. */
+  unrecognizedId?: string;
+}
+
+const READERS: Record<Channel, InboundReader> = { rbm: openRbmDelivery, bm: openBmDelivery };
+
+/** Runs one webhook request through verification, normalization and Temporal. Never throws for bad input. */
+export class WebhookProcessor {
+  private readonly readers: Record<Channel, InboundReader>;
+  private readonly now: () => Date;
+
+  constructor(
+    private readonly deps: WebhookProcessorDeps,
+    private readonly options: WebhookProcessorOptions = {},
+  ) {
+    this.readers = { ...READERS, ...options.readers };
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /** The configured body limit in bytes. */
+  get bodyLimit(): number {
+    return this.deps.config.env.WEBHOOK_BODY_LIMIT_BYTES;
+  }
+
+  /** Runs one request; a Temporal outage becomes the 503 result, anything unexpected is thrown to the app's error handler. */
+  async process(input: WebhookInput): Promise<WebhookResult> {
+    const started = performance.now();
+    const fields: Record<string, unknown> = {};
+    let result: WebhookResult;
+    try {
+      result = await this.run(input, fields);
+    } catch (err) {
+      if (!(err instanceof TemporalUnavailableError)) throw err;
+      result = failure(503, 'temporal_unavailable', `${err.message}; retry later`, input.requestId);
+    }
+    this.logResult(input, result, started, input.body.byteLength, fields);
+    return result;
+  }
+
+  /** The 413 for a body the route stopped reading at the limit (`seenBytes` is how far it got). */
+  bodyTooLarge(input: Omit<WebhookInput, 'body'>, seenBytes: number): WebhookResult {
+    const result = failure(413, 'payload_too_large', `body exceeds the limit of ${this.bodyLimit} bytes`, input.requestId);
+    this.logResult(input, result, performance.now(), seenBytes, {});
+    return result;
+  }
+
+  /** One line per request: request id, outcome, timing, masked conversation keys; never a phone number or message text. */
+  private logResult(input: Omit<WebhookInput, 'body'>, result: WebhookResult, started: number, bytes: number, fields: Record<string, unknown>): void {
+    const log = this.deps.logger.child({ requestId: input.requestId, channel: input.channel, source: input.source });
+    const line = { status: result.status, outcome: result.outcome, ms: Math.round((performance.now() - started) * 10) / 10, bytes, ...fields };
+    if (result.status === 503) log.error('webhook not accepted', line);
+    else if (result.status === 202) log.warn('webhook payload kept for an operator', line);
+    else if (result.status === 401) log.warn('webhook rejected', line);
+    else log.info(result.status === 200 ? 'webhook accepted' : 'webhook rejected', line);
+  }
+
+  private async run(input: WebhookInput, fields: Record<string, unknown>): Promise<WebhookResult> {
+    const { channel, body, requestId } = input;
+    if (body.byteLength > this.bodyLimit) return failure(413, 'payload_too_large', `body is ${body.byteLength} bytes; the limit is ${this.bodyLimit}`, requestId);
+
+    let json: unknown;
+    try {
+      json = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
+    } catch {
+      // V8's parse message quotes the input; the answer stays generic so no body text is echoed anywhere.
+      return failure(400, 'malformed_json', 'body is not valid JSON', requestId);
+    }
+
+    if (isHandshake(channel, json)) return this.handshake(channel, json, input);
+
+    const opened = this.readers[channel](json, body);
+    if (!opened.ok) return invalidPayload(opened.problems, requestId);
+    const { payload } = opened;
+
+    const token = this.tokenFor(channel, payload.agentHint);
+    if (token === undefined) {
+      fields.agent = payload.agentHint?.slice(0, 100);
+      return failure(401, 'no_client_token', `no client token is configured for this ${channel === 'rbm' ? 'RBM' : 'Business Messages'} agent, so X-Goog-Signature cannot be verified`, requestId);
+    }
+    if (!input.signature) return failure(401, 'missing_signature', 'X-Goog-Signature header is missing', requestId);
+    if (!verifySignature(token, payload.signedBytes, input.signature)) {
+      return failure(401, 'invalid_signature', `X-Goog-Signature does not match ${channel === 'rbm' ? 'the decoded message.data' : 'the request body'}`, requestId);
+    }
+
+    const receivedAt = this.now().toISOString();
+    const interpretation = payload.interpret(receivedAt);
+    fields.kind = interpretation.kind;
+    switch (interpretation.outcome) {
+      case 'invalid':
+        fields.fields = interpretation.problems.map((p) => p.field);
+        return invalidPayload(interpretation.problems, requestId);
+      case 'unrecognized': {
+        const id = digest(Buffer.concat([Buffer.from(`${channel}\n`), payload.signedBytes]));
+        fields.unrecognizedId = id;
+        if (input.source === 'google') {
+          const headers: Record<string, string> = { 'x-goog-signature': input.signature };
+          if (input.contentType) headers['content-type'] = input.contentType;
+          await this.withinBound(
+            'the unrecognized payload',
+            this.deps.unrecognized.keep(
+              { id, channel, kind: interpretation.kind, reason: interpretation.reason, receivedAt, bodyBase64: Buffer.from(body).toString('base64'), headers, ...(requestId ? { requestId } : {}) },
+              { at: receivedAt, ...(requestId ? { requestId } : {}) },
+            ),
+          );
+        }
+        // A replay of a kept payload that is still unknown leaves the entry as it is.
+        const status = input.source === 'google' ? 'stored' : 'still_unrecognized';
+        return {
+          status: 202,
+          outcome: status,
+          unrecognizedId: id,
+          json: { status, id, kind: interpretation.kind, reason: interpretation.reason, ...(requestId ? { requestId } : {}) },
+        };
+      }
+      case 'events':
+        return this.deliver(interpretation.events, fields, requestId);
+    }
+  }
+
+  /** One signalWithStart per conversation with all of its events; resolves only when every one was accepted. */
+  private async deliver(events: InboundEvent[], fields: Record<string, unknown>, requestId: string | undefined): Promise<WebhookResult> {
+    const byConversation = new Map<ConversationKey, InboundEvent[]>();
+    for (const event of events) {
+      const list = byConversation.get(event.conversationKey);
+      if (list) list.push(event);
+      else byConversation.set(event.conversationKey, [event]);
+    }
+    fields.conversations = [...byConversation.keys()].map(maskConversationKey);
+    fields.events = events.length;
+    await this.withinBound('the events', Promise.all([...byConversation].map(([key, batch]) => this.deps.conversations.deliver(key, batch))));
+    return { status: 200, outcome: 'accepted', json: { status: 'accepted', events: events.length, ...(requestId ? { requestId } : {}) } };
+  }
+
+  /**
+   * The 503 bound as a hard guarantee: the Temporal client's own deadline can overrun it (the first
+   * connection attempt of a lazy client, retry back-off), and Google must get an answer in time.
+   * Work still in flight may land later; Google's retry of the delivery is then deduped.
+   */
+  private async withinBound<T>(what: string, work: Promise<T>): Promise<T> {
+    const ms = this.deps.config.env.TEMPORAL_SIGNAL_TIMEOUT_MS;
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new TemporalUnavailableError(`Temporal did not accept ${what} within ${ms} ms`)), ms);
+    });
+    // A late failure of work that already lost the race must not surface as an unhandled rejection.
+    work.catch(() => undefined);
+    try {
+      return await Promise.race([work, expired]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private handshake(channel: Channel, body: { clientToken: string; secret: string }, input: WebhookInput): WebhookResult {
+    const tokens = this.tokensOf(channel);
+    if (tokens.length === 0) return failure(401, 'no_client_token', 'no client token is configured for this channel', input.requestId);
+    // Every candidate is compared (constant time each), so timing does not tell which one matched.
+    let matched = false;
+    for (const token of tokens) matched = sameSecret(token, body.clientToken) || matched;
+    if (!matched) return failure(401, 'invalid_client_token', 'clientToken does not match a configured client token', input.requestId);
+
+    const form = this.options.handshakeReply ?? 'negotiate';
+    const chosen: HandshakeReplyForm = form === 'negotiate' ? (prefersJson(input.accept) ? 'json' : 'plain') : form;
+    const secret = body.secret;
+    switch (chosen) {
+      case 'plain':
+        return { status: 200, outcome: 'handshake', text: secret };
+      case 'prefixed':
+        return { status: 200, outcome: 'handshake', text: `secret: ${secret}` };
+      case 'json':
+        return { status: 200, outcome: 'handshake', json: { secret } };
+      case 'json-quoted':
+        return { status: 200, outcome: 'handshake', json: { secret: JSON.stringify(secret) } };
+    }
+  }
+
+  /** Per-agent token when the agent has one, else the channel's default. */
+  private tokenFor(channel: Channel, agent: string | undefined): string | undefined {
+    const tokens = this.deps.config.webhookTokens[channel];
+    // Object.hasOwn: an agent named "constructor" must not find Object.prototype's function.
+    if (agent !== undefined && Object.hasOwn(tokens.byAgent, agent)) return tokens.byAgent[agent];
+    return tokens.default;
+  }
+
+  private tokensOf(channel: Channel): string[] {
+    const tokens = this.deps.config.webhookTokens[channel];
+    return [...(tokens.default !== undefined ? [tokens.default] : []), ...Object.values(tokens.byAgent)];
+  }
+}
+
+/** `{clientToken, secret}` and nothing that makes it a delivery. */
+function isHandshake(channel: Channel, json: unknown): json is { clientToken: string; secret: string } {
+  if (!isObject(json) || typeof json.clientToken !== 'string' || typeof json.secret !== 'string') return false;
+  return channel === 'rbm' ? json.message === undefined : json.conversationId === undefined;
+}
+
+function sameSecret(a: string, b: string): boolean {
+  // Digests have equal length whatever the inputs, as timingSafeEqual requires.
+  const da = createHash('sha256').update(a).digest();
+  const db = createHash('sha256').update(b).digest();
+  return timingSafeEqual(da, db);
+}
+
+function prefersJson(accept: string | undefined): boolean {
+  if (!accept) return false;
+  let json = -1;
+  let text = -1;
+  for (const part of accept.split(',')) {
+    const [type, ...params] = part.trim().toLowerCase().split(';');
+    const qParam = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    const q = qParam ? Number(qParam.slice(2)) : 1;
+    if (Number.isNaN(q)) continue;
+    if (type === 'application/json') json = Math.max(json, q);
+    if (type === 'text/plain') text = Math.max(text, q);
+  }
+  return json > 0 && json > text;
+}
+
+function failure(status: WebhookResult['status'], code: string, message: string, requestId: string | undefined, extra: Record<string, unknown> = {}): WebhookResult {
+  return { status, outcome: code, json: { error: { code, message, ...extra, ...(requestId ? { requestId } : {}) } } };
+}
+
+function invalidPayload(problems: FieldProblem[], requestId: string | undefined): WebhookResult {
+  const first = problems[0] ?? { field: '(body)', message: 'is invalid' };
+  return failure(400, 'invalid_payload', `${first.field}: ${first.message}`, requestId, { field: first.field, problems });
+}
