@@ -8,6 +8,7 @@ import { createWebhooksApp } from './webhooks';
 import { createUnrecognizedPayloadsApp } from './unrecognized-payloads';
 import { createConversationsApp } from './conversations';
 import { createMessagesApp } from './messages';
+import { mountApiDocs } from './openapi';
 import { bearerAuth } from 'hono/bearer-auth';
 import { HTTPException } from 'hono/http-exception';
 import { type ApiMetrics, createApiMetrics } from '../observability/http-metrics';
@@ -40,6 +41,8 @@ export function createApp(deps: AppDeps) {
     const { contentType, body } = await metrics.render();
     return c.body(body, 200, { 'content-type': contentType });
   });
+  // GET /openapi.json and GET /docs (src/api/openapi.ts): every route below is documented there.
+  mountApiDocs(app);
 
   app.route('/webhooks', createWebhooksApp(deps));
 

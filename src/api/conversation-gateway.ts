@@ -1,4 +1,4 @@
-import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+import { type Client, WithStartWorkflowOperation, WorkflowNotFoundError } from '@temporalio/client';
 import { type UpdateDefinition } from '@temporalio/common';
 import { type ConversationKey } from '../domain/conversation-key';
 import { type InboundEvent } from '../domain/inbound';
@@ -6,6 +6,8 @@ import { type WorkflowIdOptions, workflowIdFor } from '../temporal/workflow-ids'
 import { conversationWorkflow } from '../workflows';
 import { conversationStateQuery, type ConversationInput, type ConversationView, searchAttributes } from '../workflows/definitions';
 import { inboundEventsSignal } from '../workflows/definitions';
+import { outboundMessagesQuery, sendMessageUpdate } from '../workflows/definitions';
+import { type OutboundMessagesView, type OutboundSendInput, type OutboundSendResult } from '../workflows/outbound/types';
 import { TemporalUnavailableError } from './errors';
 
 export interface ConversationGatewayOptions {
@@ -16,6 +18,8 @@ export interface ConversationGatewayOptions {
   workflowIds: WorkflowIdOptions;
   /** What every new conversation run starts with (routing file, settings). */
   startInput?: Omit<ConversationInput, 'key' | 'carried'>;
+  /** Bound on an outbound send (update-with-start waits for the send activity); default max(timeoutMs, 30 s). */
+  updateTimeoutMs?: number;
 }
 
 /** One row of the conversation list (from Temporal visibility). */
@@ -119,6 +123,37 @@ export class ConversationGateway {
     }
   }
 
+  /**
+   * Sends an outbound message through the conversation's workflow, starting it if needed
+   * (update-with-start, USE_EXISTING): resolves with the messageId and the status once the send
+   * settled. `updateId` should derive from the caller's Idempotency-Key (sendMessageUpdateId) so a
+   * retried request attaches to the same update; the key also rides in `input` for the workflow's
+   * own map, which outlives continue-as-new. Bounded by `updateTimeoutMs` (the send may retry).
+   */
+  async sendMessage(key: ConversationKey, input: OutboundSendInput, updateId: string): Promise<OutboundSendResult> {
+    const startWorkflowOperation = new WithStartWorkflowOperation(conversationWorkflow, {
+      workflowId: this.workflowId(key),
+      taskQueue: this.options.taskQueue,
+      args: [this.startInput(key)],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    });
+    return this.bounded(
+      'executeUpdateWithStart',
+      () => this.options.client.workflow.executeUpdateWithStart(sendMessageUpdate, { args: [input], updateId, startWorkflowOperation }),
+      this.options.updateTimeoutMs ?? Math.max(this.options.timeoutMs, 30_000),
+    );
+  }
+
+  /** The conversation's outbound messages and receipt metrics, or undefined when no workflow exists for the key. */
+  async getOutboundMessages(key: ConversationKey): Promise<OutboundMessagesView | undefined> {
+    try {
+      return await this.bounded('query', () => this.options.client.workflow.getHandle(this.workflowId(key)).query(outboundMessagesQuery));
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return undefined;
+      throw err;
+    }
+  }
+
   /** True when Temporal answers a cheap call within the bound. */
   async isReachable(): Promise<boolean> {
     try {
@@ -129,11 +164,11 @@ export class ConversationGateway {
     }
   }
 
-  private async bounded<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+  private async bounded<T>(operation: string, fn: () => Promise<T>, timeoutMs: number = this.options.timeoutMs): Promise<T> {
     try {
-      return await this.options.client.withDeadline(Date.now() + this.options.timeoutMs, fn);
+      return await this.options.client.withDeadline(Date.now() + timeoutMs, fn);
     } catch (err) {
-      if (isUnavailable(err)) throw new TemporalUnavailableError(`Temporal did not accept ${operation} within ${this.options.timeoutMs} ms`, err);
+      if (isUnavailable(err)) throw new TemporalUnavailableError(`Temporal did not accept ${operation} within ${timeoutMs} ms`, err);
       throw err;
     }
   }

@@ -26,15 +26,25 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Ca
   const settings = resolveSettings(input.settings);
   const routing = input.routing;
   const state = new ConversationState(input.key, settings, input.carried?.conversation);
-  const outbound = new OutboundTracker();
   const typing = new TypingIndicator(state, settings.typingKeepAlive);
+  // A fresh run (not continued) may be a reopened conversation: outbound sends wait until the
+  // previous run's idempotency keys are loaded, so a retried POST cannot send twice.
+  const freshRun = !input.carried && workflowInfo().continuedFromExecutionRunId === undefined;
+  const outbound = new OutboundTracker(input.key, input.carried?.outbound, {
+    waitForPrevious: freshRun,
+    onAccepted: (message) => {
+      state.addHistory({ direction: 'outbound', messageId: message.messageId, kind: 'text', summary: message.summary, at: new Date(message.acceptedAtMs).toISOString() });
+      // The message clears the channel's typing indicator itself.
+      void typing.stop(false);
+    },
+  });
   const handoff = new HandoffController({
     state,
     sla: settings.handoffSla,
-    reply: (content) => sendReply(state, typing, content),
+    reply: (content) => sendReply(state, outbound, content),
     holdingMessage: () => (routing ? holdingMessage(state.routing, routing) : DEFAULT_HOLDING_MESSAGE),
   });
-  const handling = { state, handoff, typing, routing, reply: (content: OutboundContent) => sendReply(state, typing, content) };
+  const handling = { state, handoff, typing, routing, reply: (content: OutboundContent) => sendReply(state, outbound, content) };
   let liveAgentRequested = false;
 
   setHandler(inboundEventsSignal, (events) => {
@@ -48,9 +58,10 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Ca
   registerOutboundHandlers(outbound);
 
   // A new message reopening a completed conversation: pick up the previous run's memory.
-  if (!input.carried && workflowInfo().continuedFromExecutionRunId === undefined) {
+  if (freshRun) {
     const previous = (await localActivities.loadPreviousRun(workflowInfo().workflowId)) as CarriedConversation | undefined;
     if (previous?.conversation) state.absorbPrevious(previous.conversation);
+    outbound.absorbPrevious(previous?.outbound);
   }
   handoff.resume();
   const attributes = new SearchAttributeSync(state);
@@ -62,7 +73,7 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Ca
     const woke = await condition(() => state.pending.length > 0 || liveAgentRequested || shouldContinueAsNew(), settings.idleTimeout);
     if (!woke) {
       // A message still waiting for DELIVERED (or its fallback) keeps the conversation open.
-      if (outbound.busy) continue;
+      if (outbound.hasPendingWork) continue;
       break;
     }
     if (liveAgentRequested) {

@@ -142,8 +142,10 @@ export interface UnrecognizedPayloadReplay {
   detail?: string;
 }
 
+/** `pending` until replayed successfully or dismissed. */
 export type UnrecognizedPayloadStatus = 'pending' | 'replayed' | 'dismissed';
 
+/** What an operator sees of one kept payload. */
 export interface UnrecognizedPayloadView extends UnrecognizedPayload {
   status: UnrecognizedPayloadStatus;
   deliveries: { count: number; firstAt?: string; lastAt?: string };
@@ -152,9 +154,13 @@ export interface UnrecognizedPayloadView extends UnrecognizedPayload {
   dismissedAt?: string;
 }
 
+/** Google delivered the payload (first time or again). */
 export const unrecognizedPayloadDeliveredSignal = defineSignal<[UnrecognizedPayloadDelivery]>('unrecognizedPayloadDelivered');
+/** An operator replayed it; see UnrecognizedPayloadReplay. */
 export const unrecognizedPayloadReplayedSignal = defineSignal<[UnrecognizedPayloadReplay]>('unrecognizedPayloadReplayed');
+/** An operator closed it without a replay. */
 export const unrecognizedPayloadDismissedSignal = defineSignal<[{ at: string; note?: string }]>('unrecognizedPayloadDismissed');
+/** The kept payload, its status, deliveries and replays. */
 export const unrecognizedPayloadQuery = defineQuery<UnrecognizedPayloadView>('unrecognizedPayload');
 
 // --- Outbound messages (issue 6) -------------------------------------------------------------

@@ -4,12 +4,10 @@ import { applyContextUpdate, decideLiveAgentRequest, decideRoute, type RouteDeci
 import { channelActivities } from './activity-proxies';
 import { type ConversationState, type UserMessageEvent } from './conversation-state';
 import { type HandoffController } from './handoff';
-import { type TypingIndicator } from './typing';
 
 export interface MessageHandlingDeps {
   state: ConversationState;
   handoff: HandoffController;
-  typing: TypingIndicator;
   /** Validated routing file; without one every message goes to the default human queue. */
   routing: RoutingConfig | undefined;
   /** Sends automation's reply (stops the typing indicator as it goes out). */
@@ -52,7 +50,7 @@ export async function handleLiveAgentRequest(deps: MessageHandlingDeps): Promise
 }
 
 async function carryOut(decision: RouteDecision, message: UserMessageEvent | undefined, deps: MessageHandlingDeps): Promise<void> {
-  const { state, handoff, typing } = deps;
+  const { state, handoff } = deps;
   state.routing = applyContextUpdate(state.routing, { ...decision.contextUpdate, locale: decision.locale });
   const detail = 'queue' in decision ? decision.queue : 'intent' in decision ? decision.intent : 'agentId' in decision ? decision.agentId : 'reason' in decision ? decision.reason : undefined;
   state.recordDecision(message?.messageId ?? '-', decision.action, new Date().toISOString(), detail);
@@ -61,8 +59,9 @@ async function carryOut(decision: RouteDecision, message: UserMessageEvent | und
     case 'automation_reply':
     case 'retry_prompt':
     case 'confirm_place':
+      // Automation composes instantly: no typing indicator that the reply would replace at once
+      // (it would only cost activity calls); the keep-alive serves human agents.
       if (message) await markReadByAutomation(state, message);
-      typing.start({ type: 'BOT' });
       await deps.reply(decision.reply);
       return;
     case 'no_reply':

@@ -1,18 +1,22 @@
-import { uuid4 } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, log } from '@temporalio/workflow';
 import { type OutboundContent, type Representative } from '../domain/outbound';
-import { channelActivities } from './activity-proxies';
 import { type ConversationState } from './conversation-state';
-import { type TypingIndicator } from './typing';
+import { type OutboundTracker } from './outbound';
 
 /**
- * Sends a reply of automation or of the workflow itself (holding message, acknowledgements): the
- * typing indicator stops as the message goes out, and the message is recorded in history.
- * (Workflow code: `new Date()` is the workflow's deterministic clock.)
+ * Sends a reply of automation or of the workflow itself (acknowledgements, holding message)
+ * through the outbound tracker, so it is tracked to DELIVERED / READ like an operator's message
+ * and appears in history (the tracker's onAccepted). A reply that cannot be sent for good is
+ * recorded, not fatal: the conversation goes on.
  */
-export async function sendReply(state: ConversationState, typing: TypingIndicator, content: OutboundContent, representative: Representative = { type: 'BOT' }): Promise<string> {
-  const messageId = uuid4();
-  await typing.stop(false);
-  await channelActivities.sendMessage({ conversationKey: state.key, messageId, content, representative });
-  state.addHistory({ direction: 'outbound', messageId, kind: 'text', summary: content.text ?? '[rich content]', at: new Date().toISOString() });
-  return messageId;
+export async function sendReply(state: ConversationState, outbound: OutboundTracker, content: OutboundContent, representative: Representative = { type: 'BOT' }): Promise<string | undefined> {
+  try {
+    const result = await outbound.send({ conversationKey: state.key, content, representative, origin: 'automation' });
+    return result.messageId;
+  } catch (err) {
+    if (!(err instanceof ApplicationFailure || err instanceof ActivityFailure)) throw err;
+    state.recordDecision('-', 'reply_failed', new Date().toISOString(), err.message);
+    log.warn('automation reply not sent', { error: err.message });
+    return undefined;
+  }
 }

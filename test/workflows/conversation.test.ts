@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { conversationWorkflow } from '../../src/workflows';
-import { agentTypingUpdate, assignUpdate, conversationStateQuery, type ConversationInput, inboundEventsSignal } from '../../src/workflows/definitions';
+import { agentTypingUpdate, assignUpdate, conversationStateQuery, type ConversationInput, inboundEventsSignal, sendMessageUpdate } from '../../src/workflows/definitions';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../../src/domain/errors';
 import { recordingActivities } from '../helpers/recording-activities';
@@ -73,7 +73,7 @@ describe('conversation workflow: history, handoff, typing, continue-as-new', () 
     expect(rec.callsTo('sendRepresentativeEvent')).toEqual([expect.objectContaining({ event: 'joined' })]);
   });
 
-  test('typing keep-alive: over 2 simulated minutes of composing no gap reaches 20 s, and it stops when asked', async () => {
+  test('typing keep-alive: over 2 simulated minutes of composing no gap reaches 20 s, and it stops on send', async () => {
     const sentAt: number[] = [];
     const rec = recordingActivities({ channels: { sendTyping: async (args) => void (args.typing === 'start' && sentAt.push(await env.currentTimeMs())) } });
     await run(rec.activities, { key: RBM_KEY, settings: { typingKeepAlive: '15 seconds', idleTimeout: '1 day' } }, async (handle) => {
@@ -81,15 +81,30 @@ describe('conversation workflow: history, handoff, typing, continue-as-new', () 
       const startedAt = await env.currentTimeMs();
       await handle.executeUpdate(agentTypingUpdate, { args: [{ agentId: 'bob', typing: true }] });
       await env.sleep('2 minutes');
-      const stoppedAt = await env.currentTimeMs();
-      await handle.executeUpdate(agentTypingUpdate, { args: [{ agentId: 'bob', typing: false }] });
-      const countAtStop = sentAt.length;
+      const sentMessageAt = await env.currentTimeMs();
+      await handle.executeUpdate(sendMessageUpdate, { args: [{ conversationKey: RBM_KEY, content: { text: 'Here is your answer' }, representative: { type: 'HUMAN' } }] });
+      const countAtSend = sentAt.length;
       await env.sleep('2 minutes');
-      expect(sentAt.length).toBe(countAtStop);
-      const marks = [startedAt, ...sentAt, stoppedAt];
+      expect(sentAt.length).toBe(countAtSend);
+      const marks = [startedAt, ...sentAt, sentMessageAt];
       const gaps = marks.slice(1).map((t, i) => t - (marks[i] as number));
       expect(Math.max(...gaps)).toBeLessThan(20_000);
       expect(sentAt.length).toBeGreaterThanOrEqual(8);
+      expect(rec.callsTo('sendMessage')).toHaveLength(1);
+    });
+  });
+
+  test('an agent who stops typing stops the indicator (Business Messages: TYPING_STOPPED)', async () => {
+    const rec = recordingActivities();
+    await run(rec.activities, { key: BM_KEY, settings: { typingKeepAlive: '15 seconds', idleTimeout: '1 day' } }, async (handle) => {
+      await handle.executeUpdate(agentTypingUpdate, { args: [{ agentId: 'bob', typing: true }] });
+      await env.sleep('40 seconds');
+      await handle.executeUpdate(agentTypingUpdate, { args: [{ agentId: 'bob', typing: false }] });
+      const calls = rec.callsTo('sendTyping') as { typing: string }[];
+      expect(calls.filter((c) => c.typing === 'start').length).toBeGreaterThanOrEqual(3);
+      expect(calls.at(-1)?.typing).toBe('stop');
+      await env.sleep('1 minute');
+      expect(rec.callsTo('sendTyping')).toHaveLength(calls.length);
     });
   });
 

@@ -3,14 +3,15 @@
  * happens next. Pure, so every branch is unit-testable, and re-evaluated after EVERY await of the
  * lifecycle (timer, receipt wake-up, activity) — which is what makes receipts win ties:
  *
- * Tie-break (also in docs/delivery.md): receipts and TTL events arrive as signals, and Temporal's
- * core puts signal jobs before timer firings within one workflow activation. The signal handler
- * applies a receipt to the record synchronously; the lifecycle never trusts *why* it woke up
- * (timer fired vs. condition met) and instead asks `nextStep` again. So when a late DELIVERED and
- * a firing deadline land in the same workflow task, the DELIVERED is already in the record when
- * the lifecycle looks, and it finishes without revoking or sending SMS. A receipt that lands while
- * a revoke or SMS activity is running is likewise seen before the next action: no SMS after a
- * DELIVERED, ever (an SMS already on its way cannot be called back).
+ * Tie-break (also in docs/delivery.md): a receipt wins against a deadline that fires in the same
+ * workflow task. Receipts and TTL events arrive as signals; Temporal's core sorts signal jobs
+ * before timer firings within one activation, and the SDK re-checks blocked conditions after
+ * each job. So the signal handler has applied the DELIVERED to the record (and the lifecycle's
+ * `condition` has already resolved on it) before the timer's firing is even looked at. On top of
+ * that the lifecycle never trusts *why* it woke up — it asks `nextStep` again after every await,
+ * and `nextStep` checks receipts before any deadline. A receipt that lands while a revoke or SMS
+ * activity runs is likewise seen before the next action: no revoke or SMS is started after a
+ * DELIVERED (an SMS already on its way cannot be called back).
  */
 import { type ExpiryReason, type OutboundRecord } from './types';
 

@@ -12,7 +12,7 @@ import { type ExpiryReason, type OutboundRecord, type OutboundSendInput, type Re
 export const DEFAULT_REVOKE_FAILED_GRACE_MS = 10 * 60 * 1000;
 export const DEFAULT_TTL_EVENT_GRACE_MS = 10 * 60 * 1000;
 
-const MAX_LOG = 40;
+const MAX_LOG = 25;
 const SUMMARY_LENGTH = 200;
 
 /** Channel, agent and (RBM) phone number of a conversation key. */

@@ -29,6 +29,7 @@ export type OutboundInboundEvent = Extract<InboundEvent, { type: 'receipt' | 'tt
 export { INVALID_OUTBOUND_MESSAGE };
 
 const MAX_UNMATCHED = 100;
+const SNAPSHOT_LOG_OF_FINISHED = 8;
 
 export class OutboundTracker {
   private key: ConversationKey | undefined;
@@ -44,6 +45,7 @@ export class OutboundTracker {
   private readonly defaults: { revokeFailedGraceMs: number; ttlEventGraceMs: number };
   private readonly maxMessages: number;
   private readonly maxIdempotencyKeys: number;
+  private readonly onAccepted: OutboundTrackerOptions['onAccepted'];
 
   /**
    * @param key The conversation's key. Optional for compatibility: without it the tracker learns
@@ -57,8 +59,9 @@ export class OutboundTracker {
       revokeFailedGraceMs: options.revokeFailedGraceMs ?? DEFAULT_REVOKE_FAILED_GRACE_MS,
       ttlEventGraceMs: options.ttlEventGraceMs ?? DEFAULT_TTL_EVENT_GRACE_MS,
     };
-    this.maxMessages = options.maxMessages ?? 300;
-    this.maxIdempotencyKeys = options.maxIdempotencyKeys ?? 2000;
+    this.maxMessages = options.maxMessages ?? 100;
+    this.maxIdempotencyKeys = options.maxIdempotencyKeys ?? 1000;
+    this.onAccepted = options.onAccepted;
     this.carriedMetrics = snapshot?.metrics;
     this.ready = options.waitForPrevious !== true;
     const knownKey = key ?? snapshot?.conversationKey;
@@ -105,6 +108,7 @@ export class OutboundTracker {
     this.records.set(rec.messageId, rec);
     if (input.idempotencyKey !== undefined) this.rememberIdempotencyKey({ key: input.idempotencyKey, messageId: rec.messageId });
     this.metrics().accepted();
+    this.onAccepted?.(copy(rec));
     this.start(rec);
     this.evict();
     await condition(() => rec.initialSettled);
@@ -178,7 +182,8 @@ export class OutboundTracker {
     return {
       version: 1,
       conversationKey: this.key,
-      messages: [...this.records.values()].map(copy),
+      // Finished messages keep only the tail of their log: the snapshot rides in the continue-as-new input.
+      messages: [...this.records.values()].map((rec) => (rec.finished ? { ...copy(rec), log: rec.log.slice(-SNAPSHOT_LOG_OF_FINISHED).map((l) => ({ ...l })) } : copy(rec))),
       idempotency: [...this.idempotency.values()].map((e) => ({ ...e })),
       unmatched: this.unmatched.map((u) => ({ ...u })),
       metrics: this.metricsImpl !== undefined ? copy(this.metricsImpl.state) : this.carriedMetrics,

@@ -210,10 +210,15 @@ export interface OutboundTrackerOptions {
   revokeFailedGraceMs?: number;
   /** Default wait for Google's TTL server event after the ttl passed (default 10 minutes). */
   ttlEventGraceMs?: number;
-  /** Records kept in state (default 300); finished ones are evicted oldest first. */
+  /** Records kept in state (default 100); finished ones are evicted oldest first. */
   maxMessages?: number;
-  /** Idempotency keys kept (default 2000). */
+  /** Idempotency keys kept (default 1000); they outlive their records. */
   maxIdempotencyKeys?: number;
+  /**
+   * Called once per new message, right after it was accepted (before the send): e.g. to add it to
+   * the conversation's history. Must be synchronous and deterministic (workflow code).
+   */
+  onAccepted?: (message: OutboundMessageView) => void;
   /**
    * A run that may be a reopened conversation: hold sends and receipts until `absorbPrevious()`
    * has merged the previous run's snapshot (its idempotency keys and records). Default false.

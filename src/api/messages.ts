@@ -1,0 +1,213 @@
+/**
+ * Operator API for outbound messages (issue 6), mounted under /v1 behind bearer auth by app.ts:
+ *
+ * - POST /conversations/{key}/messages           send one message (update-with-start), 201 / 200
+ * - GET  /conversations/{key}/messages           every tracked message + receipt metrics
+ * - GET  /conversations/{key}/messages/{id}      one message
+ *
+ * `{key}` is the URL-encoded conversation key (`rbm%3Aagent%40rbm.goog%3A%2B14155550100`).
+ * An `Idempotency-Key` header makes a retried POST the same message (same messageId, nothing sent
+ * twice), also after the conversation's workflow continued-as-new.
+ */
+import { randomUUID } from 'node:crypto';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { type Channel, type ConversationKey, InvalidConversationKeyError, parseConversationKey } from '../domain/conversation-key';
+import { type DeliveryPolicy, INVALID_OUTBOUND_MESSAGE, type OutboundContent, isE164, parseDuration, validateOutboundRequest } from '../domain/outbound';
+import { sendMessageUpdateId } from '../workflows/definitions';
+import { type OutboundMessagesView, type OutboundRecord, type OutboundSendInput, type OutboundSendResult } from '../workflows/outbound/types';
+import { type AppDeps } from './app';
+import { ApiError } from './errors';
+import { parseJsonBody } from './validation';
+
+const duration = z.string().refine((v) => parseDuration(v) !== undefined, { message: 'a duration such as "90s", "10m", "2h" or "1d"' });
+
+const suggestionSchema = z.strictObject({
+  kind: z.enum(['reply', 'action']),
+  // Both channels cut suggestion chips at 25 characters.
+  text: z.string().min(1).max(25),
+  postbackData: z.string().min(1).max(2048),
+  openUrl: z.url().optional(),
+  dialPhoneNumber: z.string().refine(isE164, { message: 'must be an E.164 number' }).optional(),
+});
+
+/** The POST body. Strict: an unknown field (a typo such as `deliveryWithin`) is a 400, not silently ignored. */
+export const sendMessageBody = z.strictObject({
+  text: z.string().min(1).optional(),
+  richCard: z.record(z.string(), z.unknown()).optional(),
+  suggestions: z.array(suggestionSchema).optional(),
+  /** Business Messages: shown when the device cannot render the content. */
+  fallbackText: z.string().min(1).optional(),
+  representative: z.strictObject({ type: z.enum(['BOT', 'HUMAN']), displayName: z.string().min(1).max(100).optional() }).optional(),
+  delivery: z
+    .strictObject({
+      /** RBM, passed to Google: seconds with an "s" suffix, at most 15 days. */
+      ttl: z.string().regex(/^\d+(\.\d{1,9})?s$/, { message: 'seconds with an "s" suffix, e.g. "86400s"' }).optional(),
+      /** RBM, passed to Google: RFC 3339, at most 15 days ahead. */
+      expireTime: z.iso.datetime({ offset: true }).optional(),
+      /** Our own timer: no DELIVERED within it → revoke, then SMS. */
+      deliverWithin: duration.optional(),
+      /** Opt-in (users may disable READ receipts): no READ within it → fallback. */
+      readWithin: duration.optional(),
+      /** After TTL_EXPIRATION_REVOKE_FAILED: wait this long for DELIVERED before revoking (default 10m). */
+      revokeFailedGrace: duration.optional(),
+      /** After the ttl passed without any TTL server event: wait this long before acting without it (default 10m). */
+      ttlEventGrace: duration.optional(),
+      fallbackSms: z.strictObject({ text: z.string().min(1).max(1600), to: z.string().refine(isE164, { message: 'must be an E.164 number such as +14155550100' }).optional() }).optional(),
+      ifRevokeNotConfirmed: z.enum(['assume_delivered', 'send_sms']).optional(),
+      timeSensitive: z.boolean().optional(),
+    })
+    .optional(),
+});
+
+export type SendMessageBody = z.infer<typeof sendMessageBody>;
+
+/** The Idempotency-Key header; exported for the OpenAPI document (src/api/openapi.ts). */
+export const idempotencyKeyHeader = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[\x21-\x7e]+$/, { message: 'printable ASCII without spaces' });
+
+/** The key from the path (URL-encoded by the caller), validated. */
+function keyParam(raw: string): { key: ConversationKey; channel: Channel } {
+  try {
+    return { key: raw, channel: parseConversationKey(raw).channel };
+  } catch (err) {
+    if (err instanceof InvalidConversationKeyError) throw new ApiError(400, 'invalid_conversation_key', err.message, { field: 'key' });
+    throw err;
+  }
+}
+
+/** Body → the workflow's input. Durations become ms; the channel rules run here so the caller gets a 400 naming the field. */
+export function toSendInput(key: ConversationKey, channel: Channel, body: SendMessageBody, idempotencyKey: string | undefined, nowMs: number): OutboundSendInput {
+  const content: OutboundContent = {};
+  if (body.text !== undefined) content.text = body.text;
+  if (body.richCard !== undefined) content.richCard = body.richCard;
+  if (body.suggestions !== undefined) content.suggestions = body.suggestions;
+  if (body.fallbackText !== undefined) content.fallbackText = body.fallbackText;
+  const d = body.delivery;
+  const policy: DeliveryPolicy = {};
+  if (d !== undefined) {
+    if (d.ttl !== undefined) policy.ttl = d.ttl;
+    if (d.expireTime !== undefined) policy.expireTime = d.expireTime;
+    if (d.deliverWithin !== undefined) policy.deliverWithinMs = parseDuration(d.deliverWithin);
+    if (d.readWithin !== undefined) policy.readWithinMs = parseDuration(d.readWithin);
+    if (d.revokeFailedGrace !== undefined) policy.revokeFailedGraceMs = parseDuration(d.revokeFailedGrace);
+    if (d.ttlEventGrace !== undefined) policy.ttlEventGraceMs = parseDuration(d.ttlEventGrace);
+    if (d.fallbackSms !== undefined) policy.fallbackSms = d.fallbackSms.to !== undefined ? { text: d.fallbackSms.text, to: d.fallbackSms.to } : { text: d.fallbackSms.text };
+    if (d.ifRevokeNotConfirmed !== undefined) policy.ifRevokeNotConfirmed = d.ifRevokeNotConfirmed;
+    if (d.timeSensitive !== undefined) policy.timeSensitive = d.timeSensitive;
+  }
+  const issues = validateOutboundRequest(channel, { content, policy }, nowMs);
+  const first = issues[0];
+  if (first !== undefined) throw new ApiError(400, 'invalid_body', `${first.path}: ${first.message}`, { field: first.path, issues });
+  const input: OutboundSendInput = { conversationKey: key, content, representative: body.representative ?? { type: 'BOT' }, policy, origin: 'operator' };
+  if (idempotencyKey !== undefined) input.idempotencyKey = idempotencyKey;
+  return input;
+}
+
+const isoOrUndefined = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());
+
+/** A tracked message as the API shows it: workflow times as ISO 8601, internals (content, version) left out. */
+export function presentMessage(rec: OutboundRecord) {
+  return {
+    messageId: rec.messageId,
+    status: rec.status,
+    channel: rec.channel,
+    origin: rec.origin,
+    summary: rec.summary,
+    representative: rec.representative,
+    idempotencyKey: rec.idempotencyKey,
+    timestamps: rec.timestamps,
+    acceptedAt: isoOrUndefined(rec.acceptedAtMs),
+    sentAt: isoOrUndefined(rec.sentAtMs),
+    deliveredAt: isoOrUndefined(rec.deliveredAtMs),
+    readAt: isoOrUndefined(rec.readAtMs),
+    delivery: rec.policy,
+    deadlines: Object.fromEntries(Object.entries(rec.deadlines).map(([k, v]) => [k, isoOrUndefined(v as number | undefined)])),
+    send: { ...rec.send, atMs: undefined, at: isoOrUndefined(rec.send.atMs) },
+    ttlEvent: rec.ttlEvent && { revoked: rec.ttlEvent.revoked, at: isoOrUndefined(rec.ttlEvent.atMs) },
+    expiry: rec.expiry && { reason: rec.expiry.reason, at: isoOrUndefined(rec.expiry.atMs) },
+    revoke: rec.revoke && { ...rec.revoke, atMs: undefined, at: isoOrUndefined(rec.revoke.atMs) },
+    sms: rec.sms && { ...rec.sms, atMs: undefined, at: isoOrUndefined(rec.sms.atMs) },
+    finished: rec.finished,
+    log: rec.log.map((l) => ({ at: isoOrUndefined(l.atMs), event: l.event, detail: l.detail })),
+  };
+}
+
+function presentResult(result: OutboundSendResult) {
+  return { messageId: result.messageId, status: result.status, duplicate: result.duplicate, message: result.message && presentMessage(result.message) };
+}
+
+function presentView(view: OutboundMessagesView) {
+  return {
+    conversationKey: view.conversationKey,
+    messages: view.messages.map(presentMessage),
+    unmatched: view.unmatched.map((u) => ({ messageId: u.messageId, type: u.type, detail: u.detail, at: isoOrUndefined(u.atMs) })),
+    metrics: view.metrics,
+  };
+}
+
+/** Maps Temporal's answers onto the API's status contract. */
+async function onConversation<T>(key: ConversationKey, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new ApiError(404, 'conversation_not_found', `no conversation for ${key}`);
+    if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
+      const failure = err.cause;
+      if (failure.type === INVALID_OUTBOUND_MESSAGE) {
+        const issues = (failure.details?.[0] ?? []) as unknown;
+        const field = Array.isArray(issues) && typeof issues[0]?.path === 'string' ? (issues[0].path as string) : undefined;
+        throw new ApiError(400, 'invalid_body', failure.message, field !== undefined ? { field } : undefined);
+      }
+      throw new ApiError(422, 'rejected_by_conversation', failure.message, { type: failure.type });
+    }
+    throw err;
+  }
+}
+
+/** /v1/conversations/{key}/messages. Mount with `app.route('/v1', createMessagesApp(deps))`. */
+export function createMessagesApp(deps: AppDeps) {
+  const app = new Hono();
+
+  app.post('/conversations/:key/messages', async (c) => {
+    const { key, channel } = keyParam(c.req.param('key'));
+    const rawIdempotencyKey = c.req.header('idempotency-key');
+    let idempotencyKey: string | undefined;
+    if (rawIdempotencyKey !== undefined) {
+      const parsed = idempotencyKeyHeader.safeParse(rawIdempotencyKey);
+      if (!parsed.success) throw new ApiError(400, 'invalid_header', `Idempotency-Key: ${parsed.error.issues[0]?.message ?? 'invalid'}`, { field: 'Idempotency-Key' });
+      idempotencyKey = parsed.data;
+    }
+    const body = await parseJsonBody(c, sendMessageBody);
+    const input = toSendInput(key, channel, body, idempotencyKey, Date.now());
+    // Without a key every request is a new message; with one, the update id makes Temporal attach a retry to the same update.
+    const updateId = idempotencyKey !== undefined ? sendMessageUpdateId(idempotencyKey) : `send-message-${randomUUID()}`;
+    const result = await onConversation(key, () => deps.conversations.sendMessage(key, input, updateId));
+    c.header('Location', `/v1/conversations/${encodeURIComponent(key)}/messages/${encodeURIComponent(result.messageId)}`);
+    return c.json(presentResult(result), result.duplicate ? 200 : 201);
+  });
+
+  app.get('/conversations/:key/messages', async (c) => {
+    const { key } = keyParam(c.req.param('key'));
+    const view = await onConversation(key, () => deps.conversations.getOutboundMessages(key));
+    if (view === undefined) throw new ApiError(404, 'conversation_not_found', `no conversation for ${key}`);
+    return c.json(presentView(view));
+  });
+
+  app.get('/conversations/:key/messages/:messageId', async (c) => {
+    const { key } = keyParam(c.req.param('key'));
+    const messageId = c.req.param('messageId');
+    const view = await onConversation(key, () => deps.conversations.getOutboundMessages(key));
+    if (view === undefined) throw new ApiError(404, 'conversation_not_found', `no conversation for ${key}`);
+    const rec = view.messages.find((m) => m.messageId === messageId);
+    if (rec === undefined) throw new ApiError(404, 'message_not_found', `no tracked message ${messageId} in ${key}`);
+    return c.json(presentMessage(rec));
+  });
+
+  return app;
+}
