@@ -1,0 +1,66 @@
+/**
+ * The worker process (src/worker.ts is only its entry point): installs the Temporal Runtime (JSON
+ * logs, Prometheus exporter), optional tracing, connects, picks the workflow bundle, builds the
+ * Worker with the configured tuning, serves the health endpoint, and runs until SIGTERM/SIGINT.
+ *
+ * Shutdown: the Runtime turns SIGTERM/SIGINT into worker.shutdown(): polling stops at once,
+ * in-flight workflow tasks and activities get WORKER_SHUTDOWN_GRACE_MS to finish, then activities
+ * still running are cancelled (their attempt fails and Temporal retries it on another worker).
+ * worker.run() resolves once the worker is STOPPED; the caller then exits 0.
+ */
+import { createActivities } from '../activities';
+import { buildActivityDeps } from '../activities/deps';
+import { type Config } from '../config';
+import { type Logger, createLogger } from '../logger';
+import { tracingFromConfig } from '../observability/tracing';
+import { connectWorker, createLazyClient } from './connections';
+import { createPreviousRunLoader } from './previous-runs';
+import { installWorkerRuntime, metricsBindAddress } from './runtime';
+import { buildWorker, workerTuningFromEnv } from './worker-factory';
+import { type WorkerHealthServer, startWorkerHealthServer } from './worker-health';
+import { chooseWorkflowBundle } from './workflow-bundle';
+
+/** Runs a worker until it is shut down; rejects if it could not start or failed. */
+export async function runWorkerProcess(config: Config, logger: Logger = createLogger(config.env.LOG_LEVEL, { service: 'worker' })): Promise<void> {
+  const env = config.env;
+  const metricsAddress = metricsBindAddress(env.WORKER_METRICS_ADDRESS);
+  installWorkerRuntime({ logger, logLevel: env.LOG_LEVEL, metricsAddress });
+  const tracing = tracingFromConfig(env, 'switchboard-worker');
+  let health: WorkerHealthServer | undefined;
+  const connection = await connectWorker(config.temporal);
+  // Reads the previous run of a reopened conversation (visibility + result): a client of its own.
+  const client = createLazyClient(config.temporal);
+  try {
+    const bundle = chooseWorkflowBundle(env.WORKFLOW_BUNDLE_PATH);
+    const tuning = workerTuningFromEnv(env);
+    const worker = await buildWorker({
+      connection,
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+      activities: createActivities({ ...buildActivityDeps(config, logger), previousRuns: createPreviousRunLoader(client) }),
+      ...(bundle.kind === 'prebuilt' ? { workflowBundle: bundle.bundle } : {}),
+      tuning,
+      ...(tracing ? { plugins: [tracing.plugin] } : {}),
+    });
+    if (env.WORKER_HEALTH_PORT !== undefined) {
+      health = await startWorkerHealthServer({ worker, connection, host: env.WORKER_HEALTH_HOST, port: env.WORKER_HEALTH_PORT });
+    }
+    logger.info('worker starting', {
+      address: config.temporal.connection.address,
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+      workflowBundle: bundle.kind === 'prebuilt' ? bundle.bundle.codePath : `bundled at start from ${bundle.workflowsPath}`,
+      tuning,
+      metrics: metricsAddress ? `http://${metricsAddress}/metrics` : 'off',
+      health: health ? health.url : 'off',
+      tracing: tracing ? env.OTEL_EXPORTER_OTLP_ENDPOINT : 'off',
+    });
+    await worker.run();
+    logger.info('worker stopped', { taskQueue: config.temporal.taskQueue });
+  } finally {
+    await health?.close();
+    await connection.close();
+    await client.connection.close();
+    await tracing?.shutdown();
+  }
+}
