@@ -8,6 +8,7 @@ import { conversationStateQuery, type ConversationInput, type ConversationView, 
 import { inboundEventsSignal } from '../workflows/definitions';
 import { outboundMessagesQuery, sendMessageUpdate } from '../workflows/definitions';
 import { type OutboundMessagesView, type OutboundSendInput, type OutboundSendResult } from '../workflows/outbound/types';
+import { readTranscript, type TranscriptEntry } from './conversation-transcript';
 import { TemporalUnavailableError } from './errors';
 
 export interface ConversationGatewayOptions {
@@ -111,6 +112,11 @@ export class ConversationGateway {
       }
       return rows;
     });
+  }
+
+  /** Every message of the conversation across all its runs, from Temporal's histories (see conversation-transcript.ts). */
+  async transcript(key: ConversationKey): Promise<TranscriptEntry[]> {
+    return this.bounded('transcript', () => readTranscript(this.options.client, this.workflowId(key)), Math.max(this.options.timeoutMs, 30_000));
   }
 
   /** The conversation's state, or undefined when no workflow exists for the key. */

@@ -8,7 +8,8 @@ import { type AppDeps } from './app';
 import { ApiError } from './errors';
 import { parseJsonBody } from './validation';
 
-const listQuery = z.object({
+/** Exported for the OpenAPI document (src/api/openapi.ts). */
+export const listQuery = z.object({
   channel: z.enum(['rbm', 'bm']).optional(),
   status: z.enum(['automation', 'waiting_for_agent', 'with_agent', 'closed']).optional(),
   locale: z.string().min(1).optional(),
@@ -16,9 +17,12 @@ const listQuery = z.object({
   queue: z.string().min(1).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
 });
-const markReadBody = z.object({ agentId: z.string().min(1), messageIds: z.array(z.string().min(1)).min(1).optional() });
-const typingBody = z.object({ agentId: z.string().min(1), typing: z.boolean() });
-const assignBody = z.discriminatedUnion('to', [
+/** Exported for the OpenAPI document (src/api/openapi.ts). */
+export const markReadBody = z.object({ agentId: z.string().min(1), messageIds: z.array(z.string().min(1)).min(1).optional() });
+/** Exported for the OpenAPI document (src/api/openapi.ts). */
+export const typingBody = z.object({ agentId: z.string().min(1), typing: z.boolean() });
+/** Exported for the OpenAPI document (src/api/openapi.ts). */
+export const assignBody = z.discriminatedUnion('to', [
   z.object({ to: z.literal('human'), agentId: z.string().min(1), displayName: z.string().min(1).optional() }),
   z.object({ to: z.literal('automation') }),
 ]);
@@ -62,6 +66,12 @@ export function createConversationsApp(deps: AppDeps) {
     const state = await deps.conversations.getState(key);
     if (!state) throw new ApiError(404, 'conversation_not_found', `no conversation for ${key}`);
     return c.json(state);
+  });
+
+  app.get('/:key/history', async (c) => {
+    const key = keyParam(c.req.param('key'));
+    const entries = await onConversation(key, () => deps.conversations.transcript(key));
+    return c.json({ key, entries });
   });
 
   app.post('/:key/read', async (c) => {

@@ -120,6 +120,12 @@ describe('operator API and conversation lifecycle on the dev server', () => {
       expect(after?.history.filter((h) => h.messageId === 'first-visit')).toHaveLength(1);
       const { runId: currentRun } = await client.workflow.getHandle(conversations.workflowId(key)).describe();
       expect(currentRun).not.toBe(runId);
+
+      // The full transcript spans both runs, read back from Temporal's histories.
+      const transcript = await conversations.transcript(key);
+      expect(transcript.filter((e) => e.direction === 'inbound').map((e) => e.messageId)).toEqual(['first-visit', 'second-visit']);
+      expect(transcript.filter((e) => e.direction === 'outbound')).toHaveLength(2);
+      expect(new Set(transcript.map((e) => e.runId)).size).toBe(2);
     });
   });
 });
