@@ -45,6 +45,9 @@ async function main(): Promise<void> {
   const wanted: [number, string][] = [[apiPort, 'API_PORT (the API)']];
   if (embeddedTemporal) wanted.push([TEMPORAL_PORT, 'the Temporal dev server (gRPC)'], [TEMPORAL_UI_PORT, 'the Temporal Web UI']);
   if (runSimulator) wanted.push([simPort, 'SIMULATOR_PORT (the simulator)']);
+  // The worker's Prometheus exporter: a taken port would stop the worker right after it started.
+  const metricsAddress = userConfig.env.WORKER_METRICS_ADDRESS;
+  if (metricsAddress !== 'off') wanted.push([Number(metricsAddress.slice(metricsAddress.lastIndexOf(':') + 1)), "WORKER_METRICS_ADDRESS (the worker's Prometheus exporter; set it to off or another host:port)"]);
   for (const [port, what] of wanted) {
     if (!(await isPortFree(port))) {
       console.error(`Port ${port} is already taken; it is needed for ${what}. Stop whatever listens there (or another \`npm start\`), or change the port, and try again.`);
@@ -133,6 +136,8 @@ async function main(): Promise<void> {
       'Switchboard is up.',
       `  API              ${apiUrl}  (health: ${apiUrl}/healthz; operator API bearer ${apiTokenNote})`,
       `  Webhooks         ${apiUrl}/webhooks/rbm  ${apiUrl}/webhooks/bm`,
+      `  API docs         ${apiUrl}/docs  (${apiUrl}/openapi.json; metrics: ${apiUrl}/metrics)`,
+      ...(metricsAddress !== 'off' ? [`  Worker metrics   http://${metricsAddress}/metrics`] : []),
       `  Temporal         ${childConfig.temporal.connection.address}, namespace ${childConfig.temporal.namespace}${embeddedTemporal ? ' (embedded dev server)' : ''}`,
       ...(embeddedTemporal ? [`  Temporal Web UI  http://127.0.0.1:${TEMPORAL_UI_PORT}`] : []),
       runSimulator ? `  Simulator        ${simUrl}  (recorded calls: ${simUrl}/sim/calls)` : '  Simulator        off',

@@ -1,4 +1,9 @@
-/** Structured JSON logs, one object per line. Callers mask phone numbers and never pass message text. */
+/**
+ * Structured JSON logs, one object per line. Callers mask phone numbers and never pass message
+ * text; as a safety net every line also goes through maskPhoneNumbersIn before it is written.
+ */
+import { maskPhoneNumbersIn } from './observability/redact';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
@@ -13,7 +18,7 @@ export interface Logger {
 export function createLogger(level: LogLevel = 'info', base: Record<string, unknown> = {}, write: (line: string) => void = (l) => process.stdout.write(l + '\n')): Logger {
   const log = (at: LogLevel, msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[at] < ORDER[level]) return;
-    write(JSON.stringify({ time: new Date().toISOString(), level: at, msg, ...base, ...fields }));
+    write(maskPhoneNumbersIn(JSON.stringify({ time: new Date().toISOString(), level: at, msg, ...base, ...fields })));
   };
   return {
     debug: (m, f) => log('debug', m, f),

@@ -3,12 +3,14 @@ import { createApp } from './api/app';
 import { ConversationGateway } from './api/conversation-gateway';
 import { loadConfig } from './config';
 import { createLogger } from './logger';
+import { tracingFromConfig } from './observability/tracing';
 import { createLazyClient } from './temporal/connections';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.env.LOG_LEVEL, { service: 'api' });
-  const client = createLazyClient(config.temporal);
+  const tracing = tracingFromConfig(config.env, 'switchboard-api');
+  const client = createLazyClient(config.temporal, tracing ? { plugins: [tracing.plugin] } : {});
   const conversations = new ConversationGateway({
     client,
     taskQueue: config.temporal.taskQueue,
@@ -21,7 +23,7 @@ async function main(): Promise<void> {
     logger.info('api listening', { address: `http://${info.address}:${info.port}` }),
   );
   const shutdown = () => {
-    server.close(() => void client.connection.close().finally(() => process.exit(0)));
+    server.close(() => void Promise.allSettled([client.connection.close(), tracing?.shutdown()]).finally(() => process.exit(0)));
   };
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);

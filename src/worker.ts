@@ -1,26 +1,18 @@
-import { createActivities } from './activities';
-import { buildActivityDeps } from './channels/dev-gateway';
+/**
+ * Worker entry point (`node dist/worker.js`, or `tsx src/worker.ts`): everything is in
+ * src/temporal/worker-process.ts. Exits 0 after a graceful shutdown (SIGTERM/SIGINT), 1 on failure.
+ */
 import { loadConfig } from './config';
-import { connectWorker } from './temporal/connections';
-import { buildWorker } from './temporal/worker-factory';
+import { runWorkerProcess } from './temporal/worker-process';
 
 async function main(): Promise<void> {
-  const config = loadConfig();
-  const connection = await connectWorker(config.temporal);
-  try {
-    const worker = await buildWorker({
-      connection,
-      namespace: config.temporal.namespace,
-      taskQueue: config.temporal.taskQueue,
-      activities: createActivities(buildActivityDeps(config)),
-    });
-    await worker.run();
-  } finally {
-    await connection.close();
-  }
+  await runWorkerProcess(loadConfig());
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+    process.exit(1);
+  },
+);

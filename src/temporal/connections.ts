@@ -1,4 +1,4 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client, type ClientPlugin, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { type TemporalConfig } from '../config';
 
@@ -6,9 +6,10 @@ import { type TemporalConfig } from '../config';
  * A lazily connecting client for the API: the server starts even while Temporal is down, and each
  * call is bounded by the caller's deadline.
  */
-export function createLazyClient(config: TemporalConfig): Client {
+export function createLazyClient(config: TemporalConfig, options: { plugins?: ClientPlugin[] } = {}): Client {
   const connection = Connection.lazy({ ...config.connection, connectTimeout: config.signalTimeoutMs });
-  return new Client({ connection, namespace: config.namespace });
+  // Plugins: e.g. OpenTelemetry (src/observability/tracing.ts), which adds the tracing client interceptor.
+  return new Client({ connection, namespace: config.namespace, ...(options.plugins ? { plugins: options.plugins } : {}) });
 }
 
 /** The worker's connection (Rust core). */

@@ -1,0 +1,103 @@
+/** Units of the operations code: log masking, the Runtime logger adapter, bundle choice, worker health, ops config. */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../../src/config';
+import { createLogger } from '../../src/logger';
+import { maskPhoneNumbersIn } from '../../src/observability/redact';
+import { JsonRuntimeLogger } from '../../src/temporal/runtime';
+import { workerTuningFromEnv } from '../../src/temporal/worker-factory';
+import { startWorkerHealthServer } from '../../src/temporal/worker-health';
+import { WORKFLOWS_PATH, chooseWorkflowBundle } from '../../src/temporal/workflow-bundle';
+
+describe('log masking', () => {
+  test('masks E.164 numbers, also percent-encoded, and leaves timestamps and short numbers alone', () => {
+    expect(maskPhoneNumbersIn('POST /v1/phones/+14155550123/agentMessages')).toBe('POST /v1/phones/+14•••••••23/agentMessages');
+    expect(maskPhoneNumbersIn('/v1/conversations/rbm%3Aa%40rbm.goog%3A%2B447700900123')).toBe('/v1/conversations/rbm%3Aa%40rbm.goog%3A+44••••••••23');
+    expect(maskPhoneNumbersIn('2026-01-01T00:00:00+00:00 status +200 id 4155550123')).toBe('2026-01-01T00:00:00+00:00 status +200 id 4155550123');
+  });
+
+  test('every logger line goes through it', () => {
+    const lines: string[] = [];
+    createLogger('info', {}, (l) => lines.push(l)).info('activity failed', { error: 'POST https://rbm/v1/phones/+14155550123/agentMessages: 503' });
+    expect(lines.join('\n')).not.toContain('+14155550123');
+    expect(JSON.parse(lines[0] as string)).toMatchObject({ level: 'info', msg: 'activity failed', error: 'POST https://rbm/v1/phones/+14•••••••23/agentMessages: 503' });
+  });
+});
+
+describe('JsonRuntimeLogger', () => {
+  test("writes the SDK's lines as JSON with their metadata, Errors made readable, levels mapped", () => {
+    const lines: string[] = [];
+    const logger = new JsonRuntimeLogger(createLogger('debug', { service: 'worker' }, (l) => lines.push(l)));
+    logger.warn('Activity failed', { workflowId: 'conv-1', runId: 'r1', activityId: '3', error: new Error('boom', { cause: new Error('socket hang up') }) });
+    logger.trace('noise', {});
+    const [warn, trace] = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(warn).toMatchObject({ level: 'warn', msg: 'Activity failed', service: 'worker', workflowId: 'conv-1', runId: 'r1', activityId: '3', error: { name: 'Error', message: 'boom', cause: 'socket hang up' } });
+    expect(trace).toMatchObject({ level: 'debug', msg: 'noise' });
+  });
+
+  test('respects LOG_LEVEL', () => {
+    const lines: string[] = [];
+    const logger = new JsonRuntimeLogger(createLogger('warn', {}, (l) => lines.push(l)));
+    logger.info('Worker state changed', { state: 'RUNNING' });
+    logger.error('Worker failed', {});
+    expect(lines.map((l) => (JSON.parse(l) as { msg: string }).msg)).toEqual(['Worker failed']);
+  });
+});
+
+describe('workflow bundle choice', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(path.join(tmpdir(), 'sb-bundle-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('WORKFLOW_BUNDLE_PATH must exist; the default path is used when a build put a bundle there; else bundle at start', () => {
+    const bundle = path.join(dir, 'workflow-bundle.js');
+    expect(() => chooseWorkflowBundle(bundle, bundle)).toThrow(/WORKFLOW_BUNDLE_PATH=.*no such file/);
+    expect(chooseWorkflowBundle(undefined, bundle)).toEqual({ kind: 'bundle-at-start', workflowsPath: WORKFLOWS_PATH });
+    writeFileSync(bundle, '// bundle');
+    expect(chooseWorkflowBundle(undefined, bundle)).toEqual({ kind: 'prebuilt', bundle: { codePath: bundle } });
+    expect(chooseWorkflowBundle(bundle, path.join(dir, 'elsewhere.js'))).toEqual({ kind: 'prebuilt', bundle: { codePath: bundle } });
+  });
+});
+
+describe('worker configuration', () => {
+  test('tuning defaults are documented values, and bad values fail naming the variable', () => {
+    expect(workerTuningFromEnv(loadConfig({}).env)).toEqual({ maxConcurrentActivityTaskExecutions: 100, maxConcurrentWorkflowTaskExecutions: 40, shutdownGraceTimeMs: 20_000 });
+    expect(workerTuningFromEnv(loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '0', WORKER_SHUTDOWN_GRACE_MS: '5000' }).env)).toMatchObject({ maxCachedWorkflows: 0, shutdownGraceTimeMs: 5000 });
+    expect(() => loadConfig({ WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '1' })).toThrow(/WORKER_MAX_CONCURRENT_WORKFLOW_TASKS/);
+    expect(() => loadConfig({ WORKER_METRICS_ADDRESS: 'localhost' })).toThrow(/WORKER_METRICS_ADDRESS/);
+    expect(() => loadConfig({ OTEL_ENABLED: 'maybe' })).toThrow(/OTEL_ENABLED/);
+    expect(loadConfig({ WORKER_METRICS_ADDRESS: 'off' }).env.WORKER_METRICS_ADDRESS).toBe('off');
+  });
+});
+
+describe('worker health endpoint', () => {
+  test('liveness fails only for a FAILED worker; readiness needs RUNNING and a serving Temporal', async () => {
+    let state = 'RUNNING';
+    let serving = 1;
+    const status = { numInFlightActivities: 0 };
+    const health = await startWorkerHealthServer({
+      worker: { getState: () => state as never, getStatus: () => status as never },
+      connection: { withDeadline: (_d: number, fn: () => Promise<unknown>) => fn(), healthService: { check: async () => ({ status: serving }) } } as never,
+      host: '127.0.0.1',
+      port: 0,
+    });
+    try {
+      const get = async (p: string) => {
+        const res = await fetch(`${health.url}${p}`);
+        return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+      };
+      expect(await get('/readyz')).toEqual({ status: 200, body: { ready: true, state: 'RUNNING', status } });
+      serving = 2; // NOT_SERVING
+      expect(await get('/readyz')).toMatchObject({ status: 503, body: { ready: false, reason: 'Temporal did not answer its health check' } });
+      state = 'DRAINING';
+      expect(await get('/healthz')).toMatchObject({ status: 200, body: { state: 'DRAINING' } });
+      expect(await get('/readyz')).toMatchObject({ status: 503, body: { reason: 'worker is DRAINING' } });
+      state = 'FAILED';
+      expect((await get('/healthz')).status).toBe(503);
+      expect((await get('/nope')).status).toBe(404);
+    } finally {
+      await health.close();
+    }
+  });
+});
