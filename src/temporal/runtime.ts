@@ -5,6 +5,7 @@
  * Workflow code's `metricMeter` (e.g. the outbound receipt metrics) is exported there too.
  * Runtime.install must run before the first connection is made, once per process.
  */
+import { OUTBOUND_METRIC_NAMES } from '../workflows/outbound/metrics';
 import { type LogLevel as SdkLogLevel, type LogMetadata, type Logger as SdkLogger } from '@temporalio/common';
 import { Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import { type LogLevel, type Logger } from '../logger';
@@ -65,10 +66,18 @@ export function installWorkerRuntime(options: WorkerRuntimeOptions): Runtime {
       // Core's own lines (polling, connection trouble) are forwarded to the logger above instead of
       // going to stderr in core's text format, so every line the worker prints is JSON.
       logging: { forward: {}, filter: makeTelemetryFilterString({ core: TO_CORE_LEVEL[options.logLevel], other: 'WARN' }) },
-      ...(options.metricsAddress ? { metrics: { prometheus: { bindAddress: options.metricsAddress } } } : {}),
+      ...(options.metricsAddress ? { metrics: { prometheus: { bindAddress: options.metricsAddress, histogramBucketOverrides: RECEIPT_LATENCY_BUCKETS } } } : {}),
     },
   });
 }
+
+const RECEIPT_BUCKETS_MS = [250, 1000, 5000, 15_000, 60_000, 300_000, 900_000, 3_600_000, 14_400_000, 86_400_000, 604_800_000];
+
+/** Time to DELIVERED / READ spans seconds to days (phones offline, READ hours later): the default buckets stop at 10 s. */
+const RECEIPT_LATENCY_BUCKETS: Record<string, number[]> = {
+  [OUTBOUND_METRIC_NAMES.timeToDeliver]: RECEIPT_BUCKETS_MS,
+  [OUTBOUND_METRIC_NAMES.timeToRead]: RECEIPT_BUCKETS_MS,
+};
 
 /** WORKER_METRICS_ADDRESS as an address, or undefined when it is `off`. */
 export function metricsBindAddress(value: string): string | undefined {
