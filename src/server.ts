@@ -1,6 +1,6 @@
 import { serve } from '@hono/node-server';
 import { createApp } from './api/app';
-import { ConversationGateway } from './api/conversation-gateway';
+import { ConversationGateway, gatewayOptionsFromConfig } from './api/conversation-gateway';
 import { loadConfig } from './config';
 import { createLogger } from './logger';
 import { tracingFromConfig } from './observability/tracing';
@@ -11,13 +11,7 @@ async function main(): Promise<void> {
   const logger = createLogger(config.env.LOG_LEVEL, { service: 'api' });
   const tracing = tracingFromConfig(config.env, 'switchboard-api');
   const client = createLazyClient(config.temporal, tracing ? { plugins: [tracing.plugin] } : {});
-  const conversations = new ConversationGateway({
-    client,
-    taskQueue: config.temporal.taskQueue,
-    timeoutMs: config.temporal.signalTimeoutMs,
-    workflowIds: { revealPhoneNumbers: config.env.WORKFLOW_ID_REVEAL_PHONE, secret: config.env.WORKFLOW_ID_SECRET },
-    startInput: { routing: config.routing },
-  });
+  const conversations = new ConversationGateway(gatewayOptionsFromConfig(config, client));
   const app = createApp({ config, conversations, logger });
   const server = serve({ fetch: app.fetch, hostname: config.env.API_HOST, port: config.env.API_PORT }, (info) =>
     logger.info('api listening', { address: `http://${info.address}:${info.port}` }),

@@ -1,5 +1,6 @@
 import { type Client, WithStartWorkflowOperation, WorkflowNotFoundError } from '@temporalio/client';
 import { type UpdateDefinition } from '@temporalio/common';
+import { type Config } from '../config';
 import { type ConversationKey } from '../domain/conversation-key';
 import { type InboundEvent } from '../domain/inbound';
 import { type WorkflowIdOptions, workflowIdFor } from '../temporal/workflow-ids';
@@ -21,6 +22,17 @@ export interface ConversationGatewayOptions {
   startInput?: Omit<ConversationInput, 'key' | 'carried'>;
   /** Bound on an outbound send (update-with-start waits for the send activity); default max(timeoutMs, 30 s). */
   updateTimeoutMs?: number;
+}
+
+/** The gateway's options as configured (env + routing file) around a client: what server.ts runs with. */
+export function gatewayOptionsFromConfig(config: Config, client: Client): ConversationGatewayOptions {
+  return {
+    client,
+    taskQueue: config.temporal.taskQueue,
+    timeoutMs: config.temporal.signalTimeoutMs,
+    workflowIds: { revealPhoneNumbers: config.env.WORKFLOW_ID_REVEAL_PHONE, secret: config.env.WORKFLOW_ID_SECRET },
+    startInput: { routing: config.routing },
+  };
 }
 
 /** One row of the conversation list (from Temporal visibility). */
