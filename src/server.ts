@@ -1,6 +1,7 @@
 import { serve } from '@hono/node-server';
 import { createApp } from './api/app';
 import { ConversationGateway, gatewayOptionsFromConfig } from './api/conversation-gateway';
+import { UnrecognizedPayloadStore } from './api/unrecognized-payload-store';
 import { loadConfig } from './config';
 import { createLogger } from './logger';
 import { tracingFromConfig } from './observability/tracing';
@@ -12,7 +13,9 @@ async function main(): Promise<void> {
   const tracing = tracingFromConfig(config.env, 'switchboard-api');
   const client = createLazyClient(config.temporal, tracing ? { plugins: [tracing.plugin] } : {});
   const conversations = new ConversationGateway(gatewayOptionsFromConfig(config, client));
-  const app = createApp({ config, conversations, logger });
+  // One Temporal client for the conversations and the unrecognized-payload store.
+  const unrecognizedPayloads = new UnrecognizedPayloadStore({ client, taskQueue: config.temporal.taskQueue, timeoutMs: config.temporal.signalTimeoutMs });
+  const app = createApp({ config, conversations, logger, unrecognizedPayloads });
   const server = serve({ fetch: app.fetch, hostname: config.env.API_HOST, port: config.env.API_PORT }, (info) =>
     logger.info('api listening', { address: `http://${info.address}:${info.port}` }),
   );

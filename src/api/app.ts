@@ -12,6 +12,7 @@ import { mountApiDocs } from './openapi';
 import { bearerAuth } from 'hono/bearer-auth';
 import { HTTPException } from 'hono/http-exception';
 import { type ApiMetrics, createApiMetrics } from '../observability/http-metrics';
+import { type UnrecognizedPayloadStore } from './unrecognized-payload-store';
 
 /** Everything the HTTP API needs, built once by server.ts (or a test). */
 export interface AppDeps {
@@ -20,6 +21,8 @@ export interface AppDeps {
   logger: Logger;
   /** Prometheus registry and middleware for GET /metrics; one is created per app when absent. */
   metrics?: ApiMetrics;
+  /** Where signed payloads of unknown kinds are kept; built on its own lazy client when absent. */
+  unrecognizedPayloads?: UnrecognizedPayloadStore;
 }
 
 /** The HTTP API: health, Google's webhooks and the operator API, with errors mapped in one place. */
