@@ -116,9 +116,21 @@ describe('conversation workflow: history, handoff, typing, continue-as-new', () 
       await handle.signal(inboundEventsSignal, [first]);
       for (let i = 0; i < 12; i++) await handle.signal(inboundEventsSignal, [userMessage(BM_KEY, `message ${i}`)]);
       const latest = env.client.workflow.getHandle(handle.workflowId);
+      // The Java test server can lose a query that races a continue-as-new: query only once the
+      // chain has settled (same run, same history length on two reads).
+      const settled = async () => {
+        for (;;) {
+          const a = await latest.describe();
+          await new Promise((r) => setTimeout(r, 250));
+          const b = await latest.describe();
+          if (a.runId === b.runId && a.historyLength === b.historyLength) return;
+        }
+      };
+      await settled();
       const before = await latest.query(conversationStateQuery);
       expect(before.generation).toBeGreaterThan(0);
       await latest.signal(inboundEventsSignal, [first]);
+      await settled();
       const after = await latest.query(conversationStateQuery);
       expect(after.history.filter((h) => h.messageId === 'keep-me')).toHaveLength(1);
       expect(after.history).toHaveLength(13);
