@@ -30,6 +30,7 @@ import { DevServer } from '../src/temporal/dev-server';
 import { buildWorker } from '../src/temporal/worker-factory';
 import { freePort } from '../test/helpers/ports';
 import { recordingActivities } from '../test/helpers/recording-activities';
+import { percentile, round } from './lib/stats';
 
 const TOKEN = 'bench-client-token';
 const AGENT = 'bench@rbm.goog';
@@ -73,13 +74,6 @@ function delivery(i: number, phones: string[]): Delivery {
   const body = JSON.stringify({ message: { data: bytes.toString('base64'), messageId: `ps-${i}`, publishTime: sendTime }, subscription: 'projects/bench/subscriptions/rbm' });
   return { key, body, signature: computeSignature(TOKEN, bytes), ...(kind < 8 ? { listed: id } : {}) };
 }
-
-function percentile(sorted: number[], p: number): number {
-  const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
-  return sorted[Math.max(0, index)] as number;
-}
-
-const round = (ms: number) => Math.round(ms * 100) / 100;
 
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN'), telemetryOptions: { logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'ERROR', other: 'ERROR' }) } } });

@@ -1,0 +1,46 @@
+/**
+ * Child-process entry for benchmark phase (a), "ack-only": the production Hono app (createApp:
+ * request id, metrics middleware, webhook route, body limit, JSON parse, token choice,
+ * X-Goog-Signature verification, zod schemas, normalization, grouping by conversation) in front of
+ * a gateway whose deliver() resolves at once. It is the HTTP ceiling Switchboard's webhook could
+ * reach if Temporal cost nothing; it is a benchmark baseline, never a stand-in for Temporal in a
+ * test. Configured like src/server.ts, from the same environment.
+ */
+import { serve } from '@hono/node-server';
+import { createApp } from '../../src/api/app';
+import { ConversationGateway } from '../../src/api/conversation-gateway';
+import { loadConfig } from '../../src/config';
+import { createLogger } from '../../src/logger';
+import { createLazyClient } from '../../src/temporal/connections';
+
+/** Accepts every delivery without calling Temporal. */
+class AckOnlyGateway extends ConversationGateway {
+  override async deliver(): Promise<void> {
+    // Deliberately nothing: the phase measures everything but the signal.
+  }
+
+  override async isReachable(): Promise<boolean> {
+    return true;
+  }
+}
+
+function main(): void {
+  const config = loadConfig();
+  const logger = createLogger(config.env.LOG_LEVEL, { service: 'api-ack-only' });
+  // Lazy: never connects, since nothing here calls Temporal.
+  const client = createLazyClient(config.temporal);
+  const conversations = new AckOnlyGateway({
+    client,
+    taskQueue: config.temporal.taskQueue,
+    timeoutMs: config.temporal.signalTimeoutMs,
+    workflowIds: { revealPhoneNumbers: config.env.WORKFLOW_ID_REVEAL_PHONE, secret: config.env.WORKFLOW_ID_SECRET },
+    startInput: { routing: config.routing },
+  });
+  const app = createApp({ config, conversations, logger });
+  const server = serve({ fetch: app.fetch, hostname: config.env.API_HOST, port: config.env.API_PORT });
+  const stop = () => server.close(() => process.exit(0));
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+main();

@@ -1,0 +1,559 @@
+/**
+ * The chaos run behind `npm run chaos` and test/chaos/chaos.test.ts. Under load it:
+ *
+ * - kills the worker process twice (SIGKILL, each time while it has an activity in flight, as its
+ *   health endpoint reports) and starts a new one;
+ * - restarts the Temporal dev server once on its SQLite file (stop, start on the same port);
+ * - has the simulator answer 20 % of RBM calls with a 5xx or a 429 (a quarter of them after the
+ *   call took effect: the answer is lost, the retry must be deduped) and slow half of the others;
+ * - posts 30 % of all webhooks twice (the users' messages and typing, and the phones' DELIVERED /
+ *   READ, re-posted with the same data as Google redelivers).
+ *
+ * Faults happen at points the run observes, not after sleeps: conversations come in four waves;
+ * each fault waits until half of the current wave's questions were marked READ at the simulator.
+ * Then everything is checked from the simulator's records and the workflows' state and histories:
+ * every inbound event processed exactly once, no agent message and no READ receipt sent twice as
+ * distinct ids (retried requests of the same id are counted apart: the platform dedupes those),
+ * every conversation in its expected final state.
+ */
+import { temporal } from '@temporalio/proto';
+import { type CallRecord } from '../../src/simulator/calls';
+import { type SimMessage } from '../../src/simulator/phones';
+import { type ConversationView } from '../../src/workflows/definitions';
+import { countWorkflows, signalledDedupeKeys } from './actions';
+import { drain, exchangeDone } from './drain';
+import { CallCollector, agentEventOf, agentMessageIdOf } from './sim-client';
+import { BENCH_AGENT, BENCH_CLIENT_TOKEN, BenchStack, type WorkerHandle } from './stack';
+import { type BenchConversation, type UserEvent, WebhookPoster, benchConversations, chosen, toLanes, userEvents } from './traffic';
+
+export interface ChaosOptions {
+  /** Conversations in all, split into four waves. */
+  conversations: number;
+  /** Questions per conversation (each preceded by a typing event). */
+  exchanges: number;
+  /** Webhook lanes (requests in flight). */
+  concurrency: number;
+  /** Share of RBM calls answered 5xx / 429 (0.2). */
+  faultRate: number;
+  /** Share of webhooks posted twice (0.3). */
+  duplicateRate: number;
+  seed: number;
+  /** A prebuilt workflow bundle (Jest's global setup has one); built when absent. */
+  workflowBundlePath?: string;
+  /** Bound on the whole run after the stack is up. */
+  deadlineMs: number;
+  /** Stop the stack on SIGINT / SIGTERM (`npm run chaos`; not under Jest). */
+  handleSignals?: boolean;
+  log: (line: string) => void;
+}
+
+/** Everything the run counted. `violations` is empty when nothing was lost or duplicated and every conversation ended as expected. */
+export interface ChaosReport {
+  durationMs: number;
+  conversations: number;
+  questions: number;
+  faults: {
+    workerKills: { worker: string; activitiesInFlight: number | undefined; atQuestionsRead: number }[];
+    temporalRestart: { downMs: number; atQuestionsRead: number } | undefined;
+    /** Simulator answers by injected fault kind (from its call records). */
+    platformFaults: Record<string, number>;
+    platformCalls: number;
+    duplicatesPosted: { userWebhooks: number; receiptWebhooks: number };
+    /** From the histories: activity attempts beyond the first, those after a timeout (a killed worker's attempt), workflow tasks that timed out or failed. */
+    recovery: {
+      activityRetries: number;
+      activityRetriesAfterTimeout: number;
+      workflowTasksTimedOut: number;
+      workflowTasksFailed: number;
+      /** The retried activities (first 20): type, attempt that completed, why the one before failed. */
+      retried: { activity: string; attempt: number; previousFailure: string }[];
+    };
+  };
+  webhooks: {
+    userEvents: number;
+    userAttempts: number;
+    receiptEvents: number;
+    receiptAttempts: number;
+    /** Answers other than 200 on the way (503 while Temporal was down …), by status. */
+    non200: Record<string, number>;
+    /** Webhooks never accepted after all retries. */
+    undelivered: number;
+  };
+  inbound: {
+    /** Distinct events (questions, typing, receipts) sent to Switchboard. */
+    distinctEvents: number;
+    /** How many signals carried them (redeliveries and retries included). */
+    signalsCarryingThem: number;
+    processedOnce: number;
+    notProcessed: number;
+    processedMoreThanOnce: number;
+  };
+  outbound: {
+    agentMessages: { calls: number; faulted: number; retriedSameId: number; distinctIds: number; expected: number; extraDistinct: number; missing: number };
+    readReceipts: { calls: number; faulted: number; retriedSameId: number; distinctEventIds: number; expected: number; extraDistinct: number; missing: number };
+  };
+  finalState: { conversationsAsExpected: number; notAsExpected: number };
+  violations: string[];
+}
+
+/** The simulator's fault description → a short kind. */
+function faultKind(call: CallRecord): string | undefined {
+  if (!call.fault) return undefined;
+  if (call.fault.includes('status 429')) return '429';
+  if (call.fault.includes('status') && call.fault.includes('after processing')) return '5xx after the call took effect';
+  if (call.fault.includes('status')) return '5xx';
+  if (call.fault.includes('latency')) return 'slow (latency only)';
+  return call.fault;
+}
+
+/** A call that reached the platform's handler: no fault, or a fault applied after processing. */
+function tookEffect(call: CallRecord): boolean {
+  return call.status !== null && (!call.fault || call.fault.includes('after processing') || !call.fault.includes('status'));
+}
+
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+const T = temporal.api.enums.v1.EventType;
+
+/**
+ * The histories once every signal in them was followed by a completed workflow task: the state
+ * read afterwards has seen every delivery, redeliveries included (else a duplicate could be
+ * processed after the check).
+ */
+async function settledHistories(stack: BenchStack, workflowIds: readonly string[], timeoutMs: number): Promise<Map<string, HistoryEvent[]>> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const { histories } = await countWorkflows(stack.client, workflowIds);
+    const unsettled = [...histories.values()].filter((events) => {
+      const lastSignal = events.map((e) => e.eventType).lastIndexOf(T.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED);
+      return lastSignal >= 0 && !events.slice(lastSignal).some((e) => e.eventType === T.EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
+    });
+    if (unsettled.length === 0 || Date.now() > until) return histories;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** Runs the scenario; never throws for a violated guarantee (it is reported), only for a harness failure. */
+export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
+  const { log } = options;
+  const stack = await BenchStack.start({
+    label: 'chaos',
+    persistence: 'sqlite',
+    handleSignals: options.handleSignals ?? false,
+    simulator: { deliverAfterMs: 100, readAfterMs: 100, webhookMaxAttempts: 30, webhookRetryBaseMs: 200, seed: options.seed },
+    ...(options.workflowBundlePath ? { workflowBundlePath: options.workflowBundlePath } : {}),
+    log,
+  });
+  const users = new WebhookPoster({ apiUrl: stack.apiUrl, token: BENCH_CLIENT_TOKEN, seed: options.seed, retry: { maxAttempts: 30, baseDelayMs: 200, maxDelayMs: 2000 } });
+  const redeliveries = new WebhookPoster({ apiUrl: stack.apiUrl, token: BENCH_CLIENT_TOKEN, seed: options.seed + 1, retry: { maxAttempts: 30, baseDelayMs: 200, maxDelayMs: 2000 } });
+  const started = Date.now();
+  const deadline = started + options.deadlineMs;
+  const remaining = () => Math.max(1000, deadline - Date.now());
+  try {
+    let worker: WorkerHandle = await stack.startWorker();
+    await stack.startApi('switchboard');
+
+    // 20 % errors: 5 % after the call took effect (lost answer), 5 % 503, 10 % 429 with Retry-After.
+    // Rules are tried in order, each only on calls the ones before did not take.
+    const r = options.faultRate;
+    await stack.sim.addFault({ api: 'rbm', status: 500, afterProcessing: true, probability: r / 4 });
+    await stack.sim.addFault({ api: 'rbm', status: 503, probability: r / 4 / (1 - r / 4) });
+    await stack.sim.addFault({ api: 'rbm', status: 429, retryAfterSeconds: 1, probability: r / 2 / (1 - r / 2) });
+    // Half of the other calls are slow (600 ms), so a worker is killed with an activity really in flight.
+    await stack.sim.addFault({ api: 'rbm', latencyMs: 600, probability: 0.5 });
+
+    const conversations = benchConversations(BENCH_AGENT, 8, options.conversations);
+    const events = userEvents(BENCH_AGENT, conversations, options.exchanges, options.seed);
+    const questionsOf = (i: number) => (events[i] ?? []).filter((e) => e.kind === 'text').map((e) => e.id);
+    const waves = [0, 1, 2, 3].map((w) => conversations.map((_, i) => i).filter((i) => i % 4 === w));
+
+    const collector = new CallCollector(stack.sim);
+    const questionsRead = (indexes: readonly number[]) => {
+      const read = new Set(collector.all().flatMap((c) => (agentEventOf(c)?.eventType === 'READ' && c.status === 200 ? [agentEventOf(c)?.messageId] : [])));
+      return indexes.flatMap(questionsOf).filter((id) => read.has(id)).length;
+    };
+    /** Waits until half of a wave's questions were marked READ at the simulator. */
+    const halfRead = async (indexes: readonly number[], what: string) => {
+      const wanted = Math.ceil(indexes.flatMap(questionsOf).length / 2);
+      const until = Date.now() + remaining();
+      for (;;) {
+        await collector.poll();
+        if (questionsRead(indexes) >= wanted) return;
+        if (Date.now() > until) throw new Error(`${what}: half of the wave's questions were not READ before the deadline`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    };
+    const totalRead = () => questionsRead(conversations.map((_, i) => i));
+
+    // Users: each wave posted by its own lanes; 30 % of the webhooks posted a second time once the first was accepted.
+    let userDuplicates = 0;
+    const postUser = async (e: UserEvent) => {
+      const sample = await users.post(e, BENCH_AGENT);
+      if (chosen(e.id, options.duplicateRate, 'duplicate')) {
+        userDuplicates++;
+        await users.post(e, BENCH_AGENT);
+      }
+      return sample;
+    };
+    const postWave = (indexes: readonly number[]) =>
+      Promise.all(toLanes(indexes.map((i) => events[i] ?? []), options.concurrency).map(async (lane) => {
+        for (const e of lane) await postUser(e);
+      }));
+
+    // Phones: 30 % of the simulator's DELIVERED / READ webhooks are posted again once they were accepted.
+    let receiptDuplicates = 0;
+    const redelivered = new Set<string>();
+    const redeliveryPosts: Promise<unknown>[] = [];
+    const redeliverPass = async () => {
+      for (const call of await collector.poll()) {
+        const data = call.body as Record<string, unknown> | undefined;
+        const eventId = typeof data?.eventId === 'string' ? data.eventId : undefined;
+        if (call.direction !== 'webhook' || call.status !== 200 || !eventId || redelivered.has(eventId)) continue;
+        redelivered.add(eventId);
+        const conversation = conversations.find((c) => c.phone === call.phone);
+        if (!conversation || !data || !chosen(eventId, options.duplicateRate, 'duplicate')) continue;
+        receiptDuplicates++;
+        redeliveryPosts.push(redeliveries.post({ conversation, data }, BENCH_AGENT));
+      }
+    };
+    let redelivering = true;
+    const redeliverLoop = (async () => {
+      while (redelivering) {
+        await redeliverPass();
+        await new Promise((resolve) => setTimeout(resolve, 150));
+      }
+    })();
+
+    const kills: ChaosReport['faults']['workerKills'] = [];
+    /**
+     * SIGKILL once the worker has reported activities in flight for 100 ms without a break (or at
+     * the deadline, recorded as such), then a new worker. The wait makes it likely that the kill
+     * lands inside one of the platform's slow calls rather than while a fast one's completion is
+     * already on its way to the server.
+     */
+    const killWorker = async () => {
+      let inFlight: number | undefined;
+      let since: number | undefined;
+      const until = Date.now() + Math.min(20_000, remaining());
+      while (Date.now() < until) {
+        // Non-local ones: a local activity lost with the worker is redone within the workflow task, not after a timeout.
+        inFlight = (await stack.workerStatus(worker))?.status.numInFlightNonLocalActivities;
+        if ((inFlight ?? 0) > 0) {
+          since ??= Date.now();
+          if (Date.now() - since >= 100) break;
+        } else since = undefined;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      await worker.child.kill();
+      kills.push({ worker: worker.child.name, activitiesInFlight: inFlight, atQuestionsRead: totalRead() });
+      log(`  killed ${worker.child.name} (SIGKILL) with ${inFlight ?? 0} activities in flight`);
+    };
+
+    const [w1, w2, w3, w4] = waves as [number[], number[], number[], number[]];
+    log(`wave 1: ${w1.length} conversations`);
+    const posting: Promise<unknown>[] = [postWave(w1)];
+    await halfRead(w1, 'wave 1');
+    await killWorker();
+    log(`wave 2: ${w2.length} conversations while a new worker starts`);
+    posting.push(postWave(w2));
+    worker = await stack.startWorker();
+    await halfRead(w2, 'wave 2');
+
+    log(`wave 3: ${w3.length} conversations while the Temporal dev server restarts on its data file`);
+    const atRead = totalRead();
+    const stoppedAt = Date.now();
+    await stack.stopTemporal();
+    const attemptsBefore = users.calls.list().length;
+    posting.push(postWave(w3));
+    // Back up only once the API was seen refusing a webhook while Temporal was down.
+    const refusedUntil = Date.now() + remaining();
+    while (!users.calls.list().slice(attemptsBefore).some((c) => c.status !== 200)) {
+      if (Date.now() > refusedUntil) throw new Error('no webhook was refused while the dev server was down');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await stack.startTemporal();
+    const downMs = Date.now() - stoppedAt;
+    log(`  dev server was down ${downMs} ms; webhooks were answered ${JSON.stringify([...new Set(users.calls.list().slice(attemptsBefore).filter((c) => c.status !== 200).map((c) => c.status))])} meanwhile`);
+    if (!worker.child.running) {
+      log(`  ${worker.child.name} exited during the restart; starting another`);
+      worker = await stack.startWorker();
+    }
+    await halfRead(w3, 'wave 3');
+
+    await killWorker();
+    log(`wave 4: ${w4.length} conversations while a new worker starts`);
+    posting.push(postWave(w4));
+    worker = await stack.startWorker();
+    await Promise.all(posting);
+
+    log('all user webhooks accepted; waiting for every conversation to reach its final state');
+    const items = conversations.map((c, i) => ({ workflowId: stack.workflowId(c.key), done: exchangeDone(questionsOf(i)) }));
+    const drained = await drain(stack.client, items, remaining());
+    if (drained.pending.length > 0) log(`  ${drained.pending.length} conversations did not reach their final state in time`);
+    // The phones have posted every receipt by now: redeliver the last chosen ones, and wait until the workflows took every signal.
+    redelivering = false;
+    await redeliverLoop;
+    await redeliverPass();
+    await Promise.all(redeliveryPosts);
+    const histories = await settledHistories(stack, items.map((i) => i.workflowId), remaining());
+    const final = await drain(stack.client, items.map((i) => ({ workflowId: i.workflowId, done: () => true })), remaining());
+
+    const byKey = <V>(map: ReadonlyMap<string, V>) => new Map(conversations.flatMap((c) => (map.has(stack.workflowId(c.key)) ? [[c.key, map.get(stack.workflowId(c.key)) as V] as const] : [])));
+    return checkChaos({
+      conversations,
+      events,
+      views: byKey(final.views),
+      histories: byKey(histories),
+      simCalls: await stack.sim.calls(),
+      simMessages: await stack.sim.messages(),
+      userCalls: users.calls.list(),
+      redeliveryCalls: redeliveries.calls.list(),
+      durationMs: Date.now() - started,
+      kills,
+      restart: { downMs, atQuestionsRead: atRead },
+      userDuplicates,
+      receiptDuplicates,
+    });
+  } finally {
+    users.close();
+    redeliveries.close();
+    await stack.stop();
+  }
+}
+
+/** What a chaos run leaves behind, keyed by conversation key: all checkChaos needs. */
+export interface ChaosEvidence {
+  conversations: readonly BenchConversation[];
+  /** Per conversation, the user events posted (typing and questions), in order. */
+  events: readonly UserEvent[][];
+  /** Each conversation's final state (conversation-state query). */
+  views: ReadonlyMap<string, ConversationView>;
+  /** Each conversation's workflow history, read after every signal in it was processed. */
+  histories: ReadonlyMap<string, HistoryEvent[]>;
+  /** The simulator's call log (Switchboard's calls to the platform, the phones' webhooks). */
+  simCalls: CallRecord[];
+  /** Agent messages the platform accepted (one per distinct messageId). */
+  simMessages: SimMessage[];
+  /** Every attempt of the users' webhooks, and of the receipt redeliveries. */
+  userCalls: CallRecord[];
+  redeliveryCalls: CallRecord[];
+  durationMs: number;
+  kills: ChaosReport['faults']['workerKills'];
+  restart: ChaosReport['faults']['temporalRestart'];
+  userDuplicates: number;
+  receiptDuplicates: number;
+}
+
+/**
+ * Checks a run's evidence against the guarantees and counts everything. Pure, so the checks
+ * themselves are tested on evidence with a planted loss or duplicate (test/chaos/checks.test.ts).
+ */
+export function checkChaos(input: ChaosEvidence): ChaosReport {
+  const { conversations, events, views, simCalls: calls } = input;
+  const violations: string[] = [];
+  const note = (problem: string) => {
+    if (violations.length < 50) violations.push(problem);
+  };
+  if (calls.length >= 10_000) note('the simulator log overflowed (10 000 calls): counts below are incomplete');
+
+  // Webhooks: every one eventually accepted.
+  const userCalls = input.userCalls;
+  const receiptCalls = calls.filter((c) => c.direction === 'webhook' && c.api === 'rbm');
+  const redeliveryCalls = input.redeliveryCalls;
+  const non200: Record<string, number> = {};
+  for (const c of [...userCalls, ...receiptCalls, ...redeliveryCalls]) if (c.status !== 200) non200[String(c.status ?? 'none')] = (non200[String(c.status ?? 'none')] ?? 0) + 1;
+  const undeliveredOf = (list: CallRecord[], idOf: (c: CallRecord) => string | undefined) => {
+    const ok = new Set<string>();
+    const all = new Set<string>();
+    for (const c of list) {
+      const id = idOf(c);
+      if (!id) continue;
+      all.add(id);
+      if (c.status === 200) ok.add(id);
+    }
+    return [...all].filter((id) => !ok.has(id));
+  };
+  const bodyId = (c: CallRecord) => {
+    const b = c.body as { messageId?: string; eventId?: string; eventType?: string } | undefined;
+    return b?.eventType ? b.eventId : b?.messageId;
+  };
+  const undelivered = [...undeliveredOf(userCalls, bodyId), ...undeliveredOf(receiptCalls, bodyId)];
+  for (const id of undelivered.slice(0, 5)) note(`webhook for ${id} was never accepted`);
+
+  // Inbound: every distinct event processed exactly once.
+  const ids = input.histories;
+  let distinctEvents = 0;
+  let signalsCarryingThem = 0;
+  let processedOnce = 0;
+  let notProcessed = 0;
+  let processedMoreThanOnce = 0;
+  const receiptEventIds = new Map<string, string[]>();
+  for (const c of receiptCalls) {
+    const b = c.body as { eventId?: string } | undefined;
+    if (!c.phone || !b?.eventId) continue;
+    receiptEventIds.set(c.phone, [...new Set([...(receiptEventIds.get(c.phone) ?? []), b.eventId])]);
+  }
+  let asExpected = 0;
+  conversations.forEach((conversation, i) => {
+    const view = views.get(conversation.key);
+    const history = ids.get(conversation.key) ?? [];
+    const signalled = signalledDedupeKeys(history);
+    const questions = (events[i] ?? []).filter((e) => e.kind === 'text').map((e) => e.id);
+    const typing = (events[i] ?? []).filter((e) => e.kind === 'typing').map((e) => e.id);
+    const receipts = receiptEventIds.get(conversation.phone) ?? [];
+    const problems: string[] = [];
+    if (!view) {
+      note(`${conversation.key}: no state could be read`);
+      notProcessed += questions.length + typing.length + receipts.length;
+      distinctEvents += questions.length + typing.length + receipts.length;
+      return;
+    }
+    const count = (id: string, where: readonly string[]) => where.filter((x) => x === id).length;
+    const eventKeys = view.events.map((e) => e.dedupeKey);
+    const inboundHistory = view.history.filter((h) => h.direction === 'inbound').map((h) => h.messageId);
+    for (const id of [...questions, ...typing, ...receipts]) {
+      distinctEvents++;
+      signalsCarryingThem += count(id, signalled);
+      // Questions and receipts are listed in the state (deduped); typing only flips a flag, so its proof is the signal plus the dedupe all events share.
+      const seen = typing.includes(id) ? Math.min(1, count(id, signalled)) : count(id, eventKeys);
+      const inHistory = questions.includes(id) ? count(id, inboundHistory) : seen;
+      if (seen === 0 || inHistory === 0) {
+        notProcessed++;
+        problems.push(`event ${id} not processed`);
+      } else if (seen > 1 || inHistory > 1) {
+        processedMoreThanOnce++;
+        problems.push(`event ${id} processed ${Math.max(seen, inHistory)} times`);
+      } else processedOnce++;
+    }
+    // Final state: every question READ once, one reply per question, DELIVERED and READ for each reply.
+    for (const q of questions) if (count(q, view.readReceiptsSent) !== 1) problems.push(`question ${q} marked READ ${count(q, view.readReceiptsSent)} times in state`);
+    if (!exchangeDone(questions)(view)) problems.push('not every reply was DELIVERED and READ');
+    const replies = view.history.filter((h) => h.direction === 'outbound');
+    if (replies.length !== questions.length) problems.push(`${replies.length} replies in history for ${questions.length} questions`);
+    if (view.status !== 'automation') problems.push(`status ${view.status}`);
+    if (problems.length === 0) asExpected++;
+    else note(`${conversation.key}: ${problems.join('; ')}`);
+  });
+
+  // Outbound, from the platform's side.
+  const sentMessages = input.simMessages;
+  const messageCalls = calls.filter((c) => agentMessageIdOf(c) !== undefined);
+  const readCalls = calls.filter((c) => agentEventOf(c)?.eventType === 'READ');
+  let extraMessages = 0;
+  let missingMessages = 0;
+  let unread = 0;
+  conversations.forEach((conversation, i) => {
+    const expected = (events[i] ?? []).filter((e) => e.kind === 'text').length;
+    const mine = sentMessages.filter((m) => m.conversation === conversation.key);
+    if (mine.length > expected) {
+      extraMessages += mine.length - expected;
+      note(`${conversation.key}: ${mine.length} distinct agent messages for ${expected} questions`);
+    }
+    if (mine.length < expected) missingMessages += expected - mine.length;
+    unread += mine.filter((m) => m.status !== 'read').length;
+  });
+  if (unread > 0) note(`${unread} agent messages not read at the platform`);
+  const readEventIds = new Map<string, Set<string>>();
+  for (const c of readCalls) {
+    const ev = agentEventOf(c);
+    if (!ev?.messageId || !ev.eventId || !tookEffect(c)) continue;
+    readEventIds.set(ev.messageId, new Set([...(readEventIds.get(ev.messageId) ?? []), ev.eventId]));
+  }
+  const allQuestions = events.flat().filter((e) => e.kind === 'text').map((e) => e.id);
+  const extraReads = allQuestions.reduce((n, q) => n + Math.max(0, (readEventIds.get(q)?.size ?? 0) - 1), 0);
+  const missingReads = allQuestions.filter((q) => !readEventIds.has(q)).length;
+  if (extraReads > 0) note(`${extraReads} READ receipts sent under a second distinct eventId`);
+  if (missingReads > 0) note(`${missingReads} questions never marked READ at the platform`);
+  if (missingMessages > 0) note(`${missingMessages} replies never reached the platform`);
+
+  const recovery: ChaosReport['faults']['recovery'] = { activityRetries: 0, activityRetriesAfterTimeout: 0, workflowTasksTimedOut: 0, workflowTasksFailed: 0, retried: [] };
+  for (const history of input.histories.values()) {
+    const types = new Map<string, string>();
+    for (const e of history) {
+      if (e.eventType === T.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) types.set(String(e.eventId), e.activityTaskScheduledEventAttributes?.activityType?.name ?? '?');
+      const started = e.activityTaskStartedEventAttributes;
+      if (e.eventType === T.EVENT_TYPE_ACTIVITY_TASK_STARTED && (started?.attempt ?? 1) > 1) {
+        recovery.activityRetries += (started?.attempt ?? 1) - 1;
+        if (started?.lastFailure?.timeoutFailureInfo) recovery.activityRetriesAfterTimeout++;
+        if (recovery.retried.length < 20) {
+          const failure = started?.lastFailure;
+          recovery.retried.push({ activity: types.get(String(started?.scheduledEventId)) ?? '?', attempt: started?.attempt ?? 1, previousFailure: failure?.timeoutFailureInfo ? `timeout (${failure.message ?? ''})` : (failure?.message ?? '?').slice(0, 120) });
+        }
+      }
+      if (e.eventType === T.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT) recovery.workflowTasksTimedOut++;
+      if (e.eventType === T.EVENT_TYPE_WORKFLOW_TASK_FAILED) recovery.workflowTasksFailed++;
+    }
+  }
+  const platformFaults: Record<string, number> = {};
+  const platformCalls = calls.filter((c) => c.direction === 'inbound' && c.api === 'rbm');
+  for (const c of platformCalls) {
+    const kind = faultKind(c);
+    if (kind) platformFaults[kind] = (platformFaults[kind] ?? 0) + 1;
+  }
+
+  if (input.kills.length !== 2) note(`the worker was killed ${input.kills.length} times, not 2`);
+  if (!input.restart) note('the dev server was not restarted');
+
+  return {
+    durationMs: input.durationMs,
+    conversations: conversations.length,
+    questions: allQuestions.length,
+    faults: {
+      workerKills: input.kills,
+      temporalRestart: input.restart,
+      platformFaults,
+      platformCalls: platformCalls.length,
+      duplicatesPosted: { userWebhooks: input.userDuplicates, receiptWebhooks: input.receiptDuplicates },
+      recovery,
+    },
+    webhooks: {
+      userEvents: events.flat().length,
+      userAttempts: userCalls.length,
+      receiptEvents: [...receiptEventIds.values()].reduce((n, l) => n + l.length, 0),
+      receiptAttempts: receiptCalls.length + redeliveryCalls.length,
+      non200,
+      undelivered: undelivered.length,
+    },
+    inbound: { distinctEvents, signalsCarryingThem, processedOnce, notProcessed, processedMoreThanOnce },
+    outbound: {
+      agentMessages: {
+        calls: messageCalls.length,
+        faulted: messageCalls.filter((c) => c.fault?.includes('status')).length,
+        retriedSameId: messageCalls.filter((c) => c.duplicate).length,
+        distinctIds: new Set(sentMessages.map((m) => m.messageId)).size,
+        expected: allQuestions.length,
+        extraDistinct: extraMessages,
+        missing: missingMessages,
+      },
+      readReceipts: {
+        calls: readCalls.length,
+        faulted: readCalls.filter((c) => c.fault?.includes('status')).length,
+        retriedSameId: readCalls.filter((c) => c.duplicate).length,
+        distinctEventIds: [...readEventIds.values()].reduce((n, s) => n + s.size, 0),
+        expected: allQuestions.length,
+        extraDistinct: extraReads,
+        missing: missingReads,
+      },
+    },
+    finalState: { conversationsAsExpected: asExpected, notAsExpected: conversations.length - asExpected },
+    violations,
+  };
+}
+
+/** The report as a few readable lines (printed by `npm run chaos` and by the test). */
+export function describeChaos(r: ChaosReport): string {
+  const m = r.outbound.agentMessages;
+  const rd = r.outbound.readReceipts;
+  return [
+    `chaos run: ${r.conversations} conversations, ${r.questions} questions, ${(r.durationMs / 1000).toFixed(1)} s`,
+    `faults: worker killed ${r.faults.workerKills.length}× (activities in flight: ${r.faults.workerKills.map((k) => k.activitiesInFlight ?? 0).join(', ')}), dev server restarted ${r.faults.temporalRestart ? `once (down ${r.faults.temporalRestart.downMs} ms)` : 'never'}`,
+    `        platform: ${r.faults.platformCalls} RBM calls, injected ${JSON.stringify(r.faults.platformFaults)}`,
+    `        posted twice: ${r.faults.duplicatesPosted.userWebhooks} user webhooks, ${r.faults.duplicatesPosted.receiptWebhooks} receipt webhooks`,
+    `recovery (histories): ${r.faults.recovery.activityRetries} activity retries, ${r.faults.recovery.activityRetriesAfterTimeout} of them after a timed-out attempt (killed worker); ${r.faults.recovery.workflowTasksTimedOut} workflow tasks timed out, ${r.faults.recovery.workflowTasksFailed} failed`,
+    `webhooks: ${r.webhooks.userEvents} user events in ${r.webhooks.userAttempts} attempts, ${r.webhooks.receiptEvents} receipts in ${r.webhooks.receiptAttempts} attempts; non-200 on the way ${JSON.stringify(r.webhooks.non200)}; never accepted ${r.webhooks.undelivered}`,
+    `inbound: ${r.inbound.distinctEvents} distinct events in ${r.inbound.signalsCarryingThem} signals → processed once ${r.inbound.processedOnce}, lost ${r.inbound.notProcessed}, more than once ${r.inbound.processedMoreThanOnce}`,
+    `agent messages: ${m.calls} calls (${m.faulted} answered with an error, ${m.retriedSameId} retries of an id already sent, deduped by the platform) → ${m.distinctIds} distinct for ${m.expected} expected: ${m.extraDistinct} duplicated, ${m.missing} missing`,
+    `READ receipts: ${rd.calls} calls (${rd.faulted} answered with an error, ${rd.retriedSameId} retries of an id already sent) → ${rd.distinctEventIds} distinct for ${rd.expected} expected: ${rd.extraDistinct} duplicated, ${rd.missing} missing`,
+    `final state: ${r.finalState.conversationsAsExpected}/${r.conversations} conversations as expected`,
+    r.violations.length === 0 ? 'violations: none' : `violations (${r.violations.length}):\n  ${r.violations.join('\n  ')}`,
+  ].join('\n');
+}

@@ -1,0 +1,322 @@
+/**
+ * The stack a benchmark or chaos run boots for itself, on free ports, in a temporary folder:
+ *
+ * - a Temporal dev server (src/temporal/dev-server.ts) on a SQLite file in that folder (WAL, as
+ *   `npm start` runs it) or in memory;
+ * - the simulator as a child process (src/simulator/main.ts): Google's RBM API, OAuth, Twilio, and
+ *   the phones that deliver and read Switchboard's messages and post the signed receipts;
+ * - workers as child processes (src/worker.ts, the production entry), each with its own health
+ *   port, started from one prebuilt workflow bundle so a restart takes a second, not a webpack run;
+ * - APIs as child processes: Switchboard's own (src/server.ts) or the ack-only baseline.
+ *
+ * Children get only the environment given here (as `npm start` passes it, see src/dev.ts), with
+ * logs at warn and the worker's Prometheus exporter off. `stop()` stops everything and removes the
+ * folder, also after a failure.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger } from '@temporalio/worker';
+import { ConversationGateway } from '../../src/api/conversation-gateway';
+import { type ConversationKey } from '../../src/domain/conversation-key';
+import { loadRoutingConfig } from '../../src/routing/load';
+import { type RoutingConfig } from '../../src/routing';
+import { projectRoot, readTemporalBinaries } from '../../src/temporal/binaries';
+import { DevServer } from '../../src/temporal/dev-server';
+import { WORKFLOWS_PATH, productionBundleOptions, writeWorkflowBundle } from '../../src/temporal/workflow-bundle';
+import { freePort } from '../../test/helpers/ports';
+import { type BenchChild, ChildGroup, waitForHttp } from './processes';
+import { SimClient } from './sim-client';
+
+/** The RBM agent every benchmark conversation talks to. */
+export const BENCH_AGENT = 'bench@rbm.goog';
+/** Webhook client token shared by the simulator (signing) and the API (verifying). */
+export const BENCH_CLIENT_TOKEN = 'bench-webhook-client-token';
+/** Bearer token of the operator API (outbound-lifecycle probe). */
+export const BENCH_API_TOKEN = 'bench-operator-api-token-0123456789';
+const TWILIO = { sid: 'ACbench0000000000000000000000000000', token: 'bench-twilio-auth-token' };
+const ROUTING_FILE = path.join(projectRoot, 'config', 'routing.example.yaml');
+
+export interface StackOptions {
+  /** Prefix of the temporary folder. */
+  label: string;
+  /** `sqlite`: a dev server on a SQLite file in the run's folder (WAL); `memory`: no file. */
+  persistence: 'sqlite' | 'memory';
+  simulator?: {
+    deliverAfterMs?: number;
+    readAfterMs?: number;
+    webhookMaxAttempts?: number;
+    webhookRetryBaseMs?: number;
+    seed?: number;
+  };
+  /** Extra worker variables (WORKER_MAX_CACHED_WORKFLOWS …). */
+  workerEnv?: Record<string, string>;
+  /** A prebuilt workflow bundle; without it one is built into the run's folder. */
+  workflowBundlePath?: string;
+  /** Write V8 CPU profiles of the worker and API children here (node --cpu-prof). */
+  profileDir?: string;
+  /** Stop the stack on SIGINT / SIGTERM and exit (command-line runs; not under Jest). */
+  handleSignals?: boolean;
+  log?: (line: string) => void;
+}
+
+/** A running worker child and its health endpoint (GET /healthz answers its status counters). */
+export interface WorkerHandle {
+  child: BenchChild;
+  healthUrl: string;
+}
+
+/** A running API child. */
+export interface ApiHandle {
+  child: BenchChild;
+  url: string;
+}
+
+/** Worker status counters from its health endpoint (src/temporal/worker-health.ts). */
+export interface WorkerStatus {
+  state: string;
+  status: { numInFlightActivities?: number; numInFlightNonLocalActivities?: number; numCachedWorkflows?: number; numInFlightWorkflowActivations?: number };
+}
+
+export class BenchStack {
+  readonly children = new ChildGroup();
+  readonly taskQueue = `bench-${randomUUID().slice(0, 8)}`;
+  readonly workflowIdSecret = randomUUID();
+  readonly routing: RoutingConfig;
+  readonly sim: SimClient;
+  /** Where Switchboard's API listens (the simulator posts its webhooks there). */
+  readonly apiPort: number;
+  private workerCount = 0;
+  private gatewayInstance: ConversationGateway | undefined;
+  private simulatorChild: BenchChild | undefined;
+  /** Last resort if the run dies without stop(): the dev server is not one of `children`. */
+  private readonly killTemporalOnExit = () => {
+    const pid = this.temporal.pid;
+    if (pid !== undefined) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+  };
+  private readonly stopOnSignal = (signal: NodeJS.Signals) => {
+    this.options.log?.(`${signal}: stopping the stack`);
+    void this.stop().finally(() => process.exit(130));
+  };
+
+  private constructor(
+    readonly options: StackOptions,
+    readonly dir: string,
+    readonly temporalPort: number,
+    readonly dbFile: string | undefined,
+    public temporal: DevServer,
+    readonly connection: Connection,
+    readonly client: Client,
+    readonly simUrl: string,
+    apiPort: number,
+    readonly bundlePath: string,
+  ) {
+    this.routing = loadRoutingConfig(ROUTING_FILE);
+    this.sim = new SimClient(simUrl);
+    this.apiPort = apiPort;
+    process.on('exit', this.killTemporalOnExit);
+    if (options.handleSignals) {
+      process.once('SIGINT', this.stopOnSignal);
+      process.once('SIGTERM', this.stopOnSignal);
+    }
+  }
+
+  /** Boots the dev server, bundles the workflows (unless given) and starts the simulator. Workers and APIs are started by the caller. */
+  static async start(options: StackOptions): Promise<BenchStack> {
+    const log = options.log ?? (() => undefined);
+    const dir = mkdtempSync(path.join(tmpdir(), `switchboard-${options.label}-`));
+    let startServer: Promise<DevServer> | undefined;
+    let stack: BenchStack | undefined;
+    try {
+      const [temporalPort, simPort, apiPort] = [await freePort(), await freePort(), await freePort()];
+      const dbFile = options.persistence === 'sqlite' ? path.join(dir, 'temporal', 'dev.sqlite') : undefined;
+      log(`Temporal dev server on 127.0.0.1:${temporalPort}, ${dbFile ? `SQLite ${dbFile} (WAL)` : 'in memory'}`);
+      // The server starts while webpack bundles: both take seconds.
+      startServer = DevServer.start({ cliPath: readTemporalBinaries().cli, port: temporalPort, ...(dbFile ? { dbFile } : {}) });
+      let bundlePath = options.workflowBundlePath;
+      if (!bundlePath) {
+        bundlePath = path.join(dir, 'workflow-bundle.js');
+        log('bundling the workflows once (the production bundle, as `npm run build` makes it)');
+        await writeWorkflowBundle(bundlePath, productionBundleOptions(WORKFLOWS_PATH, new DefaultLogger('WARN')));
+      }
+      const temporal = await startServer;
+      const connection = await Connection.connect({ address: temporal.address });
+      const client = new Client({ connection, namespace: 'default' });
+      stack = new BenchStack(options, dir, temporalPort, dbFile, temporal, connection, client, `http://127.0.0.1:${simPort}`, apiPort, bundlePath);
+      stack.simulatorChild = stack.children.start({ name: 'simulator', entry: 'src/simulator/main.ts', env: stack.simulatorEnv(simPort), logDir: dir });
+      await waitForHttp(`${stack.simUrl}/sim`, 60_000, stack.simulatorChild);
+      return stack;
+    } catch (err) {
+      if (stack) await stack.stop();
+      else {
+        await startServer?.then((server) => server.stop()).catch(() => undefined);
+        rmSync(dir, { recursive: true, force: true });
+      }
+      throw err;
+    }
+  }
+
+  /** The simulator child. */
+  get simulator(): BenchChild {
+    if (!this.simulatorChild) throw new Error('the simulator has not been started');
+    return this.simulatorChild;
+  }
+
+  private get serviceAccountFile(): string {
+    return path.join(this.dir, 'service-account.json');
+  }
+
+  private simulatorEnv(simPort: number): Record<string, string> {
+    const s = this.options.simulator ?? {};
+    return {
+      ...this.commonEnv(),
+      SIMULATOR_HOST: '127.0.0.1',
+      SIMULATOR_PORT: String(simPort),
+      SIMULATOR_SERVICE_ACCOUNT_FILE: this.serviceAccountFile,
+      SIMULATOR_WEBHOOK_BASE_URL: this.apiUrl,
+      SIMULATOR_SEED: String(s.seed ?? 1),
+      SIMULATOR_DELIVER_AFTER_MS: String(s.deliverAfterMs ?? 100),
+      SIMULATOR_READ_AFTER_MS: String(s.readAfterMs ?? 100),
+      SIMULATOR_WEBHOOK_MAX_ATTEMPTS: String(s.webhookMaxAttempts ?? 12),
+      SIMULATOR_WEBHOOK_RETRY_BASE_MS: String(s.webhookRetryBaseMs ?? 250),
+    };
+  }
+
+  /** What every child shares: tokens, agent, routing file, Temporal, the platform's URLs. */
+  private commonEnv(): Record<string, string> {
+    return {
+      LOG_LEVEL: 'warn',
+      RBM_CLIENT_TOKEN: BENCH_CLIENT_TOKEN,
+      BM_CLIENT_TOKEN: BENCH_CLIENT_TOKEN,
+      API_TOKEN: BENCH_API_TOKEN,
+      RBM_AGENT_ID: BENCH_AGENT,
+      ROUTING_FILE,
+      TEMPORAL_ADDRESS: `127.0.0.1:${this.temporalPort}`,
+      TEMPORAL_NAMESPACE: 'default',
+      TEMPORAL_TASK_QUEUE: this.taskQueue,
+      WORKFLOW_ID_SECRET: this.workflowIdSecret,
+      RBM_API_BASE_URL: this.simUrl,
+      BM_API_BASE_URL: this.simUrl,
+      TWILIO_BASE_URL: this.simUrl,
+      TWILIO_ACCOUNT_SID: TWILIO.sid,
+      TWILIO_AUTH_TOKEN: TWILIO.token,
+      SMS_FROM: '+15550001111',
+      GOOGLE_APPLICATION_CREDENTIALS: this.serviceAccountFile,
+    };
+  }
+
+  /** Switchboard's API base URL (the simulator's webhook target). */
+  get apiUrl(): string {
+    return `http://127.0.0.1:${this.apiPort}`;
+  }
+
+  /** One folder per process: V8 writes one profile per thread (main, the SDK's workflow thread, tsx's loader thread). */
+  private profileFlags(name: string): string[] {
+    return this.options.profileDir ? ['--cpu-prof', '--cpu-prof-dir', path.join(this.options.profileDir, name)] : [];
+  }
+
+  /** Starts a worker child (`node --import tsx src/worker.ts`) and waits until its /readyz says RUNNING and connected. */
+  async startWorker(): Promise<WorkerHandle> {
+    this.workerCount++;
+    const name = `worker-${this.workerCount}`;
+    const healthPort = await freePort();
+    const child = this.children.start({
+      name,
+      entry: 'src/worker.ts',
+      logDir: this.dir,
+      nodeFlags: this.profileFlags(name),
+      env: {
+        ...this.commonEnv(),
+        WORKFLOW_BUNDLE_PATH: this.bundlePath,
+        WORKER_HEALTH_PORT: String(healthPort),
+        WORKER_METRICS_ADDRESS: 'off',
+        WORKER_SHUTDOWN_GRACE_MS: '2000',
+        ...this.options.workerEnv,
+      },
+    });
+    const healthUrl = `http://127.0.0.1:${healthPort}`;
+    await waitForHttp(`${healthUrl}/readyz`, 120_000, child);
+    return { child, healthUrl };
+  }
+
+  /** The worker's status counters (in-flight activities, cached workflows), or undefined when it does not answer. */
+  async workerStatus(worker: WorkerHandle): Promise<WorkerStatus | undefined> {
+    try {
+      const res = await fetch(`${worker.healthUrl}/healthz`, { signal: AbortSignal.timeout(2000) });
+      return (await res.json()) as WorkerStatus;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Starts an API child: `switchboard` is src/server.ts on the port the simulator posts to;
+   * `ack-only` is the baseline of bench/lib/ack-only-api.ts on a port of its own.
+   */
+  async startApi(kind: 'switchboard' | 'ack-only'): Promise<ApiHandle> {
+    const port = kind === 'switchboard' ? this.apiPort : await freePort();
+    const name = kind === 'switchboard' ? 'api' : 'api-ack-only';
+    const child = this.children.start({
+      name,
+      entry: kind === 'switchboard' ? 'src/server.ts' : 'bench/lib/ack-only-api.ts',
+      logDir: this.dir,
+      nodeFlags: this.profileFlags(name),
+      env: { ...this.commonEnv(), API_HOST: '127.0.0.1', API_PORT: String(port) },
+    });
+    const url = `http://127.0.0.1:${port}`;
+    await waitForHttp(`${url}/healthz`, 60_000, child);
+    return { child, url };
+  }
+
+  /** Stops the dev server (SIGTERM: it flushes and closes its SQLite file). Start it again with startTemporal(). */
+  async stopTemporal(): Promise<void> {
+    if (!this.dbFile) throw new Error('restarting the dev server needs persistence: sqlite');
+    await this.temporal.stop();
+  }
+
+  /** Starts the dev server again on the same port and the same data file. */
+  async startTemporal(): Promise<void> {
+    if (!this.dbFile) throw new Error('restarting the dev server needs persistence: sqlite');
+    this.temporal = await DevServer.start({ cliPath: readTemporalBinaries().cli, port: this.temporalPort, dbFile: this.dbFile });
+  }
+
+  /** A gateway with the API's own settings: workflow IDs and start input exactly as src/server.ts computes them. */
+  gateway(): ConversationGateway {
+    this.gatewayInstance ??= new ConversationGateway({
+      client: this.client,
+      taskQueue: this.taskQueue,
+      timeoutMs: 10_000,
+      workflowIds: { revealPhoneNumbers: false, secret: this.workflowIdSecret },
+      startInput: { routing: this.routing },
+    });
+    return this.gatewayInstance;
+  }
+
+  workflowId(key: ConversationKey): string {
+    return this.gateway().workflowId(key);
+  }
+
+  /** Resident memory (MiB) of the dev server, for the record. */
+  temporalPid(): number | undefined {
+    return this.temporal.pid;
+  }
+
+  /** Stops every child and the dev server, closes the client and removes the folder (kept with `keepDir`, e.g. for profiles). */
+  async stop(keepDir = false): Promise<void> {
+    process.off('SIGINT', this.stopOnSignal);
+    process.off('SIGTERM', this.stopOnSignal);
+    await this.children.stopAll(5000);
+    await this.connection.close().catch(() => undefined);
+    await this.temporal.stop();
+    process.off('exit', this.killTemporalOnExit);
+    if (!keepDir) rmSync(this.dir, { recursive: true, force: true });
+  }
+}

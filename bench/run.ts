@@ -1,0 +1,723 @@
+/**
+ * `npm run bench`: throughput, acknowledgement latency, drain time, READ-receipt latency, Temporal
+ * actions and worker memory, measured side by side in one run on a stack the run boots for itself
+ * (bench/lib/stack.ts: dev server on SQLite in a temp folder, simulator, worker and API as child
+ * processes). Phases, each on conversations of its own, at the same concurrency C:
+ *
+ *   (a) ack-only      signed RBM webhooks → the production Hono app whose gateway returns at once:
+ *                     verification and parsing without Temporal, the HTTP ceiling;
+ *   (b) raw Temporal  a Node loop calling client.workflow.signalWithStart with the same events for
+ *                     the same kind of conversations: Temporal's ceiling on this machine;
+ *   (c) Switchboard   the same signed webhooks through src/server.ts to the workers; the simulator's
+ *                     phones deliver and read automation's reply and post DELIVERED / READ;
+ *   (c½) open loop    (c)'s traffic at half of (c)'s throughput: the ack latency at half load;
+ *   (d) lifecycle     operator messages (POST /v1/conversations/{key}/messages) until READ: the
+ *                     Temporal actions of one tracked outbound message.
+ *
+ * In (b) and (c) the workers do the same work (the simulator's receipts come back through the
+ * API in both), so c/b isolates what the webhook path costs. Figures are printed as a table and
+ * written to bench/results/ (JSON, SVG chart of latency over time).
+ *
+ *   npm run bench [-- --conversations 300 --concurrency 16 --exchanges 1 --open-seconds 10
+ *                     --lifecycle 20 --memory --profile --seed 1]
+ *   npm run bench -- --scale [--scale-counts 1000,10000 --scale-cache 1000]   (bench/scale.ts)
+ */
+import { mkdirSync, readdirSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import path from 'node:path';
+import { openRbmDelivery } from '../src/channels/rbm/inbound';
+import { type InboundEvent } from '../src/domain/inbound';
+import { type CallRecord } from '../src/simulator/calls';
+import { projectRoot, readTemporalBinaries } from '../src/temporal/binaries';
+import { conversationWorkflow } from '../src/workflows';
+import { inboundEventsSignal } from '../src/workflows/definitions';
+import { type ActionCount, countWorkflows, perUnit, subtractCounts } from './lib/actions';
+import { type ChartSeries, latencyChart } from './lib/chart';
+import { type ThreadProfile, summarizeProfiles } from './lib/cpuprofile';
+import { drain, exchangeDone } from './lib/drain';
+import { RESULTS_DIR, hostInfo, resultPath, writeJsonResult, writeTextResult } from './lib/results';
+import { ProcSampler, type ProcessUsage } from './lib/usage';
+import { CallCollector, agentEventOf } from './lib/sim-client';
+import { BENCH_AGENT, BENCH_API_TOKEN, BENCH_CLIENT_TOKEN, BenchStack } from './lib/stack';
+import { type LatencySummary, round, summarize } from './lib/stats';
+import { PhoneEmulator, type Receipt } from './lib/phones';
+import { type BenchConversation, type Sample, type UserEvent, WebhookPoster, benchConversations, closedLoop, interleave, openLoop, toLanes, userEvents } from './lib/traffic';
+import { runScaleProbe } from './scale';
+
+const { values: args } = parseArgs({
+  options: {
+    conversations: { type: 'string', default: '300' },
+    concurrency: { type: 'string', default: '16' },
+    rounds: { type: 'string', default: '2' },
+    exchanges: { type: 'string', default: '1' },
+    'open-seconds': { type: 'string', default: '10' },
+    lifecycle: { type: 'string', default: '20' },
+    'deliver-after-ms': { type: 'string', default: '100' },
+    'read-after-ms': { type: 'string', default: '100' },
+    warmup: { type: 'string', default: '40' },
+    memory: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+    seed: { type: 'string', default: '1' },
+    scale: { type: 'boolean', default: false },
+    'scale-counts': { type: 'string', default: '1000,10000' },
+    'scale-cache': { type: 'string', default: '1000' },
+    'scale-concurrency': { type: 'string', default: '32' },
+    bundle: { type: 'string' },
+    'sim-receipts': { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+const positive = (name: keyof typeof args): number => {
+  const n = Number(args[name]);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a non-negative number, got ${String(args[name])}`);
+  return n;
+};
+
+const N = positive('conversations');
+const C = positive('concurrency');
+const E = Math.max(1, positive('exchanges'));
+const ROUNDS = Math.max(1, positive('rounds'));
+const SEED = positive('seed');
+const log = (line: string) => console.log(line);
+
+/** One phase's figures (JSON and table). */
+interface PhaseReport {
+  id: string;
+  /** Phases of one kind over all rounds (b, c) share a group. */
+  group: 'a' | 'b0' | 'b' | 'c' | 'c-more' | 'c-half';
+  label: string;
+  mode: 'closed' | 'open';
+  concurrency: number | null;
+  offeredRatePerS?: number;
+  conversations: number;
+  /** Every request of the phase: the users' events and the phones' receipts. */
+  requests: number;
+  /** The users' events alone (typing, questions). */
+  userRequests: number;
+  /** First request sent → last request answered. */
+  wallMs: number;
+  /** Requests answered per second (the acknowledgement rate). */
+  throughputPerS: number;
+  /**
+   * Requests per second counting until all the work they caused was done (loop + drain): the
+   * rate the stack can keep up with, since acknowledging faster than the workers drain only
+   * builds a backlog. Undefined for phases without a drain.
+   */
+  sustainedPerS?: number;
+  /** Acknowledgement latency of every request (first attempt). */
+  ackMs: LatencySummary;
+  /** … of the users' events alone (the open loop's are counted from their scheduled time). */
+  userAckMs: LatencySummary;
+  /** First attempts not answered 200, by status ('none': no answer). */
+  notAccepted: Record<string, number>;
+  /** Requests never accepted, after the sender's retries. */
+  undelivered: number;
+  /** Open loop: requests that could not start on time. */
+  late?: number;
+  drainMs?: number;
+  drainPollRounds?: number;
+  notDrained?: number;
+  /** User message webhook sent → Switchboard's READ receipt call reached the simulator. */
+  readReceiptMs?: LatencySummary;
+  /** The DELIVERED / READ of the phase's agent messages, and who sent them. */
+  receipts?: { count: number; ackMs: LatencySummary; sentBy: string };
+  /** Max RSS and CPU seconds per process during the phase (drain included). */
+  usage: ProcessUsage;
+  /**
+   * Temporal actions in the phase's histories (for c+, only what the extra exchange added):
+   * per inbound event = typing, question, DELIVERED and READ of each exchange.
+   */
+  actions?: {
+    inboundEvents: number;
+    total: number;
+    perInboundEvent: number;
+    workflowTasksPerInboundEvent: number;
+    perConversation: Record<string, number>;
+    count: ActionCount;
+    /** Everything in the histories so far (differs from `count` for c+ only). */
+    cumulative: ActionCount;
+  };
+}
+
+/** Actions of operator messages: the first one opens the conversation (update-with-start), the second is a message in a running one. */
+interface LifecycleReport {
+  conversations: number;
+  read: { first: number; second: number };
+  firstMessage: { perMessage: number; byKind: Record<string, number> };
+  furtherMessage: { perMessage: number; byKind: Record<string, number> };
+}
+
+/** A group's rounds pooled: all requests over all wall time (and over wall + drain time for the sustained rate). */
+function pooled(phases: readonly PhaseReport[], group: PhaseReport['group']): { throughputPerS?: number; sustainedPerS?: number; rounds: number } {
+  const list = phases.filter((p) => p.group === group);
+  if (list.length === 0) return { rounds: 0 };
+  const requests = list.reduce((n, p) => n + p.requests, 0);
+  const wall = list.reduce((n, p) => n + p.wallMs, 0);
+  const drained = list.every((p) => p.drainMs !== undefined);
+  const withDrainMs = list.reduce((n, p) => n + p.wallMs + (p.drainMs ?? 0), 0);
+  return { throughputPerS: round(requests / (wall / 1000)), ...(drained ? { sustainedPerS: round(requests / (withDrainMs / 1000)) } : {}), rounds: list.length };
+}
+
+const fmt = (v: number | undefined, d = 1) => (v === undefined ? '–' : String(round(v, d)));
+
+function ackSummary(samples: readonly Sample[]): LatencySummary {
+  return summarize(samples.map((s) => s.answeredPerf - s.startPerf));
+}
+
+function notAccepted(samples: readonly Sample[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const s of samples) if (s.status !== 200) out[String(s.status ?? 'none')] = (out[String(s.status ?? 'none')] ?? 0) + 1;
+  return out;
+}
+
+/** READ receipt latency: the question's send time → the first agentEvents READ call for it at the simulator. */
+function readReceiptLatency(calls: readonly CallRecord[], sentAt: ReadonlyMap<string, number>): LatencySummary {
+  const firstRead = new Map<string, number>();
+  for (const call of calls) {
+    const ev = agentEventOf(call);
+    if (ev?.eventType !== 'READ' || !ev.messageId) continue;
+    const at = Date.parse(call.time);
+    if (!firstRead.has(ev.messageId) || at < (firstRead.get(ev.messageId) as number)) firstRead.set(ev.messageId, at);
+  }
+  const latencies: number[] = [];
+  for (const [id, sent] of sentAt) {
+    const read = firstRead.get(id);
+    if (read !== undefined) latencies.push(read - sent);
+  }
+  return summarize(latencies);
+}
+
+/** The simulator's own receipt webhooks (with --sim-receipts), as the simulator timed them (whole ms). */
+function receiptWebhooks(calls: readonly CallRecord[]): { count: number; ackMs: LatencySummary } {
+  const hooks = calls.filter((c) => c.direction === 'webhook' && c.api === 'rbm');
+  return { count: hooks.length, ackMs: summarize(hooks.map((c) => c.durationMs)) };
+}
+
+/** The events the webhook would hand to Temporal for this payload (parsed once, before timing starts). */
+function normalized(event: { id: string; data: Record<string, unknown> }): InboundEvent[] {
+  const bytes = Buffer.from(JSON.stringify(event.data), 'utf8');
+  const opened = openRbmDelivery({ message: { data: bytes.toString('base64'), messageId: `bench-${event.id}` } });
+  if (!opened.ok) throw new Error(`bench payload rejected: ${JSON.stringify(opened.problems)}`);
+  const interpretation = opened.payload.interpret(new Date().toISOString());
+  if (interpretation.outcome !== 'events') throw new Error(`bench payload not understood: ${interpretation.outcome}`);
+  return interpretation.events;
+}
+
+async function main(): Promise<void> {
+  if (args.help) {
+    console.log(
+      [
+        'npm run bench [-- options]',
+        '  --conversations N      conversations per phase (300)',
+        '  --concurrency C        lanes / in-flight requests in the closed loops (16)',
+        '  --exchanges E          (typing, question) pairs per conversation in (a)–(c½) (1)',
+        '  --rounds R             rounds of (b) and (c), alternating their order; ratios pool the rounds (2)',
+        '  --open-seconds S       duration of the open-loop phase at half of (c) (10)',
+        '  --lifecycle M          conversations of the outbound-lifecycle probe, 2 operator messages each (20)',
+        '  --deliver-after-ms, --read-after-ms   simulated phone (100, 100)',
+        '  --warmup W             warm-up conversations, not measured (40)',
+        '  --memory               dev server in memory instead of SQLite',
+        '  --profile              CPU profiles of the worker and the API (bench/results/profiles-*)',
+        '  --seed S               ids and simulator seed (1)',
+        '  --sim-receipts         let the simulator\'s phones send DELIVERED / READ (one in-order queue) instead of the run\'s phones',
+        '  --bundle FILE          use this workflow bundle instead of building the production one (A/B of workflow code)',
+        '  --scale                run the scale probe instead (bench/scale.ts): --scale-counts 1000,10000 --scale-cache 1000',
+      ].join('\n'),
+    );
+    return;
+  }
+  if (args.scale) {
+    await runScaleProbe({
+      counts: String(args['scale-counts']).split(',').map(Number),
+      maxCachedWorkflows: positive('scale-cache'),
+      concurrency: positive('scale-concurrency'),
+      persistence: args.memory ? 'memory' : 'sqlite',
+      seed: SEED,
+      ...(args.bundle ? { workflowBundlePath: path.resolve(args.bundle) } : {}),
+      log,
+    });
+    return;
+  }
+
+  const at = new Date().toISOString();
+  const profileDir = args.profile ? resultPath('profiles', at, 'cpuprofiles') : undefined;
+  if (profileDir) mkdirSync(profileDir, { recursive: true });
+  const started = Date.now();
+  const stack = await BenchStack.start({
+    label: 'bench',
+    handleSignals: true,
+    persistence: args.memory ? 'memory' : 'sqlite',
+    simulator: { deliverAfterMs: positive('deliver-after-ms'), readAfterMs: positive('read-after-ms'), seed: SEED },
+    ...(profileDir ? { profileDir } : {}),
+    ...(args.bundle ? { workflowBundlePath: path.resolve(args.bundle) } : {}),
+    log,
+  });
+  const simReceipts = args['sim-receipts'] === true;
+  // Pending webhook retries must not keep the process alive after a failure.
+  const posters: WebhookPoster[] = [];
+  try {
+    // The run's phones answer agent messages (bench/lib/phones.ts) unless the simulator's own are asked for.
+    if (!simReceipts) await stack.sim.setDefaults({ deliverAfterMs: null });
+    log('starting the worker, the API and the ack-only API');
+    let worker = await stack.startWorker();
+    const api = await stack.startApi('switchboard');
+    const ackApi = await stack.startApi('ack-only');
+    const pids = () => ({ worker: worker.child.pid, api: api.child.pid, 'api-ack-only': ackApi.child.pid, temporal: stack.temporalPid(), simulator: stack.simulator.pid, bench: process.pid });
+    /**
+     * (b) and (c) each start on a fresh worker: a worker's cost per activation grows with its
+     * cache (garbage collection walks every cached workflow's context), so the phase that ran
+     * second would otherwise pay for the first one's conversations.
+     */
+    const freshWorker = async () => {
+      await worker.child.stop(20_000);
+      worker = await stack.startWorker();
+    };
+    const toAck = new WebhookPoster({ apiUrl: ackApi.url, token: BENCH_CLIENT_TOKEN, seed: SEED + 1 });
+    const toApi = new WebhookPoster({ apiUrl: api.url, token: BENCH_CLIENT_TOKEN, seed: SEED + 2 });
+    posters.push(toAck, toApi);
+    const phases: PhaseReport[] = [];
+    const chart: ChartSeries[] = [];
+    const gateway = stack.gateway();
+
+    /** signalWithStart with what the webhook would have handed to Temporal (parsed before timing). */
+    const signalWithStart = (taskQueue: string) => async (conversation: BenchConversation, inbound: InboundEvent[]): Promise<Sample> => {
+      const key = conversation.key;
+      const sentAtMs = Date.now();
+      const startPerf = performance.now();
+      let status: number | null = 200;
+      try {
+        await stack.client.workflow.signalWithStart(conversationWorkflow, { workflowId: gateway.workflowId(key), taskQueue, args: [gateway.startInput(key)], signal: inboundEventsSignal, signalArgs: [inbound] });
+      } catch {
+        status = null;
+      }
+      return { sentAtMs, startPerf, answeredPerf: performance.now(), status, delivered: status === 200, attempts: 1 };
+    };
+    const questionIds = (events: readonly UserEvent[]) => events.filter((e) => e.kind === 'text').map((e) => e.id);
+    /** The simulator's records of the phase, then a clean log for the next one. */
+    const takeCalls = async () => {
+      const calls = await stack.sim.calls();
+      if (calls.length >= 10_000) log('  warning: the simulator kept only its newest 10 000 calls; READ-receipt latency covers those');
+      await stack.sim.clearCalls();
+      return calls;
+    };
+    const actionsOf = async (convs: readonly BenchConversation[], inboundEvents: number, minus?: ActionCount): Promise<NonNullable<PhaseReport['actions']>> => {
+      const { count } = await countWorkflows(stack.client, convs.map((c) => stack.workflowId(c.key)));
+      const own = minus ? subtractCounts(count, minus) : count;
+      return {
+        inboundEvents,
+        total: own.total,
+        perInboundEvent: round(own.total / inboundEvents, 3),
+        workflowTasksPerInboundEvent: round(own.workflowTasks / inboundEvents, 3),
+        perConversation: perUnit(own, convs.length),
+        count: own,
+        cumulative: count,
+      };
+    };
+
+    /** One phase: what it sends, how, and what it waits for. */
+    interface PhaseSpec {
+      id: string;
+      group: PhaseReport['group'];
+      label: string;
+      chartTitle: string;
+      convs: BenchConversation[];
+      /** The users' events per conversation (typing, questions). */
+      events: UserEvent[][];
+      via: 'ack-only' | 'webhook' | 'signalWithStart' | 'signalWithStart-unpolled';
+      /** Open loop at this many user events per second; closed loop (C lanes) when absent. */
+      openRate?: number;
+      /** Agent messages the phase makes (one reply per question); 0: no workflows, no receipts, no drain. */
+      replies: number;
+      /** Every question each conversation must have answered when drained (earlier phases' included). */
+      drainQuestions?: (i: number) => string[];
+      freshWorker?: boolean;
+      /** Count actions, minus what the histories held before (c+). */
+      actions?: { inboundEvents: number; minus?: ActionCount };
+    }
+
+    const runPhase = async (spec: PhaseSpec): Promise<{ cumulative?: ActionCount }> => {
+      if (spec.freshWorker) await freshWorker();
+      log(`${spec.label}: ${spec.convs.length} conversations, ${spec.events.flat().length} user events${spec.openRate ? `, open loop at ${round(spec.openRate)}/s` : `, concurrency ${C}`}${spec.replies > 0 ? ` + ${2 * spec.replies} receipts` : ''}`);
+      const sentAt = new Map<string, number>();
+      const userSend = (() => {
+        switch (spec.via) {
+          case 'ack-only':
+            return (e: UserEvent) => toAck.post(e, BENCH_AGENT);
+          case 'webhook':
+            return (e: UserEvent) => toApi.post(e, BENCH_AGENT);
+          case 'signalWithStart':
+          case 'signalWithStart-unpolled': {
+            const send = signalWithStart(spec.via === 'signalWithStart' ? stack.taskQueue : `${stack.taskQueue}-unpolled`);
+            const parsed = new Map(spec.events.flat().map((e) => [e.id, normalized(e)]));
+            return (e: UserEvent) => send(e.conversation, parsed.get(e.id) ?? []);
+          }
+        }
+      })();
+      const send = async (e: UserEvent) => {
+        const sample = await userSend(e);
+        if (e.kind === 'text') sentAt.set(e.id, sample.sentAtMs);
+        return sample;
+      };
+      const phones =
+        spec.replies > 0 && !simReceipts
+          ? new PhoneEmulator(stack.sim, {
+              agentId: BENCH_AGENT,
+              conversations: spec.convs,
+              concurrency: C,
+              seed: SEED + phases.length,
+              send: spec.via === 'webhook' ? (r: Receipt) => toApi.post(r, BENCH_AGENT) : (r: Receipt) => signalWithStart(stack.taskQueue)(r.conversation, normalized(r)),
+            }).start()
+          : undefined;
+      const usage = new ProcSampler(pids, ['worker']).start();
+      const loopStart = performance.now();
+      const result = spec.openRate ? await openLoop(interleave(spec.events), spec.openRate, send) : await closedLoop(toLanes(spec.events, C), send);
+      if (phones) {
+        await phones.waitFor(spec.replies, 10 * 60_000);
+        await phones.stop();
+      }
+      const samples = [...result.samples, ...(phones?.samples ?? [])];
+      const lastAck = Math.max(...samples.map((x) => x.answeredPerf));
+      let drained: { drainMs?: number; drainPollRounds?: number; notDrained?: number } = {};
+      if (spec.replies > 0) {
+        // Queried only once its phone has had every READ of this phase accepted (or, with the simulator's phones, once the simulator saw them accepted).
+        const simReads = new Map<string, number>();
+        const simWebhooks = new CallCollector(stack.sim, 200, 'webhook');
+        const refresh = async () => {
+          if (phones) return;
+          simReads.clear();
+          for (const c of await simWebhooks.poll()) if (c.status === 200 && (c.body as { eventType?: string } | undefined)?.eventType === 'READ' && c.phone) simReads.set(c.phone, (simReads.get(c.phone) ?? 0) + 1);
+        };
+        const perConversation = spec.replies / spec.convs.length;
+        const items = spec.convs.map((c, i) => ({
+          workflowId: stack.workflowId(c.key),
+          done: exchangeDone(spec.drainQuestions ? spec.drainQuestions(i) : questionIds(spec.events[i] ?? [])),
+          ready: () => (phones ? phones.completedFor(c.phone) : (simReads.get(c.phone) ?? 0)) >= perConversation,
+        }));
+        const d = await drain(stack.client, items, 10 * 60_000, 4, refresh);
+        if (d.pending.length > 0) log(`  ${d.pending.length} conversations not drained within 10 min, e.g. ${d.pending[0]}`);
+        drained = { ...(d.lastDonePerf !== undefined ? { drainMs: round(Math.max(0, d.lastDonePerf - lastAck)) } : {}), drainPollRounds: d.rounds, notDrained: d.pending.length };
+      }
+      const phaseUsage = usage.stop();
+      const calls = await takeCalls();
+      const wallMs = lastAck - loopStart;
+      const requests = samples.length;
+      const actions = spec.actions ? await actionsOf(spec.convs, spec.actions.inboundEvents, spec.actions.minus) : undefined;
+      phases.push({
+        id: spec.id,
+        group: spec.group,
+        label: spec.label,
+        mode: spec.openRate ? 'open' : 'closed',
+        concurrency: spec.openRate ? null : C,
+        ...(spec.openRate ? { offeredRatePerS: round(spec.openRate), late: result.late ?? 0 } : {}),
+        conversations: spec.convs.length,
+        requests,
+        userRequests: result.samples.length,
+        wallMs: round(wallMs),
+        throughputPerS: round(requests / (wallMs / 1000)),
+        ...(drained.drainMs !== undefined ? { sustainedPerS: round(requests / ((wallMs + drained.drainMs) / 1000)) } : {}),
+        ackMs: ackSummary(samples),
+        userAckMs: ackSummary(result.samples),
+        ...(phones ? { receipts: { count: phones.samples.length, ackMs: ackSummary(phones.samples), sentBy: 'the benchmark\'s phones' } } : spec.replies > 0 ? { receipts: { ...receiptWebhooks(calls), sentBy: 'the simulator\'s phones (one in-order queue; whole-ms timings)' } } : {}),
+        notAccepted: notAccepted(samples),
+        undelivered: samples.filter((x) => !x.delivered).length,
+        ...drained,
+        ...(spec.replies > 0 ? { readReceiptMs: readReceiptLatency(calls, sentAt) } : {}),
+        usage: phaseUsage,
+        ...(actions ? { actions } : {}),
+      });
+      const t0 = Math.min(...samples.map((x) => x.startPerf));
+      chart.push({ title: spec.chartTitle, points: samples.map((x) => [(x.startPerf - t0) / 1000, x.answeredPerf - x.startPerf]) });
+      return { ...(actions ? { cumulative: actions.cumulative } : {}) };
+    };
+
+    // Warm-up (not measured, not reported): JIT, connection pools, the worker's first workflow tasks.
+    const W = positive('warmup');
+    if (W > 0) {
+      log(`warm-up: ${W} conversations through both APIs`);
+      const convs = benchConversations(BENCH_AGENT, 9, W);
+      const events = userEvents(BENCH_AGENT, convs, E, SEED + 9);
+      await runPhase({ id: 'warmup-a', group: 'a', label: 'warm-up (ack-only)', chartTitle: '', convs, events, via: 'ack-only', replies: 0 });
+      await runPhase({ id: 'warmup-c', group: 'c', label: 'warm-up (Switchboard)', chartTitle: '', convs, events, via: 'webhook', replies: W * E });
+      phases.length = 0;
+      chart.length = 0;
+    }
+
+    const spec = (group: 'a' | 'b0' | 'b' | 'c', round: number, block: number): Omit<PhaseSpec, 'id' | 'label' | 'chartTitle' | 'via' | 'replies'> => {
+      const convs = benchConversations(BENCH_AGENT, block, N, (round - 1) * N);
+      return { group, convs, events: userEvents(BENCH_AGENT, convs, E, SEED + block * 10 + round) };
+    };
+    const rounds = (label: string, r: number) => `${label}${ROUNDS > 1 ? `, round ${r}` : ''}`;
+    await runPhase({ ...spec('a', 1, 1), id: 'a', label: '(a) ack-only: webhook route, no Temporal', chartTitle: '(a) ack-only webhook (HTTP ceiling)', via: 'ack-only', replies: 0 });
+    await runPhase({ ...spec('b0', 1, 7), id: 'b0', label: '(b0) signalWithStart, no worker (server only)', chartTitle: '(b0) signalWithStart, no worker polling (the dev server alone)', via: 'signalWithStart-unpolled', replies: 0 });
+    const runB = (r: number) =>
+      runPhase({ ...spec('b', r, 2), id: r === 1 ? 'b' : `b#${r}`, label: rounds('(b) raw Temporal: signalWithStart loop', r), chartTitle: rounds('(b) raw Temporal: signalWithStart for every event (workers running)', r), via: 'signalWithStart', replies: N * E, freshWorker: true, actions: { inboundEvents: N * E * 4 } });
+    const cSpec = (r: number) => spec('c', r, 3);
+    const runC = (r: number, s = cSpec(r)) =>
+      runPhase({ ...s, id: r === 1 ? 'c' : `c#${r}`, label: rounds('(c) Switchboard: signed webhooks → workers', r), chartTitle: rounds('(c) Switchboard: signed webhooks for every event, closed loop', r), via: 'webhook', replies: N * E, freshWorker: true, actions: { inboundEvents: N * E * 4 } });
+
+    // Round 1: (b) then (c); (c+) follows on (c)'s conversations; later rounds alternate the order so neither always runs second.
+    await runB(1);
+    const c1 = cSpec(1);
+    const { cumulative: cFirst } = await runC(1, c1);
+    const more = userEvents(BENCH_AGENT, c1.convs, 1, SEED + 99);
+    await runPhase({
+      id: 'c-more',
+      group: 'c-more',
+      label: '(c+) Switchboard: next exchange, running workflows',
+      chartTitle: '(c+) Switchboard: one more exchange in the conversations of (c)',
+      convs: c1.convs,
+      events: more,
+      via: 'webhook',
+      replies: N,
+      drainQuestions: (i) => [...questionIds(c1.events[i] ?? []), ...questionIds(more[i] ?? [])],
+      actions: { inboundEvents: N * 4, ...(cFirst ? { minus: cFirst } : {}) },
+    });
+    for (let r = 2; r <= ROUNDS; r++) {
+      if (r % 2 === 0) {
+        await runC(r);
+        await runB(r);
+      } else {
+        await runB(r);
+        await runC(r);
+      }
+    }
+
+    // (c½) open loop at half of (c)'s sustained rate: user events are half of all requests.
+    const cPooled = pooled(phases, 'c');
+    const halfTotal = (cPooled.sustainedPerS ?? cPooled.throughputPerS ?? 2) / 2;
+    const userRate = Math.max(1, halfTotal / 2);
+    const hConvs = benchConversations(BENCH_AGENT, 4, Math.max(1, Math.ceil((userRate * positive('open-seconds')) / (2 * E))));
+    const hEvents = userEvents(BENCH_AGENT, hConvs, E, SEED + 4);
+    await runPhase({
+      id: 'c-half',
+      group: 'c-half',
+      label: '(c½) Switchboard at half of (c) sustained, open loop',
+      chartTitle: `(c½) Switchboard at half load: ${round(halfTotal, 0)} requests/s (latency from the scheduled time)`,
+      convs: hConvs,
+      events: hEvents,
+      via: 'webhook',
+      openRate: userRate,
+      replies: hConvs.length * E,
+      actions: { inboundEvents: hConvs.length * E * 4 },
+    });
+
+    // (d) outbound lifecycle: two operator messages per conversation, each until READ.
+    const M = positive('lifecycle');
+    let lifecycle: LifecycleReport | undefined;
+    if (M > 0) {
+      log(`(d) outbound lifecycle: ${M} conversations, 2 operator messages each (the first one opens the conversation), each until READ`);
+      const convs = benchConversations(BENCH_AGENT, 5, M);
+      const ids = (c: BenchConversation) => stack.workflowId(c.key);
+      const phones = simReceipts ? undefined : new PhoneEmulator(stack.sim, { agentId: BENCH_AGENT, conversations: convs, concurrency: Math.min(C, M), seed: SEED + 55, send: (r) => toApi.post(r, BENCH_AGENT) }).start();
+      try {
+        const first = await lifecycleProbe(api.url, convs, Math.min(C, M), 1);
+        const firstRead = await waitForRead(api.url, convs, first);
+        const afterFirst = (await countWorkflows(stack.client, convs.map(ids))).count;
+        const second = await lifecycleProbe(api.url, convs, Math.min(C, M), 2);
+        const secondRead = await waitForRead(api.url, convs, second);
+        const afterSecond = (await countWorkflows(stack.client, convs.map(ids))).count;
+        const further = subtractCounts(afterSecond, afterFirst);
+        lifecycle = {
+          conversations: M,
+          read: { first: firstRead, second: secondRead },
+          firstMessage: { perMessage: round(afterFirst.total / M, 3), byKind: perUnit(afterFirst, M) },
+          furtherMessage: { perMessage: round(further.total / M, 3), byKind: perUnit(further, M) },
+        };
+      } finally {
+        await phones?.stop();
+      }
+      await takeCalls();
+    }
+
+    const rssEnd = new ProcSampler(pids).sample();
+
+    // Profiles are written when the children exit gracefully.
+    let profiles: Record<string, ThreadProfile[]> | undefined;
+    if (profileDir) {
+      log('stopping the children gracefully to write their CPU profiles');
+      await stack.children.stopAll(20_000);
+      profiles = {};
+      // worker-2 ran (b); worker-3 ran (c), (c+) …: one folder per process, one profile per thread.
+      for (const name of readdirSync(profileDir)) {
+        try {
+          profiles[name] = summarizeProfiles(path.join(profileDir, name));
+        } catch (err) {
+          log(`  no profile for ${name}: ${(err as Error).message}`);
+        }
+      }
+    }
+
+    report({ at, started, stack, phases, lifecycle, rssEnd, chart, profiles, profileDir, simReceipts });
+  } finally {
+    for (const p of posters) p.close();
+    await stack.stop();
+  }
+}
+
+/** Sends one operator message per conversation (the first one is an update-with-start that opens it), `concurrency` at a time; returns the messageIds. */
+async function lifecycleProbe(apiUrl: string, convs: readonly BenchConversation[], concurrency: number, messageNumber: number): Promise<string[]> {
+  const ids: string[] = new Array<string>(convs.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < convs.length) {
+      const i = next++;
+      const c = convs[i] as BenchConversation;
+      const res = await fetch(`${apiUrl}/v1/conversations/${encodeURIComponent(c.key)}/messages`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${BENCH_API_TOKEN}`, 'content-type': 'application/json', 'idempotency-key': `bench-lifecycle-${c.index}-${messageNumber}` },
+        body: JSON.stringify({ text: messageNumber === 1 ? 'Your table is ready.' : 'We are holding it for 15 minutes.', delivery: { deliverWithin: '10m', fallbackSms: { text: 'Your table is ready (SMS).' } } }),
+      });
+      const body = (await res.json()) as { messageId?: string; error?: unknown };
+      if (res.status !== 201 || !body.messageId) throw new Error(`operator send answered ${res.status}: ${JSON.stringify(body)}`);
+      ids[i] = body.messageId;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, lane));
+  return ids;
+}
+
+/** Waits until every probe message is READ (GET …/messages/{id}); returns how many were. */
+async function waitForRead(apiUrl: string, convs: readonly BenchConversation[], ids: readonly string[]): Promise<number> {
+  const deadline = Date.now() + 120_000;
+  const pending = new Set(convs.map((_, i) => i));
+  while (pending.size > 0 && Date.now() < deadline) {
+    for (const i of [...pending]) {
+      const c = convs[i] as BenchConversation;
+      const res = await fetch(`${apiUrl}/v1/conversations/${encodeURIComponent(c.key)}/messages/${ids[i] ?? ''}`, { headers: { authorization: `Bearer ${BENCH_API_TOKEN}` } });
+      const body = (await res.json()) as { status?: string };
+      if (body.status === 'READ') pending.delete(i);
+    }
+    if (pending.size > 0) await new Promise((r) => setTimeout(r, 250));
+  }
+  return convs.length - pending.size;
+}
+
+interface ReportInput {
+  at: string;
+  started: number;
+  stack: BenchStack;
+  phases: PhaseReport[];
+  lifecycle: LifecycleReport | undefined;
+  rssEnd: Record<string, number>;
+  chart: ChartSeries[];
+  profiles: Record<string, ThreadProfile[]> | undefined;
+  profileDir: string | undefined;
+  simReceipts: boolean;
+}
+
+/** Prints a table with a header rule; the first column left-aligned, the others right-aligned. */
+function printTable(header: string[], rows: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  ');
+  console.log(line(header));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const r of rows) console.log(line(r));
+}
+
+function report(input: ReportInput): void {
+  const { at, phases, lifecycle, stack } = input;
+  const by = (id: string) => phases.find((p) => p.id === id);
+  const ratio = (x?: number, y?: number) => (x !== undefined && y ? round(x / y, 3) : undefined);
+  const [pa, pb0, pb, pc] = (['a', 'b0', 'b', 'c'] as const).map((g) => pooled(phases, g)) as [ReturnType<typeof pooled>, ReturnType<typeof pooled>, ReturnType<typeof pooled>, ReturnType<typeof pooled>];
+  const ratios = {
+    rounds: pc.rounds,
+    cOverB: ratio(pc.throughputPerS, pb.throughputPerS),
+    cOverBSustained: ratio(pc.sustainedPerS, pb.sustainedPerS),
+    cOverA: ratio(pc.throughputPerS, pa.throughputPerS),
+    bOverB0: ratio(pb.throughputPerS, pb0.throughputPerS),
+    perRound: phases.filter((p) => p.group === 'c').map((c, i) => {
+      const b = phases.filter((p) => p.group === 'b')[i];
+      return { cOverB: ratio(c.throughputPerS, b?.throughputPerS), cOverBSustained: ratio(c.sustainedPerS, b?.sustainedPerS) };
+    }),
+  };
+  const half = by('c-half');
+  const perEventNew = by('c')?.actions?.perInboundEvent;
+  const perEventRunning = by('c-more')?.actions?.perInboundEvent;
+  const le = (v: number | undefined, max: number) => v !== undefined && v <= max;
+  const targets = [
+    { target: 'c/b ≥ 0.9 (acknowledged requests/s at the same concurrency, rounds pooled)', value: ratios.cOverB, met: ratios.cOverB !== undefined && ratios.cOverB >= 0.9 },
+    { target: 'c/b ≥ 0.9 (sustained requests/s, drain included, rounds pooled)', value: ratios.cOverBSustained, met: ratios.cOverBSustained !== undefined && ratios.cOverBSustained >= 0.9 },
+    { target: 'ack p99 ≤ 50 ms at half the sustained maximum (c½, open loop, every request)', value: half?.ackMs.p99, met: le(half?.ackMs.p99, 50) },
+    { target: '≤ 1.5 Temporal actions per inbound event, new conversations (c)', value: perEventNew, met: le(perEventNew, 1.5) },
+    { target: '≤ 1.5 Temporal actions per inbound event, running conversations (c+)', value: perEventRunning, met: le(perEventRunning, 1.5) },
+    { target: '≤ 6 Temporal actions per outbound lifecycle, message opening the conversation (d)', value: lifecycle?.firstMessage.perMessage, met: le(lifecycle?.firstMessage.perMessage, 6) },
+    { target: '≤ 6 Temporal actions per outbound lifecycle, message in a running conversation (d)', value: lifecycle?.furtherMessage.perMessage, met: le(lifecycle?.furtherMessage.perMessage, 6) },
+  ];
+
+  console.log('');
+  printTable(
+    ['phase', 'conc.', 'requests', 'acked/s', 'sustained/s', 'ack p50 ms', 'p95', 'p99', 'drain s', 'READ rcpt p50/p99 ms', 'actions/event', 'worker RSS MiB'],
+    phases.map((p) => [
+      p.label,
+      p.mode === 'open' ? `open ${fmt(p.offeredRatePerS, 0)}/s+rcpts` : String(p.concurrency),
+      String(p.requests),
+      fmt(p.throughputPerS, 0),
+      fmt(p.sustainedPerS, 0),
+      fmt(p.ackMs.p50),
+      fmt(p.ackMs.p95),
+      fmt(p.ackMs.p99),
+      p.drainMs === undefined ? '–' : fmt(p.drainMs / 1000, 2),
+      p.readReceiptMs ? `${fmt(p.readReceiptMs.p50, 0)} / ${fmt(p.readReceiptMs.p99, 0)}` : '–',
+      p.actions ? fmt(p.actions.perInboundEvent, 2) : '–',
+      fmt(p.usage.rssMaxMiB.worker, 0),
+    ]),
+  );
+  console.log(`requests = users' events + the phones' DELIVERED and READ (sent by ${input.simReceipts ? "the simulator's phones, one in-order queue" : "the run's phones, up to C in flight"}); acked/s over first request → last answer; sustained/s includes the drain.`);
+  console.log('');
+  const procs = ['api-ack-only', 'api', 'worker', 'temporal', 'simulator', 'bench'];
+  console.log('CPU seconds per process during each phase (drain included), and CPU ms per request summed over all processes:');
+  printTable(
+    ['phase', ...procs, 'CPU ms/request'],
+    phases.map((p) => {
+      const total = Object.values(p.usage.cpuSeconds).reduce((x, y) => x + y, 0);
+      return [p.label, ...procs.map((n) => fmt(p.usage.cpuSeconds[n], 2)), fmt((total * 1000) / Math.max(1, p.requests), 1)];
+    }),
+  );
+  console.log('');
+  console.log(`pooled over ${ratios.rounds} round(s): b ${fmt(pb.throughputPerS, 0)} acked/s, ${fmt(pb.sustainedPerS, 0)} sustained/s; c ${fmt(pc.throughputPerS, 0)} acked/s, ${fmt(pc.sustainedPerS, 0)} sustained/s`);
+  console.log(`c/b = ${fmt(ratios.cOverB, 3)} (sustained: ${fmt(ratios.cOverBSustained, 3)}; per round ${ratios.perRound.map((r) => `${fmt(r.cOverB, 2)}/${fmt(r.cOverBSustained, 2)}`).join(', ')})   c/a = ${fmt(ratios.cOverA, 3)}   b/b0 = ${fmt(ratios.bOverB0, 3)} (b0: no worker, the dev server alone)`);
+  for (const id of ['c', 'c-more']) {
+    const p = by(id);
+    if (p?.actions) console.log(`${p.label}: actions per conversation (${p.actions.inboundEvents / p.conversations} inbound events): ${JSON.stringify(p.actions.perConversation)}`);
+  }
+  if (lifecycle) {
+    console.log(`(d) operator message opening a conversation (${lifecycle.read.first}/${lifecycle.conversations} READ): ${lifecycle.firstMessage.perMessage} actions ${JSON.stringify(lifecycle.firstMessage.byKind)}`);
+    console.log(`(d) operator message in a running conversation (${lifecycle.read.second}/${lifecycle.conversations} READ): ${lifecycle.furtherMessage.perMessage} actions ${JSON.stringify(lifecycle.furtherMessage.byKind)}`);
+  }
+  console.log(`RSS at the end (MiB): ${JSON.stringify(input.rssEnd)}`);
+  for (const p of phases) if (p.usage.threadCpuSeconds.worker) console.log(`${p.label}: worker CPU seconds by thread ${JSON.stringify(p.usage.threadCpuSeconds.worker)}`);
+  for (const t of targets) console.log(`${t.met ? 'MET   ' : 'MISSED'}  ${t.target}: ${fmt(t.value, 3)}`);
+  if (input.profiles) {
+    console.log('CPU profiles (whole run; per thread, busy time = sampled time not idle; self time by package / file):');
+    for (const [name, threads] of Object.entries(input.profiles)) {
+      for (const t of threads.filter((x) => x.busyMs > 200)) console.log(`  ${name} ${t.file}: busy ${(t.busyMs / 1000).toFixed(1)} s: ${t.buckets.map((x) => `${x.bucket} ${x.pct}%`).join(', ')}`);
+    }
+  }
+
+  const result = {
+    benchmark: 'switchboard',
+    at,
+    durationS: round((Date.now() - input.started) / 1000, 1),
+    command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+    config: { conversations: N, concurrency: C, exchanges: E, rounds: ROUNDS, seed: SEED, receiptsSentBy: input.simReceipts ? 'simulator phones' : 'benchmark phones', openSeconds: Number(args['open-seconds']), lifecycleConversations: Number(args.lifecycle), deliverAfterMs: Number(args['deliver-after-ms']), readAfterMs: Number(args['read-after-ms']), warmup: Number(args.warmup) },
+    temporal: { server: readTemporalBinaries().cliVersion, persistence: stack.dbFile ? 'sqlite (WAL) in a temp folder' : 'memory' },
+    host: hostInfo(),
+    phases,
+    lifecycle,
+    ratios,
+    targets,
+    rssEndMiB: input.rssEnd,
+    profiles: input.profiles,
+    profileDir: input.profileDir ? path.relative(projectRoot, input.profileDir) : undefined,
+    actionRules: 'bench/lib/actions.ts (Temporal Cloud action rules applied to history events; queries excluded)',
+  };
+  const json = writeJsonResult('bench', at, result);
+  const svg = writeTextResult('bench-latency', at, 'svg', latencyChart(`Switchboard ack latency over time (${at}, concurrency ${C}, ${result.host.cpus} cores)`, input.chart));
+  console.log(`\nwritten: ${json}, ${svg} (${path.relative(projectRoot, RESULTS_DIR)}/ is git-ignored)`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+  process.exitCode = 1;
+});

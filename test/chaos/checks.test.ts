@@ -1,0 +1,145 @@
+/**
+ * The chaos run's checks (checkChaos, bench/lib/chaos.ts) on hand-made evidence: a clean run
+ * passes, and each planted fault — a lost receipt, a message processed twice, a second distinct
+ * reply, a second distinct READ receipt, a webhook never accepted — is caught and counted. This is
+ * what makes the chaos test able to fail.
+ */
+import { temporal } from '@temporalio/proto';
+import { type ChaosEvidence, checkChaos } from '../../bench/lib/chaos';
+import { type BenchConversation, type UserEvent } from '../../bench/lib/traffic';
+import { type CallRecord } from '../../src/simulator/calls';
+import { type SimMessage } from '../../src/simulator/phones';
+import { type ConversationView } from '../../src/workflows/definitions';
+
+const T = temporal.api.enums.v1.EventType;
+const AGENT = 'checks@rbm.goog';
+const PHONE = '+16285550001';
+const KEY = `rbm:${AGENT}:${PHONE}`;
+const conversation: BenchConversation = { index: 0, phone: PHONE, key: KEY };
+
+let nextId = 1;
+function call(partial: Partial<CallRecord>): CallRecord {
+  return { id: nextId++, time: new Date().toISOString(), direction: 'inbound', api: 'rbm', method: 'POST', path: '/', query: {}, body: undefined, status: 200, durationMs: 1, phone: PHONE, conversation: KEY, ...partial };
+}
+
+function signal(keys: string[]): temporal.api.history.v1.IHistoryEvent[] {
+  const payload = { data: Buffer.from(JSON.stringify(keys.map((dedupeKey) => ({ dedupeKey })))) };
+  return [
+    { eventType: T.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, workflowExecutionSignaledEventAttributes: { signalName: 'inboundEvents', input: { payloads: [payload] } } },
+    { eventType: T.EVENT_TYPE_WORKFLOW_TASK_COMPLETED },
+  ];
+}
+
+/** One conversation, one exchange: typing t1, question q1, reply r1 DELIVERED (d1) and READ (e1). */
+function cleanEvidence(): ChaosEvidence {
+  const events: UserEvent[] = [
+    { conversation, kind: 'typing', id: 't1', data: { senderPhoneNumber: PHONE, eventType: 'IS_TYPING', eventId: 't1' } },
+    { conversation, kind: 'text', id: 'q1', data: { senderPhoneNumber: PHONE, messageId: 'q1', text: 'hours?' } },
+  ];
+  const base = { channel: 'rbm' as const, conversationKey: KEY, receivedAt: '2026-01-01T00:00:00Z' };
+  const view: ConversationView = {
+    key: KEY,
+    channel: 'rbm',
+    status: 'automation',
+    assignment: { kind: 'automation' },
+    history: [
+      { direction: 'inbound', messageId: 'q1', kind: 'text', summary: 'hours?', at: '2026-01-01T00:00:00Z' },
+      { direction: 'outbound', messageId: 'r1', kind: 'text', summary: 'open 9–7', at: '2026-01-01T00:00:01Z' },
+    ],
+    events: [
+      { ...base, dedupeKey: 'q1', type: 'message', messageId: 'q1', content: { kind: 'text', text: 'hours?' } },
+      { ...base, dedupeKey: 'd1', type: 'receipt', messageId: 'r1', receipt: 'DELIVERED' },
+      { ...base, dedupeKey: 'e1', type: 'receipt', messageId: 'r1', receipt: 'READ' },
+    ],
+    routingDecisions: [],
+    readReceiptsSent: ['q1'],
+    unreadByAgent: [],
+    userTyping: { isTyping: false, changes: 1 },
+    participants: { bot: true, humans: [] },
+    generation: 0,
+  };
+  const message: SimMessage = { channel: 'rbm', messageId: 'r1', agentId: AGENT, msisdn: PHONE, conversation: KEY, status: 'read', acceptedAt: '2026-01-01T00:00:01Z', request: {} };
+  return {
+    conversations: [conversation],
+    events: [events],
+    views: new Map([[KEY, view]]),
+    histories: new Map([[KEY, [...signal(['t1']), ...signal(['q1']), ...signal(['q1']), ...signal(['d1']), ...signal(['e1'])]]]),
+    simCalls: [
+      call({ path: `/v1/phones/${PHONE}/agentEvents`, query: { eventId: 'read-q1', agentId: AGENT }, body: { eventType: 'READ', messageId: 'q1' } }),
+      call({ path: `/v1/phones/${PHONE}/agentMessages`, query: { messageId: 'r1', agentId: AGENT }, status: 500, fault: 'fault-1, status 500, after processing' }),
+      call({ path: `/v1/phones/${PHONE}/agentMessages`, query: { messageId: 'r1', agentId: AGENT }, duplicate: true }),
+      call({ direction: 'webhook', path: '/webhooks/rbm', body: { senderPhoneNumber: PHONE, eventType: 'DELIVERED', eventId: 'd1', messageId: 'r1' }, attempt: 1 }),
+      call({ direction: 'webhook', path: '/webhooks/rbm', body: { senderPhoneNumber: PHONE, eventType: 'READ', eventId: 'e1', messageId: 'r1' }, status: 503, attempt: 1 }),
+      call({ direction: 'webhook', path: '/webhooks/rbm', body: { senderPhoneNumber: PHONE, eventType: 'READ', eventId: 'e1', messageId: 'r1' }, attempt: 2 }),
+    ],
+    simMessages: [message],
+    userCalls: events.map((e) => call({ direction: 'webhook', path: '/webhooks/rbm', body: e.data })),
+    redeliveryCalls: [],
+    durationMs: 1000,
+    kills: [
+      { worker: 'worker-1', activitiesInFlight: 1, atQuestionsRead: 0 },
+      { worker: 'worker-2', activitiesInFlight: 1, atQuestionsRead: 1 },
+    ],
+    restart: { downMs: 3000, atQuestionsRead: 1 },
+    userDuplicates: 1,
+    receiptDuplicates: 0,
+  };
+}
+
+describe('chaos checks', () => {
+  test('a clean run: nothing lost, nothing duplicated; retries of one id and redeliveries are counted apart', () => {
+    const report = checkChaos(cleanEvidence());
+    expect(report.violations).toEqual([]);
+    expect(report.inbound).toEqual({ distinctEvents: 4, signalsCarryingThem: 5, processedOnce: 4, notProcessed: 0, processedMoreThanOnce: 0 });
+    expect(report.outbound.agentMessages).toMatchObject({ calls: 2, faulted: 1, retriedSameId: 1, distinctIds: 1, extraDistinct: 0, missing: 0 });
+    expect(report.outbound.readReceipts).toMatchObject({ calls: 1, distinctEventIds: 1, extraDistinct: 0, missing: 0 });
+    expect(report.webhooks.non200).toEqual({ '503': 1 });
+    expect(report.finalState).toEqual({ conversationsAsExpected: 1, notAsExpected: 0 });
+  });
+
+  test('a receipt the workflow never took is a loss', () => {
+    const evidence = cleanEvidence();
+    const view = evidence.views.get(KEY) as ConversationView;
+    (evidence.views as Map<string, ConversationView>).set(KEY, { ...view, events: view.events.filter((e) => e.dedupeKey !== 'e1') });
+    const report = checkChaos(evidence);
+    expect(report.inbound.notProcessed).toBe(1);
+    expect(report.finalState.notAsExpected).toBe(1);
+    expect(report.violations.join('\n')).toContain('event e1 not processed');
+  });
+
+  test('a question in the conversation history twice is processed twice', () => {
+    const evidence = cleanEvidence();
+    const view = evidence.views.get(KEY) as ConversationView;
+    (evidence.views as Map<string, ConversationView>).set(KEY, { ...view, history: [view.history[0]!, ...view.history] });
+    const report = checkChaos(evidence);
+    expect(report.inbound.processedMoreThanOnce).toBe(1);
+    expect(report.violations.join('\n')).toContain('event q1 processed 2 times');
+  });
+
+  test('a second distinct agent message for one question is a duplicate, unlike a retried id', () => {
+    const evidence = cleanEvidence();
+    evidence.simMessages.push({ ...evidence.simMessages[0]!, messageId: 'r2' });
+    const report = checkChaos(evidence);
+    expect(report.outbound.agentMessages.extraDistinct).toBe(1);
+    expect(report.violations.join('\n')).toContain('2 distinct agent messages for 1 questions');
+  });
+
+  test('a READ receipt sent under a second eventId is a duplicate; one answered with an error before taking effect is not', () => {
+    const evidence = cleanEvidence();
+    evidence.simCalls.push(call({ path: `/v1/phones/${PHONE}/agentEvents`, query: { eventId: 'read-q1-bis', agentId: AGENT }, status: 503, fault: 'fault-2, status 503', body: { eventType: 'READ', messageId: 'q1' } }));
+    expect(checkChaos(evidence).outbound.readReceipts.extraDistinct).toBe(0);
+    evidence.simCalls.push(call({ path: `/v1/phones/${PHONE}/agentEvents`, query: { eventId: 'read-q1-again', agentId: AGENT }, body: { eventType: 'READ', messageId: 'q1' } }));
+    const report = checkChaos(evidence);
+    expect(report.outbound.readReceipts.extraDistinct).toBe(1);
+    expect(report.violations.join('\n')).toContain('READ receipts sent under a second distinct eventId');
+  });
+
+  test('a webhook never answered 200 is reported, and so is a missing fault', () => {
+    const evidence = cleanEvidence();
+    evidence.userCalls = [evidence.userCalls[0]!, { ...evidence.userCalls[1]!, status: 503 }];
+    evidence.kills = evidence.kills.slice(0, 1);
+    const report = checkChaos(evidence);
+    expect(report.webhooks.undelivered).toBe(1);
+    expect(report.violations).toEqual(expect.arrayContaining(['webhook for q1 was never accepted', 'the worker was killed 1 times, not 2']));
+  });
+});
