@@ -23,6 +23,7 @@ import { BENCH_AGENT, BenchStack } from './lib/stack';
 import { round, summarize } from './lib/stats';
 import { benchConversations } from './lib/traffic';
 
+/** Levels and worker settings of the scale probe. */
 export interface ScaleOptions {
   /** Open conversations to reach, in order (e.g. [1000, 10000]). */
   counts: number[];
@@ -33,6 +34,8 @@ export interface ScaleOptions {
   seed: number;
   /** A workflow bundle to use instead of building the production one. */
   workflowBundlePath?: string;
+  /** Build the bundle without the OpenTelemetry workflow interceptors (A/B). */
+  bundleWithoutTracing?: boolean;
   log: (line: string) => void;
 }
 
@@ -57,7 +60,7 @@ export async function runScaleProbe(options: ScaleOptions): Promise<void> {
   const { log } = options;
   const at = new Date().toISOString();
   const counts = [...options.counts].filter((n) => n > 0).sort((a, b) => a - b);
-  const stack = await BenchStack.start({ label: 'scale', handleSignals: true, persistence: options.persistence, workerEnv: { WORKER_MAX_CACHED_WORKFLOWS: String(options.maxCachedWorkflows) }, ...(options.workflowBundlePath ? { workflowBundlePath: options.workflowBundlePath } : {}), log });
+  const stack = await BenchStack.start({ label: 'scale', handleSignals: true, persistence: options.persistence, workerEnv: { WORKER_MAX_CACHED_WORKFLOWS: String(options.maxCachedWorkflows) }, ...(options.workflowBundlePath ? { workflowBundlePath: options.workflowBundlePath } : {}), bundleWithoutTracing: options.bundleWithoutTracing ?? false, log });
   try {
     const worker = await stack.startWorker();
     const gateway = stack.gateway();
@@ -147,7 +150,7 @@ export async function runScaleProbe(options: ScaleOptions): Promise<void> {
       benchmark: 'switchboard-scale',
       at,
       command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
-      config: { counts, maxCachedWorkflows: options.maxCachedWorkflows, concurrency: options.concurrency, seed: options.seed, workflowBundle: options.workflowBundlePath ?? 'production bundle (built for the run)' },
+      config: { counts, maxCachedWorkflows: options.maxCachedWorkflows, concurrency: options.concurrency, seed: options.seed, workflowBundle: options.workflowBundlePath ?? (options.bundleWithoutTracing ? 'built without the OpenTelemetry interceptors' : 'production bundle (built for the run)') },
       temporal: { server: readTemporalBinaries().cliVersion, persistence: stack.dbFile ? 'sqlite (WAL) in a temp folder' : 'memory' },
       host: hostInfo(),
       idle,

@@ -1,8 +1,8 @@
 /**
  * The chaos run behind `npm run chaos` and test/chaos/chaos.test.ts. Under load it:
  *
- * - kills the worker process twice (SIGKILL, each time while it has an activity in flight, as its
- *   health endpoint reports) and starts a new one;
+ * - kills the worker process twice (SIGKILL, each time while the platform holds one of its calls,
+ *   so an activity is lost mid-flight) and starts a new one;
  * - restarts the Temporal dev server once on its SQLite file (stop, start on the same port);
  * - has the simulator answer 20 % of RBM calls with a 5xx or a 429 (a quarter of them after the
  *   call took effect: the answer is lost, the retry must be deduped) and slow half of the others;
@@ -26,6 +26,7 @@ import { CallCollector, agentEventOf, agentMessageIdOf } from './sim-client';
 import { BENCH_AGENT, BENCH_CLIENT_TOKEN, BenchStack, type WorkerHandle } from './stack';
 import { type BenchConversation, type UserEvent, WebhookPoster, benchConversations, chosen, toLanes, userEvents } from './traffic';
 
+/** Size and shape of a chaos run. */
 export interface ChaosOptions {
   /** Conversations in all, split into four waves. */
   conversations: number;
@@ -148,6 +149,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const started = Date.now();
   const deadline = started + options.deadlineMs;
   const remaining = () => Math.max(1000, deadline - Date.now());
+  // Redelivery of the phones' webhooks runs beside everything else; `finally` stops it whatever happened.
+  let redelivering = true;
+  let redeliverLoop: Promise<void> | undefined;
   try {
     let worker: WorkerHandle = await stack.startWorker();
     await stack.startApi('switchboard');
@@ -155,11 +159,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     // 20 % errors: 5 % after the call took effect (lost answer), 5 % 503, 10 % 429 with Retry-After.
     // Rules are tried in order, each only on calls the ones before did not take.
     const r = options.faultRate;
-    await stack.sim.addFault({ api: 'rbm', status: 500, afterProcessing: true, probability: r / 4 });
-    await stack.sim.addFault({ api: 'rbm', status: 503, probability: r / 4 / (1 - r / 4) });
-    await stack.sim.addFault({ api: 'rbm', status: 429, retryAfterSeconds: 1, probability: r / 2 / (1 - r / 2) });
-    // Half of the other calls are slow (600 ms), so a worker is killed with an activity really in flight.
-    await stack.sim.addFault({ api: 'rbm', latencyMs: 600, probability: 0.5 });
+    const platformFaults = async () => {
+      await stack.sim.addFault({ api: 'rbm', status: 500, afterProcessing: true, probability: r / 4 });
+      await stack.sim.addFault({ api: 'rbm', status: 503, probability: r / 4 / (1 - r / 4) });
+      await stack.sim.addFault({ api: 'rbm', status: 429, retryAfterSeconds: 1, probability: r / 2 / (1 - r / 2) });
+      // And a slow platform: half of the other calls take 250 ms more.
+      await stack.sim.addFault({ api: 'rbm', latencyMs: 250, probability: 0.5 });
+    };
+    await platformFaults();
 
     const conversations = benchConversations(BENCH_AGENT, 8, options.conversations);
     const events = userEvents(BENCH_AGENT, conversations, options.exchanges, options.seed);
@@ -215,46 +222,48 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         redeliveryPosts.push(redeliveries.post({ conversation, data }, BENCH_AGENT));
       }
     };
-    let redelivering = true;
-    const redeliverLoop = (async () => {
+    redeliverLoop = (async () => {
       while (redelivering) {
-        await redeliverPass();
+        try {
+          await redeliverPass();
+        } catch (err) {
+          // The simulator answers again on the next pass; a run that failed stops the loop in `finally`.
+          log(`  redelivery pass failed: ${(err as Error).message}`);
+        }
         await new Promise((resolve) => setTimeout(resolve, 150));
       }
     })();
 
     const kills: ChaosReport['faults']['workerKills'] = [];
     /**
-     * SIGKILL once the worker has reported activities in flight for 100 ms without a break (or at
-     * the deadline, recorded as such), then a new worker. The wait makes it likely that the kill
-     * lands inside one of the platform's slow calls rather than while a fast one's completion is
-     * already on its way to the server.
+     * Kills the worker (SIGKILL) while one of its activities is inside a platform call: a one-off
+     * rule, put before the others, holds the next RBM call for 3 s; as soon as the simulator shows
+     * the rule spent (that call has arrived and is being held) the worker is killed. Its attempt
+     * is then lost and Temporal retries it after the activity's 30 s start-to-close timeout.
+     * Called with the next wave already being posted, so a call is bound to come.
      */
     const killWorker = async () => {
-      let inFlight: number | undefined;
-      let since: number | undefined;
-      const until = Date.now() + Math.min(20_000, remaining());
-      while (Date.now() < until) {
-        // Non-local ones: a local activity lost with the worker is redone within the workflow task, not after a timeout.
-        inFlight = (await stack.workerStatus(worker))?.status.numInFlightNonLocalActivities;
-        if ((inFlight ?? 0) > 0) {
-          since ??= Date.now();
-          if (Date.now() - since >= 100) break;
-        } else since = undefined;
+      await stack.sim.clearFaults();
+      const hold = await stack.sim.addFault({ api: 'rbm', latencyMs: 3000, times: 1 });
+      await platformFaults();
+      const until = Date.now() + Math.min(60_000, remaining());
+      while ((await stack.sim.faults()).some((f) => f.id === hold)) {
+        if (Date.now() > until) throw new Error('no RBM call reached the platform to hold before the deadline');
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
+      const inFlight = (await stack.workerStatus(worker))?.status.numInFlightNonLocalActivities;
       await worker.child.kill();
       kills.push({ worker: worker.child.name, activitiesInFlight: inFlight, atQuestionsRead: totalRead() });
-      log(`  killed ${worker.child.name} (SIGKILL) with ${inFlight ?? 0} activities in flight`);
+      log(`  killed ${worker.child.name} (SIGKILL) while the platform held one of its calls; ${inFlight ?? 0} activities in flight`);
     };
 
     const [w1, w2, w3, w4] = waves as [number[], number[], number[], number[]];
     log(`wave 1: ${w1.length} conversations`);
     const posting: Promise<unknown>[] = [postWave(w1)];
     await halfRead(w1, 'wave 1');
-    await killWorker();
-    log(`wave 2: ${w2.length} conversations while a new worker starts`);
+    log(`wave 2: ${w2.length} conversations; the worker is killed under them, then a new one starts`);
     posting.push(postWave(w2));
+    await killWorker();
     worker = await stack.startWorker();
     await halfRead(w2, 'wave 2');
 
@@ -279,9 +288,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     }
     await halfRead(w3, 'wave 3');
 
-    await killWorker();
-    log(`wave 4: ${w4.length} conversations while a new worker starts`);
+    log(`wave 4: ${w4.length} conversations; the worker is killed under them, then a new one starts`);
     posting.push(postWave(w4));
+    await killWorker();
     worker = await stack.startWorker();
     await Promise.all(posting);
 
@@ -292,6 +301,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     // The phones have posted every receipt by now: redeliver the last chosen ones, and wait until the workflows took every signal.
     redelivering = false;
     await redeliverLoop;
+    redeliverLoop = undefined;
     await redeliverPass();
     await Promise.all(redeliveryPosts);
     const histories = await settledHistories(stack, items.map((i) => i.workflowId), remaining());
@@ -314,6 +324,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       receiptDuplicates,
     });
   } finally {
+    redelivering = false;
+    await redeliverLoop;
     users.close();
     redeliveries.close();
     await stack.stop();
@@ -468,12 +480,21 @@ export function checkChaos(input: ChaosEvidence): ChaosReport {
   const recovery: ChaosReport['faults']['recovery'] = { activityRetries: 0, activityRetriesAfterTimeout: 0, workflowTasksTimedOut: 0, workflowTasksFailed: 0, retried: [] };
   for (const history of input.histories.values()) {
     const types = new Map<string, string>();
+    const scheduledAt = new Map<string, number>();
+    const seconds = (e: HistoryEvent) => Number(e.eventTime?.seconds ?? 0) + (e.eventTime?.nanos ?? 0) / 1e9;
     for (const e of history) {
-      if (e.eventType === T.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) types.set(String(e.eventId), e.activityTaskScheduledEventAttributes?.activityType?.name ?? '?');
+      if (e.eventType === T.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) {
+        types.set(String(e.eventId), e.activityTaskScheduledEventAttributes?.activityType?.name ?? '?');
+        scheduledAt.set(String(e.eventId), seconds(e));
+      }
       const started = e.activityTaskStartedEventAttributes;
       if (e.eventType === T.EVENT_TYPE_ACTIVITY_TASK_STARTED && (started?.attempt ?? 1) > 1) {
         recovery.activityRetries += (started?.attempt ?? 1) - 1;
-        if (started?.lastFailure?.timeoutFailureInfo) recovery.activityRetriesAfterTimeout++;
+        // The history keeps only the last failure; an attempt that started 29 s or more after the
+        // activity was scheduled waited out the 30 s start-to-close timeout of a lost attempt
+        // (fault retries back off 1, 2, 4 … s, far from it within a few attempts).
+        const waited = seconds(e) - (scheduledAt.get(String(started?.scheduledEventId)) ?? seconds(e));
+        if (started?.lastFailure?.timeoutFailureInfo || waited >= 29) recovery.activityRetriesAfterTimeout++;
         if (recovery.retried.length < 20) {
           const failure = started?.lastFailure;
           recovery.retried.push({ activity: types.get(String(started?.scheduledEventId)) ?? '?', attempt: started?.attempt ?? 1, previousFailure: failure?.timeoutFailureInfo ? `timeout (${failure.message ?? ''})` : (failure?.message ?? '?').slice(0, 120) });

@@ -18,6 +18,7 @@ export interface DrainItem {
   ready?(): boolean;
 }
 
+/** What a drain saw: when it ended, what never finished, the last state of each conversation. */
 export interface DrainResult {
   /** performance.now() when the last conversation was seen done (undefined if some never were). */
   lastDonePerf: number | undefined;

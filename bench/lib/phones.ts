@@ -22,6 +22,7 @@ export interface Receipt {
   data: Record<string, unknown>;
 }
 
+/** Watches the simulator's call log for accepted agent messages and answers each with DELIVERED, then READ. */
 export class PhoneEmulator {
   readonly samples: Sample[] = [];
   private readonly collector: CallCollector;

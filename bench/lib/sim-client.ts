@@ -32,8 +32,14 @@ export class SimClient {
     return (await this.json<{ messages: SimMessage[] }>('/sim/messages')).messages;
   }
 
-  async addFault(rule: FaultRuleInput): Promise<void> {
-    await this.json('/sim/faults', { method: 'POST', body: JSON.stringify(rule) });
+  /** Adds a fault rule (tried after the ones already there); returns its id. */
+  async addFault(rule: FaultRuleInput): Promise<string> {
+    return (await this.json<{ id: string }>('/sim/faults', { method: 'POST', body: JSON.stringify(rule) })).id;
+  }
+
+  /** The live fault rules (a rule with `times` disappears once spent). */
+  async faults(): Promise<{ id: string; hits: number }[]> {
+    return (await this.json<{ faults: { id: string; hits: number }[] }>('/sim/faults')).faults;
   }
 
   async clearFaults(): Promise<void> {

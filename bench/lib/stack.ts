@@ -39,6 +39,7 @@ export const BENCH_API_TOKEN = 'bench-operator-api-token-0123456789';
 const TWILIO = { sid: 'ACbench0000000000000000000000000000', token: 'bench-twilio-auth-token' };
 const ROUTING_FILE = path.join(projectRoot, 'config', 'routing.example.yaml');
 
+/** How a run's stack is booted. */
 export interface StackOptions {
   /** Prefix of the temporary folder. */
   label: string;
@@ -55,6 +56,11 @@ export interface StackOptions {
   workerEnv?: Record<string, string>;
   /** A prebuilt workflow bundle; without it one is built into the run's folder. */
   workflowBundlePath?: string;
+  /**
+   * Build the bundle without the OpenTelemetry workflow interceptors the production bundle always
+   * carries (an A/B of what they cost; tracing is off either way).
+   */
+  bundleWithoutTracing?: boolean;
   /** Write V8 CPU profiles of the worker and API children here (node --cpu-prof). */
   profileDir?: string;
   /** Stop the stack on SIGINT / SIGTERM and exit (command-line runs; not under Jest). */
@@ -80,6 +86,7 @@ export interface WorkerStatus {
   status: { numInFlightActivities?: number; numInFlightNonLocalActivities?: number; numCachedWorkflows?: number; numInFlightWorkflowActivations?: number };
 }
 
+/** One run's stack (see the module header); `BenchStack.start` boots it, `stop` tears everything down. */
 export class BenchStack {
   readonly children = new ChildGroup();
   readonly taskQueue = `bench-${randomUUID().slice(0, 8)}`;
@@ -144,8 +151,14 @@ export class BenchStack {
       let bundlePath = options.workflowBundlePath;
       if (!bundlePath) {
         bundlePath = path.join(dir, 'workflow-bundle.js');
-        log('bundling the workflows once (the production bundle, as `npm run build` makes it)');
-        await writeWorkflowBundle(bundlePath, productionBundleOptions(WORKFLOWS_PATH, new DefaultLogger('WARN')));
+        const logger = new DefaultLogger('WARN');
+        if (options.bundleWithoutTracing) {
+          log('bundling the workflows once, without the OpenTelemetry workflow interceptors (A/B)');
+          await writeWorkflowBundle(bundlePath, { workflowsPath: WORKFLOWS_PATH, logger });
+        } else {
+          log('bundling the workflows once (the production bundle, as `npm run build` makes it)');
+          await writeWorkflowBundle(bundlePath, productionBundleOptions(WORKFLOWS_PATH, logger));
+        }
       }
       const temporal = await startServer;
       const connection = await Connection.connect({ address: temporal.address });
@@ -304,7 +317,7 @@ export class BenchStack {
     return this.gateway().workflowId(key);
   }
 
-  /** Resident memory (MiB) of the dev server, for the record. */
+  /** The dev server's pid (memory and CPU sampling). */
   temporalPid(): number | undefined {
     return this.temporal.pid;
   }
