@@ -89,6 +89,15 @@ function randomPhone(): string {
   return `+1415${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`;
 }
 
+/** Sends one operator message and lets the held Google call answer at once: the message ends SENT. */
+async function sendAndRelease(gateway: ConversationGateway, key: string): Promise<void> {
+  const calls = google.calls.length;
+  const sending = gateway.sendMessage(key, textMessage(key), `send-${randomUUID()}`);
+  sending.catch(() => undefined); // awaited below; keeps an early failure from being unhandled
+  (await google.nthCall(calls + 1)).release();
+  expect(await sending).toMatchObject({ status: 'SENT' });
+}
+
 function textMessage(key: string): OutboundSendInput {
   return { conversationKey: key, content: { text: 'Your table is ready' }, representative: { type: 'BOT' }, policy: {}, origin: 'operator' };
 }
@@ -182,11 +191,7 @@ describe('production worker (dist/worker.js + dist/workflow-bundle.js)', () => {
     const worker = await startWorker(taskQueue);
     const gateway = gatewayFor(taskQueue);
     const key = `rbm:${AGENT}:${randomPhone()}`;
-    const calls = google.calls.length;
-    const sending = gateway.sendMessage(key, textMessage(key), `send-${randomUUID()}`);
-    sending.catch(() => undefined);
-    (await google.nthCall(calls + 1)).release();
-    expect(await sending).toMatchObject({ status: 'SENT' });
+    await sendAndRelease(gateway, key);
 
     // API traffic: one accepted webhook, one with a bad signature, one scrape of the docs-less 404.
     const config = loadConfig({ TEMPORAL_ADDRESS: devServerAddress(), TEMPORAL_TASK_QUEUE: taskQueue, RBM_CLIENT_TOKEN: WEBHOOK_TOKEN });
@@ -234,11 +239,7 @@ describe('production worker (dist/worker.js + dist/workflow-bundle.js)', () => {
       const worker = await startWorker(taskQueue, { OTEL_ENABLED: 'true', OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_SERVICE_NAME: 'deploy-test-worker' });
       const gateway = gatewayFor(taskQueue, new Client({ connection, namespace: 'default', plugins: [tracing.plugin] }));
       const key = `rbm:${AGENT}:${randomPhone()}`;
-      const calls = google.calls.length;
-      const sending = gateway.sendMessage(key, textMessage(key), `send-${randomUUID()}`);
-      sending.catch(() => undefined);
-      (await google.nthCall(calls + 1)).release();
-      expect(await sending).toMatchObject({ status: 'SENT' });
+      await sendAndRelease(gateway, key);
       // Shutdown flushes the worker's batch span processor.
       worker.proc.kill('SIGTERM');
       expect(await worker.proc.exited).toMatchObject({ code: 0 });
