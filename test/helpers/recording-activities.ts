@@ -9,7 +9,9 @@ export interface RecordedCall {
  * Activities whose channels only record what they were asked to do: for workflow-logic tests on
  * the time-skipping server. `overrides` replaces single gateway methods (e.g. to fail a send).
  */
-export function recordingActivities(overrides: { channels?: Partial<ActivityDeps['channels']>; sms?: Partial<ActivityDeps['sms']>; handoff?: Partial<ActivityDeps['handoff']> } = {}) {
+export function recordingActivities(
+  overrides: { channels?: Partial<ActivityDeps['channels']>; sms?: Partial<ActivityDeps['sms']>; handoff?: Partial<ActivityDeps['handoff']>; previousRuns?: ActivityDeps['previousRuns'] } = {},
+) {
   const calls: RecordedCall[] = [];
   const record = (activity: string, args: unknown) => calls.push({ activity, args });
   const deps: ActivityDeps = {
@@ -23,6 +25,7 @@ export function recordingActivities(overrides: { channels?: Partial<ActivityDeps
     },
     sms: { sendSms: async (args) => (record('sendSms', args), { providerMessageId: `SM${calls.length}` }), ...overrides.sms },
     handoff: { notify: async (args) => void record('notifyHandoff', args), ...overrides.handoff },
+    ...(overrides.previousRuns ? { previousRuns: overrides.previousRuns } : {}),
   };
   return { activities: createActivities(deps), calls, callsTo: (activity: string) => calls.filter((c) => c.activity === activity).map((c) => c.args) };
 }

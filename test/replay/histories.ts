@@ -13,7 +13,19 @@ import path from 'node:path';
 export const HISTORIES_DIR = path.join(__dirname, 'histories');
 
 /** Scenarios record.ts records; the replay test insists that each has at least one history. */
-export const SCENARIOS = ['faq-answer', 'handoff-agent-release', 'redelivery', 'outbound-ttl-revoke-sms', 'continue-as-new'] as const;
+export const SCENARIOS = [
+  'faq-answer',
+  'handoff-agent-release',
+  'redelivery',
+  'outbound-ttl-revoke-sms',
+  'continue-as-new',
+  'reopen-after-idle',
+  'sla-typing-keepalive',
+  'automation-failures-desk-down',
+  'bm-locale-receipts',
+  'outbound-fallbacks',
+  'open-pending-timers',
+] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface StoredHistory {

@@ -1,8 +1,8 @@
 /**
  * Records the histories the replay test (replay.test.ts) runs against the current workflow code.
  *
- *   npm run record-histories                 # every scenario
- *   npm run record-histories -- redelivery   # only the named scenario(s)
+ *   npm run record-histories                 # every scenario that has no committed history yet
+ *   npm run record-histories -- redelivery --overwrite   # record a committed one again (rarely right)
  *
  * Each scenario drives one conversation workflow on the time-skipping test server (the pinned
  * binary, as the workflow tests use) with activities that only record their calls, lets it go
@@ -10,7 +10,10 @@
  * history to test/replay/histories/. A plain tsx script, not a Jest test: webpack (bundling the
  * workflows) does not run inside Jest's module sandbox.
  *
- * Re-record only on purpose: see "Replay tests" in the README.
+ * Committed histories are never re-recorded to make a change pass: they are what conversations
+ * running in production look like. New behaviour gets a new scenario beside them. The scenarios
+ * from 'reopen-after-idle' on were recorded from main before the workflow-correctness changes
+ * (issue 11), so every code path those changes touch has a history of the code before them.
  */
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -18,6 +21,8 @@ import { type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId, type W
 import { type History } from '@temporalio/common/lib/proto-utils';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { ApplicationFailure } from '@temporalio/common';
+import { FailureType } from '../../src/domain/errors';
 import { type InboundEvent } from '../../src/domain/inbound';
 import { projectRoot } from '../../src/temporal/binaries';
 import { conversationWorkflow } from '../../src/workflows';
@@ -54,6 +59,8 @@ interface ScenarioContext {
   signalWithStart(input: ConversationInput, events: InboundEvent[]): Promise<WorkflowHandleWithSignaledRunId<typeof conversationWorkflow>>;
   /** A handle on the latest run (follows continue-as-new). */
   latest: Handle;
+  /** Run ids of earlier, separate runs the scenario went through (reopened after an idle close). */
+  earlier: string[];
 }
 
 interface Scenario {
@@ -62,6 +69,15 @@ interface Scenario {
   drive(ctx: ScenarioContext): Promise<string>;
   /** For continue-as-new: the chain must have at least this many runs. */
   minRuns?: number;
+  /**
+   * Recorded while the conversation is still running (timers pending, an outbound message between
+   * SENT and DELIVERED, a handoff waiting on its SLA): what a worker picks up after a deploy.
+   */
+  open?: boolean;
+  /** Ids of earlier, separate runs of the same workflow id (a conversation reopened after an idle close), oldest first. */
+  earlierRuns?: string[];
+  /** Overrides of the recording activities (e.g. a desk or a send that fails for good). */
+  activities?: Parameters<typeof recordingActivities>[0];
 }
 
 // --- Events as the webhook normalizes them (fixed ids, so re-recorded files differ only in times) ---
@@ -81,6 +97,19 @@ function receipt(key: string, messageId: string, kind: 'DELIVERED' | 'READ'): In
 
 function ttlRevokeFailed(key: string, messageId: string): InboundEvent {
   return { type: 'ttl_expired', channel: 'rbm', conversationKey: key, dedupeKey: `ttl-${messageId}`, messageId, revoked: false, receivedAt: new Date().toISOString() };
+}
+
+function typing(key: string, eventId: string, isTyping: boolean): InboundEvent {
+  return { type: 'typing', channel: key.startsWith('bm:') ? 'bm' : 'rbm', conversationKey: key, dedupeKey: eventId, isTyping, receivedAt: new Date().toISOString() };
+}
+
+function ttlRevoked(key: string, messageId: string): InboundEvent {
+  return { type: 'ttl_expired', channel: 'rbm', conversationKey: key, dedupeKey: `ttl-ok-${messageId}`, messageId, revoked: true, receivedAt: new Date().toISOString() };
+}
+
+/** Message ids of the conversation's outbound messages, oldest first. */
+async function outboundIds(handle: Handle): Promise<string[]> {
+  return (await handle.query(outboundMessagesQuery)).messages.map((m) => m.messageId);
 }
 
 function send(handle: Handle, input: OutboundSendInput & { idempotencyKey: string }) {
@@ -204,6 +233,140 @@ const scenarios: Scenario[] = [
       return handle.firstExecutionRunId;
     },
   },
+  // --- Recorded before the workflow-correctness and cost changes (issues 11 and 14), so the code
+  // --- paths those changes touch have histories of what running conversations look like today.
+  {
+    // An idle RBM conversation completes; a new message reopens it: the fresh run loads the
+    // previous run's result (loadPreviousRun local activity) and answers from its memory.
+    name: 'reopen-after-idle',
+    async drive(ctx) {
+      const { env, signalWithStart } = ctx;
+      const input: ConversationInput = { key: RBM_KEY, routing: exampleRouting(), settings: { idleTimeout: '1 hour' } };
+      const first = await signalWithStart(input, [text(RBM_KEY, 'reopen-m1', 'when are you open?')]);
+      await stateUntil(first, (s) => s.history.some((h) => h.direction === 'outbound'), 'the first answer');
+      await withTimeout(first.result(), 60_000, 'the first run to close on idle');
+      ctx.earlier.push(first.signaledRunId);
+      await env.sleep('2 hours');
+      const second = await signalWithStart(input, [text(RBM_KEY, 'reopen-m2', 'do you deliver?')]);
+      await stateUntil(second, (s) => s.history.filter((h) => h.direction === 'outbound').length >= 2 && s.generation >= 1, 'the reopened run to answer');
+      return second.signaledRunId;
+    },
+  },
+  {
+    // No routing file: every message goes to the default queue. The desk is notified, the SLA
+    // sends the holding message, an agent joins and types (keep-alive re-sent), stops typing,
+    // reads the user's next message, answers; a user message after release; idle close.
+    name: 'sla-typing-keepalive',
+    async drive({ env, signalWithStart }) {
+      const handle = await signalWithStart({ key: RBM_KEY, settings: { handoffSla: '2 minutes', typingKeepAlive: '15 seconds', idleTimeout: '1 hour' } }, [
+        typing(RBM_KEY, 'sla-t1', true),
+        text(RBM_KEY, 'sla-m1', 'my order is late'),
+      ]);
+      await stateUntil(handle, (s) => s.status === 'waiting_for_agent', 'the handoff to the default queue');
+      await env.sleep('3 minutes');
+      await stateUntil(handle, (s) => s.history.some((h) => h.direction === 'outbound'), 'the SLA holding message');
+      await handle.executeUpdate(assignUpdate, { args: [{ to: 'human', agentId: 'bob', displayName: 'Bob' }] });
+      await handle.executeUpdate(agentTypingUpdate, { args: [{ agentId: 'bob', typing: true }] });
+      await env.sleep('50 seconds');
+      await handle.executeUpdate(agentTypingUpdate, { args: [{ agentId: 'bob', typing: false }] });
+      await handle.signal(inboundEventsSignal, [typing(RBM_KEY, 'sla-t2', true), typing(RBM_KEY, 'sla-t3', false), text(RBM_KEY, 'sla-m2', 'any news?')]);
+      await stateUntil(handle, (s) => s.unreadByAgent.includes('sla-m2'), 'the message for the agent');
+      await handle.executeUpdate(markReadUpdate, { args: [{ agentId: 'bob', messageIds: ['sla-m1', 'sla-m2'] }] });
+      await send(handle, { conversationKey: RBM_KEY, content: { text: 'It ships today.' }, representative: { type: 'HUMAN', displayName: 'Bob' }, idempotencyKey: 'sla-reply-1', origin: 'operator' });
+      await handle.executeUpdate(assignUpdate, { args: [{ to: 'automation' }] });
+      await handle.signal(inboundEventsSignal, [text(RBM_KEY, 'sla-m3', 'thanks')]);
+      await stateUntil(handle, (s) => s.routingDecisions.length >= 3, 'the message after release');
+      return handle.signaledRunId;
+    },
+  },
+  {
+    // Automation cannot answer twice → handoff to the locale's queue; the desk refuses for good
+    // (recorded, the conversation stays queued); the user then asks something automation knows.
+    name: 'automation-failures-desk-down',
+    activities: {
+      handoff: {
+        notify: async () => {
+          throw ApplicationFailure.nonRetryable('desk refused', FailureType.PermanentApiError);
+        },
+      },
+    },
+    async drive({ signalWithStart }) {
+      const handle = await signalWithStart({ key: RBM_KEY, routing: exampleRouting(), settings: { idleTimeout: '1 hour' } }, [text(RBM_KEY, 'fail-m1', 'blorp')]);
+      await stateUntil(handle, (s) => s.routingDecisions.length >= 1, 'the first unknown message');
+      await handle.signal(inboundEventsSignal, [text(RBM_KEY, 'fail-m2', 'zzzt')]);
+      await stateUntil(handle, (s) => s.routingDecisions.some((d) => d.action === 'handoff_notification_failed'), 'the refused desk');
+      await handle.signal(inboundEventsSignal, [text(RBM_KEY, 'fail-m3', 'what are your opening hours?')]);
+      await stateUntil(handle, (s) => s.routingDecisions.length >= 4, 'the third message');
+      return handle.signaledRunId;
+    },
+  },
+  {
+    // Business Messages from a Spanish device whose resolvedLocale is English: today routed by
+    // resolvedLocale (automation answers in English). User receipts for the answer.
+    name: 'bm-locale-receipts',
+    async drive({ signalWithStart }) {
+      const handle = await signalWithStart({ key: BM_KEY, routing: exampleRouting(), settings: { idleTimeout: '1 hour' } }, [
+        text(BM_KEY, 'loc-m1', 'how do I return this?', { displayName: 'Ana Ruiz', resolvedLocale: 'en', userDeviceLocale: 'es-MX' }),
+      ]);
+      await stateUntil(handle, (s) => s.history.some((h) => h.direction === 'outbound'), 'the answer');
+      const [answer] = await outboundIds(handle);
+      if (answer === undefined) throw new Error('no outbound message');
+      await handle.signal(inboundEventsSignal, [receipt(BM_KEY, answer, 'DELIVERED'), receipt(BM_KEY, answer, 'READ')]);
+      await waitForOutbound(handle, answer, 'READ');
+      await handle.signal(inboundEventsSignal, [receipt(BM_KEY, answer, 'READ')]);
+      return handle.signaledRunId;
+    },
+  },
+  {
+    // Operator messages on RBM: one with deliverWithin and no receipt (revoke, then SMS); one
+    // with readWithin that is DELIVERED but never READ (SMS); one Google refuses (404: SMS at
+    // once); one time-sensitive (SMS alongside); one whose TTL Google revoked (SMS). Default
+    // representative (BOT) while a human is assigned.
+    name: 'outbound-fallbacks',
+    activities: {
+      channels: {
+        sendMessage: async (args) => {
+          if (args.content.text === 'unreachable') throw ApplicationFailure.nonRetryable('not RCS', FailureType.NotRcsReachable);
+          return { sentAt: new Date().toISOString() };
+        },
+      },
+    },
+    async drive({ env, start }) {
+      const handle = await start({ key: RBM_KEY, settings: { idleTimeout: '1 hour' } });
+      await handle.executeUpdate(assignUpdate, { args: [{ to: 'human', agentId: 'dana', displayName: 'Dana' }] });
+      const sms = (t: string) => ({ text: `${t} (SMS)` });
+      const a = await send(handle, { conversationKey: RBM_KEY, content: { text: 'deliver within' }, policy: { deliverWithinMs: 10 * MIN, fallbackSms: sms('a') }, idempotencyKey: 'fb-a', origin: 'operator' });
+      const b = await send(handle, { conversationKey: RBM_KEY, content: { text: 'read within' }, policy: { readWithinMs: 20 * MIN, fallbackSms: sms('b') }, idempotencyKey: 'fb-b', origin: 'operator' });
+      await send(handle, { conversationKey: RBM_KEY, content: { text: 'unreachable' }, policy: { fallbackSms: sms('c') }, idempotencyKey: 'fb-c', origin: 'operator' });
+      await send(handle, { conversationKey: RBM_KEY, content: { text: 'one-time code 123456' }, policy: { timeSensitive: true, fallbackSms: sms('d') }, idempotencyKey: 'fb-d', origin: 'operator' });
+      const e = await send(handle, { conversationKey: RBM_KEY, content: { text: 'ttl' }, policy: { ttl: '300s', fallbackSms: sms('e') }, idempotencyKey: 'fb-e', origin: 'operator' });
+      await handle.signal(inboundEventsSignal, [receipt(RBM_KEY, b.messageId, 'DELIVERED')]);
+      await env.sleep('6 minutes');
+      await handle.signal(inboundEventsSignal, [ttlRevoked(RBM_KEY, e.messageId)]);
+      await env.sleep('30 minutes');
+      await waitForOutbound(handle, a.messageId, 'FALLBACK_SENT');
+      await waitForOutbound(handle, e.messageId, 'FALLBACK_SENT');
+      // A retried POST with a used Idempotency-Key: no second message.
+      await send(handle, { conversationKey: RBM_KEY, content: { text: 'deliver within' }, policy: { deliverWithinMs: 10 * MIN, fallbackSms: sms('a') }, idempotencyKey: 'fb-a', origin: 'operator' });
+      return handle.firstExecutionRunId;
+    },
+  },
+  {
+    // Still running when recorded: an operator message between SENT and DELIVERED with a
+    // deliverWithin timer, a handoff waiting on its SLA, user typing. What a new worker build
+    // picks up from the histories of conversations open at deploy time.
+    name: 'open-pending-timers',
+    open: true,
+    async drive({ env, signalWithStart }) {
+      const handle = await signalWithStart({ key: RBM_KEY, settings: { handoffSla: '1 hour', idleTimeout: '7 days' } }, [text(RBM_KEY, 'open-m1', 'I need help with my bill')]);
+      await stateUntil(handle, (s) => s.status === 'waiting_for_agent', 'the handoff');
+      await send(handle, { conversationKey: RBM_KEY, content: { text: 'We will call you back.' }, policy: { deliverWithinMs: 2 * 60 * MIN, fallbackSms: { text: 'We will call you back (SMS).' } }, idempotencyKey: 'open-1', origin: 'operator' });
+      await handle.signal(inboundEventsSignal, [typing(RBM_KEY, 'open-t1', true)]);
+      await env.sleep('10 minutes');
+      await stateUntil(handle, (s) => s.userTyping.changes >= 1, 'the typing event');
+      return handle.signaledRunId;
+    },
+  },
 ];
 
 /** Waits until some run of the chain recorded a signal mentioning `marker` and completed a workflow task after it. */
@@ -228,7 +391,7 @@ async function waitForOutbound(handle: Handle, messageId: string, status: string
   for (;;) {
     const view = await handle.query(outboundMessagesQuery);
     if (view.messages.some((m) => m.messageId === messageId && m.status === status)) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${messageId} to be ${status}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${messageId} to be ${status}: ${JSON.stringify(view.messages.map((m) => [m.messageId, m.status, m.log.map((l) => l.event)]))}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -241,7 +404,7 @@ interface Recorded {
 }
 
 /** Every run of the chain that starts at `firstRunId`, following continue-as-new. */
-async function fetchChain(env: TestWorkflowEnvironment, workflowId: string, firstRunId: string): Promise<History[]> {
+async function fetchChain(env: TestWorkflowEnvironment, workflowId: string, firstRunId: string, open = false): Promise<History[]> {
   const runs: History[] = [];
   let runId: string | undefined = firstRunId;
   while (runId) {
@@ -251,6 +414,10 @@ async function fetchChain(env: TestWorkflowEnvironment, workflowId: string, firs
     if (runs.length > 20) throw new Error(`${workflowId}: more than 20 runs`);
   }
   const last = runs.at(-1)?.events?.at(-1);
+  if (open) {
+    if (last?.eventType !== undefined && !last.workflowTaskCompletedEventAttributes) throw new Error(`${workflowId}: an open history should end with a completed workflow task (last event ${String(last.eventType)})`);
+    return runs;
+  }
   if (!last?.workflowExecutionCompletedEventAttributes) throw new Error(`${workflowId}: the last run did not complete (last event ${String(last?.eventType)})`);
   return runs;
 }
@@ -258,12 +425,16 @@ async function fetchChain(env: TestWorkflowEnvironment, workflowId: string, firs
 async function record(env: TestWorkflowEnvironment, bundle: WorkflowBundleWithSourceMap, scenario: Scenario): Promise<Recorded> {
   const workflowId = workflowIdFor(scenario.name);
   const taskQueue = uniqueTaskQueue(`record-${scenario.name}`);
-  const { activities } = recordingActivities();
+  const earlier: string[] = [];
+  // A reopened conversation reads the result of its latest closed run, as the worker's visibility loader does.
+  const previousRuns = { previousRun: async (id: string) => (earlier.length > 0 ? env.client.workflow.getHandle(id, earlier.at(-1)).result() : undefined) };
+  const { activities } = recordingActivities({ previousRuns, ...scenario.activities });
   const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities });
   const latest = env.client.workflow.getHandle<typeof conversationWorkflow>(workflowId);
   const ctx: ScenarioContext = {
     env,
     latest,
+    earlier,
     start: (input) => env.client.workflow.start(conversationWorkflow, { workflowId, taskQueue, args: [input] }),
     signalWithStart: (input, events) => env.client.workflow.signalWithStart(conversationWorkflow, { workflowId, taskQueue, args: [input], signal: inboundEventsSignal, signalArgs: [events] }),
   };
@@ -271,10 +442,14 @@ async function record(env: TestWorkflowEnvironment, bundle: WorkflowBundleWithSo
     try {
       console.log(`${scenario.name}: driving`);
       const firstRunId = await withTimeout(scenario.drive(ctx), 60_000, `${scenario.name} to be driven`);
-      console.log(`${scenario.name}: waiting for the conversation to go quiet and complete`);
-      // Time skips while we wait: the conversation goes quiet for its idleTimeout and completes.
-      await withTimeout(latest.result(), 60_000, `${workflowId} to complete`);
-      const runs = await fetchChain(env, workflowId, firstRunId);
+      if (!scenario.open) {
+        console.log(`${scenario.name}: waiting for the conversation to go quiet and complete`);
+        // Time skips while we wait: the conversation goes quiet for its idleTimeout and completes.
+        await withTimeout(latest.result(), 60_000, `${workflowId} to complete`);
+      }
+      const earlier: History[] = [];
+      for (const runId of ctx.earlier) earlier.push(...(await fetchChain(env, workflowId, runId)));
+      const runs = [...earlier, ...(await fetchChain(env, workflowId, firstRunId, scenario.open))];
       if (scenario.minRuns !== undefined && runs.length < scenario.minRuns) throw new Error(`${workflowId}: expected at least ${scenario.minRuns} runs, got ${runs.length}`);
       return { scenario: scenario.name, runs };
     } finally {
@@ -301,22 +476,37 @@ function serialize(history: History): string {
   return `${JSON.stringify(historyToJsonObject(history))}\n`;
 }
 
-function write(recorded: Recorded): string[] {
+/** Committed files of a scenario (its single history or the runs of its chain). */
+function committedFiles(scenario: string): string[] {
   mkdirSync(HISTORIES_DIR, { recursive: true });
-  // Drop the scenario's previous files first: a chain may now have fewer runs.
-  for (const file of readdirSync(HISTORIES_DIR)) {
-    if (file === historyFileName(recorded.scenario) || (file.startsWith(`${recorded.scenario}.run-`) && file.endsWith('.json'))) rmSync(path.join(HISTORIES_DIR, file));
-  }
+  return readdirSync(HISTORIES_DIR).filter((file) => file === historyFileName(scenario) || (file.startsWith(`${scenario}.run-`) && file.endsWith('.json')));
+}
+
+function write(recorded: Recorded): string[] {
+  // Only reached with --overwrite when the scenario has files: drop them first (a chain may now have fewer runs).
+  for (const file of committedFiles(recorded.scenario)) rmSync(path.join(HISTORIES_DIR, file));
   const files = recorded.runs.map((_, i) => historyFileName(recorded.scenario, recorded.runs.length > 1 ? i + 1 : undefined));
   recorded.runs.forEach((history, i) => writeFileSync(path.join(HISTORIES_DIR, files[i] as string), serialize(history)));
   return files;
 }
 
 async function main(): Promise<void> {
-  const wanted = process.argv.slice(2);
+  const args = process.argv.slice(2);
+  const overwrite = args.includes('--overwrite');
+  const wanted = args.filter((a) => a !== '--overwrite');
   const unknown = wanted.filter((name) => !(SCENARIOS as readonly string[]).includes(name));
   if (unknown.length > 0) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${SCENARIOS.join(', ')}`);
-  const selected = scenarios.filter((s) => wanted.length === 0 || wanted.includes(s.name));
+  const selected = scenarios.filter((s) => (wanted.length === 0 ? committedFiles(s.name).length === 0 : wanted.includes(s.name)));
+  // Committed histories are what running conversations look like: a behaviour change gets a new
+  // scenario beside them, never a re-recording of an old one.
+  const already = selected.filter((s) => committedFiles(s.name).length > 0);
+  if (already.length > 0 && !overwrite) {
+    throw new Error(`${already.map((s) => s.name).join(', ')} already recorded: add a new scenario for new behaviour (or pass --overwrite to replace a history no running conversation can have)`);
+  }
+  if (selected.length === 0) {
+    console.log('every scenario is recorded already; name one (with --overwrite) to record it again');
+    return;
+  }
 
   const bundle = await bundleWorkflowCode({ workflowsPath: path.join(projectRoot, 'src', 'workflows'), logger: new DefaultLogger('WARN') });
   const env = await createTimeSkippingEnv();
