@@ -1,0 +1,119 @@
+/**
+ * Erasure on request (DELETE /v1/conversations/{key}): terminates the conversation's open run and
+ * deletes every run of its workflow ID from Temporal (history, mutable state, visibility).
+ *
+ * Which runs: those visibility lists for the workflow ID, plus the latest run (describe: strongly
+ * consistent) and every run of its continue-as-new chain (each run's first history event names the
+ * run it continued), so a run that visibility has not indexed yet is found anyway. Deletion in
+ * Temporal is asynchronous: the answer comes once every deletion was accepted.
+ *
+ * Racing starts: a webhook's signal-with-start may start a new run while the erasure runs. After
+ * each pass the runs are looked up again; the loop ends only after a pass that finds no run it has
+ * not already deleted. A run started after that last look is a new conversation (the person wrote
+ * again after the erasure). If new runs keep appearing for `maxPasses` passes, ErasureIncompleteError.
+ */
+import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+
+/** What an erasure did. */
+export interface ErasureResult {
+  workflowId: string;
+  /** Every run whose deletion was accepted (a second erasure finds none, or repeats accepted ones). */
+  deletedRunIds: string[];
+  /** Runs that were still open and got terminated first. */
+  terminatedRunIds: string[];
+  /** Lookups made; the last one found nothing new. */
+  passes: number;
+}
+
+export interface ErasureOptions {
+  /** Lookups before giving up on runs that keep starting (default 5). */
+  maxPasses?: number;
+  /** Called after each pass's deletions (tests start a racing run here). */
+  afterPass?: (pass: number) => Promise<void>;
+  /** Reason recorded on the terminated run. */
+  reason?: string;
+}
+
+/** New runs kept starting while the erasure ran; those found were deleted. */
+export class ErasureIncompleteError extends Error {
+  constructor(
+    readonly workflowId: string,
+    readonly deletedRunIds: string[],
+  ) {
+    super(`new runs of ${workflowId} kept starting during the erasure (${deletedRunIds.length} deleted so far); retry once the conversation is quiet`);
+    this.name = 'ErasureIncompleteError';
+  }
+}
+
+interface RunRef {
+  runId: string;
+  running: boolean;
+}
+
+/** gRPC NOT_FOUND (5), as raw service calls report it. */
+function isNotFound(err: unknown): boolean {
+  return err instanceof WorkflowNotFoundError || (typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 5);
+}
+
+/** The runs of `workflowId` that exist now (see the module header). */
+async function currentRuns(client: Client, workflowId: string): Promise<RunRef[]> {
+  const namespace = client.options.namespace;
+  const runs = new Map<string, RunRef>();
+  const escaped = workflowId.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
+  for await (const execution of client.workflow.list({ query: `WorkflowId = '${escaped}'` })) {
+    runs.set(execution.runId, { runId: execution.runId, running: execution.status.name === 'RUNNING' });
+  }
+  let latest: RunRef | undefined;
+  try {
+    const description = await client.workflow.getHandle(workflowId).describe();
+    latest = { runId: description.runId, running: description.status.name === 'RUNNING' };
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+  if (latest) runs.set(latest.runId, latest);
+  // Back along the continue-as-new chain from the latest run: history, not visibility.
+  for (let runId = latest?.runId, steps = 0; runId && steps < 10_000; steps++) {
+    let previous: string | undefined;
+    try {
+      const page = await client.workflowService.getWorkflowExecutionHistory({ namespace, execution: { workflowId, runId }, maximumPageSize: 1 });
+      previous = page.history?.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId || undefined;
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+    if (previous && !runs.has(previous)) runs.set(previous, { runId: previous, running: false });
+    runId = previous;
+  }
+  return [...runs.values()];
+}
+
+/** Terminates the open run and deletes every run of `workflowId`; resolves once Temporal accepted every deletion. */
+export async function eraseWorkflowRuns(client: Client, workflowId: string, options: ErasureOptions = {}): Promise<ErasureResult> {
+  const namespace = client.options.namespace;
+  const maxPasses = options.maxPasses ?? 5;
+  const deleted: string[] = [];
+  const terminated: string[] = [];
+  for (let pass = 1; pass <= maxPasses; pass++) {
+    const fresh = (await currentRuns(client, workflowId)).filter((r) => !deleted.includes(r.runId));
+    if (fresh.length === 0) return { workflowId, deletedRunIds: deleted, terminatedRunIds: terminated, passes: pass };
+    // End what is running first, so no run continues as new while its predecessors are deleted.
+    for (const run of fresh.filter((r) => r.running)) {
+      try {
+        await client.workflow.getHandle(workflowId, run.runId).terminate(options.reason ?? 'erasure requested');
+        terminated.push(run.runId);
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+    for (const run of fresh) {
+      try {
+        await client.workflowService.deleteWorkflowExecution({ namespace, workflowExecution: { workflowId, runId: run.runId } });
+      } catch (err) {
+        // Already gone (an earlier erasure, or its deletion completed): that is what we want.
+        if (!isNotFound(err)) throw err;
+      }
+      deleted.push(run.runId);
+    }
+    await options.afterPass?.(pass);
+  }
+  throw new ErasureIncompleteError(workflowId, deleted);
+}
