@@ -7,8 +7,9 @@
  * Each scenario drives one conversation workflow on the time-skipping test server (the pinned
  * binary, as the workflow tests use) with activities that only record their calls, lets it go
  * quiet until it completes by itself (short idleTimeout, time skipped), and writes every run's
- * history to test/replay/histories/. A plain tsx script, not a Jest test: webpack (bundling the
- * workflows) does not run inside Jest's module sandbox.
+ * history to test/replay/histories/. Payloads go through the production codec with the test key
+ * (test/helpers/data-converter.ts), as replay.test.ts reads them. A plain tsx script, not a Jest
+ * test: webpack (bundling the workflows) does not run inside Jest's module sandbox.
  *
  * Committed histories are never re-recorded to make a change pass: they are what conversations
  * running in production look like. New behaviour gets a new scenario beside them. The scenarios
@@ -39,6 +40,7 @@ import {
   sendMessageUpdateId,
 } from '../../src/workflows/definitions';
 import { type OutboundSendInput } from '../../src/workflows/outbound/types';
+import { testDataConverter } from '../helpers/data-converter';
 import { recordingActivities } from '../helpers/recording-activities';
 import { exampleRouting } from '../helpers/routing';
 import { createTimeSkippingEnv, uniqueTaskQueue } from '../helpers/temporal';
@@ -429,7 +431,7 @@ async function record(env: TestWorkflowEnvironment, bundle: WorkflowBundleWithSo
   // A reopened conversation reads the result of its latest closed run, as the worker's visibility loader does.
   const previousRuns = { previousRun: async (id: string) => (earlier.length > 0 ? env.client.workflow.getHandle(id, earlier.at(-1)).result() : undefined) };
   const { activities } = recordingActivities({ previousRuns, ...scenario.activities });
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities });
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities, dataConverter: testDataConverter() });
   const latest = env.client.workflow.getHandle<typeof conversationWorkflow>(workflowId);
   const ctx: ScenarioContext = {
     env,
@@ -509,7 +511,8 @@ async function main(): Promise<void> {
   }
 
   const bundle = await bundleWorkflowCode({ workflowsPath: path.join(projectRoot, 'src', 'workflows'), logger: new DefaultLogger('WARN') });
-  const env = await createTimeSkippingEnv();
+  // The production payload codec with the test key: histories are recorded as production writes them.
+  const env = await createTimeSkippingEnv({ dataConverter: testDataConverter() });
   const recorded: Recorded[] = [];
   try {
     // One scenario at a time: time is global on the test server.
