@@ -1,6 +1,8 @@
 /**
- * Erasure on request (DELETE /v1/conversations/{key}): terminates the conversation's open run and
- * deletes every run of its workflow ID from Temporal (history, mutable state, visibility).
+ * Erasure on request (DELETE /v1/conversations/{key}): ends the conversation's open run and deletes
+ * every run of its workflow ID from Temporal (history, mutable state, visibility). The open run is
+ * deleted while running: Temporal then terminates it and deletes it at once (a run that is closed
+ * first is deleted by a later server task, ~30 s on the dev server).
  *
  * Which runs: those visibility lists for the workflow ID, plus the latest run (describe: strongly
  * consistent) and every run of its continue-as-new chain (each run's first history event names the
@@ -19,7 +21,7 @@ export interface ErasureResult {
   workflowId: string;
   /** Every run whose deletion was accepted (a second erasure finds none, or repeats accepted ones). */
   deletedRunIds: string[];
-  /** Runs that were still open and got terminated first. */
+  /** Runs that were still open: Temporal terminated them as part of their deletion. */
   terminatedRunIds: string[];
   /** Lookups made; the last one found nothing new. */
   passes: number;
@@ -30,8 +32,6 @@ export interface ErasureOptions {
   maxPasses?: number;
   /** Called after each pass's deletions (tests start a racing run here). */
   afterPass?: (pass: number) => Promise<void>;
-  /** Reason recorded on the terminated run. */
-  reason?: string;
 }
 
 /** New runs kept starting while the erasure ran; those found were deleted. */
@@ -45,7 +45,8 @@ export class ErasureIncompleteError extends Error {
   }
 }
 
-interface RunRef {
+/** One run of a workflow ID, and whether it is open. */
+export interface RunRef {
   runId: string;
   running: boolean;
 }
@@ -55,13 +56,18 @@ function isNotFound(err: unknown): boolean {
   return err instanceof WorkflowNotFoundError || (typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 5);
 }
 
-/** The runs of `workflowId` that exist now (see the module header). */
-async function currentRuns(client: Client, workflowId: string): Promise<RunRef[]> {
+/**
+ * The runs of `workflowId` that exist now (see the module header). `visibility: false` skips the
+ * visibility list (tests show the chain walk alone finds the current chain).
+ */
+export async function findRuns(client: Client, workflowId: string, options: { visibility?: boolean } = {}): Promise<RunRef[]> {
   const namespace = client.options.namespace;
   const runs = new Map<string, RunRef>();
   const escaped = workflowId.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
-  for await (const execution of client.workflow.list({ query: `WorkflowId = '${escaped}'` })) {
-    runs.set(execution.runId, { runId: execution.runId, running: execution.status.name === 'RUNNING' });
+  if (options.visibility !== false) {
+    for await (const execution of client.workflow.list({ query: `WorkflowId = '${escaped}'` })) {
+      runs.set(execution.runId, { runId: execution.runId, running: execution.status.name === 'RUNNING' });
+    }
   }
   let latest: RunRef | undefined;
   try {
@@ -86,27 +92,20 @@ async function currentRuns(client: Client, workflowId: string): Promise<RunRef[]
   return [...runs.values()];
 }
 
-/** Terminates the open run and deletes every run of `workflowId`; resolves once Temporal accepted every deletion. */
+/** Ends the open run and deletes every run of `workflowId`; resolves once Temporal accepted every deletion. */
 export async function eraseWorkflowRuns(client: Client, workflowId: string, options: ErasureOptions = {}): Promise<ErasureResult> {
   const namespace = client.options.namespace;
   const maxPasses = options.maxPasses ?? 5;
   const deleted: string[] = [];
   const terminated: string[] = [];
   for (let pass = 1; pass <= maxPasses; pass++) {
-    const fresh = (await currentRuns(client, workflowId)).filter((r) => !deleted.includes(r.runId));
+    const fresh = (await findRuns(client, workflowId)).filter((r) => !deleted.includes(r.runId));
     if (fresh.length === 0) return { workflowId, deletedRunIds: deleted, terminatedRunIds: terminated, passes: pass };
-    // End what is running first, so no run continues as new while its predecessors are deleted.
-    for (const run of fresh.filter((r) => r.running)) {
-      try {
-        await client.workflow.getHandle(workflowId, run.runId).terminate(options.reason ?? 'erasure requested');
-        terminated.push(run.runId);
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-      }
-    }
-    for (const run of fresh) {
+    // The open run first, so it cannot continue as new while its predecessors are deleted.
+    for (const run of [...fresh].sort((a, b) => Number(b.running) - Number(a.running))) {
       try {
         await client.workflowService.deleteWorkflowExecution({ namespace, workflowExecution: { workflowId, runId: run.runId } });
+        if (run.running) terminated.push(run.runId);
       } catch (err) {
         // Already gone (an earlier erasure, or its deletion completed): that is what we want.
         if (!isNotFound(err)) throw err;

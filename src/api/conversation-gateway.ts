@@ -133,11 +133,11 @@ export class ConversationGateway {
   }
 
   /**
-   * Erases the conversation from Temporal: its open run terminated, every run deleted; resolves
+   * Erases the conversation from Temporal: its open run ended, every run deleted; resolves
    * once Temporal accepted every deletion (conversation-erasure.ts). Nothing to erase is no error.
    */
   async erase(key: ConversationKey): Promise<ErasureResult> {
-    return this.bounded('erase', () => eraseWorkflowRuns(this.options.client, this.workflowId(key), { reason: 'erasure requested (DELETE /v1/conversations/{key})' }), Math.max(this.options.timeoutMs, 30_000));
+    return this.bounded('erase', () => eraseWorkflowRuns(this.options.client, this.workflowId(key)), Math.max(this.options.timeoutMs, 30_000));
   }
 
   /** The conversation's state, or undefined when no workflow exists for the key. */
