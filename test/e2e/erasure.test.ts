@@ -1,9 +1,9 @@
 /**
  * Erasure on request on the dev server: DELETE /v1/conversations/{key} ends the open run and
  * deletes every run of the conversation (an earlier run closed by termination, then the
- * continue-as-new chain of the run a new message reopened), answers 202 once the deletions are accepted, and is
- * idempotent. A run that a racing signal-with-start opens during the erasure is deleted too, and
- * the re-check is what catches it: with a single pass it survives.
+ * continue-as-new chain of the run a new message reopened), answers 202 once the deletions are
+ * accepted, and is idempotent. A run that a racing signal-with-start opens during the erasure is
+ * deleted too, and the re-check is what catches it: with a single pass it survives.
  */
 import { randomUUID } from 'node:crypto';
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
