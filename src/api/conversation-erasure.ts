@@ -15,6 +15,7 @@
  * again after the erasure). If new runs keep appearing for `maxPasses` passes, ErasureIncompleteError.
  */
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 
 /** What an erasure did. */
 export interface ErasureResult {
@@ -56,23 +57,35 @@ function isNotFound(err: unknown): boolean {
   return err instanceof WorkflowNotFoundError || (typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 5);
 }
 
+const RUNNING = temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING;
+
 /**
  * The runs of `workflowId` that exist now (see the module header). `visibility: false` skips the
- * visibility list (tests show the chain walk alone finds the current chain).
+ * visibility list (tests show the chain walk alone finds the current chain). Raw service calls
+ * only: nothing here decodes a payload, so a conversation is erasable even if the key that
+ * encrypted its memo is gone.
  */
 export async function findRuns(client: Client, workflowId: string, options: { visibility?: boolean } = {}): Promise<RunRef[]> {
   const namespace = client.options.namespace;
+  const service = client.workflowService;
   const runs = new Map<string, RunRef>();
   const escaped = workflowId.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
   if (options.visibility !== false) {
-    for await (const execution of client.workflow.list({ query: `WorkflowId = '${escaped}'` })) {
-      runs.set(execution.runId, { runId: execution.runId, running: execution.status.name === 'RUNNING' });
-    }
+    let nextPageToken: Uint8Array | undefined;
+    do {
+      const page = await service.listWorkflowExecutions({ namespace, query: `WorkflowId = '${escaped}'`, pageSize: 1000, ...(nextPageToken ? { nextPageToken } : {}) });
+      for (const e of page.executions ?? []) {
+        const runId = e.execution?.runId;
+        if (runId) runs.set(runId, { runId, running: e.status === RUNNING });
+      }
+      nextPageToken = page.nextPageToken && page.nextPageToken.length > 0 ? page.nextPageToken : undefined;
+    } while (nextPageToken);
   }
   let latest: RunRef | undefined;
   try {
-    const description = await client.workflow.getHandle(workflowId).describe();
-    latest = { runId: description.runId, running: description.status.name === 'RUNNING' };
+    const description = await service.describeWorkflowExecution({ namespace, execution: { workflowId } });
+    const runId = description.workflowExecutionInfo?.execution?.runId;
+    if (runId) latest = { runId, running: description.workflowExecutionInfo?.status === RUNNING };
   } catch (err) {
     if (!isNotFound(err)) throw err;
   }
@@ -81,7 +94,7 @@ export async function findRuns(client: Client, workflowId: string, options: { vi
   for (let runId = latest?.runId, steps = 0; runId && steps < 10_000; steps++) {
     let previous: string | undefined;
     try {
-      const page = await client.workflowService.getWorkflowExecutionHistory({ namespace, execution: { workflowId, runId }, maximumPageSize: 1 });
+      const page = await service.getWorkflowExecutionHistory({ namespace, execution: { workflowId, runId }, maximumPageSize: 1 });
       previous = page.history?.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId || undefined;
     } catch (err) {
       if (!isNotFound(err)) throw err;

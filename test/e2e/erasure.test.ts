@@ -6,7 +6,7 @@
  * deleted too, and the re-check is what catches it: with a single pass it survives.
  */
 import { randomUUID } from 'node:crypto';
-import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+import { Client, WorkflowNotFoundError } from '@temporalio/client';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createApp } from '../../src/api/app';
@@ -15,6 +15,8 @@ import { ErasureIncompleteError, eraseWorkflowRuns, findRuns } from '../../src/a
 import { loadConfig } from '../../src/config';
 import { type InboundEvent } from '../../src/domain/inbound';
 import { silentLogger } from '../../src/logger';
+import { payloadDataConverter } from '../../src/temporal/payload-codec';
+import { generatePayloadKeyEntry, parsePayloadKeys } from '../../src/temporal/payload-keys';
 import { conversationStateQuery } from '../../src/workflows/definitions';
 import { testDataConverter } from '../helpers/data-converter';
 import { recordingActivities } from '../helpers/recording-activities';
@@ -123,6 +125,28 @@ describe('erasure: DELETE /v1/conversations/{key}', () => {
     expect(await res.json()).toMatchObject({ deletedRuns: 0 });
     expect((await del('not-a-key')).status).toBe(400);
     expect((await app.request(`/v1/conversations/${encodeURIComponent(`rbm:${AGENT}:${phone()}`)}`, { method: 'DELETE' })).status).toBe(401);
+  });
+
+  test('a conversation encrypted with a key this process does not have (a lost key) is still erased', async () => {
+    const lost = new Client({ connection: env.connection, namespace: 'default', dataConverter: payloadDataConverter({ keys: parsePayloadKeys(generatePayloadKeyEntry('lost')), encrypt: true }) });
+    const key = `rbm:${AGENT}:${phone()}`;
+    const workflowId = gateway.workflowId(key);
+    const start = () => lost.workflow.start('conversationWorkflow', { workflowId, taskQueue: `${taskQueue}-unpolled`, args: [{ key }], memo: { displayName: 'A. Person' } });
+    const closed = (await start()).firstExecutionRunId;
+    await lost.workflow.getHandle(workflowId).terminate('closed for the test');
+    const open = (await start()).firstExecutionRunId;
+    // This process cannot decode those memos: the SDK's own describe fails on them.
+    await expect(client.workflow.getHandle(workflowId).describe()).rejects.toThrow(/key lost, which is not configured/);
+
+    const res = await del(key);
+    expect(res.status).toBe(202);
+    expect(((await res.json()) as { runIds: string[] }).runIds).toEqual(expect.arrayContaining([closed, open]));
+    const rawGone = () =>
+      client.workflowService.describeWorkflowExecution({ namespace: 'default', execution: { workflowId, runId: open } }).then(
+        () => false,
+        (err: unknown) => (err as { code?: number }).code === 5,
+      );
+    expect(await waitUntil(rawGone, Boolean, 30_000)).toBe(true);
   });
 
   test('a run a racing webhook starts during the erasure is found by the next pass and deleted; with one pass it would survive', async () => {
