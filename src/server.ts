@@ -22,6 +22,8 @@ async function main(): Promise<void> {
     logger.info('api listening', { address: `http://${info.address}:${info.port}`, payloadEncryption: describePayloadEncryption(config.temporal.payloadEncryption), codecServer: config.codecServer.token ? 'on (/codec)' : 'off' }),
   );
   if (!config.temporal.payloadEncryption.encrypt) logger.warn('payload encryption is off: message texts and phone numbers reach Temporal in clear', { mode: config.mode, PAYLOAD_ENCRYPTION: config.env.PAYLOAD_ENCRYPTION });
+  // Workflow IDs cannot be encrypted: with this on, full numbers are in Temporal (and its UI) in clear.
+  if (config.env.WORKFLOW_ID_REVEAL_PHONE) logger.warn('WORKFLOW_ID_REVEAL_PHONE is on: workflow IDs carry full phone numbers, which payload encryption cannot cover');
   const shutdown = () => {
     server.close(() => void Promise.allSettled([client.connection.close(), tracing?.shutdown()]).finally(() => process.exit(0)));
   };

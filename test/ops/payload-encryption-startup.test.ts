@@ -15,14 +15,14 @@ interface Outcome {
   out: string;
 }
 
-/** Runs an entry point with only `env` (plus PATH/HOME) until it exits or prints `until`; then stops it. */
-function runEntry(entry: string, env: Record<string, string>, until?: RegExp): Promise<Outcome> {
+/** Runs an entry point with only `env` (plus PATH/HOME) until it exits or has printed everything `until` lists; then stops it. */
+function runEntry(entry: string, env: Record<string, string>, until: RegExp[] = []): Promise<Outcome> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'src', entry)], { cwd: projectRoot, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const onData = (chunk: Buffer) => {
       out += chunk.toString('utf8');
-      if (until?.test(out)) child.kill('SIGTERM');
+      if (until.length > 0 && until.every((r) => r.test(out))) child.kill('SIGTERM');
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
@@ -40,7 +40,7 @@ describe('start-up rule: production needs a payload key unless encryption is tur
   });
 
   test('server.ts with PAYLOAD_ENCRYPTION=off starts, and warns that payloads go in clear', async () => {
-    const { out } = await runEntry('server.ts', { ...NO_TEMPORAL, PAYLOAD_ENCRYPTION: 'off', API_PORT: String(await freePort()) }, /payload encryption is off/);
+    const { out } = await runEntry('server.ts', { ...NO_TEMPORAL, PAYLOAD_ENCRYPTION: 'off', API_PORT: String(await freePort()) }, [/payload encryption is off/, /api listening/]);
     expect(out).toMatch(/"msg":"api listening".*"payloadEncryption":"off: payloads written and read in clear"/);
     expect(out).toMatch(/"level":"warn","msg":"payload encryption is off: message texts and phone numbers reach Temporal in clear"/);
   });
