@@ -5,11 +5,16 @@
  * or not like the processes) and (c) (signed webhooks through src/server.ts), each until drained.
  * Rounds alternate the order of the settings. Reported per setting: c/b (acknowledged and
  * sustained, rounds pooled), the worker's CPU per inbound event in (b) and (c), the API's CPU per
- * request in (c), and (c)'s acknowledgement latency.
+ * request in (c), and (c)'s acknowledgement latency. First, the codec alone: CPU per encrypt +
+ * decrypt of the two payloads every webhook carries (the start input with the routing file, the
+ * events), which does not depend on how loaded the machine is as much as throughput does.
  */
+import { type Payload, defaultPayloadConverter } from '@temporalio/common';
 import { openRbmDelivery } from '../src/channels/rbm/inbound';
 import { type InboundEvent } from '../src/domain/inbound';
 import { readTemporalBinaries } from '../src/temporal/binaries';
+import { AesGcmPayloadCodec } from '../src/temporal/payload-codec';
+import { generatePayloadKeyEntry, parsePayloadKeys } from '../src/temporal/payload-keys';
 import { conversationWorkflow } from '../src/workflows';
 import { inboundEventsSignal } from '../src/workflows/definitions';
 import { drain, exchangeDone } from './lib/drain';
@@ -58,10 +63,21 @@ function normalized(event: { id: string; data: Record<string, unknown> }): Inbou
   return interpretation.events;
 }
 
+/** CPU µs per encrypt + decrypt of `payload`, over `iterations` (process CPU time, not wall time). */
+async function codecCost(payload: Payload, iterations: number): Promise<{ bytes: number; cpuMicrosPerRoundTrip: number }> {
+  const codec = new AesGcmPayloadCodec({ keys: parsePayloadKeys(generatePayloadKeyEntry('micro')), encrypt: true });
+  for (let i = 0; i < 200; i++) await codec.decode(await codec.encode([payload]));
+  const before = process.cpuUsage();
+  for (let i = 0; i < iterations; i++) await codec.decode(await codec.encode([payload]));
+  const used = process.cpuUsage(before);
+  return { bytes: payload.data?.length ?? 0, cpuMicrosPerRoundTrip: round((used.user + used.system) / iterations, 1) };
+}
+
 /** Runs the comparison, prints its table and writes bench/results/codec-*.json. */
 export async function runCodecComparison(options: CodecComparisonOptions): Promise<void> {
   const { log, conversations: N, concurrency: C } = options;
   const at = new Date().toISOString();
+  const sample = userEvents(BENCH_AGENT, benchConversations(BENCH_AGENT, 8, 1), 1, options.seed)[0]?.find((e) => e.kind === 'text') as UserEvent;
   const stack = await BenchStack.start({
     label: 'codec',
     handleSignals: true,
@@ -73,6 +89,11 @@ export async function runCodecComparison(options: CodecComparisonOptions): Promi
   });
   const posters: WebhookPoster[] = [];
   try {
+    const micro = {
+      startInput: await codecCost(defaultPayloadConverter.toPayload(stack.gateway().startInput(sample.conversation.key)) as Payload, 5000),
+      inboundEvents: await codecCost(defaultPayloadConverter.toPayload(normalized(sample)) as Payload, 5000),
+    };
+    log(`codec alone: ${micro.startInput.cpuMicrosPerRoundTrip} µs CPU per encrypt + decrypt of the start input (${micro.startInput.bytes} B), ${micro.inboundEvents.cpuMicrosPerRoundTrip} µs of an event batch (${micro.inboundEvents.bytes} B)`);
     await stack.sim.setDefaults({ deliverAfterMs: null });
     let worker: Awaited<ReturnType<BenchStack['startWorker']>> | undefined;
     let api: Awaited<ReturnType<BenchStack['startApi']>> | undefined;
@@ -158,7 +179,7 @@ export async function runCodecComparison(options: CodecComparisonOptions): Promi
         for (const kind of (r % 2 === 1 ? ['b', 'c'] : ['c', 'b']) as ('b' | 'c')[]) await runPhase(setting, kind, r);
       }
     }
-    report(at, stack, options, phases);
+    report(at, stack, options, phases, micro);
   } finally {
     for (const p of posters) p.close();
     await stack.stop();
@@ -175,8 +196,12 @@ function pool(phases: readonly CodecPhase[], setting: Setting, kind: 'b' | 'c') 
   const withDrain = list.reduce((n, p) => n + p.wallMs + (p.drainMs ?? 0), 0);
   const events = list.reduce((n, p) => n + p.inboundEvents, 0);
   const cpu = (proc: string) => (list.reduce((n, p) => n + (p.cpuSeconds[proc] ?? 0), 0) * 1000) / Math.max(1, events);
+  const perPhase = (proc: string) => list.map((p) => perEvent(p, proc));
   return {
     rounds: list.length,
+    /** The least a round used: on a machine shared with other work, the closest to the setting's own cost. */
+    workerCpuMsPerEventMin: round(Math.min(...perPhase('worker')), 2),
+    workerCpuMsPerEventByRound: perPhase('worker').map((v) => round(v, 2)),
     ackedPerS: round(requests / (wall / 1000), 1),
     sustainedPerS: round(requests / (withDrain / 1000), 1),
     workerCpuMsPerEvent: round(cpu('worker'), 2),
@@ -188,7 +213,7 @@ function pool(phases: readonly CodecPhase[], setting: Setting, kind: 'b' | 'c') 
   };
 }
 
-function report(at: string, stack: BenchStack, options: CodecComparisonOptions, phases: CodecPhase[]): void {
+function report(at: string, stack: BenchStack, options: CodecComparisonOptions, phases: CodecPhase[], micro: Record<string, { bytes: number; cpuMicrosPerRoundTrip: number }>): void {
   const rows = (['off', 'on'] as const).map((setting) => {
     const b = pool(phases, setting, 'b');
     const c = pool(phases, setting, 'c');
@@ -204,6 +229,8 @@ function report(at: string, stack: BenchStack, options: CodecComparisonOptions, 
     );
   }
   console.log(`on vs off: worker CPU per inbound event ${delta(off.c.workerCpuMsPerEvent, on.c.workerCpuMsPerEvent)} in (c), ${delta(off.b.workerCpuMsPerEvent, on.b.workerCpuMsPerEvent)} in (b); API CPU per request ${delta(off.c.apiCpuMsPerRequest, on.c.apiCpuMsPerRequest)}; c/b ${off.cOverB} → ${on.cOverB}`);
+  console.log(`worker CPU ms per inbound event by round: (c) off ${off.c.workerCpuMsPerEventByRound.join(', ')} / on ${on.c.workerCpuMsPerEventByRound.join(', ')}; (b) off ${off.b.workerCpuMsPerEventByRound.join(', ')} / on ${on.b.workerCpuMsPerEventByRound.join(', ')}`);
+  console.log(`least per round: (c) ${off.c.workerCpuMsPerEventMin} → ${on.c.workerCpuMsPerEventMin} (${delta(off.c.workerCpuMsPerEventMin, on.c.workerCpuMsPerEventMin)}), (b) ${off.b.workerCpuMsPerEventMin} → ${on.b.workerCpuMsPerEventMin} (${delta(off.b.workerCpuMsPerEventMin, on.b.workerCpuMsPerEventMin)})`);
   if (phases.some((p) => p.notDrained > 0)) console.log(`warning: ${phases.reduce((n, p) => n + p.notDrained, 0)} conversations not drained`);
   const file = writeJsonResult('codec', at, {
     benchmark: 'switchboard-codec-ab',
@@ -212,6 +239,7 @@ function report(at: string, stack: BenchStack, options: CodecComparisonOptions, 
     config: { conversations: options.conversations, concurrency: options.concurrency, rounds: options.rounds, seed: options.seed, warmup: options.warmup, workflowBundle: options.workflowBundlePath ?? (options.bundleWithoutTracing ? 'built without the OpenTelemetry interceptors' : 'production (built for the run)') },
     temporal: { server: readTemporalBinaries().cliVersion, persistence: stack.dbFile ? 'sqlite (WAL) in a temp folder' : 'memory' },
     host: hostInfo(),
+    codecAlone: micro,
     settings: rows,
     phases,
   });
