@@ -22,7 +22,7 @@ import { type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId, type W
 import { type History } from '@temporalio/common/lib/proto-utils';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, type Payload } from '@temporalio/common';
 import { FailureType } from '../../src/domain/errors';
 import { type InboundEvent } from '../../src/domain/inbound';
 import { projectRoot } from '../../src/temporal/binaries';
@@ -371,6 +371,13 @@ const scenarios: Scenario[] = [
   },
 ];
 
+/** The payloads as the workflow sees them: fetched histories hold them as the codec encoded them. */
+async function decodedPayloads(env: TestWorkflowEnvironment, payloads: Payload[]): Promise<Payload[]> {
+  let out = payloads;
+  for (const codec of [...env.client.options.loadedDataConverter.payloadCodecs].reverse()) out = await codec.decode(out);
+  return out;
+}
+
 /** Waits until some run of the chain recorded a signal mentioning `marker` and completed a workflow task after it. */
 async function signalHandled(env: TestWorkflowEnvironment, workflowId: string, firstRunId: string, marker: string, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -379,7 +386,12 @@ async function signalHandled(env: TestWorkflowEnvironment, workflowId: string, f
     while (runId) {
       const history: History = await env.client.workflow.getHandle(workflowId, runId).fetchHistory();
       const events = history.events ?? [];
-      const signalAt = events.findIndex((e) => e.workflowExecutionSignaledEventAttributes?.input?.payloads?.some((p) => p.data && Buffer.from(p.data).toString('utf8').includes(marker)));
+      const mentions: boolean[] = [];
+      for (const e of events) {
+        const payloads = (await decodedPayloads(env, e.workflowExecutionSignaledEventAttributes?.input?.payloads ?? [])) as Payload[];
+        mentions.push(payloads.some((p) => p.data && Buffer.from(p.data).toString('utf8').includes(marker)));
+      }
+      const signalAt = mentions.indexOf(true);
       if (signalAt >= 0 && events.slice(signalAt).some((e) => e.workflowTaskCompletedEventAttributes)) return;
       runId = events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
     }
