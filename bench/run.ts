@@ -21,6 +21,7 @@
  *   npm run bench [-- --conversations 300 --concurrency 16 --exchanges 1 --open-seconds 10
  *                     --lifecycle 20 --memory --profile --seed 1]
  *   npm run bench -- --scale [--scale-counts 1000,10000 --scale-cache 1000]   (bench/scale.ts)
+ *   npm run bench -- --codec-ab [--conversations 300 --rounds 2]   payload encryption on vs off (bench/codec.ts)
  */
 import { mkdirSync, readdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -42,6 +43,7 @@ import { BENCH_AGENT, BENCH_API_TOKEN, BENCH_CLIENT_TOKEN, BenchStack } from './
 import { type LatencySummary, round, summarize } from './lib/stats';
 import { PhoneEmulator, type Receipt } from './lib/phones';
 import { type BenchConversation, type Sample, type UserEvent, WebhookPoster, benchConversations, closedLoop, interleave, openLoop, toLanes, userEvents } from './lib/traffic';
+import { runCodecComparison } from './codec';
 import { runScaleProbe } from './scale';
 
 const { values: args } = parseArgs({
@@ -65,6 +67,7 @@ const { values: args } = parseArgs({
     bundle: { type: 'string' },
     'bundle-without-otel': { type: 'boolean', default: false },
     'sim-receipts': { type: 'boolean', default: false },
+    'codec-ab': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
@@ -225,6 +228,7 @@ async function main(): Promise<void> {
         '  --bundle FILE          use this workflow bundle instead of building the production one (A/B of workflow code)',
         '  --bundle-without-otel  build the bundle without the OpenTelemetry workflow interceptors (A/B of their cost)',
         '  --scale                run the scale probe instead (bench/scale.ts): --scale-counts 1000,10000 --scale-cache 1000',
+        '  --codec-ab             payload encryption on against off instead (bench/codec.ts): c/b and worker CPU per event for each',
       ].join('\n'),
     );
     return;
@@ -236,6 +240,21 @@ async function main(): Promise<void> {
       concurrency: positive('scale-concurrency'),
       persistence: args.memory ? 'memory' : 'sqlite',
       seed: SEED,
+      ...(args.bundle ? { workflowBundlePath: path.resolve(args.bundle) } : {}),
+      bundleWithoutTracing: args['bundle-without-otel'] === true,
+      log,
+    });
+    return;
+  }
+
+  if (args['codec-ab']) {
+    await runCodecComparison({
+      conversations: N,
+      concurrency: C,
+      rounds: ROUNDS,
+      persistence: args.memory ? 'memory' : 'sqlite',
+      seed: SEED,
+      warmup: positive('warmup'),
       ...(args.bundle ? { workflowBundlePath: path.resolve(args.bundle) } : {}),
       bundleWithoutTracing: args['bundle-without-otel'] === true,
       log,

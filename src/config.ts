@@ -8,11 +8,15 @@ import { loadClientConnectConfig, type ClientConnectConfig } from '@temporalio/e
 import { z } from 'zod';
 import { type RoutingConfig } from './routing';
 import { loadRoutingConfig } from './routing/load';
+import { type PayloadEncryption } from './temporal/payload-codec';
+import { type PayloadKey, PayloadKeyError, parsePayloadKeys, readPayloadKeyFile } from './temporal/payload-keys';
 
 /** The dev-only webhook client token shared by `npm start` and the simulator. Never use it in production. */
 export const DEV_CLIENT_TOKEN = 'switchboard-dev-client-token';
 /** The dev-only operator API bearer token printed by `npm start` when API_TOKEN is unset. */
 export const DEV_API_TOKEN = 'switchboard-dev-api-token';
+/** The dev-only codec server token `npm start` gives its Web UI when CODEC_SERVER_TOKEN is unset. */
+export const DEV_CODEC_TOKEN = 'switchboard-dev-codec-token';
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -31,6 +35,19 @@ const url = z.url();
 /** Every variable Switchboard reads, with its default. The README's configuration table is checked against this. */
 export const envSchema = z.object({
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /** `production` refuses to run the API or a worker without payload encryption keys (unless PAYLOAD_ENCRYPTION=off); `development` is npm start, the tests and the benchmarks. */
+  SWITCHBOARD_MODE: z.enum(['production', 'development']).default('production'),
+
+  /** `off` writes new Temporal payloads in clear (configured keys still decrypt what they encrypted). */
+  PAYLOAD_ENCRYPTION: z.enum(['on', 'off']).default('on'),
+  /** AES-256 keys of the payload codec: `keyId:base64key`, comma-separated; the first encrypts, all decrypt. */
+  PAYLOAD_ENCRYPTION_KEYS: z.string().min(1).optional(),
+  /** A file with the same list, one entry per line (`#` comments); instead of PAYLOAD_ENCRYPTION_KEYS. */
+  PAYLOAD_ENCRYPTION_KEY_FILE: z.string().min(1).optional(),
+  /** Bearer token of the codec server endpoint (/codec); unset: the endpoint answers 503. */
+  CODEC_SERVER_TOKEN: z.string().min(16).optional(),
+  /** Origins (comma-separated) whose browsers may call /codec: the Temporal Web UI's. */
+  CODEC_SERVER_CORS_ORIGINS: z.string().optional(),
 
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('switchboard'),
   /** Bound on how long a webhook waits for Temporal before answering 503. */
@@ -149,10 +166,14 @@ export interface TemporalConfig {
   namespace: string;
   taskQueue: string;
   signalTimeoutMs: number;
+  /** The payload codec's keys and whether it encrypts (PAYLOAD_ENCRYPTION*): every client and worker uses it. */
+  payloadEncryption: PayloadEncryption;
 }
 
 export interface Config {
   env: Env;
+  /** SWITCHBOARD_MODE. */
+  mode: 'production' | 'development';
   temporal: TemporalConfig;
   /** Webhook client tokens: default per channel plus per-agent overrides. */
   webhookTokens: { rbm: { default?: string; byAgent: Record<string, string> }; bm: { default?: string; byAgent: Record<string, string> } };
@@ -161,6 +182,8 @@ export interface Config {
   apiToken: string | undefined;
   /** The validated routing file (ROUTING_FILE); undefined hands every message to the default human queue. */
   routing: RoutingConfig | undefined;
+  /** The codec server endpoint (/codec): its token (unset: disabled) and the browser origins it answers. */
+  codecServer: { token: string | undefined; corsOrigins: string[] };
 }
 
 function parseTokenMap(name: string, raw: string | undefined): Record<string, string> {
@@ -185,6 +208,51 @@ function loadRouting(file: string | undefined): RoutingConfig | undefined {
   }
 }
 
+function loadPayloadKeys(env: Env): PayloadKey[] {
+  if (env.PAYLOAD_ENCRYPTION_KEYS !== undefined && env.PAYLOAD_ENCRYPTION_KEY_FILE !== undefined) {
+    throw new ConfigError('set PAYLOAD_ENCRYPTION_KEYS or PAYLOAD_ENCRYPTION_KEY_FILE, not both');
+  }
+  try {
+    if (env.PAYLOAD_ENCRYPTION_KEYS !== undefined) return parsePayloadKeys(env.PAYLOAD_ENCRYPTION_KEYS);
+    if (env.PAYLOAD_ENCRYPTION_KEY_FILE !== undefined) return readPayloadKeyFile(env.PAYLOAD_ENCRYPTION_KEY_FILE);
+  } catch (err) {
+    if (!(err instanceof PayloadKeyError)) throw err;
+    const where = env.PAYLOAD_ENCRYPTION_KEYS !== undefined ? 'PAYLOAD_ENCRYPTION_KEYS' : `PAYLOAD_ENCRYPTION_KEY_FILE=${env.PAYLOAD_ENCRYPTION_KEY_FILE}`;
+    throw new ConfigError(`${where}: ${err.message}`);
+  }
+  return [];
+}
+
+function parseOrigins(raw: string | undefined): string[] {
+  if (!raw) return [];
+  return raw
+    .split(',')
+    .map((o) => o.trim())
+    .filter((o) => o !== '')
+    .map((origin) => {
+      let parsed: URL | undefined;
+      try {
+        parsed = new URL(origin);
+      } catch {
+        parsed = undefined;
+      }
+      if (!parsed || parsed.origin !== origin) throw new ConfigError(`CODEC_SERVER_CORS_ORIGINS: ${origin} is not an origin (scheme://host[:port], no path), e.g. http://localhost:8233`);
+      return origin;
+    });
+}
+
+/**
+ * Fails unless this process may store payloads the way it is configured to: in production a key
+ * is required, unless PAYLOAD_ENCRYPTION=off says on purpose that payloads are stored in clear.
+ * The API and the worker call it at start; other entry points (tests, tools) need not.
+ */
+export function requirePayloadEncryption(config: Config): void {
+  if (config.mode !== 'production' || config.env.PAYLOAD_ENCRYPTION === 'off' || config.temporal.payloadEncryption.keys.length > 0) return;
+  throw new ConfigError(
+    'SWITCHBOARD_MODE=production needs payload encryption keys: set PAYLOAD_ENCRYPTION_KEYS or PAYLOAD_ENCRYPTION_KEY_FILE (README "Privacy at rest"), or PAYLOAD_ENCRYPTION=off to store message texts and phone numbers in Temporal in clear',
+  );
+}
+
 /** Parses configuration from an environment (default: process.env). Throws ConfigError naming the bad variable. */
 export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
   const parsed = envSchema.safeParse(source);
@@ -202,13 +270,16 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     throw new ConfigError(`invalid Temporal configuration (TEMPORAL_* variables or TEMPORAL_CONFIG_FILE): ${(err as Error).message}`);
   }
 
+  const payloadKeys = loadPayloadKeys(env);
   return {
     env,
+    mode: env.SWITCHBOARD_MODE,
     temporal: {
       connection: { ...connect.connectionOptions, address: connect.connectionOptions.address ?? '127.0.0.1:7233' },
       namespace: connect.namespace ?? 'default',
       taskQueue: env.TEMPORAL_TASK_QUEUE,
       signalTimeoutMs: env.TEMPORAL_SIGNAL_TIMEOUT_MS,
+      payloadEncryption: { keys: payloadKeys, encrypt: env.PAYLOAD_ENCRYPTION === 'on' && payloadKeys.length > 0 },
     },
     webhookTokens: {
       rbm: { default: env.RBM_CLIENT_TOKEN, byAgent: parseTokenMap('RBM_CLIENT_TOKENS', env.RBM_CLIENT_TOKENS) },
@@ -217,6 +288,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     usesRealGoogle: env.GOOGLE_APPLICATION_CREDENTIALS !== undefined && env.RBM_API_BASE_URL === undefined,
     apiToken: env.API_TOKEN,
     routing: loadRouting(env.ROUTING_FILE),
+    codecServer: { token: env.CODEC_SERVER_TOKEN, corsOrigins: parseOrigins(env.CODEC_SERVER_CORS_ORIGINS) },
   };
 }
 

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { DEV_API_TOKEN, DEV_CLIENT_TOKEN, loadConfig, processEnvironment } from './config';
 import { ManagedChild } from './devstack/children';
+import { devPayloadPrivacy } from './devstack/payload-privacy';
 import { isPortFree } from './devstack/ports';
 import { projectRoot, readTemporalBinaries } from './temporal/binaries';
 import { DevServer } from './temporal/dev-server';
@@ -56,7 +57,10 @@ async function main(): Promise<void> {
   }
 
   const serviceAccountFile = path.join(dataDir, 'dev', 'service-account.json');
+  // A dev payload key in .data/dev (created once), the codec endpoint, and the UI pointed at it.
+  const privacy = devPayloadPrivacy({ dataDir, apiUrl, uiOrigins: [`http://127.0.0.1:${TEMPORAL_UI_PORT}`, `http://localhost:${TEMPORAL_UI_PORT}`], userEnv });
   const childEnv: Record<string, string | undefined> = {
+    ...privacy.env,
     RBM_CLIENT_TOKEN: DEV_CLIENT_TOKEN,
     BM_CLIENT_TOKEN: DEV_CLIENT_TOKEN,
     API_TOKEN: DEV_API_TOKEN,
@@ -114,6 +118,7 @@ async function main(): Promise<void> {
         cliPath: readTemporalBinaries().cli,
         port: TEMPORAL_PORT,
         uiPort: TEMPORAL_UI_PORT,
+        uiCodecEndpoint: privacy.uiCodecEndpoint,
         dbFile: path.join(dataDir, 'temporal', 'dev.sqlite'),
         output: 'inherit',
       });
@@ -139,7 +144,8 @@ async function main(): Promise<void> {
       `  API docs         ${apiUrl}/docs  (${apiUrl}/openapi.json; metrics: ${apiUrl}/metrics)`,
       ...(metricsAddress !== 'off' ? [`  Worker metrics   http://${metricsAddress}/metrics`] : []),
       `  Temporal         ${childConfig.temporal.connection.address}, namespace ${childConfig.temporal.namespace}${embeddedTemporal ? ' (embedded dev server)' : ''}`,
-      ...(embeddedTemporal ? [`  Temporal Web UI  http://127.0.0.1:${TEMPORAL_UI_PORT}`] : []),
+      ...(embeddedTemporal ? [`  Temporal Web UI  http://127.0.0.1:${TEMPORAL_UI_PORT}  (decodes payloads through ${apiUrl}/codec)`] : []),
+      `  Payloads         ${privacy.summary}`,
       runSimulator ? `  Simulator        ${simUrl}  (recorded calls: ${simUrl}/sim/calls)` : '  Simulator        off',
       'Press Ctrl-C to stop.',
     ];

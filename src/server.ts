@@ -2,14 +2,16 @@ import { serve } from '@hono/node-server';
 import { createApp } from './api/app';
 import { ConversationGateway, gatewayOptionsFromConfig } from './api/conversation-gateway';
 import { UnrecognizedPayloadStore } from './api/unrecognized-payload-store';
-import { loadConfig } from './config';
+import { loadConfig, requirePayloadEncryption } from './config';
 import { createLogger } from './logger';
 import { tracingFromConfig } from './observability/tracing';
 import { createLazyClient } from './temporal/connections';
+import { describePayloadEncryption } from './temporal/payload-codec';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.env.LOG_LEVEL, { service: 'api' });
+  requirePayloadEncryption(config);
   const tracing = tracingFromConfig(config.env, 'switchboard-api');
   const client = createLazyClient(config.temporal, tracing ? { plugins: [tracing.plugin] } : {});
   const conversations = new ConversationGateway(gatewayOptionsFromConfig(config, client));
@@ -17,8 +19,11 @@ async function main(): Promise<void> {
   const unrecognizedPayloads = new UnrecognizedPayloadStore({ client, taskQueue: config.temporal.taskQueue, timeoutMs: config.temporal.signalTimeoutMs });
   const app = createApp({ config, conversations, logger, unrecognizedPayloads });
   const server = serve({ fetch: app.fetch, hostname: config.env.API_HOST, port: config.env.API_PORT }, (info) =>
-    logger.info('api listening', { address: `http://${info.address}:${info.port}` }),
+    logger.info('api listening', { address: `http://${info.address}:${info.port}`, payloadEncryption: describePayloadEncryption(config.temporal.payloadEncryption), codecServer: config.codecServer.token ? 'on (/codec)' : 'off' }),
   );
+  if (!config.temporal.payloadEncryption.encrypt) logger.warn('payload encryption is off: message texts and phone numbers reach Temporal in clear', { mode: config.mode, PAYLOAD_ENCRYPTION: config.env.PAYLOAD_ENCRYPTION });
+  // Workflow IDs cannot be encrypted: with this on, full numbers are in Temporal (and its UI) in clear.
+  if (config.env.WORKFLOW_ID_REVEAL_PHONE) logger.warn('WORKFLOW_ID_REVEAL_PHONE is on: workflow IDs carry full phone numbers, which payload encryption cannot cover');
   const shutdown = () => {
     server.close(() => void Promise.allSettled([client.connection.close(), tracing?.shutdown()]).finally(() => process.exit(0)));
   };

@@ -10,11 +10,14 @@
  * - APIs as child processes: Switchboard's own (src/server.ts) or the ack-only baseline.
  *
  * Children get only the environment given here (as `npm start` passes it, see src/dev.ts), with
- * logs at warn and the worker's Prometheus exporter off. `stop()` stops everything and removes the
- * folder, also after a failure.
+ * logs at warn and the worker's Prometheus exporter off. Every process (children and the run's own
+ * client) has the run's payload key (a key file in the folder); `payloadEncryption` says whether
+ * new payloads are encrypted with it (default off, so figures compare with earlier runs; `npm run
+ * bench -- --codec-ab` measures on against off). `stop()` stops everything and removes the folder,
+ * also after a failure.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -25,6 +28,8 @@ import { loadRoutingConfig } from '../../src/routing/load';
 import { type RoutingConfig } from '../../src/routing';
 import { projectRoot, readTemporalBinaries } from '../../src/temporal/binaries';
 import { DevServer } from '../../src/temporal/dev-server';
+import { payloadDataConverter } from '../../src/temporal/payload-codec';
+import { type PayloadKey, generatePayloadKeyEntry, readPayloadKeyFile } from '../../src/temporal/payload-keys';
 import { WORKFLOWS_PATH, productionBundleOptions, writeWorkflowBundle } from '../../src/temporal/workflow-bundle';
 import { freePort } from '../../test/helpers/ports';
 import { type BenchChild, ChildGroup, waitForHttp } from './processes';
@@ -36,6 +41,8 @@ export const BENCH_AGENT = 'bench@rbm.goog';
 export const BENCH_CLIENT_TOKEN = 'bench-webhook-client-token';
 /** Bearer token of the operator API (outbound-lifecycle probe). */
 export const BENCH_API_TOKEN = 'bench-operator-api-token-0123456789';
+/** Token of the API's codec endpoint (/codec). */
+export const BENCH_CODEC_TOKEN = 'bench-codec-token-0123456789';
 const TWILIO = { sid: 'ACbench0000000000000000000000000000', token: 'bench-twilio-auth-token' };
 const ROUTING_FILE = path.join(projectRoot, 'config', 'routing.example.yaml');
 
@@ -65,6 +72,10 @@ export interface StackOptions {
   profileDir?: string;
   /** Stop the stack on SIGINT / SIGTERM and exit (command-line runs; not under Jest). */
   handleSignals?: boolean;
+  /** Whether the children and the run's client encrypt new payloads with the run's key (default `off`; all of them decrypt). */
+  payloadEncryption?: 'on' | 'off';
+  /** Extra `temporal server start-dev` arguments (e.g. dynamic config). */
+  temporalArgs?: string[];
   log?: (line: string) => void;
 }
 
@@ -97,6 +108,7 @@ export class BenchStack {
   readonly apiPort: number;
   private workerCount = 0;
   private gatewayInstance: ConversationGateway | undefined;
+  private readonly clients = new Map<boolean, Client>();
   private simulatorChild: BenchChild | undefined;
   /** Last resort if the run dies without stop(): the dev server is not one of `children`. */
   private readonly killTemporalOnExit = () => {
@@ -121,7 +133,8 @@ export class BenchStack {
     readonly dbFile: string | undefined,
     public temporal: DevServer,
     readonly connection: Connection,
-    readonly client: Client,
+    readonly payloadKeyFile: string,
+    readonly payloadKeys: PayloadKey[],
     readonly simUrl: string,
     apiPort: number,
     readonly bundlePath: string,
@@ -147,7 +160,7 @@ export class BenchStack {
       const dbFile = options.persistence === 'sqlite' ? path.join(dir, 'temporal', 'dev.sqlite') : undefined;
       log(`Temporal dev server on 127.0.0.1:${temporalPort}, ${dbFile ? `SQLite ${dbFile} (WAL)` : 'in memory'}`);
       // The server starts while webpack bundles: both take seconds.
-      startServer = DevServer.start({ cliPath: readTemporalBinaries().cli, port: temporalPort, ...(dbFile ? { dbFile } : {}) });
+      startServer = DevServer.start({ cliPath: readTemporalBinaries().cli, port: temporalPort, ...(dbFile ? { dbFile } : {}), extraArgs: options.temporalArgs ?? [] });
       let bundlePath = options.workflowBundlePath;
       if (!bundlePath) {
         bundlePath = path.join(dir, 'workflow-bundle.js');
@@ -160,10 +173,11 @@ export class BenchStack {
           await writeWorkflowBundle(bundlePath, productionBundleOptions(WORKFLOWS_PATH, logger));
         }
       }
+      const payloadKeyFile = path.join(dir, 'payload-keys');
+      writeFileSync(payloadKeyFile, `${generatePayloadKeyEntry('bench')}\n`, { mode: 0o600 });
       const temporal = await startServer;
       const connection = await Connection.connect({ address: temporal.address });
-      const client = new Client({ connection, namespace: 'default' });
-      stack = new BenchStack(options, dir, temporalPort, dbFile, temporal, connection, client, `http://127.0.0.1:${simPort}`, apiPort, bundlePath);
+      stack = new BenchStack(options, dir, temporalPort, dbFile, temporal, connection, payloadKeyFile, readPayloadKeyFile(payloadKeyFile), `http://127.0.0.1:${simPort}`, apiPort, bundlePath);
       stack.simulatorChild = stack.children.start({ name: 'simulator', entry: 'src/simulator/main.ts', env: stack.simulatorEnv(simPort), logDir: dir });
       await waitForHttp(`${stack.simUrl}/sim`, 60_000, stack.simulatorChild);
       return stack;
@@ -175,6 +189,26 @@ export class BenchStack {
       }
       throw err;
     }
+  }
+
+  /** Whether the run encrypts new payloads (StackOptions.payloadEncryption). */
+  get encrypts(): boolean {
+    return this.options.payloadEncryption === 'on';
+  }
+
+  /** The run's Temporal client: the children's data converter (encrypting when the run does; it decrypts either way). */
+  get client(): Client {
+    return this.clientFor(this.encrypts);
+  }
+
+  /** A client on the run's connection that encrypts new payloads or writes them in clear (both decrypt with the run's key). */
+  clientFor(encrypt: boolean): Client {
+    let client = this.clients.get(encrypt);
+    if (!client) {
+      client = new Client({ connection: this.connection, namespace: 'default', dataConverter: payloadDataConverter({ keys: this.payloadKeys, encrypt }) });
+      this.clients.set(encrypt, client);
+    }
+    return client;
   }
 
   /** The simulator child. */
@@ -203,10 +237,14 @@ export class BenchStack {
     };
   }
 
-  /** What every child shares: tokens, agent, routing file, Temporal, the platform's URLs. */
+  /** What every child shares: tokens, agent, routing file, Temporal, the payload key, the platform's URLs. */
   private commonEnv(): Record<string, string> {
     return {
       LOG_LEVEL: 'warn',
+      SWITCHBOARD_MODE: 'development',
+      PAYLOAD_ENCRYPTION_KEY_FILE: this.payloadKeyFile,
+      PAYLOAD_ENCRYPTION: this.encrypts ? 'on' : 'off',
+      CODEC_SERVER_TOKEN: BENCH_CODEC_TOKEN,
       RBM_CLIENT_TOKEN: BENCH_CLIENT_TOKEN,
       BM_CLIENT_TOKEN: BENCH_CLIENT_TOKEN,
       API_TOKEN: BENCH_API_TOKEN,
@@ -236,8 +274,11 @@ export class BenchStack {
     return this.options.profileDir ? ['--cpu-prof', '--cpu-prof-dir', path.join(this.options.profileDir, name)] : [];
   }
 
-  /** Starts a worker child (`node --import tsx src/worker.ts`) and waits until its /readyz says RUNNING and connected. */
-  async startWorker(): Promise<WorkerHandle> {
+  /**
+   * Starts a worker child (`node --import tsx src/worker.ts`) and waits until its /readyz says
+   * RUNNING and connected. `env` overrides the run's variables for this child (e.g. PAYLOAD_ENCRYPTION).
+   */
+  async startWorker(env: Record<string, string> = {}): Promise<WorkerHandle> {
     this.workerCount++;
     const name = `worker-${this.workerCount}`;
     const healthPort = await freePort();
@@ -253,6 +294,7 @@ export class BenchStack {
         WORKER_METRICS_ADDRESS: 'off',
         WORKER_SHUTDOWN_GRACE_MS: '2000',
         ...this.options.workerEnv,
+        ...env,
       },
     });
     const healthUrl = `http://127.0.0.1:${healthPort}`;
@@ -272,9 +314,10 @@ export class BenchStack {
 
   /**
    * Starts an API child: `switchboard` is src/server.ts on the port the simulator posts to;
-   * `ack-only` is the baseline of bench/lib/ack-only-api.ts on a port of its own.
+   * `ack-only` is the baseline of bench/lib/ack-only-api.ts on a port of its own. `env` overrides
+   * the run's variables for this child.
    */
-  async startApi(kind: 'switchboard' | 'ack-only'): Promise<ApiHandle> {
+  async startApi(kind: 'switchboard' | 'ack-only', env: Record<string, string> = {}): Promise<ApiHandle> {
     const port = kind === 'switchboard' ? this.apiPort : await freePort();
     const name = kind === 'switchboard' ? 'api' : 'api-ack-only';
     const child = this.children.start({
@@ -282,7 +325,7 @@ export class BenchStack {
       entry: kind === 'switchboard' ? 'src/server.ts' : 'bench/lib/ack-only-api.ts',
       logDir: this.dir,
       nodeFlags: this.profileFlags(name),
-      env: { ...this.commonEnv(), API_HOST: '127.0.0.1', API_PORT: String(port) },
+      env: { ...this.commonEnv(), API_HOST: '127.0.0.1', API_PORT: String(port), ...env },
     });
     const url = `http://127.0.0.1:${port}`;
     await waitForHttp(`${url}/healthz`, 60_000, child);
@@ -298,7 +341,7 @@ export class BenchStack {
   /** Starts the dev server again on the same port and the same data file. */
   async startTemporal(): Promise<void> {
     if (!this.dbFile) throw new Error('restarting the dev server needs persistence: sqlite');
-    this.temporal = await DevServer.start({ cliPath: readTemporalBinaries().cli, port: this.temporalPort, dbFile: this.dbFile });
+    this.temporal = await DevServer.start({ cliPath: readTemporalBinaries().cli, port: this.temporalPort, dbFile: this.dbFile, extraArgs: this.options.temporalArgs ?? [] });
   }
 
   /** A gateway with the API's own settings: workflow IDs and start input exactly as src/server.ts computes them. */

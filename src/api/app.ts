@@ -5,6 +5,7 @@ import { type Logger } from '../logger';
 import { type ConversationGateway } from './conversation-gateway';
 import { ApiError } from './errors';
 import { createWebhooksApp } from './webhooks';
+import { createCodecServerApp } from './codec-server';
 import { createUnrecognizedPayloadsApp } from './unrecognized-payloads';
 import { createConversationsApp } from './conversations';
 import { createMessagesApp } from './messages';
@@ -48,6 +49,8 @@ export function createApp(deps: AppDeps) {
   mountApiDocs(app);
 
   app.route('/webhooks', createWebhooksApp(deps));
+  // Temporal's remote codec protocol for the Web UI and the CLI (own token, CORS): src/api/codec-server.ts.
+  app.route('/codec', createCodecServerApp(deps));
 
   const apiToken = deps.config.apiToken;
   app.use('/v1/*', async (c, next) => {

@@ -9,6 +9,7 @@ import { conversationStateQuery, type ConversationInput, type ConversationView, 
 import { inboundEventsSignal } from '../workflows/definitions';
 import { outboundMessagesQuery, sendMessageUpdate } from '../workflows/definitions';
 import { type OutboundMessagesView, type OutboundSendInput, type OutboundSendResult } from '../workflows/outbound/types';
+import { type ErasureResult, eraseWorkflowRuns } from './conversation-erasure';
 import { readTranscript, type TranscriptEntry } from './conversation-transcript';
 import { TemporalUnavailableError } from './errors';
 
@@ -129,6 +130,14 @@ export class ConversationGateway {
   /** Every message of the conversation across all its runs, from Temporal's histories (see conversation-transcript.ts). */
   async transcript(key: ConversationKey): Promise<TranscriptEntry[]> {
     return this.bounded('transcript', () => readTranscript(this.options.client, this.workflowId(key)), Math.max(this.options.timeoutMs, 30_000));
+  }
+
+  /**
+   * Erases the conversation from Temporal: its open run ended, every run deleted; resolves
+   * once Temporal accepted every deletion (conversation-erasure.ts). Nothing to erase is no error.
+   */
+  async erase(key: ConversationKey): Promise<ErasureResult> {
+    return this.bounded('erase', () => eraseWorkflowRuns(this.options.client, this.workflowId(key)), Math.max(this.options.timeoutMs, 30_000));
   }
 
   /** The conversation's state, or undefined when no workflow exists for the key. */

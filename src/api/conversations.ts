@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { type ConversationKey, InvalidConversationKeyError, parseConversationKey } from '../domain/conversation-key';
 import { agentTypingUpdate, assignUpdate, markReadUpdate } from '../workflows/definitions';
 import { type AppDeps } from './app';
+import { ErasureIncompleteError } from './conversation-erasure';
 import { ApiError } from './errors';
 import { parseJsonBody } from './validation';
 
@@ -51,7 +52,7 @@ async function onConversation<T>(key: ConversationKey, call: () => Promise<T>): 
   }
 }
 
-/** /v1/conversations: state, list, mark read, agent typing, assignment. Behind bearer auth (app.ts). */
+/** /v1/conversations: state, list, mark read, agent typing, assignment, erasure. Behind bearer auth (app.ts). */
 export function createConversationsApp(deps: AppDeps) {
   const app = new Hono();
 
@@ -66,6 +67,18 @@ export function createConversationsApp(deps: AppDeps) {
     const state = await deps.conversations.getState(key);
     if (!state) throw new ApiError(404, 'conversation_not_found', `no conversation for ${key}`);
     return c.json(state);
+  });
+
+  // Erasure on request: 202 once Temporal accepted the deletion of every run; again 202 when there is nothing left.
+  app.delete('/:key', async (c) => {
+    const key = keyParam(c.req.param('key'));
+    try {
+      const erased = await deps.conversations.erase(key);
+      return c.json({ key, workflowId: erased.workflowId, status: 'deletion_accepted', deletedRuns: erased.deletedRunIds.length, runIds: erased.deletedRunIds, terminatedRunIds: erased.terminatedRunIds }, 202);
+    } catch (err) {
+      if (err instanceof ErasureIncompleteError) throw new ApiError(409, 'erasure_incomplete', err.message, { deletedRuns: err.deletedRunIds.length });
+      throw err;
+    }
   });
 
   app.get('/:key/history', async (c) => {

@@ -18,6 +18,7 @@ import {
   bmUserStatusSchema,
 } from '../channels/bm/inbound-schema';
 import { rbmEnvelopeSchema, rbmServerEventSchema, rbmUserEventSchema, rbmUserMessageSchema } from '../channels/rbm/inbound-schema';
+import { payloadsJson } from './codec-server';
 import { assignBody, listQuery, markReadBody, typingBody } from './conversations';
 import { idempotencyKeyHeader, sendMessageBody } from './messages';
 
@@ -83,13 +84,14 @@ const SCHEMAS = {
   TypingBody: typingBody,
   AssignBody: assignBody,
   SendMessageBody: sendMessageBody,
+  Payloads: payloadsJson.meta({ description: 'temporal.api.common.v1.Payloads in protobuf JSON (metadata values and data in base64)' }),
 } as const;
 type SchemaName = keyof typeof SCHEMAS;
 
 // ---------------------------------------------------------------------------------------------
 // Operations.
 
-type Auth = 'none' | 'bearer';
+type Auth = 'none' | 'bearer' | 'codec';
 interface ResponseSpec {
   description: string;
   /** A component schema, or an inline description of a body without one. */
@@ -100,7 +102,7 @@ interface ResponseSpec {
   alternatives?: { contentType: string; schema?: SchemaName | z.ZodType }[];
 }
 interface Operation {
-  method: 'get' | 'post';
+  method: 'get' | 'post' | 'delete';
   /** OpenAPI form: `{key}`. */
   path: string;
   summary: string;
@@ -119,6 +121,30 @@ const KEY_PARAM = { key: 'Conversation key, URL-encoded: rbm:{agentId}:{E.164} o
 const err = (description: string): ResponseSpec => ({ description, schema: 'Error' });
 const V1_ERRORS = { 401: err('Missing or wrong bearer token'), 503: err('API_TOKEN not configured, or Temporal unavailable') };
 const CONVERSATION_ERRORS = { ...V1_ERRORS, 400: err('Invalid conversation key or body (names the field)'), 404: err('No conversation for this key') };
+
+const CODEC_DESCRIPTION =
+  "Temporal's remote codec protocol (the Web UI's and `temporal workflow show --codec-endpoint`'s): Payloads in, Payloads out, through the AES-256-GCM payload codec. X-Namespace, when sent, must be this deployment's namespace. CORS for CODEC_SERVER_CORS_ORIGINS.";
+
+function codecOperation(op: 'encode' | 'decode', tokenIn: 'header' | 'path'): Operation {
+  return {
+    method: 'post',
+    path: tokenIn === 'header' ? `/codec/${op}` : `/codec/{token}/${op}`,
+    tag: 'codec',
+    auth: tokenIn === 'header' ? 'codec' : 'none',
+    summary: op === 'decode' ? 'Decrypt payloads (encrypted ones; others come back as they are)' : 'Encrypt payloads with the current key (as they are when encryption is off)',
+    description: `${CODEC_DESCRIPTION}${tokenIn === 'path' ? ' The token is part of the path, for a browser UI that cannot send an Authorization header (the dev server\'s UI): keep that URL secret.' : ''}`,
+    ...(tokenIn === 'path' ? { pathParams: { token: 'CODEC_SERVER_TOKEN' } } : {}),
+    headers: [{ name: 'X-Namespace', schema: z.string(), required: false, description: 'The namespace the payloads belong to' }],
+    body: { schema: 'Payloads' },
+    responses: {
+      200: { description: op === 'decode' ? 'Decoded payloads' : 'Encoded payloads', schema: 'Payloads' },
+      400: err('Malformed body, another namespace, or a payload no configured key decrypts'),
+      401: err('Missing or wrong codec token'),
+      413: err('Body larger than 8 MiB'),
+      503: err('CODEC_SERVER_TOKEN not configured'),
+    },
+  };
+}
 
 function webhookOperation(channel: 'rbm' | 'bm'): Operation {
   const name = channel === 'rbm' ? 'RCS Business Messaging' : 'Business Messages';
@@ -190,6 +216,22 @@ export const OPERATIONS: readonly Operation[] = [
     summary: "A conversation's state (history, routing decisions, assignment, receipts)",
     pathParams: KEY_PARAM,
     responses: { 200: { description: 'The conversation state query', schema: anyObject('ConversationView (src/workflows/definitions.ts)') }, ...CONVERSATION_ERRORS },
+  },
+  {
+    method: 'delete',
+    path: '/v1/conversations/{key}',
+    tag: 'conversations',
+    auth: 'bearer',
+    summary: 'Erase the conversation: terminate its open run and delete every run from Temporal',
+    description:
+      "Answers once Temporal accepted the deletion of every run (Temporal deletes asynchronously, within seconds). Runs are found through visibility and through the latest run's continue-as-new chain; a run a racing webhook starts during the erasure is deleted too. Idempotent: 202 again when nothing is left. A message that arrives after the answer starts a new conversation.",
+    pathParams: KEY_PARAM,
+    responses: {
+      202: { description: 'Deletion of every run accepted', schema: z.object({ key: z.string(), workflowId: z.string(), status: z.literal('deletion_accepted'), deletedRuns: z.number().int(), runIds: z.array(z.string()), terminatedRunIds: z.array(z.string()) }) },
+      ...V1_ERRORS,
+      400: err('Invalid conversation key'),
+      409: err('New runs kept starting during the erasure (those found are deleted): retry'),
+    },
   },
   {
     method: 'get',
@@ -300,6 +342,10 @@ export const OPERATIONS: readonly Operation[] = [
     pathParams: { id: 'Payload id' },
     responses: { 200: { description: 'Dismissed', schema: z.object({ id: z.string(), status: z.literal('dismissed') }) }, 404: err('No such payload'), 409: err('Already replayed or dismissed'), ...V1_ERRORS },
   },
+  codecOperation('decode', 'header'),
+  codecOperation('encode', 'header'),
+  codecOperation('decode', 'path'),
+  codecOperation('encode', 'path'),
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -348,7 +394,7 @@ function operationObject(op: Operation): Json {
     summary: op.summary,
     ...(op.description ? { description: op.description } : {}),
     tags: [op.tag],
-    ...(op.auth === 'bearer' ? { security: [{ bearerAuth: [] }] } : { security: [] }),
+    security: op.auth === 'bearer' ? [{ bearerAuth: [] }] : op.auth === 'codec' ? [{ codecToken: [] }] : [],
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(op.body
       ? {
@@ -387,11 +433,12 @@ export function buildOpenApiDocument(options: OpenApiOptions = {}): Json {
       { name: 'messages', description: 'Outbound messages and their delivery tracking' },
       { name: 'unrecognized payloads', description: 'Signed payloads of unknown kinds, kept for an operator' },
       { name: 'operations', description: 'Health, metrics and this documentation' },
+      { name: 'codec', description: "Temporal's remote codec protocol: the Web UI and the CLI decode the encrypted payloads through it" },
     ],
     paths,
     components: {
       schemas: componentSchemas(),
-      securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'API_TOKEN' } },
+      securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'API_TOKEN' }, codecToken: { type: 'http', scheme: 'bearer', description: 'CODEC_SERVER_TOKEN' } },
     },
   };
 }
@@ -411,11 +458,11 @@ export function renderDocsPage(doc: Json): string {
     const responses = Object.entries(op.responses)
       .map(([status, r]) => `<tr><td><code>${status}</code></td><td>${escapeHtml(r.description)}</td></tr>`)
       .join('');
-    return `<section id="${escapeHtml(String(o.operationId ?? ''))}"><h3><span class="m ${op.method}">${op.method.toUpperCase()}</span> <code>${escapeHtml(op.path)}</code>${op.auth === 'bearer' ? ' <small>bearer</small>' : ''}</h3><p>${escapeHtml(op.summary)}</p>${op.description ? `<p>${escapeHtml(op.description)}</p>` : ''}${params ? `<ul>${params}</ul>` : ''}${body}<table>${responses}</table></section>`;
+    return `<section id="${escapeHtml(String(o.operationId ?? ''))}"><h3><span class="m ${op.method}">${op.method.toUpperCase()}</span> <code>${escapeHtml(op.path)}</code>${op.auth === 'bearer' ? ' <small>bearer</small>' : op.auth === 'codec' ? ' <small>codec token</small>' : ''}</h3><p>${escapeHtml(op.summary)}</p>${op.description ? `<p>${escapeHtml(op.description)}</p>` : ''}${params ? `<ul>${params}</ul>` : ''}${body}<table>${responses}</table></section>`;
   }).join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(info.title)}</title>
-<style>body{font:15px/1.45 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}section{border-top:1px solid #ddd;padding:.5rem 0}.m{display:inline-block;min-width:3.5rem;font-size:.8em;color:#fff;border-radius:3px;text-align:center;padding:1px 4px}.get{background:#2a7}.post{background:#27c}pre{background:#f6f6f6;padding:.5rem;overflow:auto;font-size:12px}table{border-collapse:collapse}td{padding:2px 8px;vertical-align:top}small{color:#a50}</style>
+<style>body{font:15px/1.45 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}section{border-top:1px solid #ddd;padding:.5rem 0}.m{display:inline-block;min-width:3.5rem;font-size:.8em;color:#fff;border-radius:3px;text-align:center;padding:1px 4px}.get{background:#2a7}.post{background:#27c}.delete{background:#c33}pre{background:#f6f6f6;padding:.5rem;overflow:auto;font-size:12px}table{border-collapse:collapse}td{padding:2px 8px;vertical-align:top}small{color:#a50}</style>
 </head><body><h1>${escapeHtml(info.title)} <small>${escapeHtml(info.version)}</small></h1><p>${escapeHtml(info.description)}</p><p>Machine-readable: <a href="/openapi.json">/openapi.json</a> (OpenAPI ${escapeHtml(String(doc.openapi))}).</p>
 ${sections}
 </body></html>`;

@@ -10,6 +10,8 @@ export interface DevServerOptions {
   port: number;
   /** Web UI port; without it the server runs headless. */
   uiPort?: number;
+  /** The UI's remote codec endpoint (`--ui-codec-endpoint`): the UI decodes payloads through it. */
+  uiCodecEndpoint?: string;
   /** SQLite file for persistence; without it state lives in memory. */
   dbFile?: string;
   namespace?: string;
@@ -35,7 +37,10 @@ export class DevServer {
     const args = ['server', 'start-dev', '--ip', ip, '--port', String(options.port), '--namespace', namespace, '--log-level', options.logLevel ?? 'error'];
     args.push('--dynamic-config-value', 'frontend.enableServerVersionCheck=false');
     args.push(...searchAttributeCliArgs());
-    if (options.uiPort !== undefined) args.push('--ui-port', String(options.uiPort), '--ui-disable-news-fetch');
+    if (options.uiPort !== undefined) {
+      args.push('--ui-port', String(options.uiPort), '--ui-disable-news-fetch');
+      if (options.uiCodecEndpoint) args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
+    }
     else args.push('--headless');
     if (options.dbFile) {
       mkdirSync(path.dirname(options.dbFile), { recursive: true });

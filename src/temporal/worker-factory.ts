@@ -1,3 +1,4 @@
+import { type DataConverter } from '@temporalio/common';
 import { type InjectedSinks, type NativeConnection, Worker, type WorkerPlugin, type WorkflowBundleOption } from '@temporalio/worker';
 import { type OpenTelemetrySinks } from '@temporalio/interceptors-opentelemetry';
 import { type Activities } from '../activities';
@@ -35,6 +36,8 @@ export interface BuildWorkerOptions {
   tuning?: WorkerTuning;
   /** E.g. the OpenTelemetry plugin (src/observability/tracing.ts). */
   plugins?: WorkerPlugin[];
+  /** The payload codec (payloadDataConverter); without it payloads are read and written as they are. */
+  dataConverter?: DataConverter;
 }
 
 /**
@@ -56,6 +59,7 @@ export async function buildWorker(options: BuildWorkerOptions): Promise<Worker> 
     activities: options.activities,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
     sinks: droppedWorkflowSpans,
+    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     ...(options.plugins ? { plugins: options.plugins } : {}),
     shutdownGraceTime: tuning ? tuning.shutdownGraceTimeMs : '10 seconds',
     ...(tuning

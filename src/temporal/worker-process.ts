@@ -10,10 +10,11 @@
  */
 import { createActivities } from '../activities';
 import { buildActivityDeps } from '../activities/deps';
-import { type Config } from '../config';
+import { type Config, requirePayloadEncryption } from '../config';
 import { type Logger, createLogger } from '../logger';
 import { tracingFromConfig } from '../observability/tracing';
 import { connectWorker, createLazyClient } from './connections';
+import { describePayloadEncryption, payloadDataConverter } from './payload-codec';
 import { createPreviousRunLoader } from './previous-runs';
 import { installWorkerRuntime, metricsBindAddress } from './runtime';
 import { buildWorker, workerTuningFromEnv } from './worker-factory';
@@ -23,6 +24,7 @@ import { chooseWorkflowBundle } from './workflow-bundle';
 /** Runs a worker until it is shut down; rejects if it could not start or failed. */
 export async function runWorkerProcess(config: Config, logger: Logger = createLogger(config.env.LOG_LEVEL, { service: 'worker' })): Promise<void> {
   const env = config.env;
+  requirePayloadEncryption(config);
   const metricsAddress = metricsBindAddress(env.WORKER_METRICS_ADDRESS);
   installWorkerRuntime({ logger, logLevel: env.LOG_LEVEL, metricsAddress });
   const tracing = tracingFromConfig(env, 'switchboard-worker');
@@ -41,6 +43,7 @@ export async function runWorkerProcess(config: Config, logger: Logger = createLo
       ...(bundle.kind === 'prebuilt' ? { workflowBundle: bundle.bundle } : {}),
       tuning,
       ...(tracing ? { plugins: [tracing.plugin] } : {}),
+      dataConverter: payloadDataConverter(config.temporal.payloadEncryption),
     });
     if (env.WORKER_HEALTH_PORT !== undefined) {
       health = await startWorkerHealthServer({ worker, connection, host: env.WORKER_HEALTH_HOST, port: env.WORKER_HEALTH_PORT });
@@ -54,7 +57,9 @@ export async function runWorkerProcess(config: Config, logger: Logger = createLo
       metrics: metricsAddress ? `http://${metricsAddress}/metrics` : 'off',
       health: health ? health.url : 'off',
       tracing: tracing ? env.OTEL_EXPORTER_OTLP_ENDPOINT : 'off',
+      payloadEncryption: describePayloadEncryption(config.temporal.payloadEncryption),
     });
+    if (!config.temporal.payloadEncryption.encrypt) logger.warn('payload encryption is off: message texts and phone numbers reach Temporal in clear', { mode: config.mode, PAYLOAD_ENCRYPTION: env.PAYLOAD_ENCRYPTION });
     await worker.run();
     logger.info('worker stopped', { taskQueue: config.temporal.taskQueue });
   } finally {

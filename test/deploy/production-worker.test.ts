@@ -65,6 +65,8 @@ async function startWorker(taskQueue: string, env: Record<string, string> = {}):
     WORKER_HEALTH_PORT: String(healthPort),
     WORKER_METRICS_ADDRESS: `127.0.0.1:${metricsPort}`,
     LOG_LEVEL: 'info',
+    // Production mode without keys must be told that payloads go in clear (test/e2e/privacy.test.ts runs with keys).
+    PAYLOAD_ENCRYPTION: 'off',
     ...env,
   });
   started.push(proc);

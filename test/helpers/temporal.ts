@@ -4,6 +4,7 @@
  * code is bundled once per run (global-setup); each test gets its own task queue.
  */
 import { randomUUID } from 'node:crypto';
+import { type DataConverter } from '@temporalio/common';
 import { DefaultLogger, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { readTemporalBinaries } from '../../src/temporal/binaries';
@@ -35,11 +36,17 @@ export function workflowBundle(): { codePath: string } {
   return { codePath };
 }
 
+/** Options of the environments: `dataConverter` for env.client (test/helpers/data-converter.ts; workers then need it too). */
+export interface TestEnvOptions {
+  dataConverter?: DataConverter;
+}
+
 /** The time-skipping test server from the pinned binary, with Switchboard's search attributes registered. */
-export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+export async function createTimeSkippingEnv(options: TestEnvOptions = {}): Promise<TestWorkflowEnvironment> {
   installTestRuntime();
   const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: readTemporalBinaries().testServer } },
+    ...(options.dataConverter ? { client: { dataConverter: options.dataConverter } } : {}),
   });
   await ensureSearchAttributes(env.connection, env.namespace ?? 'default');
   return env;
@@ -53,9 +60,9 @@ export function devServerAddress(): string {
 }
 
 /** An environment on the shared dev server (no time skipping). */
-export async function createDevServerEnv(): Promise<TestWorkflowEnvironment> {
+export async function createDevServerEnv(options: TestEnvOptions = {}): Promise<TestWorkflowEnvironment> {
   installTestRuntime();
-  return TestWorkflowEnvironment.createFromExistingServer({ address: devServerAddress(), namespace: 'default' });
+  return TestWorkflowEnvironment.createFromExistingServer({ address: devServerAddress(), namespace: 'default', ...(options.dataConverter ? { client: { dataConverter: options.dataConverter } } : {}) });
 }
 
 /** A task queue no other test uses. */

@@ -7,8 +7,9 @@
  * Each scenario drives one conversation workflow on the time-skipping test server (the pinned
  * binary, as the workflow tests use) with activities that only record their calls, lets it go
  * quiet until it completes by itself (short idleTimeout, time skipped), and writes every run's
- * history to test/replay/histories/. A plain tsx script, not a Jest test: webpack (bundling the
- * workflows) does not run inside Jest's module sandbox.
+ * history to test/replay/histories/. Payloads go through the production codec with the test key
+ * (test/helpers/data-converter.ts), as replay.test.ts reads them. A plain tsx script, not a Jest
+ * test: webpack (bundling the workflows) does not run inside Jest's module sandbox.
  *
  * Committed histories are never re-recorded to make a change pass: they are what conversations
  * running in production look like. New behaviour gets a new scenario beside them. The scenarios
@@ -21,7 +22,7 @@ import { type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId, type W
 import { type History } from '@temporalio/common/lib/proto-utils';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, type Payload } from '@temporalio/common';
 import { FailureType } from '../../src/domain/errors';
 import { type InboundEvent } from '../../src/domain/inbound';
 import { projectRoot } from '../../src/temporal/binaries';
@@ -39,6 +40,7 @@ import {
   sendMessageUpdateId,
 } from '../../src/workflows/definitions';
 import { type OutboundSendInput } from '../../src/workflows/outbound/types';
+import { testDataConverter } from '../helpers/data-converter';
 import { recordingActivities } from '../helpers/recording-activities';
 import { exampleRouting } from '../helpers/routing';
 import { createTimeSkippingEnv, uniqueTaskQueue } from '../helpers/temporal';
@@ -369,6 +371,13 @@ const scenarios: Scenario[] = [
   },
 ];
 
+/** The payloads as the workflow sees them: fetched histories hold them as the codec encoded them. */
+async function decodedPayloads(env: TestWorkflowEnvironment, payloads: Payload[]): Promise<Payload[]> {
+  let out = payloads;
+  for (const codec of [...env.client.options.loadedDataConverter.payloadCodecs].reverse()) out = await codec.decode(out);
+  return out;
+}
+
 /** Waits until some run of the chain recorded a signal mentioning `marker` and completed a workflow task after it. */
 async function signalHandled(env: TestWorkflowEnvironment, workflowId: string, firstRunId: string, marker: string, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -377,7 +386,12 @@ async function signalHandled(env: TestWorkflowEnvironment, workflowId: string, f
     while (runId) {
       const history: History = await env.client.workflow.getHandle(workflowId, runId).fetchHistory();
       const events = history.events ?? [];
-      const signalAt = events.findIndex((e) => e.workflowExecutionSignaledEventAttributes?.input?.payloads?.some((p) => p.data && Buffer.from(p.data).toString('utf8').includes(marker)));
+      const mentions: boolean[] = [];
+      for (const e of events) {
+        const payloads = (await decodedPayloads(env, e.workflowExecutionSignaledEventAttributes?.input?.payloads ?? [])) as Payload[];
+        mentions.push(payloads.some((p) => p.data && Buffer.from(p.data).toString('utf8').includes(marker)));
+      }
+      const signalAt = mentions.indexOf(true);
       if (signalAt >= 0 && events.slice(signalAt).some((e) => e.workflowTaskCompletedEventAttributes)) return;
       runId = events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
     }
@@ -429,7 +443,7 @@ async function record(env: TestWorkflowEnvironment, bundle: WorkflowBundleWithSo
   // A reopened conversation reads the result of its latest closed run, as the worker's visibility loader does.
   const previousRuns = { previousRun: async (id: string) => (earlier.length > 0 ? env.client.workflow.getHandle(id, earlier.at(-1)).result() : undefined) };
   const { activities } = recordingActivities({ previousRuns, ...scenario.activities });
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities });
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities, dataConverter: testDataConverter() });
   const latest = env.client.workflow.getHandle<typeof conversationWorkflow>(workflowId);
   const ctx: ScenarioContext = {
     env,
@@ -509,7 +523,8 @@ async function main(): Promise<void> {
   }
 
   const bundle = await bundleWorkflowCode({ workflowsPath: path.join(projectRoot, 'src', 'workflows'), logger: new DefaultLogger('WARN') });
-  const env = await createTimeSkippingEnv();
+  // The production payload codec with the test key: histories are recorded as production writes them.
+  const env = await createTimeSkippingEnv({ dataConverter: testDataConverter() });
   const recorded: Recorded[] = [];
   try {
     // One scenario at a time: time is global on the test server.

@@ -6,6 +6,7 @@
  */
 import { type History } from '@temporalio/common/lib/proto-utils';
 import { type ReplayResult, Worker } from '@temporalio/worker';
+import { testDataConverter } from '../helpers/data-converter';
 import { installTestRuntime, workflowBundle } from '../helpers/temporal';
 import { loadHistories, SCENARIOS, type StoredHistory } from './histories';
 import { historyFromJsonObject } from './history-json';
@@ -15,11 +16,11 @@ const MIN_HISTORIES = SCENARIOS.length + 2;
 
 const stored = loadHistories();
 
-/** Replays `histories` with one replay worker on the bundle global-setup built from src/workflows. */
+/** Replays `histories` with one replay worker on the bundle global-setup built from src/workflows, through the recorder's data converter. */
 async function replay(histories: { workflowId: string; history: History }[]): Promise<ReplayResult[]> {
   installTestRuntime();
   const results: ReplayResult[] = [];
-  for await (const result of Worker.runReplayHistories({ workflowBundle: workflowBundle(), replayName: 'switchboard-replay' }, histories)) results.push(result);
+  for await (const result of Worker.runReplayHistories({ workflowBundle: workflowBundle(), replayName: 'switchboard-replay', dataConverter: testDataConverter() }, histories)) results.push(result);
   return results;
 }
 
