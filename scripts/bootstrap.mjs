@@ -30,6 +30,9 @@ if (installed !== lockHash) {
   writeFileSync(stampFile, lockHash + '\n');
 }
 
+// `--npm-only`: the pure unit tests need the npm dependencies but no Temporal binaries.
+if (process.argv.includes('--npm-only')) process.exit(0);
+
 try {
   resolveTemporalBinaries();
 } catch (err) {
