@@ -107,6 +107,9 @@ export class BenchStack {
   /** Where Switchboard's API listens (the simulator posts its webhooks there). */
   readonly apiPort: number;
   private workerCount = 0;
+  private floorBundlePath: string | undefined;
+  /** The task queue of the floor workflow (bench/floor): its worker polls only this one. */
+  readonly floorTaskQueue = `${this.taskQueue}-floor`;
   private gatewayInstance: ConversationGateway | undefined;
   private readonly clients = new Map<boolean, Client>();
   private simulatorChild: BenchChild | undefined;
@@ -300,6 +303,19 @@ export class BenchStack {
     const healthUrl = `http://127.0.0.1:${healthPort}`;
     await waitForHttp(`${healthUrl}/readyz`, 120_000, child);
     return { child, healthUrl };
+  }
+
+  /**
+   * Starts a worker child on the floor workflow (bench/floor/workflows.ts): the production worker
+   * entry, activities and tuning, with a bundle of the floor alone (built once, on first use) on a
+   * task queue of its own.
+   */
+  async startFloorWorker(): Promise<WorkerHandle> {
+    if (!this.floorBundlePath) {
+      this.floorBundlePath = path.join(this.dir, 'floor-bundle.js');
+      await writeWorkflowBundle(this.floorBundlePath, { workflowsPath: path.join(projectRoot, 'bench', 'floor', 'workflows.ts'), logger: new DefaultLogger('WARN') });
+    }
+    return this.startWorker({ WORKFLOW_BUNDLE_PATH: this.floorBundlePath, TEMPORAL_TASK_QUEUE: this.floorTaskQueue });
   }
 
   /** The worker's status counters (in-flight activities, cached workflows), or undefined when it does not answer. */
