@@ -69,7 +69,7 @@ const { values: args } = parseArgs({
     'scale-cache': { type: 'string', default: '1000' },
     'scale-concurrency': { type: 'string', default: '32' },
     bundle: { type: 'string' },
-    'bundle-without-otel': { type: 'boolean', default: false },
+    'bundle-with-otel': { type: 'boolean', default: false },
     'sim-receipts': { type: 'boolean', default: false },
     'codec-ab': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
@@ -239,7 +239,7 @@ async function main(): Promise<void> {
         '  --seed S               ids and simulator seed (1)',
         '  --sim-receipts         let the simulator\'s phones send DELIVERED / READ (one in-order queue) instead of the run\'s phones',
         '  --bundle FILE          use this workflow bundle instead of building the production one (A/B of workflow code)',
-        '  --bundle-without-otel  build the bundle without the OpenTelemetry workflow interceptors (A/B of their cost)',
+        '  --bundle-with-otel     build the bundle with the OpenTelemetry workflow interceptors, tracing still off (A/B: what workers ran before the split)',
         '  --scale                run the scale probe instead (bench/scale.ts): --scale-counts 1000,10000 --scale-cache 1000',
         '  --codec-ab             payload encryption on against off instead (bench/codec.ts): c/b and worker CPU per event for each',
       ].join('\n'),
@@ -254,7 +254,7 @@ async function main(): Promise<void> {
       persistence: args.memory ? 'memory' : 'sqlite',
       seed: SEED,
       ...(args.bundle ? { workflowBundlePath: path.resolve(args.bundle) } : {}),
-      bundleWithoutTracing: args['bundle-without-otel'] === true,
+      bundleWithTracing: args['bundle-with-otel'] === true,
       log,
     });
     return;
@@ -269,7 +269,7 @@ async function main(): Promise<void> {
       seed: SEED,
       warmup: positive('warmup'),
       ...(args.bundle ? { workflowBundlePath: path.resolve(args.bundle) } : {}),
-      bundleWithoutTracing: args['bundle-without-otel'] === true,
+      bundleWithTracing: args['bundle-with-otel'] === true,
       log,
     });
     return;
@@ -286,7 +286,7 @@ async function main(): Promise<void> {
     simulator: { deliverAfterMs: positive('deliver-after-ms'), readAfterMs: positive('read-after-ms'), seed: SEED },
     ...(profileDir ? { profileDir } : {}),
     ...(args.bundle ? { workflowBundlePath: path.resolve(args.bundle) } : {}),
-    bundleWithoutTracing: args['bundle-without-otel'] === true,
+    bundleWithTracing: args['bundle-with-otel'] === true,
     log,
   });
   const simReceipts = args['sim-receipts'] === true;
@@ -797,7 +797,7 @@ function report(input: ReportInput): void {
     at,
     durationS: round((Date.now() - input.started) / 1000, 1),
     command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
-    config: { conversations: N, concurrency: C, exchanges: E, rounds: ROUNDS, seed: SEED, workflowBundle: args.bundle ?? (args['bundle-without-otel'] ? 'built without the OpenTelemetry interceptors' : 'production (built for the run)'), receiptsSentBy: input.simReceipts ? 'simulator phones' : 'benchmark phones', openSeconds: Number(args['open-seconds']), lifecycleConversations: Number(args.lifecycle), deliverAfterMs: Number(args['deliver-after-ms']), readAfterMs: Number(args['read-after-ms']), warmup: Number(args.warmup) },
+    config: { conversations: N, concurrency: C, exchanges: E, rounds: ROUNDS, seed: SEED, workflowBundle: args.bundle ?? (args['bundle-with-otel'] ? 'built with the OpenTelemetry interceptors, tracing off' : 'production, tracing off (built for the run)'), receiptsSentBy: input.simReceipts ? 'simulator phones' : 'benchmark phones', openSeconds: Number(args['open-seconds']), lifecycleConversations: Number(args.lifecycle), deliverAfterMs: Number(args['deliver-after-ms']), readAfterMs: Number(args['read-after-ms']), warmup: Number(args.warmup) },
     temporal: { server: readTemporalBinaries().cliVersion, persistence: stack.dbFile ? 'sqlite (WAL) in a temp folder' : 'memory' },
     host: hostInfo(),
     phases,
