@@ -1,6 +1,7 @@
 # Switchboard: one image for both processes. The command picks the role:
 #   docker run IMAGE                      → the API        (node dist/server.js, the default)
-#   docker run IMAGE node dist/worker.js  → the worker     (loads the prebuilt dist/workflow-bundle.js)
+#   docker run IMAGE node dist/worker.js  → the worker     (loads the prebuilt dist/workflow-bundle.js, or
+#                                           dist/workflow-bundle-tracing.js with OTEL_ENABLED=true)
 # Stages: deps (all npm dependencies) → build (tsc + workflow bundle) → prod-deps (runtime
 # dependencies only) → runtime (non-root, no sources, no dev tooling).
 # Not built on the machine this was written on (no Docker engine there); see README "Docker".

@@ -34,7 +34,8 @@ export interface CodecComparisonOptions {
   seed: number;
   warmup: number;
   workflowBundlePath?: string;
-  bundleWithoutTracing?: boolean;
+  /** Build the bundle with the OpenTelemetry workflow interceptors, tracing still off (A/B). */
+  bundleWithTracing?: boolean;
   log: (line: string) => void;
 }
 
@@ -84,7 +85,7 @@ export async function runCodecComparison(options: CodecComparisonOptions): Promi
     persistence: options.persistence,
     simulator: { deliverAfterMs: 100, readAfterMs: 100, seed: options.seed },
     ...(options.workflowBundlePath ? { workflowBundlePath: options.workflowBundlePath } : {}),
-    bundleWithoutTracing: options.bundleWithoutTracing ?? false,
+    bundleWithTracing: options.bundleWithTracing ?? false,
     log,
   });
   const posters: WebhookPoster[] = [];
@@ -236,7 +237,7 @@ function report(at: string, stack: BenchStack, options: CodecComparisonOptions, 
     benchmark: 'switchboard-codec-ab',
     at,
     command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
-    config: { conversations: options.conversations, concurrency: options.concurrency, rounds: options.rounds, seed: options.seed, warmup: options.warmup, workflowBundle: options.workflowBundlePath ?? (options.bundleWithoutTracing ? 'built without the OpenTelemetry interceptors' : 'production (built for the run)') },
+    config: { conversations: options.conversations, concurrency: options.concurrency, rounds: options.rounds, seed: options.seed, warmup: options.warmup, workflowBundle: options.workflowBundlePath ?? (options.bundleWithTracing ? 'built with the OpenTelemetry interceptors, tracing off' : 'production, tracing off (built for the run)') },
     temporal: { server: readTemporalBinaries().cliVersion, persistence: stack.dbFile ? 'sqlite (WAL) in a temp folder' : 'memory' },
     host: hostInfo(),
     codecAlone: micro,

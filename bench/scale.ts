@@ -34,8 +34,8 @@ export interface ScaleOptions {
   seed: number;
   /** A workflow bundle to use instead of building the production one. */
   workflowBundlePath?: string;
-  /** Build the bundle without the OpenTelemetry workflow interceptors (A/B). */
-  bundleWithoutTracing?: boolean;
+  /** Build the bundle with the OpenTelemetry workflow interceptors, tracing still off (A/B). */
+  bundleWithTracing?: boolean;
   log: (line: string) => void;
 }
 
@@ -60,7 +60,7 @@ export async function runScaleProbe(options: ScaleOptions): Promise<void> {
   const { log } = options;
   const at = new Date().toISOString();
   const counts = [...options.counts].filter((n) => n > 0).sort((a, b) => a - b);
-  const stack = await BenchStack.start({ label: 'scale', handleSignals: true, persistence: options.persistence, workerEnv: { WORKER_MAX_CACHED_WORKFLOWS: String(options.maxCachedWorkflows) }, ...(options.workflowBundlePath ? { workflowBundlePath: options.workflowBundlePath } : {}), bundleWithoutTracing: options.bundleWithoutTracing ?? false, log });
+  const stack = await BenchStack.start({ label: 'scale', handleSignals: true, persistence: options.persistence, workerEnv: { WORKER_MAX_CACHED_WORKFLOWS: String(options.maxCachedWorkflows) }, ...(options.workflowBundlePath ? { workflowBundlePath: options.workflowBundlePath } : {}), bundleWithTracing: options.bundleWithTracing ?? false, log });
   try {
     const worker = await stack.startWorker();
     const gateway = stack.gateway();
@@ -88,7 +88,7 @@ export async function runScaleProbe(options: ScaleOptions): Promise<void> {
         }
       };
       await Promise.all(Array.from({ length: options.concurrency }, lane));
-      // Opened = the workflow ran its first task (it upserts SwitchboardChannel there).
+      // Opened = the workflow ran its first task: started without the initial search attributes the API gives, it upserts SwitchboardChannel there.
       const query = `TaskQueue = '${stack.taskQueue}' AND ExecutionStatus = 'Running' AND SwitchboardChannel = 'rbm'`;
       const deadline = Date.now() + 15 * 60_000;
       let running = 0;
@@ -150,7 +150,7 @@ export async function runScaleProbe(options: ScaleOptions): Promise<void> {
       benchmark: 'switchboard-scale',
       at,
       command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
-      config: { counts, maxCachedWorkflows: options.maxCachedWorkflows, concurrency: options.concurrency, seed: options.seed, workflowBundle: options.workflowBundlePath ?? (options.bundleWithoutTracing ? 'built without the OpenTelemetry interceptors' : 'production bundle (built for the run)') },
+      config: { counts, maxCachedWorkflows: options.maxCachedWorkflows, concurrency: options.concurrency, seed: options.seed, workflowBundle: options.workflowBundlePath ?? (options.bundleWithTracing ? 'built with the OpenTelemetry interceptors, tracing off' : 'production bundle, tracing off (built for the run)') },
       temporal: { server: readTemporalBinaries().cliVersion, persistence: stack.dbFile ? 'sqlite (WAL) in a temp folder' : 'memory' },
       host: hostInfo(),
       idle,

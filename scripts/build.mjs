@@ -1,5 +1,6 @@
 // `npm run build`: the production build. Compiles src/ into dist/ (tsconfig.build.json), then
-// pre-bundles the workflows into dist/workflow-bundle.js so workers start without webpack.
+// pre-bundles the workflows into dist/workflow-bundle.js (tracing off) and dist/workflow-bundle-tracing.js
+// (OTEL_ENABLED=true, with the OpenTelemetry workflow interceptors) so workers start without webpack.
 // `--out-dir DIR` builds somewhere else (the deployment tests build into a scratch folder).
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -25,4 +26,4 @@ rmSync(outDir, { recursive: true, force: true });
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 run('tsc', process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', outDir]);
 run('workflow bundle', process.execPath, [path.join(outDir, 'build-workflow-bundle.js')]);
-console.log(`[build] done: ${path.relative(root, outDir) || '.'}/worker.js, server.js, workflow-bundle.js`);
+console.log(`[build] done: ${path.relative(root, outDir) || '.'}/worker.js, server.js, workflow-bundle.js, workflow-bundle-tracing.js`);

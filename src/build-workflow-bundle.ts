@@ -1,16 +1,24 @@
 /**
- * Build step after `tsc` (see `npm run build`): bundles the compiled workflows into
- * workflow-bundle.js next to this file (dist/workflow-bundle.js), or into the path given as the
- * first argument. The worker loads that file instead of running webpack at start.
+ * Build step after `tsc` (see `npm run build`): bundles the compiled workflows twice, next to this
+ * file: workflow-bundle.js (tracing off) and workflow-bundle-tracing.js (with the OpenTelemetry
+ * workflow interceptors, for OTEL_ENABLED=true). The worker loads one of them instead of running
+ * webpack at start. A folder as the first argument writes both there instead.
  */
 import path from 'node:path';
 import { DefaultLogger } from '@temporalio/worker';
-import { DEFAULT_WORKFLOW_BUNDLE_PATH, productionBundleOptions, writeWorkflowBundle } from './temporal/workflow-bundle';
+import { DEFAULT_TRACING_WORKFLOW_BUNDLE_PATH, DEFAULT_WORKFLOW_BUNDLE_PATH, productionBundleOptions, writeWorkflowBundle } from './temporal/workflow-bundle';
 
 async function main(): Promise<void> {
-  const outFile = path.resolve(process.argv[2] ?? DEFAULT_WORKFLOW_BUNDLE_PATH);
-  const bytes = await writeWorkflowBundle(outFile, productionBundleOptions(undefined, new DefaultLogger('WARN')));
-  console.log(`workflow bundle written: ${outFile} (${Math.round(bytes / 1024)} KiB)`);
+  const dir = process.argv[2] ? path.resolve(process.argv[2]) : undefined;
+  const logger = new DefaultLogger('WARN');
+  for (const [tracing, defaultFile] of [
+    [false, DEFAULT_WORKFLOW_BUNDLE_PATH],
+    [true, DEFAULT_TRACING_WORKFLOW_BUNDLE_PATH],
+  ] as const) {
+    const outFile = dir ? path.join(dir, path.basename(defaultFile)) : defaultFile;
+    const bytes = await writeWorkflowBundle(outFile, productionBundleOptions({ tracing, logger }));
+    console.log(`workflow bundle written: ${outFile} (${Math.round(bytes / 1024)} KiB${tracing ? ', with the OpenTelemetry workflow interceptors' : ''})`);
+  }
 }
 
 main().catch((err: unknown) => {

@@ -124,7 +124,11 @@ export const envSchema = z.object({
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).optional(),
   /** After SIGTERM/SIGINT: how long in-flight tasks may finish before their activities are cancelled (shutdownGraceTime). */
   WORKER_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(20_000),
-  /** A prebuilt workflow bundle (`npm run build` writes dist/workflow-bundle.js); unset = that file next to the compiled worker, else bundle at start. */
+  /**
+   * A prebuilt workflow bundle (`npm run build` writes dist/workflow-bundle.js, and
+   * dist/workflow-bundle-tracing.js for OTEL_ENABLED=true); unset = the one of the tracing setting
+   * next to the compiled worker, else bundle at start.
+   */
   WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
   /** The worker's health endpoint (GET /healthz, /readyz); unset = no endpoint. */
   WORKER_HEALTH_PORT: port.optional(),

@@ -64,10 +64,10 @@ export interface StackOptions {
   /** A prebuilt workflow bundle; without it one is built into the run's folder. */
   workflowBundlePath?: string;
   /**
-   * Build the bundle without the OpenTelemetry workflow interceptors the production bundle always
-   * carries (an A/B of what they cost; tracing is off either way).
+   * Build the tracing bundle (with the OpenTelemetry workflow interceptors) although tracing stays
+   * off: what every worker ran before the bundles were split (an A/B of what they cost).
    */
-  bundleWithoutTracing?: boolean;
+  bundleWithTracing?: boolean;
   /** Write V8 CPU profiles of the worker and API children here (node --cpu-prof). */
   profileDir?: string;
   /** Stop the stack on SIGINT / SIGTERM and exit (command-line runs; not under Jest). */
@@ -107,6 +107,9 @@ export class BenchStack {
   /** Where Switchboard's API listens (the simulator posts its webhooks there). */
   readonly apiPort: number;
   private workerCount = 0;
+  private floorBundlePath: string | undefined;
+  /** The task queue of the floor workflow (bench/floor): its worker polls only this one. */
+  readonly floorTaskQueue = `${this.taskQueue}-floor`;
   private gatewayInstance: ConversationGateway | undefined;
   private readonly clients = new Map<boolean, Client>();
   private simulatorChild: BenchChild | undefined;
@@ -165,13 +168,9 @@ export class BenchStack {
       if (!bundlePath) {
         bundlePath = path.join(dir, 'workflow-bundle.js');
         const logger = new DefaultLogger('WARN');
-        if (options.bundleWithoutTracing) {
-          log('bundling the workflows once, without the OpenTelemetry workflow interceptors (A/B)');
-          await writeWorkflowBundle(bundlePath, { workflowsPath: WORKFLOWS_PATH, logger });
-        } else {
-          log('bundling the workflows once (the production bundle, as `npm run build` makes it)');
-          await writeWorkflowBundle(bundlePath, productionBundleOptions(WORKFLOWS_PATH, logger));
-        }
+        const tracing = options.bundleWithTracing === true;
+        log(tracing ? 'bundling the workflows once, with the OpenTelemetry workflow interceptors although tracing is off (A/B)' : 'bundling the workflows once (the production bundle for tracing off, as `npm run build` makes it)');
+        await writeWorkflowBundle(bundlePath, productionBundleOptions({ tracing, workflowsPath: WORKFLOWS_PATH, logger }));
       }
       const payloadKeyFile = path.join(dir, 'payload-keys');
       writeFileSync(payloadKeyFile, `${generatePayloadKeyEntry('bench')}\n`, { mode: 0o600 });
@@ -300,6 +299,19 @@ export class BenchStack {
     const healthUrl = `http://127.0.0.1:${healthPort}`;
     await waitForHttp(`${healthUrl}/readyz`, 120_000, child);
     return { child, healthUrl };
+  }
+
+  /**
+   * Starts a worker child on the floor workflow (bench/floor/workflows.ts): the production worker
+   * entry, activities and tuning, with a bundle of the floor alone (built once, on first use) on a
+   * task queue of its own.
+   */
+  async startFloorWorker(): Promise<WorkerHandle> {
+    if (!this.floorBundlePath) {
+      this.floorBundlePath = path.join(this.dir, 'floor-bundle.js');
+      await writeWorkflowBundle(this.floorBundlePath, { workflowsPath: path.join(projectRoot, 'bench', 'floor', 'workflows.ts'), logger: new DefaultLogger('WARN') });
+    }
+    return this.startWorker({ WORKFLOW_BUNDLE_PATH: this.floorBundlePath, TEMPORAL_TASK_QUEUE: this.floorTaskQueue });
   }
 
   /** The worker's status counters (in-flight activities, cached workflows), or undefined when it does not answer. */

@@ -51,8 +51,21 @@ interface InboundEventBase {
   receivedAt: string;
 }
 
+/**
+ * RBM: where the sender's number is from, resolved by the API (src/routing/phone-country.ts) so
+ * workflows need no phone-number metadata.
+ */
+export interface SenderCountry {
+  /** E.g. `+44`. */
+  callingCode: string;
+  /** ISO 3166 alpha-2, when the number's range identifies one country. */
+  country?: string;
+  /** When it does not (a shared calling code): the countries it may belong to, in metadata order. */
+  possibleCountries?: string[];
+}
+
 export type InboundEventBody =
-  | { type: 'message'; messageId: string; content: MessageContent; context?: InboundContext; dialogflow?: DialogflowInfo }
+  | { type: 'message'; messageId: string; content: MessageContent; context?: InboundContext; dialogflow?: DialogflowInfo; senderCountry?: SenderCountry }
   /** A user's receipt for one of OUR outbound messages (messageId is the id we sent it with). */
   | { type: 'receipt'; messageId: string; receipt: 'DELIVERED' | 'READ' }
   | { type: 'typing'; isTyping: boolean }

@@ -4,9 +4,9 @@
  * interceptors of @temporalio/interceptors-opentelemetry carry the context in Temporal headers.
  * Spans go to an OTLP/HTTP collector at OTEL_EXPORTER_OTLP_ENDPOINT.
  *
- * Workflow spans are made inside the workflow sandbox by the interceptor module that the
- * production bundle always contains (see workflow-bundle.ts); they reach this process through the
- * plugin's `exporter` sink.
+ * Workflow spans are made inside the workflow sandbox by the interceptor module of the tracing
+ * bundle (workflow-bundle-tracing.js, which the worker picks when OTEL_ENABLED; see
+ * workflow-bundle.ts); they reach this process through the plugin's `exporter` sink.
  */
 import { context, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';

@@ -3,6 +3,7 @@
  * pure, ordered set of rules. Pure and deterministic: the workflow calls it on replay too.
  */
 import { parseConversationKey } from '../domain/conversation-key';
+import { type SenderCountry } from '../domain/inbound';
 import { type OutboundContent } from '../domain/outbound';
 import { type RoutingContext, type RoutingContextUpdate } from './context';
 import {
@@ -32,11 +33,11 @@ interface Situation {
   base: RoutingContextUpdate;
 }
 
-function rbmParty(event: InboundMessageEvent): { msisdn?: string; agentId?: string } {
+function rbmParty(event: InboundMessageEvent): { msisdn?: string; agentId?: string; senderCountry?: SenderCountry } {
   if (event.channel !== 'rbm') return {};
   try {
     const parsed = parseConversationKey(event.conversationKey);
-    return parsed.channel === 'rbm' ? { msisdn: parsed.msisdn, agentId: parsed.agentId } : {};
+    return parsed.channel === 'rbm' ? { msisdn: parsed.msisdn, agentId: parsed.agentId, ...(event.senderCountry ? { senderCountry: event.senderCountry } : {}) } : {};
   } catch {
     return {};
   }

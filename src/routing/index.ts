@@ -32,7 +32,6 @@ export {
   agentDefaultLocale,
   automationLocale,
   canonicalizeLocale,
-  countryOfNumber,
   matchLocale,
   resolveLocale,
   resolveLocaleDetailed,
@@ -41,6 +40,7 @@ export {
   type LocaleResolution,
   type LocaleSource,
 } from './locale';
+export { countryOf, countryOfNumber, senderCountryOf } from './phone-country';
 export { handoffAcknowledgement, holdingMessage, localizedText, renderTemplate, type Recipient, type RecipientHint, type TemplateValues } from './templates';
 export { faqByPostback, matchFaq, tokenize, type FaqMatch } from './faq';
 export { nearestPlace, selectQueue, type QueueMatch, type QueueSelection } from './queues';

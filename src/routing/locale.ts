@@ -1,9 +1,9 @@
 /**
  * Which language to answer and route in. Pure: runs inside the workflow sandbox.
  */
-import { parsePhoneNumberFromString } from 'libphonenumber-js/min';
 import { type Channel } from '../domain/conversation-key';
-import { type InboundContext } from '../domain/inbound';
+import { type InboundContext, type SenderCountry } from '../domain/inbound';
+import { countryOf, senderCountryOf } from './phone-country';
 import { type RoutingConfig } from './types';
 
 /** Loose BCP-47 shape: language, then subtags; `_` accepted because some devices report `fr_FR`. */
@@ -73,6 +73,8 @@ export interface LocaleInput {
   context?: InboundContext;
   /** RBM: the user's E.164 number. */
   msisdn?: string;
+  /** RBM: its country as the API resolved it; without it (events from before) the number is looked up here. */
+  senderCountry?: SenderCountry;
   /** RBM: the agent, for a per-agent default locale. */
   agentId?: string;
 }
@@ -90,24 +92,10 @@ export interface LocaleResolution {
 }
 
 /**
- * The country of an E.164 number (ISO alpha-2), via libphonenumber-js's metadata rather than
- * hand-written prefixes. For a shared calling code whose range the metadata does not recognize
- * (e.g. a +44 drama number), returns the first of the possible countries that `known` accepts.
- */
-export function countryOfNumber(msisdn: string, known?: (country: string) => boolean): { country?: string; callingCode?: string } {
-  const parsed = parsePhoneNumberFromString(msisdn);
-  if (parsed === undefined) return {};
-  const callingCode = `+${parsed.countryCallingCode}`;
-  if (parsed.country !== undefined) return { country: parsed.country, callingCode };
-  const candidates = parsed.getPossibleCountries();
-  const country = known === undefined ? candidates[0] : candidates.find(known);
-  return country === undefined ? { callingCode } : { country, callingCode };
-}
-
-/**
  * The user's locale. Business Messages: `resolvedLocale` (Google's match between the device and
  * the agent's locales), then `userDeviceLocale`. RBM: the number's country through
- * `countryLocales` (country code first, then calling code). Otherwise the agent's default.
+ * `countryLocales` (country code first, then calling code), from the country the API resolved or,
+ * for events from before it did, a lookup of the number. Otherwise the agent's default.
  */
 export function resolveLocaleDetailed(input: LocaleInput, config: RoutingConfig): LocaleResolution {
   if (input.channel === 'bm') {
@@ -116,8 +104,10 @@ export function resolveLocaleDetailed(input: LocaleInput, config: RoutingConfig)
     const device = input.context?.userDeviceLocale !== undefined ? canonicalizeLocale(input.context.userDeviceLocale) : undefined;
     if (device !== undefined) return { locale: device, source: 'userDeviceLocale' };
   }
-  if (input.channel === 'rbm' && input.msisdn !== undefined) {
-    const { country, callingCode } = countryOfNumber(input.msisdn, (candidate) => config.countryLocales[candidate] !== undefined);
+  if (input.channel === 'rbm' && (input.senderCountry !== undefined || input.msisdn !== undefined)) {
+    const sender = input.senderCountry ?? (input.msisdn !== undefined ? senderCountryOf(input.msisdn) : undefined);
+    const callingCode = sender?.callingCode;
+    const country = sender ? countryOf(sender, (candidate) => config.countryLocales[candidate] !== undefined) : undefined;
     const fromTable = (country !== undefined ? config.countryLocales[country] : undefined) ?? (callingCode !== undefined ? config.countryLocales[callingCode] : undefined);
     if (fromTable !== undefined) return country !== undefined ? { locale: fromTable, source: 'phoneNumber', country } : { locale: fromTable, source: 'phoneNumber' };
   }

@@ -41,9 +41,10 @@ export interface BuildWorkerOptions {
 }
 
 /**
- * The production bundle carries the OpenTelemetry workflow interceptors even when tracing is off;
- * their spans then need a sink that drops them (an unregistered sink is logged as an error on
- * every call). With tracing on, the plugin replaces this sink with its exporter.
+ * A bundle with the OpenTelemetry workflow interceptors run while tracing is off (a configured
+ * WORKFLOW_BUNDLE_PATH, see workflow-bundle.ts) makes spans that need a sink dropping them (an
+ * unregistered sink is logged as an error on every call). With tracing on, the plugin replaces
+ * this sink with its exporter; a bundle without the interceptors never calls it.
  */
 const droppedWorkflowSpans: InjectedSinks<OpenTelemetrySinks> = {
   exporter: { export: { fn: () => undefined, callDuringReplay: false } },

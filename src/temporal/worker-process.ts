@@ -1,6 +1,7 @@
 /**
  * The worker process (src/worker.ts is only its entry point): installs the Temporal Runtime (JSON
- * logs, Prometheus exporter), optional tracing, connects, picks the workflow bundle, builds the
+ * logs, Prometheus exporter), optional tracing, connects, picks the workflow bundle (the one
+ * with the OpenTelemetry interceptors only when tracing is on), builds the
  * Worker with the configured tuning, serves the health endpoint, and runs until SIGTERM/SIGINT.
  *
  * Shutdown: the Runtime turns SIGTERM/SIGINT into worker.shutdown(): polling stops at once,
@@ -33,7 +34,8 @@ export async function runWorkerProcess(config: Config, logger: Logger = createLo
   // Reads the previous run of a reopened conversation (visibility + result): a client of its own.
   const client = createLazyClient(config.temporal);
   try {
-    const bundle = chooseWorkflowBundle(env.WORKFLOW_BUNDLE_PATH);
+    const bundle = chooseWorkflowBundle(env.WORKFLOW_BUNDLE_PATH, tracing !== undefined);
+    if (bundle.kind === 'prebuilt' && bundle.warning) logger.warn(bundle.warning, { WORKFLOW_BUNDLE_PATH: env.WORKFLOW_BUNDLE_PATH });
     const tuning = workerTuningFromEnv(env);
     const worker = await buildWorker({
       connection,

@@ -141,7 +141,7 @@ describe('production worker (dist/worker.js + dist/workflow-bundle.js)', () => {
     expect(first.proc.lines.find((l) => l.msg === 'worker stopped')).toBeDefined();
     // Every line was JSON, and no phone number appears unmasked.
     expect(first.proc.unstructured).toEqual([]);
-    // Nothing went wrong on the way (the bundle's tracing interceptors without a sink would log an error per span).
+    // Nothing went wrong on the way (a bundle with the tracing interceptors and no sink would log an error per span).
     expect(first.proc.lines.filter((l) => l.level === 'error' || /sink/i.test(String(l.msg)))).toEqual([]);
     expect(first.proc.describe()).not.toContain(key.split(':')[2]);
 
@@ -239,6 +239,8 @@ describe('production worker (dist/worker.js + dist/workflow-bundle.js)', () => {
     try {
       const taskQueue = uniqueTaskQueue('deploy-tracing');
       const worker = await startWorker(taskQueue, { OTEL_ENABLED: 'true', OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_SERVICE_NAME: 'deploy-test-worker' });
+      // Tracing picks the build's second bundle, the one with the OpenTelemetry workflow interceptors.
+      expect(worker.proc.lines.find((l) => l.msg === 'worker starting')).toMatchObject({ workflowBundle: path.join(buildDir, 'workflow-bundle-tracing.js') });
       const gateway = gatewayFor(taskQueue, new Client({ connection, namespace: 'default', plugins: [tracing.plugin] }));
       const key = `rbm:${AGENT}:${randomPhone()}`;
       await sendAndRelease(gateway, key);

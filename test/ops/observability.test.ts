@@ -50,13 +50,28 @@ describe('workflow bundle choice', () => {
   beforeEach(() => (dir = mkdtempSync(path.join(tmpdir(), 'sb-bundle-'))));
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  test('WORKFLOW_BUNDLE_PATH must exist; the default path is used when a build put a bundle there; else bundle at start', () => {
-    const bundle = path.join(dir, 'workflow-bundle.js');
-    expect(() => chooseWorkflowBundle(bundle, bundle)).toThrow(/WORKFLOW_BUNDLE_PATH=.*no such file/);
-    expect(chooseWorkflowBundle(undefined, bundle)).toEqual({ kind: 'bundle-at-start', workflowsPath: WORKFLOWS_PATH });
-    writeFileSync(bundle, '// bundle');
-    expect(chooseWorkflowBundle(undefined, bundle)).toEqual({ kind: 'prebuilt', bundle: { codePath: bundle } });
-    expect(chooseWorkflowBundle(bundle, path.join(dir, 'elsewhere.js'))).toEqual({ kind: 'prebuilt', bundle: { codePath: bundle } });
+  test('WORKFLOW_BUNDLE_PATH must exist; the default bundle of the tracing setting is used when a build put it there; else bundle at start', () => {
+    const defaults = { plain: path.join(dir, 'workflow-bundle.js'), tracing: path.join(dir, 'workflow-bundle-tracing.js') };
+    expect(() => chooseWorkflowBundle(defaults.plain, false, defaults)).toThrow(/WORKFLOW_BUNDLE_PATH=.*no such file/);
+    expect(chooseWorkflowBundle(undefined, false, defaults)).toEqual({ kind: 'bundle-at-start', workflowsPath: WORKFLOWS_PATH });
+    writeFileSync(defaults.plain, '// bundle');
+    expect(chooseWorkflowBundle(undefined, false, defaults)).toEqual({ kind: 'prebuilt', bundle: { codePath: defaults.plain }, tracing: false });
+    // Tracing on does not take the plain bundle: without the tracing one it bundles at start (the plugin adds its interceptors).
+    expect(chooseWorkflowBundle(undefined, true, defaults)).toEqual({ kind: 'bundle-at-start', workflowsPath: WORKFLOWS_PATH });
+    writeFileSync(defaults.tracing, '// bundle\nrequire("@temporalio/interceptors-opentelemetry/lib/workflow-interceptors")');
+    expect(chooseWorkflowBundle(undefined, true, defaults)).toEqual({ kind: 'prebuilt', bundle: { codePath: defaults.tracing }, tracing: true });
+    expect(chooseWorkflowBundle(defaults.plain, false, { plain: path.join(dir, 'elsewhere.js'), tracing: path.join(dir, 'elsewhere.js') })).toEqual({ kind: 'prebuilt', bundle: { codePath: defaults.plain }, tracing: false });
+  });
+
+  test('a configured bundle must match the tracing setting: without the interceptors under OTEL_ENABLED it is refused, with them and tracing off it warns', () => {
+    const plain = path.join(dir, 'plain.js');
+    const traced = path.join(dir, 'traced.js');
+    writeFileSync(plain, '// bundle');
+    writeFileSync(traced, '// bundle\nrequire("@temporalio/interceptors-opentelemetry/lib/workflow-interceptors")');
+    expect(() => chooseWorkflowBundle(plain, true)).toThrow(/WORKFLOW_BUNDLE_PATH=.*OTEL_ENABLED=true needs the bundle with the OpenTelemetry workflow interceptors/);
+    expect(chooseWorkflowBundle(traced, true)).toEqual({ kind: 'prebuilt', bundle: { codePath: traced }, tracing: true });
+    expect(chooseWorkflowBundle(traced, false)).toMatchObject({ kind: 'prebuilt', tracing: true, warning: expect.stringMatching(/tracing is off/) });
+    expect(chooseWorkflowBundle(plain, false)).not.toHaveProperty('warning');
   });
 });
 

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { canonicalizeLocale, countryOfNumber, matchLocale, resolveLocale, resolveLocaleDetailed, type RoutingConfig } from '../../src/routing';
+import { canonicalizeLocale, countryOfNumber, matchLocale, resolveLocale, resolveLocaleDetailed, senderCountryOf, type RoutingConfig } from '../../src/routing';
 import { loadRoutingConfig } from '../../src/routing/load';
 
 const config: RoutingConfig = loadRoutingConfig(path.join(__dirname, '..', '..', 'config', 'routing.example.yaml'));
@@ -36,6 +36,18 @@ describe('locale resolution (seed 004: « acheminez les messages et rédigez des
     expect(countryOfNumber('+447700900123', (c) => c === 'JE')).toEqual({ country: 'JE', callingCode: '+44' });
     const byCallingCode: RoutingConfig = { ...config, countryLocales: { '+44': 'en-GB' } };
     expect(resolveLocaleDetailed({ channel: 'rbm', msisdn: '+447700900123' }, byCallingCode)).toEqual({ locale: 'en-GB', source: 'phoneNumber' });
+  });
+
+  test('the country the API resolved (senderCountry) is what routing uses; the number is looked up only for events without it', () => {
+    expect(senderCountryOf('+33612345678')).toEqual({ callingCode: '+33', country: 'FR' });
+    expect(senderCountryOf('+447700900123')).toEqual({ callingCode: '+44', possibleCountries: ['GB', 'GG', 'IM', 'JE'] });
+    expect(senderCountryOf('garbage')).toBeUndefined();
+    // The event's country wins over the number: a French number the API placed in Spain routes in Spanish.
+    expect(resolveLocaleDetailed({ channel: 'rbm', msisdn: '+33612345678', senderCountry: { callingCode: '+34', country: 'ES' } }, config)).toEqual({ locale: 'es', source: 'phoneNumber', country: 'ES' });
+    // A shared range picks the table's candidate, as the lookup does.
+    const jersey: RoutingConfig = { ...config, countryLocales: { JE: 'en-JE' } };
+    expect(resolveLocaleDetailed({ channel: 'rbm', msisdn: '+447700900123', senderCountry: senderCountryOf('+447700900123') }, jersey)).toEqual(resolveLocaleDetailed({ channel: 'rbm', msisdn: '+447700900123' }, jersey));
+    expect(resolveLocaleDetailed({ channel: 'rbm', senderCountry: { callingCode: '+44', possibleCountries: ['GB', 'JE'] } }, jersey)).toEqual({ locale: 'en-JE', source: 'phoneNumber', country: 'JE' });
   });
 
   test('BCP-47 casing is normalized', () => {

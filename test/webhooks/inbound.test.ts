@@ -75,6 +75,13 @@ describe('RBM payload kinds', () => {
     expect(e).toMatchObject({ type: 'message', messageId: 'MsG-1', dedupeKey: 'MsG-1', content: { kind: 'text', text: 'hello' }, occurredAt: '2024-05-14T10:00:00Z', conversationKey: 'rbm:a@rbm.goog:+14155550100' });
   });
 
+  test('a user message carries the country of the sender\'s number, resolved here so workflows need no phone metadata', () => {
+    expect(events(interpret('rbm', { ...base, messageId: 'm-us', text: 'hello' }))[0]).toMatchObject({ senderCountry: { callingCode: '+1', country: 'US' } });
+    expect(events(interpret('rbm', { ...base, senderPhoneNumber: '+447700900123', messageId: 'm-gb', text: 'hello' }))[0]).toMatchObject({ senderCountry: { callingCode: '+44', possibleCountries: ['GB', 'GG', 'IM', 'JE'] } });
+    // Receipts and typing are not routed: no lookup for them.
+    expect(events(interpret('rbm', { ...base, eventType: 'IS_TYPING', eventId: 'ev-t' }))[0]).not.toHaveProperty('senderCountry');
+  });
+
   test('userFile with payload and thumbnail', () => {
     const file = { mimeType: 'image/jpeg', fileSizeBytes: '2048', fileName: 'cat.jpg', fileUri: 'https://rcs.example/f/1' };
     const thumb = { mimeType: 'image/jpeg', fileSizeBytes: 512, fileUri: 'https://rcs.example/f/1-thumb' };

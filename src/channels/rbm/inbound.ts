@@ -8,6 +8,7 @@
  */
 import { rbmConversationKey } from '../../domain/conversation-key';
 import { type FileInfo, type InboundEvent, type InboundEventBody, type MessageContent } from '../../domain/inbound';
+import { senderCountryOf } from '../../routing/phone-country';
 import { type FieldProblem, type InboundInterpretation, type OpenResult, digest, isObject, label, parseWith } from '../inbound-payload';
 import {
   RBM_CONTENT_FIELDS,
@@ -108,6 +109,8 @@ type Base = { channel: 'rbm'; receivedAt: string };
 
 function userMessage(m: RbmUserMessage, fallbackKey: string, base: Base): InboundInterpretation {
   const messageId = m.messageId ?? m.eventId ?? fallbackKey;
+  // Resolved here, not in the workflow: routing needs the country, and the metadata stays out of workflow contexts.
+  const senderCountry = senderCountryOf(m.senderPhoneNumber);
   const event: InboundEvent = {
     ...base,
     conversationKey: rbmConversationKey(m.agentId, m.senderPhoneNumber),
@@ -116,6 +119,7 @@ function userMessage(m: RbmUserMessage, fallbackKey: string, base: Base): Inboun
     type: 'message',
     messageId,
     content: contentOf(m),
+    ...(senderCountry ? { senderCountry } : {}),
   };
   return { outcome: 'events', kind: `rbm.user_message.${event.content.kind}`, events: [event] };
 }
