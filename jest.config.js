@@ -29,13 +29,14 @@ const unitTests = [
 module.exports = {
   // Two cores: files run two at a time and the tests inside a file run serially.
   maxWorkers: 2,
+  // A Jest-wide option: a project's own testTimeout is not applied.
+  testTimeout: 60_000,
   projects: [
     {
       displayName: 'unit',
       testEnvironment: 'node',
       transform,
       testMatch: unitTests.map((glob) => `<rootDir>/${glob}`),
-      testTimeout: 30_000,
     },
     {
       displayName: 'integration',
@@ -46,7 +47,6 @@ module.exports = {
       // Bundles the workflow code once and starts one dev server for every file of this project.
       globalSetup: '<rootDir>/test/helpers/global-setup.ts',
       globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',
-      testTimeout: 60_000,
     },
   ],
 };
