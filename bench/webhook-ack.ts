@@ -91,7 +91,7 @@ async function main(): Promise<void> {
     config,
     conversations,
     logger: silentLogger,
-    unrecognizedPayloads: new UnrecognizedPayloadStore({ client, taskQueue, timeoutMs: config.temporal.signalTimeoutMs }),
+    unrecognizedPayloads: new UnrecognizedPayloadStore({ client, taskQueue, timeoutMs: config.temporal.signalTimeoutMs, retentionMs: config.env.UNRECOGNIZED_PAYLOAD_RETENTION_DAYS * 86_400_000 }),
   };
   const app = createApp(deps);
   const http = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: apiPort });

@@ -62,6 +62,8 @@ export const envSchema = z.object({
   /** Bearer token for the /v1 operator API. */
   API_TOKEN: z.string().min(16).optional(),
   WEBHOOK_BODY_LIMIT_BYTES: positiveInt.default(1_048_576),
+  /** Days a signed payload kept under /v1/unrecognized-payloads waits for an operator before it expires; at least 7, Google's redelivery window. */
+  UNRECOGNIZED_PAYLOAD_RETENTION_DAYS: z.coerce.number().int().min(7, 'must be at least 7 (Google redelivers for 7 days)').max(3650).default(30),
 
   RBM_CLIENT_TOKEN: z.string().min(1).optional(),
   BM_CLIENT_TOKEN: z.string().min(1).optional(),

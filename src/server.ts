@@ -16,7 +16,7 @@ async function main(): Promise<void> {
   const client = createLazyClient(config.temporal, tracing ? { plugins: [tracing.plugin] } : {});
   const conversations = new ConversationGateway(gatewayOptionsFromConfig(config, client));
   // One Temporal client for the conversations and the unrecognized-payload store.
-  const unrecognizedPayloads = new UnrecognizedPayloadStore({ client, taskQueue: config.temporal.taskQueue, timeoutMs: config.temporal.signalTimeoutMs });
+  const unrecognizedPayloads = new UnrecognizedPayloadStore({ client, taskQueue: config.temporal.taskQueue, timeoutMs: config.temporal.signalTimeoutMs, retentionMs: config.env.UNRECOGNIZED_PAYLOAD_RETENTION_DAYS * 86_400_000 });
   const app = createApp({ config, conversations, logger, unrecognizedPayloads });
   const server = serve({ fetch: app.fetch, hostname: config.env.API_HOST, port: config.env.API_PORT }, (info) =>
     logger.info('api listening', { address: `http://${info.address}:${info.port}`, payloadEncryption: describePayloadEncryption(config.temporal.payloadEncryption), codecServer: config.codecServer.token ? 'on (/codec)' : 'off' }),

@@ -5,6 +5,7 @@ import { type Logger } from '../logger';
 import { type ConversationGateway } from './conversation-gateway';
 import { ApiError } from './errors';
 import { createWebhooksApp } from './webhooks';
+import { RETRY_AFTER_SECONDS } from './webhook-processor';
 import { createCodecServerApp } from './codec-server';
 import { createUnrecognizedPayloadsApp } from './unrecognized-payloads';
 import { createConversationsApp } from './conversations';
@@ -66,6 +67,7 @@ export function createApp(deps: AppDeps) {
     const log = deps.logger.child({ requestId: c.get('requestId'), method: c.req.method, path: c.req.path });
     if (err instanceof ApiError) {
       (err.status >= 500 ? log.error : log.info)('request failed', { status: err.status, code: err.code });
+      if (err.status === 503) c.header('Retry-After', String(RETRY_AFTER_SECONDS));
       return c.json({ error: { code: err.code, message: err.message, ...err.details } }, err.status);
     }
     // Hono's own middleware (bearer auth: 401 with our JSON body) throws these with the answer ready.

@@ -201,12 +201,12 @@ export class ConversationGateway {
   }
 }
 
-/** gRPC UNAVAILABLE (14), DEADLINE_EXCEEDED (4) or a connection failure. */
+/** gRPC UNAVAILABLE (14), DEADLINE_EXCEEDED (4), RESOURCE_EXHAUSTED (8: rate limited) or a connection failure. */
 function isUnavailable(err: unknown): boolean {
   for (let e: unknown = err; e instanceof Error; e = e.cause) {
     const code = (e as { code?: unknown }).code;
-    if (code === 14 || code === 4) return true;
-    if (e.name === 'ServiceError' && /UNAVAILABLE|DEADLINE_EXCEEDED|connect/i.test(e.message)) return true;
+    if (code === 14 || code === 4 || code === 8) return true;
+    if (e.name === 'ServiceError' && /UNAVAILABLE|DEADLINE_EXCEEDED|RESOURCE_EXHAUSTED|connect/i.test(e.message)) return true;
   }
   return false;
 }

@@ -21,6 +21,7 @@ import { rbmEnvelopeSchema, rbmServerEventSchema, rbmUserEventSchema, rbmUserMes
 import { payloadsJson } from './codec-server';
 import { assignBody, listQuery, markReadBody, typingBody } from './conversations';
 import { idempotencyKeyHeader, sendMessageBody } from './messages';
+import { bulkDismissBody } from './unrecognized-payloads';
 
 // ---------------------------------------------------------------------------------------------
 // Schemas of the document. Request schemas are the routes' own; response shapes that are plain
@@ -51,9 +52,14 @@ const bmDelivery = bmCommonSchema.extend({
   surveyResponse: bmSurveyResponseSchema.optional(),
 });
 
-const webhookAccepted = z.object({ status: z.literal('accepted'), events: z.number().int(), requestId: z.string().optional() });
+const webhookAccepted = z.object({
+  status: z.literal('accepted'),
+  events: z.number().int().meta({ description: 'Events handed to the conversations (0 for an agent launch event)' }),
+  kind: z.string().optional().meta({ description: 'Set for kinds that concern no conversation, e.g. rbm.agent_launch_event' }),
+  requestId: z.string().optional(),
+});
 const webhookStored = z.object({
-  status: z.enum(['stored', 'still_unrecognized']),
+  status: z.literal('stored'),
   id: z.string().meta({ description: 'Id of the kept payload: GET /v1/unrecognized-payloads/{id}' }),
   kind: z.string(),
   reason: z.string(),
@@ -77,6 +83,7 @@ const SCHEMAS = {
   RbmServerEvent: rbmServerEventSchema,
   BmWebhookBody: bmDelivery,
   WebhookAccepted: webhookAccepted,
+  WebhookHandshakeReply: z.object({ secret: z.string() }).meta({ description: 'The setup handshake answered as JSON (Accept prefers application/json)' }),
   WebhookStored: webhookStored,
   Health: healthBody,
   Ready: readyBody,
@@ -100,6 +107,10 @@ interface ResponseSpec {
   contentType?: string;
   /** More than one body (e.g. the handshake's text or JSON). */
   alternatives?: { contentType: string; schema?: SchemaName | z.ZodType }[];
+  /** The JSON body is one of these component schemas (instead of `schema`). */
+  oneOf?: SchemaName[];
+  /** Response headers: name → description. */
+  headers?: Record<string, string>;
 }
 interface Operation {
   method: 'get' | 'post' | 'delete';
@@ -158,20 +169,18 @@ function webhookOperation(channel: 'rbm' | 'bm'): Operation {
       (channel === 'rbm'
         ? "A Pub/Sub-style envelope whose message.data is the base64 of one event (RbmUserMessage, RbmUserEvent or RbmServerEvent). X-Goog-Signature is base64 HMAC-SHA512 of the decoded data bytes with the agent's client token."
         : "A Business Messages delivery (BmWebhookBody). X-Goog-Signature is base64 HMAC-SHA512 of the raw body with the agent's client token.") +
-      ' The answer comes only after Temporal accepted the events: a 2xx means the delivery is durable; on 503 Google retries. Bodies are read up to WEBHOOK_BODY_LIMIT_BYTES.',
-    headers: [{ name: 'X-Goog-Signature', schema: z.string(), required: false, description: 'Required for deliveries; absent on the setup handshake' }],
+      " Google counts only 200 as delivered (anything else is retried for 7 days and slows the partner's other agents), so a request whose signature verifies gets 200 once it is durable, whatever it holds: its events accepted by the conversations, or the raw bytes kept for an operator (an unknown kind, a schema violation, data that is not JSON or cannot be read, events Temporal refused). Only an unverifiable request (401), an oversized body (413) and Temporal not accepting in time (503) get anything else. X-Goog-Signature must be sent once, as exactly the standard base64 of 64 bytes. Bodies are read up to WEBHOOK_BODY_LIMIT_BYTES.",
+    headers: [{ name: 'X-Goog-Signature', schema: z.string().regex(/^[A-Za-z0-9+/]{85}[AQgw]==$/), required: false, description: 'base64 HMAC-SHA512 (88 characters ending in ==); required for deliveries, absent on the setup handshake' }],
     body: { schema: channel === 'rbm' ? 'RbmWebhookEnvelope' : 'BmWebhookBody', required: true, oneOf: [channel === 'rbm' ? 'RbmWebhookEnvelope' : 'BmWebhookBody', 'WebhookHandshake'] },
     responses: {
       200: {
-        description: 'Accepted and durable (signalled to the conversation workflow), or the setup handshake answered',
-        schema: 'WebhookAccepted',
+        description: 'Signed and durable: accepted by the conversations (WebhookAccepted), or kept for an operator under /v1/unrecognized-payloads (WebhookStored); or the setup handshake answered ({"secret": …} or text/plain)',
+        oneOf: ['WebhookAccepted', 'WebhookStored', 'WebhookHandshakeReply'],
         alternatives: [{ contentType: 'text/plain', schema: z.string().meta({ description: 'The handshake secret' }) }],
       },
-      202: { description: 'Correctly signed payload of a kind this build does not know: kept for an operator (/v1/unrecognized-payloads)', schema: 'WebhookStored' },
-      400: err('Malformed JSON or a schema violation (names the field)'),
-      401: err('X-Goog-Signature missing or wrong, or no client token for the agent'),
+      401: err('No verifiable signature: X-Goog-Signature missing, malformed, sent twice or not matching, no client token for the agent, no signed bytes in the body, or a body that broke off'),
       413: err('Body larger than WEBHOOK_BODY_LIMIT_BYTES'),
-      503: err('Temporal unreachable or slower than TEMPORAL_SIGNAL_TIMEOUT_MS; Google retries the delivery'),
+      503: { ...err('Temporal unreachable, rate limiting (RESOURCE_EXHAUSTED) or slower than TEMPORAL_SIGNAL_TIMEOUT_MS; Google retries the delivery'), headers: { 'Retry-After': 'Seconds to wait' } },
     },
   };
 }
@@ -311,7 +320,7 @@ export const OPERATIONS: readonly Operation[] = [
     path: '/v1/unrecognized-payloads',
     tag: 'unrecognized payloads',
     auth: 'bearer',
-    summary: 'Signed webhook payloads of unknown kinds (answered 202), newest first',
+    summary: 'Signed webhook payloads the conversations did not take (unknown kind, schema violation, not JSON, refused by Temporal), newest first',
     query: unrecognizedListQuery,
     responses: { 200: { description: 'Payloads', schema: z.object({ items: z.array(anyObject('An unrecognized payload')) }) }, 400: err('Invalid query'), ...V1_ERRORS },
   },
@@ -321,7 +330,7 @@ export const OPERATIONS: readonly Operation[] = [
     tag: 'unrecognized payloads',
     auth: 'bearer',
     summary: 'One payload with its exact body (base64) and the headers a replay needs',
-    pathParams: { id: 'Payload id (from the 202 answer)' },
+    pathParams: { id: 'Payload id (from the webhook\'s `stored` answer)' },
     responses: { 200: { description: 'The payload', schema: anyObject('UnrecognizedPayloadView') }, 404: err('No such payload'), ...V1_ERRORS },
   },
   {
@@ -341,6 +350,15 @@ export const OPERATIONS: readonly Operation[] = [
     summary: 'Close the entry without replaying it',
     pathParams: { id: 'Payload id' },
     responses: { 200: { description: 'Dismissed', schema: z.object({ id: z.string(), status: z.literal('dismissed') }) }, 404: err('No such payload'), 409: err('Already replayed or dismissed'), ...V1_ERRORS },
+  },
+  {
+    method: 'post',
+    path: '/v1/unrecognized-payloads/dismiss',
+    tag: 'unrecognized payloads',
+    auth: 'bearer',
+    summary: 'Close every pending entry that matches (channel, kind, first received before), at most `limit` (default 100)',
+    body: { schema: bulkDismissBody },
+    responses: { 200: { description: 'What was dismissed; `more` when others may still match', schema: z.object({ dismissed: z.number().int(), ids: z.array(z.string()), more: z.boolean() }) }, 400: err('Invalid body'), ...V1_ERRORS },
   },
   codecOperation('decode', 'header'),
   codecOperation('encode', 'header'),
@@ -385,8 +403,10 @@ function operationObject(op: Operation): Json {
   for (const [status, r] of Object.entries(op.responses)) {
     const content: Json = {};
     if (r.schema !== undefined) content[r.contentType ?? 'application/json'] = { schema: schemaRef(r.schema) };
+    if (r.oneOf !== undefined) content['application/json'] = { schema: { oneOf: r.oneOf.map((name) => schemaRef(name)) } };
     for (const alt of r.alternatives ?? []) content[alt.contentType] = alt.schema !== undefined ? { schema: schemaRef(alt.schema) } : {};
-    responses[status] = { description: r.description, ...(Object.keys(content).length > 0 ? { content } : {}) };
+    const headers = r.headers ? Object.fromEntries(Object.entries(r.headers).map(([name, description]) => [name, { description, schema: { type: 'integer' } }])) : undefined;
+    responses[status] = { description: r.description, ...(headers ? { headers } : {}), ...(Object.keys(content).length > 0 ? { content } : {}) };
   }
 
   return {

@@ -1,4 +1,5 @@
-import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import { type Channel } from '../domain/conversation-key';
 import { unrecognizedPayloadWorkflow } from '../workflows';
 import {
@@ -21,7 +22,15 @@ export interface UnrecognizedPayloadStoreOptions {
   taskQueue: string;
   /** Bound on every Temporal call; past it the caller answers 503. */
   timeoutMs: number;
+  /** How long an entry waits for an operator before it expires (its workflow's execution timeout); default 30 days. */
+  retentionMs?: number;
 }
+
+/** Default life of an entry: UNRECOGNIZED_PAYLOAD_RETENTION_DAYS's default. */
+export const DEFAULT_UNRECOGNIZED_RETENTION_MS = 30 * 24 * 3600 * 1000;
+
+/** Bodies from this size on are kept gzip-compressed, so a large one still fits Temporal's 2 MB payload limit. */
+const COMPRESS_FROM_BYTES = 256 * 1024;
 
 /** One line of the operator's list, read from Temporal visibility (memo), without touching the body. */
 export interface UnrecognizedPayloadSummary {
@@ -56,19 +65,55 @@ export class UnrecognizedPayloadStore {
     return `${WORKFLOW_ID_PREFIX}${id}`;
   }
 
-  /** Keeps the payload (starting its workflow on first delivery) and counts the delivery; resolves once Temporal accepted both. */
+  /**
+   * Keeps the payload (starting its workflow on first delivery) and counts the delivery; resolves
+   * once Temporal accepted both. Every redelivery of one payload is the same entry: while it is
+   * pending the delivery is counted on it, and once it was dismissed, replayed or expired the
+   * closed entry stands (the id is never started a second time).
+   */
   async keep(payload: UnrecognizedPayload, delivery: UnrecognizedPayloadDelivery): Promise<void> {
-    const memo = { channel: payload.channel, kind: payload.kind, reason: payload.reason, receivedAt: payload.receivedAt, bytes: Buffer.byteLength(payload.bodyBase64, 'base64'), status: 'pending' };
-    await this.bounded('signalWithStart', () =>
-      this.options.client.workflow.signalWithStart(unrecognizedPayloadWorkflow, {
-        workflowId: this.workflowId(payload.id),
-        taskQueue: this.options.taskQueue,
-        args: [payload],
-        signal: unrecognizedPayloadDeliveredSignal,
-        signalArgs: [delivery],
-        memo,
-      }),
-    );
+    const bytes = Buffer.byteLength(payload.bodyBase64, 'base64');
+    const stored = bytes >= COMPRESS_FROM_BYTES && payload.bodyEncoding === undefined ? { ...payload, bodyBase64: gzipSync(Buffer.from(payload.bodyBase64, 'base64')).toString('base64'), bodyEncoding: 'gzip' as const } : payload;
+    const memo = { channel: payload.channel, kind: payload.kind, reason: payload.reason, receivedAt: payload.receivedAt, bytes, status: 'pending' };
+    try {
+      await this.bounded('signalWithStart', () =>
+        this.options.client.workflow.signalWithStart(unrecognizedPayloadWorkflow, {
+          workflowId: this.workflowId(payload.id),
+          taskQueue: this.options.taskQueue,
+          args: [stored],
+          signal: unrecognizedPayloadDeliveredSignal,
+          signalArgs: [delivery],
+          memo,
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          workflowExecutionTimeout: this.options.retentionMs ?? DEFAULT_UNRECOGNIZED_RETENTION_MS,
+        }),
+      );
+    } catch (err) {
+      // Closed already (dismissed, replayed or expired): the payload is kept as it was.
+      if (err instanceof WorkflowExecutionAlreadyStartedError) return;
+      throw err;
+    }
+  }
+
+  /**
+   * Dismisses every pending entry that matches (newest first, at most `limit`); `more` when others
+   * may still match. Visibility is eventually consistent: an entry stored a moment ago may be missed.
+   */
+  async dismissMatching(filter: { channel?: Channel; kind?: string; receivedBefore?: string; limit: number }, at: string, note?: string): Promise<{ ids: string[]; more: boolean }> {
+    const pending = await this.list({ status: 'pending', limit: 1000 });
+    const matching = pending.filter((p) => (filter.channel === undefined || p.channel === filter.channel) && (filter.kind === undefined || p.kind === filter.kind) && (filter.receivedBefore === undefined || p.receivedAt < filter.receivedBefore));
+    const chosen = matching.slice(0, filter.limit);
+    const ids: string[] = [];
+    for (const entry of chosen) {
+      try {
+        await this.dismiss(entry.id, at, note);
+        ids.push(entry.id);
+      } catch (err) {
+        // Closed meanwhile (expired, replayed, dismissed by another call): nothing left to dismiss.
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+      }
+    }
+    return { ids, more: matching.length > chosen.length || pending.length >= 1000 };
   }
 
   /** Newest first; `pending` (default) lists what still waits for an operator. */
@@ -88,7 +133,7 @@ export class UnrecognizedPayloadStore {
           reason: String(memo.reason ?? ''),
           receivedAt: String(memo.receivedAt ?? info.startTime.toISOString()),
           bytes: typeof memo.bytes === 'number' ? memo.bytes : 0,
-          status: info.status.name === 'RUNNING' ? 'pending' : memoStatus,
+          status: info.status.name === 'RUNNING' ? 'pending' : info.status.name === 'TIMED_OUT' ? 'expired' : memoStatus,
           ...(info.closeTime ? { closedAt: info.closeTime.toISOString() } : {}),
         });
         if (out.length >= limit) break;
@@ -97,14 +142,21 @@ export class UnrecognizedPayloadStore {
     });
   }
 
-  /** The stored payload with its body, or undefined when no such id was ever stored (or it aged out of retention). */
+  /** The stored payload with its exact body, or undefined when no such id was ever stored (or it aged out of retention). */
   async get(id: string): Promise<UnrecognizedPayloadView | undefined> {
+    let view: UnrecognizedPayloadView;
     try {
-      return await this.bounded('query', () => this.options.client.workflow.getHandle(this.workflowId(id)).query(unrecognizedPayloadQuery));
+      const handle = this.options.client.workflow.getHandle(this.workflowId(id));
+      view = await this.bounded('query', () => handle.query(unrecognizedPayloadQuery));
+      // An expired entry's workflow timed out while still waiting: its own state says pending.
+      if (view.status === 'pending' && (await this.bounded('describe', () => handle.describe())).status.name === 'TIMED_OUT') view = { ...view, status: 'expired' };
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return undefined;
       throw err;
     }
+    if (view.bodyEncoding !== 'gzip') return view;
+    const { bodyEncoding: _encoding, ...rest } = view;
+    return { ...rest, bodyBase64: gunzipSync(Buffer.from(view.bodyBase64, 'base64')).toString('base64') };
   }
 
   /** Records an operator's replay; a resolved one closes the entry. */
@@ -131,8 +183,9 @@ export class UnrecognizedPayloadStore {
 function isUnavailable(err: unknown): boolean {
   for (let e: unknown = err; e instanceof Error; e = e.cause) {
     const code = (e as { code?: unknown }).code;
-    if (code === 14 || code === 4) return true;
-    if (/UNAVAILABLE|DEADLINE_EXCEEDED|connect/i.test(e.message) && (e.name === 'ServiceError' || e.name === 'Error')) return true;
+    // 8: RESOURCE_EXHAUSTED (rate limited): the caller answers 503 with Retry-After, as for an outage.
+    if (code === 14 || code === 4 || code === 8) return true;
+    if (/UNAVAILABLE|DEADLINE_EXCEEDED|RESOURCE_EXHAUSTED|connect/i.test(e.message) && (e.name === 'ServiceError' || e.name === 'Error')) return true;
   }
   return false;
 }

@@ -8,9 +8,15 @@
  *   POST /:id/replay        re-runs the stored request through the webhook path (signature included);
  *                           a 200 there resolves the entry, anything else is recorded and it stays pending
  *   POST /:id/dismiss       closes the entry without replaying it
+ *   POST /dismiss           closes every pending entry matching {channel?, kind?, receivedBefore?} (at most `limit`)
+ *
+ * Entries expire after UNRECOGNIZED_PAYLOAD_RETENTION_DAYS (status `expired`); Temporal's retention then removes them.
  */
 import { type Context, Hono } from 'hono';
+import { z } from 'zod';
+import { RETRY_AFTER_SECONDS } from './webhook-processor';
 import { TemporalUnavailableError } from './errors';
+import { parseJsonBody } from './validation';
 import { UnrecognizedPayloadStore } from './unrecognized-payload-store';
 import { type WebhookAppDeps, type WebhookAppOptions, unrecognizedPayloadStoreFor, webhookProcessorFor } from './webhooks';
 
@@ -29,6 +35,14 @@ export function createUnrecognizedPayloadsApp(deps: WebhookAppDeps, options: Web
       const limit = rawLimit === undefined ? 100 : Number(rawLimit);
       if (!Number.isInteger(limit) || limit < 1 || limit > 1000) return error(c, 400, 'invalid_query', 'limit must be an integer from 1 to 1000');
       return c.json({ items: await store.list({ status, limit }) });
+    }),
+  );
+
+  app.post('/dismiss', (c) =>
+    guarded(c, async () => {
+      const body = await parseJsonBody(c, bulkDismissBody);
+      const { ids, more } = await store.dismissMatching({ ...body, limit: body.limit ?? 100 }, now().toISOString(), body.note);
+      return c.json({ dismissed: ids.length, ids, more });
     }),
   );
 
@@ -54,7 +68,8 @@ export function createUnrecognizedPayloadsApp(deps: WebhookAppDeps, options: Web
         source: 'replay',
       });
       if (result.status === 503) return c.json(result.json ?? {}, 503);
-      const resolved = result.status === 200;
+      // 200 also answers a payload kept again as unrecognized; only events the conversations accepted resolve it.
+      const resolved = result.outcome === 'accepted';
       await store.recordReplay(view.id, { at: now().toISOString(), status: result.status, resolved, detail: result.outcome, ...(requestId ? { requestId } : {}) });
       return c.json({ id: view.id, resolved, webhook: { status: result.status, body: result.json ?? result.text } });
     }),
@@ -72,6 +87,17 @@ export function createUnrecognizedPayloadsApp(deps: WebhookAppDeps, options: Web
 
   return app;
 }
+
+/** POST /dismiss: which pending entries to close. Exported for the OpenAPI document. */
+export const bulkDismissBody = z.strictObject({
+  channel: z.enum(['rbm', 'bm']).optional(),
+  /** e.g. `rbm.user_event.SOMETHING_NEW`, as listed. */
+  kind: z.string().min(1).max(200).optional(),
+  /** Only entries first received before this time (RFC 3339). */
+  receivedBefore: z.iso.datetime({ offset: true }).optional(),
+  limit: z.number().int().min(1).max(1000).optional(),
+  note: z.string().max(500).optional(),
+});
 
 async function find(c: Context, store: UnrecognizedPayloadStore) {
   const id = c.req.param('id') ?? '';
@@ -91,6 +117,7 @@ async function guarded(c: Context, fn: () => Promise<Response>): Promise<Respons
 
 function error(c: Context, status: 400 | 404 | 409 | 503, code: string, message: string): Response {
   const requestId = requestIdOf(c);
+  if (status === 503) c.header('Retry-After', String(RETRY_AFTER_SECONDS));
   return c.json({ error: { code, message, ...(requestId ? { requestId } : {}) } }, status);
 }
 

@@ -3,16 +3,26 @@
  * setup handshake, client-token choice, X-Goog-Signature, schema, normalization, and exactly one
  * signalWithStart per conversation; the answer is produced only after Temporal accepted it.
  *
- * Status contract (every non-2xx has a JSON body `{ error: { code, message, ... } }`):
- *   200 accepted and durable (or a handshake answered)   401 signature missing or wrong
- *   202 signed payload of an unknown kind, kept durably  400 malformed JSON / schema violation (names the field)
- *   413 body over WEBHOOK_BODY_LIMIT_BYTES               503 Temporal unreachable or slower than TEMPORAL_SIGNAL_TIMEOUT_MS
+ * Google counts only 200 as delivered: anything else is retried for 7 days and, while one webhook
+ * keeps failing, slows delivery to every other agent of the partner account (reference §2.8). So a
+ * request whose signature verifies is Google's and ends in 200 once it is durable, whatever it
+ * holds. Status contract (every non-200 has a JSON body `{ error: { code, message, ... } }`):
+ *
+ *   200 signed and durable: its events accepted by the conversations (`accepted`), an agent launch
+ *       event acknowledged (`accepted`, no events), or a payload of an unknown kind, one that breaks
+ *       its schema, is not JSON, cannot be read or that Temporal refused as too large, kept with its
+ *       raw bytes under /v1/unrecognized-payloads (`stored`); also the setup handshake answered
+ *   401 no verifiable signature: header missing, not exactly base64 of 64 bytes, not matching, no
+ *       client token for the agent, no signed bytes in the body, or a body that could not be read
+ *   413 body over WEBHOOK_BODY_LIMIT_BYTES
+ *   503 Temporal unreachable, rate limiting (RESOURCE_EXHAUSTED) or slower than
+ *       TEMPORAL_SIGNAL_TIMEOUT_MS; carries Retry-After
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { openBmDelivery } from '../channels/bm/inbound';
-import { type FieldProblem, type InboundReader, digest, isObject } from '../channels/inbound-payload';
+import { type FieldProblem, type InboundInterpretation, type InboundReader, NOT_JSON, digest, isObject, parseJsonBytes } from '../channels/inbound-payload';
 import { openRbmDelivery } from '../channels/rbm/inbound';
-import { verifySignature } from '../channels/signature';
+import { isSignatureForm, verifySignature } from '../channels/signature';
 import { type Config } from '../config';
 import { type Channel, type ConversationKey, maskConversationKey } from '../domain/conversation-key';
 import { type InboundEvent } from '../domain/inbound';
@@ -61,14 +71,19 @@ export interface WebhookInput {
 
 /** What to answer: JSON for everything but a plain-text handshake reply. */
 export interface WebhookResult {
-  status: 200 | 202 | 400 | 401 | 413 | 503;
+  status: 200 | 401 | 413 | 503;
   json?: unknown;
   text?: string;
-  /** Short outcome for logs and replay records: `accepted`, `handshake`, `stored`, `still_unrecognized`, or the error code. */
+  /** Short outcome for logs, metrics and replay records: `accepted`, `handshake`, `stored`, `still_unrecognized`, or the error code. */
   outcome: string;
-  /** Id of the stored payload for a 202. */
+  /** Id of the kept payload when it was stored (or, on a replay, is still unrecognized). */
   unrecognizedId?: string;
+  /** Seconds for a Retry-After header (503s). */
+  retryAfterSeconds?: number;
 }
+
+/** Retry-After of every 503: Temporal down or rate limiting; Google's own back-off starts about there. */
+export const RETRY_AFTER_SECONDS = 5;
 
 const READERS: Record<Channel, InboundReader> = { rbm: openRbmDelivery, bm: openBmDelivery };
 
@@ -99,7 +114,7 @@ export class WebhookProcessor {
       result = await this.run(input, fields);
     } catch (err) {
       if (!(err instanceof TemporalUnavailableError)) throw err;
-      result = failure(503, 'temporal_unavailable', `${err.message}; retry later`, input.requestId);
+      result = { ...failure(503, 'temporal_unavailable', `${err.message}; retry later`, input.requestId), retryAfterSeconds: RETRY_AFTER_SECONDS };
     }
     this.logResult(input, result, started, input.body.byteLength, fields);
     return result;
@@ -117,7 +132,7 @@ export class WebhookProcessor {
     const log = this.deps.logger.child({ requestId: input.requestId, channel: input.channel, source: input.source });
     const line = { status: result.status, outcome: result.outcome, ms: Math.round((performance.now() - started) * 10) / 10, bytes, ...fields };
     if (result.status === 503) log.error('webhook not accepted', line);
-    else if (result.status === 202) log.warn('webhook payload kept for an operator', line);
+    else if (result.outcome === 'stored') log.warn('webhook payload kept for an operator', line);
     else if (result.status === 401) log.warn('webhook rejected', line);
     else log.info(result.status === 200 ? 'webhook accepted' : 'webhook rejected', line);
   }
@@ -126,18 +141,14 @@ export class WebhookProcessor {
     const { channel, body, requestId } = input;
     if (body.byteLength > this.bodyLimit) return failure(413, 'payload_too_large', `body is ${body.byteLength} bytes; the limit is ${this.bodyLimit}`, requestId);
 
-    let json: unknown;
-    try {
-      json = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
-    } catch {
-      // V8's parse message quotes the input; the answer stays generic so no body text is echoed anywhere.
-      return failure(400, 'malformed_json', 'body is not valid JSON', requestId);
-    }
-
-    if (isHandshake(channel, json)) return this.handshake(channel, json, input);
+    const json = parseJsonBytes(body);
+    if (json !== NOT_JSON && isHandshake(channel, json)) return this.handshake(channel, json, input);
 
     const opened = this.readers[channel](json, body);
-    if (!opened.ok) return invalidPayload(opened.problems, requestId);
+    if (!opened.ok) {
+      const first = opened.problems[0] ?? { field: '(body)', message: 'is invalid' };
+      return failure(401, 'unverifiable', `${first.field}: ${first.message}, so there is nothing X-Goog-Signature could sign`, requestId, { field: first.field });
+    }
     const { payload } = opened;
 
     const token = this.tokenFor(channel, payload.agentHint);
@@ -145,44 +156,68 @@ export class WebhookProcessor {
       fields.agent = payload.agentHint?.slice(0, 100);
       return failure(401, 'no_client_token', `no client token is configured for this ${channel === 'rbm' ? 'RBM' : 'Business Messages'} agent, so X-Goog-Signature cannot be verified`, requestId);
     }
-    if (!input.signature) return failure(401, 'missing_signature', 'X-Goog-Signature header is missing', requestId);
+    if (input.signature === undefined || input.signature === '') return failure(401, 'missing_signature', 'X-Goog-Signature header is missing', requestId);
+    if (!isSignatureForm(input.signature)) {
+      return failure(401, 'malformed_signature', 'X-Goog-Signature must be sent once, as the standard base64 (with padding) of the 64-byte HMAC-SHA512: 88 characters ending in ==', requestId);
+    }
     if (!verifySignature(token, payload.signedBytes, input.signature)) {
       return failure(401, 'invalid_signature', `X-Goog-Signature does not match ${channel === 'rbm' ? 'the decoded message.data' : 'the request body'}`, requestId);
     }
 
+    // Signed: the request is Google's. From here every path ends in 200 once durable, or 503.
     const receivedAt = this.now().toISOString();
-    const interpretation = payload.interpret(receivedAt);
+    let interpretation: InboundInterpretation;
+    try {
+      interpretation = payload.interpret(receivedAt);
+    } catch (err) {
+      // A pathological payload (nesting deep enough to overflow the stack, say) is kept, not answered 500.
+      interpretation = { outcome: 'unrecognized', kind: `${channel}.unreadable`, reason: `the payload could not be read (${errorName(err)})` };
+    }
     fields.kind = interpretation.kind;
     switch (interpretation.outcome) {
       case 'invalid':
         fields.fields = interpretation.problems.map((p) => p.field);
-        return invalidPayload(interpretation.problems, requestId);
-      case 'unrecognized': {
-        const id = digest(Buffer.concat([Buffer.from(`${channel}\n`), payload.signedBytes]));
-        fields.unrecognizedId = id;
-        if (input.source === 'google') {
-          const headers: Record<string, string> = { 'x-goog-signature': input.signature };
-          if (input.contentType) headers['content-type'] = input.contentType;
-          await this.withinBound(
-            'the unrecognized payload',
-            this.deps.unrecognized.keep(
-              { id, channel, kind: interpretation.kind, reason: interpretation.reason, receivedAt, bodyBase64: Buffer.from(body).toString('base64'), headers, ...(requestId ? { requestId } : {}) },
-              { at: receivedAt, ...(requestId ? { requestId } : {}) },
-            ),
-          );
-        }
-        // A replay of a kept payload that is still unknown leaves the entry as it is.
-        const status = input.source === 'google' ? 'stored' : 'still_unrecognized';
-        return {
-          status: 202,
-          outcome: status,
-          unrecognizedId: id,
-          json: { status, id, kind: interpretation.kind, reason: interpretation.reason, ...(requestId ? { requestId } : {}) },
-        };
-      }
+        return this.park(input, payload.signedBytes, receivedAt, interpretation.kind, `schema violation: ${describeProblems(interpretation.problems)}`);
+      case 'unrecognized':
+        return this.park(input, payload.signedBytes, receivedAt, interpretation.kind, interpretation.reason);
+      case 'notice':
+        Object.assign(fields, interpretation.fields);
+        return { status: 200, outcome: 'accepted', json: { status: 'accepted', kind: interpretation.kind, events: 0, ...(requestId ? { requestId } : {}) } };
       case 'events':
-        return this.deliver(interpretation.events, fields, requestId);
+        try {
+          return await this.deliver(interpretation.events, fields, requestId);
+        } catch (err) {
+          if (err instanceof TemporalUnavailableError) throw err;
+          // Temporal refused the signal itself (too large, or a payload it cannot take): keep the raw bytes instead.
+          fields.refused = errorName(err);
+          return this.park(input, payload.signedBytes, receivedAt, interpretation.kind, `Temporal refused the events: ${errorMessage(err)}`);
+        }
     }
+  }
+
+  /**
+   * Keeps a signed payload the conversations did not take (unknown kind, schema violation, not
+   * JSON, unreadable, refused by Temporal) with its raw bytes; 200 once Temporal holds it. A
+   * redelivery lands on the same entry (the id is a digest of the signed bytes alone).
+   */
+  private async park(input: WebhookInput, signedBytes: Uint8Array, receivedAt: string, kind: string, reason: string): Promise<WebhookResult> {
+    const { channel, requestId } = input;
+    const id = digest(Buffer.concat([Buffer.from(`${channel}\n`), signedBytes]));
+    const boundedReason = reason.length > 500 ? `${reason.slice(0, 497)}...` : reason;
+    if (input.source === 'google') {
+      const headers: Record<string, string> = { 'x-goog-signature': input.signature ?? '' };
+      if (input.contentType) headers['content-type'] = input.contentType.slice(0, 200);
+      await this.withinBound(
+        'the payload',
+        this.deps.unrecognized.keep(
+          { id, channel, kind, reason: boundedReason, receivedAt, bodyBase64: Buffer.from(input.body).toString('base64'), headers, ...(requestId ? { requestId } : {}) },
+          { at: receivedAt, ...(requestId ? { requestId } : {}) },
+        ),
+      );
+    }
+    // A replay of a kept payload that is still not accepted leaves the entry as it is.
+    const status = input.source === 'google' ? 'stored' : 'still_unrecognized';
+    return { status: 200, outcome: status, unrecognizedId: id, json: { status, id, kind, reason: boundedReason, ...(requestId ? { requestId } : {}) } };
   }
 
   /** One signalWithStart per conversation with all of its events; resolves only when every one was accepted. */
@@ -288,7 +323,20 @@ function failure(status: WebhookResult['status'], code: string, message: string,
   return { status, outcome: code, json: { error: { code, message, ...extra, ...(requestId ? { requestId } : {}) } } };
 }
 
-function invalidPayload(problems: FieldProblem[], requestId: string | undefined): WebhookResult {
-  const first = problems[0] ?? { field: '(body)', message: 'is invalid' };
-  return failure(400, 'invalid_payload', `${first.field}: ${first.message}`, requestId, { field: first.field, problems });
+/** `field: message; field: message` of the first three problems. */
+function describeProblems(problems: FieldProblem[]): string {
+  if (problems.length === 0) return '(body) is invalid';
+  return problems
+    .slice(0, 3)
+    .map((p) => `${p.field}: ${p.message}`)
+    .join('; ');
+}
+
+function errorName(err: unknown): string {
+  return err instanceof Error ? err.name : typeof err;
+}
+
+function errorMessage(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.slice(0, 300);
 }

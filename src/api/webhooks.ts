@@ -8,6 +8,7 @@ import { type Context, Hono } from 'hono';
 import { type Config } from '../config';
 import { type Channel } from '../domain/conversation-key';
 import { createLazyClient } from '../temporal/connections';
+import { WEBHOOK_OUTCOME_VARIABLE } from '../observability/http-metrics';
 import { type AppDeps } from './app';
 import { UnrecognizedPayloadStore } from './unrecognized-payload-store';
 import { WebhookProcessor, type WebhookProcessorOptions, type WebhookResult } from './webhook-processor';
@@ -32,7 +33,7 @@ export function unrecognizedPayloadStoreFor(deps: WebhookAppDeps): UnrecognizedP
   let store = defaultStores.get(deps.config);
   if (!store) {
     const { temporal } = deps.config;
-    store = new UnrecognizedPayloadStore({ client: createLazyClient(temporal), taskQueue: temporal.taskQueue, timeoutMs: temporal.signalTimeoutMs });
+    store = new UnrecognizedPayloadStore({ client: createLazyClient(temporal), taskQueue: temporal.taskQueue, timeoutMs: temporal.signalTimeoutMs, retentionMs: deps.config.env.UNRECOGNIZED_PAYLOAD_RETENTION_DAYS * 86_400_000 });
     defaultStores.set(deps.config, store);
   }
   return store;
@@ -59,7 +60,8 @@ export function createWebhooksApp(deps: WebhookAppDeps, options: WebhookAppOptio
     };
     const read = await readBody(c.req.raw, processor.bodyLimit);
     if (read.outcome === 'too_large') return respond(c, processor.bodyTooLarge(meta, read.seen));
-    if (read.outcome === 'unreadable') return c.json({ error: { code: 'unreadable_body', message: 'the request body could not be read', requestId: meta.requestId } }, 400);
+    // A body that broke off cannot have its signature verified: 401, like any unverifiable request.
+    if (read.outcome === 'unreadable') return respond(c, { status: 401, outcome: 'unreadable_body', json: { error: { code: 'unreadable_body', message: 'the request body could not be read, so X-Goog-Signature cannot be verified', ...(meta.requestId ? { requestId: meta.requestId } : {}) } } });
     return respond(c, await processor.process({ ...meta, body: read.body }));
   };
 
@@ -68,8 +70,10 @@ export function createWebhooksApp(deps: WebhookAppDeps, options: WebhookAppOptio
   return app;
 }
 
-/** Turns a processor result into the HTTP answer. */
+/** Turns a processor result into the HTTP answer; the outcome goes to the metrics middleware (stored and accepted are both 200). */
 export function respond(c: Context, result: WebhookResult): Response {
+  c.set(WEBHOOK_OUTCOME_VARIABLE as never, result.outcome as never);
+  if (result.retryAfterSeconds !== undefined) c.header('Retry-After', String(result.retryAfterSeconds));
   if (result.text !== undefined) return c.text(result.text, result.status, { 'content-type': 'text/plain; charset=utf-8' });
   return c.json(result.json ?? {}, result.status);
 }

@@ -20,8 +20,10 @@ export type InboundInterpretation =
   | { outcome: 'events'; kind: string; events: InboundEvent[] }
   /** A payload kind this build does not know: kept for an operator, never dropped. */
   | { outcome: 'unrecognized'; kind: string; reason: string }
-  /** A known kind that breaks its schema. */
-  | { outcome: 'invalid'; kind: string; problems: FieldProblem[] };
+  /** A known kind that breaks its schema (kept for an operator like an unrecognized one). */
+  | { outcome: 'invalid'; kind: string; problems: FieldProblem[] }
+  /** A known kind that concerns no conversation (an RBM agent launch event): acknowledged and logged with these fields. */
+  | { outcome: 'notice'; kind: string; fields: Record<string, string> };
 
 /** A parsed body, opened just far enough to know which bytes are signed and which client token to use. */
 export interface OpenedPayload {
@@ -33,10 +35,23 @@ export interface OpenedPayload {
   interpret(receivedAt: string): InboundInterpretation;
 }
 
+/** `ok: false` only when the body holds no bytes a signature could cover (an RBM body without base64 `message.data`). */
 export type OpenResult = { ok: true; payload: OpenedPayload } | { ok: false; problems: FieldProblem[] };
 
-/** A channel's inbound reader: from the raw body and its JSON parse to an opened payload. */
+/** Stands for the JSON parse of a body that is not JSON. */
+export const NOT_JSON: unique symbol = Symbol('not JSON');
+
+/** A channel's inbound reader: from the raw body and its JSON parse (NOT_JSON when it does not parse) to an opened payload. */
 export type InboundReader = (json: unknown, raw: Uint8Array) => OpenResult;
+
+/** The JSON parse of UTF-8 bytes, or NOT_JSON. */
+export function parseJsonBytes(bytes: Uint8Array): unknown {
+  try {
+    return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')) as unknown;
+  } catch {
+    return NOT_JSON;
+  }
+}
 
 /** `a.b[2].c` from a zod issue path, under an optional prefix. */
 export function formatPath(path: readonly PropertyKey[], prefix = ''): string {

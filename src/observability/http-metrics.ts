@@ -17,15 +17,16 @@ import { matchedRoutes } from 'hono/route';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { type Logger } from '../logger';
 
-/** What a webhook answer means, by status (the contract in src/api/webhook-processor.ts). */
+/** What a webhook answer means, by status (the contract in src/api/webhook-processor.ts), when the route did not say more. */
 export const WEBHOOK_OUTCOME_BY_STATUS: Readonly<Record<number, string>> = {
   200: 'accepted',
-  202: 'stored_unrecognized',
-  400: 'invalid',
   401: 'unauthenticated',
   413: 'too_large',
   503: 'temporal_unavailable',
 };
+
+/** Context variable the webhook routes set to their outcome; `stored` (kept for an operator) becomes `stored_unrecognized`. */
+export const WEBHOOK_OUTCOME_VARIABLE = 'webhookOutcome';
 
 const WEBHOOK_ROUTES: Readonly<Record<string, string>> = { '/webhooks/rbm': 'rbm', '/webhooks/bm': 'bm' };
 
@@ -82,7 +83,7 @@ export function createApiMetrics(options: ApiMetricsOptions = {}): ApiMetrics {
   });
   const webhooks = new Counter({
     name: 'switchboard_webhook_requests_total',
-    help: 'Webhook deliveries by channel and outcome (accepted, stored_unrecognized, invalid, unauthenticated, too_large, temporal_unavailable)',
+    help: 'Webhook deliveries by channel and outcome (accepted, stored_unrecognized, unauthenticated, too_large, temporal_unavailable)',
     labelNames: ['channel', 'outcome', 'status'] as const,
     registers: [registry],
   });
@@ -101,7 +102,9 @@ export function createApiMetrics(options: ApiMetricsOptions = {}): ApiMetrics {
       requests.inc(labels);
       const channel = WEBHOOK_ROUTES[route];
       if (channel !== undefined && c.req.method === 'POST') {
-        webhooks.inc({ channel, outcome: WEBHOOK_OUTCOME_BY_STATUS[status] ?? 'other', status: String(status) });
+        const said = c.get(WEBHOOK_OUTCOME_VARIABLE as never) as string | undefined;
+        const outcome = said === 'stored' ? 'stored_unrecognized' : (WEBHOOK_OUTCOME_BY_STATUS[status] ?? 'other');
+        webhooks.inc({ channel, outcome, status: String(status) });
       }
       if (options.logger) {
         const requestId = (c.get('requestId' as never) as string | undefined) ?? undefined;

@@ -118,8 +118,10 @@ export interface UnrecognizedPayload {
   kind: string;
   reason: string;
   receivedAt: string;
-  /** The exact request body, base64, so a replay verifies the very bytes Google signed. */
+  /** The exact request body, base64, so a replay verifies the very bytes Google signed (gzip-compressed first when bodyEncoding says so). */
   bodyBase64: string;
+  /** `gzip`: bodyBase64 holds the gzip of the body (large bodies, so they fit Temporal's payload limit); absent: the body itself. */
+  bodyEncoding?: 'gzip';
   /** The request headers a replay needs (x-goog-signature, content-type). */
   headers: Record<string, string>;
   /** API request id of the first delivery, to find it in the logs. */
@@ -142,8 +144,8 @@ export interface UnrecognizedPayloadReplay {
   detail?: string;
 }
 
-/** `pending` until replayed successfully or dismissed. */
-export type UnrecognizedPayloadStatus = 'pending' | 'replayed' | 'dismissed';
+/** `pending` until replayed successfully, dismissed, or `expired` (its workflow timed out after the retention the API started it with). */
+export type UnrecognizedPayloadStatus = 'pending' | 'replayed' | 'dismissed' | 'expired';
 
 /** What an operator sees of one kept payload. */
 export interface UnrecognizedPayloadView extends UnrecognizedPayload {

@@ -112,13 +112,27 @@ describe('RBM payload kinds', () => {
     expect(e).toMatchObject({ ...expected, dedupeKey: `ev-${eventType}` });
   });
 
-  test('without messageId or eventId the envelope messageId is the dedupe key, then a hash of the data', () => {
+  test('without messageId or eventId the dedupe key is a hash of the signed data, whatever the unsigned envelope says', () => {
     const payload = { ...base, text: 'no ids' };
-    expect(events(interpret('rbm', payload, { message_id: 'ps-42' }))[0]?.dedupeKey).toBe('ps-42');
-    const a = events(interpret('rbm', payload, {}))[0]?.dedupeKey;
-    const b = events(interpret('rbm', payload, {}))[0]?.dedupeKey;
+    const a = events(interpret('rbm', payload, { message_id: 'ps-42' }))[0]?.dedupeKey;
+    const b = events(interpret('rbm', payload, { messageId: 'ps-43', attributes: { type: 'agent_launch_event' } }))[0]?.dedupeKey;
+    const c = events(interpret('rbm', payload, {}))[0]?.dedupeKey;
     expect(a).toMatch(/^rbm-data-[0-9a-f]{32}$/);
-    expect(b).toBe(a);
+    expect([b, c]).toEqual([a, a]);
+  });
+
+  test('the unsigned envelope does not classify: attributes.type agent_launch_event on a user message is still a user message', () => {
+    const [e] = events(interpret('rbm', { ...base, messageId: 'm-attr', text: 'hi' }, { attributes: { type: 'agent_launch_event', product: 'RBM' } }));
+    expect(e).toMatchObject({ type: 'message', messageId: 'm-attr' });
+  });
+
+  test('an agent launch event (by its signed data) is a known kind: a notice with its states, no conversation events', () => {
+    const result = interpret('rbm', { eventId: 'e', agentId: 'a@rbm.goog', regionId: '/v1/regions/fi-rcs', oldLaunchState: 'LAUNCH_STATE_PENDING', newLaunchState: 'LAUNCH_STATE_LAUNCHED', actingParty: 'CARRIER', sendTime: '2026-07-01T00:00:00Z' });
+    expect(result).toEqual({
+      outcome: 'notice',
+      kind: 'rbm.agent_launch_event',
+      fields: { agentId: 'a@rbm.goog', eventId: 'e', regionId: '/v1/regions/fi-rcs', oldLaunchState: 'LAUNCH_STATE_PENDING', newLaunchState: 'LAUNCH_STATE_LAUNCHED', actingParty: 'CARRIER', sendTime: '2026-07-01T00:00:00Z' },
+    });
   });
 
   test('unknown extra fields are kept, not rejected', () => {
@@ -127,8 +141,7 @@ describe('RBM payload kinds', () => {
   });
 
   test.each([
-    ['agent launch event by attribute', { eventId: 'e', agentId: 'a@rbm.goog', newLaunchState: 'LAUNCH_STATE_LAUNCHED' }, { attributes: { type: 'agent_launch_event', product: 'RBM' } }, 'rbm.agent_launch_event'],
-    ['agent launch event by data', { eventId: 'e', agentId: 'a@rbm.goog', oldLaunchState: 'PENDING', newLaunchState: 'REJECTED' }, {}, 'rbm.agent_launch_event'],
+    ['an event only the unsigned envelope calls an agent launch event', { eventId: 'e', agentId: 'a@rbm.goog' }, { attributes: { type: 'agent_launch_event', product: 'RBM' } }, 'rbm.unknown'],
     ['a new user event type', { ...base, eventType: 'REACTION', eventId: 'e' }, {}, 'rbm.user_event.REACTION'],
     ['a new server event type', { phoneNumber: '+14155550100', agentId: 'a@rbm.goog', eventType: 'SOMETHING_NEW', messageId: 'm' }, {}, 'rbm.server_event.SOMETHING_NEW'],
     ['a user message with a new content type', { ...base, messageId: 'm', richReaction: { emoji: '👍' } }, {}, 'rbm.user_message.unknown_content'],
@@ -157,7 +170,8 @@ describe('RBM payload kinds', () => {
     expect(noData).toMatchObject({ ok: false, problems: [{ field: 'message.data' }] });
     const notJson = openRbmDelivery({ message: { data: Buffer.from('not json').toString('base64') } });
     if (!notJson.ok) throw new Error('opens');
-    expect(notJson.payload.interpret(RECEIVED_AT)).toMatchObject({ outcome: 'invalid', problems: [{ field: 'message.data' }] });
+    expect(notJson.payload.interpret(RECEIVED_AT)).toMatchObject({ outcome: 'invalid', kind: 'rbm.malformed_json', problems: [{ field: 'message.data' }] });
+    expect(openRbmDelivery({ message: { data: 'not base64!' } })).toMatchObject({ ok: false, problems: [{ field: 'message.data' }] });
   });
 });
 

@@ -47,9 +47,9 @@ async function timed(fn: () => Promise<Response>): Promise<{ res: Response; ms: 
   return { res, ms: performance.now() - started };
 }
 
-function launchEvent() {
-  const data = Buffer.from(JSON.stringify({ eventId: randomUUID(), agentId: AGENT, oldLaunchState: 'LAUNCH_STATE_PENDING', newLaunchState: 'LAUNCH_STATE_LAUNCHED' }));
-  const body = JSON.stringify({ message: { data: data.toString('base64'), messageId: 'ps-1', attributes: { type: 'agent_launch_event' } } });
+function unknownKindEvent() {
+  const data = Buffer.from(JSON.stringify({ eventId: randomUUID(), agentId: AGENT, senderPhoneNumber: randomPhone(), eventType: 'SOMETHING_NEW' }));
+  const body = JSON.stringify({ message: { data: data.toString('base64'), messageId: 'ps-1' } });
   return { body, headers: { 'x-goog-signature': computeSignature(TOKEN, data) } };
 }
 
@@ -67,9 +67,10 @@ test('Temporal at a closed port: 503 within the bound for a delivery and for an 
   const phone = randomPhone();
   const { body, headers } = signedRbmRequest(TOKEN, { senderPhoneNumber: phone, agentId: AGENT, messageId: randomUUID(), text: 'hello?' });
 
-  for (const request of [{ body, headers }, launchEvent()]) {
+  for (const request of [{ body, headers }, unknownKindEvent()]) {
     const { res, ms } = await timed(async () => api.app.request('/webhooks/rbm', { method: 'POST', ...request }));
     expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('5');
     expect(await res.json()).toMatchObject({ error: { code: 'temporal_unavailable', message: expect.stringContaining(`${BOUND_MS} ms`) } });
     expect(ms).toBeLessThan(BOUND_MS + SLACK_MS);
   }

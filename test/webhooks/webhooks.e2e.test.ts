@@ -121,7 +121,7 @@ describe('one request, one signal; redeliveries, one event', () => {
   });
 });
 
-describe('bad input: its status, a JSON body naming the problem, and nothing in Temporal', () => {
+describe('unsigned or oversized input: 401 or 413, a JSON body naming the problem, and nothing in Temporal', () => {
   type Case = { name: string; channel: 'rbm' | 'bm'; status: number; code: string; field?: string; build: () => { key: ConversationKey; body: RequestInit['body']; headers: Record<string, string> } };
   const rbmCase = (payload: (phone: string) => Record<string, unknown>, sign: (data: Buffer, body: string) => Record<string, string>, tamper?: (body: string) => string) => () => {
     const phone = randomPhone();
@@ -158,39 +158,18 @@ describe('bad input: its status, a JSON body naming the problem, and nothing in 
         },
       ),
     },
-    { name: 'RBM malformed JSON', channel: 'rbm', status: 400, code: 'malformed_json', build: rbmCase((p) => rbmText(p), (d) => sig(RBM_TOKEN, d), (b) => b.slice(0, -2)) },
-    { name: 'RBM envelope without message.data', channel: 'rbm', status: 400, code: 'invalid_payload', field: 'message.data', build: rbmCase((p) => rbmText(p), (d) => sig(RBM_TOKEN, d), () => JSON.stringify({ message: { messageId: 'x' } })) },
-    {
-      name: 'RBM location with a latitude that is not a number',
-      channel: 'rbm',
-      status: 400,
-      code: 'invalid_payload',
-      field: 'message.data.location.latitude',
-      build: rbmCase((p) => ({ senderPhoneNumber: p, agentId: AGENT, messageId: 'm', location: { latitude: 'north', longitude: 2.35 } }), (d) => sig(RBM_TOKEN, d)),
-    },
-    {
-      name: 'RBM userFile without fileUri',
-      channel: 'rbm',
-      status: 400,
-      code: 'invalid_payload',
-      field: 'message.data.userFile.payload.fileUri',
-      build: rbmCase((p) => ({ senderPhoneNumber: p, agentId: AGENT, messageId: 'm', userFile: { payload: { mimeType: 'image/png' } } }), (d) => sig(RBM_TOKEN, d)),
-    },
     { name: 'RBM body over the limit', channel: 'rbm', status: 413, code: 'payload_too_large', build: rbmCase((p) => rbmText(p, 'm', 'x'.repeat(BODY_LIMIT)), (d) => sig(RBM_TOKEN, d)) },
     { name: 'BM without X-Goog-Signature', channel: 'bm', status: 401, code: 'missing_signature', build: bmCase(bmMessage, () => ({})) },
     { name: 'BM signed with another token', channel: 'bm', status: 401, code: 'invalid_signature', build: bmCase(bmMessage, (b) => sig('not-the-token', b)) },
     { name: 'BM body re-serialised after signing (one byte more)', channel: 'bm', status: 401, code: 'invalid_signature', build: bmCase(bmMessage, (b) => sig(BM_TOKEN, b), (b) => `${b} `) },
-    { name: 'BM malformed JSON', channel: 'bm', status: 400, code: 'malformed_json', build: bmCase(bmMessage, (b) => sig(BM_TOKEN, b.slice(1)), (b) => b.slice(1)) },
-    {
-      name: 'BM receipt without receiptType',
-      channel: 'bm',
-      status: 400,
-      code: 'invalid_payload',
-      field: 'receipts.receipts[0].receiptType',
-      build: bmCase((c) => ({ conversationId: c, receipts: { receipts: [{ message: `conversations/${c}/messages/m` }] } }), (b) => sig(BM_TOKEN, b)),
-    },
     { name: 'BM body over the limit', channel: 'bm', status: 413, code: 'payload_too_large', build: bmCase((c) => ({ ...bmMessage(c), message: { messageId: 'u', text: 'y'.repeat(BODY_LIMIT) } }), (b) => sig(BM_TOKEN, b)) },
   ];
+
+  cases.push(
+    { name: 'RBM malformed JSON (no signed bytes to verify)', channel: 'rbm', status: 401, code: 'unverifiable', build: rbmCase((p) => rbmText(p), (d) => sig(RBM_TOKEN, d), (b) => b.slice(0, -2)) },
+    { name: 'RBM envelope without message.data', channel: 'rbm', status: 401, code: 'unverifiable', field: 'message.data', build: rbmCase((p) => rbmText(p), (d) => sig(RBM_TOKEN, d), () => JSON.stringify({ message: { messageId: 'x' } })) },
+    { name: 'BM malformed JSON signed with another token', channel: 'bm', status: 401, code: 'invalid_signature', build: bmCase(bmMessage, (b) => sig('not-the-token', b.slice(1)), (b) => b.slice(1)) },
+  );
 
   test.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     const { key, body, headers } = c.build();
@@ -269,7 +248,7 @@ describe('client tokens and the setup handshake', () => {
   });
 });
 
-describe('payloads of unknown kinds: 202, kept in Temporal, listed, replayed, dismissed', () => {
+describe('payloads of unknown kinds: 200, kept in Temporal, listed, replayed, dismissed', () => {
   function agentLaunchEvent() {
     const data = Buffer.from(
       JSON.stringify({
@@ -292,20 +271,34 @@ describe('payloads of unknown kinds: 202, kept in Temporal, listed, replayed, di
   }
   const view = async (id: string) => (await (await ops(`/${id}`)).json()) as UnrecognizedPayloadView;
 
-  test('an RBM agent launch event is kept, counted per delivery, listed, replayed without effect, then dismissed', async () => {
+  test('an RBM agent launch event is a known kind: 200 accepted, logged with its states, nothing kept for an operator', async () => {
     const { body, headers } = agentLaunchEvent();
-    const first = await h.post('/webhooks/rbm', body, headers);
-    expect(first.status).toBe(202);
-    const stored = (await first.json()) as { status: string; id: string; kind: string };
-    expect(stored).toMatchObject({ status: 'stored', kind: 'rbm.agent_launch_event' });
+    const res = await h.app.request('/webhooks/rbm', { method: 'POST', body, headers: { ...headers, 'x-request-id': 'req-launch-1' } });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'accepted', kind: 'rbm.agent_launch_event', events: 0, requestId: 'req-launch-1' });
+    const line = logLines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.requestId === 'req-launch-1');
+    expect(line).toMatchObject({ msg: 'webhook accepted', kind: 'rbm.agent_launch_event', agentId: AGENT, oldLaunchState: 'LAUNCH_STATE_PENDING', newLaunchState: 'LAUNCH_STATE_LAUNCHED', regionId: '/v1/regions/fi-rcs' });
+    expect(line?.unrecognizedId).toBeUndefined();
+  });
 
-    // Google retries what it was not sure we got: same payload, same entry.
-    const again = await h.post('/webhooks/rbm', body, headers);
-    expect(again.status).toBe(202);
+  test('an RBM user event of a new type is kept, counted per delivery, listed, replayed without effect, then dismissed', async () => {
+    const phone = randomPhone();
+    const data = Buffer.from(JSON.stringify({ senderPhoneNumber: phone, agentId: AGENT, eventType: 'REACTION', eventId: `ev-${randomUUID()}`, sendTime: new Date().toISOString() }));
+    const body = JSON.stringify({ message: { data: data.toString('base64'), messageId: `ps-${randomUUID()}` }, subscription: 'projects/p/subscriptions/s' });
+    const headers = { 'content-type': 'application/json', 'x-goog-signature': computeSignature(RBM_TOKEN, data) };
+    const first = await h.post('/webhooks/rbm', body, headers);
+    expect(first.status).toBe(200);
+    const stored = (await first.json()) as { status: string; id: string; kind: string };
+    expect(stored).toMatchObject({ status: 'stored', kind: 'rbm.user_event.REACTION' });
+
+    // Google retries what it was not sure we got: same payload, same entry (even under another unsigned Pub/Sub id).
+    const redelivered = body.replace(/"messageId":"ps-[^"]+"/, `"messageId":"ps-${randomUUID()}"`);
+    const again = await h.post('/webhooks/rbm', redelivered, headers);
+    expect(again.status).toBe(200);
     expect(((await again.json()) as { id: string }).id).toBe(stored.id);
 
     const kept = await waitFor('two deliveries', () => view(stored.id), (v): v is UnrecognizedPayloadView => v.deliveries?.count === 2);
-    expect(kept).toMatchObject({ id: stored.id, channel: 'rbm', kind: 'rbm.agent_launch_event', status: 'pending', headers: { 'x-goog-signature': headers['x-goog-signature'], 'content-type': 'application/json' } });
+    expect(kept).toMatchObject({ id: stored.id, channel: 'rbm', kind: 'rbm.user_event.REACTION', status: 'pending', headers: { 'x-goog-signature': headers['x-goog-signature'], 'content-type': 'application/json' } });
     expect(Buffer.from(kept.bodyBase64, 'base64').toString('utf8')).toBe(body);
 
     const listed = await waitFor(
@@ -313,11 +306,11 @@ describe('payloads of unknown kinds: 202, kept in Temporal, listed, replayed, di
       async () => ((await (await ops('')).json()) as { items: { id: string; kind: string; status: string }[] }).items,
       (items): items is { id: string; kind: string; status: string }[] => items.some((i) => i.id === stored.id),
     );
-    expect(listed.find((i) => i.id === stored.id)).toMatchObject({ kind: 'rbm.agent_launch_event', status: 'pending', channel: 'rbm' });
+    expect(listed.find((i) => i.id === stored.id)).toMatchObject({ kind: 'rbm.user_event.REACTION', status: 'pending', channel: 'rbm' });
 
     const replay = await ops(`/${stored.id}/replay`, { method: 'POST' });
     expect(replay.status).toBe(200);
-    expect(await replay.json()).toMatchObject({ id: stored.id, resolved: false, webhook: { status: 202, body: { status: 'still_unrecognized' } } });
+    expect(await replay.json()).toMatchObject({ id: stored.id, resolved: false, webhook: { status: 200, body: { status: 'still_unrecognized' } } });
     await waitFor('the replay to be recorded', () => view(stored.id), (v): v is UnrecognizedPayloadView => v.replays?.length === 1 && v.status === 'pending');
 
     expect((await ops(`/${stored.id}/dismiss`, { method: 'POST' })).status).toBe(200);
@@ -328,13 +321,17 @@ describe('payloads of unknown kinds: 202, kept in Temporal, listed, replayed, di
       async () => ((await (await ops('?status=all')).json()) as { items: { id: string; status: string }[] }).items,
       (items): items is { id: string; status: string }[] => items.some((i) => i.id === stored.id && i.status === 'dismissed'),
     );
+
+    // A redelivery after the dismissal stays that one closed entry: no second pending entry.
+    expect((await h.post('/webhooks/rbm', body, headers)).status).toBe(200);
+    expect((await view(stored.id)).status).toBe('dismissed');
   });
 
-  test('a Business Messages payload with no known member is kept (202), and nothing reaches a conversation', async () => {
+  test('a Business Messages payload with no known member is kept (200 stored), and nothing reaches a conversation', async () => {
     const conversationId = randomUUID();
     const { body, headers } = signedBmRequest(BM_TOKEN, { conversationId, requestId: randomUUID(), agent: BM_AGENT, reaction: { emoji: '👍', message: `conversations/${conversationId}/messages/m` } });
     const res = await h.post('/webhooks/bm', body, headers);
-    expect(res.status).toBe(202);
+    expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ status: 'stored', kind: 'bm.unknown' });
     expect(await h.workflowExists(bmConversationKey(conversationId))).toBe(false);
   });
@@ -353,7 +350,7 @@ describe('payloads of unknown kinds: 202, kept in Temporal, listed, replayed, di
     const { body, headers } = signedBmRequest(BM_TOKEN, { conversationId, requestId: requestIdValue, agent: BM_AGENT, userStatus: { requestedLiveAgent: true, createTime: new Date().toISOString() } });
 
     const res = await olderApp.request('/webhooks/bm', { method: 'POST', body, headers });
-    expect(res.status).toBe(202);
+    expect(res.status).toBe(200);
     const { id } = (await res.json()) as { id: string };
     expect(await h.workflowExists(key)).toBe(false);
 

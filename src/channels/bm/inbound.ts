@@ -11,7 +11,7 @@
  */
 import { bmConversationKey } from '../../domain/conversation-key';
 import { type DialogflowInfo, type InboundContext, type InboundEvent, type InboundEventBody, type MessageContent } from '../../domain/inbound';
-import { type FieldProblem, type InboundInterpretation, type OpenResult, digest, isObject, label, parseWith } from '../inbound-payload';
+import { type FieldProblem, type InboundInterpretation, NOT_JSON, type OpenResult, digest, isObject, label, parseWith } from '../inbound-payload';
 import { type z } from 'zod';
 import {
   BM_PAYLOAD_FIELDS,
@@ -33,8 +33,9 @@ export function openBmDelivery(json: unknown, raw: Uint8Array): OpenResult {
   return { ok: true, payload: { signedBytes: raw, agentHint, interpret: (receivedAt) => interpretBmPayload(json, receivedAt) } };
 }
 
-/** Reads a verified Business Messages delivery. */
+/** Reads a verified Business Messages delivery (`body` is NOT_JSON when the signed bytes are not JSON). */
 export function interpretBmPayload(body: unknown, receivedAt: string): InboundInterpretation {
+  if (body === NOT_JSON) return invalid('bm.malformed_json', [{ field: '(body)', message: 'is not valid JSON' }]);
   if (!isObject(body)) return invalid('bm.unknown', [{ field: '(body)', message: 'must be a JSON object' }]);
   const present = BM_PAYLOAD_FIELDS.filter((f) => body[f] !== undefined && body[f] !== null);
   if (present.length === 0) {

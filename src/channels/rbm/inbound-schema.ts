@@ -100,5 +100,26 @@ export const rbmServerEventSchema = z.looseObject({
   /** The agent message that expired. */
   messageId: googleId,
 });
+/**
+ * An agent launch event (reference §2.6): the agent's launch state at a carrier changed. The
+ * envelope's `attributes.type == "agent_launch_event"` also says so, but it is not signed; the data's
+ * own launch-state fields are what identify it.
+ */
+export const rbmAgentLaunchEventSchema = z.looseObject({
+  agentId: rbmAgentId.optional(),
+  eventId: googleId.optional(),
+  botDisplayName: z.string().max(1024).optional(),
+  brandId: z.string().max(1024).optional(),
+  brandDisplayName: z.string().max(1024).optional(),
+  regionId: z.string().max(256).optional(),
+  oldLaunchState: z.string().max(64).optional(),
+  newLaunchState: z.string().max(64).optional(),
+  actingParty: z.string().max(64).optional(),
+  comment: z.string().max(4096).optional(),
+  sendTime: timestamp.optional(),
+});
+/** A parsed RBM agent launch event. */
+export type RbmAgentLaunchEvent = z.output<typeof rbmAgentLaunchEventSchema>;
+
 /** A parsed RBM server event. */
 export type RbmServerEvent = z.output<typeof rbmServerEventSchema>;

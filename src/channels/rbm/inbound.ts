@@ -2,69 +2,64 @@
  * RBM inbound: opens the Pub/Sub-style envelope, tells payload kinds apart (reference §2.3) and
  * normalizes user messages, user events and server events into InboundEvents.
  *
- * Dedupe keys (stable across Google's redeliveries): a user message's `messageId` (or the
- * `eventId` the receive-events guide shows instead), an event's `eventId`; when the payload has
- * neither, the envelope's Pub/Sub `messageId`, and as a last resort a hash of the signed bytes.
+ * Classification and dedupe read only the signed bytes (the decoded `message.data`), never the
+ * unsigned envelope. Dedupe keys (stable across Google's redeliveries): a user message's
+ * `messageId` (or the `eventId` the receive-events guide shows instead), an event's `eventId`;
+ * when the payload has neither, a hash of the signed bytes.
  */
 import { rbmConversationKey } from '../../domain/conversation-key';
 import { type FileInfo, type InboundEvent, type InboundEventBody, type MessageContent } from '../../domain/inbound';
 import { senderCountryOf } from '../../routing/phone-country';
-import { type FieldProblem, type InboundInterpretation, type OpenResult, digest, isObject, label, parseWith } from '../inbound-payload';
+import { type FieldProblem, type InboundInterpretation, NOT_JSON, type OpenResult, digest, isObject, label, parseJsonBytes, parseWith } from '../inbound-payload';
 import {
   RBM_CONTENT_FIELDS,
   RBM_SERVER_EVENT_TYPES,
   RBM_USER_EVENT_TYPES,
-  type RbmEnvelope,
+  type RbmAgentLaunchEvent,
   type RbmServerEvent,
   type RbmUserEvent,
   type RbmUserMessage,
-  rbmEnvelopeSchema,
+  rbmAgentLaunchEventSchema,
   rbmServerEventSchema,
   rbmUserEventSchema,
   rbmUserMessageSchema,
 } from './inbound-schema';
 
-/** Field paths inside the decoded data are reported under this prefix, so a 400 names the field in what Google sent. */
+/** Field paths inside the decoded data are reported under this prefix, so a problem names the field in what Google sent. */
 const DATA = 'message.data';
 
+/** Standard or URL-safe base64 (Pub/Sub push writes standard). */
+const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
+
 /**
- * Opens an RBM webhook body: validates the envelope and decodes `message.data` (the signed bytes).
- * The decoded JSON is parsed here only to read `agentId` for the token choice; nothing else is
- * trusted until the signature is verified.
+ * Opens an RBM webhook body: finds `message.data` and decodes it (the signed bytes). Nothing else
+ * of the envelope is read: it is not signed, so neither classification nor dedupe may depend on it.
+ * The decoded JSON is parsed here only to read `agentId` for the token choice; nothing is trusted
+ * until the signature is verified.
  */
 export function openRbmDelivery(json: unknown): OpenResult {
-  const envelope = parseWith(rbmEnvelopeSchema, json);
-  if (!envelope.ok) return { ok: false, problems: envelope.problems };
-  const signedBytes = Buffer.from(envelope.value.message.data, 'base64');
-  const data = parseJson(signedBytes);
+  const message = isObject(json) ? json.message : undefined;
+  const encoded = isObject(message) ? message.data : undefined;
+  if (typeof encoded !== 'string' || !BASE64.test(encoded)) return { ok: false, problems: [{ field: DATA, message: 'must be the base64 of the event Google signed' }] };
+  const signedBytes = Buffer.from(encoded, 'base64');
+  const data = parseJsonBytes(signedBytes);
   const agentHint = isObject(data) && typeof data.agentId === 'string' ? data.agentId : undefined;
-  return {
-    ok: true,
-    payload: { signedBytes, agentHint, interpret: (receivedAt) => interpretRbmData(envelope.value, signedBytes, data, receivedAt) },
-  };
+  return { ok: true, payload: { signedBytes, agentHint, interpret: (receivedAt) => interpretRbmData(signedBytes, data, receivedAt) } };
 }
 
-const NOT_JSON = Symbol('not JSON');
-
-function parseJson(bytes: Uint8Array): unknown {
-  try {
-    return JSON.parse(Buffer.from(bytes).toString('utf8')) as unknown;
-  } catch {
-    return NOT_JSON;
-  }
-}
-
-/** Reads verified RBM event data. `data` is the JSON parse of `signedBytes` (or NOT_JSON). */
-function interpretRbmData(envelope: RbmEnvelope, signedBytes: Uint8Array, data: unknown, receivedAt: string): InboundInterpretation {
-  if (data === NOT_JSON) return invalid('rbm.unknown', [{ field: DATA, message: 'must be base64 of a JSON object' }]);
+/** Reads verified RBM event data: `data` is the JSON parse of `signedBytes` (or NOT_JSON). */
+function interpretRbmData(signedBytes: Uint8Array, data: unknown, receivedAt: string): InboundInterpretation {
+  if (data === NOT_JSON) return invalid('rbm.malformed_json', [{ field: DATA, message: 'must be base64 of a JSON object' }]);
   if (!isObject(data)) return invalid('rbm.unknown', [{ field: DATA, message: 'must decode to a JSON object' }]);
 
-  // Last-resort dedupe key: Pub/Sub keeps messageId across redeliveries; the hash covers payloads without one.
-  const fallbackKey = envelope.message.messageId ?? envelope.message.message_id ?? `rbm-data-${digest(signedBytes)}`;
+  // Last-resort dedupe key for an event without messageId / eventId: a hash of the signed bytes, which every redelivery repeats.
+  const fallbackKey = `rbm-data-${digest(signedBytes)}`;
   const base = { channel: 'rbm' as const, receivedAt };
 
-  if (envelope.message.attributes?.type === 'agent_launch_event' || 'newLaunchState' in data || 'oldLaunchState' in data) {
-    return { outcome: 'unrecognized', kind: 'rbm.agent_launch_event', reason: 'agent launch events are not handled by Switchboard' };
+  if ('newLaunchState' in data || 'oldLaunchState' in data) {
+    const parsed = parseWith(rbmAgentLaunchEventSchema, data, DATA);
+    if (!parsed.ok) return invalid('rbm.agent_launch_event', parsed.problems);
+    return agentLaunchEvent(parsed.value);
   }
 
   if ('senderPhoneNumber' in data && 'eventType' in data) {
@@ -98,7 +93,20 @@ function interpretRbmData(envelope: RbmEnvelope, signedBytes: Uint8Array, data: 
     return serverEvent(parsed.value, fallbackKey, base);
   }
 
-  return { outcome: 'unrecognized', kind: 'rbm.unknown', reason: 'neither a user message, a user event nor a server event' };
+  return { outcome: 'unrecognized', kind: 'rbm.unknown', reason: 'neither a user message, a user event, a server event nor an agent launch event' };
+}
+
+/**
+ * An agent's launch state changed at a carrier (reference §2.6): about the agent, not a
+ * conversation. Acknowledged and logged with the states, region and acting party.
+ */
+function agentLaunchEvent(e: RbmAgentLaunchEvent): InboundInterpretation {
+  const fields: Record<string, string> = {};
+  for (const name of ['agentId', 'eventId', 'regionId', 'oldLaunchState', 'newLaunchState', 'actingParty', 'sendTime'] as const) {
+    const value = e[name];
+    if (value !== undefined) fields[name] = value;
+  }
+  return { outcome: 'notice', kind: 'rbm.agent_launch_event', fields };
 }
 
 function invalid(kind: string, problems: FieldProblem[]): InboundInterpretation {
