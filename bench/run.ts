@@ -35,7 +35,6 @@ import { type InboundEvent } from '../src/domain/inbound';
 import { type CallRecord } from '../src/simulator/calls';
 import { projectRoot, readTemporalBinaries } from '../src/temporal/binaries';
 import { conversationWorkflow } from '../src/workflows';
-import { inboundEventsSignal } from '../src/workflows/definitions';
 import { type ActionCount, countWorkflows, perUnit, subtractCounts } from './lib/actions';
 import { type ChartSeries, latencyChart } from './lib/chart';
 import { type ThreadProfile, summarizeProfiles } from './lib/cpuprofile';
@@ -323,7 +322,7 @@ async function main(): Promise<void> {
       const startPerf = performance.now();
       let status: number | null = 200;
       try {
-        await stack.client.workflow.signalWithStart(workflowType, { workflowId: gateway.workflowId(key), taskQueue, args: [gateway.startInput(key)], signal: inboundEventsSignal, signalArgs: [inbound] });
+        await stack.client.workflow.signalWithStart(workflowType, { ...gateway.deliveryOptions(key, inbound), taskQueue });
       } catch {
         status = null;
       }

@@ -8,7 +8,7 @@
  */
 import { serve } from '@hono/node-server';
 import { createApp } from '../../src/api/app';
-import { ConversationGateway } from '../../src/api/conversation-gateway';
+import { ConversationGateway, gatewayOptionsFromConfig } from '../../src/api/conversation-gateway';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { createLazyClient } from '../../src/temporal/connections';
@@ -29,13 +29,7 @@ function main(): void {
   const logger = createLogger(config.env.LOG_LEVEL, { service: 'api-ack-only' });
   // Lazy: never connects, since nothing here calls Temporal.
   const client = createLazyClient(config.temporal);
-  const conversations = new AckOnlyGateway({
-    client,
-    taskQueue: config.temporal.taskQueue,
-    timeoutMs: config.temporal.signalTimeoutMs,
-    workflowIds: { revealPhoneNumbers: config.env.WORKFLOW_ID_REVEAL_PHONE, secret: config.env.WORKFLOW_ID_SECRET },
-    startInput: { routing: config.routing },
-  });
+  const conversations = new AckOnlyGateway(gatewayOptionsFromConfig(config, client));
   const app = createApp({ config, conversations, logger });
   const server = serve({ fetch: app.fetch, hostname: config.env.API_HOST, port: config.env.API_PORT });
   const stop = () => server.close(() => process.exit(0));

@@ -24,7 +24,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger } from '@temporalio/worker';
 import { ConversationGateway } from '../../src/api/conversation-gateway';
 import { type ConversationKey } from '../../src/domain/conversation-key';
-import { loadRoutingConfig } from '../../src/routing/load';
+import { loadRoutingConfig, routingVersionOf } from '../../src/routing/load';
 import { type RoutingConfig } from '../../src/routing';
 import { projectRoot, readTemporalBinaries } from '../../src/temporal/binaries';
 import { DevServer } from '../../src/temporal/dev-server';
@@ -363,7 +363,7 @@ export class BenchStack {
       taskQueue: this.taskQueue,
       timeoutMs: 10_000,
       workflowIds: { revealPhoneNumbers: false, secret: this.workflowIdSecret },
-      startInput: { routing: this.routing },
+      startInput: { routingVersion: routingVersionOf(this.routing) },
     });
     return this.gatewayInstance;
   }

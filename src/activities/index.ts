@@ -1,5 +1,6 @@
 import { type ConversationKey } from '../domain/conversation-key';
 import { type OutboundContent, type Representative } from '../domain/outbound';
+import { type RoutingConfig } from '../routing';
 
 export interface SendMessageArgs {
   conversationKey: ConversationKey;
@@ -90,6 +91,18 @@ export interface PreviousRunLoader {
   previousRun(workflowId: string): Promise<unknown>;
 }
 
+/** A routing file and its version (routingVersionOf). */
+export interface VersionedRouting {
+  version: string;
+  routing: RoutingConfig;
+}
+
+/** The worker's routing files by version (src/temporal/routing-store.ts). */
+export interface RoutingSource {
+  /** The file of `version`, else the newest the worker has; undefined when it has none. */
+  forVersion(version: string): VersionedRouting | undefined;
+}
+
 /** What the activities need from the outside world; injected once by the worker. */
 export interface ActivityDeps {
   channels: ChannelGateway;
@@ -97,6 +110,8 @@ export interface ActivityDeps {
   handoff: HandoffNotifier;
   /** Absent in tests that don't exercise reopening: then a reopened conversation starts fresh. */
   previousRuns?: PreviousRunLoader;
+  /** Absent in tests that pass the routing file in the start input: then a version finds no file. */
+  routing?: RoutingSource;
 }
 
 /**
@@ -115,6 +130,8 @@ export function createActivities(deps: ActivityDeps) {
     notifyHandoff: (args: NotifyHandoffArgs) => deps.handoff.notify(args),
     /** The result of the latest completed run of this workflow ID, if any (see conversationWorkflow). */
     loadPreviousRun: async (workflowId: string): Promise<unknown> => (deps.previousRuns ? deps.previousRuns.previousRun(workflowId) : undefined),
+    /** The routing file of a conversation's version, from the worker's own (a local activity: the workflow holds no file of its own). */
+    routingForVersion: async (version: string): Promise<VersionedRouting | undefined> => deps.routing?.forVersion(version),
   };
 }
 

@@ -1,8 +1,9 @@
 import { type Client, WithStartWorkflowOperation, WorkflowNotFoundError } from '@temporalio/client';
-import { type UpdateDefinition } from '@temporalio/common';
+import { type SearchAttributePair, type UpdateDefinition } from '@temporalio/common';
 import { type Config } from '../config';
 import { type ConversationKey } from '../domain/conversation-key';
 import { type InboundEvent } from '../domain/inbound';
+import { routingVersionOf } from '../routing/load';
 import { type WorkflowIdOptions, workflowIdFor } from '../temporal/workflow-ids';
 import { conversationWorkflow } from '../workflows';
 import { conversationStateQuery, type ConversationInput, type ConversationView, searchAttributes } from '../workflows/definitions';
@@ -32,7 +33,8 @@ export function gatewayOptionsFromConfig(config: Config, client: Client): Conver
     taskQueue: config.temporal.taskQueue,
     timeoutMs: config.temporal.signalTimeoutMs,
     workflowIds: { revealPhoneNumbers: config.env.WORKFLOW_ID_REVEAL_PHONE, secret: config.env.WORKFLOW_ID_SECRET },
-    startInput: { routing: config.routing },
+    // The version, not the file: the worker holds the file (src/temporal/routing-store.ts).
+    startInput: config.routing ? { routingVersion: routingVersionOf(config.routing) } : {},
   };
 }
 
@@ -71,16 +73,35 @@ export class ConversationGateway {
 
   /** Signals (starting it if needed) the conversation's workflow with one request's events; resolves once Temporal accepted them. */
   async deliver(key: ConversationKey, events: InboundEvent[]): Promise<void> {
-    const input = this.startInput(key);
-    await this.bounded('signalWithStart', () =>
-      this.options.client.workflow.signalWithStart(conversationWorkflow, {
-        workflowId: this.workflowId(key),
-        taskQueue: this.options.taskQueue,
-        args: [input],
-        signal: inboundEventsSignal,
-        signalArgs: [events],
-      }),
-    );
+    await this.bounded('signalWithStart', () => this.options.client.workflow.signalWithStart(conversationWorkflow, this.deliveryOptions(key, events)));
+  }
+
+  /**
+   * The signal-with-start of one delivery: the start input, the initial search attributes, and the
+   * events stamped with the routing version (so a new routing file reaches running conversations).
+   */
+  deliveryOptions(key: ConversationKey, events: InboundEvent[]) {
+    const routingVersion = this.options.startInput?.routingVersion;
+    return {
+      workflowId: this.workflowId(key),
+      taskQueue: this.options.taskQueue,
+      args: [this.startInput(key)] as [ConversationInput],
+      typedSearchAttributes: this.initialSearchAttributes(key),
+      signal: inboundEventsSignal,
+      signalArgs: [routingVersion === undefined ? events : events.map((event) => ({ ...event, routingVersion }))] as [InboundEvent[]],
+    };
+  }
+
+  /**
+   * The search attributes a new run starts with: channel and status are known before its first
+   * task, and given here they cost no upsert (an action each on Temporal Cloud; the start itself is
+   * billed either way). The workflow upserts only what differs (search-attribute-sync.ts).
+   */
+  initialSearchAttributes(key: ConversationKey): SearchAttributePair[] {
+    return [
+      { key: searchAttributes.channel, value: key.startsWith('bm:') ? 'bm' : 'rbm' },
+      { key: searchAttributes.status, value: 'automation' },
+    ];
   }
 
   /** The input a new run of this conversation starts with. */
@@ -162,6 +183,7 @@ export class ConversationGateway {
       workflowId: this.workflowId(key),
       taskQueue: this.options.taskQueue,
       args: [this.startInput(key)],
+      typedSearchAttributes: this.initialSearchAttributes(key),
       workflowIdConflictPolicy: 'USE_EXISTING',
     });
     return this.bounded(

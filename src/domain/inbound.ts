@@ -49,6 +49,8 @@ interface InboundEventBase {
   occurredAt?: string;
   /** When the webhook received it (ISO 8601). */
   receivedAt: string;
+  /** The version of the routing file the API had when it delivered the event: a new file reaches running conversations this way. */
+  routingVersion?: string;
 }
 
 /**

@@ -2,6 +2,7 @@
  * Reading and validating the routing file (ROUTING_FILE). Node only (file system, yaml): imported by
  * configuration, API and worker code, never by the pure routing modules or workflows.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml';
 import { type z } from 'zod';
@@ -155,4 +156,13 @@ export function loadRoutingConfig(path: string): RoutingConfig {
     throw new RoutingConfigError(path, [{ message: `cannot read routing file: ${(err as Error).message}` }]);
   }
   return parseRoutingConfig(text, path);
+}
+
+/**
+ * The version of a validated routing file: a digest of its content, the same in every process that
+ * loaded the same file. Conversations start with it (and events carry it) instead of the whole
+ * file; workers hold the files and hand a workflow the one of its version (src/temporal/routing-store.ts).
+ */
+export function routingVersionOf(config: RoutingConfig): string {
+  return createHash('sha256').update(JSON.stringify(config)).digest('hex').slice(0, 16);
 }

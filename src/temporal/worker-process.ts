@@ -17,6 +17,7 @@ import { tracingFromConfig } from '../observability/tracing';
 import { connectWorker, createLazyClient } from './connections';
 import { describePayloadEncryption, payloadDataConverter } from './payload-codec';
 import { createPreviousRunLoader } from './previous-runs';
+import { RoutingStore } from './routing-store';
 import { installWorkerRuntime, metricsBindAddress } from './runtime';
 import { buildWorker, workerTuningFromEnv } from './worker-factory';
 import { type WorkerHealthServer, startWorkerHealthServer } from './worker-health';
@@ -34,6 +35,8 @@ export async function runWorkerProcess(config: Config, logger: Logger = createLo
   // Reads the previous run of a reopened conversation (visibility + result): a client of its own.
   const client = createLazyClient(config.temporal);
   try {
+    // Conversations carry a routing version; the worker holds the files (ROUTING_FILE, re-read when an unknown version is asked for).
+    const routing = new RoutingStore(env.ROUTING_FILE, config.routing, (message) => logger.error(message));
     const bundle = chooseWorkflowBundle(env.WORKFLOW_BUNDLE_PATH, tracing !== undefined);
     if (bundle.kind === 'prebuilt' && bundle.warning) logger.warn(bundle.warning, { WORKFLOW_BUNDLE_PATH: env.WORKFLOW_BUNDLE_PATH });
     const tuning = workerTuningFromEnv(env);
@@ -41,7 +44,7 @@ export async function runWorkerProcess(config: Config, logger: Logger = createLo
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
-      activities: createActivities({ ...buildActivityDeps(config, logger), previousRuns: createPreviousRunLoader(client) }),
+      activities: createActivities({ ...buildActivityDeps(config, logger), previousRuns: createPreviousRunLoader(client), routing }),
       ...(bundle.kind === 'prebuilt' ? { workflowBundle: bundle.bundle } : {}),
       tuning,
       ...(tracing ? { plugins: [tracing.plugin] } : {}),
@@ -59,6 +62,7 @@ export async function runWorkerProcess(config: Config, logger: Logger = createLo
       metrics: metricsAddress ? `http://${metricsAddress}/metrics` : 'off',
       health: health ? health.url : 'off',
       tracing: tracing ? env.OTEL_EXPORTER_OTLP_ENDPOINT : 'off',
+      routingVersion: routing.currentVersion ?? 'none',
       payloadEncryption: describePayloadEncryption(config.temporal.payloadEncryption),
     });
     if (!config.temporal.payloadEncryption.encrypt) logger.warn('payload encryption is off: message texts and phone numbers reach Temporal in clear', { mode: config.mode, PAYLOAD_ENCRYPTION: env.PAYLOAD_ENCRYPTION });

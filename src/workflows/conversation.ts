@@ -1,13 +1,15 @@
-import { allHandlersFinished, condition, continueAsNew, log, setHandler, upsertMemo, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, log, patched, setHandler, upsertMemo, workflowInfo } from '@temporalio/workflow';
 import { maskPhone } from '../domain/conversation-key';
 import { type OutboundContent } from '../domain/outbound';
 import { localActivities } from './activity-proxies';
 import { resolveSettings } from './conversation-settings';
+import { COST_PATCHES } from './cost-patches';
 import { type ConversationSnapshot, ConversationState } from './conversation-state';
 import { type CarriedConversation, conversationStateQuery, type ConversationInput, inboundEventsSignal } from './definitions';
 import { HandoffController } from './handoff';
 import { handleLiveAgentRequest, handleUserMessage } from './message-handling';
 import { holdingMessage } from '../routing';
+import { ConversationRouting } from './routing-version';
 import { registerOperatorHandlers } from './operator-handlers';
 import { OutboundTracker, registerOutboundHandlers } from './outbound';
 import { sendReply } from './replies';
@@ -24,7 +26,7 @@ const DEFAULT_HOLDING_MESSAGE: OutboundContent = { text: 'Thanks for waiting: an
  */
 export async function conversationWorkflow(input: ConversationInput): Promise<CarriedConversation> {
   const settings = resolveSettings(input.settings);
-  const routing = input.routing;
+  const routing = new ConversationRouting(input);
   const state = new ConversationState(input.key, settings, input.carried?.conversation);
   const typing = new TypingIndicator(state, settings.typingKeepAlive);
   // A fresh run (not continued) may be a reopened conversation: outbound sends wait until the
@@ -42,12 +44,21 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Ca
     state,
     sla: settings.handoffSla,
     reply: (content) => sendReply(state, outbound, content),
-    holdingMessage: () => (routing ? holdingMessage(state.routing, routing) : DEFAULT_HOLDING_MESSAGE),
+    holdingMessage: () => (routing.config ? holdingMessage(state.routing, routing.config) : DEFAULT_HOLDING_MESSAGE),
   });
-  const handling = { state, handoff, typing, routing, reply: (content: OutboundContent) => sendReply(state, outbound, content) };
+  const handling = {
+    state,
+    handoff,
+    typing,
+    get routing() {
+      return routing.config;
+    },
+    reply: (content: OutboundContent) => sendReply(state, outbound, content),
+  };
   let liveAgentRequested = false;
 
   setHandler(inboundEventsSignal, (events) => {
+    routing.noteEvents(events);
     for (const event of state.accept(events)) {
       if (event.type === 'receipt' || event.type === 'ttl_expired') outbound.onInboundEvent(event);
       else if (event.type === 'live_agent_requested') liveAgentRequested = true;
@@ -57,14 +68,17 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Ca
   registerOperatorHandlers({ state, handoff, typing });
   registerOutboundHandlers(outbound);
 
+  // The routing file of the start's version, in the same task as the previous run's memory.
+  const routingLoaded = routing.needsLoad ? routing.load() : undefined;
   // A new message reopening a completed conversation: pick up the previous run's memory.
   if (freshRun) {
     const previous = (await localActivities.loadPreviousRun(workflowInfo().workflowId)) as CarriedConversation | undefined;
     if (previous?.conversation) state.absorbPrevious(previous.conversation);
     outbound.absorbPrevious(previous?.outbound);
   }
+  if (routingLoaded) await routingLoaded;
   handoff.resume();
-  const attributes = new SearchAttributeSync(state);
+  const attributes = new SearchAttributeSync(state, patched(COST_PATCHES.initialSearchAttributes) ? workflowInfo().typedSearchAttributes : undefined);
   attributes.sync();
 
   const shouldContinueAsNew = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > settings.continueAsNewAfterEvents;
@@ -76,6 +90,7 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Ca
       if (outbound.hasPendingWork) continue;
       break;
     }
+    if (routing.stale) await routing.refresh();
     if (liveAgentRequested) {
       liveAgentRequested = false;
       await handleLiveAgentRequest(handling);
@@ -93,7 +108,7 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Ca
     if (shouldContinueAsNew() && state.pending.length === 0 && !outbound.busy) {
       await condition(allHandlersFinished);
       log.info('continuing as new', { historyLength: workflowInfo().historyLength });
-      await continueAsNew<typeof conversationWorkflow>({ ...input, carried: carry(state.snapshot(), outbound) });
+      await continueAsNew<typeof conversationWorkflow>({ ...input, ...routing.carryInput(), carried: carry(state.snapshot(), outbound) });
     }
   }
 

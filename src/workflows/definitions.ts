@@ -56,8 +56,13 @@ export interface ConversationSettings {
 export interface ConversationInput {
   key: ConversationKey;
   settings?: Partial<ConversationSettings>;
-  /** Validated routing file (src/routing); when absent the conversation hands every message to humans. */
+  /**
+   * Validated routing file (src/routing), as starts carried it before routing versions; when
+   * neither it nor `routingVersion` is given, the conversation hands every message to humans.
+   */
   routing?: RoutingConfig;
+  /** The routing file's version (routingVersionOf): the worker holds the file (routing-version.ts). */
+  routingVersion?: string;
   /** State handed over by continue-as-new (or by the previous run of a reopened conversation). */
   carried?: CarriedConversation;
 }

@@ -1,4 +1,4 @@
-import { type SearchAttributeUpdatePair } from '@temporalio/common';
+import { type SearchAttributeUpdatePair, type TypedSearchAttributes } from '@temporalio/common';
 import { upsertSearchAttributes } from '@temporalio/workflow';
 import { type ConversationState } from './conversation-state';
 import { searchAttributes } from './definitions';
@@ -14,7 +14,21 @@ export class SearchAttributeSync {
   private readonly last = new Map<string, string>();
   memoSet = false;
 
-  constructor(private readonly state: ConversationState) {}
+  /**
+   * `initial`: the attributes the run already has (given with its start, or carried over by
+   * continue-as-new); only values that differ from them are upserted. Without it (histories from
+   * before the start carried them) every attribute is upserted once.
+   */
+  constructor(
+    private readonly state: ConversationState,
+    initial?: TypedSearchAttributes,
+  ) {
+    if (!initial) return;
+    for (const [name, key] of Object.entries(searchAttributes)) {
+      const value = initial.get(key);
+      if (value !== undefined) this.last.set(name, fingerprint(value));
+    }
+  }
 
   sync(): void {
     const s = this.state;
@@ -32,11 +46,15 @@ export class SearchAttributeSync {
     const changed: SearchAttributeUpdatePair[] = [];
     for (const [name, pair] of wanted) {
       if (!pair) continue;
-      const fingerprint = pair.value instanceof Date ? pair.value.toISOString() : String(pair.value);
-      if (this.last.get(name) === fingerprint) continue;
-      this.last.set(name, fingerprint);
+      const print = fingerprint(pair.value);
+      if (this.last.get(name) === print) continue;
+      this.last.set(name, print);
       changed.push(pair);
     }
     if (changed.length > 0) upsertSearchAttributes(changed);
   }
+}
+
+function fingerprint(value: unknown): string {
+  return value instanceof Date ? value.toISOString() : String(value);
 }

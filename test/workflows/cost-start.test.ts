@@ -1,0 +1,147 @@
+/**
+ * What a conversation starts with since issue 14: the routing file's version instead of the file
+ * (the worker holds the files, and a new version reaches a running conversation through the
+ * events the API stamps with it), and its first search attributes given with the start instead of
+ * upserted in its first task. Through the API's own gateway (ConversationGateway.deliver) on the
+ * time-skipping server, with the real RoutingStore.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { type TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { ConversationGateway } from '../../src/api/conversation-gateway';
+import { type RoutingSource } from '../../src/activities';
+import { loadRoutingConfig, routingVersionOf } from '../../src/routing/load';
+import { projectRoot } from '../../src/temporal/binaries';
+import { RoutingStore } from '../../src/temporal/routing-store';
+import { conversationStateQuery, searchAttributes } from '../../src/workflows/definitions';
+import { recordingActivities } from '../helpers/recording-activities';
+import { createTimeSkippingEnv, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
+import { waitUntil } from '../helpers/wait';
+import { RBM_KEY, userMessage } from './conversation-fixtures';
+
+const EXAMPLE = readFileSync(path.join(projectRoot, 'config', 'routing.example.yaml'), 'utf8');
+const EDITED = EXAMPLE.replace("We're open Monday to Saturday, 9am to 7pm.", "We're open every day, 8am to 10pm.");
+
+interface HistoryEvent {
+  eventId?: unknown;
+  eventType?: unknown;
+  markerRecordedEventAttributes?: { markerName?: string | null; workflowTaskCompletedEventId?: unknown } | null;
+  upsertWorkflowSearchAttributesEventAttributes?: { searchAttributes?: { indexedFields?: Record<string, unknown> | null } | null } | null;
+  workflowExecutionStartedEventAttributes?: { input?: { payloads?: { data?: Uint8Array | null }[] | null } | null } | null;
+}
+
+describe('conversation start: routing version, initial search attributes', () => {
+  let env: TestWorkflowEnvironment;
+  let dir: string;
+  beforeAll(async () => {
+    env = await createTimeSkippingEnv();
+  });
+  afterAll(async () => {
+    await env?.teardown();
+  });
+  beforeEach(() => (dir = mkdtempSync(path.join(tmpdir(), 'sb-routing-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** Runs `body` with a worker on `store`; `gatewayFor(version)` is the API's gateway on a routing file of that version. */
+  async function withWorker(store: RoutingSource, body: (gatewayFor: (routingVersion: string | undefined) => ConversationGateway, rec: ReturnType<typeof recordingActivities>) => Promise<void>) {
+    const taskQueue = uniqueTaskQueue('cost');
+    const secret = `s-${randomUUID()}`;
+    const rec = recordingActivities({ routing: store });
+    const gatewayFor = (routingVersion: string | undefined) =>
+      new ConversationGateway({ client: env.client, taskQueue, timeoutMs: 10_000, workflowIds: { revealPhoneNumbers: false, secret }, startInput: { settings: { idleTimeout: '1 day' }, ...(routingVersion ? { routingVersion } : {}) } });
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: workflowBundle(), activities: rec.activities });
+    await worker.runUntil(async () => {
+      try {
+        await body(gatewayFor, rec);
+      } finally {
+        await env.client.workflow.getHandle(gatewayFor(undefined).workflowId(RBM_KEY)).terminate('test finished').catch(() => undefined);
+      }
+    });
+  }
+
+  /** Automation's replies, without the greeting that opens the first one. */
+  const replies = (rec: ReturnType<typeof recordingActivities>) => rec.callsTo('sendMessage').map((c) => (c as { content: { text: string } }).content.text.split('\n').at(-1));
+  const answered = (gateway: ConversationGateway, n: number) => waitUntil(() => gateway.getState(RBM_KEY), (s) => (s?.history.filter((h) => h.direction === 'outbound').length ?? 0) >= n);
+
+  function exampleStore(): { file: string; store: RoutingStore } {
+    const file = path.join(dir, 'routing.yaml');
+    writeFileSync(file, EXAMPLE);
+    return { file, store: new RoutingStore(file, loadRoutingConfig(file)) };
+  }
+
+  async function historyOf(gateway: ConversationGateway): Promise<HistoryEvent[]> {
+    const history = await env.client.workflow.getHandle(gateway.workflowId(RBM_KEY)).fetchHistory();
+    return (history.events ?? []) as HistoryEvent[];
+  }
+
+  test('a start carries the version, not the file; the worker hands the file over in the same task as the previous run', async () => {
+    const { store } = exampleStore();
+    await withWorker(store, async (gatewayFor, rec) => {
+      const gateway = gatewayFor(store.currentVersion);
+      await gateway.deliver(RBM_KEY, [userMessage(RBM_KEY, 'what are your opening hours?')]);
+      await answered(gateway, 1);
+      expect(replies(rec)).toEqual(["We're open Monday to Saturday, 9am to 7pm."]);
+      const events = await historyOf(gateway);
+      const input = Buffer.from(events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]?.data ?? new Uint8Array()).toString('utf8');
+      expect(JSON.parse(input)).toEqual({ key: RBM_KEY, settings: { idleTimeout: '1 day' }, routingVersion: store.currentVersion });
+      // routingForVersion and loadPreviousRun: two local activities, one workflow task (one billed action).
+      const markers = events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity');
+      expect(markers).toHaveLength(2);
+      expect(new Set(markers.map((m) => String(m.markerRecordedEventAttributes?.workflowTaskCompletedEventId))).size).toBe(1);
+    });
+  });
+
+  test('an edited routing file reaches a running conversation: the next event carries the new version', async () => {
+    const { file, store } = exampleStore();
+    await withWorker(store, async (gatewayFor, rec) => {
+      const gateway = gatewayFor(store.currentVersion);
+      await gateway.deliver(RBM_KEY, [userMessage(RBM_KEY, 'what are your opening hours?')]);
+      await answered(gateway, 1);
+      // The operator edits the file; the API, restarted on it, delivers with the new version; the worker re-reads the file on the miss.
+      writeFileSync(file, EDITED);
+      utimesSync(file, new Date(), new Date(Date.now() + 5_000));
+      const editedVersion = routingVersionOf(loadRoutingConfig(file));
+      await gatewayFor(editedVersion).deliver(RBM_KEY, [userMessage(RBM_KEY, 'are you open on sunday?')]);
+      await answered(gateway, 2);
+      expect(replies(rec)).toEqual(["We're open Monday to Saturday, 9am to 7pm.", "We're open every day, 8am to 10pm."]);
+      expect(store.currentVersion).toBe(editedVersion);
+    });
+  });
+
+  test('a version the worker does not hold gets its newest file, asked for once', async () => {
+    const { store } = exampleStore();
+    const asked: string[] = [];
+    const counting: RoutingSource = { forVersion: (version) => (asked.push(version), store.forVersion(version)) };
+    await withWorker(counting, async (gatewayFor, rec) => {
+      const gateway = gatewayFor('not-on-this-worker');
+      await gateway.deliver(RBM_KEY, [userMessage(RBM_KEY, 'what are your opening hours?')]);
+      await answered(gateway, 1);
+      await gateway.deliver(RBM_KEY, [userMessage(RBM_KEY, 'when are you open on saturday?')]);
+      await answered(gateway, 2);
+      expect(replies(rec)).toEqual(["We're open Monday to Saturday, 9am to 7pm.", "We're open Monday to Saturday, 9am to 7pm."]);
+      expect(asked).toEqual(['not-on-this-worker']);
+    });
+  });
+
+  test('channel and status come with the start: the first task upserts neither', async () => {
+    const { store } = exampleStore();
+    await withWorker(store, async (gatewayFor) => {
+      const gateway = gatewayFor(store.currentVersion);
+      await gateway.deliver(RBM_KEY, [userMessage(RBM_KEY, 'what are your opening hours?')]);
+      await answered(gateway, 1);
+      const handle = env.client.workflow.getHandle(gateway.workflowId(RBM_KEY));
+      const described = await handle.describe();
+      expect(described.typedSearchAttributes.get(searchAttributes.channel)).toBe('rbm');
+      expect(described.typedSearchAttributes.get(searchAttributes.status)).toBe('automation');
+      const upserted = (await historyOf(gateway)).flatMap((e) => Object.keys(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}));
+      expect(upserted).not.toContain(searchAttributes.channel.name);
+      expect(upserted).not.toContain(searchAttributes.status.name);
+      // What the workflow learns itself still goes in: the locale and the hour of the last message.
+      expect(upserted).toEqual(expect.arrayContaining([searchAttributes.locale.name, searchAttributes.lastInboundAt.name]));
+      expect((await handle.query(conversationStateQuery)).locale).toBe('en');
+    });
+  });
+});
