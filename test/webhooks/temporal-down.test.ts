@@ -25,8 +25,12 @@ import { randomPhone } from './fixtures';
 import { trackTemporalCalls, waitFor } from './harness';
 
 const BOUND_MS = 1500;
-/** Scheduling slack on a loaded two-core machine; the bound itself is what is configured. */
-const SLACK_MS = 500;
+/**
+ * Scheduling slack on a loaded two-core machine (500 ms was overrun by 7 ms under a load of 18).
+ * What the test tells apart is bounded against unbounded: without the bound the call waits for the
+ * client's own connection timeout, far beyond BOUND_MS + SLACK_MS.
+ */
+const SLACK_MS = 2500;
 const TOKEN = 'down-test-token';
 const AGENT = 'down@rbm.goog';
 
