@@ -51,7 +51,7 @@ function rbmParty(event: InboundMessageEvent): { msisdn?: string; agentId?: stri
 function situationOf(input: RouteInput, config: RoutingConfig): Situation {
   const { event, context } = input;
   const party = rbmParty(event);
-  const resolved = resolveLocaleDetailed({ channel: event.channel, context: event.context, ...party }, config);
+  const resolved = resolveLocaleDetailed({ channel: event.channel, context: event.context, ...party, ...(input.compareDeviceLanguage !== undefined ? { compareDeviceLanguage: input.compareDeviceLanguage } : {}) }, config);
   const fromMessage = resolved.source === 'resolvedLocale' || resolved.source === 'userDeviceLocale';
   const stored = context.locale !== undefined ? canonicalizeLocale(context.locale) : undefined;
   const locale = fromMessage ? resolved.locale : (stored ?? resolved.locale);

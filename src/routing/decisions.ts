@@ -13,6 +13,8 @@ export interface RouteInput {
   event: InboundMessageEvent;
   /** The conversation's routing state before this message. */
   context: RoutingContext;
+  /** Business Messages: compare the device's language with resolvedLocale's (default true; see resolveLocaleDetailed). */
+  compareDeviceLanguage?: boolean;
 }
 
 /** Why a conversation goes to a human queue. */

@@ -77,6 +77,8 @@ export interface LocaleInput {
   senderCountry?: SenderCountry;
   /** RBM: the agent, for a per-agent default locale. */
   agentId?: string;
+  /** BM: prefer `userDeviceLocale` when its language differs from `resolvedLocale`'s (default true). */
+  compareDeviceLanguage?: boolean;
 }
 
 /** Where a resolved locale came from. */
@@ -93,15 +95,20 @@ export interface LocaleResolution {
 
 /**
  * The user's locale. Business Messages: `resolvedLocale` (Google's match between the device and
- * the agent's locales), then `userDeviceLocale`. RBM: the number's country through
- * `countryLocales` (country code first, then calling code), from the country the API resolved or,
- * for events from before it did, a lookup of the number. Otherwise the agent's default.
+ * the agent's locales), then `userDeviceLocale`; but when both are given and their languages
+ * differ, `userDeviceLocale` (`compareDeviceLanguage: false` restores the older rule). RBM: the
+ * number's country through `countryLocales` (country code first, then calling code), from the
+ * country the API resolved or, for events from before it did, a lookup of the number. Otherwise
+ * the agent's default.
  */
 export function resolveLocaleDetailed(input: LocaleInput, config: RoutingConfig): LocaleResolution {
   if (input.channel === 'bm') {
     const resolved = input.context?.resolvedLocale !== undefined ? canonicalizeLocale(input.context.resolvedLocale) : undefined;
-    if (resolved !== undefined) return { locale: resolved, source: 'resolvedLocale' };
     const device = input.context?.userDeviceLocale !== undefined ? canonicalizeLocale(input.context.userDeviceLocale) : undefined;
+    // resolvedLocale is Google's match against the agent's own locales: when the device speaks
+    // another language, that match hides the user's language (seed 004), so the device wins.
+    if (resolved !== undefined && device !== undefined && (input.compareDeviceLanguage ?? true) && !sameLanguage(resolved, device)) return { locale: device, source: 'userDeviceLocale' };
+    if (resolved !== undefined) return { locale: resolved, source: 'resolvedLocale' };
     if (device !== undefined) return { locale: device, source: 'userDeviceLocale' };
   }
   if (input.channel === 'rbm' && (input.senderCountry !== undefined || input.msisdn !== undefined)) {

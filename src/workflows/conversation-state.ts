@@ -1,6 +1,8 @@
 import { type Channel, type ConversationKey, parseConversationKey } from '../domain/conversation-key';
 import { initialRoutingContext, type RoutingContext } from '../routing';
 import { type InboundContext, type InboundEvent, type MessageContent } from '../domain/inbound';
+import { msToNumber } from '@temporalio/common/lib/time';
+import { DEFAULT_DEDUPE_MAX_KEYS, DEFAULT_DEDUPE_RETENTION } from './conversation-settings';
 import { type Assignment, type ConversationSettings, type ConversationStatus, type ConversationView, type HistoryEntry } from './definitions';
 
 export type UserMessageEvent = Extract<InboundEvent, { type: 'message' }>;
@@ -8,6 +10,18 @@ export type UserMessageEvent = Extract<InboundEvent, { type: 'message' }>;
 const MAX_EVENTS = 50;
 const MAX_DECISIONS = 50;
 const MAX_READ_RECEIPTS = 500;
+const MAX_ACTIVITY_FAILURES = 50;
+const MAX_UNSENT_RECEIPTS = 50;
+/** A receipt that failed this often (each time the user wrote again) is given up. */
+const MAX_RECEIPT_ATTEMPTS = 3;
+/** RBM's typing indicator fades after about 20 s (seed 003): a user's typing state without a fresh event clears then. */
+export const USER_TYPING_FADES_AFTER_MS = 20_000;
+
+/**
+ * Event kinds that carry no id of a message: their dedupe keys live in a small window of their
+ * own, so a chatty typist never pushes a message or receipt id out of the durable window.
+ */
+const EPHEMERAL_KINDS: ReadonlySet<InboundEvent['type']> = new Set(['typing', 'subscription']);
 
 /** Short operator-facing text for a message. */
 export function summarize(content: MessageContent): string {
@@ -40,12 +54,39 @@ export interface ConversationSnapshot {
   humans: { agentId: string; displayName?: string }[];
   decisions: ConversationView['routingDecisions'];
   userTyping: ConversationView['userTyping'];
+  /**
+   * Dedupe keys of messages, receipts, TTL events and requests with the workflow time they were
+   * accepted: kept for `dedupeRetention` (at least Google's 7-day redelivery period), at most
+   * `dedupeMaxKeys`. Absent in snapshots of older runs (their keys are all in `dedupeKeys`).
+   */
+  durableKeys?: [string, number][];
+  /** Activity failures the conversation recorded and carried on from, newest last (bounded). */
+  activityFailures?: ActivityFailureRecord[];
+  /** READ receipts that failed: retried when the user writes again, given up after a few attempts. */
+  unsentReceipts?: { messageId: string; attempts: number }[];
+  /** The run continued as new on idle and waits, doing nothing, for the next event (status `closed`). */
+  dormant?: boolean;
+  /** Workflow time (ms) after which the conversation goes dormant unless something happens first. */
+  idleDeadlineMs?: number;
+  /** A live-agent request accepted but not handled yet (carried across continue-as-new). */
+  liveAgentRequested?: boolean;
   lastInboundAt?: string;
   lastContext?: InboundContext;
   handoff?: HandoffState;
   generation: number;
   /** Counter for deterministic event ids of our own (typing, joins). */
   sequence: number;
+}
+
+/** One activity failure the conversation survived. */
+export interface ActivityFailureRecord {
+  /** What failed: read_receipt, reply, handoff_notification, representative_event, previous_run_lookup, ... */
+  kind: string;
+  /** The failure's type (e.g. NotRcsReachable) and message. */
+  message: string;
+  at: string;
+  /** The message concerned, when there is one. */
+  messageId?: string;
 }
 
 export interface HandoffState {
@@ -66,11 +107,20 @@ export class ConversationState {
   closed = false;
   private readonly data: ConversationSnapshot;
   private readonly seen: Set<string>;
+  /** Durable dedupe keys → accepted at (ms); insertion order is acceptance order. */
+  private readonly durable = new Map<string, number>();
+  /** READ receipts whose activity is running: claimed, not yet sent. */
+  private readonly receiptsInFlight = new Set<string>();
 
+  /**
+   * @param windowsByKind Issue 11 #7: dedupe messages and receipts by time in a window of their
+   *   own (false only while replaying runs that started before that change).
+   */
   constructor(
     key: ConversationKey,
     private readonly settings: ConversationSettings,
     snapshot?: ConversationSnapshot,
+    private readonly windowsByKind = false,
   ) {
     this.key = key;
     this.channel = parseConversationKey(key).channel;
@@ -92,6 +142,41 @@ export class ConversationState {
           sequence: 0,
         };
     this.seen = new Set(this.data.dedupeKeys);
+    if (windowsByKind) {
+      for (const [k, at] of this.data.durableKeys ?? []) this.durable.set(k, at);
+      this.data.durableKeys = undefined;
+    }
+  }
+
+  /** True while the run is dormant (idle, continued as new, waiting for the next event). */
+  get dormant(): boolean {
+    return this.data.dormant === true;
+  }
+  set dormant(value: boolean) {
+    this.data.dormant = value || undefined;
+  }
+  get idleDeadlineMs(): number | undefined {
+    return this.data.idleDeadlineMs;
+  }
+  set idleDeadlineMs(value: number | undefined) {
+    this.data.idleDeadlineMs = value;
+  }
+  get liveAgentRequested(): boolean {
+    return this.data.liveAgentRequested === true;
+  }
+  set liveAgentRequested(value: boolean) {
+    this.data.liveAgentRequested = value || undefined;
+  }
+
+  /** Records an activity failure the conversation carries on from (bounded, newest last). */
+  recordActivityFailure(failure: ActivityFailureRecord): void {
+    const list = (this.data.activityFailures ??= []);
+    list.push(failure);
+    if (list.length > MAX_ACTIVITY_FAILURES) list.splice(0, list.length - MAX_ACTIVITY_FAILURES);
+  }
+
+  get activityFailures(): readonly ActivityFailureRecord[] {
+    return this.data.activityFailures ?? [];
   }
 
   get pending(): UserMessageEvent[] {
@@ -134,13 +219,15 @@ export class ConversationState {
   accept(events: InboundEvent[]): InboundEvent[] {
     const accepted: InboundEvent[] = [];
     for (const event of events) {
-      if (this.seen.has(event.dedupeKey)) continue;
-      this.remember(event.dedupeKey);
+      if (this.isDuplicate(event)) continue;
+      this.rememberEvent(event);
       accepted.push(event);
       this.data.lastInboundAt = event.receivedAt;
       if (event.type === 'typing') {
-        if (event.isTyping !== this.data.userTyping.isTyping) {
-          this.data.userTyping = { isTyping: event.isTyping, since: event.occurredAt ?? event.receivedAt, changes: this.data.userTyping.changes + 1 };
+        if (event.isTyping !== this.userTypingNow(Date.now()).isTyping) {
+          // Workflow time when typing fades by the clock (issue 11 #9); the event's own time before.
+          const since = this.windowsByKind ? new Date().toISOString() : (event.occurredAt ?? event.receivedAt);
+          this.data.userTyping = { isTyping: event.isTyping, since, changes: this.data.userTyping.changes + 1 };
         }
         continue;
       }
@@ -165,6 +252,48 @@ export class ConversationState {
   recordDecision(messageId: string, action: string, at: string, detail?: string): void {
     this.data.decisions.push({ messageId, action, detail, at });
     if (this.data.decisions.length > MAX_DECISIONS) this.data.decisions.shift();
+  }
+
+  /**
+   * Claims the READ receipt of a message for a send about to start: false when it was sent or is
+   * being sent. Settle the claim with {@link receiptSent} or {@link receiptFailed}.
+   */
+  beginReadReceipt(messageId: string): boolean {
+    if (this.data.readReceiptsSent.includes(messageId) || this.receiptsInFlight.has(messageId)) return false;
+    this.receiptsInFlight.add(messageId);
+    return true;
+  }
+
+  /** The receipt's activity succeeded: it counts as sent, exactly once. */
+  receiptSent(messageId: string): void {
+    this.receiptsInFlight.delete(messageId);
+    this.data.unsentReceipts = this.data.unsentReceipts?.filter((u) => u.messageId !== messageId);
+    this.claimReadReceipt(messageId);
+  }
+
+  /** The receipt's activity failed: not sent; kept to try again when the user next writes (a few times). */
+  receiptFailed(messageId: string): void {
+    this.receiptsInFlight.delete(messageId);
+    const list = (this.data.unsentReceipts ??= []);
+    const entry = list.find((u) => u.messageId === messageId);
+    if (entry) entry.attempts += 1;
+    else list.push({ messageId, attempts: 1 });
+    this.data.unsentReceipts = list.filter((u) => u.attempts < MAX_RECEIPT_ATTEMPTS).slice(-MAX_UNSENT_RECEIPTS);
+  }
+
+  /** True once the READ receipt of this message was sent. */
+  receiptWasSent(messageId: string): boolean {
+    return this.data.readReceiptsSent.includes(messageId);
+  }
+
+  /** Receipts that failed and may be tried again. */
+  unsentReceipts(): readonly string[] {
+    return (this.data.unsentReceipts ?? []).map((u) => u.messageId);
+  }
+
+  /** Receipt activities running now (continue-as-new waits for none). */
+  get receiptsRunning(): number {
+    return this.receiptsInFlight.size;
   }
 
   /** True the first time a READ receipt is due for this message: exactly one receipt per message. */
@@ -200,10 +329,52 @@ export class ConversationState {
   }
 
   status(): ConversationStatus {
-    if (this.closed) return 'closed';
+    if (this.closed || this.dormant) return 'closed';
     if (this.data.assignment.kind === 'human') return 'with_agent';
     if (this.data.assignment.kind === 'queue') return 'waiting_for_agent';
     return 'automation';
+  }
+
+  private isDuplicate(event: InboundEvent): boolean {
+    if (this.seen.has(event.dedupeKey)) return true;
+    if (!this.windowsByKind) return false;
+    const at = this.durable.get(event.dedupeKey);
+    return at !== undefined && Date.now() - at < msToNumber(this.settings.dedupeRetention ?? DEFAULT_DEDUPE_RETENTION);
+  }
+
+  private rememberEvent(event: InboundEvent): void {
+    if (!this.windowsByKind || EPHEMERAL_KINDS.has(event.type)) {
+      this.remember(event.dedupeKey);
+      return;
+    }
+    const now = Date.now();
+    this.durable.delete(event.dedupeKey);
+    this.durable.set(event.dedupeKey, now);
+    const retention = msToNumber(this.settings.dedupeRetention ?? DEFAULT_DEDUPE_RETENTION);
+    const max = this.settings.dedupeMaxKeys ?? DEFAULT_DEDUPE_MAX_KEYS;
+    for (const [k, at] of this.durable) {
+      if (this.durable.size <= max && now - at < retention) break;
+      this.durable.delete(k);
+    }
+  }
+
+  /** When the user's "typing" fades (workflow ms), or undefined when the user is not typing. */
+  userTypingFadesAt(): number | undefined {
+    const t = this.data.userTyping;
+    if (!this.windowsByKind || !t.isTyping || t.since === undefined) return undefined;
+    return Date.parse(t.since) + USER_TYPING_FADES_AFTER_MS;
+  }
+
+  /** The user's typing state faded: no typing event for the fade time (RBM's indicator is gone by then). */
+  clearUserTyping(): void {
+    if (this.data.userTyping.isTyping) this.data.userTyping = { ...this.data.userTyping, isTyping: false };
+  }
+
+  /** The user's typing state as of `nowMs`: a "typing" older than the fade time has cleared. */
+  private userTypingNow(nowMs: number): ConversationView['userTyping'] {
+    const t = this.data.userTyping;
+    if (!this.windowsByKind || !t.isTyping || t.since === undefined) return t;
+    return nowMs - Date.parse(t.since) >= USER_TYPING_FADES_AFTER_MS ? { ...t, isTyping: false } : t;
   }
 
   private remember(dedupeKey: string): void {
@@ -239,7 +410,9 @@ export class ConversationState {
 
   /** Everything the next run needs. */
   snapshot(): ConversationSnapshot {
-    return structuredCloneData(this.data);
+    const copy = structuredCloneData(this.data);
+    if (this.windowsByKind) copy.durableKeys = [...this.durable.entries()];
+    return copy;
   }
 
   view(): ConversationView {
@@ -257,7 +430,10 @@ export class ConversationState {
       routingDecisions: [...d.decisions],
       readReceiptsSent: [...d.readReceiptsSent],
       unreadByAgent: [...d.unreadByAgent],
-      userTyping: d.userTyping,
+      userTyping: this.userTypingNow(Date.now()),
+      activityFailures: [...(d.activityFailures ?? [])],
+      unsentReceipts: this.unsentReceipts().slice(),
+      dormant: d.dormant === true,
       participants: { bot: true, humans: [...d.humans] },
       lastInboundAt: d.lastInboundAt,
       generation: d.generation,

@@ -1,17 +1,22 @@
+import { msToNumber } from '@temporalio/common/lib/time';
 import { allHandlersFinished, condition, continueAsNew, log, patched, setHandler, upsertMemo, workflowInfo } from '@temporalio/workflow';
 import { maskPhone } from '../domain/conversation-key';
 import { type OutboundContent } from '../domain/outbound';
 import { localActivities } from './activity-proxies';
+import { recordActivityFailure } from './activity-failures';
 import { resolveSettings } from './conversation-settings';
 import { COST_PATCHES } from './cost-patches';
 import { type ConversationSnapshot, ConversationState } from './conversation-state';
 import { type CarriedConversation, conversationStateQuery, type ConversationInput, inboundEventsSignal } from './definitions';
 import { HandoffController } from './handoff';
+import { IdleClock, MovableDeadline } from './idle-clock';
 import { handleLiveAgentRequest, handleUserMessage } from './message-handling';
 import { holdingMessage } from '../routing';
 import { ConversationRouting } from './routing-version';
 import { registerOperatorHandlers } from './operator-handlers';
 import { OutboundTracker, registerOutboundHandlers } from './outbound';
+import { evaluatePatches } from './patches';
+import { ReadReceipts } from './receipts';
 import { sendReply } from './replies';
 import { SearchAttributeSync } from './search-attribute-sync';
 import { TypingIndicator } from './typing';
@@ -22,29 +27,42 @@ const DEFAULT_HOLDING_MESSAGE: OutboundContent = { text: 'Thanks for waiting: an
 /**
  * One long-lived workflow per conversation. It accepts the webhook's events (deduped), keeps the
  * conversation's history, routes each user message, hands off to humans, and continues as new
- * when the history grows; after a quiet period it completes, returning what a reopened run needs.
+ * when the history grows. After a quiet period it continues as new into a dormant run that
+ * carries its whole memory and waits for the next event (runs started before that change complete
+ * instead, returning their memory).
  */
 export async function conversationWorkflow(input: ConversationInput): Promise<CarriedConversation> {
+  const patches = evaluatePatches();
   const settings = resolveSettings(input.settings);
   const routing = new ConversationRouting(input);
-  const state = new ConversationState(input.key, settings, input.carried?.conversation);
-  const typing = new TypingIndicator(state, settings.typingKeepAlive);
-  // A fresh run (not continued) may be a reopened conversation: outbound sends wait until the
-  // previous run's idempotency keys are loaded, so a retried POST cannot send twice.
+  const state = new ConversationState(input.key, settings, input.carried?.conversation, patches.dormantOnIdle);
+  const typing = new TypingIndicator(state, settings.typingKeepAlive, patches.typingMaxDuration ? settings.typingMaxDuration : undefined);
+  const receipts = new ReadReceipts(state);
+  const idle = new IdleClock(state, msToNumber(settings.idleTimeout));
+  // A fresh run (not continued) of a run started before `noPreviousRunLookup` may be a reopened
+  // conversation: outbound sends wait until the previous run's idempotency keys are loaded, so a
+  // retried POST cannot send twice. Newer conversations never complete on idle: nothing to load.
   const freshRun = !input.carried && workflowInfo().continuedFromExecutionRunId === undefined;
+  const lookUpPreviousRun = freshRun && !patches.noPreviousRunLookup;
   const outbound = new OutboundTracker(input.key, input.carried?.outbound, {
-    waitForPrevious: freshRun,
+    waitForPrevious: lookUpPreviousRun,
+    readWithinNeedsReadReceipts: patches.readWithinNeedsReadReceipts,
+    // Issue 11 #13: an operator message that names no representative speaks as the assigned human.
+    defaultRepresentative: () => (state.assignment.kind === 'human' ? { type: 'HUMAN', ...(state.assignment.displayName !== undefined ? { displayName: state.assignment.displayName } : {}) } : { type: 'BOT' }),
     onAccepted: (message) => {
       state.addHistory({ direction: 'outbound', messageId: message.messageId, kind: 'text', summary: message.summary, at: new Date(message.acceptedAtMs).toISOString() });
       // The message clears the channel's typing indicator itself.
       void typing.stop(false);
     },
   });
+  const attributes = new SearchAttributeSync(state);
   const handoff = new HandoffController({
     state,
     sla: settings.handoffSla,
     reply: (content) => sendReply(state, outbound, content),
     holdingMessage: () => (routing.config ? holdingMessage(state.routing, routing.config) : DEFAULT_HOLDING_MESSAGE),
+    assignAfterEvent: patches.assignAfterEvent,
+    onAssignmentChanged: () => attributes.sync(),
   });
   const handling = {
     state,
@@ -53,59 +71,134 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Ca
     get routing() {
       return routing.config;
     },
+    receipts,
+    replyBesideReceipt: patches.replyBesideReceipt,
+    bmDeviceLanguage: patches.bmDeviceLanguage,
     reply: (content: OutboundContent) => sendReply(state, outbound, content),
   };
-  let liveAgentRequested = false;
 
+  /** A dormant run woken by the user reopens an open handoff before the message is handled. */
+  let reopenHandoff = false;
+  /** Something happened (issue 11 idle clock): a dormant run wakes up, the idle deadline moves. */
+  const activity = (byUser: boolean) => {
+    if (!patches.dormantOnIdle) return;
+    if (state.dormant) {
+      state.dormant = false;
+      if (byUser) reopenHandoff = true;
+      attributes.sync();
+    }
+    idle.touch();
+  };
+
+  // Issue 11 #9: a user's typing state clears ~20 s after their last typing event.
+  const userTypingFade = new MovableDeadline(
+    () => state.userTypingFadesAt(),
+    () => state.clearUserTyping(),
+  );
   setHandler(inboundEventsSignal, (events) => {
     routing.noteEvents(events);
     for (const event of state.accept(events)) {
+      if (event.type === 'typing' && event.isTyping && patches.dormantOnIdle) userTypingFade.arm();
       if (event.type === 'receipt' || event.type === 'ttl_expired') outbound.onInboundEvent(event);
-      else if (event.type === 'live_agent_requested') liveAgentRequested = true;
+      else if (event.type === 'live_agent_requested') state.liveAgentRequested = true;
+      if (event.type === 'message' || event.type === 'live_agent_requested') activity(true);
     }
   });
   setHandler(conversationStateQuery, () => state.view());
-  registerOperatorHandlers({ state, handoff, typing });
-  registerOutboundHandlers(outbound);
+  registerOperatorHandlers({ state, handoff, typing, receipts, receiptAfterSuccess: patches.replyBesideReceipt, onOperatorActivity: () => activity(false) });
+  registerOutboundHandlers(outbound, () => activity(false));
 
   // The routing file of the start's version, in the same task as the previous run's memory.
   const routingLoaded = routing.needsLoad ? routing.load() : undefined;
-  // A new message reopening a completed conversation: pick up the previous run's memory.
-  if (freshRun) {
-    const previous = (await localActivities.loadPreviousRun(workflowInfo().workflowId)) as CarriedConversation | undefined;
+  if (lookUpPreviousRun) {
+    // Runs started before `noPreviousRunLookup`: their reopened conversation picks up the previous
+    // run's memory. A failed lookup (visibility rate-limited) is recorded, never fatal.
+    let previous: CarriedConversation | undefined;
+    try {
+      previous = (await localActivities.loadPreviousRun(workflowInfo().workflowId)) as CarriedConversation | undefined;
+    } catch (err) {
+      recordActivityFailure(state, 'previous_run_lookup', err);
+    }
     if (previous?.conversation) state.absorbPrevious(previous.conversation);
     outbound.absorbPrevious(previous?.outbound);
   }
   if (routingLoaded) await routingLoaded;
   handoff.resume();
-  const attributes = new SearchAttributeSync(state, patched(COST_PATCHES.initialSearchAttributes) ? workflowInfo().typedSearchAttributes : undefined);
+  attributes.assumeInitial(patched(COST_PATCHES.initialSearchAttributes) ? workflowInfo().typedSearchAttributes : undefined);
   attributes.sync();
 
   const shouldContinueAsNew = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > settings.continueAsNewAfterEvents;
-
-  for (;;) {
-    const woke = await condition(() => state.pending.length > 0 || liveAgentRequested || shouldContinueAsNew(), settings.idleTimeout);
-    if (!woke) {
-      // A message still waiting for DELIVERED (or its fallback) keeps the conversation open.
-      if (outbound.hasPendingWork) continue;
-      break;
-    }
-    if (routing.stale) await routing.refresh();
-    if (liveAgentRequested) {
-      liveAgentRequested = false;
-      await handleLiveAgentRequest(handling);
-    }
-    const message = state.pending.shift();
-    if (message) {
-      await handleUserMessage(message, handling);
-    }
+  const hasWork = () => state.pending.length > 0 || state.liveAgentRequested;
+  const afterHandling = () => {
     attributes.sync();
     const displayName = state.routing.displayName;
     if (displayName && !attributes.memoSet) {
       upsertMemo({ displayName: maskDisplayName(displayName), conversation: state.channel === 'rbm' ? 'rbm (number masked)' : input.key });
       attributes.memoSet = true;
     }
-    if (shouldContinueAsNew() && state.pending.length === 0 && !outbound.busy) {
+  };
+
+  if (patches.dormantOnIdle) {
+    // Nothing in flight: no activity of an outbound lifecycle or a receipt, no update handler.
+    const quiet = () => !outbound.busy && receipts.inFlight === 0 && allHandlersFinished();
+    if (!state.dormant) idle.resume();
+    for (;;) {
+      await condition(() => hasWork() || shouldContinueAsNew() || idle.expired);
+      if (hasWork()) {
+        if (routing.stale) await routing.refresh();
+        if (reopenHandoff) {
+          reopenHandoff = false;
+          await handoff.reopen();
+        }
+        if (state.liveAgentRequested) {
+          state.liveAgentRequested = false;
+          await handleLiveAgentRequest(handling);
+        }
+        const message = state.pending.shift();
+        if (message) {
+          // The user wrote, so they are reachable: receipts that failed before get another go.
+          receipts.retryUnsent();
+          await handleUserMessage(message, handling);
+        }
+        afterHandling();
+        continue;
+      }
+      // Continue as new (history too long, or idle → dormant): first let in-flight work end. The
+      // wait yields (a predicate that is false until a job changes it), and what arrives meanwhile
+      // is handled first (issue 11 #1, #6).
+      await condition(() => hasWork() || quiet());
+      if (hasWork() || !quiet() || (!idle.expired && !shouldContinueAsNew())) continue;
+      if (idle.expired) state.dormant = true;
+      attributes.sync();
+      log.info(state.dormant ? 'conversation idle: continuing as new, dormant' : 'continuing as new', { historyLength: workflowInfo().historyLength });
+      await continueAsNew<typeof conversationWorkflow>({ ...input, ...routing.carryInput(), carried: carry(state.snapshot(), outbound) });
+    }
+  }
+
+  // Runs started before `dormantOnIdle`: the original loop, kept for their replay.
+  for (;;) {
+    const woke = await condition(() => hasWork() || shouldContinueAsNew(), settings.idleTimeout);
+    if (!woke) {
+      // A message still waiting for DELIVERED (or its fallback) keeps the conversation open.
+      if (outbound.hasPendingWork) continue;
+      break;
+    }
+    if (routing.stale) await routing.refresh();
+    if (state.liveAgentRequested) {
+      state.liveAgentRequested = false;
+      await handleLiveAgentRequest(handling);
+    }
+    const message = state.pending.shift();
+    if (message) {
+      await handleUserMessage(message, handling);
+    }
+    afterHandling();
+    if (shouldContinueAsNew() && state.pending.length === 0) {
+      if (outbound.busy) {
+        // Issue 11 #1: never loop on a predicate that is already true; wait until the activity ends.
+        await condition(() => !outbound.busy || hasWork());
+        continue;
+      }
       await condition(allHandlersFinished);
       log.info('continuing as new', { historyLength: workflowInfo().historyLength });
       await continueAsNew<typeof conversationWorkflow>({ ...input, ...routing.carryInput(), carried: carry(state.snapshot(), outbound) });

@@ -9,7 +9,7 @@ import { type InboundEvent, type MessageKind } from '../domain/inbound';
 import { type RoutingConfig } from '../routing';
 import { type OutboundSnapshot } from './outbound';
 import { type OutboundMessagesView, type OutboundSendInput, type OutboundSendResult } from './outbound/types';
-import { type ConversationSnapshot } from './conversation-state';
+import { type ActivityFailureRecord, type ConversationSnapshot } from './conversation-state';
 
 /** Every event of one webhook request that belongs to one conversation, in one signal. */
 export const inboundEventsSignal = defineSignal<[InboundEvent[]]>('inboundEvents');
@@ -18,7 +18,7 @@ export const inboundEventsSignal = defineSignal<[InboundEvent[]]>('inboundEvents
 export const conversationStateQuery = defineQuery<ConversationView>('conversationState');
 
 /** Operator: mark the user's messages READ (all unread human-handled ones when messageIds is omitted). */
-export const markReadUpdate = defineUpdate<{ marked: string[] }, [{ agentId: string; messageIds?: string[] }]>('markRead');
+export const markReadUpdate = defineUpdate<{ marked: string[]; failed?: string[] }, [{ agentId: string; messageIds?: string[] }]>('markRead');
 
 /** Operator: a human agent starts or stops typing; the workflow keeps the channel's indicator alive. */
 export const agentTypingUpdate = defineUpdate<{ typing: boolean }, [{ agentId: string; typing: boolean }]>('agentTyping');
@@ -41,7 +41,11 @@ export const searchAttributes = {
 
 /** Tunables of one conversation; defaults in conversation-settings.ts. */
 export interface ConversationSettings {
-  /** Quiet period after which the workflow completes; a new message starts a new run with the same ID. */
+  /**
+   * Quiet period after which the conversation goes dormant: it continues as new into a run that
+   * carries its memory and waits for the next event (status `closed`). Runs started before that
+   * change complete instead.
+   */
   idleTimeout: string | number;
   /** No human joined within this → a localized holding message, once per handoff. */
   handoffSla: string | number;
@@ -50,7 +54,14 @@ export interface ConversationSettings {
   /** Continue-as-new after this many history events even if the server has not suggested it (tests force it low). */
   continueAsNewAfterEvents: number;
   maxHistory: number;
+  /** Dedupe keys kept of typing and subscription events (a window of their own: they never evict a message id). */
   dedupeWindow: number;
+  /** How long message, receipt, TTL-event and request ids are recognised (at least Google's 7-day redelivery period). */
+  dedupeRetention: string | number;
+  /** At most this many message / receipt ids are kept, however recent. */
+  dedupeMaxKeys: number;
+  /** The agent's typing keep-alive ends after this long without a fresh typing=true from the desk. */
+  typingMaxDuration: string | number;
 }
 
 export interface ConversationInput {
@@ -102,7 +113,14 @@ export interface ConversationView {
   readReceiptsSent: string[];
   /** Human-handled user messages no agent has read yet. */
   unreadByAgent: string[];
+  /** The user's typing state; `isTyping` clears by itself ~20 s after the last typing event (RBM's indicator fades then). */
   userTyping: { isTyping: boolean; since?: string; changes: number };
+  /** Activity failures the conversation recorded and carried on from, newest last (bounded). */
+  activityFailures?: ActivityFailureRecord[];
+  /** User messages whose READ receipt failed and will be tried again when the user next writes. */
+  unsentReceipts?: string[];
+  /** True while the conversation is idle and dormant (continued as new, waiting for the next event). */
+  dormant?: boolean;
   participants: { bot: boolean; humans: { agentId: string; displayName?: string }[] };
   lastInboundAt?: string;
   /** How many runs (continue-as-new / reopen) this conversation has had before the current one. */

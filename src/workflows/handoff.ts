@@ -4,6 +4,7 @@ import { type Duration } from '@temporalio/common';
 import { type OutboundContent } from '../domain/outbound';
 import { releaseToAutomation, withLiveAgent } from '../routing';
 import { channelActivities } from './activity-proxies';
+import { describeActivityFailure, recordActivityFailure } from './activity-failures';
 import { type ConversationState } from './conversation-state';
 import { type AssignRequest, type Assignment } from './definitions';
 
@@ -14,6 +15,14 @@ export interface HandoffDeps {
   reply(content: OutboundContent): Promise<unknown>;
   /** The localized holding message for the conversation's locale. */
   holdingMessage(): OutboundContent;
+  /**
+   * Issue 11 #10 and #8: an assignment changes only after its join/leave event was sent (rolled
+   * back, i.e. never applied, when it fails) and the search attributes follow at once. False only
+   * while replaying runs that started before that change.
+   */
+  assignAfterEvent?: boolean;
+  /** Called right after the assignment or queue changed (keeps the search attributes current). */
+  onAssignmentChanged?: () => void;
 }
 
 /**
@@ -22,6 +31,8 @@ export interface HandoffDeps {
  */
 export class HandoffController {
   private slaScope: CancellationScope | undefined;
+  /** An assignment whose event is being sent: the next one waits for it. */
+  private assigning = false;
 
   constructor(private readonly deps: HandoffDeps) {}
 
@@ -34,6 +45,8 @@ export class HandoffController {
     state.assign({ kind: 'queue', queue });
     state.routing = { ...state.routing, handoffQueue: queue };
     this.armSla();
+    if (this.deps.assignAfterEvent) this.deps.onAssignmentChanged?.();
+    // Inline rather than through notifyDesk: runs started before issue 11 replay this await as recorded.
     try {
       await channelActivities.notifyHandoff({
         conversationKey: state.key,
@@ -45,13 +58,52 @@ export class HandoffController {
         summary: state.history.slice(-10).map((h) => `${h.direction === 'inbound' ? 'user' : 'agent'} [${h.kind}] ${h.summary}`),
       });
     } catch (err) {
-      // A desk that refuses for good (or none configured) must not end the conversation: it stays
-      // queued, visible to operators through the queue search attribute and the list API.
-      if (!(err instanceof ActivityFailure)) throw err;
-      const type = err.cause instanceof ApplicationFailure ? err.cause.type : undefined;
-      state.recordDecision('-', 'handoff_notification_failed', new Date().toISOString(), type ?? err.message);
-      log.warn('agent desk not notified', { queue, type });
+      this.deskRefused(err, queue);
     }
+  }
+
+  /**
+   * A dormant conversation that was still queued when it went idle is written to again: the desk
+   * hears of it (a new handoff id, reason `reopened`) and the SLA timer runs again.
+   */
+  async reopen(): Promise<void> {
+    const { state } = this.deps;
+    const open = state.handoff;
+    if (!open || state.assignment.kind !== 'queue') return;
+    const handoffId = state.nextEventId('handoff');
+    state.startHandoff({ handoffId, queue: open.queue, reason: 'reopened', requestedAt: new Date().toISOString(), holdingMessageSent: false });
+    this.armSla();
+    await this.notifyDesk(handoffId, open.queue, 'reopened');
+  }
+
+  private async notifyDesk(handoffId: string, queue: string, reason: string): Promise<void> {
+    const { state } = this.deps;
+    try {
+      await channelActivities.notifyHandoff({
+        conversationKey: state.key,
+        handoffId,
+        queue,
+        reason,
+        locale: state.routing.locale,
+        displayName: state.routing.displayName,
+        summary: state.history.slice(-10).map((h) => `${h.direction === 'inbound' ? 'user' : 'agent'} [${h.kind}] ${h.summary}`),
+      });
+    } catch (err) {
+      this.deskRefused(err, queue);
+    }
+  }
+
+  /**
+   * A desk that refuses for good (or none configured) must not end the conversation: it stays
+   * queued, visible to operators through the queue search attribute and the list API.
+   */
+  private deskRefused(err: unknown, queue: string): void {
+    const { state } = this.deps;
+    if (!(err instanceof ActivityFailure)) throw err;
+    const type = err.cause instanceof ApplicationFailure ? err.cause.type : undefined;
+    state.recordDecision('-', 'handoff_notification_failed', new Date().toISOString(), type ?? err.message);
+    if (this.deps.assignAfterEvent) recordActivityFailure(state, 'handoff_notification', err);
+    else log.warn('agent desk not notified', { queue, type });
   }
 
   /** After continue-as-new: re-arms the SLA timer of an open handoff with the time it has left. */
@@ -60,7 +112,62 @@ export class HandoffController {
   }
 
   /** Operator assignment: a human joins, or the conversation goes back to automation. */
-  async assign(request: AssignRequest): Promise<Assignment> {
+  assign(request: AssignRequest): Promise<Assignment> {
+    // Not async itself: a legacy run's update must complete after exactly as many microtasks as before.
+    return this.deps.assignAfterEvent ? this.assignOneAtATime(request) : this.assignLegacy(request);
+  }
+
+  private async assignOneAtATime(request: AssignRequest): Promise<Assignment> {
+    // One assignment at a time: the next one decides on what the previous one committed.
+    await condition(() => !this.assigning);
+    this.assigning = true;
+    try {
+      return await this.assignAfterEvent(request);
+    } finally {
+      this.assigning = false;
+    }
+  }
+
+  /**
+   * Issue 11 #10: the join / leave event first; the state changes only once it was sent. When it
+   * fails for good the assignment stays as it was, the failure is recorded and the update fails
+   * with AssignmentNotDelivered so the operator knows.
+   */
+  private async assignAfterEvent(request: AssignRequest): Promise<Assignment> {
+    const { state } = this.deps;
+    const current = state.assignment;
+    if (request.to === 'human' && current.kind === 'human' && current.agentId === request.agentId) return current;
+    if (request.to === 'automation' && current.kind === 'automation') return current;
+    const event =
+      request.to === 'human'
+        ? { event: 'joined' as const, representative: { type: 'HUMAN' as const, displayName: request.displayName } }
+        : current.kind === 'human'
+          ? { event: 'left' as const, representative: { type: 'HUMAN' as const, displayName: current.displayName } }
+          : undefined;
+    if (event) {
+      try {
+        await channelActivities.sendRepresentativeEvent({ conversationKey: state.key, eventId: state.nextEventId(event.event), ...event });
+      } catch (err) {
+        recordActivityFailure(state, 'representative_event', err);
+        throw ApplicationFailure.nonRetryable(`the ${event.event} event was not delivered, the assignment is unchanged: ${describeActivityFailure(err)}`, 'AssignmentNotDelivered');
+      }
+    }
+    const queue = current.kind === 'queue' ? current.queue : current.kind === 'human' ? current.queue : undefined;
+    if (request.to === 'human') {
+      state.assign({ kind: 'human', agentId: request.agentId, displayName: request.displayName, queue });
+      state.routing = withLiveAgent(state.routing, { id: request.agentId, queue });
+    } else {
+      state.assign({ kind: 'automation' });
+      state.routing = releaseToAutomation(state.routing);
+    }
+    state.endHandoff();
+    this.cancelSla();
+    this.deps.onAssignmentChanged?.();
+    return state.assignment;
+  }
+
+  /** Runs started before issue 11 #10: state first, then the event (kept for their replay). */
+  private async assignLegacy(request: AssignRequest): Promise<Assignment> {
     const { state } = this.deps;
     const current = state.assignment;
     if (request.to === 'human') {

@@ -2,8 +2,10 @@ import { log } from '@temporalio/workflow';
 import { type OutboundContent } from '../domain/outbound';
 import { applyContextUpdate, decideLiveAgentRequest, decideRoute, type RouteDecision, type RoutingConfig } from '../routing';
 import { channelActivities } from './activity-proxies';
+import { recordActivityFailure } from './activity-failures';
 import { type ConversationState, type UserMessageEvent } from './conversation-state';
 import { type HandoffController } from './handoff';
+import { type ReadReceipts } from './receipts';
 
 export interface MessageHandlingDeps {
   state: ConversationState;
@@ -12,6 +14,11 @@ export interface MessageHandlingDeps {
   routing: RoutingConfig | undefined;
   /** Sends automation's reply (stops the typing indicator as it goes out). */
   reply(content: OutboundContent): Promise<unknown>;
+  receipts: ReadReceipts;
+  /** Issue 11 #2: the receipt runs beside the reply instead of before it (false only for runs started before that change). */
+  replyBesideReceipt: boolean;
+  /** Issue 11 #12: routing compares the language of the BM device locale too. */
+  bmDeviceLanguage: boolean;
 }
 
 /**
@@ -19,10 +26,21 @@ export interface MessageHandlingDeps {
  * suggestion and authentication responses are not user messages with an id of their own, so they
  * get no receipt.
  */
-async function markReadByAutomation(state: ConversationState, message: UserMessageEvent): Promise<void> {
+async function markReadByAutomation(deps: MessageHandlingDeps, message: UserMessageEvent): Promise<void> {
+  const { state } = deps;
   if (state.channel === 'bm' && (message.content.kind === 'suggestion' || message.content.kind === 'auth')) return;
+  if (deps.replyBesideReceipt) {
+    // Issue 11 #2: the reply does not wait for the receipt; ReadReceipts records a failure.
+    void deps.receipts.send(message.messageId);
+    return;
+  }
+  // Runs started before that change: the receipt first, exactly as they recorded it; a failure is recorded, not fatal.
   if (!state.claimReadReceipt(message.messageId)) return;
-  await channelActivities.sendReadReceipt({ conversationKey: state.key, messageId: message.messageId, eventId: `read-${message.messageId}` });
+  try {
+    await channelActivities.sendReadReceipt({ conversationKey: state.key, messageId: message.messageId, eventId: `read-${message.messageId}` });
+  } catch (err) {
+    recordActivityFailure(state, 'read_receipt', err, message.messageId);
+  }
 }
 
 /** Routes one user message and carries out the decision. */
@@ -35,7 +53,7 @@ export async function handleUserMessage(message: UserMessageEvent, deps: Message
     await deps.handoff.request(state.routing.handoffQueue ?? 'default', 'no routing file configured');
     return;
   }
-  const decision = decideRoute({ event: message, context: state.routing }, routing);
+  const decision = decideRoute({ event: message, context: state.routing, compareDeviceLanguage: deps.bmDeviceLanguage }, routing);
   await carryOut(decision, message, deps);
 }
 
@@ -61,13 +79,13 @@ async function carryOut(decision: RouteDecision, message: UserMessageEvent | und
     case 'confirm_place':
       // Automation composes instantly: no typing indicator that the reply would replace at once
       // (it would only cost activity calls); the keep-alive serves human agents.
-      if (message) await markReadByAutomation(state, message);
+      if (message) await markReadByAutomation(deps, message);
       await deps.reply(decision.reply);
       return;
     case 'no_reply':
     case 'auth_retry':
       // Dialogflow answered already / the OAuth request is the agent's own: nothing more to send.
-      if (message) await markReadByAutomation(state, message);
+      if (message) await markReadByAutomation(deps, message);
       if (decision.action === 'auth_retry') log.info('user asked to retry sign-in');
       return;
     case 'handoff':

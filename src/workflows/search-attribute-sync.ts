@@ -14,15 +14,19 @@ export class SearchAttributeSync {
   private readonly last = new Map<string, string>();
   memoSet = false;
 
+  constructor(
+    private readonly state: ConversationState,
+    initial?: TypedSearchAttributes,
+  ) {
+    this.assumeInitial(initial);
+  }
+
   /**
    * `initial`: the attributes the run already has (given with its start, or carried over by
    * continue-as-new); only values that differ from them are upserted. Without it (histories from
    * before the start carried them) every attribute is upserted once.
    */
-  constructor(
-    private readonly state: ConversationState,
-    initial?: TypedSearchAttributes,
-  ) {
+  assumeInitial(initial?: TypedSearchAttributes): void {
     if (!initial) return;
     for (const [name, key] of Object.entries(searchAttributes)) {
       const value = initial.get(key);

@@ -60,8 +60,12 @@ describe('replaying histories written through the payload codec', () => {
       });
       await waitUntil(() => handle.query(conversationStateQuery), (s) => s.history.some((h) => h.direction === 'outbound'));
       await handle.signal(inboundEventsSignal, [text('m2', 'thanks')]);
-      await handle.result();
-      recorded = await handle.fetchHistory();
+      await waitUntil(() => handle.query(conversationStateQuery), (s) => s.history.filter((h) => h.direction === 'outbound').length >= 2);
+      // Past the idle period the run continues as new into a dormant run: its history is complete.
+      await env.sleep('2 hours');
+      await waitUntil(() => env.client.workflow.getHandle(handle.workflowId).describe(), (d) => d.runId !== handle.signaledRunId);
+      recorded = await env.client.workflow.getHandle(handle.workflowId, handle.signaledRunId).fetchHistory();
+      await env.client.workflow.getHandle(handle.workflowId).terminate('recorded');
     });
   });
   afterAll(async () => {

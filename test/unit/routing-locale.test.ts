@@ -5,8 +5,10 @@ import { loadRoutingConfig } from '../../src/routing/load';
 const config: RoutingConfig = loadRoutingConfig(path.join(__dirname, '..', '..', 'config', 'routing.example.yaml'));
 
 describe('locale resolution (seed 004: « acheminez les messages et rédigez des réponses en fonction des préférences linguistiques »)', () => {
-  test('Business Messages: resolvedLocale wins over userDeviceLocale, which is used when resolvedLocale is missing', () => {
-    expect(resolveLocaleDetailed({ channel: 'bm', context: { resolvedLocale: 'fr', userDeviceLocale: 'es-ES' } }, config)).toEqual({ locale: 'fr', source: 'resolvedLocale' });
+  test('Business Messages: resolvedLocale wins over a userDeviceLocale of the same language; the device wins when its language differs (issue 11 #12); the device is used when resolvedLocale is missing', () => {
+    expect(resolveLocaleDetailed({ channel: 'bm', context: { resolvedLocale: 'es', userDeviceLocale: 'es-ES' } }, config)).toEqual({ locale: 'es', source: 'resolvedLocale' });
+    expect(resolveLocaleDetailed({ channel: 'bm', context: { resolvedLocale: 'fr', userDeviceLocale: 'es-ES' } }, config)).toEqual({ locale: 'es-ES', source: 'userDeviceLocale' });
+    expect(resolveLocaleDetailed({ channel: 'bm', context: { resolvedLocale: 'fr', userDeviceLocale: 'es-ES' }, compareDeviceLanguage: false }, config)).toEqual({ locale: 'fr', source: 'resolvedLocale' });
     expect(resolveLocaleDetailed({ channel: 'bm', context: { userDeviceLocale: 'es_es' } }, config)).toEqual({ locale: 'es-ES', source: 'userDeviceLocale' });
     // A malformed tag is skipped rather than trusted.
     expect(resolveLocaleDetailed({ channel: 'bm', context: { resolvedLocale: 'not a locale', userDeviceLocale: 'fr-CA' } }, config)).toEqual({ locale: 'fr-CA', source: 'userDeviceLocale' });

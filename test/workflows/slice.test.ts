@@ -7,6 +7,7 @@ import { conversationStateQuery, inboundEventsSignal } from '../../src/workflows
 import { recordingActivities } from '../helpers/recording-activities';
 import { exampleRouting } from '../helpers/routing';
 import { createTimeSkippingEnv, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
+import { waitUntil } from '../helpers/wait';
 
 const KEY = 'rbm:agent@rbm.goog:+14155550100';
 
@@ -24,7 +25,7 @@ describe('conversation workflow on the time-skipping server', () => {
     await env?.teardown();
   });
 
-  test('stays open through 7 quiet simulated days, then closes, in seconds of wall time', async () => {
+  test('stays open through 7 quiet simulated days, then goes dormant (continues as new, status closed), in seconds of wall time', async () => {
     const taskQueue = uniqueTaskQueue();
     const { activities, callsTo } = recordingActivities();
     const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: workflowBundle(), activities });
@@ -37,17 +38,22 @@ describe('conversation workflow on the time-skipping server', () => {
         signal: inboundEventsSignal,
         signalArgs: [[textEvent('m1', 'what are your opening hours?')]],
       });
-      const serverStart = await env.currentTimeMs();
-      await handle.result();
-      const simulated = (await env.currentTimeMs()) - serverStart;
-      expect(simulated).toBeGreaterThanOrEqual(7 * 24 * 3600 * 1000);
-      const state = await handle.query(conversationStateQuery);
+      const latest = env.client.workflow.getHandle(handle.workflowId);
+      await waitUntil(() => latest.query(conversationStateQuery), (s) => s.history.length >= 2);
+      await env.sleep('6 days');
+      expect((await latest.describe()).runId).toBe(handle.signaledRunId);
+      await env.sleep('1 day');
+      const dormant = await waitUntil(() => latest.describe(), (d) => d.runId !== handle.signaledRunId);
+      expect(dormant.runId).not.toBe(handle.signaledRunId);
+      expect((await env.client.workflow.getHandle(handle.workflowId, handle.signaledRunId).describe()).status.name).toBe('CONTINUED_AS_NEW');
+      const state = await waitUntil(() => latest.query(conversationStateQuery), (s) => s.dormant === true);
       expect(state.status).toBe('closed');
       expect(state.history.map((h) => h.direction)).toEqual(['inbound', 'outbound']);
       expect(state.history[1]?.summary).toMatch(/open/i);
+      await latest.terminate('test finished');
     });
     expect(callsTo('sendReadReceipt')).toEqual([expect.objectContaining({ messageId: 'm1' })]);
-    expect(Date.now() - started).toBeLessThan(5000);
+    expect(Date.now() - started).toBeLessThan(20_000);
   });
 
   test('three redeliveries of one message: one history entry, one READ receipt', async () => {
@@ -57,11 +63,12 @@ describe('conversation workflow on the time-skipping server', () => {
     await worker.runUntil(async () => {
       const handle = await env.client.workflow.start(conversationWorkflow, { workflowId: `conv-${randomUUID()}`, taskQueue, args: [{ key: KEY, routing: exampleRouting(), settings: { idleTimeout: '1 hour' } }] });
       for (let i = 0; i < 3; i++) await handle.signal(inboundEventsSignal, [textEvent('m-dup', 'do you deliver?')]);
-      await handle.result();
-      const state = await handle.query(conversationStateQuery);
-      expect(state.history.filter((h) => h.direction === 'inbound')).toHaveLength(1);
-      expect(state.events).toHaveLength(1);
+      await handle.signal(inboundEventsSignal, [textEvent('m-next', 'thanks')]);
+      const state = await waitUntil(() => handle.query(conversationStateQuery), (s) => s.routingDecisions.some((d) => d.messageId === 'm-next'));
+      expect(state.history.filter((h) => h.messageId === 'm-dup')).toHaveLength(1);
+      expect(state.events).toHaveLength(2);
+      await handle.terminate('test finished');
     });
-    expect(callsTo('sendReadReceipt')).toEqual([expect.objectContaining({ messageId: 'm-dup' })]);
+    expect(callsTo('sendReadReceipt')).toEqual([expect.objectContaining({ messageId: 'm-dup' }), expect.objectContaining({ messageId: 'm-next' })]);
   });
 });

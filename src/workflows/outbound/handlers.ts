@@ -5,9 +5,17 @@ import { type OutboundTracker } from './tracker';
 /**
  * Registers the outbound update (send a message) and query (messages + metrics) on the running
  * workflow. The validator rejects a bad request before it reaches history, with an
- * ApplicationFailure of type InvalidOutboundMessage naming the field.
+ * ApplicationFailure of type InvalidOutboundMessage naming the field. `onSend` hears of every
+ * accepted request (the conversation counts it as activity).
  */
-export function registerOutboundHandlers(tracker: OutboundTracker): void {
-  setHandler(sendMessageUpdate, (input) => tracker.send(input), { validator: (input) => tracker.assertValid(input) });
+export function registerOutboundHandlers(tracker: OutboundTracker, onSend?: () => void): void {
+  setHandler(
+    sendMessageUpdate,
+    (input) => {
+      onSend?.();
+      return tracker.send(input);
+    },
+    { validator: (input) => tracker.assertValid(input) },
+  );
   setHandler(outboundMessagesQuery, () => tracker.view());
 }

@@ -9,7 +9,7 @@ import type { Activities } from '../../activities';
 import { type ConversationKey } from '../../domain/conversation-key';
 import { FailureType } from '../../domain/errors';
 import { type OutboundMetrics } from './metrics';
-import { nextStep } from './plan';
+import { nextStep, type PlanContext } from './plan';
 import { addLog, markExpired, markSendFailed, markSent, recordRevoke, recordSms } from './record';
 import { type ExpiryReason, type OutboundRecord } from './types';
 
@@ -39,6 +39,8 @@ export interface LifecycleContext {
   metrics: OutboundMetrics;
   /** Wraps every activity call so the tracker knows when a lifecycle is inside one (`busy`). */
   inActivity<T>(fn: () => Promise<T>): Promise<T>;
+  /** What the conversation knows about its user (asked at every step). */
+  planContext?: () => PlanContext;
 }
 
 /** Drives `rec` to the end of its lifecycle. Never throws for business outcomes; those land in the record. */
@@ -46,7 +48,7 @@ export async function runLifecycle(rec: OutboundRecord, ctx: LifecycleContext): 
   try {
     if (!rec.initialSettled) await initialPhase(rec, ctx);
     for (;;) {
-      const step = nextStep(rec, Date.now());
+      const step = nextStep(rec, Date.now(), ctx.planContext?.() ?? {});
       switch (step.kind) {
         case 'send':
           await sendStep(rec, ctx);

@@ -27,8 +27,14 @@ export type Step =
   /** Nothing left to do; later receipts are still recorded. */
   | { kind: 'finish'; reason: string };
 
+/** What the conversation knows about its user beyond this message. */
+export interface PlanContext {
+  /** The user has sent a READ receipt for some message of ours (READ receipts are on). */
+  userSendsReadReceipts?: boolean;
+}
+
 /** What the lifecycle of `rec` does next at workflow time `nowMs`. */
-export function nextStep(rec: OutboundRecord, nowMs: number): Step {
+export function nextStep(rec: OutboundRecord, nowMs: number, context: PlanContext = {}): Step {
   if (rec.send.state === 'pending') return { kind: 'send' };
   // An SMS caught in flight by a snapshot is resumed with the same idempotency key.
   if (rec.sms?.state === 'in_flight') return { kind: 'sms', reason: rec.sms.reason };
@@ -42,6 +48,8 @@ export function nextStep(rec: OutboundRecord, nowMs: number): Step {
     const readBy = rec.deadlines.readBy;
     if (readBy === undefined || smsDone) return { kind: 'finish', reason: 'delivered' };
     if (nowMs < readBy) return { kind: 'wait', untilMs: readBy, reason: 'read_within' };
+    // A user who never sent READ may have receipts turned off: an unread-looking message proves nothing.
+    if (rec.policy.readWithinNeedsReadReceipts === true && context.userSendsReadReceipts !== true) return { kind: 'finish', reason: 'delivered; readWithin not applied: the user has never sent a READ receipt' };
     // Delivered but unread: a delivered message cannot be revoked, so the opt-in readWithin goes straight to SMS.
     return { kind: 'sms', reason: 'read_within' };
   }

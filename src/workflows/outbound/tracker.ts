@@ -4,7 +4,7 @@
  * and routes receipts / TTL events to them. Everything it holds is plain data, so `snapshot()`
  * carries it across continue-as-new and the constructor resumes every pending timer.
  */
-import { ApplicationFailure, condition, uuid4 } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, condition, log, uuid4 } from '@temporalio/workflow';
 import { type ConversationKey, parseConversationKey } from '../../domain/conversation-key';
 import { type InboundEvent } from '../../domain/inbound';
 import { INVALID_OUTBOUND_MESSAGE, validateOutboundRequest } from '../../domain/outbound';
@@ -46,6 +46,8 @@ export class OutboundTracker {
   private readonly maxMessages: number;
   private readonly maxIdempotencyKeys: number;
   private readonly onAccepted: OutboundTrackerOptions['onAccepted'];
+  private readonly readWithinNeedsReadReceipts: boolean;
+  private readonly defaultRepresentative: OutboundTrackerOptions['defaultRepresentative'];
 
   /**
    * @param key The conversation's key. Optional for compatibility: without it the tracker learns
@@ -62,6 +64,8 @@ export class OutboundTracker {
     this.maxMessages = options.maxMessages ?? 100;
     this.maxIdempotencyKeys = options.maxIdempotencyKeys ?? 1000;
     this.onAccepted = options.onAccepted;
+    this.readWithinNeedsReadReceipts = options.readWithinNeedsReadReceipts === true;
+    this.defaultRepresentative = options.defaultRepresentative;
     this.carriedMetrics = snapshot?.metrics;
     this.ready = options.waitForPrevious !== true;
     const knownKey = key ?? snapshot?.conversationKey;
@@ -104,7 +108,9 @@ export class OutboundTracker {
     }
 
     // Deterministic: the workflow's seeded uuid4, never an id made up inside an activity.
-    const rec = createRecord({ messageId: uuid4(), input, nowMs: Date.now(), defaults: this.defaults });
+    const representative = input.representative ?? this.defaultRepresentative?.();
+    const rec = createRecord({ messageId: uuid4(), input: representative !== undefined ? { ...input, representative } : input, nowMs: Date.now(), defaults: this.defaults });
+    if (this.readWithinNeedsReadReceipts) rec.policy.readWithinNeedsReadReceipts = true;
     this.records.set(rec.messageId, rec);
     if (input.idempotencyKey !== undefined) this.rememberIdempotencyKey({ key: input.idempotencyKey, messageId: rec.messageId });
     this.metrics().accepted();
@@ -227,17 +233,28 @@ export class OutboundTracker {
   private start(rec: OutboundRecord): void {
     const conversationKey = this.key;
     if (conversationKey === undefined) throw ApplicationFailure.nonRetryable('outbound tracker has no conversation key', 'OutboundStateCorrupt');
-    void runLifecycle(rec, {
-      conversationKey,
-      metrics: this.metrics(),
-      inActivity: async (fn) => {
-        this.inFlight++;
-        try {
-          return await fn();
-        } finally {
-          this.inFlight--;
-        }
-      },
+    // Issue 11 #4: a message's lifecycle belongs to no caller's scope. Started from the SLA
+    // timer's scope (holding message), it must not be cancelled when a human joins and that scope
+    // is cancelled: its activities run to their end and the record stays true.
+    const lifecycle = CancellationScope.nonCancellable(() =>
+      runLifecycle(rec, {
+        conversationKey,
+        metrics: this.metrics(),
+        planContext: () => ({ userSendsReadReceipts: this.metrics().state.read > 0 }),
+        inActivity: async (fn) => {
+          this.inFlight++;
+          try {
+            return await fn();
+          } finally {
+            this.inFlight--;
+          }
+        },
+      }),
+    );
+    void lifecycle.catch((err: unknown) => {
+      rec.finished = true;
+      rec.initialSettled = true;
+      log.error('outbound lifecycle ended abnormally', { messageId: rec.messageId, error: err instanceof Error ? err.message : String(err) });
     });
   }
 

@@ -45,6 +45,11 @@ export interface ResolvedPolicy {
   fallbackSms?: { text: string; to: string };
   /** Set when a fallback was asked for but cannot happen (e.g. Business Messages without a number). */
   fallbackUnavailable?: string;
+  /**
+   * Issue 11 #11: readWithin's SMS after DELIVERED only for a user who has sent a READ receipt in
+   * this conversation before (users can turn READ receipts off). Absent on records of older runs.
+   */
+  readWithinNeedsReadReceipts?: boolean;
 }
 
 /** Absolute workflow times (ms since epoch) at which the lifecycle acts unless a receipt comes first. */
@@ -219,6 +224,10 @@ export interface OutboundTrackerOptions {
    * the conversation's history. Must be synchronous and deterministic (workflow code).
    */
   onAccepted?: (message: OutboundMessageView) => void;
+  /** Issue 11 #11: new records get `readWithinNeedsReadReceipts` (see ResolvedPolicy). */
+  readWithinNeedsReadReceipts?: boolean;
+  /** Issue 11 #13: the representative of a message whose request names none (e.g. the assigned human). Default BOT. */
+  defaultRepresentative?: () => Representative;
   /**
    * A run that may be a reopened conversation: hold sends and receipts until `absorbPrevious()`
    * has merged the previous run's snapshot (its idempotency keys and records). Default false.

@@ -1,0 +1,55 @@
+/**
+ * Every `patched()` id of the conversation workflow, in one place. Running conversations live for
+ * weeks, so a change to the order of the commands a workflow emits (activities, timers, search
+ * attribute upserts, continue-as-new) goes behind one of these ids: runs that started before it
+ * replay the old branch; new runs record the marker and take the new one.
+ *
+ * The ids are evaluated once, at the top of the workflow (its first activation), and the answers
+ * are kept for the whole run. A run is either old or new from start to end, and each
+ * continue-as-new starts a new run that takes the new branches. Never remove an id while a run
+ * that started before it may still be open (the replay test keeps histories of such runs).
+ */
+import { patched } from '@temporalio/workflow';
+
+/**
+ * Issue 11 (conversation workflow correctness). One id for the whole change: each `patched()` call
+ * also upserts the TemporalChangeVersion search attribute (two history events per id and run), so
+ * one id per release of workflow changes rather than one per item. Runs that took it:
+ * - #3 never read visibility for a previous run's memory: on idle a conversation continues as new
+ *   into a dormant run that carries it (`noPreviousRunLookup`, `dormantOnIdle`);
+ * - #1, #5, #6 the main loop with one idle deadline, a wait for in-flight work that yields, the
+ *   drain of events arriving meanwhile, assignment / handoff / live-agent request carried along;
+ * - #2 automation's reply beside the READ receipt, not behind it (`replyBesideReceipt`);
+ * - #10, #8 an assignment changes after its join/leave event was sent, search attributes at once
+ *   (`assignAfterEvent`);
+ * - #9 the agent's typing keep-alive ends after `typingMaxDuration`; user typing fades after ~20 s;
+ * - #7 dedupe windows by kind (message and receipt ids by time);
+ * - #11 readWithin's SMS after DELIVERED only for users who have sent READ before;
+ * - #12 Business Messages locale from the device's language when it differs from resolvedLocale's.
+ */
+export const ISSUE_11_PATCH = 'issue-11-workflow-correctness';
+
+/** The changes a run takes (all true for runs started on this code, all false when replaying an older run). */
+export interface PatchFlags {
+  noPreviousRunLookup: boolean;
+  dormantOnIdle: boolean;
+  replyBesideReceipt: boolean;
+  assignAfterEvent: boolean;
+  typingMaxDuration: boolean;
+  readWithinNeedsReadReceipts: boolean;
+  bmDeviceLanguage: boolean;
+}
+
+/** Evaluates the patch ids once; call at the very top of the workflow function. */
+export function evaluatePatches(): PatchFlags {
+  const issue11 = patched(ISSUE_11_PATCH);
+  return {
+    noPreviousRunLookup: issue11,
+    dormantOnIdle: issue11,
+    replyBesideReceipt: issue11,
+    assignAfterEvent: issue11,
+    typingMaxDuration: issue11,
+    readWithinNeedsReadReceipts: issue11,
+    bmDeviceLanguage: issue11,
+  };
+}
