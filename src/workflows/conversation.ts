@@ -27,6 +27,8 @@ const DEFAULT_HOLDING_MESSAGE: OutboundContent = { text: 'Thanks for waiting: an
 export async function conversationWorkflow(input: ConversationInput): Promise<CarriedConversation> {
   const settings = resolveSettings(input.settings);
   const routing = new ConversationRouting(input);
+  // Asked before the first await: a patch marker belongs to the first task, whatever its local activities do.
+  const initialAttributes = patched(COST_PATCHES.initialSearchAttributes) ? workflowInfo().typedSearchAttributes : undefined;
   const state = new ConversationState(input.key, settings, input.carried?.conversation);
   const typing = new TypingIndicator(state, settings.typingKeepAlive);
   // A fresh run (not continued) may be a reopened conversation: outbound sends wait until the
@@ -78,7 +80,7 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Ca
   }
   if (routingLoaded) await routingLoaded;
   handoff.resume();
-  const attributes = new SearchAttributeSync(state, patched(COST_PATCHES.initialSearchAttributes) ? workflowInfo().typedSearchAttributes : undefined);
+  const attributes = new SearchAttributeSync(state, initialAttributes);
   attributes.sync();
 
   const shouldContinueAsNew = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > settings.continueAsNewAfterEvents;
