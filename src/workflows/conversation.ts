@@ -35,6 +35,8 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Ca
   const patches = evaluatePatches();
   const settings = resolveSettings(input.settings);
   const routing = new ConversationRouting(input);
+  // Asked before the first await: a patch marker belongs to the first task, whatever its local activities do.
+  const initialAttributes = patched(COST_PATCHES.initialSearchAttributes) ? workflowInfo().typedSearchAttributes : undefined;
   const state = new ConversationState(input.key, settings, input.carried?.conversation, patches.dormantOnIdle);
   const typing = new TypingIndicator(state, settings.typingKeepAlive, patches.typingMaxDuration ? settings.typingMaxDuration : undefined);
   const receipts = new ReadReceipts(state);
@@ -55,7 +57,7 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Ca
       void typing.stop(false);
     },
   });
-  const attributes = new SearchAttributeSync(state);
+  const attributes = new SearchAttributeSync(state, initialAttributes);
   const handoff = new HandoffController({
     state,
     sla: settings.handoffSla,
@@ -124,7 +126,6 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Ca
   }
   if (routingLoaded) await routingLoaded;
   handoff.resume();
-  attributes.assumeInitial(patched(COST_PATCHES.initialSearchAttributes) ? workflowInfo().typedSearchAttributes : undefined);
   attributes.sync();
 
   const shouldContinueAsNew = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > settings.continueAsNewAfterEvents;

@@ -14,19 +14,15 @@ export class SearchAttributeSync {
   private readonly last = new Map<string, string>();
   memoSet = false;
 
-  constructor(
-    private readonly state: ConversationState,
-    initial?: TypedSearchAttributes,
-  ) {
-    this.assumeInitial(initial);
-  }
-
   /**
    * `initial`: the attributes the run already has (given with its start, or carried over by
    * continue-as-new); only values that differ from them are upserted. Without it (histories from
    * before the start carried them) every attribute is upserted once.
    */
-  assumeInitial(initial?: TypedSearchAttributes): void {
+  constructor(
+    private readonly state: ConversationState,
+    initial?: TypedSearchAttributes,
+  ) {
     if (!initial) return;
     for (const [name, key] of Object.entries(searchAttributes)) {
       const value = initial.get(key);

@@ -25,6 +25,7 @@ export const SCENARIOS = [
   'bm-locale-receipts',
   'outbound-fallbacks',
   'open-pending-timers',
+  'routing-version-start',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 

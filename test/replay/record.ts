@@ -23,7 +23,9 @@ import { type History } from '@temporalio/common/lib/proto-utils';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { ApplicationFailure, type Payload } from '@temporalio/common';
+import { ConversationGateway } from '../../src/api/conversation-gateway';
 import { FailureType } from '../../src/domain/errors';
+import { type RoutingConfig } from '../../src/routing';
 import { type InboundEvent } from '../../src/domain/inbound';
 import { projectRoot } from '../../src/temporal/binaries';
 import { conversationWorkflow } from '../../src/workflows';
@@ -59,6 +61,12 @@ interface ScenarioContext {
   start(input: ConversationInput): Promise<WorkflowHandleWithFirstExecutionRunId<typeof conversationWorkflow>>;
   /** Starts it through signal-with-start, the webhook's path. */
   signalWithStart(input: ConversationInput, events: InboundEvent[]): Promise<WorkflowHandleWithSignaledRunId<typeof conversationWorkflow>>;
+  /**
+   * Delivers as the API does since issue 14 (ConversationGateway.deliveryOptions): the start carries
+   * `routingVersion` (files from ROUTING_VERSIONS, held by the worker) and the first search
+   * attributes; the events are stamped with the version.
+   */
+  deliver(routingVersion: string, events: InboundEvent[], settings?: ConversationInput['settings']): Promise<WorkflowHandleWithSignaledRunId<typeof conversationWorkflow>>;
   /** A handle on the latest run (follows continue-as-new). */
   latest: Handle;
   /** Run ids of earlier, separate runs the scenario went through (reopened after an idle close). */
@@ -81,6 +89,13 @@ interface Scenario {
   /** Overrides of the recording activities (e.g. a desk or a send that fails for good). */
   activities?: Parameters<typeof recordingActivities>[0];
 }
+
+/** The routing files the recorder's worker holds, by version: the example file and an edit of it. */
+const ROUTING_VERSIONS: Record<string, RoutingConfig> = (() => {
+  const example = exampleRouting();
+  const edited: RoutingConfig = { ...example, faq: example.faq.map((f) => (f.id === 'opening-hours' ? { ...f, answers: { ...f.answers, en: "We're open every day, 8am to 10pm." } } : f)) };
+  return { 'example-v1': example, 'example-v2': edited };
+})();
 
 // --- Events as the webhook normalizes them (fixed ids, so re-recorded files differ only in times) ---
 
@@ -354,6 +369,27 @@ const scenarios: Scenario[] = [
     },
   },
   {
+    // Issue 14: started through the API's delivery with a routing version (the worker hands the
+    // file over by local activity, beside loadPreviousRun), channel and status as initial search
+    // attributes, RBM messages with the sender's country resolved by the API; an event with a new
+    // version switches the rules; continue-as-new carries the version, not the file.
+    name: 'routing-version-start',
+    minRuns: 2,
+    async drive({ deliver, latest, env }) {
+      const settings = { idleTimeout: '1 hour', continueAsNewAfterEvents: 40 };
+      const withCountry = (event: InboundEvent): InboundEvent => (event.type === 'message' ? { ...event, senderCountry: { callingCode: '+1', country: 'US' } } : event);
+      const first = await deliver('example-v1', [typing(RBM_KEY, 'rv-t1', true), withCountry(text(RBM_KEY, 'rv-m1', 'what are your opening hours?'))], settings);
+      await stateUntil(latest, (s) => s.history.some((h) => h.direction === 'outbound'), 'the first answer');
+      // The edited file's version: answered by it, after which the history is long enough to continue as new
+      // (queries can race a continue-as-new on the test server: the histories tell when a signal was handled).
+      await deliver('example-v2', [withCountry(text(RBM_KEY, 'rv-m2', 'are you open on sunday?'))], settings);
+      await signalHandled(env, first.workflowId, first.signaledRunId, 'rv-m2');
+      await deliver('example-v2', [withCountry(text(RBM_KEY, 'rv-m3', 'when do you open?'))], settings);
+      await signalHandled(env, first.workflowId, first.signaledRunId, 'rv-m3');
+      return first.signaledRunId;
+    },
+  },
+  {
     // Still running when recorded: an operator message between SENT and DELIVERED with a
     // deliverWithin timer, a handoff waiting on its SLA, user typing. What a new worker build
     // picks up from the histories of conversations open at deploy time.
@@ -442,7 +478,8 @@ async function record(env: TestWorkflowEnvironment, bundle: WorkflowBundleWithSo
   const earlier: string[] = [];
   // A reopened conversation reads the result of its latest closed run, as the worker's visibility loader does.
   const previousRuns = { previousRun: async (id: string) => (earlier.length > 0 ? env.client.workflow.getHandle(id, earlier.at(-1)).result() : undefined) };
-  const { activities } = recordingActivities({ previousRuns, ...scenario.activities });
+  const routing = { forVersion: (version: string) => (ROUTING_VERSIONS[version] ? { version, routing: ROUTING_VERSIONS[version] } : undefined) };
+  const { activities } = recordingActivities({ previousRuns, routing, ...scenario.activities });
   const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities, dataConverter: testDataConverter() });
   const latest = env.client.workflow.getHandle<typeof conversationWorkflow>(workflowId);
   const ctx: ScenarioContext = {
@@ -451,6 +488,10 @@ async function record(env: TestWorkflowEnvironment, bundle: WorkflowBundleWithSo
     earlier,
     start: (input) => env.client.workflow.start(conversationWorkflow, { workflowId, taskQueue, args: [input] }),
     signalWithStart: (input, events) => env.client.workflow.signalWithStart(conversationWorkflow, { workflowId, taskQueue, args: [input], signal: inboundEventsSignal, signalArgs: [events] }),
+    deliver: (routingVersion, events, settings) => {
+      const gateway = new ConversationGateway({ client: env.client, taskQueue, timeoutMs: 10_000, workflowIds: { revealPhoneNumbers: false, secret: 'replay' }, startInput: { routingVersion, ...(settings ? { settings } : {}) } });
+      return env.client.workflow.signalWithStart(conversationWorkflow, { ...gateway.deliveryOptions(RBM_KEY, events), workflowId });
+    },
   };
   return worker.runUntil(async () => {
     try {

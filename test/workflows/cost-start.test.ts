@@ -133,7 +133,8 @@ describe('conversation start: routing version, initial search attributes', () =>
       await gateway.deliver(RBM_KEY, [userMessage(RBM_KEY, 'what are your opening hours?')]);
       await answered(gateway, 1);
       const handle = env.client.workflow.getHandle(gateway.workflowId(RBM_KEY));
-      const described = await handle.describe();
+      // The locale is upserted once the answer went out.
+      const described = await waitUntil(() => handle.describe(), (d) => d.typedSearchAttributes.get(searchAttributes.locale) !== undefined);
       expect(described.typedSearchAttributes.get(searchAttributes.channel)).toBe('rbm');
       expect(described.typedSearchAttributes.get(searchAttributes.status)).toBe('automation');
       const upserted = (await historyOf(gateway)).flatMap((e) => Object.keys(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}));
