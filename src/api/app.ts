@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { Hono } from 'hono';
 import { requestId } from 'hono/request-id';
 import { type Config } from '../config';
@@ -11,10 +12,11 @@ import { createUnrecognizedPayloadsApp } from './unrecognized-payloads';
 import { createConversationsApp } from './conversations';
 import { createMessagesApp } from './messages';
 import { mountApiDocs } from './openapi';
-import { bearerAuth } from 'hono/bearer-auth';
+import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { type ApiMetrics, createApiMetrics } from '../observability/http-metrics';
 import { type UnrecognizedPayloadStore } from './unrecognized-payload-store';
+import { OPERATOR_BODY_LIMIT_BYTES } from './validation';
 
 /** Everything the HTTP API needs, built once by server.ts (or a test). */
 export interface AppDeps {
@@ -25,6 +27,18 @@ export interface AppDeps {
   metrics?: ApiMetrics;
   /** Where signed payloads of unknown kinds are kept; built on its own lazy client when absent. */
   unrecognizedPayloads?: UnrecognizedPayloadStore;
+}
+
+/**
+ * `Authorization: Bearer <token>`: the scheme in any case (RFC 9110 §11.1), the token compared in
+ * constant time; 401 otherwise.
+ */
+function checkBearer(header: string | undefined, token: string): void {
+  if (header === undefined) throw new ApiError(401, 'unauthorized', 'Authorization: Bearer <API_TOKEN> required');
+  const match = /^bearer +(\S+) *$/i.exec(header);
+  if (!match) throw new ApiError(401, 'unauthorized', 'malformed Authorization header');
+  const given = createHash('sha256').update(match[1] ?? '').digest();
+  if (!timingSafeEqual(given, createHash('sha256').update(token).digest())) throw new ApiError(401, 'unauthorized', 'invalid bearer token');
 }
 
 /** The HTTP API: health, Google's webhooks and the operator API, with errors mapped in one place. */
@@ -56,8 +70,18 @@ export function createApp(deps: AppDeps) {
   const apiToken = deps.config.apiToken;
   app.use('/v1/*', async (c, next) => {
     if (!apiToken) throw new ApiError(503, 'operator_api_disabled', 'the operator API needs API_TOKEN to be configured');
-    return bearerAuth({ token: apiToken, noAuthenticationHeaderMessage: { error: { code: 'unauthorized', message: 'Authorization: Bearer <API_TOKEN> required' } }, invalidAuthenticationHeaderMessage: { error: { code: 'unauthorized', message: 'malformed Authorization header' } }, invalidTokenMessage: { error: { code: 'unauthorized', message: 'invalid bearer token' } } })(c, next);
+    checkBearer(c.req.header('authorization'), apiToken);
+    await next();
   });
+  app.use(
+    '/v1/*',
+    bodyLimit({
+      maxSize: OPERATOR_BODY_LIMIT_BYTES,
+      onError: () => {
+        throw new ApiError(413, 'payload_too_large', `request body exceeds ${OPERATOR_BODY_LIMIT_BYTES} bytes`);
+      },
+    }),
+  );
   app.route('/v1/conversations', createConversationsApp(deps));
   app.route('/v1/unrecognized-payloads', createUnrecognizedPayloadsApp(deps));
   app.route('/v1', createMessagesApp(deps));
@@ -68,6 +92,7 @@ export function createApp(deps: AppDeps) {
     if (err instanceof ApiError) {
       (err.status >= 500 ? log.error : log.info)('request failed', { status: err.status, code: err.code });
       if (err.status === 503) c.header('Retry-After', String(RETRY_AFTER_SECONDS));
+      if (err.status === 401) c.header('WWW-Authenticate', 'Bearer');
       return c.json({ error: { code: err.code, message: err.message, ...err.details } }, err.status);
     }
     // Hono's own middleware (bearer auth: 401 with our JSON body) throws these with the answer ready.

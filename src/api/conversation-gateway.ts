@@ -1,4 +1,4 @@
-import { type Client, WithStartWorkflowOperation, WorkflowNotFoundError } from '@temporalio/client';
+import { type Client, WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import { type SearchAttributePair, type UpdateDefinition } from '@temporalio/common';
 import { type Config } from '../config';
 import { type ConversationKey } from '../domain/conversation-key';
@@ -63,6 +63,31 @@ export interface ConversationFilter {
   limit: number;
 }
 
+/** Memo key of the Business Messages agent a conversation is bound to (its first delivery's verifying credential). */
+export const OWNER_MEMO = 'switchboardOwner';
+
+/** A delivery signed by one agent's credential for a conversation bound to another: refused, nothing signalled. */
+export class ConversationOwnerMismatchError extends Error {
+  constructor(
+    readonly key: ConversationKey,
+    readonly owner: string,
+  ) {
+    super('the conversation belongs to another agent');
+    this.name = 'ConversationOwnerMismatchError';
+  }
+}
+
+/** Options of ConversationGateway.deliver. */
+export interface DeliverOptions {
+  /**
+   * Who signed the delivery (the Business Messages agent whose token verified it). A conversation
+   * is bound to the owner of the delivery that started it (memo OWNER_MEMO); a delivery of another
+   * owner is refused with ConversationOwnerMismatchError. Conversations started before binding
+   * existed (no memo) take any owner, as before.
+   */
+  owner?: string;
+}
+
 /** The API's only door into Temporal: one shared client, every call bounded in time. */
 export class ConversationGateway {
   constructor(private readonly options: ConversationGatewayOptions) {}
@@ -72,8 +97,45 @@ export class ConversationGateway {
   }
 
   /** Signals (starting it if needed) the conversation's workflow with one request's events; resolves once Temporal accepted them. */
-  async deliver(key: ConversationKey, events: InboundEvent[]): Promise<void> {
-    await this.bounded('signalWithStart', () => this.options.client.workflow.signalWithStart(conversationWorkflow, this.deliveryOptions(key, events)));
+  async deliver(key: ConversationKey, events: InboundEvent[], options: DeliverOptions = {}): Promise<void> {
+    const delivery = this.deliveryOptions(key, events);
+    const { workflowId, args, typedSearchAttributes, signalArgs } = delivery;
+    const { owner } = options;
+    const signalWithStart = (memo?: Record<string, unknown>) => this.bounded('signalWithStart', () => this.options.client.workflow.signalWithStart(conversationWorkflow, { ...delivery, ...(memo ? { memo } : {}) }));
+    if (owner === undefined) {
+      await signalWithStart();
+      return;
+    }
+    for (let attempt = 0; ; attempt++) {
+      const bound = await this.ownerOf(workflowId);
+      if (bound !== undefined && bound !== null && bound !== owner) throw new ConversationOwnerMismatchError(key, owner);
+      if (bound !== undefined) {
+        // Bound to this owner, or started before binding existed: a closed run's successor is bound to this owner.
+        await signalWithStart({ [OWNER_MEMO]: owner });
+        return;
+      }
+      // Never started: start it bound to this owner first, so a racing delivery of another owner finds the binding.
+      try {
+        await this.bounded('start', () => this.options.client.workflow.start(conversationWorkflow, { workflowId, taskQueue: this.options.taskQueue, args, typedSearchAttributes, memo: { [OWNER_MEMO]: owner }, workflowIdConflictPolicy: 'FAIL' }));
+      } catch (err) {
+        if (err instanceof WorkflowExecutionAlreadyStartedError && attempt < 2) continue;
+        throw err;
+      }
+      await this.bounded('signal', () => this.options.client.workflow.getHandle(workflowId).signal(inboundEventsSignal, ...signalArgs));
+      return;
+    }
+  }
+
+  /** The owner the conversation's latest run is bound to; null for a run started without one, undefined when it never ran. */
+  private async ownerOf(workflowId: string): Promise<string | null | undefined> {
+    try {
+      const description = await this.bounded('describe', () => this.options.client.workflow.getHandle(workflowId).describe());
+      const owner = (await description.memo)?.[OWNER_MEMO];
+      return typeof owner === 'string' ? owner : null;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return undefined;
+      throw err;
+    }
   }
 
   /**

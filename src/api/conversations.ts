@@ -2,41 +2,42 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/cl
 import { ApplicationFailure } from '@temporalio/common';
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { type ConversationKey, InvalidConversationKeyError, parseConversationKey } from '../domain/conversation-key';
+import { type ConversationKey } from '../domain/conversation-key';
 import { agentTypingUpdate, assignUpdate, markReadUpdate } from '../workflows/definitions';
 import { type AppDeps } from './app';
 import { ErasureIncompleteError } from './conversation-erasure';
 import { ApiError } from './errors';
-import { parseJsonBody } from './validation';
+import { conversationKeyParam, parseJsonBody, printable } from './validation';
 
 /** Exported for the OpenAPI document (src/api/openapi.ts). */
+/**
+ * Filters match search attributes the webhooks fill from validated fields (locale and place as
+ * Business Messages sends them, queue from the routing file): the same limits, and no control
+ * characters, which would otherwise reach Temporal's visibility query. Exported for the OpenAPI document.
+ */
 export const listQuery = z.object({
   channel: z.enum(['rbm', 'bm']).optional(),
   status: z.enum(['automation', 'waiting_for_agent', 'with_agent', 'closed']).optional(),
-  locale: z.string().min(1).optional(),
-  place: z.string().min(1).optional(),
-  queue: z.string().min(1).optional(),
+  locale: printable(64).optional(),
+  place: printable(512).optional(),
+  queue: printable(128).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
 });
+/** A human agent's id as the desk knows it. */
+const agentId = printable(256);
 /** Exported for the OpenAPI document (src/api/openapi.ts). */
-export const markReadBody = z.object({ agentId: z.string().min(1), messageIds: z.array(z.string().min(1)).min(1).optional() });
+export const markReadBody = z.object({ agentId, messageIds: z.array(printable(512)).min(1).max(500).optional() });
 /** Exported for the OpenAPI document (src/api/openapi.ts). */
-export const typingBody = z.object({ agentId: z.string().min(1), typing: z.boolean() });
+export const typingBody = z.object({ agentId, typing: z.boolean() });
 /** Exported for the OpenAPI document (src/api/openapi.ts). */
 export const assignBody = z.discriminatedUnion('to', [
-  z.object({ to: z.literal('human'), agentId: z.string().min(1), displayName: z.string().min(1).optional() }),
+  z.object({ to: z.literal('human'), agentId, displayName: printable(100).optional() }),
   z.object({ to: z.literal('automation') }),
 ]);
 
 /** The key from the path (URL-encoded by the caller), validated. */
-function keyParam(raw: string): ConversationKey {
-  try {
-    parseConversationKey(raw);
-    return raw;
-  } catch (err) {
-    if (err instanceof InvalidConversationKeyError) throw new ApiError(400, 'invalid_conversation_key', err.message);
-    throw err;
-  }
+function keyParam(raw: string | undefined): ConversationKey {
+  return conversationKeyParam(raw).key;
 }
 
 /** Maps Temporal's answers for a conversation call onto the API's status contract. */

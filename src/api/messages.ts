@@ -9,34 +9,72 @@
  * An `Idempotency-Key` header makes a retried POST the same message (same messageId, nothing sent
  * twice), also after the conversation's workflow continued-as-new.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { type Channel, type ConversationKey, InvalidConversationKeyError, parseConversationKey } from '../domain/conversation-key';
+import { type Channel, type ConversationKey } from '../domain/conversation-key';
 import { type DeliveryPolicy, INVALID_OUTBOUND_MESSAGE, type OutboundContent, isE164, parseDuration, validateOutboundRequest } from '../domain/outbound';
 import { sendMessageUpdateId } from '../workflows/definitions';
 import { type OutboundMessagesView, type OutboundRecord, type OutboundSendInput, type OutboundSendResult } from '../workflows/outbound/types';
 import { type AppDeps } from './app';
 import { ApiError } from './errors';
-import { parseJsonBody } from './validation';
+import { conversationKeyParam, parseJsonBody } from './validation';
 
 const duration = z.string().refine((v) => parseDuration(v) !== undefined, { message: 'a duration such as "90s", "10m", "2h" or "1d"' });
+
+/** What an openUrl action may open: https pages, and the tel: and geo: links Google's clients hand to the dialer and maps. */
+export const OPEN_URL_PATTERN = '^(https://[^\\s]{1,2040}|tel:\\+?[0-9*#,;()./-]{1,64}|geo:-?[0-9.]{1,20},-?[0-9.]{1,20}([;?][^\\s]{0,200})?)$';
+/** Media a message shows (file, thumbnail): https only. */
+export const MEDIA_URL_PATTERN = '^https://[^\\s]{1,2040}$';
+const openUrl = z.string().regex(new RegExp(OPEN_URL_PATTERN), { message: 'must be an https URL (or a tel: or geo: link)' }).refine(parsesAsUrl, { message: 'must be a URL' });
+const mediaUrl = z.string().regex(new RegExp(MEDIA_URL_PATTERN), { message: 'must be an https URL' }).refine(parsesAsUrl, { message: 'must be a URL' });
+
+function parsesAsUrl(value: string): boolean {
+  return URL.canParse(value);
+}
 
 const suggestionSchema = z.strictObject({
   kind: z.enum(['reply', 'action']),
   // Both channels cut suggestion chips at 25 characters.
   text: z.string().min(1).max(25),
   postbackData: z.string().min(1).max(2048),
-  openUrl: z.url().optional(),
+  openUrl: openUrl.optional(),
   dialPhoneNumber: z.string().refine(isE164, { message: 'must be an E.164 number' }).optional(),
+});
+
+/** Nesting of a rich card: Google's deepest (carousel → card → content → media → contentInfo) is well inside it. */
+const RICH_CARD_MAX_DEPTH = 12;
+
+/**
+ * A rich card is passed to Google as it is, so it is checked here for what would hurt on the way:
+ * nesting (a deep object overflows the JSON encoder), and every URL in it (`url` of an openUrl
+ * action: https, tel: or geo:; `fileUrl`, `thumbnailUrl` and other `…Url`/`…Uri` fields: https).
+ */
+const richCard = z.record(z.string(), z.unknown()).superRefine((card, ctx) => {
+  const walk = (value: unknown, path: (string | number)[], depth: number): void => {
+    if (depth > RICH_CARD_MAX_DEPTH) {
+      ctx.addIssue({ code: 'custom', path, message: `nests deeper than ${RICH_CARD_MAX_DEPTH} levels` });
+      return;
+    }
+    if (Array.isArray(value)) value.forEach((v, i) => walk(v, [...path, i], depth + 1));
+    else if (typeof value === 'object' && value !== null) {
+      for (const [k, v] of Object.entries(value)) {
+        if (typeof v === 'string' && (k === 'url' || /(Url|Uri)$/.test(k))) {
+          const ok = (k === 'url' ? openUrl : mediaUrl).safeParse(v).success;
+          if (!ok) ctx.addIssue({ code: 'custom', path: [...path, k], message: k === 'url' ? 'must be an https URL (or a tel: or geo: link)' : 'must be an https URL' });
+        } else walk(v, [...path, k], depth + 1);
+      }
+    }
+  };
+  walk(card, [], 1);
 });
 
 /** The POST body. Strict: an unknown field (a typo such as `deliveryWithin`) is a 400, not silently ignored. */
 export const sendMessageBody = z.strictObject({
   text: z.string().min(1).optional(),
-  richCard: z.record(z.string(), z.unknown()).optional(),
+  richCard: richCard.optional(),
   suggestions: z.array(suggestionSchema).optional(),
   /** Business Messages: shown when the device cannot render the content. */
   fallbackText: z.string().min(1).optional(),
@@ -71,14 +109,27 @@ export const idempotencyKeyHeader = z
   .max(255)
   .regex(/^[\x21-\x7e]+$/, { message: 'printable ASCII without spaces' });
 
-/** The key from the path (URL-encoded by the caller), validated. */
-function keyParam(raw: string): { key: ConversationKey; channel: Channel } {
-  try {
-    return { key: raw, channel: parseConversationKey(raw).channel };
-  } catch (err) {
-    if (err instanceof InvalidConversationKeyError) throw new ApiError(400, 'invalid_conversation_key', err.message, { field: 'key' });
-    throw err;
-  }
+/** A messageId path parameter: what the POST returned (an id Switchboard made), bounded. */
+export const messageIdParam = z.string().min(1).max(512);
+
+/**
+ * The idempotency key the workflow keeps: the caller's key plus a digest of the request, so the
+ * same key with another body is told apart (422) instead of answered with the first message. A
+ * space separates them (caller keys cannot contain one).
+ */
+function keyedRequest(idempotencyKey: string, input: OutboundSendInput): string {
+  const { content, representative, policy } = input;
+  return `${idempotencyKey} sha256:${createHash('sha256').update(JSON.stringify({ content, representative, policy })).digest('hex').slice(0, 32)}`;
+}
+
+/** The caller's part of a kept idempotency key (records made before the digest existed hold the caller's key alone). */
+function callerKey(kept: string): string {
+  const space = kept.indexOf(' ');
+  return space < 0 ? kept : kept.slice(0, space);
+}
+
+function keyReused(idempotencyKey: string): ApiError {
+  return new ApiError(422, 'idempotency_key_reused', `Idempotency-Key ${JSON.stringify(idempotencyKey)} was already used for a different request in this conversation; nothing was sent`, { field: 'Idempotency-Key' });
 }
 
 /** Body → the workflow's input. Durations become ms; the channel rules run here so the caller gets a 400 naming the field. */
@@ -120,7 +171,7 @@ export function presentMessage(rec: OutboundRecord) {
     origin: rec.origin,
     summary: rec.summary,
     representative: rec.representative,
-    idempotencyKey: rec.idempotencyKey,
+    idempotencyKey: rec.idempotencyKey !== undefined ? callerKey(rec.idempotencyKey) : undefined,
     timestamps: rec.timestamps,
     acceptedAt: isoOrUndefined(rec.acceptedAtMs),
     sentAt: isoOrUndefined(rec.sentAtMs),
@@ -175,7 +226,7 @@ export function createMessagesApp(deps: AppDeps) {
   const app = new Hono();
 
   app.post('/conversations/:key/messages', async (c) => {
-    const { key, channel } = keyParam(c.req.param('key'));
+    const { key, channel } = conversationKeyParam(c.req.param('key'));
     const rawIdempotencyKey = c.req.header('idempotency-key');
     let idempotencyKey: string | undefined;
     if (rawIdempotencyKey !== undefined) {
@@ -185,23 +236,38 @@ export function createMessagesApp(deps: AppDeps) {
     }
     const body = await parseJsonBody(c, sendMessageBody);
     const input = toSendInput(key, channel, body, idempotencyKey, Date.now());
+    let earlier: OutboundRecord | undefined;
+    if (idempotencyKey !== undefined) {
+      const keyed = keyedRequest(idempotencyKey, input);
+      // The key seen before: the same request (a retry) or a different one (422). Records from before the digest carry the bare key.
+      earlier = (await deps.conversations.getOutboundMessages(key))?.messages.find((m) => m.idempotencyKey !== undefined && callerKey(m.idempotencyKey) === idempotencyKey);
+      if (earlier?.idempotencyKey !== undefined && earlier.idempotencyKey !== idempotencyKey && earlier.idempotencyKey !== keyed) throw keyReused(idempotencyKey);
+      input.idempotencyKey = earlier?.idempotencyKey === idempotencyKey ? idempotencyKey : keyed;
+    }
     // Without a key every request is a new message; with one, the update id makes Temporal attach a retry to the same update.
     const updateId = idempotencyKey !== undefined ? sendMessageUpdateId(idempotencyKey) : `send-message-${randomUUID()}`;
-    const result = await onConversation(key, () => deps.conversations.sendMessage(key, input, updateId));
+    const sent = await onConversation(key, () => deps.conversations.sendMessage(key, input, updateId));
+    // Two different requests racing with one key attach to one update: the loser sees the winner's message.
+    const kept = sent.message?.idempotencyKey;
+    if (idempotencyKey !== undefined && kept !== undefined && kept !== input.idempotencyKey && kept !== idempotencyKey) throw keyReused(idempotencyKey);
+    // A retry within the same run gets the first update's own answer back (duplicate: false): it is still a duplicate.
+    const result = earlier !== undefined && earlier.messageId === sent.messageId ? { ...sent, duplicate: true } : sent;
     c.header('Location', `/v1/conversations/${encodeURIComponent(key)}/messages/${encodeURIComponent(result.messageId)}`);
     return c.json(presentResult(result), result.duplicate ? 200 : 201);
   });
 
   app.get('/conversations/:key/messages', async (c) => {
-    const { key } = keyParam(c.req.param('key'));
+    const { key } = conversationKeyParam(c.req.param('key'));
     const view = await onConversation(key, () => deps.conversations.getOutboundMessages(key));
     if (view === undefined) throw new ApiError(404, 'conversation_not_found', `no conversation for ${key}`);
     return c.json(presentView(view));
   });
 
   app.get('/conversations/:key/messages/:messageId', async (c) => {
-    const { key } = keyParam(c.req.param('key'));
-    const messageId = c.req.param('messageId');
+    const { key } = conversationKeyParam(c.req.param('key'));
+    const parsedId = messageIdParam.safeParse(c.req.param('messageId'));
+    if (!parsedId.success) throw new ApiError(400, 'invalid_message_id', 'messageId must be 1 to 512 characters', { field: 'messageId' });
+    const messageId = parsedId.data;
     const view = await onConversation(key, () => deps.conversations.getOutboundMessages(key));
     if (view === undefined) throw new ApiError(404, 'conversation_not_found', `no conversation for ${key}`);
     const rec = view.messages.find((m) => m.messageId === messageId);

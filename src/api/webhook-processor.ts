@@ -27,7 +27,7 @@ import { type Config } from '../config';
 import { type Channel, type ConversationKey, maskConversationKey } from '../domain/conversation-key';
 import { type InboundEvent } from '../domain/inbound';
 import { type Logger } from '../logger';
-import { type ConversationGateway } from './conversation-gateway';
+import { type ConversationGateway, ConversationOwnerMismatchError } from './conversation-gateway';
 import { TemporalUnavailableError } from './errors';
 import { type UnrecognizedPayloadStore } from './unrecognized-payload-store';
 
@@ -185,9 +185,13 @@ export class WebhookProcessor {
         return { status: 200, outcome: 'accepted', json: { status: 'accepted', kind: interpretation.kind, events: 0, ...(requestId ? { requestId } : {}) } };
       case 'events':
         try {
-          return await this.deliver(interpretation.events, fields, requestId);
+          return await this.deliver(interpretation.events, fields, requestId, channel === 'bm' ? this.ownerOf(payload.agentHint) : undefined);
         } catch (err) {
           if (err instanceof TemporalUnavailableError) throw err;
+          if (err instanceof ConversationOwnerMismatchError) {
+            fields.refused = 'owner_mismatch';
+            return this.park(input, payload.signedBytes, receivedAt, interpretation.kind, `${maskConversationKey(err.key)} belongs to another Business Messages agent than the one whose client token signed this delivery`);
+          }
           // Temporal refused the signal itself (too large, or a payload it cannot take): keep the raw bytes instead.
           fields.refused = errorName(err);
           return this.park(input, payload.signedBytes, receivedAt, interpretation.kind, `Temporal refused the events: ${errorMessage(err)}`);
@@ -220,8 +224,16 @@ export class WebhookProcessor {
     return { status: 200, outcome: status, unrecognizedId: id, json: { status, id, kind, reason: boundedReason, ...(requestId ? { requestId } : {}) } };
   }
 
+  /**
+   * Who signed a Business Messages delivery: the agent, when it has a client token of its own (so
+   * only that agent could have signed it), else everyone holding the channel's default token.
+   */
+  private ownerOf(agent: string | undefined): string {
+    return agent !== undefined && Object.hasOwn(this.deps.config.webhookTokens.bm.byAgent, agent) ? `agent:${agent}` : 'default-token';
+  }
+
   /** One signalWithStart per conversation with all of its events; resolves only when every one was accepted. */
-  private async deliver(events: InboundEvent[], fields: Record<string, unknown>, requestId: string | undefined): Promise<WebhookResult> {
+  private async deliver(events: InboundEvent[], fields: Record<string, unknown>, requestId: string | undefined, owner: string | undefined): Promise<WebhookResult> {
     const byConversation = new Map<ConversationKey, InboundEvent[]>();
     for (const event of events) {
       const list = byConversation.get(event.conversationKey);
@@ -230,7 +242,7 @@ export class WebhookProcessor {
     }
     fields.conversations = [...byConversation.keys()].map(maskConversationKey);
     fields.events = events.length;
-    await this.withinBound('the events', Promise.all([...byConversation].map(([key, batch]) => this.deps.conversations.deliver(key, batch))));
+    await this.withinBound('the events', Promise.all([...byConversation].map(([key, batch]) => this.deps.conversations.deliver(key, batch, owner !== undefined ? { owner } : {}))));
     return { status: 200, outcome: 'accepted', json: { status: 'accepted', events: events.length, ...(requestId ? { requestId } : {}) } };
   }
 

@@ -14,7 +14,7 @@ import { type WebhookAppDeps } from '../../src/api/webhooks';
 import { loadConfig } from '../../src/config';
 import { type ConversationKey } from '../../src/domain/conversation-key';
 import { type Logger, silentLogger } from '../../src/logger';
-import { type ConversationView } from '../../src/workflows/definitions';
+import { type ConversationSettings, type ConversationView } from '../../src/workflows/definitions';
 import { recordingActivities } from '../helpers/recording-activities';
 import { uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
 
@@ -46,6 +46,8 @@ export interface HarnessOptions {
   logger?: Logger;
   /** Run a Worker (default true); without one, signals are accepted but no workflow code runs. */
   worker?: boolean;
+  /** Conversation settings every new run starts with (e.g. a short idle timeout). */
+  settings?: Partial<ConversationSettings>;
 }
 
 export async function startHarness(env: TestWorkflowEnvironment, options: HarnessOptions = {}): Promise<Harness> {
@@ -61,7 +63,7 @@ export async function startHarness(env: TestWorkflowEnvironment, options: Harnes
     ...extraEnv,
   });
   const client = new Client({ connection: env.connection, namespace: 'default' });
-  const conversations = new ConversationGateway({ client, taskQueue, timeoutMs: 5000, workflowIds: { revealPhoneNumbers: false, secret: randomUUID() } });
+  const conversations = new ConversationGateway({ client, taskQueue, timeoutMs: 5000, workflowIds: { revealPhoneNumbers: false, secret: randomUUID() }, ...(options.settings ? { startInput: { settings: options.settings } } : {}) });
   const store = new UnrecognizedPayloadStore({ client, taskQueue, timeoutMs: 5000 });
   const deps: WebhookAppDeps = { config, conversations, logger, unrecognizedPayloads: store };
   const app = createApp(deps);
@@ -124,7 +126,7 @@ export function trackTemporalCalls(conversations: ConversationGateway, store: Un
     return p;
   };
   const deliver = conversations.deliver.bind(conversations);
-  conversations.deliver = (key, events) => track(deliver(key, events));
+  conversations.deliver = (key, events, options) => track(deliver(key, events, options));
   const keep = store.keep.bind(store);
   store.keep = (payload, delivery) => track(keep(payload, delivery));
   return {
