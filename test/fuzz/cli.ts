@@ -12,7 +12,7 @@ import path from 'node:path';
 import { DefaultLogger, bundleWorkflowCode } from '@temporalio/worker';
 import { projectRoot } from '../../src/temporal/binaries';
 import { PROFILES } from './profile';
-import { runFuzz, runSequence, startFuzzEnvironment } from './runner';
+import { runFuzz, runSequence, shrink, startFuzzEnvironment, writeFinding } from './runner';
 import { type Sequence } from './steps';
 
 interface Args {
@@ -25,10 +25,16 @@ interface Args {
   shrinkBudget: number;
   maxFailures?: number;
   findingsDir: string;
+  /** With --replay: shrink the replayed sequence when it fails and write the finding. */
+  shrink: boolean;
+  /** Log every step as it starts. */
+  trace: boolean;
+  /** A time skip that does not return within this many real ms kills the worker (default 60 000). */
+  stallMs?: number;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { runs: 200, seed: Date.now() % 2 ** 31, lanes: 4, profile: 'full', repeat: 1, shrinkBudget: 80, findingsDir: path.join(projectRoot, 'test', 'fuzz', 'findings') };
+  const args: Args = { runs: 200, seed: Date.now() % 2 ** 31, lanes: 4, profile: 'full', repeat: 1, shrink: false, trace: false, shrinkBudget: 80, findingsDir: path.join(projectRoot, 'test', 'fuzz', 'findings') };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = argv[i + 1];
@@ -46,6 +52,9 @@ function parseArgs(argv: string[]): Args {
       case '--shrink-budget': args.shrinkBudget = num(); break;
       case '--max-failures': args.maxFailures = num(); break;
       case '--profile': if (!value || !PROFILES[value]) throw new Error(`--profile must be one of ${Object.keys(PROFILES).join(', ')}`); args.profile = value; i++; break;
+      case '--shrink': args.shrink = true; break;
+      case '--trace': args.trace = true; break;
+      case '--stall-ms': args.stallMs = num(); break;
       case '--replay': if (!value) throw new Error('--replay needs a file'); args.replay = value; i++; break;
       case '--findings-dir': if (!value) throw new Error('--findings-dir needs a folder'); args.findingsDir = path.resolve(value); i++; break;
       default: throw new Error(`unknown argument ${flag} (see test/fuzz/cli.ts)`);
@@ -66,7 +75,8 @@ async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
   const profile = PROFILES[args.profile]!;
   const log = (line: string) => console.log(line);
-  const fuzz = await startFuzzEnvironment(await bundle());
+  const started = Date.now();
+  const fuzz = await startFuzzEnvironment(await bundle(), { ...(args.stallMs !== undefined ? { stallMs: args.stallMs } : {}), ...(args.trace ? { debug: (line: string) => log(`[trace +${Date.now() - started} ms] ${line}`) } : {}) });
   try {
     if (args.replay) {
       const parsed = JSON.parse(readFileSync(args.replay, 'utf8')) as Sequence | { sequence: Sequence; profile?: string };
@@ -75,7 +85,14 @@ async function main(): Promise<number> {
       for (let i = 0; i < args.repeat; i++) {
         const result = await runSequence(fuzz, sequence, profile);
         log(`[fuzz] replay ${i + 1}/${args.repeat}: ${result.violations.length === 0 ? 'no violation' : result.violations.map((v) => `${v.check}: ${v.message}`).join(' | ')} (${result.observation.realMs} ms, ${result.observation.runs.length} runs)`);
-        if (result.violations.length > 0) failed++;
+        if (result.violations.length > 0) {
+          failed++;
+          if (args.shrink && failed === 1) {
+            const shrunk = await shrink(fuzz, { ...result, index: 0 }, { profile, lanes: args.lanes, shrinkBudget: args.shrinkBudget, log });
+            const file = writeFinding(args.findingsDir, { seed: sequence.seed, index: 0, profile: profile.name, violations: shrunk.violations, sequence: shrunk.sequence, originalSteps: sequence.steps.length });
+            log(`[fuzz] shrunk to ${shrunk.sequence.steps.length} of ${sequence.steps.length} steps (${file}):\n${JSON.stringify(shrunk.sequence)}`);
+          }
+        }
       }
       return failed > 0 ? 1 : 0;
     }

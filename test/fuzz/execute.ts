@@ -45,13 +45,27 @@ export const REDELIVERY_PERIOD_MS = 7 * 24 * 60 * 60_000;
  */
 export class SharedClock {
   total = 0;
+  /** Skips that did not return in time: a workflow task the worker never completed holds the test server's clock. */
+  stalls = 0;
   private chain: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly env: TestWorkflowEnvironment) {}
+  constructor(
+    private readonly env: TestWorkflowEnvironment,
+    /** Called when a skip stalls (the runner kills the worker, which frees the clock). */
+    private readonly onStall: () => Promise<void>,
+    private readonly stallMs = 60_000,
+  ) {}
 
   skip(ms: number): Promise<void> {
     const run = this.chain.then(async () => {
-      await this.env.sleep(ms);
+      let timer: NodeJS.Timeout | undefined;
+      const stalled = new Promise<'stalled'>((resolve) => (timer = setTimeout(() => resolve('stalled'), this.stallMs)));
+      const outcome = await Promise.race([this.env.sleep(ms).then(() => 'skipped' as const), stalled]).finally(() => clearTimeout(timer));
+      if (outcome === 'stalled') {
+        this.stalls++;
+        await this.onStall();
+        throw new Error(`a ${ms} ms time skip did not return within ${this.stallMs} ms: a workflow task never completed (worker killed)`);
+      }
       this.total += ms;
     });
     this.chain = run.catch(() => undefined);
@@ -69,6 +83,8 @@ export interface FuzzContext {
   routing: RoutingConfig;
   /** Real-time bound on a call that should be quick (signal, update acceptance, query). */
   callTimeoutMs: number;
+  /** Every step and phase as it starts (--trace). */
+  debug?: (line: string) => void;
 }
 
 /** One run of the conversation's chain as its history tells it. */
@@ -168,6 +184,7 @@ export async function executeSequence(ctx: FuzzContext, seq: Sequence, options: 
   let eventCounter = 0;
   let ownSkips = 0;
   let seenTotal = ctx.clock.total;
+  const clockAtStart = ctx.clock.total;
   let serverNow = obs.startServerMs;
 
   const bounded = <T>(fn: () => Promise<T>, ms = ctx.callTimeoutMs) => client.withDeadline(Date.now() + ms, fn);
@@ -220,8 +237,10 @@ export async function executeSequence(ctx: FuzzContext, seq: Sequence, options: 
     if (foreign > 0) obs.trace.push({ k: 'skip', ms: foreign });
     seenTotal = ctx.clock.total;
     ownSkips = 0;
-    serverNow = await ctx.env.currentTimeMs();
+    // Server time without a call per step: skips are ours to count, and between them the test server's clock runs in real time.
+    serverNow = obs.startServerMs + (ctx.clock.total - clockAtStart) + (Date.now() - realStart);
     obs.trace.push(step);
+    ctx.debug?.(`${workflowId} step ${index} ${JSON.stringify(step)} at +${Date.now() - realStart} ms`);
     switch (step.k) {
       case 'msg': {
         const messageId = `u-${step.id}`;
@@ -319,9 +338,12 @@ export async function executeSequence(ctx: FuzzContext, seq: Sequence, options: 
     }
   }
 
+  ctx.debug?.(`${workflowId} settling at +${Date.now() - realStart} ms`);
   // Settle: let retries, timers and handlers run out, then collect every update's outcome.
-  for (let left = options.settleMs; left > 0 && host.alive; left -= 20 * 60_000) await skip(Math.min(left, 20 * 60_000));
+  for (let left = options.settleMs; left > 0 && host.alive; left -= 30 * 60_000) await skip(Math.min(left, 30 * 60_000));
+  ctx.debug?.(`${workflowId} collecting updates at +${Date.now() - realStart} ms`);
   if (host.alive) await collectUpdates(pendingUpdates, ctx);
+  ctx.debug?.(`${workflowId} observing at +${Date.now() - realStart} ms`);
   await observeChain(ctx, obs, runIds);
   // A conversation left running would keep its timers (and a keep-alive loop) firing in later sequences' time skips.
   await client.workflow
@@ -422,7 +444,8 @@ async function observeChain(ctx: FuzzContext, obs: Observation, known: Set<strin
   }
   obs.runs = [...seen.values()].sort((a, b) => a.startMs - b.startMs).map(({ startMs: _startMs, ...run }) => run);
   const latestRun = obs.runs.at(-1);
-  if (latestRun?.status === 'RUNNING') {
+  // Without a worker a query would wait for the deadline: the dead worker is the finding then.
+  if (latestRun?.status === 'RUNNING' && ctx.host.alive) {
     try {
       const handle = client.workflow.getHandle(obs.workflowId);
       obs.view = await bounded(() => handle.query(conversationStateQuery));

@@ -2,6 +2,7 @@
  * The invariants checked after every sequence (issue 11, "A randomized interleaving test"). Each
  * returns human-readable violations; profile.ts decides which ones run.
  */
+import { temporal } from '@temporalio/proto';
 import { type Observation, REDELIVERY_PERIOD_MS } from './execute';
 import { type CheckName } from './profile';
 
@@ -13,6 +14,17 @@ export interface Violation {
 const BAD_ENDINGS = new Set(['WorkflowExecutionFailed', 'WorkflowExecutionTerminated', 'WorkflowExecutionTimedOut', 'WorkflowExecutionCanceled']);
 const AUTOMATION_ACTIONS = new Set(['automation_reply', 'retry_prompt', 'confirm_place', 'no_reply', 'auth_retry']);
 const MAX_VIEW_BYTES = 256 * 1024;
+const CAUSES = temporal.api.enums.v1.WorkflowTaskFailedCause;
+/**
+ * The server refusing a completion because a signal or update arrived meanwhile (or a sticky
+ * queue reset) is how Temporal keeps those events: the worker simply runs the task again.
+ */
+const BENIGN_TASK_FAILURES = new Set([CAUSES.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND, CAUSES.WORKFLOW_TASK_FAILED_CAUSE_RESET_STICKY_TASK_QUEUE, CAUSES.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_UPDATE].map(String));
+const MAX_BENIGN_TASK_FAILURES = 5;
+
+function causeName(cause: string | undefined): string {
+  return (CAUSES[Number(cause)] as string | undefined)?.replace('WORKFLOW_TASK_FAILED_CAUSE_', '') ?? String(cause);
+}
 
 type Check = (obs: Observation, options: { continueAsNewAfterEvents: number; channel: 'rbm' | 'bm' }) => string[];
 
@@ -20,10 +32,15 @@ const CHECKS: Record<CheckName, Check> = {
   runsHealthy: (obs) => obs.runs.filter((r) => BAD_ENDINGS.has(r.status)).map((r) => `run ${r.runId} ended ${r.status}`),
 
   noWorkflowTaskFailures: (obs) =>
-    obs.runs.flatMap((r) => [
-      ...(r.workflowTaskFailures.length > 0 ? [`run ${r.runId}: ${r.workflowTaskFailures.length} workflow task failure(s), first: ${r.workflowTaskFailures[0]?.cause} ${r.workflowTaskFailures[0]?.message.slice(0, 300)}`] : []),
-      ...(r.workflowTaskTimeouts > 2 ? [`run ${r.runId}: ${r.workflowTaskTimeouts} workflow task timeouts`] : []),
-    ]),
+    obs.runs.flatMap((r) => {
+      const real = r.workflowTaskFailures.filter((f) => !BENIGN_TASK_FAILURES.has(f.cause));
+      const benign = r.workflowTaskFailures.length - real.length;
+      return [
+        ...(real.length > 0 ? [`run ${r.runId}: ${real.length} workflow task failure(s), first: ${causeName(real[0]?.cause)} ${real[0]?.message.slice(0, 300)}`] : []),
+        ...(benign > MAX_BENIGN_TASK_FAILURES ? [`run ${r.runId}: ${benign} workflow task completions refused for new events (a loop)`] : []),
+        ...(r.workflowTaskTimeouts > 2 ? [`run ${r.runId}: ${r.workflowTaskTimeouts} workflow task timeouts`] : []),
+      ];
+    }),
 
   workerAlive: (obs) => (obs.workerDied ? [`worker process died: ${obs.workerExit ?? 'unknown'}`] : []),
 

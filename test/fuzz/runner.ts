@@ -25,7 +25,7 @@ export interface FuzzEnvironment {
 }
 
 /** The time-skipping server, a plain client and the worker child on a task queue of their own. */
-export async function startFuzzEnvironment(bundlePath: string, options: { routing?: RoutingConfig; callTimeoutMs?: number } = {}): Promise<FuzzEnvironment> {
+export async function startFuzzEnvironment(bundlePath: string, options: { routing?: RoutingConfig; callTimeoutMs?: number; stallMs?: number; debug?: (line: string) => void } = {}): Promise<FuzzEnvironment> {
   const env = await createTimeSkippingEnv();
   const taskQueue = `fuzz-${randomUUID()}`;
   const host = new WorkerHost({ address: env.address, taskQueue, bundlePath });
@@ -38,11 +38,12 @@ export async function startFuzzEnvironment(bundlePath: string, options: { routin
   const ctx: FuzzContext = {
     env,
     client: new Client({ connection: env.connection, namespace: env.namespace ?? 'default' }),
-    clock: new SharedClock(env),
+    clock: new SharedClock(env, () => host.kill(), options.stallMs),
     host,
     taskQueue,
     routing: options.routing ?? exampleRouting(),
     callTimeoutMs: options.callTimeoutMs ?? 15_000,
+    ...(options.debug ? { debug: options.debug } : {}),
   };
   return {
     env,
@@ -150,7 +151,8 @@ export async function runFuzz(fuzz: FuzzEnvironment, options: FuzzRunOptions): P
   return { sequences: done, steps, realMs, perMinute: done / (realMs / 60_000), findings, workerRestarts: fuzz.ctx.host.generation - generationAtStart };
 }
 
-function writeFinding(dir: string, finding: Finding): string {
+/** Writes a finding as JSON (replayable with --replay) and returns its path. */
+export function writeFinding(dir: string, finding: Finding): string {
   mkdirSync(dir, { recursive: true });
   const checks = [...new Set(finding.violations.map((v) => v.check))].join('+');
   const file = path.join(dir, `${checks}-seed${finding.seed}-seq${finding.index}.json`);

@@ -78,6 +78,8 @@ export interface GeneratorOptions {
   smallDedupeWindow: number;
   /** Probability that a sequence runs without a routing file. */
   noRouting: number;
+  /** Continue-as-new thresholds (history events) a sequence may start with. */
+  continueAsNewThresholds: readonly number[];
 }
 
 const TEXTS: Record<string, string[]> = {
@@ -94,7 +96,7 @@ export function generateSequence(rng: Rng, seed: number, options: GeneratorOptio
     channel,
     country,
     routing: !rng.chance(options.noRouting),
-    continueAsNewAfterEvents: rng.pick([30, 40, 60, 100]),
+    continueAsNewAfterEvents: rng.pick(options.continueAsNewThresholds),
     ...(rng.chance(options.smallDedupeWindow) ? { dedupeWindow: rng.pick([8, 16]) } : {}),
   };
   if (channel === 'bm') {

@@ -111,6 +111,16 @@ export class WorkerHost {
     return this.callsByKey.get(conversationKey) ?? [];
   }
 
+  /** Kills the worker at once (a workflow task that never completes holds the server's clock); resolves once it exited. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child || !this.alive) return;
+    const exited = new Promise<void>((resolve) => this.exitWaiters.push(resolve));
+    this.stderr += '\nkilled by the fuzzer: a time skip stalled behind a workflow task that never completed';
+    child.kill('SIGKILL');
+    await exited;
+  }
+
   async stop(): Promise<void> {
     const child = this.child;
     if (!child || !this.alive) return;
