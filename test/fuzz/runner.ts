@@ -1,0 +1,200 @@
+/**
+ * Runs many sequences through several lanes (one conversation each, in parallel) on one
+ * time-skipping server and one worker child, checks the invariants after each, and shrinks a
+ * failing sequence by delta debugging (ddmin over its executed trace) so it can be replayed.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Client } from '@temporalio/client';
+import { type TestWorkflowEnvironment } from '@temporalio/testing';
+import { type RoutingConfig } from '../../src/routing';
+import { createTimeSkippingEnv } from '../helpers/temporal';
+import { exampleRouting } from '../helpers/routing';
+import { executeSequence, type FuzzContext, type Observation, SharedClock } from './execute';
+import { checkInvariants, type Violation } from './invariants';
+import { type FuzzProfile } from './profile';
+import { Rng, sequenceSeed } from './rng';
+import { generateSequence, type Sequence } from './steps';
+import { WorkerHost } from './worker-host';
+
+export interface FuzzEnvironment {
+  env: TestWorkflowEnvironment;
+  ctx: FuzzContext;
+  close(): Promise<void>;
+}
+
+/** The time-skipping server, a plain client and the worker child on a task queue of their own. */
+export async function startFuzzEnvironment(bundlePath: string, options: { routing?: RoutingConfig; callTimeoutMs?: number; stallMs?: number; debug?: (line: string) => void } = {}): Promise<FuzzEnvironment> {
+  const env = await createTimeSkippingEnv();
+  const taskQueue = `fuzz-${randomUUID()}`;
+  const host = new WorkerHost({ address: env.address, taskQueue, bundlePath });
+  try {
+    await host.ensureStarted();
+  } catch (err) {
+    await env.teardown();
+    throw err;
+  }
+  const ctx: FuzzContext = {
+    env,
+    client: new Client({ connection: env.connection, namespace: env.namespace ?? 'default' }),
+    clock: new SharedClock(env, () => host.kill(), options.stallMs),
+    host,
+    taskQueue,
+    routing: options.routing ?? exampleRouting(),
+    callTimeoutMs: options.callTimeoutMs ?? 15_000,
+    ...(options.debug ? { debug: options.debug } : {}),
+  };
+  return {
+    env,
+    ctx,
+    async close() {
+      await host.stop();
+      await env.teardown();
+    },
+  };
+}
+
+export interface SequenceResult {
+  index: number;
+  sequence: Sequence;
+  observation: Observation;
+  violations: Violation[];
+}
+
+/** Executes one sequence (restarting the worker first if an earlier sequence killed it) and checks it. */
+export async function runSequence(fuzz: FuzzEnvironment, sequence: Sequence, profile: FuzzProfile, index = 0): Promise<SequenceResult> {
+  const { client } = fuzz.ctx;
+  await fuzz.ctx.host.ensureStarted((workflowIds) => Promise.all(workflowIds.map((id) => client.workflow.getHandle(id).terminate('worker died while it ran').catch(() => undefined))).then(() => undefined));
+  const observation = await executeSequence(fuzz.ctx, sequence, { settleMs: profile.settleMs });
+  const violations = checkInvariants(observation, profile.checks, { continueAsNewAfterEvents: sequence.setup.continueAsNewAfterEvents, channel: sequence.setup.channel });
+  return { index, sequence, observation, violations };
+}
+
+export interface FuzzRunOptions {
+  runs: number;
+  seed: number;
+  lanes: number;
+  profile: FuzzProfile;
+  /** Shrink each failing sequence (default true) with at most this many executions. */
+  shrinkBudget: number;
+  /** Stop after this many failing sequences (default: no limit). */
+  maxFailures?: number;
+  log(line: string): void;
+  /** Where findings are written as JSON (replayable with --replay). */
+  findingsDir?: string;
+}
+
+export interface Finding {
+  seed: number;
+  index: number;
+  profile: string;
+  violations: Violation[];
+  /** The shrunk sequence: `npm run fuzz:workflow -- --replay <file>` runs it. */
+  sequence: Sequence;
+  originalSteps: number;
+  file?: string;
+}
+
+export interface FuzzReport {
+  sequences: number;
+  steps: number;
+  realMs: number;
+  perMinute: number;
+  findings: Finding[];
+  workerRestarts: number;
+}
+
+/** Generates sequence `index` of run `seed` (the same on every machine). */
+export function sequenceFor(seed: number, index: number, profile: FuzzProfile): Sequence {
+  const s = sequenceSeed(seed, index);
+  return generateSequence(new Rng(s), s, profile.generator);
+}
+
+export async function runFuzz(fuzz: FuzzEnvironment, options: FuzzRunOptions): Promise<FuzzReport> {
+  const started = Date.now();
+  const findings: Finding[] = [];
+  const failing: SequenceResult[] = [];
+  const generationAtStart = fuzz.ctx.host.generation;
+  let next = 0;
+  let done = 0;
+  let steps = 0;
+  const lane = async () => {
+    for (;;) {
+      if (options.maxFailures !== undefined && failing.length >= options.maxFailures) return;
+      const index = next++;
+      if (index >= options.runs) return;
+      const sequence = sequenceFor(options.seed, index, options.profile);
+      const result = await runSequence(fuzz, sequence, options.profile, index);
+      done++;
+      steps += sequence.steps.length;
+      if (result.violations.length > 0) {
+        failing.push(result);
+        options.log(`[fuzz] sequence ${index} (seed ${options.seed}) violated ${[...new Set(result.violations.map((v) => v.check))].join(', ')}: ${result.violations[0]?.message}`);
+      }
+      if (done % 25 === 0 || done === options.runs) {
+        const minutes = (Date.now() - started) / 60_000;
+        options.log(`[fuzz] ${done}/${options.runs} sequences, ${failing.length} failing, ${(done / minutes).toFixed(1)} sequences/min`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, options.lanes) }, lane));
+  for (const result of failing) {
+    const shrunk = options.shrinkBudget > 0 ? await shrink(fuzz, result, options) : { sequence: { ...result.sequence, steps: result.observation.trace }, violations: result.violations };
+    const finding: Finding = { seed: options.seed, index: result.index, profile: options.profile.name, violations: shrunk.violations, sequence: shrunk.sequence, originalSteps: result.sequence.steps.length };
+    if (options.findingsDir) finding.file = writeFinding(options.findingsDir, finding);
+    findings.push(finding);
+    options.log(`[fuzz] FAILED seed ${options.seed} sequence ${result.index}: ${shrunk.violations.map((v) => `${v.check}: ${v.message}`).join(' | ')}`);
+    options.log(`[fuzz] shrunk to ${shrunk.sequence.steps.length} of ${result.sequence.steps.length} steps${finding.file ? ` (${finding.file})` : ''}:\n${JSON.stringify(shrunk.sequence)}`);
+  }
+  const realMs = Date.now() - started;
+  return { sequences: done, steps, realMs, perMinute: done / (realMs / 60_000), findings, workerRestarts: fuzz.ctx.host.generation - generationAtStart };
+}
+
+/** Writes a finding as JSON (replayable with --replay) and returns its path. */
+export function writeFinding(dir: string, finding: Finding): string {
+  mkdirSync(dir, { recursive: true });
+  const checks = [...new Set(finding.violations.map((v) => v.check))].join('+');
+  const file = path.join(dir, `${checks}-seed${finding.seed}-seq${finding.index}.json`);
+  writeFileSync(file, `${JSON.stringify(finding, null, 2)}\n`);
+  return file;
+}
+
+/**
+ * Delta debugging (Zeller's ddmin) over the executed trace: keep removing chunks (complements of
+ * n-way splits, tried `lanes` at a time) while some check that failed originally still fails.
+ */
+export async function shrink(fuzz: FuzzEnvironment, failing: SequenceResult, options: Pick<FuzzRunOptions, 'profile' | 'lanes' | 'shrinkBudget' | 'log'>): Promise<{ sequence: Sequence; violations: Violation[] }> {
+  const wanted = new Set(failing.violations.map((v) => v.check));
+  let best = { sequence: { ...failing.sequence, steps: failing.observation.trace }, violations: failing.violations };
+  let budget = options.shrinkBudget;
+  const fails = async (steps: Sequence['steps']): Promise<Violation[] | undefined> => {
+    budget--;
+    const result = await runSequence(fuzz, { ...failing.sequence, steps }, options.profile);
+    const relevant = result.violations.filter((v) => wanted.has(v.check));
+    return relevant.length > 0 ? relevant : undefined;
+  };
+  let n = 2;
+  while (best.sequence.steps.length >= 2 && budget > 0) {
+    const steps = best.sequence.steps;
+    const chunk = Math.ceil(steps.length / n);
+    const complements = Array.from({ length: Math.ceil(steps.length / chunk) }, (_, i) => [...steps.slice(0, i * chunk), ...steps.slice((i + 1) * chunk)]).filter((c) => c.length > 0);
+    let reduced = false;
+    for (let i = 0; i < complements.length && budget > 0 && !reduced; i += Math.max(1, options.lanes)) {
+      const batch = complements.slice(i, i + Math.max(1, options.lanes)).slice(0, Math.max(1, budget));
+      const outcomes = await Promise.all(batch.map((c) => fails(c)));
+      const hit = outcomes.findIndex((o) => o !== undefined);
+      if (hit >= 0) {
+        best = { sequence: { ...failing.sequence, steps: batch[hit] as Sequence['steps'] }, violations: outcomes[hit] as Violation[] };
+        n = Math.max(n - 1, 2);
+        reduced = true;
+      }
+    }
+    if (!reduced) {
+      if (n >= steps.length) break;
+      n = Math.min(steps.length, n * 2);
+    }
+  }
+  options.log(`[fuzz] shrink used ${options.shrinkBudget - budget} executions`);
+  return best;
+}
