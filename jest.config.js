@@ -43,7 +43,11 @@ module.exports = {
       testEnvironment: 'node',
       transform,
       testMatch: ['<rootDir>/test/**/*.test.ts'],
-      testPathIgnorePatterns: unitTests.filter((glob) => !glob.includes('*')).map((file) => `<rootDir>/${file}`).concat('<rootDir>/test/unit/'),
+      // The production shape runs on its own: `npm run test:production` (jest.production.config.js).
+      testPathIgnorePatterns: unitTests
+        .filter((glob) => !glob.includes('*'))
+        .map((file) => `<rootDir>/${file}`)
+        .concat('<rootDir>/test/unit/', '<rootDir>/test/production/'),
       // Bundles the workflow code once and starts one dev server for every file of this project.
       globalSetup: '<rootDir>/test/helpers/global-setup.ts',
       globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',

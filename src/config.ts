@@ -96,8 +96,8 @@ export const envSchema = z.object({
 
   SIMULATOR_HOST: z.string().min(1).default('127.0.0.1'),
   SIMULATOR_PORT: port.default(8090),
-  /** Where the simulator posts webhooks (Switchboard's API). */
-  SIMULATOR_WEBHOOK_BASE_URL: url.optional(),
+  /** Where the simulator posts webhooks (Switchboard's API): one URL, or several separated by commas (API replicas; posts alternate between them). */
+  SIMULATOR_WEBHOOK_BASE_URL: z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)).pipe(z.array(url).min(1)).optional(),
   SIMULATOR_SEED: z.coerce.number().int().default(1),
   /** Base URL others reach the simulator at (token_uri in its key file, the CLI); default http://SIMULATOR_HOST:SIMULATOR_PORT. */
   SIMULATOR_PUBLIC_URL: url.optional(),

@@ -3,7 +3,8 @@
  *
  * - kills the worker process twice (SIGKILL, each time while the platform holds one of its calls,
  *   so an activity is lost mid-flight) and starts a new one;
- * - restarts the Temporal dev server once on its SQLite file (stop, start on the same port);
+ * - restarts the Temporal server once on its data (the dev server on its SQLite file; with
+ *   `temporal: 'postgres'` the real server on PostgreSQL, and PostgreSQL itself once more under it);
  * - has the simulator answer 20 % of RBM calls with a 5xx or a 429 (a quarter of them after the
  *   call took effect: the answer is lost, the retry must be deduped) and slow half of the others;
  * - posts 30 % of all webhooks twice (the users' messages and typing, and the phones' DELIVERED /
@@ -17,12 +18,13 @@
  * every conversation in its expected final state.
  */
 import { temporal } from '@temporalio/proto';
+import { type CallCounts, webhookEventId } from '../../src/simulator/call-counts';
 import { type CallRecord } from '../../src/simulator/calls';
 import { type SimMessage } from '../../src/simulator/phones';
 import { type ConversationView } from '../../src/workflows/definitions';
 import { countWorkflows, signalledDedupeKeys } from './actions';
 import { drain, exchangeDone } from './drain';
-import { CallCollector, agentEventOf, agentMessageIdOf } from './sim-client';
+import { CallCollector, agentEventOf } from './sim-client';
 import { BENCH_AGENT, BENCH_CLIENT_TOKEN, BenchStack, type WorkerHandle } from './stack';
 import { type BenchConversation, type UserEvent, WebhookPoster, benchConversations, chosen, toLanes, userEvents } from './traffic';
 
@@ -39,6 +41,12 @@ export interface ChaosOptions {
   /** Share of webhooks posted twice (0.3). */
   duplicateRate: number;
   seed: number;
+  /** `dev`: the dev server on SQLite (default); `postgres`: the production server on a private PostgreSQL. */
+  temporal?: 'dev' | 'postgres';
+  /** Worker processes running at once (default 1); a killed one is replaced. */
+  workers?: number;
+  /** Switchboard API replicas (default 1); webhooks alternate between them. */
+  apis?: number;
   /** A prebuilt workflow bundle (Jest's global setup has one); built when absent. */
   workflowBundlePath?: string;
   /** Bound on the whole run after the stack is up. */
@@ -51,11 +59,15 @@ export interface ChaosOptions {
 /** Everything the run counted. `violations` is empty when nothing was lost or duplicated and every conversation ended as expected. */
 export interface ChaosReport {
   durationMs: number;
+  /** The Temporal server the run used, and how many workers and APIs ran. */
+  deployment: { temporal: string; workers: number; apis: number; userWebhooksByApi?: Record<string, number> };
   conversations: number;
   questions: number;
   faults: {
     workerKills: { worker: string; activitiesInFlight: number | undefined; atQuestionsRead: number }[];
     temporalRestart: { downMs: number; atQuestionsRead: number } | undefined;
+    /** PostgreSQL stopped and started under the running server (postgres runs only). */
+    postgresRestart?: { downMs: number; atQuestionsRead: number } | undefined;
     /** Simulator answers by injected fault kind (from its call records). */
     platformFaults: Record<string, number>;
     platformCalls: number;
@@ -98,18 +110,12 @@ export interface ChaosReport {
 }
 
 /** The simulator's fault description → a short kind. */
-function faultKind(call: CallRecord): string | undefined {
-  if (!call.fault) return undefined;
-  if (call.fault.includes('status 429')) return '429';
-  if (call.fault.includes('status') && call.fault.includes('after processing')) return '5xx after the call took effect';
-  if (call.fault.includes('status')) return '5xx';
-  if (call.fault.includes('latency')) return 'slow (latency only)';
-  return call.fault;
-}
-
-/** A call that reached the platform's handler: no fault, or a fault applied after processing. */
-function tookEffect(call: CallRecord): boolean {
-  return call.status !== null && (!call.fault || call.fault.includes('after processing') || !call.fault.includes('status'));
+function faultKind(fault: string): string {
+  if (fault.includes('status 429')) return '429';
+  if (fault.includes('status') && fault.includes('after processing')) return '5xx after the call took effect';
+  if (fault.includes('status')) return '5xx';
+  if (fault.includes('latency')) return 'slow (latency only)';
+  return fault;
 }
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
@@ -138,14 +144,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const { log } = options;
   const stack = await BenchStack.start({
     label: 'chaos',
-    persistence: 'sqlite',
+    persistence: options.temporal === 'postgres' ? 'postgres' : 'sqlite',
+    apis: options.apis ?? 1,
     handleSignals: options.handleSignals ?? false,
     simulator: { deliverAfterMs: 100, readAfterMs: 100, webhookMaxAttempts: 30, webhookRetryBaseMs: 200, seed: options.seed },
     ...(options.workflowBundlePath ? { workflowBundlePath: options.workflowBundlePath } : {}),
     log,
   });
-  const users = new WebhookPoster({ apiUrl: stack.apiUrl, token: BENCH_CLIENT_TOKEN, seed: options.seed, retry: { maxAttempts: 30, baseDelayMs: 200, maxDelayMs: 2000 } });
-  const redeliveries = new WebhookPoster({ apiUrl: stack.apiUrl, token: BENCH_CLIENT_TOKEN, seed: options.seed + 1, retry: { maxAttempts: 30, baseDelayMs: 200, maxDelayMs: 2000 } });
+  const users = new WebhookPoster({ apiUrl: stack.apiUrls, token: BENCH_CLIENT_TOKEN, seed: options.seed, retry: { maxAttempts: 30, baseDelayMs: 200, maxDelayMs: 2000 } });
+  const redeliveries = new WebhookPoster({ apiUrl: stack.apiUrls, token: BENCH_CLIENT_TOKEN, seed: options.seed + 1, retry: { maxAttempts: 30, baseDelayMs: 200, maxDelayMs: 2000 } });
   const started = Date.now();
   const deadline = started + options.deadlineMs;
   const remaining = () => Math.max(1000, deadline - Date.now());
@@ -153,8 +160,18 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   let redelivering = true;
   let redeliverLoop: Promise<void> | undefined;
   try {
-    let worker: WorkerHandle = await stack.startWorker();
-    await stack.startApi('switchboard');
+    const workers: WorkerHandle[] = [];
+    for (let i = 0; i < (options.workers ?? 1); i++) workers.push(await stack.startWorker());
+    for (let i = 0; i < (options.apis ?? 1); i++) await stack.startApi('switchboard', {}, i);
+    /** Starts a worker in place of any that exited (a restart of the server can end one). */
+    const replaceExited = async () => {
+      for (let i = 0; i < workers.length; i++) {
+        const w = workers[i] as WorkerHandle;
+        if (w.child.running) continue;
+        log(`  ${w.child.name} exited; starting another`);
+        workers[i] = await stack.startWorker();
+      }
+    };
 
     // 20 % errors: 5 % after the call took effect (lost answer), 5 % 503, 10 % 429 with Retry-After.
     // Rules are tried in order, each only on calls the ones before did not take.
@@ -236,62 +253,88 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 
     const kills: ChaosReport['faults']['workerKills'] = [];
     /**
-     * Kills the worker (SIGKILL) while one of its activities is inside a platform call: a one-off
-     * rule, put before the others, holds the next RBM call for 3 s; as soon as the simulator shows
-     * the rule spent (that call has arrived and is being held) the worker is killed. Its attempt
-     * is then lost and Temporal retries it after the activity's 30 s start-to-close timeout.
-     * Called with the next wave already being posted, so a call is bound to come.
+     * Kills a worker (SIGKILL) while one of its activities is inside a platform call: a one-off
+     * rule, put before the others, holds the next agent message (POST agentMessages: a channel
+     * activity, 30 s start-to-close and retried until it succeeds; a typing indicator's short
+     * retries could run out instead) for 3 s; as soon as the simulator shows
+     * the rule spent (that call has arrived and is being held) the worker with an activity in
+     * flight is killed (with several workers, the one whose health endpoint counts it). Its
+     * attempt is then lost and Temporal retries it after the activity's 30 s start-to-close
+     * timeout. Called with the next wave already being posted, so a call is bound to come; the
+     * killed worker is replaced.
      */
     const killWorker = async () => {
       await stack.sim.clearFaults();
-      const hold = await stack.sim.addFault({ api: 'rbm', latencyMs: 3000, times: 1 });
+      const hold = await stack.sim.addFault({ api: 'rbm', method: 'POST', pathContains: 'agentMessages', latencyMs: 3000, times: 1 });
       await platformFaults();
       const until = Date.now() + Math.min(60_000, remaining());
       while ((await stack.sim.faults()).some((f) => f.id === hold)) {
         if (Date.now() > until) throw new Error('no RBM call reached the platform to hold before the deadline');
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
-      const inFlight = (await stack.workerStatus(worker))?.status.numInFlightNonLocalActivities;
+      const statuses = await Promise.all(workers.map(async (w) => (await stack.workerStatus(w))?.status.numInFlightNonLocalActivities ?? 0));
+      const index = Math.max(0, statuses.findIndex((n) => n > 0));
+      const worker = workers[index] as WorkerHandle;
+      const inFlight = statuses[index];
       await worker.child.kill();
       kills.push({ worker: worker.child.name, activitiesInFlight: inFlight, atQuestionsRead: totalRead() });
       log(`  killed ${worker.child.name} (SIGKILL) while the platform held one of its calls; ${inFlight ?? 0} activities in flight`);
+      workers[index] = await stack.startWorker();
+    };
+    /** Waits until a user webhook posted after attempt `from` was refused (Temporal or its database down). */
+    const refusedSince = async (from: number, what: string) => {
+      const until = Date.now() + remaining();
+      while (!users.calls.list().slice(from).some((c) => c.status !== 200)) {
+        if (Date.now() > until) throw new Error(`no webhook was refused while ${what} was down`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      return [...new Set(users.calls.list().slice(from).filter((c) => c.status !== 200).map((c) => c.status))];
     };
 
     const [w1, w2, w3, w4] = waves as [number[], number[], number[], number[]];
     log(`wave 1: ${w1.length} conversations`);
     const posting: Promise<unknown>[] = [postWave(w1)];
     await halfRead(w1, 'wave 1');
-    log(`wave 2: ${w2.length} conversations; the worker is killed under them, then a new one starts`);
+    log(`wave 2: ${w2.length} conversations; a worker is killed under them, then a new one starts`);
     posting.push(postWave(w2));
     await killWorker();
-    worker = await stack.startWorker();
     await halfRead(w2, 'wave 2');
 
-    log(`wave 3: ${w3.length} conversations while the Temporal dev server restarts on its data file`);
+    const server = stack.production ? 'the Temporal server' : 'the Temporal dev server';
+    log(`wave 3: ${w3.length} conversations while ${server} restarts on its data`);
     const atRead = totalRead();
     const stoppedAt = Date.now();
     await stack.stopTemporal();
     const attemptsBefore = users.calls.list().length;
     posting.push(postWave(w3));
     // Back up only once the API was seen refusing a webhook while Temporal was down.
-    const refusedUntil = Date.now() + remaining();
-    while (!users.calls.list().slice(attemptsBefore).some((c) => c.status !== 200)) {
-      if (Date.now() > refusedUntil) throw new Error('no webhook was refused while the dev server was down');
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    const refusedWhileDown = await refusedSince(attemptsBefore, server);
     await stack.startTemporal();
     const downMs = Date.now() - stoppedAt;
-    log(`  dev server was down ${downMs} ms; webhooks were answered ${JSON.stringify([...new Set(users.calls.list().slice(attemptsBefore).filter((c) => c.status !== 200).map((c) => c.status))])} meanwhile`);
-    if (!worker.child.running) {
-      log(`  ${worker.child.name} exited during the restart; starting another`);
-      worker = await stack.startWorker();
-    }
+    log(`  ${server} was down ${downMs} ms; webhooks were answered ${JSON.stringify(refusedWhileDown)} meanwhile`);
+    await replaceExited();
     await halfRead(w3, 'wave 3');
 
-    log(`wave 4: ${w4.length} conversations; the worker is killed under them, then a new one starts`);
-    posting.push(postWave(w4));
+    let postgresRestart: ChaosReport['faults']['postgresRestart'];
+    const production = stack.production;
+    if (production) {
+      log(`wave 4: ${w4.length} conversations while PostgreSQL restarts under the server; then a worker is killed`);
+      const pgAtRead = totalRead();
+      const pgStoppedAt = Date.now();
+      await production.stopPostgres();
+      const pgAttemptsBefore = users.calls.list().length;
+      posting.push(postWave(w4));
+      const refused = await refusedSince(pgAttemptsBefore, 'PostgreSQL');
+      await production.startPostgres();
+      postgresRestart = { downMs: Date.now() - pgStoppedAt, atQuestionsRead: pgAtRead };
+      log(`  PostgreSQL was down ${postgresRestart.downMs} ms; webhooks were answered ${JSON.stringify(refused)} meanwhile`);
+      await production.waitUntilServing();
+      await replaceExited();
+    } else {
+      log(`wave 4: ${w4.length} conversations; a worker is killed under them, then a new one starts`);
+      posting.push(postWave(w4));
+    }
     await killWorker();
-    worker = await stack.startWorker();
     await Promise.all(posting);
 
     log('all user webhooks accepted; waiting for every conversation to reach its final state');
@@ -309,17 +352,19 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 
     const byKey = <V>(map: ReadonlyMap<string, V>) => new Map(conversations.flatMap((c) => (map.has(stack.workflowId(c.key)) ? [[c.key, map.get(stack.workflowId(c.key)) as V] as const] : [])));
     return checkChaos({
+      deployment: { temporal: stack.temporalDescription, workers: workers.length, apis: options.apis ?? 1, userWebhooksByApi: Object.fromEntries(users.postsByApi) },
       conversations,
       events,
       views: byKey(final.views),
       histories: byKey(histories),
-      simCalls: await stack.sim.calls(),
+      simCounts: await stack.sim.counts(),
       simMessages: await stack.sim.messages(),
       userCalls: users.calls.list(),
       redeliveryCalls: redeliveries.calls.list(),
       durationMs: Date.now() - started,
       kills,
       restart: { downMs, atQuestionsRead: atRead },
+      ...(production ? { postgresRestart } : {}),
       userDuplicates,
       receiptDuplicates,
     });
@@ -334,6 +379,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 
 /** What a chaos run leaves behind, keyed by conversation key: all checkChaos needs. */
 export interface ChaosEvidence {
+  /** Defaults to one worker and one API on a dev server. */
+  deployment?: ChaosReport['deployment'];
   conversations: readonly BenchConversation[];
   /** Per conversation, the user events posted (typing and questions), in order. */
   events: readonly UserEvent[][];
@@ -341,8 +388,8 @@ export interface ChaosEvidence {
   views: ReadonlyMap<string, ConversationView>;
   /** Each conversation's workflow history, read after every signal in it was processed. */
   histories: ReadonlyMap<string, HistoryEvent[]>;
-  /** The simulator's call log (Switchboard's calls to the platform, the phones' webhooks). */
-  simCalls: CallRecord[];
+  /** The simulator's exact per-id counts (GET /sim/counts: Switchboard's calls to the platform, the phones' webhooks), whatever the run's size. */
+  simCounts: CallCounts;
   /** Agent messages the platform accepted (one per distinct messageId). */
   simMessages: SimMessage[];
   /** Every attempt of the users' webhooks, and of the receipt redeliveries. */
@@ -351,6 +398,8 @@ export interface ChaosEvidence {
   durationMs: number;
   kills: ChaosReport['faults']['workerKills'];
   restart: ChaosReport['faults']['temporalRestart'];
+  /** Present (possibly undefined: it did not happen) on production runs. */
+  postgresRestart?: ChaosReport['faults']['postgresRestart'];
   userDuplicates: number;
   receiptDuplicates: number;
 }
@@ -360,19 +409,17 @@ export interface ChaosEvidence {
  * themselves are tested on evidence with a planted loss or duplicate (test/chaos/checks.test.ts).
  */
 export function checkChaos(input: ChaosEvidence): ChaosReport {
-  const { conversations, events, views, simCalls: calls } = input;
+  const { conversations, events, views, simCounts: counts } = input;
   const violations: string[] = [];
   const note = (problem: string) => {
     if (violations.length < 50) violations.push(problem);
   };
-  if (calls.length >= 10_000) note('the simulator log overflowed (10 000 calls): counts below are incomplete');
-
   // Webhooks: every one eventually accepted.
   const userCalls = input.userCalls;
-  const receiptCalls = calls.filter((c) => c.direction === 'webhook' && c.api === 'rbm');
   const redeliveryCalls = input.redeliveryCalls;
   const non200: Record<string, number> = {};
-  for (const c of [...userCalls, ...receiptCalls, ...redeliveryCalls]) if (c.status !== 200) non200[String(c.status ?? 'none')] = (non200[String(c.status ?? 'none')] ?? 0) + 1;
+  for (const c of [...userCalls, ...redeliveryCalls]) if (c.status !== 200) non200[String(c.status ?? 'none')] = (non200[String(c.status ?? 'none')] ?? 0) + 1;
+  for (const [status, n] of Object.entries(counts.rbmWebhooks.statuses)) if (status !== '200') non200[status] = (non200[status] ?? 0) + n;
   const undeliveredOf = (list: CallRecord[], idOf: (c: CallRecord) => string | undefined) => {
     const ok = new Set<string>();
     const all = new Set<string>();
@@ -384,11 +431,8 @@ export function checkChaos(input: ChaosEvidence): ChaosReport {
     }
     return [...all].filter((id) => !ok.has(id));
   };
-  const bodyId = (c: CallRecord) => {
-    const b = c.body as { messageId?: string; eventId?: string; eventType?: string } | undefined;
-    return b?.eventType ? b.eventId : b?.messageId;
-  };
-  const undelivered = [...undeliveredOf(userCalls, bodyId), ...undeliveredOf(receiptCalls, bodyId)];
+  const receiptsNeverAccepted = Object.entries(counts.rbmWebhooks.byId).filter(([, e]) => e.accepted === 0).map(([id]) => id);
+  const undelivered = [...undeliveredOf(userCalls, webhookEventId), ...receiptsNeverAccepted];
   for (const id of undelivered.slice(0, 5)) note(`webhook for ${id} was never accepted`);
 
   // Inbound: every distinct event processed exactly once.
@@ -398,11 +442,11 @@ export function checkChaos(input: ChaosEvidence): ChaosReport {
   let processedOnce = 0;
   let notProcessed = 0;
   let processedMoreThanOnce = 0;
+  // The phones' receipts, per phone: the distinct event ids the simulator posted (exact counts, not the capped log).
   const receiptEventIds = new Map<string, string[]>();
-  for (const c of receiptCalls) {
-    const b = c.body as { eventId?: string } | undefined;
-    if (!c.phone || !b?.eventId) continue;
-    receiptEventIds.set(c.phone, [...new Set([...(receiptEventIds.get(c.phone) ?? []), b.eventId])]);
+  for (const [id, entry] of Object.entries(counts.rbmWebhooks.byId)) {
+    if (!entry.phone || !entry.event) continue;
+    receiptEventIds.set(entry.phone, [...(receiptEventIds.get(entry.phone) ?? []), id]);
   }
   let asExpected = 0;
   conversations.forEach((conversation, i) => {
@@ -448,8 +492,6 @@ export function checkChaos(input: ChaosEvidence): ChaosReport {
 
   // Outbound, from the platform's side.
   const sentMessages = input.simMessages;
-  const messageCalls = calls.filter((c) => agentMessageIdOf(c) !== undefined);
-  const readCalls = calls.filter((c) => agentEventOf(c)?.eventType === 'READ');
   let extraMessages = 0;
   let missingMessages = 0;
   let unread = 0;
@@ -464,12 +506,7 @@ export function checkChaos(input: ChaosEvidence): ChaosReport {
     unread += mine.filter((m) => m.status !== 'read').length;
   });
   if (unread > 0) note(`${unread} agent messages not read at the platform`);
-  const readEventIds = new Map<string, Set<string>>();
-  for (const c of readCalls) {
-    const ev = agentEventOf(c);
-    if (!ev?.messageId || !ev.eventId || !tookEffect(c)) continue;
-    readEventIds.set(ev.messageId, new Set([...(readEventIds.get(ev.messageId) ?? []), ev.eventId]));
-  }
+  const readEventIds = new Map<string, Set<string>>(Object.entries(counts.readReceipts.tookEffect).map(([question, eventIds]) => [question, new Set(Object.keys(eventIds))]));
   const allQuestions = events.flat().filter((e) => e.kind === 'text').map((e) => e.id);
   const extraReads = allQuestions.reduce((n, q) => n + Math.max(0, (readEventIds.get(q)?.size ?? 0) - 1), 0);
   const missingReads = allQuestions.filter((q) => !readEventIds.has(q)).length;
@@ -505,24 +542,23 @@ export function checkChaos(input: ChaosEvidence): ChaosReport {
     }
   }
   const platformFaults: Record<string, number> = {};
-  const platformCalls = calls.filter((c) => c.direction === 'inbound' && c.api === 'rbm');
-  for (const c of platformCalls) {
-    const kind = faultKind(c);
-    if (kind) platformFaults[kind] = (platformFaults[kind] ?? 0) + 1;
-  }
+  for (const [fault, n] of Object.entries(counts.rbm.faults)) platformFaults[faultKind(fault)] = (platformFaults[faultKind(fault)] ?? 0) + n;
 
   if (input.kills.length !== 2) note(`the worker was killed ${input.kills.length} times, not 2`);
-  if (!input.restart) note('the dev server was not restarted');
+  if (!input.restart) note('the Temporal server was not restarted');
+  if ('postgresRestart' in input && !input.postgresRestart) note('PostgreSQL was not restarted');
 
   return {
     durationMs: input.durationMs,
+    deployment: input.deployment ?? { temporal: 'dev server', workers: 1, apis: 1 },
     conversations: conversations.length,
     questions: allQuestions.length,
     faults: {
       workerKills: input.kills,
       temporalRestart: input.restart,
+      ...('postgresRestart' in input ? { postgresRestart: input.postgresRestart } : {}),
       platformFaults,
-      platformCalls: platformCalls.length,
+      platformCalls: counts.rbm.calls,
       duplicatesPosted: { userWebhooks: input.userDuplicates, receiptWebhooks: input.receiptDuplicates },
       recovery,
     },
@@ -530,25 +566,25 @@ export function checkChaos(input: ChaosEvidence): ChaosReport {
       userEvents: events.flat().length,
       userAttempts: userCalls.length,
       receiptEvents: [...receiptEventIds.values()].reduce((n, l) => n + l.length, 0),
-      receiptAttempts: receiptCalls.length + redeliveryCalls.length,
+      receiptAttempts: counts.rbmWebhooks.attempts + redeliveryCalls.length,
       non200,
       undelivered: undelivered.length,
     },
     inbound: { distinctEvents, signalsCarryingThem, processedOnce, notProcessed, processedMoreThanOnce },
     outbound: {
       agentMessages: {
-        calls: messageCalls.length,
-        faulted: messageCalls.filter((c) => c.fault?.includes('status')).length,
-        retriedSameId: messageCalls.filter((c) => c.duplicate).length,
+        calls: counts.agentMessages.calls,
+        faulted: counts.agentMessages.faulted,
+        retriedSameId: counts.agentMessages.duplicate,
         distinctIds: new Set(sentMessages.map((m) => m.messageId)).size,
         expected: allQuestions.length,
         extraDistinct: extraMessages,
         missing: missingMessages,
       },
       readReceipts: {
-        calls: readCalls.length,
-        faulted: readCalls.filter((c) => c.fault?.includes('status')).length,
-        retriedSameId: readCalls.filter((c) => c.duplicate).length,
+        calls: counts.readReceipts.calls,
+        faulted: counts.readReceipts.faulted,
+        retriedSameId: counts.readReceipts.duplicate,
         distinctEventIds: [...readEventIds.values()].reduce((n, s) => n + s.size, 0),
         expected: allQuestions.length,
         extraDistinct: extraReads,
@@ -565,8 +601,8 @@ export function describeChaos(r: ChaosReport): string {
   const m = r.outbound.agentMessages;
   const rd = r.outbound.readReceipts;
   return [
-    `chaos run: ${r.conversations} conversations, ${r.questions} questions, ${(r.durationMs / 1000).toFixed(1)} s`,
-    `faults: worker killed ${r.faults.workerKills.length}× (activities in flight: ${r.faults.workerKills.map((k) => k.activitiesInFlight ?? 0).join(', ')}), dev server restarted ${r.faults.temporalRestart ? `once (down ${r.faults.temporalRestart.downMs} ms)` : 'never'}`,
+    `chaos run: ${r.conversations} conversations, ${r.questions} questions, ${(r.durationMs / 1000).toFixed(1)} s on ${r.deployment.temporal}, ${r.deployment.workers} worker(s), ${r.deployment.apis} API(s)`,
+    `faults: worker killed ${r.faults.workerKills.length}× (activities in flight: ${r.faults.workerKills.map((k) => k.activitiesInFlight ?? 0).join(', ')}), Temporal server restarted ${r.faults.temporalRestart ? `once (down ${r.faults.temporalRestart.downMs} ms)` : 'never'}${'postgresRestart' in r.faults ? `, PostgreSQL restarted ${r.faults.postgresRestart ? `once (down ${r.faults.postgresRestart.downMs} ms)` : 'never'}` : ''}`,
     `        platform: ${r.faults.platformCalls} RBM calls, injected ${JSON.stringify(r.faults.platformFaults)}`,
     `        posted twice: ${r.faults.duplicatesPosted.userWebhooks} user webhooks, ${r.faults.duplicatesPosted.receiptWebhooks} receipt webhooks`,
     `recovery (histories): ${r.faults.recovery.activityRetries} activity retries, ${r.faults.recovery.activityRetriesAfterTimeout} of them after a timed-out attempt (killed worker); ${r.faults.recovery.workflowTasksTimedOut} workflow tasks timed out, ${r.faults.recovery.workflowTasksFailed} failed`,

@@ -3,6 +3,7 @@
  * platform messages, faults. Everything goes over HTTP, since the simulator runs as its own process
  * (as under `npm start`).
  */
+import { type CallCounts } from '../../src/simulator/call-counts';
 import { type CallRecord } from '../../src/simulator/calls';
 import { type FaultRuleInput } from '../../src/simulator/faults';
 import { type SimMessage } from '../../src/simulator/phones';
@@ -21,6 +22,11 @@ export class SimClient {
   /** Recorded calls with an id above `after` (the log keeps the newest 10 000), optionally only one direction. */
   async calls(after = 0, direction?: 'inbound' | 'webhook'): Promise<CallRecord[]> {
     return (await this.json<{ calls: CallRecord[] }>(`/sim/calls?after=${after}${direction ? `&direction=${direction}` : ''}`)).calls;
+  }
+
+  /** Exact per-id counts of every call so far (not capped like the log). */
+  async counts(): Promise<CallCounts> {
+    return this.json<CallCounts>('/sim/counts');
   }
 
   async clearCalls(): Promise<void> {

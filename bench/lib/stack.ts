@@ -2,12 +2,14 @@
  * The stack a benchmark or chaos run boots for itself, on free ports, in a temporary folder:
  *
  * - a Temporal dev server (src/temporal/dev-server.ts) on a SQLite file in that folder (WAL, as
- *   `npm start` runs it) or in memory;
+ *   `npm start` runs it) or in memory; or (`persistence: 'postgres'`) the production deployment of
+ *   bench/lib/production-temporal.ts: the real Temporal server on a private PostgreSQL in .data/;
  * - the simulator as a child process (src/simulator/main.ts): Google's RBM API, OAuth, Twilio, and
  *   the phones that deliver and read Switchboard's messages and post the signed receipts;
  * - workers as child processes (src/worker.ts, the production entry), each with its own health
  *   port, started from one prebuilt workflow bundle so a restart takes a second, not a webpack run;
- * - APIs as child processes: Switchboard's own (src/server.ts) or the ack-only baseline.
+ * - APIs as child processes: Switchboard's own (src/server.ts, `apis` replicas; the simulator's
+ *   webhooks alternate between them) or the ack-only baseline.
  *
  * Children get only the environment given here (as `npm start` passes it, see src/dev.ts), with
  * logs at warn and the worker's Prometheus exporter off. Every process (children and the run's own
@@ -31,6 +33,11 @@ import { DevServer } from '../../src/temporal/dev-server';
 import { payloadDataConverter } from '../../src/temporal/payload-codec';
 import { type PayloadKey, generatePayloadKeyEntry, readPayloadKeyFile } from '../../src/temporal/payload-keys';
 import { WORKFLOWS_PATH, productionBundleOptions, writeWorkflowBundle } from '../../src/temporal/workflow-bundle';
+import { ProductionTemporal, readTemporalServerBinaries } from './production-temporal';
+
+function readTemporalServerVersion(): string {
+  return readTemporalServerBinaries().version;
+}
 import { freePort } from '../../test/helpers/ports';
 import { type BenchChild, ChildGroup, waitForHttp } from './processes';
 import { SimClient } from './sim-client';
@@ -50,8 +57,13 @@ const ROUTING_FILE = path.join(projectRoot, 'config', 'routing.example.yaml');
 export interface StackOptions {
   /** Prefix of the temporary folder. */
   label: string;
-  /** `sqlite`: a dev server on a SQLite file in the run's folder (WAL); `memory`: no file. */
-  persistence: 'sqlite' | 'memory';
+  /**
+   * `sqlite`: a dev server on a SQLite file in the run's folder (WAL); `memory`: no file;
+   * `postgres`: the real Temporal server on a private PostgreSQL (bench/lib/production-temporal.ts).
+   */
+  persistence: 'sqlite' | 'memory' | 'postgres';
+  /** Switchboard API replicas the simulator's webhooks alternate between (default 1). */
+  apis?: number;
   simulator?: {
     deliverAfterMs?: number;
     readAfterMs?: number;
@@ -79,6 +91,9 @@ export interface StackOptions {
   log?: (line: string) => void;
 }
 
+/** The Temporal server of a stack: a dev server or the production deployment. */
+export type StackTemporal = DevServer | ProductionTemporal;
+
 /** A running worker child and its health endpoint (GET /healthz answers its status counters). */
 export interface WorkerHandle {
   child: BenchChild;
@@ -104,8 +119,10 @@ export class BenchStack {
   readonly workflowIdSecret = randomUUID();
   readonly routing: RoutingConfig;
   readonly sim: SimClient;
-  /** Where Switchboard's API listens (the simulator posts its webhooks there). */
+  /** Where Switchboard's first API listens (the simulator posts its webhooks there and to the other replicas). */
   readonly apiPort: number;
+  /** Every API replica's port (the first is `apiPort`). */
+  readonly apiPorts: number[];
   private workerCount = 0;
   private floorBundlePath: string | undefined;
   /** The task queue of the floor workflow (bench/floor): its worker polls only this one. */
@@ -115,6 +132,7 @@ export class BenchStack {
   private simulatorChild: BenchChild | undefined;
   /** Last resort if the run dies without stop(): the dev server is not one of `children`. */
   private readonly killTemporalOnExit = () => {
+    if (this.temporal instanceof ProductionTemporal) return this.temporal.killNow();
     const pid = this.temporal.pid;
     if (pid !== undefined) {
       try {
@@ -134,17 +152,18 @@ export class BenchStack {
     readonly dir: string,
     readonly temporalPort: number,
     readonly dbFile: string | undefined,
-    public temporal: DevServer,
+    public temporal: StackTemporal,
     readonly connection: Connection,
     readonly payloadKeyFile: string,
     readonly payloadKeys: PayloadKey[],
     readonly simUrl: string,
-    apiPort: number,
+    apiPorts: number[],
     readonly bundlePath: string,
   ) {
     this.routing = loadRoutingConfig(ROUTING_FILE);
     this.sim = new SimClient(simUrl);
-    this.apiPort = apiPort;
+    this.apiPorts = apiPorts;
+    this.apiPort = apiPorts[0] as number;
     process.on('exit', this.killTemporalOnExit);
     if (options.handleSignals) {
       process.once('SIGINT', this.stopOnSignal);
@@ -156,14 +175,22 @@ export class BenchStack {
   static async start(options: StackOptions): Promise<BenchStack> {
     const log = options.log ?? (() => undefined);
     const dir = mkdtempSync(path.join(tmpdir(), `switchboard-${options.label}-`));
-    let startServer: Promise<DevServer> | undefined;
+    let startServer: Promise<StackTemporal> | undefined;
     let stack: BenchStack | undefined;
     try {
-      const [temporalPort, simPort, apiPort] = [await freePort(), await freePort(), await freePort()];
+      const [temporalPort, simPort] = [await freePort(), await freePort()];
+      const apiPorts: number[] = [];
+      for (let i = 0; i < (options.apis ?? 1); i++) apiPorts.push(await freePort());
       const dbFile = options.persistence === 'sqlite' ? path.join(dir, 'temporal', 'dev.sqlite') : undefined;
-      log(`Temporal dev server on 127.0.0.1:${temporalPort}, ${dbFile ? `SQLite ${dbFile} (WAL)` : 'in memory'}`);
       // The server starts while webpack bundles: both take seconds.
-      startServer = DevServer.start({ cliPath: readTemporalBinaries().cli, port: temporalPort, ...(dbFile ? { dbFile } : {}), extraArgs: options.temporalArgs ?? [] });
+      if (options.persistence === 'postgres') {
+        const clusterDir = path.join(projectRoot, '.data', 'production', path.basename(dir));
+        log(`Temporal server ${readTemporalServerVersion()} on a private PostgreSQL in ${path.relative(projectRoot, clusterDir)}`);
+        startServer = ProductionTemporal.start({ dir: clusterDir, log });
+      } else {
+        log(`Temporal dev server on 127.0.0.1:${temporalPort}, ${dbFile ? `SQLite ${dbFile} (WAL)` : 'in memory'}`);
+        startServer = DevServer.start({ cliPath: readTemporalBinaries().cli, port: temporalPort, ...(dbFile ? { dbFile } : {}), extraArgs: options.temporalArgs ?? [] });
+      }
       let bundlePath = options.workflowBundlePath;
       if (!bundlePath) {
         bundlePath = path.join(dir, 'workflow-bundle.js');
@@ -176,7 +203,7 @@ export class BenchStack {
       writeFileSync(payloadKeyFile, `${generatePayloadKeyEntry('bench')}\n`, { mode: 0o600 });
       const temporal = await startServer;
       const connection = await Connection.connect({ address: temporal.address });
-      stack = new BenchStack(options, dir, temporalPort, dbFile, temporal, connection, payloadKeyFile, readPayloadKeyFile(payloadKeyFile), `http://127.0.0.1:${simPort}`, apiPort, bundlePath);
+      stack = new BenchStack(options, dir, temporal instanceof ProductionTemporal ? temporal.frontendPort : temporalPort, dbFile, temporal, connection, payloadKeyFile, readPayloadKeyFile(payloadKeyFile), `http://127.0.0.1:${simPort}`, apiPorts, bundlePath);
       stack.simulatorChild = stack.children.start({ name: 'simulator', entry: 'src/simulator/main.ts', env: stack.simulatorEnv(simPort), logDir: dir });
       await waitForHttp(`${stack.simUrl}/sim`, 60_000, stack.simulatorChild);
       return stack;
@@ -227,7 +254,7 @@ export class BenchStack {
       SIMULATOR_HOST: '127.0.0.1',
       SIMULATOR_PORT: String(simPort),
       SIMULATOR_SERVICE_ACCOUNT_FILE: this.serviceAccountFile,
-      SIMULATOR_WEBHOOK_BASE_URL: this.apiUrl,
+      SIMULATOR_WEBHOOK_BASE_URL: this.apiUrls.join(','),
       SIMULATOR_SEED: String(s.seed ?? 1),
       SIMULATOR_DELIVER_AFTER_MS: String(s.deliverAfterMs ?? 100),
       SIMULATOR_READ_AFTER_MS: String(s.readAfterMs ?? 100),
@@ -263,9 +290,14 @@ export class BenchStack {
     };
   }
 
-  /** Switchboard's API base URL (the simulator's webhook target). */
+  /** Switchboard's (first) API base URL (the simulator's webhook target). */
   get apiUrl(): string {
     return `http://127.0.0.1:${this.apiPort}`;
+  }
+
+  /** Every API replica's base URL (the simulator's webhooks alternate between them). */
+  get apiUrls(): string[] {
+    return this.apiPorts.map((port) => `http://127.0.0.1:${port}`);
   }
 
   /** One folder per process: V8 writes one profile per thread (main, the SDK's workflow thread, tsx's loader thread). */
@@ -329,9 +361,10 @@ export class BenchStack {
    * `ack-only` is the baseline of bench/lib/ack-only-api.ts on a port of its own. `env` overrides
    * the run's variables for this child.
    */
-  async startApi(kind: 'switchboard' | 'ack-only', env: Record<string, string> = {}): Promise<ApiHandle> {
-    const port = kind === 'switchboard' ? this.apiPort : await freePort();
-    const name = kind === 'switchboard' ? 'api' : 'api-ack-only';
+  async startApi(kind: 'switchboard' | 'ack-only', env: Record<string, string> = {}, replica = 0): Promise<ApiHandle> {
+    const port = kind === 'switchboard' ? this.apiPorts[replica] : await freePort();
+    if (port === undefined) throw new Error(`API replica ${replica} was not planned: start the stack with apis: ${replica + 1}`);
+    const name = kind === 'switchboard' ? (replica === 0 ? 'api' : `api-${replica + 1}`) : 'api-ack-only';
     const child = this.children.start({
       name,
       entry: kind === 'switchboard' ? 'src/server.ts' : 'bench/lib/ack-only-api.ts',
@@ -344,16 +377,33 @@ export class BenchStack {
     return { child, url };
   }
 
-  /** Stops the dev server (SIGTERM: it flushes and closes its SQLite file). Start it again with startTemporal(). */
+  /** Stops the Temporal server (SIGTERM: the dev server flushes and closes its SQLite file; the production server leaves PostgreSQL running). Start it again with startTemporal(). */
   async stopTemporal(): Promise<void> {
+    if (this.temporal instanceof ProductionTemporal) return this.temporal.stopServer();
     if (!this.dbFile) throw new Error('restarting the dev server needs persistence: sqlite');
     await this.temporal.stop();
   }
 
-  /** Starts the dev server again on the same port and the same data file. */
+  /** Starts the Temporal server again on the same port and the same data. */
   async startTemporal(): Promise<void> {
+    if (this.temporal instanceof ProductionTemporal) {
+      await this.temporal.startServer();
+      await this.temporal.waitUntilServing();
+      return;
+    }
     if (!this.dbFile) throw new Error('restarting the dev server needs persistence: sqlite');
     this.temporal = await DevServer.start({ cliPath: readTemporalBinaries().cli, port: this.temporalPort, dbFile: this.dbFile, extraArgs: this.options.temporalArgs ?? [] });
+  }
+
+  /** The production deployment, when the stack runs one. */
+  get production(): ProductionTemporal | undefined {
+    return this.temporal instanceof ProductionTemporal ? this.temporal : undefined;
+  }
+
+  /** A short description of the Temporal server (reports). */
+  get temporalDescription(): string {
+    const p = this.production;
+    return p ? `temporal-server ${p.binaries.version} on ${p.binaries.postgresVersion} (SQL visibility)` : `${readTemporalBinaries().cliVersion} dev server, ${this.dbFile ? 'SQLite (WAL)' : 'in memory'}`;
   }
 
   /** A gateway with the API's own settings: workflow IDs and start input exactly as src/server.ts computes them. */

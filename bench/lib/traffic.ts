@@ -93,15 +93,24 @@ export interface Sample {
 export class WebhookPoster {
   readonly calls = new CallLog(Number.MAX_SAFE_INTEGER);
   private readonly timers = new Timers();
-  private readonly free: PlatformWebhooks[] = [];
+  /** Idle lanes, per API replica. */
+  private readonly free = new Map<string, PlatformWebhooks[]>();
   private created = 0;
+  private posted = 0;
+  /** Events posted per API base URL (replicas alternate). */
+  readonly postsByApi = new Map<string, number>();
 
   constructor(
-    private readonly options: { apiUrl: string; token: string; seed: number; retry?: Partial<WebhookRetryPolicy> },
+    /** `apiUrl`: one API, or several replicas (posts alternate between them). */
+    private readonly options: { apiUrl: string | readonly string[]; token: string; seed: number; retry?: Partial<WebhookRetryPolicy> },
   ) {}
 
-  private lane(): PlatformWebhooks {
-    const existing = this.free.pop();
+  private get apiUrls(): readonly string[] {
+    return typeof this.options.apiUrl === 'string' ? [this.options.apiUrl] : this.options.apiUrl;
+  }
+
+  private lane(apiUrl: string): PlatformWebhooks {
+    const existing = this.free.get(apiUrl)?.pop();
     if (existing) return existing;
     this.created++;
     return new PlatformWebhooks({
@@ -110,7 +119,7 @@ export class WebhookPoster {
       random: new SeededRandom(this.options.seed * 1000 + this.created),
       logger: silentLogger,
       retry: { maxAttempts: 12, baseDelayMs: 250, maxDelayMs: 4000, attemptTimeoutMs: 10_000, ...this.options.retry },
-      webhookBaseUrl: this.options.apiUrl,
+      webhookBaseUrl: apiUrl,
       rbmToken: () => this.options.token,
       bmToken: () => this.options.token,
     });
@@ -118,14 +127,16 @@ export class WebhookPoster {
 
   /** Posts one event; resolves when it was accepted or dropped (the sample's latency is the first attempt's). */
   async post(event: Pick<UserEvent, 'conversation' | 'data'>, agentId: string): Promise<Sample> {
-    const lane = this.lane();
+    const apiUrl = this.apiUrls[this.posted++ % this.apiUrls.length] as string;
+    const lane = this.lane(apiUrl);
+    this.postsByApi.set(apiUrl, (this.postsByApi.get(apiUrl) ?? 0) + 1);
     const sentAtMs = Date.now();
     const startPerf = performance.now();
     const queued = lane.rbm(agentId, event.data, { phone: event.conversation.phone, conversation: event.conversation.key });
     const first = await queued.firstAttempt;
     const answeredPerf = performance.now();
     const done = await queued.done;
-    this.free.push(lane);
+    this.free.set(apiUrl, [...(this.free.get(apiUrl) ?? []), lane]);
     return { sentAtMs, startPerf, answeredPerf, status: first.status, delivered: done.delivered, attempts: done.attempts };
   }
 

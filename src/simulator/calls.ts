@@ -1,3 +1,5 @@
+import { type CallCounts, countCall, emptyCallCounts } from './call-counts';
+
 /**
  * Every call the simulator answered (RBM, Business Messages, Twilio, OAuth) and every webhook it
  * posted, in order. Served by GET /sim/calls; tests wait on it with `waitFor` instead of sleeping.
@@ -72,6 +74,8 @@ export class CallLog {
 
   private nextId = 1;
   private waiters: Waiter[] = [];
+  /** Exact per-id counts of every record ever added (not capped like the records; src/simulator/call-counts.ts). */
+  private countsSoFar: CallCounts = emptyCallCounts();
 
   /** Reserves an id and start time; `finish` completes and publishes the record. */
   start(): { id: number; time: string; startedAt: number } {
@@ -80,6 +84,7 @@ export class CallLog {
 
   add(record: CallRecord): CallRecord {
     this.records.push(record);
+    countCall(this.countsSoFar, record);
     // Webhook records finish after later calls started: keep the list in id order.
     for (let i = this.records.length - 1; i > 0 && (this.records[i - 1]?.id ?? 0) > record.id; i--) {
       [this.records[i - 1], this.records[i]] = [record, this.records[i - 1] as CallRecord];
@@ -121,7 +126,13 @@ export class CallLog {
     });
   }
 
+  /** The exact counts of every call since the last clear (GET /sim/counts). */
+  counts(): CallCounts {
+    return this.countsSoFar;
+  }
+
   clear(): void {
     this.records.length = 0;
+    this.countsSoFar = emptyCallCounts();
   }
 }

@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   const keyFile = path.resolve(env.SIMULATOR_SERVICE_ACCOUNT_FILE);
   // Its own stream, so whether the key was generated or reused does not shift the simulator's ids.
   const { account, created } = loadOrCreateServiceAccountFile(keyFile, `${publicUrl}/token`, new SeededRandom(env.SIMULATOR_SEED ^ 0x5eed));
-  const webhookBaseUrl = env.SIMULATOR_WEBHOOK_BASE_URL ?? `http://${env.API_HOST}:${env.API_PORT}`;
+  const webhookBaseUrl = env.SIMULATOR_WEBHOOK_BASE_URL ?? [`http://${env.API_HOST}:${env.API_PORT}`];
 
   const running = await startSimulator({
     host: env.SIMULATOR_HOST,
@@ -45,7 +45,7 @@ async function main(): Promise<void> {
     controlApi: `${publicUrl}/sim`,
     serviceAccountFile: keyFile,
     serviceAccountKey: created ? 'generated' : 'reused',
-    webhooks: `${webhookBaseUrl}/webhooks/{rbm,bm}`,
+    webhooks: webhookBaseUrl.map((base) => `${base}/webhooks/{rbm,bm}`).join(' '),
     handoffDesk: `${publicUrl}/desk/handoffs`,
     seed: env.SIMULATOR_SEED,
   });

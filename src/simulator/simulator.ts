@@ -31,7 +31,8 @@ export interface SimulatorOptions {
   /** The simulator's base URL as clients reach it; can be set after listening (setPublicUrl). */
   publicUrl?: string;
   /** Switchboard's API base URL; webhooks go to {base}/webhooks/rbm and /webhooks/bm. */
-  webhookBaseUrl?: string;
+  /** Switchboard's base URL, or several (API replicas): webhooks alternate between them. */
+  webhookBaseUrl?: string | readonly string[];
   /** Webhook client token for RBM (default DEV_CLIENT_TOKEN) and per-agent overrides. */
   rbmClientToken?: string;
   rbmClientTokens?: Record<string, string>;

@@ -52,14 +52,15 @@ export interface PlatformWebhooksOptions {
   random: SeededRandom;
   logger: Logger;
   retry: WebhookRetryPolicy;
-  /** Switchboard's base URL; webhooks go to {base}/webhooks/rbm and {base}/webhooks/bm. */
-  webhookBaseUrl?: string;
+  /** Switchboard's base URL; webhooks go to {base}/webhooks/rbm and {base}/webhooks/bm. Several (API replicas): each new webhook goes to the next one, its retries to the same. */
+  webhookBaseUrl?: string | readonly string[];
   rbmToken: (agentId: string) => string;
   bmToken: (agent: string) => string;
 }
 
 export class PlatformWebhooks {
   private readonly tails = new Map<string, Promise<unknown>>();
+  private nextBase = 0;
 
   constructor(private readonly options: PlatformWebhooksOptions) {}
 
@@ -96,7 +97,10 @@ export class PlatformWebhooks {
   }
 
   private webhookUrl(channel: 'rbm' | 'bm'): string {
-    return this.options.webhookBaseUrl ? `${this.options.webhookBaseUrl.replace(/\/+$/, '')}/webhooks/${channel}` : '';
+    const configured = this.options.webhookBaseUrl;
+    const bases = configured === undefined ? [] : typeof configured === 'string' ? [configured] : configured;
+    const base = bases[this.nextBase++ % Math.max(1, bases.length)];
+    return base ? `${base.replace(/\/+$/, '')}/webhooks/${channel}` : '';
   }
 
   private enqueue(job: Job): QueuedWebhook {

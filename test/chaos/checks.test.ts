@@ -7,7 +7,8 @@
 import { temporal } from '@temporalio/proto';
 import { type ChaosEvidence, checkChaos } from '../../bench/lib/chaos';
 import { type BenchConversation, type UserEvent } from '../../bench/lib/traffic';
-import { type CallRecord } from '../../src/simulator/calls';
+import { countCalls } from '../../src/simulator/call-counts';
+import { CallLog, type CallRecord } from '../../src/simulator/calls';
 import { type SimMessage } from '../../src/simulator/phones';
 import { type ConversationView } from '../../src/workflows/definitions';
 
@@ -30,8 +31,15 @@ function signal(keys: string[]): temporal.api.history.v1.IHistoryEvent[] {
   ];
 }
 
+/** Evidence with the simulator's call records; the checks see their exact counts, as GET /sim/counts serves them. */
+type Evidence = Omit<ChaosEvidence, 'simCounts'> & { simCalls: CallRecord[] };
+
+function check(evidence: Evidence) {
+  return checkChaos({ ...evidence, simCounts: countCalls(evidence.simCalls) });
+}
+
 /** One conversation, one exchange: typing t1, question q1, reply r1 DELIVERED (d1) and READ (e1). */
-function cleanEvidence(): ChaosEvidence {
+function cleanEvidence(): Evidence {
   const events: UserEvent[] = [
     { conversation, kind: 'typing', id: 't1', data: { senderPhoneNumber: PHONE, eventType: 'IS_TYPING', eventId: 't1' } },
     { conversation, kind: 'text', id: 'q1', data: { senderPhoneNumber: PHONE, messageId: 'q1', text: 'hours?' } },
@@ -88,7 +96,7 @@ function cleanEvidence(): ChaosEvidence {
 
 describe('chaos checks', () => {
   test('a clean run: nothing lost, nothing duplicated; retries of one id and redeliveries are counted apart', () => {
-    const report = checkChaos(cleanEvidence());
+    const report = check(cleanEvidence());
     expect(report.violations).toEqual([]);
     expect(report.inbound).toEqual({ distinctEvents: 4, signalsCarryingThem: 5, processedOnce: 4, notProcessed: 0, processedMoreThanOnce: 0 });
     expect(report.outbound.agentMessages).toMatchObject({ calls: 2, faulted: 1, retriedSameId: 1, distinctIds: 1, extraDistinct: 0, missing: 0 });
@@ -101,7 +109,7 @@ describe('chaos checks', () => {
     const evidence = cleanEvidence();
     const view = evidence.views.get(KEY) as ConversationView;
     (evidence.views as Map<string, ConversationView>).set(KEY, { ...view, events: view.events.filter((e) => e.dedupeKey !== 'e1') });
-    const report = checkChaos(evidence);
+    const report = check(evidence);
     expect(report.inbound.notProcessed).toBe(1);
     expect(report.finalState.notAsExpected).toBe(1);
     expect(report.violations.join('\n')).toContain('event e1 not processed');
@@ -111,7 +119,7 @@ describe('chaos checks', () => {
     const evidence = cleanEvidence();
     const view = evidence.views.get(KEY) as ConversationView;
     (evidence.views as Map<string, ConversationView>).set(KEY, { ...view, history: [view.history[0]!, ...view.history] });
-    const report = checkChaos(evidence);
+    const report = check(evidence);
     expect(report.inbound.processedMoreThanOnce).toBe(1);
     expect(report.violations.join('\n')).toContain('event q1 processed 2 times');
   });
@@ -119,7 +127,7 @@ describe('chaos checks', () => {
   test('a second distinct agent message for one question is a duplicate, unlike a retried id', () => {
     const evidence = cleanEvidence();
     evidence.simMessages.push({ ...evidence.simMessages[0]!, messageId: 'r2' });
-    const report = checkChaos(evidence);
+    const report = check(evidence);
     expect(report.outbound.agentMessages.extraDistinct).toBe(1);
     expect(report.violations.join('\n')).toContain('2 distinct agent messages for 1 questions');
   });
@@ -127,9 +135,9 @@ describe('chaos checks', () => {
   test('a READ receipt sent under a second eventId is a duplicate; one answered with an error before taking effect is not', () => {
     const evidence = cleanEvidence();
     evidence.simCalls.push(call({ path: `/v1/phones/${PHONE}/agentEvents`, query: { eventId: 'read-q1-bis', agentId: AGENT }, status: 503, fault: 'fault-2, status 503', body: { eventType: 'READ', messageId: 'q1' } }));
-    expect(checkChaos(evidence).outbound.readReceipts.extraDistinct).toBe(0);
+    expect(check(evidence).outbound.readReceipts.extraDistinct).toBe(0);
     evidence.simCalls.push(call({ path: `/v1/phones/${PHONE}/agentEvents`, query: { eventId: 'read-q1-again', agentId: AGENT }, body: { eventType: 'READ', messageId: 'q1' } }));
-    const report = checkChaos(evidence);
+    const report = check(evidence);
     expect(report.outbound.readReceipts.extraDistinct).toBe(1);
     expect(report.violations.join('\n')).toContain('READ receipts sent under a second distinct eventId');
   });
@@ -138,8 +146,30 @@ describe('chaos checks', () => {
     const evidence = cleanEvidence();
     evidence.userCalls = [evidence.userCalls[0]!, { ...evidence.userCalls[1]!, status: 503 }];
     evidence.kills = evidence.kills.slice(0, 1);
-    const report = checkChaos(evidence);
+    const report = check(evidence);
     expect(report.webhooks.undelivered).toBe(1);
     expect(report.violations).toEqual(expect.arrayContaining(['webhook for q1 was never accepted', 'the worker was killed 1 times, not 2']));
+  });
+});
+
+describe('the simulator counts every call by id, past its 10 000-record log', () => {
+  test('12 000 READ receipts and 12 000 receipt webhooks: the log keeps the newest 10 000, the counts keep all', () => {
+    const log = new CallLog();
+    for (let i = 0; i < 12_000; i++) {
+      const question = `q${i}`;
+      log.add(call({ path: `/v1/phones/${PHONE}/agentEvents`, query: { eventId: `read-${question}`, agentId: AGENT }, body: { eventType: 'READ', messageId: question } }));
+      log.add(call({ direction: 'webhook', path: '/webhooks/rbm', body: { senderPhoneNumber: PHONE, eventType: 'READ', eventId: `e${i}`, messageId: `r${i}` }, attempt: 1 }));
+    }
+    log.add(call({ path: `/v1/phones/${PHONE}/agentEvents`, query: { eventId: 'read-q0', agentId: AGENT }, body: { eventType: 'READ', messageId: 'q0' }, duplicate: true }));
+    expect(log.list()).toHaveLength(10_000);
+    const counts = log.counts();
+    expect(counts.readReceipts.calls).toBe(12_001);
+    expect(counts.readReceipts.duplicate).toBe(1);
+    expect(Object.keys(counts.readReceipts.tookEffect)).toHaveLength(12_000);
+    expect(counts.readReceipts.tookEffect.q0).toEqual({ 'read-q0': 2 });
+    expect(Object.keys(counts.rbmWebhooks.byId)).toHaveLength(12_000);
+    expect(counts.rbmWebhooks.statuses).toEqual({ '200': 12_000 });
+    log.clear();
+    expect(log.counts().readReceipts.calls).toBe(0);
   });
 });

@@ -12,7 +12,8 @@ import { type SimEnv, type SimulatorState } from '../state';
 import { parseJsonObject } from './json';
 
 const ENDPOINTS = [
-  'GET    /sim/calls?phone=&conversation=&api=&direction=&after=   recorded calls (DELETE clears)',
+  'GET    /sim/calls?phone=&conversation=&api=&direction=&after=   recorded calls, the newest 10 000 (DELETE clears)',
+  'GET    /sim/counts                                              exact per-id counts of every call (RBM), whatever the size',
   'GET    /sim/messages?phone=&conversation=                      agent messages and SMS the platform holds',
   'POST   /sim/messages/{messageId}/deliver|read?agentId=&conversation=   deliver or read one now',
   'GET    /sim/phones                                              default and per-device behaviour',
@@ -50,6 +51,7 @@ export function controlRoutes(state: SimulatorState, reset: () => void) {
     });
     return c.json({ calls });
   });
+  app.get('/counts', (c) => c.json(state.calls.counts()));
   app.delete('/calls', (c) => {
     state.calls.clear();
     return c.json({ cleared: true });
