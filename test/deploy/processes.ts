@@ -11,9 +11,13 @@ import { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { projectRoot } from '../../src/temporal/binaries';
 
-/** Runs `npm run build`'s script into `outDir` (scripts/build.mjs --out-dir): tsc, then the workflow bundle. */
+/**
+ * Runs `npm run build`'s script into `outDir` (scripts/build.mjs --out-dir): tsc, then the two
+ * workflow bundles (plain and tracing: two webpack runs, which took over 240 s together on a
+ * shared machine at a load average of ~30).
+ */
 export function buildProduction(outDir: string): void {
-  const res = spawnSync(process.execPath, [path.join(projectRoot, 'scripts', 'build.mjs'), '--out-dir', outDir], { cwd: projectRoot, encoding: 'utf8', timeout: 240_000 });
+  const res = spawnSync(process.execPath, [path.join(projectRoot, 'scripts', 'build.mjs'), '--out-dir', outDir], { cwd: projectRoot, encoding: 'utf8', timeout: 480_000 });
   if (res.status !== 0) throw new Error(`production build failed (exit ${res.status ?? res.signal}):\n${res.stdout}\n${res.stderr}`);
 }
 

@@ -36,7 +36,7 @@ beforeAll(async () => {
   google = await startHeldGoogle();
   keyFile = writeServiceAccountKey(buildDir, `${google.url}/token`);
   connection = await Connection.connect({ address: devServerAddress() });
-}, 300_000);
+}, 540_000);
 
 afterAll(async () => {
   for (const p of started) await p.stop();
