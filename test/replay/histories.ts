@@ -25,6 +25,8 @@ export const SCENARIOS = [
   'bm-locale-receipts',
   'outbound-fallbacks',
   'open-pending-timers',
+  'dormant-reopen',
+  'issue-11-failures-and-rules',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
