@@ -98,8 +98,8 @@ describe('operator API and conversation lifecycle on the dev server', () => {
   });
 
   // The idle timer itself is tested on the time-skipping server (slice.test.ts); here a 1 s idle
-  // period only lets the first run complete so the real visibility-based loader can find it.
-  test('an idle conversation completes; a new message reopens it with its memory, and an old redelivery stays out', async () => {
+  // period only lets the first run go dormant (continue as new, carrying its memory).
+  test('an idle conversation goes dormant; a new message reopens it with its memory, and an old redelivery stays out', async () => {
     const { conversations, userSays, workerReady } = stack({ idleTimeout: '1 second' });
     const worker = await workerReady;
     const msisdn = `+1415556${String(Math.floor(Math.random() * 10_000)).padStart(4, '0')}`;
@@ -108,7 +108,7 @@ describe('operator API and conversation lifecycle on the dev server', () => {
       expect((await userSays(msisdn, { messageId: 'first-visit', text: 'When are you open?' })).status).toBe(200);
       const firstRun = client.workflow.getHandle(conversations.workflowId(key));
       const { runId } = await firstRun.describe();
-      await client.workflow.getHandle(conversations.workflowId(key), runId).result();
+      await waitUntil(() => client.workflow.getHandle(conversations.workflowId(key), runId).describe(), (d) => d.status.name === 'CONTINUED_AS_NEW', 20_000);
 
       expect((await userSays(msisdn, { messageId: 'second-visit', text: 'Do you deliver?' })).status).toBe(200);
       const reopened = await waitUntil(() => conversations.getState(key), (st) => (st?.history.filter((h) => h.direction === 'outbound').length ?? 0) >= 2);

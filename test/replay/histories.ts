@@ -26,6 +26,8 @@ export const SCENARIOS = [
   'outbound-fallbacks',
   'open-pending-timers',
   'routing-version-start',
+  'dormant-reopen',
+  'issue-11-failures-and-rules',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 

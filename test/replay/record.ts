@@ -405,6 +405,58 @@ const scenarios: Scenario[] = [
       return handle.signaledRunId;
     },
   },
+  // --- Recorded with the issue 11 changes (patch issue-11-workflow-correctness), so what runs
+  // --- started on that code look like is replayed as well.
+  {
+    // A queued conversation goes idle: it continues as new into a dormant run (no completion, no
+    // previous-run lookup); a user message reopens it, the desk hears of it again and the SLA runs.
+    name: 'dormant-reopen',
+    open: true,
+    async drive({ env, signalWithStart, latest }) {
+      const input: ConversationInput = { key: RBM_KEY, routing: exampleRouting(), settings: { idleTimeout: '1 hour', handoffSla: '5 minutes' } };
+      const first = await signalWithStart(input, [text(RBM_KEY, 'dormant-m1', 'I want to talk to a person')]);
+      await stateUntil(first, (s) => s.status === 'waiting_for_agent', 'the handoff');
+      await env.sleep('2 hours');
+      await stateUntil(latest, (s) => s.dormant === true, 'the dormant run');
+      await signalWithStart(input, [text(RBM_KEY, 'dormant-m1', 'I want to talk to a person'), text(RBM_KEY, 'dormant-m2', 'hello? anyone?')]);
+      await stateUntil(latest, (s) => s.unreadByAgent.includes('dormant-m2'), 'the reopened conversation');
+      await env.sleep('6 minutes');
+      await stateUntil(latest, (s) => s.history.filter((h) => h.direction === 'outbound').length >= 3, 'the second holding message');
+      return first.signaledRunId;
+    },
+  },
+  {
+    // Failures the conversation carries on from and the other issue 11 rules: a READ receipt
+    // refused for good (reply beside it), a join event refused (assignment unchanged), a join that
+    // works, an operator message as the assigned human, readWithin for a user who never sent
+    // READ, the agent's typing keep-alive ending by itself, a user's typing fading.
+    name: 'issue-11-failures-and-rules',
+    open: true,
+    activities: {
+      channels: {
+        sendReadReceipt: async () => {
+          throw ApplicationFailure.nonRetryable('not RCS reachable', FailureType.NotRcsReachable);
+        },
+        sendRepresentativeEvent: async (args) => {
+          if (args.representative.displayName === 'Refused') throw ApplicationFailure.nonRetryable('permission denied', FailureType.PermissionDenied);
+        },
+      },
+    },
+    async drive({ env, start }) {
+      const handle = await start({ key: RBM_KEY, routing: exampleRouting(), settings: { idleTimeout: '1 day', typingKeepAlive: '15 seconds', typingMaxDuration: '1 minute' } });
+      await handle.signal(inboundEventsSignal, [text(RBM_KEY, 'rules-m1', 'what are your opening hours?')]);
+      await stateUntil(handle, (s) => (s.activityFailures?.length ?? 0) >= 1 && s.history.some((h) => h.direction === 'outbound'), 'the answer beside the failed receipt');
+      await handle.executeUpdate(assignUpdate, { args: [{ to: 'human', agentId: 'x', displayName: 'Refused' }] }).catch(() => undefined);
+      await handle.executeUpdate(assignUpdate, { args: [{ to: 'human', agentId: 'erin', displayName: 'Erin' }] });
+      const { messageId } = await send(handle, { conversationKey: RBM_KEY, content: { text: 'Erin here' }, policy: { readWithinMs: 10 * MIN, fallbackSms: { text: 'Erin here (SMS)' } }, idempotencyKey: 'rules-1', origin: 'operator' });
+      await handle.signal(inboundEventsSignal, [receipt(RBM_KEY, messageId, 'DELIVERED')]);
+      await handle.executeUpdate(agentTypingUpdate, { args: [{ agentId: 'erin', typing: true }] });
+      await handle.signal(inboundEventsSignal, [typing(RBM_KEY, 'rules-t1', true)]);
+      await env.sleep('15 minutes');
+      await stateUntil(handle, (s) => !s.userTyping.isTyping, 'the user typing to fade');
+      return handle.firstExecutionRunId;
+    },
+  },
 ];
 
 /** The payloads as the workflow sees them: fetched histories hold them as the codec encoded them. */
