@@ -89,8 +89,8 @@ test('the binding outlives continue-as-new and the run closing on idle', async (
   expect((await handle.describe()).memo?.[OWNER_MEMO]).toBe(`agent:${AGENT_A}`);
   expect((await post(TOKEN_B, message(AGENT_B, conversationId, 'B after continue-as-new'))).status).toBe('stored');
 
-  // Idle timeout (3 s): the run completes; a new message by B still finds A's binding, A's reopens it.
-  await waitFor('the run to complete', () => handle.describe(), (d): d is Awaited<ReturnType<typeof handle.describe>> => d.status.name === 'COMPLETED', 30_000);
+  // Idle timeout (3 s): the conversation goes dormant (continues as new, status closed); a new message by B still finds A's binding, A's reopens it.
+  await waitFor('the conversation to go dormant', () => handle.describe(), (d): d is Awaited<ReturnType<typeof handle.describe>> => (d.searchAttributes as Record<string, unknown[] | undefined>).SwitchboardStatus?.[0] === 'closed', 30_000);
   expect((await post(TOKEN_B, message(AGENT_B, conversationId, 'B after close'))).status).toBe('stored');
   expect((await post(TOKEN_A, message(AGENT_A, conversationId, 'A reopens'))).status).toBe('accepted');
   await waitFor('the reopened run', () => handle.describe(), (d): d is Awaited<ReturnType<typeof handle.describe>> => d.status.name === 'RUNNING');

@@ -87,9 +87,9 @@ describe('conversation start: routing version, initial search attributes', () =>
       const events = await historyOf(gateway);
       const input = Buffer.from(events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]?.data ?? new Uint8Array()).toString('utf8');
       expect(JSON.parse(input)).toEqual({ key: RBM_KEY, settings: { idleTimeout: '1 day' }, routingVersion: store.currentVersion });
-      // routingForVersion and loadPreviousRun: two local activities, one workflow task (one billed action).
+      // routingForVersion only: a new run no longer looks up a previous run (issue 11 #3); one workflow task.
       const markers = events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity');
-      expect(markers).toHaveLength(2);
+      expect(markers).toHaveLength(1);
       expect(new Set(markers.map((m) => String(m.markerRecordedEventAttributes?.workflowTaskCompletedEventId))).size).toBe(1);
     });
   });

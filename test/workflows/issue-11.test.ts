@@ -34,6 +34,9 @@ import { waitUntil } from '../helpers/wait';
 import { BM_KEY, RBM_KEY, liveAgentRequest, userMessage } from './conversation-fixtures';
 import { receipt } from './outbound-helpers';
 
+// Days of time-skipping per test; under a full parallel run on two cores one test can take over a minute.
+jest.setTimeout(240_000);
+
 type Handle = WorkflowHandle<typeof conversationWorkflow>;
 type Recording = ReturnType<typeof recordingActivities>;
 
