@@ -45,7 +45,7 @@ export class ConversationRouting {
 
   /** Fetches the start's version. */
   async load(): Promise<void> {
-    if (this.version !== undefined) await this.fetch(this.version);
+    if (this.version !== undefined) await this.loadVersion(this.version);
   }
 
   /** Notes the routing version the API delivered these events with. */
@@ -62,7 +62,7 @@ export class ConversationRouting {
   async refresh(): Promise<void> {
     const wanted = this.wanted;
     if (wanted === undefined || !patched(COST_PATCHES.routingVersionRefresh)) return;
-    await this.fetch(wanted);
+    await this.loadVersion(wanted);
   }
 
   /** What the next run (continue-as-new) starts with: the version when there is one, else the file. */
@@ -71,7 +71,7 @@ export class ConversationRouting {
     return this.current ? { routing: this.current } : {};
   }
 
-  private async fetch(version: string): Promise<void> {
+  private async loadVersion(version: string): Promise<void> {
     this.asked.add(version);
     try {
       const found = await localActivities.routingForVersion(version);
