@@ -64,7 +64,11 @@ describe('conversation start: routing version, initial search attributes', () =>
 
   /** Automation's replies, without the greeting that opens the first one. */
   const replies = (rec: ReturnType<typeof recordingActivities>) => rec.callsTo('sendMessage').map((c) => (c as { content: { text: string } }).content.text.split('\n').at(-1));
-  const answered = (gateway: ConversationGateway, n: number) => waitUntil(() => gateway.getState(RBM_KEY), (s) => (s?.history.filter((h) => h.direction === 'outbound').length ?? 0) >= n);
+  /** Waits until `n` replies were sent: the history records a reply before its send activity has run. */
+  const answered = async (gateway: ConversationGateway, rec: ReturnType<typeof recordingActivities>, n: number) => {
+    const state = await waitUntil(async () => ({ state: await gateway.getState(RBM_KEY), sent: rec.callsTo('sendMessage').length }), (s) => s.sent >= n && (s.state?.history.filter((h) => h.direction === 'outbound').length ?? 0) >= n);
+    if (state.sent < n) throw new Error(`expected ${n} sends, saw ${state.sent}; history ${JSON.stringify(state.state?.history.map((h) => [h.direction, h.kind]))}`);
+  };
 
   function exampleStore(): { file: string; store: RoutingStore } {
     const file = path.join(dir, 'routing.yaml');
@@ -82,7 +86,7 @@ describe('conversation start: routing version, initial search attributes', () =>
     await withWorker(store, async (gatewayFor, rec) => {
       const gateway = gatewayFor(store.currentVersion);
       await gateway.deliver(RBM_KEY, [userMessage(RBM_KEY, 'what are your opening hours?')]);
-      await answered(gateway, 1);
+      await answered(gateway, rec, 1);
       expect(replies(rec)).toEqual(["We're open Monday to Saturday, 9am to 7pm."]);
       const events = await historyOf(gateway);
       const input = Buffer.from(events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]?.data ?? new Uint8Array()).toString('utf8');
@@ -99,13 +103,13 @@ describe('conversation start: routing version, initial search attributes', () =>
     await withWorker(store, async (gatewayFor, rec) => {
       const gateway = gatewayFor(store.currentVersion);
       await gateway.deliver(RBM_KEY, [userMessage(RBM_KEY, 'what are your opening hours?')]);
-      await answered(gateway, 1);
+      await answered(gateway, rec, 1);
       // The operator edits the file; the API, restarted on it, delivers with the new version; the worker re-reads the file on the miss.
       writeFileSync(file, EDITED);
       utimesSync(file, new Date(), new Date(Date.now() + 5_000));
       const editedVersion = routingVersionOf(loadRoutingConfig(file));
       await gatewayFor(editedVersion).deliver(RBM_KEY, [userMessage(RBM_KEY, 'are you open on sunday?')]);
-      await answered(gateway, 2);
+      await answered(gateway, rec, 2);
       expect(replies(rec)).toEqual(["We're open Monday to Saturday, 9am to 7pm.", "We're open every day, 8am to 10pm."]);
       expect(store.currentVersion).toBe(editedVersion);
     });
@@ -118,9 +122,9 @@ describe('conversation start: routing version, initial search attributes', () =>
     await withWorker(counting, async (gatewayFor, rec) => {
       const gateway = gatewayFor('not-on-this-worker');
       await gateway.deliver(RBM_KEY, [userMessage(RBM_KEY, 'what are your opening hours?')]);
-      await answered(gateway, 1);
+      await answered(gateway, rec, 1);
       await gateway.deliver(RBM_KEY, [userMessage(RBM_KEY, 'when are you open on saturday?')]);
-      await answered(gateway, 2);
+      await answered(gateway, rec, 2);
       expect(replies(rec)).toEqual(["We're open Monday to Saturday, 9am to 7pm.", "We're open Monday to Saturday, 9am to 7pm."]);
       expect(asked).toEqual(['not-on-this-worker']);
     });
@@ -128,10 +132,10 @@ describe('conversation start: routing version, initial search attributes', () =>
 
   test('channel and status come with the start: the first task upserts neither', async () => {
     const { store } = exampleStore();
-    await withWorker(store, async (gatewayFor) => {
+    await withWorker(store, async (gatewayFor, rec) => {
       const gateway = gatewayFor(store.currentVersion);
       await gateway.deliver(RBM_KEY, [userMessage(RBM_KEY, 'what are your opening hours?')]);
-      await answered(gateway, 1);
+      await answered(gateway, rec, 1);
       const handle = env.client.workflow.getHandle(gateway.workflowId(RBM_KEY));
       // The locale is upserted once the answer went out.
       const described = await waitUntil(() => handle.describe(), (d) => d.typedSearchAttributes.get(searchAttributes.locale) !== undefined);
