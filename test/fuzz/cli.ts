@@ -31,10 +31,13 @@ interface Args {
   trace: boolean;
   /** A time skip that does not return within this many real ms kills the worker (default 60 000). */
   stallMs?: number;
+  /** `--weight kind=n` (repeatable): override a step kind's weight in the profile's generator. */
+  weights: Record<string, number>;
+  profileGiven: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { runs: 200, seed: Date.now() % 2 ** 31, lanes: 4, profile: 'full', repeat: 1, shrink: false, trace: false, shrinkBudget: 80, findingsDir: path.join(projectRoot, 'test', 'fuzz', 'findings') };
+  const args: Args = { runs: 200, seed: Date.now() % 2 ** 31, lanes: 4, profile: 'full', repeat: 1, shrink: false, trace: false, weights: {}, profileGiven: false, shrinkBudget: 80, findingsDir: path.join(projectRoot, 'test', 'fuzz', 'findings') };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = argv[i + 1];
@@ -51,10 +54,17 @@ function parseArgs(argv: string[]): Args {
       case '--repeat': args.repeat = Math.max(1, num()); break;
       case '--shrink-budget': args.shrinkBudget = num(); break;
       case '--max-failures': args.maxFailures = num(); break;
-      case '--profile': if (!value || !PROFILES[value]) throw new Error(`--profile must be one of ${Object.keys(PROFILES).join(', ')}`); args.profile = value; i++; break;
+      case '--profile': if (!value || !PROFILES[value]) throw new Error(`--profile must be one of ${Object.keys(PROFILES).join(', ')}`); args.profile = value; args.profileGiven = true; i++; break;
       case '--shrink': args.shrink = true; break;
       case '--trace': args.trace = true; break;
       case '--stall-ms': args.stallMs = num(); break;
+      case '--weight': {
+        const [kind, w] = (value ?? '').split('=');
+        if (!kind || w === undefined || !Number.isFinite(Number(w))) throw new Error('--weight needs kind=number, e.g. agentTyping=0');
+        args.weights[kind] = Number(w);
+        i++;
+        break;
+      }
       case '--replay': if (!value) throw new Error('--replay needs a file'); args.replay = value; i++; break;
       case '--findings-dir': if (!value) throw new Error('--findings-dir needs a folder'); args.findingsDir = path.resolve(value); i++; break;
       default: throw new Error(`unknown argument ${flag} (see test/fuzz/cli.ts)`);
@@ -73,7 +83,8 @@ async function bundle(): Promise<string> {
 
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
-  const profile = PROFILES[args.profile]!;
+  const base = PROFILES[args.profile]!;
+  const profile = { ...base, generator: { ...base.generator, weights: { ...base.generator.weights, ...args.weights } } };
   const log = (line: string) => console.log(line);
   const started = Date.now();
   const fuzz = await startFuzzEnvironment(await bundle(), { ...(args.stallMs !== undefined ? { stallMs: args.stallMs } : {}), ...(args.trace ? { debug: (line: string) => log(`[trace +${Date.now() - started} ms] ${line}`) } : {}) });
@@ -81,6 +92,8 @@ async function main(): Promise<number> {
     if (args.replay) {
       const parsed = JSON.parse(readFileSync(args.replay, 'utf8')) as Sequence | { sequence: Sequence; profile?: string };
       const sequence = 'sequence' in parsed ? parsed.sequence : parsed;
+      // A finding replays under the profile it was found with unless --profile says otherwise.
+      if (!args.profileGiven && 'sequence' in parsed && parsed.profile && PROFILES[parsed.profile]) Object.assign(profile, PROFILES[parsed.profile], { generator: profile.generator });
       let failed = 0;
       for (let i = 0; i < args.repeat; i++) {
         const result = await runSequence(fuzz, sequence, profile);
@@ -88,8 +101,8 @@ async function main(): Promise<number> {
         if (result.violations.length > 0) {
           failed++;
           if (args.shrink && failed === 1) {
-            const shrunk = await shrink(fuzz, { ...result, index: 0 }, { profile, lanes: args.lanes, shrinkBudget: args.shrinkBudget, log });
-            const file = writeFinding(args.findingsDir, { seed: sequence.seed, index: 0, profile: profile.name, violations: shrunk.violations, sequence: shrunk.sequence, originalSteps: sequence.steps.length });
+            const shrunk = await shrink(fuzz, { ...result, index: 0 }, { profile, shrinkBudget: args.shrinkBudget, log });
+            const file = writeFinding(args.findingsDir, { seed: sequence.seed, index: 0, profile: profile.name, violations: shrunk.violations, sequence: shrunk.sequence, originalSteps: sequence.steps.length, reproducedAlone: shrunk.reproduced });
             log(`[fuzz] shrunk to ${shrunk.sequence.steps.length} of ${sequence.steps.length} steps (${file}):\n${JSON.stringify(shrunk.sequence)}`);
           }
         }

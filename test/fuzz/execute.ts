@@ -33,8 +33,7 @@ import { type Sequence, type Step } from './steps';
 import { type WorkerHost } from './worker-host';
 
 /** The conversation settings every fuzzed conversation runs with (plus the sequence's own). */
-export const FUZZ_SETTINGS = { idleTimeout: '1 hour', handoffSla: '5 minutes', typingKeepAlive: '15 seconds' } as const;
-export const FUZZ_IDLE_MS = 60 * 60_000;
+export const FUZZ_SETTINGS = { handoffSla: '5 minutes', typingKeepAlive: '15 seconds' } as const;
 /** Google redelivers for up to 7 days: a redelivery later than this may be handled again. */
 export const REDELIVERY_PERIOD_MS = 7 * 24 * 60 * 60_000;
 
@@ -148,7 +147,7 @@ function contentOf(text: string): MessageContent {
 }
 
 /** Executes `seq` in a conversation of its own and observes the outcome. Never throws for a workflow's fault. */
-export async function executeSequence(ctx: FuzzContext, seq: Sequence, options: { settleMs: number }): Promise<Observation> {
+export async function executeSequence(ctx: FuzzContext, seq: Sequence, options: { settleMs: number; idleTimeoutMs: number }): Promise<Observation> {
   const realStart = Date.now();
   // US numbers have 4 free digits: slots wrap after 10 000 conversations per server, which a run never reaches per number space.
   const slot = ++conversationCounter;
@@ -160,7 +159,7 @@ export async function executeSequence(ctx: FuzzContext, seq: Sequence, options: 
   const input: ConversationInput = {
     key,
     ...(seq.setup.routing ? { routing: ctx.routing } : {}),
-    settings: { ...FUZZ_SETTINGS, continueAsNewAfterEvents: seq.setup.continueAsNewAfterEvents, ...(seq.setup.dedupeWindow !== undefined ? { dedupeWindow: seq.setup.dedupeWindow } : {}) },
+    settings: { ...FUZZ_SETTINGS, idleTimeout: options.idleTimeoutMs, continueAsNewAfterEvents: seq.setup.continueAsNewAfterEvents, ...(seq.setup.dedupeWindow !== undefined ? { dedupeWindow: seq.setup.dedupeWindow } : {}) },
   };
   const channel = seq.setup.channel;
   const obs: Observation = {
@@ -333,7 +332,7 @@ export async function executeSequence(ctx: FuzzContext, seq: Sequence, options: 
         ownSkips += await skip(step.ms);
         break;
       case 'idle':
-        ownSkips += await skip(FUZZ_IDLE_MS + 60_000);
+        ownSkips += await skip(options.idleTimeoutMs + 60_000);
         break;
     }
   }

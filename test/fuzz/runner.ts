@@ -66,7 +66,7 @@ export interface SequenceResult {
 export async function runSequence(fuzz: FuzzEnvironment, sequence: Sequence, profile: FuzzProfile, index = 0): Promise<SequenceResult> {
   const { client } = fuzz.ctx;
   await fuzz.ctx.host.ensureStarted((workflowIds) => Promise.all(workflowIds.map((id) => client.workflow.getHandle(id).terminate('worker died while it ran').catch(() => undefined))).then(() => undefined));
-  const observation = await executeSequence(fuzz.ctx, sequence, { settleMs: profile.settleMs });
+  const observation = await executeSequence(fuzz.ctx, sequence, { settleMs: profile.settleMs, idleTimeoutMs: profile.idleTimeoutMs });
   const violations = checkInvariants(observation, profile.checks, { continueAsNewAfterEvents: sequence.setup.continueAsNewAfterEvents, channel: sequence.setup.channel });
   return { index, sequence, observation, violations };
 }
@@ -93,6 +93,8 @@ export interface Finding {
   /** The shrunk sequence: `npm run fuzz:workflow -- --replay <file>` runs it. */
   sequence: Sequence;
   originalSteps: number;
+  /** False when the sequence did not fail again alone (another lane's crash hit it); absent when not shrunk. */
+  reproducedAlone?: boolean;
   file?: string;
 }
 
@@ -140,8 +142,8 @@ export async function runFuzz(fuzz: FuzzEnvironment, options: FuzzRunOptions): P
   };
   await Promise.all(Array.from({ length: Math.max(1, options.lanes) }, lane));
   for (const result of failing) {
-    const shrunk = options.shrinkBudget > 0 ? await shrink(fuzz, result, options) : { sequence: { ...result.sequence, steps: result.observation.trace }, violations: result.violations };
-    const finding: Finding = { seed: options.seed, index: result.index, profile: options.profile.name, violations: shrunk.violations, sequence: shrunk.sequence, originalSteps: result.sequence.steps.length };
+    const shrunk = options.shrinkBudget > 0 ? await shrink(fuzz, result, options) : { sequence: { ...result.sequence, steps: result.observation.trace }, violations: result.violations, reproduced: undefined };
+    const finding: Finding = { seed: options.seed, index: result.index, profile: options.profile.name, violations: shrunk.violations, sequence: shrunk.sequence, originalSteps: result.sequence.steps.length, ...(shrunk.reproduced !== undefined ? { reproducedAlone: shrunk.reproduced } : {}) };
     if (options.findingsDir) finding.file = writeFinding(options.findingsDir, finding);
     findings.push(finding);
     options.log(`[fuzz] FAILED seed ${options.seed} sequence ${result.index}: ${shrunk.violations.map((v) => `${v.check}: ${v.message}`).join(' | ')}`);
@@ -162,11 +164,13 @@ export function writeFinding(dir: string, finding: Finding): string {
 
 /**
  * Delta debugging (Zeller's ddmin) over the executed trace: keep removing chunks (complements of
- * n-way splits, tried `lanes` at a time) while some check that failed originally still fails.
+ * n-way splits) while some check that failed originally still fails. Candidates run one at a time:
+ * a worker crash or a stalled clock hits every lane running at that moment, so parallel
+ * candidates would blame each other. A trace that does not fail again alone (it only broke with
+ * another sequence, e.g. the worker another lane crashed) is reported as not reproduced.
  */
-export async function shrink(fuzz: FuzzEnvironment, failing: SequenceResult, options: Pick<FuzzRunOptions, 'profile' | 'lanes' | 'shrinkBudget' | 'log'>): Promise<{ sequence: Sequence; violations: Violation[] }> {
+export async function shrink(fuzz: FuzzEnvironment, failing: SequenceResult, options: Pick<FuzzRunOptions, 'profile' | 'shrinkBudget' | 'log'>): Promise<{ sequence: Sequence; violations: Violation[]; reproduced: boolean }> {
   const wanted = new Set(failing.violations.map((v) => v.check));
-  let best = { sequence: { ...failing.sequence, steps: failing.observation.trace }, violations: failing.violations };
   let budget = options.shrinkBudget;
   const fails = async (steps: Sequence['steps']): Promise<Violation[] | undefined> => {
     budget--;
@@ -174,20 +178,26 @@ export async function shrink(fuzz: FuzzEnvironment, failing: SequenceResult, opt
     const relevant = result.violations.filter((v) => wanted.has(v.check));
     return relevant.length > 0 ? relevant : undefined;
   };
+  const alone = await fails(failing.observation.trace);
+  if (!alone) {
+    options.log(`[fuzz] sequence ${failing.index} does not fail when run alone: ${[...wanted].join(', ')} came from another lane`);
+    return { sequence: { ...failing.sequence, steps: failing.observation.trace }, violations: failing.violations, reproduced: false };
+  }
+  let best = { sequence: { ...failing.sequence, steps: failing.observation.trace }, violations: alone };
   let n = 2;
   while (best.sequence.steps.length >= 2 && budget > 0) {
     const steps = best.sequence.steps;
     const chunk = Math.ceil(steps.length / n);
-    const complements = Array.from({ length: Math.ceil(steps.length / chunk) }, (_, i) => [...steps.slice(0, i * chunk), ...steps.slice((i + 1) * chunk)]).filter((c) => c.length > 0);
     let reduced = false;
-    for (let i = 0; i < complements.length && budget > 0 && !reduced; i += Math.max(1, options.lanes)) {
-      const batch = complements.slice(i, i + Math.max(1, options.lanes)).slice(0, Math.max(1, budget));
-      const outcomes = await Promise.all(batch.map((c) => fails(c)));
-      const hit = outcomes.findIndex((o) => o !== undefined);
-      if (hit >= 0) {
-        best = { sequence: { ...failing.sequence, steps: batch[hit] as Sequence['steps'] }, violations: outcomes[hit] as Violation[] };
+    for (let start = 0; start < steps.length && budget > 0; start += chunk) {
+      const candidate = [...steps.slice(0, start), ...steps.slice(start + chunk)];
+      if (candidate.length === 0) continue;
+      const violations = await fails(candidate);
+      if (violations) {
+        best = { sequence: { ...failing.sequence, steps: candidate }, violations };
         n = Math.max(n - 1, 2);
         reduced = true;
+        break;
       }
     }
     if (!reduced) {
@@ -196,5 +206,5 @@ export async function shrink(fuzz: FuzzEnvironment, failing: SequenceResult, opt
     }
   }
   options.log(`[fuzz] shrink used ${options.shrinkBudget - budget} executions`);
-  return best;
+  return { ...best, reproduced: true };
 }

@@ -80,6 +80,8 @@ export interface GeneratorOptions {
   noRouting: number;
   /** Continue-as-new thresholds (history events) a sequence may start with. */
   continueAsNewThresholds: readonly number[];
+  /** User texts the generator leaves out. */
+  avoidTexts?: readonly string[];
 }
 
 const TEXTS: Record<string, string[]> = {
@@ -125,8 +127,9 @@ function localeOf(setup: SequenceSetup): string {
 function drawStep(kind: StepKind, rng: Rng, options: GeneratorOptions, ids: { nextMessage(): string; nextSend(): string; locale: string }): Step {
   switch (kind) {
     case 'msg': {
-      const pool = TEXTS[ids.locale] ?? TEXTS.en!;
-      return { k: 'msg', id: ids.nextMessage(), text: rng.pick(rng.chance(0.8) ? pool : TEXTS.en!) };
+      const avoid = new Set(options.avoidTexts ?? []);
+      const pool = (rng.chance(0.8) ? (TEXTS[ids.locale] ?? TEXTS.en!) : TEXTS.en!).filter((t) => !avoid.has(t));
+      return { k: 'msg', id: ids.nextMessage(), text: rng.pick(pool.length > 0 ? pool : ['hello']) };
     }
     case 'redeliver':
       return { k: 'redeliver', pick: rng.int(0, 1000) };
