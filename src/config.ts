@@ -259,6 +259,43 @@ export function requirePayloadEncryption(config: Config): void {
   );
 }
 
+/** The default WORKFLOW_ID_SECRET: fine for npm start, never for a deployment. */
+export const DEV_WORKFLOW_ID_SECRET = 'switchboard-dev-workflow-id-secret';
+/** Shortest client, API and codec token accepted outside development. */
+export const MIN_PRODUCTION_TOKEN_LENGTH = 32;
+
+/**
+ * Fails unless a production process is configured as a deployment must be: none of the dev tokens,
+ * no default WORKFLOW_ID_SECRET, client / API / codec tokens of at least 32 characters, and https
+ * for the outbound APIs (Google, the SMS provider, the agent desk). The message names the
+ * variable. Development (`npm start`, tests, benchmarks) is exempt. The API and the worker call it
+ * at start.
+ */
+export function requireProductionConfig(config: Config, role: 'api' | 'worker'): void {
+  if (config.mode !== 'production') return;
+  const env = config.env;
+  const problems: string[] = [];
+  const dev = new Set([DEV_CLIENT_TOKEN, DEV_API_TOKEN, DEV_CODEC_TOKEN]);
+  const token = (name: string, value: string | undefined) => {
+    if (value === undefined) return;
+    if (dev.has(value)) problems.push(`${name} is a development token of npm start`);
+    else if (value.length < MIN_PRODUCTION_TOKEN_LENGTH) problems.push(`${name} must be at least ${MIN_PRODUCTION_TOKEN_LENGTH} characters (it has ${value.length})`);
+  };
+  token('RBM_CLIENT_TOKEN', env.RBM_CLIENT_TOKEN);
+  token('BM_CLIENT_TOKEN', env.BM_CLIENT_TOKEN);
+  for (const [agent, value] of Object.entries(config.webhookTokens.rbm.byAgent)) token(`RBM_CLIENT_TOKENS[${JSON.stringify(agent)}]`, value);
+  for (const [agent, value] of Object.entries(config.webhookTokens.bm.byAgent)) token(`BM_CLIENT_TOKENS[${JSON.stringify(agent)}]`, value);
+  token('API_TOKEN', env.API_TOKEN);
+  token('CODEC_SERVER_TOKEN', env.CODEC_SERVER_TOKEN);
+  // Only the API computes workflow IDs from conversation keys.
+  if (role === 'api' && env.WORKFLOW_ID_SECRET === DEV_WORKFLOW_ID_SECRET) problems.push('WORKFLOW_ID_SECRET is the default; set a secret of your own (once: changing it gives running conversations new workflow IDs)');
+  for (const name of ['RBM_API_BASE_URL', 'BM_API_BASE_URL', 'GOOGLE_TOKEN_URI', 'TWILIO_BASE_URL', 'SMS_STATUS_CALLBACK_URL', 'HANDOFF_URL'] as const) {
+    const value = env[name];
+    if (value !== undefined && !value.toLowerCase().startsWith('https://')) problems.push(`${name} must be an https:// URL outside development`);
+  }
+  if (problems.length > 0) throw new ConfigError(`SWITCHBOARD_MODE=production refuses this configuration (SWITCHBOARD_MODE=development is for npm start and tests):\n  ${problems.join('\n  ')}`);
+}
+
 /** Parses configuration from an environment (default: process.env). Throws ConfigError naming the bad variable. */
 export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
   const parsed = envSchema.safeParse(source);

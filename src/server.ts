@@ -2,7 +2,7 @@ import { serve } from '@hono/node-server';
 import { createApp } from './api/app';
 import { ConversationGateway, gatewayOptionsFromConfig } from './api/conversation-gateway';
 import { UnrecognizedPayloadStore } from './api/unrecognized-payload-store';
-import { loadConfig, requirePayloadEncryption } from './config';
+import { loadConfig, requirePayloadEncryption, requireProductionConfig } from './config';
 import { createLogger } from './logger';
 import { tracingFromConfig } from './observability/tracing';
 import { createLazyClient } from './temporal/connections';
@@ -12,6 +12,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.env.LOG_LEVEL, { service: 'api' });
   requirePayloadEncryption(config);
+  requireProductionConfig(config, 'api');
   const tracing = tracingFromConfig(config.env, 'switchboard-api');
   const client = createLazyClient(config.temporal, tracing ? { plugins: [tracing.plugin] } : {});
   const conversations = new ConversationGateway(gatewayOptionsFromConfig(config, client));

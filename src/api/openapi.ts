@@ -22,6 +22,7 @@ import { payloadsJson } from './codec-server';
 import { assignBody, listQuery, markReadBody, typingBody } from './conversations';
 import { idempotencyKeyHeader, sendMessageBody } from './messages';
 import { bulkDismissBody } from './unrecognized-payloads';
+import { CONVERSATION_KEY_MAX_LENGTH, CONVERSATION_KEY_PATTERN, OPERATOR_BODY_LIMIT_BYTES } from './validation';
 
 // ---------------------------------------------------------------------------------------------
 // Schemas of the document. Request schemas are the routes' own; response shapes that are plain
@@ -120,7 +121,8 @@ interface Operation {
   description?: string;
   tag: string;
   auth: Auth;
-  pathParams?: Record<string, string>;
+  /** Path parameters: name → description, or description and the constraints the route enforces. */
+  pathParams?: Record<string, string | { description: string; schema: Json }>;
   /** Query parameters: the fields of a zod object. */
   query?: z.ZodObject;
   headers?: { name: string; schema: z.ZodType; required: boolean; description: string }[];
@@ -128,9 +130,20 @@ interface Operation {
   responses: Record<number, ResponseSpec>;
 }
 
-const KEY_PARAM = { key: 'Conversation key, URL-encoded: rbm:{agentId}:{E.164} or bm:{conversationId}, e.g. rbm%3Aagent%40rbm.goog%3A%2B14155550100' };
+const KEY_PARAM = {
+  key: {
+    description:
+      'Conversation key, URL-encoded: rbm:{agentId}:{E.164} (agentId 1 to 256 printable ASCII characters without spaces) or bm:{conversationId} (1 to 256 printable ASCII characters without "/" or spaces), e.g. rbm%3Aagent%40rbm.goog%3A%2B14155550100',
+    schema: { type: 'string', pattern: CONVERSATION_KEY_PATTERN, minLength: 4, maxLength: CONVERSATION_KEY_MAX_LENGTH },
+  },
+};
+const PAYLOAD_ID_PARAM = { id: { description: "Payload id (from the webhook's `stored` answer)", schema: { type: 'string', pattern: '^[0-9a-f]{32}$' } } };
 const err = (description: string): ResponseSpec => ({ description, schema: 'Error' });
-const V1_ERRORS = { 401: err('Missing or wrong bearer token'), 503: err('API_TOKEN not configured, or Temporal unavailable') };
+const V1_ERRORS = {
+  401: { ...err('Missing or wrong bearer token (the scheme in any case: Bearer, bearer)'), headers: { 'WWW-Authenticate': 'Bearer' } },
+  413: err(`Body larger than ${OPERATOR_BODY_LIMIT_BYTES} bytes`),
+  503: { ...err('API_TOKEN not configured, or Temporal unavailable'), headers: { 'Retry-After': 'Seconds to wait' } },
+};
 const CONVERSATION_ERRORS = { ...V1_ERRORS, 400: err('Invalid conversation key or body (names the field)'), 404: err('No conversation for this key') };
 
 const CODEC_DESCRIPTION =
@@ -312,7 +325,7 @@ export const OPERATIONS: readonly Operation[] = [
     tag: 'messages',
     auth: 'bearer',
     summary: 'One tracked outbound message',
-    pathParams: { ...KEY_PARAM, messageId: 'The message id returned by the POST' },
+    pathParams: { ...KEY_PARAM, messageId: { description: 'The message id returned by the POST', schema: { type: 'string', minLength: 1, maxLength: 512 } } },
     responses: { 200: { description: 'The message', schema: anyObject('A tracked message') }, ...CONVERSATION_ERRORS },
   },
   {
@@ -330,7 +343,7 @@ export const OPERATIONS: readonly Operation[] = [
     tag: 'unrecognized payloads',
     auth: 'bearer',
     summary: 'One payload with its exact body (base64) and the headers a replay needs',
-    pathParams: { id: 'Payload id (from the webhook\'s `stored` answer)' },
+    pathParams: PAYLOAD_ID_PARAM,
     responses: { 200: { description: 'The payload', schema: anyObject('UnrecognizedPayloadView') }, 404: err('No such payload'), ...V1_ERRORS },
   },
   {
@@ -339,7 +352,7 @@ export const OPERATIONS: readonly Operation[] = [
     tag: 'unrecognized payloads',
     auth: 'bearer',
     summary: 'Re-run the stored request through the webhook path (signature included); a 200 there resolves it',
-    pathParams: { id: 'Payload id' },
+    pathParams: PAYLOAD_ID_PARAM,
     responses: { 200: { description: 'What the webhook path answered', schema: anyObject('{ id, resolved, webhook: { status, body } }') }, 404: err('No such payload'), 409: err('Already replayed or dismissed'), ...V1_ERRORS },
   },
   {
@@ -348,7 +361,7 @@ export const OPERATIONS: readonly Operation[] = [
     tag: 'unrecognized payloads',
     auth: 'bearer',
     summary: 'Close the entry without replaying it',
-    pathParams: { id: 'Payload id' },
+    pathParams: PAYLOAD_ID_PARAM,
     responses: { 200: { description: 'Dismissed', schema: z.object({ id: z.string(), status: z.literal('dismissed') }) }, 404: err('No such payload'), 409: err('Already replayed or dismissed'), ...V1_ERRORS },
   },
   {
@@ -392,7 +405,10 @@ function componentSchemas(): Record<string, Json> {
 
 function operationObject(op: Operation): Json {
   const parameters: Json[] = [];
-  for (const [name, description] of Object.entries(op.pathParams ?? {})) parameters.push({ name, in: 'path', required: true, description, schema: { type: 'string' } });
+  for (const [name, param] of Object.entries(op.pathParams ?? {})) {
+    const { description, schema } = typeof param === 'string' ? { description: param, schema: { type: 'string' } } : param;
+    parameters.push({ name, in: 'path', required: true, description, schema });
+  }
   for (const [name, field] of Object.entries(op.query?.shape ?? {})) {
     const schema = field as z.ZodType;
     parameters.push({ name, in: 'query', required: !schema.safeParse(undefined).success, schema: inlineSchema(schema) });
@@ -405,7 +421,7 @@ function operationObject(op: Operation): Json {
     if (r.schema !== undefined) content[r.contentType ?? 'application/json'] = { schema: schemaRef(r.schema) };
     if (r.oneOf !== undefined) content['application/json'] = { schema: { oneOf: r.oneOf.map((name) => schemaRef(name)) } };
     for (const alt of r.alternatives ?? []) content[alt.contentType] = alt.schema !== undefined ? { schema: schemaRef(alt.schema) } : {};
-    const headers = r.headers ? Object.fromEntries(Object.entries(r.headers).map(([name, description]) => [name, { description, schema: { type: 'integer' } }])) : undefined;
+    const headers = r.headers ? Object.fromEntries(Object.entries(r.headers).map(([name, description]) => [name, { description, schema: { type: 'string' } }])) : undefined;
     responses[status] = { description: r.description, ...(headers ? { headers } : {}), ...(Object.keys(content).length > 0 ? { content } : {}) };
   }
 

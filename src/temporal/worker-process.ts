@@ -11,7 +11,7 @@
  */
 import { createActivities } from '../activities';
 import { buildActivityDeps } from '../activities/deps';
-import { type Config, requirePayloadEncryption } from '../config';
+import { type Config, requirePayloadEncryption, requireProductionConfig } from '../config';
 import { type Logger, createLogger } from '../logger';
 import { tracingFromConfig } from '../observability/tracing';
 import { connectWorker, createLazyClient } from './connections';
@@ -27,6 +27,7 @@ import { chooseWorkflowBundle } from './workflow-bundle';
 export async function runWorkerProcess(config: Config, logger: Logger = createLogger(config.env.LOG_LEVEL, { service: 'worker' })): Promise<void> {
   const env = config.env;
   requirePayloadEncryption(config);
+  requireProductionConfig(config, 'worker');
   const metricsAddress = metricsBindAddress(env.WORKER_METRICS_ADDRESS);
   installWorkerRuntime({ logger, logLevel: env.LOG_LEVEL, metricsAddress });
   const tracing = tracingFromConfig(env, 'switchboard-worker');

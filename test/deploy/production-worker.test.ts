@@ -67,6 +67,9 @@ async function startWorker(taskQueue: string, env: Record<string, string> = {}):
     LOG_LEVEL: 'info',
     // Production mode without keys must be told that payloads go in clear (test/e2e/privacy.test.ts runs with keys).
     PAYLOAD_ENCRYPTION: 'off',
+    // The fake Google is plain http on loopback, which production refuses (requireProductionConfig); the built
+    // worker's start-up and shutdown are the same in both modes.
+    SWITCHBOARD_MODE: 'development',
     ...env,
   });
   started.push(proc);

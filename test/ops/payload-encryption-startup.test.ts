@@ -40,7 +40,7 @@ describe('start-up rule: production needs a payload key unless encryption is tur
   });
 
   test('server.ts with PAYLOAD_ENCRYPTION=off starts, and warns that payloads go in clear', async () => {
-    const { out } = await runEntry('server.ts', { ...NO_TEMPORAL, PAYLOAD_ENCRYPTION: 'off', API_PORT: String(await freePort()) }, [/payload encryption is off/, /api listening/]);
+    const { out } = await runEntry('server.ts', { ...NO_TEMPORAL, PAYLOAD_ENCRYPTION: 'off', WORKFLOW_ID_SECRET: 'this deployment\'s own workflow id secret', API_PORT: String(await freePort()) }, [/payload encryption is off/, /api listening/]);
     expect(out).toMatch(/"msg":"api listening".*"payloadEncryption":"off: payloads written and read in clear"/);
     expect(out).toMatch(/"level":"warn","msg":"payload encryption is off: message texts and phone numbers reach Temporal in clear"/);
   });
