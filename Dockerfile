@@ -6,7 +6,8 @@
 # dependencies only) → runtime (non-root, no sources, no dev tooling).
 # Not built on the machine this was written on (no Docker engine there); see README "Docker".
 
-ARG NODE_IMAGE=node:20.20.2-bookworm-slim
+# Node 24 (Active LTS; Node 20 ended in April 2026).
+ARG NODE_IMAGE=node:24.11.1-bookworm-slim
 
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
@@ -27,6 +28,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 FROM ${NODE_IMAGE} AS runtime
+# CA certificates: TLS to Temporal Cloud and Google's APIs.
+RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=prod-deps --chown=node:node /app/node_modules ./node_modules

@@ -4,6 +4,8 @@
  * bench/results/chaos-*.json, and exits 1 when anything was lost, duplicated or left unfinished.
  *
  *   npm run chaos [-- --conversations 80 --exchanges 2 --concurrency 8 --seed 1]
+ *   npm run chaos -- --temporal postgres --workers 2 --apis 2 --conversations 1250   (production shape;
+ *     needs `node scripts/temporal-server.mjs` first, as `npm run test:production` runs it)
  */
 import { parseArgs } from 'node:util';
 import { readTemporalBinaries } from '../src/temporal/binaries';
@@ -19,6 +21,9 @@ const { values: args } = parseArgs({
     'duplicate-rate': { type: 'string', default: '0.3' },
     seed: { type: 'string', default: '1' },
     'deadline-s': { type: 'string', default: '600' },
+    temporal: { type: 'string', default: 'dev' },
+    workers: { type: 'string', default: '1' },
+    apis: { type: 'string', default: '1' },
   },
 });
 
@@ -32,7 +37,11 @@ async function main(): Promise<void> {
     duplicateRate: Number(args['duplicate-rate']),
     seed: Number(args.seed),
     deadlineMs: Number(args['deadline-s']) * 1000,
+    temporal: args.temporal === 'postgres' ? ('postgres' as const) : ('dev' as const),
+    workers: Number(args.workers),
+    apis: Number(args.apis),
   };
+  if (args.temporal !== 'dev' && args.temporal !== 'postgres') throw new Error(`--temporal must be dev or postgres, not ${args.temporal}`);
   const report = await runChaos({ ...options, handleSignals: true, log: (line) => console.log(line) });
   console.log(`\n${describeChaos(report)}`);
   const file = writeJsonResult('chaos', at, {
@@ -40,7 +49,7 @@ async function main(): Promise<void> {
     at,
     command: `npm run chaos -- ${process.argv.slice(2).join(' ')}`.trim(),
     options,
-    temporal: { server: readTemporalBinaries().cliVersion, persistence: 'sqlite (WAL) in a temp folder, restarted once' },
+    temporal: options.temporal === 'postgres' ? { server: report.deployment.temporal, persistence: 'PostgreSQL (private cluster in .data/production), server and PostgreSQL restarted once each' } : { server: readTemporalBinaries().cliVersion, persistence: 'sqlite (WAL) in a temp folder, restarted once' },
     host: hostInfo(),
     report,
   });

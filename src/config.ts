@@ -127,6 +127,14 @@ export const envSchema = z.object({
   /** After SIGTERM/SIGINT: how long in-flight tasks may finish before their activities are cancelled (shutdownGraceTime). */
   WORKER_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(20_000),
   /**
+   * Worker Versioning (README "Rolling upgrades"): the worker deployment this worker belongs to and
+   * its build ID (e.g. the release or the bundle's git commit). Set both or neither; set, the
+   * worker polls as that deployment version and its conversations are AUTO_UPGRADE (they move to
+   * the deployment's current version at their next workflow task).
+   */
+  WORKER_DEPLOYMENT_NAME: z.string().min(1).optional(),
+  WORKER_BUILD_ID: z.string().min(1).optional(),
+  /**
    * A prebuilt workflow bundle (`npm run build` writes dist/workflow-bundle.js, and
    * dist/workflow-bundle-tracing.js for OTEL_ENABLED=true); unset = the one of the tracing setting
    * next to the compiled worker, else bundle at start.
@@ -174,6 +182,8 @@ export interface TemporalConfig {
   signalTimeoutMs: number;
   /** The payload codec's keys and whether it encrypts (PAYLOAD_ENCRYPTION*): every client and worker uses it. */
   payloadEncryption: PayloadEncryption;
+  /** Worker Versioning: the deployment version this worker polls as (WORKER_DEPLOYMENT_NAME + WORKER_BUILD_ID); unset = unversioned. */
+  workerDeployment: { deploymentName: string; buildId: string } | undefined;
 }
 
 export interface Config {
@@ -314,6 +324,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   }
 
   const payloadKeys = loadPayloadKeys(env);
+  if ((env.WORKER_DEPLOYMENT_NAME === undefined) !== (env.WORKER_BUILD_ID === undefined)) {
+    throw new ConfigError(`${env.WORKER_DEPLOYMENT_NAME === undefined ? 'WORKER_DEPLOYMENT_NAME' : 'WORKER_BUILD_ID'} is unset: Worker Versioning needs both WORKER_DEPLOYMENT_NAME and WORKER_BUILD_ID (or neither)`);
+  }
   return {
     env,
     mode: env.SWITCHBOARD_MODE,
@@ -323,6 +336,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       taskQueue: env.TEMPORAL_TASK_QUEUE,
       signalTimeoutMs: env.TEMPORAL_SIGNAL_TIMEOUT_MS,
       payloadEncryption: { keys: payloadKeys, encrypt: env.PAYLOAD_ENCRYPTION === 'on' && payloadKeys.length > 0 },
+      workerDeployment: env.WORKER_DEPLOYMENT_NAME !== undefined && env.WORKER_BUILD_ID !== undefined ? { deploymentName: env.WORKER_DEPLOYMENT_NAME, buildId: env.WORKER_BUILD_ID } : undefined,
     },
     webhookTokens: {
       rbm: { default: env.RBM_CLIENT_TOKEN, byAgent: parseTokenMap('RBM_CLIENT_TOKENS', env.RBM_CLIENT_TOKENS) },

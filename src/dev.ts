@@ -1,7 +1,9 @@
 /**
  * `npm start`: the embedded stack. Temporal dev server (Web UI on :8233, state in .data/), the
  * simulator (local Google + SMS platform), the worker and the API, each a child process whose
- * output is prefixed with its name. Ctrl-C / SIGTERM stops them all.
+ * output is prefixed with its name. Each is supervised: one that crashes is restarted with a
+ * back-off (1 s, doubling to 30 s) and the restart is logged, instead of stopping the stack.
+ * Ctrl-C / SIGTERM stops them all.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -95,10 +97,6 @@ async function main(): Promise<void> {
     await temporalServer?.stop();
     process.exit(code);
   };
-  const onUnexpectedExit = (name: string, code: number | null) => {
-    console.error(`[${name}] exited unexpectedly (code ${code}); stopping the stack.`);
-    void shutdown(1);
-  };
   process.once('SIGINT', () => void shutdown(0));
   process.once('SIGTERM', () => void shutdown(0));
 
@@ -110,18 +108,37 @@ async function main(): Promise<void> {
   }
 
   async function startStack(): Promise<void> {
-    const node = (name: string, file: string) => new ManagedChild(name, process.execPath, ['--import', 'tsx', path.join(projectRoot, 'src', file)], childEnv, onUnexpectedExit);
+    const node = (name: string, file: string) => new ManagedChild(name, process.execPath, ['--import', 'tsx', path.join(projectRoot, 'src', file)], childEnv);
 
     if (embeddedTemporal) {
       console.log('Starting the Temporal dev server (state in .data/temporal/)…');
-      temporalServer = await DevServer.start({
-        cliPath: readTemporalBinaries().cli,
-        port: TEMPORAL_PORT,
-        uiPort: TEMPORAL_UI_PORT,
-        uiCodecEndpoint: privacy.uiCodecEndpoint,
-        dbFile: path.join(dataDir, 'temporal', 'dev.sqlite'),
-        output: 'inherit',
-      });
+      const startDevServer = () =>
+        DevServer.start({
+          cliPath: readTemporalBinaries().cli,
+          port: TEMPORAL_PORT,
+          uiPort: TEMPORAL_UI_PORT,
+          uiCodecEndpoint: privacy.uiCodecEndpoint,
+          dbFile: path.join(dataDir, 'temporal', 'dev.sqlite'),
+          output: 'inherit',
+        });
+      temporalServer = await startDevServer();
+      // Supervised like the other children: restarted on its data file with a back-off.
+      const supervise = async (server: DevServer, restarts: number): Promise<void> => {
+        await server.exited;
+        if (shuttingDown) return;
+        const delayMs = Math.min(30_000, 1000 * 2 ** Math.min(restarts, 5));
+        console.error(`[temporal] dev server exited unexpectedly; restarting in ${delayMs / 1000} s (restart ${restarts + 1})`);
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        if (shuttingDown) return;
+        try {
+          temporalServer = await startDevServer();
+          void supervise(temporalServer, 0);
+        } catch (err) {
+          console.error(`[temporal] restart failed: ${err instanceof Error ? err.message : String(err)}`);
+          void supervise(server, restarts + 1);
+        }
+      };
+      void supervise(temporalServer, 0);
     }
     const childConfig = loadConfig(childEnv);
     const connection = await Connection.connect(childConfig.temporal.connection);

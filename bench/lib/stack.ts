@@ -64,6 +64,8 @@ export interface StackOptions {
   persistence: 'sqlite' | 'memory' | 'postgres';
   /** Switchboard API replicas the simulator's webhooks alternate between (default 1). */
   apis?: number;
+  /** Point HANDOFF_URL at the simulator's stand-in agent desk (signed with a run secret). */
+  agentDesk?: boolean;
   simulator?: {
     deliverAfterMs?: number;
     readAfterMs?: number;
@@ -287,6 +289,7 @@ export class BenchStack {
       TWILIO_AUTH_TOKEN: TWILIO.token,
       SMS_FROM: '+15550001111',
       GOOGLE_APPLICATION_CREDENTIALS: this.serviceAccountFile,
+      ...(this.options.agentDesk ? { HANDOFF_URL: `${this.simUrl}/desk/handoffs`, HANDOFF_SECRET: this.workflowIdSecret } : {}),
     };
   }
 

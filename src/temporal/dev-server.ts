@@ -57,6 +57,12 @@ export class DevServer {
     return this.child.pid;
   }
 
+  /** Resolves when the server process exits (for whatever reason). */
+  get exited(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.resolve();
+    return new Promise((resolve) => this.child.once('exit', () => resolve()));
+  }
+
   private async waitUntilReady(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let exited: string | undefined;

@@ -38,6 +38,12 @@ export interface BuildWorkerOptions {
   plugins?: WorkerPlugin[];
   /** The payload codec (payloadDataConverter); without it payloads are read and written as they are. */
   dataConverter?: DataConverter;
+  /**
+   * Worker Versioning: poll as this deployment version. Conversations default to AUTO_UPGRADE:
+   * they live for weeks, so they move to the deployment's current version at their next workflow
+   * task (patched() keeps the move deterministic) instead of pinning old workers for ever.
+   */
+  deployment?: { deploymentName: string; buildId: string };
 }
 
 /**
@@ -62,6 +68,7 @@ export async function buildWorker(options: BuildWorkerOptions): Promise<Worker> 
     sinks: droppedWorkflowSpans,
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     ...(options.plugins ? { plugins: options.plugins } : {}),
+    ...(options.deployment ? { workerDeploymentOptions: { version: options.deployment, useWorkerVersioning: true, defaultVersioningBehavior: 'AUTO_UPGRADE' as const } } : {}),
     shutdownGraceTime: tuning ? tuning.shutdownGraceTimeMs : '10 seconds',
     ...(tuning
       ? {

@@ -50,6 +50,7 @@ export async function runWorkerProcess(config: Config, logger: Logger = createLo
       tuning,
       ...(tracing ? { plugins: [tracing.plugin] } : {}),
       dataConverter: payloadDataConverter(config.temporal.payloadEncryption),
+      ...(config.temporal.workerDeployment ? { deployment: config.temporal.workerDeployment } : {}),
     });
     if (env.WORKER_HEALTH_PORT !== undefined) {
       health = await startWorkerHealthServer({ worker, connection, host: env.WORKER_HEALTH_HOST, port: env.WORKER_HEALTH_PORT });
@@ -58,6 +59,7 @@ export async function runWorkerProcess(config: Config, logger: Logger = createLo
       address: config.temporal.connection.address,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
+      workerDeployment: config.temporal.workerDeployment ? `${config.temporal.workerDeployment.deploymentName}:${config.temporal.workerDeployment.buildId} (AUTO_UPGRADE)` : 'unversioned',
       workflowBundle: bundle.kind === 'prebuilt' ? bundle.bundle.codePath : `bundled at start from ${bundle.workflowsPath}`,
       tuning,
       metrics: metricsAddress ? `http://${metricsAddress}/metrics` : 'off',

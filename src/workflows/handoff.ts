@@ -1,5 +1,5 @@
 import { msToNumber } from '@temporalio/common/lib/time';
-import { ActivityFailure, ApplicationFailure, CancellationScope, condition, isCancellation, log } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancellationScope, condition, isCancellation, log, patched } from '@temporalio/workflow';
 import { type Duration } from '@temporalio/common';
 import { type OutboundContent } from '../domain/outbound';
 import { releaseToAutomation, withLiveAgent } from '../routing';
@@ -7,6 +7,7 @@ import { channelActivities } from './activity-proxies';
 import { describeActivityFailure, recordActivityFailure } from './activity-failures';
 import { type ConversationState } from './conversation-state';
 import { type AssignRequest, type Assignment } from './definitions';
+import { HANDOFF_SLA_ESCALATION } from './handoff-patches';
 
 export interface HandoffDeps {
   state: ConversationState;
@@ -27,7 +28,8 @@ export interface HandoffDeps {
 
 /**
  * Human handoff: notify the agent desk (signed, retried), wait for an agent with an SLA timer that
- * sends one localized holding message, and join / leave / release back to automation.
+ * sends one localized holding message (and, from HANDOFF_SLA_ESCALATION on, notifies the desk
+ * again), and join / leave / release back to automation.
  */
 export class HandoffController {
   private slaScope: CancellationScope | undefined;
@@ -206,6 +208,10 @@ export class HandoffController {
         if (joined || !open || open.handoffId !== handoff.handoffId || open.holdingMessageSent) return;
         open.holdingMessageSent = true;
         await this.deps.reply(this.deps.holdingMessage());
+        if (patched(HANDOFF_SLA_ESCALATION) && this.deps.state.assignment.kind === 'queue') {
+          this.deps.state.recordDecision('-', 'handoff_sla_expired', new Date().toISOString(), open.queue);
+          await this.notifyDesk(this.deps.state.nextEventId('handoff-escalation'), open.queue, 'sla_expired');
+        }
       })
       .catch((err: unknown) => {
         if (!isCancellation(err)) throw err;

@@ -66,12 +66,13 @@ describe('docker-compose.yml', () => {
     const hostPorts: string[] = [];
     for (const s of Object.values(services)) {
       for (const p of s.ports ?? []) {
-        expect(p).toMatch(/^\d+:\d+$/);
-        hostPorts.push(p.split(':')[0] as string);
+        // Only the API is published on all interfaces; everything else binds the host's loopback.
+        expect(p).toMatch(s === services.api ? /^\d+:\d+$/ : /^127\.0\.0\.1:\d+:\d+$/);
+        hostPorts.push(p.split(':').slice(0, -1).join(':'));
       }
     }
     expect(new Set(hostPorts).size).toBe(hostPorts.length);
-    const containerPorts = (s: Service) => (s.ports ?? []).map((p) => Number(p.split(':')[1]));
+    const containerPorts = (s: Service) => (s.ports ?? []).map((p) => Number(p.split(':').at(-1)));
     expect(containerPorts(service('temporal'))).toContain(7233);
     expect(containerPorts(service('temporal-ui'))).toEqual([8080]);
     const api = service('api').environment ?? {};

@@ -33,7 +33,7 @@ describe('conversation workflow: history, handoff, typing, continue-as-new', () 
     });
   }
 
-  test('the SLA timer sends the holding message once when no agent joins', async () => {
+  test('the SLA timer sends the holding message once when no agent joins, then notifies the desk again (sla_expired)', async () => {
     const rec = recordingActivities();
     await run(rec.activities, { key: BM_KEY, settings: { handoffSla: '2 minutes', idleTimeout: '1 day' } }, async (handle) => {
       await handle.signal(inboundEventsSignal, [liveAgentRequest(BM_KEY)]);
@@ -41,7 +41,10 @@ describe('conversation workflow: history, handoff, typing, continue-as-new', () 
       const state = await handle.query(conversationStateQuery);
       expect(state.status).toBe('waiting_for_agent');
     });
-    expect(rec.callsTo('notifyHandoff')).toHaveLength(1);
+    const notified = rec.callsTo('notifyHandoff') as { handoffId: string; reason: string }[];
+    expect(notified).toHaveLength(2);
+    expect(notified[1]).toMatchObject({ reason: 'sla_expired' });
+    expect(notified[1]?.handoffId).not.toBe(notified[0]?.handoffId);
     expect(rec.callsTo('sendMessage')).toEqual([expect.objectContaining({ content: expect.objectContaining({ text: expect.stringMatching(/wait/i) }) })]);
   });
 
