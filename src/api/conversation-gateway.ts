@@ -6,7 +6,7 @@ import { type InboundEvent } from '../domain/inbound';
 import { routingVersionOf } from '../routing/load';
 import { type WorkflowIdOptions, workflowIdFor } from '../temporal/workflow-ids';
 import { conversationWorkflow } from '../workflows';
-import { conversationStateQuery, type ConversationInput, type ConversationView, searchAttributes } from '../workflows/definitions';
+import { conversationStateQuery, type ConversationInput, type ConversationView, lastInboundHour, searchAttributes } from '../workflows/definitions';
 import { inboundEventsSignal } from '../workflows/definitions';
 import { outboundMessagesQuery, sendMessageUpdate } from '../workflows/definitions';
 import { type OutboundMessagesView, type OutboundSendInput, type OutboundSendResult } from '../workflows/outbound/types';
@@ -148,7 +148,7 @@ export class ConversationGateway {
       workflowId: this.workflowId(key),
       taskQueue: this.options.taskQueue,
       args: [this.startInput(key)] as [ConversationInput],
-      typedSearchAttributes: this.initialSearchAttributes(key),
+      typedSearchAttributes: this.initialSearchAttributes(key, events),
       signal: inboundEventsSignal,
       signalArgs: [routingVersion === undefined ? events : events.map((event) => ({ ...event, routingVersion }))] as [InboundEvent[]],
     };
@@ -156,14 +156,19 @@ export class ConversationGateway {
 
   /**
    * The search attributes a new run starts with: channel and status are known before its first
-   * task, and given here they cost no upsert (an action each on Temporal Cloud; the start itself is
-   * billed either way). The workflow upserts only what differs (search-attribute-sync.ts).
+   * task, and so is the hour of the events that start it; given here they cost no upsert (an
+   * action each on Temporal Cloud; the start itself is billed either way). The workflow upserts
+   * only what differs (search-attribute-sync.ts), e.g. the locale once routing has decided it.
    */
-  initialSearchAttributes(key: ConversationKey): SearchAttributePair[] {
-    return [
+  initialSearchAttributes(key: ConversationKey, events: InboundEvent[] = []): SearchAttributePair[] {
+    const pairs: SearchAttributePair[] = [
       { key: searchAttributes.channel, value: key.startsWith('bm:') ? 'bm' : 'rbm' },
       { key: searchAttributes.status, value: 'automation' },
     ];
+    // The workflow records the receivedAt of the last event it accepts (in batch order).
+    const last = events.at(-1)?.receivedAt;
+    if (last !== undefined && !Number.isNaN(Date.parse(last))) pairs.push({ key: searchAttributes.lastInboundAt, value: lastInboundHour(last) });
+    return pairs;
   }
 
   /** The input a new run of this conversation starts with. */

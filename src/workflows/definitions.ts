@@ -39,6 +39,15 @@ export const searchAttributes = {
   lastInboundAt: defineSearchAttributeKey('SwitchboardLastInboundAt', SearchAttributeType.DATETIME),
 } as const;
 
+/**
+ * SwitchboardLastInboundAt holds the hour of the last inbound event, not its instant: one upsert per
+ * hour of activity instead of one per event (every upsert is a history event and an action).
+ */
+export function lastInboundHour(receivedAt: string): Date {
+  const hourMs = 3_600_000;
+  return new Date(Math.floor(Date.parse(receivedAt) / hourMs) * hourMs);
+}
+
 /** Tunables of one conversation; defaults in conversation-settings.ts. */
 export interface ConversationSettings {
   /**

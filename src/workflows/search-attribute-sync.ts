@@ -1,10 +1,7 @@
 import { type SearchAttributeUpdatePair, type TypedSearchAttributes } from '@temporalio/common';
 import { upsertSearchAttributes } from '@temporalio/workflow';
 import { type ConversationState } from './conversation-state';
-import { searchAttributes } from './definitions';
-
-/** Last-inbound time is kept to the hour in visibility: one upsert per message would double the events per message. */
-const LAST_INBOUND_GRANULARITY_MS = 3_600_000;
+import { lastInboundHour, searchAttributes } from './definitions';
 
 /**
  * Keeps the Temporal UI's search attributes (channel, status, locale, place, queue, last inbound)
@@ -34,14 +31,14 @@ export class SearchAttributeSync {
     const s = this.state;
     const assignment = s.assignment;
     const queue = assignment.kind === 'queue' ? assignment.queue : assignment.kind === 'human' ? assignment.queue : undefined;
-    const lastInbound = s.lastInboundAt ? Math.floor(Date.parse(s.lastInboundAt) / LAST_INBOUND_GRANULARITY_MS) * LAST_INBOUND_GRANULARITY_MS : undefined;
+    const lastInbound = s.lastInboundAt ? lastInboundHour(s.lastInboundAt) : undefined;
     const wanted: [string, SearchAttributeUpdatePair | undefined][] = [
       ['channel', { key: searchAttributes.channel, value: s.channel }],
       ['status', { key: searchAttributes.status, value: s.status() }],
       ['locale', s.routing.locale ? { key: searchAttributes.locale, value: s.routing.locale } : undefined],
       ['place', (s.routing.confirmedPlaceId ?? s.lastContext?.placeId) ? { key: searchAttributes.place, value: (s.routing.confirmedPlaceId ?? s.lastContext?.placeId) as string } : undefined],
       ['queue', queue ? { key: searchAttributes.queue, value: queue } : undefined],
-      ['lastInboundAt', lastInbound !== undefined ? { key: searchAttributes.lastInboundAt, value: new Date(lastInbound) } : undefined],
+      ['lastInboundAt', lastInbound !== undefined ? { key: searchAttributes.lastInboundAt, value: lastInbound } : undefined],
     ];
     const changed: SearchAttributeUpdatePair[] = [];
     for (const [name, pair] of wanted) {
