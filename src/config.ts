@@ -35,6 +35,8 @@ const url = z.url();
 /** Every variable Switchboard reads, with its default. The README's configuration table is checked against this. */
 export const envSchema = z.object({
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /** `json`: one object per line (for log collectors); `pretty`: readable single lines (what `npm start` sets for its children). */
+  LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
   /** `production` refuses to run the API or a worker without payload encryption keys (unless PAYLOAD_ENCRYPTION=off); `development` is npm start, the tests and the benchmarks. */
   SWITCHBOARD_MODE: z.enum(['production', 'development']).default('production'),
 

@@ -63,6 +63,8 @@ async function main(): Promise<void> {
   const privacy = devPayloadPrivacy({ dataDir, apiUrl, uiOrigins: [`http://127.0.0.1:${TEMPORAL_UI_PORT}`, `http://localhost:${TEMPORAL_UI_PORT}`], userEnv });
   const childEnv: Record<string, string | undefined> = {
     ...privacy.env,
+    // Readable lines in the terminal; LOG_FORMAT=json in the environment keeps JSON.
+    LOG_FORMAT: 'pretty',
     RBM_CLIENT_TOKEN: DEV_CLIENT_TOKEN,
     BM_CLIENT_TOKEN: DEV_CLIENT_TOKEN,
     API_TOKEN: DEV_API_TOKEN,

@@ -1,11 +1,15 @@
 /**
- * Structured JSON logs, one object per line. Callers mask phone numbers and never pass message
- * text; as a safety net every line also goes through maskPhoneNumbersIn before it is written.
+ * Structured logs through pino: one JSON object per line, or pino-pretty's readable lines under
+ * `npm start` (LOG_FORMAT=pretty). Callers mask phone numbers and never pass message text; as a
+ * safety net every serialized line also goes through maskPhoneNumbersIn before it is written.
  */
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import pinoPretty from 'pino-pretty';
 import { maskPhoneNumbersIn } from './observability/redact';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+export type LogFormat = 'json' | 'pretty';
 
 export interface Logger {
   debug(msg: string, fields?: Record<string, unknown>): void;
@@ -15,17 +19,44 @@ export interface Logger {
   child(fields: Record<string, unknown>): Logger;
 }
 
-export function createLogger(level: LogLevel = 'info', base: Record<string, unknown> = {}, write: (line: string) => void = (l) => process.stdout.write(l + '\n')): Logger {
-  const log = (at: LogLevel, msg: string, fields?: Record<string, unknown>) => {
-    if (ORDER[at] < ORDER[level]) return;
-    write(maskPhoneNumbersIn(JSON.stringify({ time: new Date().toISOString(), level: at, msg, ...base, ...fields })));
-  };
+/** Where lines go: a function receiving each masked line (tests), else stdout in the given format. */
+export interface LoggerOutput {
+  write?: (line: string) => void;
+  format?: LogFormat;
+}
+
+/**
+ * A logger at `level` whose lines carry `base`. Lines are written synchronously, so nothing is
+ * lost when a process exits right after logging its fatal error.
+ */
+export function createLogger(level: LogLevel = 'info', base: Record<string, unknown> = {}, output: LoggerOutput | ((line: string) => void) = {}): Logger {
+  const { write, format = 'json' } = typeof output === 'function' ? { write: output } : output;
+  const lines = write ? new Writable({ write: (chunk: Buffer, _encoding, done) => (write(chunk.toString('utf8').replace(/\n$/, '')), done()) }) : undefined;
+  const destination =
+    format === 'pretty'
+      ? pinoPretty({ destination: lines ?? 1, sync: true, colorize: !lines && process.stdout.isTTY, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' })
+      : (lines ?? pino.destination({ dest: 1, sync: true }));
+  const root = pino(
+    {
+      level,
+      base,
+      messageKey: 'msg',
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      hooks: { streamWrite: maskPhoneNumbersIn },
+    },
+    destination,
+  );
+  return wrap(root);
+}
+
+function wrap(instance: pino.Logger): Logger {
   return {
-    debug: (m, f) => log('debug', m, f),
-    info: (m, f) => log('info', m, f),
-    warn: (m, f) => log('warn', m, f),
-    error: (m, f) => log('error', m, f),
-    child: (fields) => createLogger(level, { ...base, ...fields }, write),
+    debug: (msg, fields) => instance.debug(fields ?? {}, msg),
+    info: (msg, fields) => instance.info(fields ?? {}, msg),
+    warn: (msg, fields) => instance.warn(fields ?? {}, msg),
+    error: (msg, fields) => instance.error(fields ?? {}, msg),
+    child: (fields) => wrap(instance.child(fields)),
   };
 }
 

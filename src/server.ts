@@ -10,7 +10,7 @@ import { describePayloadEncryption } from './temporal/payload-codec';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const logger = createLogger(config.env.LOG_LEVEL, { service: 'api' });
+  const logger = createLogger(config.env.LOG_LEVEL, { service: 'api' }, { format: config.env.LOG_FORMAT });
   requirePayloadEncryption(config);
   requireProductionConfig(config, 'api');
   const tracing = tracingFromConfig(config.env, 'switchboard-api');

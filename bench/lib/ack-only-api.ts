@@ -26,7 +26,7 @@ class AckOnlyGateway extends ConversationGateway {
 
 function main(): void {
   const config = loadConfig();
-  const logger = createLogger(config.env.LOG_LEVEL, { service: 'api-ack-only' });
+  const logger = createLogger(config.env.LOG_LEVEL, { service: 'api-ack-only' }, { format: config.env.LOG_FORMAT });
   // Lazy: never connects, since nothing here calls Temporal.
   const client = createLazyClient(config.temporal);
   const conversations = new AckOnlyGateway(gatewayOptionsFromConfig(config, client));

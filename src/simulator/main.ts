@@ -14,7 +14,7 @@ import { startSimulator } from './server';
 async function main(): Promise<void> {
   const config = loadConfig();
   const env = config.env;
-  const logger = createLogger(env.LOG_LEVEL, { component: 'simulator' });
+  const logger = createLogger(env.LOG_LEVEL, { component: 'simulator' }, { format: env.LOG_FORMAT });
   const publicUrl = (env.SIMULATOR_PUBLIC_URL ?? `http://${env.SIMULATOR_HOST}:${env.SIMULATOR_PORT}`).replace(/\/+$/, '');
   const keyFile = path.resolve(env.SIMULATOR_SERVICE_ACCOUNT_FILE);
   // Its own stream, so whether the key was generated or reused does not shift the simulator's ids.

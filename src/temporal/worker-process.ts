@@ -24,7 +24,7 @@ import { type WorkerHealthServer, startWorkerHealthServer } from './worker-healt
 import { chooseWorkflowBundle } from './workflow-bundle';
 
 /** Runs a worker until it is shut down; rejects if it could not start or failed. */
-export async function runWorkerProcess(config: Config, logger: Logger = createLogger(config.env.LOG_LEVEL, { service: 'worker' })): Promise<void> {
+export async function runWorkerProcess(config: Config, logger: Logger = createLogger(config.env.LOG_LEVEL, { service: 'worker' }, { format: config.env.LOG_FORMAT })): Promise<void> {
   const env = config.env;
   requirePayloadEncryption(config);
   requireProductionConfig(config, 'worker');

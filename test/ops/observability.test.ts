@@ -25,6 +25,21 @@ describe('log masking', () => {
   });
 });
 
+describe('logger formats', () => {
+  test('pretty (npm start) is one readable line per entry, masked too; json is one object per line', () => {
+    const pretty: string[] = [];
+    createLogger('info', { service: 'api' }, { write: (l) => pretty.push(l), format: 'pretty' }).warn('send failed', { to: '+14155550123', status: 503 });
+    expect(pretty).toHaveLength(1);
+    expect(pretty[0]).toMatch(/WARN.*send failed/);
+    expect(pretty[0]).toContain('+14•••••••23');
+    expect(pretty[0]).not.toContain('+14155550123');
+    expect(() => JSON.parse(pretty[0] as string)).toThrow();
+    const json: string[] = [];
+    createLogger('debug', { service: 'api' }, { write: (l) => json.push(l) }).debug('ready', { port: 8080 });
+    expect(JSON.parse(json[0] as string)).toMatchObject({ level: 'debug', msg: 'ready', service: 'api', port: 8080, time: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/) });
+  });
+});
+
 describe('JsonRuntimeLogger', () => {
   test("writes the SDK's lines as JSON with their metadata, Errors made readable, levels mapped", () => {
     const lines: string[] = [];
