@@ -339,7 +339,8 @@ describe('outbound messages on the time-skipping server', () => {
         await waitFor(async () => {
           await handle.signal(inboundEventsSignal, [receipt(RBM_KEY, `noise-${noise++}`, 'DELIVERED')]);
           return (await handle.describe()).runId !== runId;
-        }, 'continue-as-new');
+          // A signal, a workflow task and a describe per round: on a loaded two-core machine that is seconds each.
+        }, 'continue-as-new', 90_000);
         const carried = messageIn(await handle.query(outboundMessagesQuery), first.messageId);
         expect(carried).toMatchObject({ status: 'SENT', finished: false, deadlines: { deliverBy } });
         // Same key in the new run: update ids are gone, the workflow's own map answers.
