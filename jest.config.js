@@ -19,6 +19,7 @@ const unitTests = [
   'test/deploy/config-reference.test.ts',
   'test/ops/observability.test.ts',
   'test/ops/openapi.test.ts',
+  'test/simulator/cli.test.ts',
   'test/simulator/phones.test.ts',
   'test/simulator/webhooks.test.ts',
   'test/webhooks/inbound.test.ts',

@@ -1,41 +1,67 @@
 /**
- * `npm run sim -- <command>`: drive a running simulator from a terminal (act as a user, set up
- * phones and faults, look at recorded calls). A thin client of the /sim/ HTTP API.
+ * `npx switchboard-sim <command>` (or `npm run sim -- <command>`): drive a running simulator from a
+ * terminal (act as a user, set up phones and faults, look at recorded calls). A thin client of the
+ * /sim/ HTTP API. Exit codes: 0 done, 1 the simulator refused or could not be reached, 2 usage.
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config';
 
-const HELP = `Usage: npm run sim -- <command> [args] [options]
+const USER_OPTIONS = 'options: --agent <agentId|brands/../agents/..>  --locale <bcp47>  --name <displayName>  --place <placeId>';
+const PROFILE_OPTIONS = 'options: --rcs yes|no  --online yes|no  --deliver-after-ms N|never  --read-after-ms N|never  --ttl-outcome revoked|revoke_failed';
 
-Acting as a user (<to> is an E.164 number for RBM, or bm:<conversationId> for Business Messages):
-  text <to> <words...>                 send a text message
-  image <to> <url>                     send an image (RBM file / BM signed-URL text)
-  file <to> <url> [--mime m] [--file-name n]
-  location <+E164> <lat> <lng>         share a location (RBM)
-  reply <to> <postbackData> [text...]  tap a suggested reply
-  action <to> <postbackData> [text...] tap a suggested action
-  typing <to> [--stop]                 typing indicator
-  live-agent bm:<conversationId>       ask for a human (BM)
-  subscribe|unsubscribe <+E164>        RBM SUBSCRIBE / UNSUBSCRIBE events
-  options: --agent <agentId|brands/../agents/..>  --locale <bcp47>  --name <displayName>  --place <placeId>
+/** Each command's usage line, what it does, and the options it reads (shown by `<command> --help`). */
+const COMMANDS: Record<string, { usage: string; does: string; options?: string }> = {
+  text: { usage: 'text <to> <words...>', does: 'send a text message', options: USER_OPTIONS },
+  image: { usage: 'image <to> <url>', does: 'send an image (RBM file / BM signed-URL text)', options: USER_OPTIONS },
+  file: { usage: 'file <to> <url> [--mime m] [--file-name n]', does: 'send a file', options: USER_OPTIONS },
+  location: { usage: 'location <+E164> <lat> <lng>', does: 'share a location (RBM)', options: USER_OPTIONS },
+  reply: { usage: 'reply <to> <postbackData> [text...]', does: 'tap a suggested reply', options: USER_OPTIONS },
+  action: { usage: 'action <to> <postbackData> [text...]', does: 'tap a suggested action', options: USER_OPTIONS },
+  typing: { usage: 'typing <to> [--stop]', does: 'typing indicator (--stop: stopped typing)', options: USER_OPTIONS },
+  'live-agent': { usage: 'live-agent bm:<conversationId>', does: 'ask for a human (BM)', options: USER_OPTIONS },
+  subscribe: { usage: 'subscribe <+E164>', does: 'RBM SUBSCRIBE event' },
+  unsubscribe: { usage: 'unsubscribe <+E164>', does: 'RBM UNSUBSCRIBE event' },
+  phone: { usage: 'phone <+E164> [options]', does: "show a phone's settings, or change them", options: PROFILE_OPTIONS },
+  conversation: { usage: 'conversation <id> [options]', does: "show a BM conversation's settings, or change them", options: PROFILE_OPTIONS.replace('--rcs yes|no', '--reachable yes|no') },
+  defaults: { usage: 'defaults [options]', does: "change every device's default", options: PROFILE_OPTIONS },
+  deliver: { usage: 'deliver <messageId>', does: 'deliver an agent message now' },
+  read: { usage: 'read <messageId>', does: 'read an agent message now' },
+  fault: {
+    usage: 'fault [options]',
+    does: 'make the next matching platform calls fail or slow down',
+    options: 'options: --api rbm|bm|twilio|oauth  --path agentMessages  --phone +E164  --conversation key  --status 503  --retry-after S\n         --latency-ms N  --timeout  --after (fail after processing)  --times N  --probability 0.5',
+  },
+  faults: { usage: 'faults [clear]', does: 'list or clear faults' },
+  'revoke-tokens': { usage: 'revoke-tokens', does: 'the next API call gets 401' },
+  calls: { usage: 'calls [--phone P] [--conversation K] [--api A] [--last N] [--json]', does: 'recorded calls, oldest first' },
+  messages: { usage: 'messages [--phone P] [--conversation K]', does: 'agent messages and their state' },
+  reset: { usage: 'reset', does: 'forget calls, messages, faults, device settings' },
+};
 
-Platform behaviour:
-  phone <+E164> [--rcs yes|no] [--online yes|no] [--deliver-after-ms N|never]
-        [--read-after-ms N|never] [--ttl-outcome revoked|revoke_failed]
-  conversation <id> [--reachable yes|no] [--online yes|no] [--deliver-after-ms ..] [--read-after-ms ..]
-  defaults [same options as phone]     change every device's default
-  deliver|read <messageId>             deliver or read an agent message now
-  fault [--api rbm|bm|twilio|oauth] [--path agentMessages] [--phone +E164] [--conversation key]
-        [--status 503] [--retry-after S] [--latency-ms N] [--timeout] [--after] [--times N] [--probability 0.5]
-  faults [clear]                       list or clear faults
-  revoke-tokens                        next API call gets 401
+const GROUPS: [string, string[]][] = [
+  ['Acting as a user (<to> is an E.164 number for RBM, or bm:<conversationId> for Business Messages)', ['text', 'image', 'file', 'location', 'reply', 'action', 'typing', 'live-agent', 'subscribe', 'unsubscribe']],
+  ['Platform behaviour', ['phone', 'conversation', 'defaults', 'deliver', 'read', 'fault', 'faults', 'revoke-tokens']],
+  ['Inspecting', ['calls', 'messages', 'reset']],
+];
 
-Inspecting:
-  calls [--phone P] [--conversation K] [--api A] [--last N] [--json]
-  messages [--phone P] [--conversation K]
-  reset                                forget calls, messages, faults, device settings
+const GLOBAL = 'Global: --url <simulator base URL> (default SIMULATOR_PUBLIC_URL or http://SIMULATOR_HOST:SIMULATOR_PORT)';
 
-Global: --url <simulator base URL> (default SIMULATOR_PUBLIC_URL or http://SIMULATOR_HOST:SIMULATOR_PORT)`;
+const HELP = [
+  'Usage: npx switchboard-sim <command> [args] [options]   (or: npm run sim -- <command> ...)',
+  ...GROUPS.flatMap(([title, names]) => ['', `${title}:`, ...names.map((n) => `  ${(COMMANDS[n]?.usage ?? n).padEnd(68)} ${COMMANDS[n]?.does ?? ''}`)]),
+  '',
+  `${USER_OPTIONS}  (user commands)`,
+  '',
+  '`npx switchboard-sim <command> --help` shows one command.',
+  GLOBAL,
+].join('\n');
+
+/** One command's help. */
+function commandHelp(name: string): string {
+  const command = COMMANDS[name];
+  if (!command) return HELP;
+  return [`Usage: npx switchboard-sim ${command.usage}`, '', command.does, ...(command.options ? ['', command.options] : []), '', GLOBAL].join('\n');
+}
 
 const options = {
   url: { type: 'string' },
@@ -70,7 +96,11 @@ const options = {
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>['values'];
 
+/** A mistake in the command line: exit code 2. */
 class UsageError extends Error {}
+
+/** The simulator answered with an error status: shown as that status and its message. */
+class SimulatorError extends Error {}
 
 const yesNo = (v: string | undefined) => (v === undefined ? undefined : ['yes', 'true', '1', 'on'].includes(v.toLowerCase()));
 const delay = (v: string | undefined) => (v === undefined ? undefined : v === 'never' ? null : Number(v));
@@ -91,7 +121,7 @@ function profilePatch(v: Values): Record<string, unknown> {
 }
 
 function need(args: string[], count: number, usage: string): string[] {
-  if (args.length < count) throw new UsageError(`usage: npm run sim -- ${usage}`);
+  if (args.length < count) throw new UsageError(`usage: npx switchboard-sim ${usage}`);
   return args;
 }
 
@@ -109,11 +139,32 @@ function userExtras(v: Values, to: string): Record<string, unknown> {
 }
 
 async function call(base: string, method: string, path: string, body?: unknown): Promise<unknown> {
-  const res = await fetch(new URL(path, base), { method, ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}) });
+  let res: Response;
+  try {
+    res = await fetch(new URL(path, base), { method, ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}) });
+  } catch (err) {
+    throw new SimulatorError(`no simulator at ${base} (${err instanceof Error && err.cause instanceof Error ? err.cause.message : String(err)}); is npm start running, or is --url right?`);
+  }
   const text = await res.text();
-  const parsed: unknown = text ? JSON.parse(text) : undefined;
-  if (!res.ok) throw new Error(`${method} ${path} answered ${res.status}: ${text}`);
-  return parsed;
+  if (!res.ok) throw new SimulatorError(`${method} ${path}: ${res.status} ${res.statusText}${text ? `: ${errorMessageOf(text)}` : ''}`);
+  try {
+    return text ? (JSON.parse(text) as unknown) : undefined;
+  } catch {
+    throw new SimulatorError(`${method} ${path}: ${res.status}, but the answer is not JSON: ${text.slice(0, 200)}`);
+  }
+}
+
+/** The `error` (or `message`) of a JSON error body, else the body itself. */
+function errorMessageOf(text: string): string {
+  try {
+    const body = JSON.parse(text) as { error?: unknown; message?: unknown };
+    const message = body.error ?? body.message;
+    if (typeof message === 'string') return message;
+    if (message && typeof message === 'object' && typeof (message as { message?: unknown }).message === 'string') return (message as { message: string }).message;
+  } catch {
+    // Not JSON: the text is the message.
+  }
+  return text.slice(0, 500);
 }
 
 function printCalls(result: unknown, v: Values): void {
@@ -127,9 +178,17 @@ function printCalls(result: unknown, v: Values): void {
 }
 
 async function run(argv: string[]): Promise<void> {
-  const { values: v, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError(`${err instanceof Error ? err.message : String(err)}\n\n${HELP}`);
+  }
+  const { values: v, positionals } = parsed;
   const [command, ...args] = positionals;
-  if (!command || v.help) return console.log(HELP);
+  if (!command) return console.log(HELP);
+  if (command === 'help') return console.log(args[0] ? commandHelp(args[0]) : HELP);
+  if (v.help) return console.log(commandHelp(command));
   const env = loadConfig().env;
   const base = v.url ?? env.SIMULATOR_PUBLIC_URL ?? `http://${env.SIMULATOR_HOST}:${env.SIMULATOR_PORT}`;
   const show = (x: unknown) => console.log(JSON.stringify(x, null, 2));
