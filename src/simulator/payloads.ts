@@ -101,3 +101,23 @@ export function bmReceipts(env: BmEnvelope, receipts: { messageId: string; recei
 export function bmUserStatus(env: BmEnvelope, status: { isTyping: boolean } | { requestedLiveAgent: true }): Record<string, unknown> {
   return { ...bmBase(env), userStatus: { createTime: now(), ...status } };
 }
+
+/** The result of an OAuth sign-in suggestion: an authorization code, or Google's error. */
+export interface BmAuthResult {
+  code?: string;
+  redirectUri?: string;
+  error?: string;
+  errorDescription?: string;
+}
+
+export function bmAuthenticationResponse(env: BmEnvelope, result: BmAuthResult): Record<string, unknown> {
+  const errorDetails = result.error !== undefined ? { error: result.error, ...(result.errorDescription !== undefined ? { errorDescription: result.errorDescription } : {}) } : undefined;
+  return {
+    ...bmBase(env),
+    authenticationResponse: {
+      ...(result.code !== undefined ? { code: result.code } : {}),
+      redirectUri: result.redirectUri ?? 'https://business.google.com/callback',
+      ...(errorDetails ? { errorDetails } : {}),
+    },
+  };
+}

@@ -15,6 +15,7 @@ import { bmRoutes } from './routes/bm';
 import { controlRoutes } from './routes/control';
 import { deskRoutes } from './routes/desk';
 import { oauthRoutes } from './routes/oauth';
+import { rawWebhookRoutes } from './routes/raw-webhooks';
 import { rbmRoutes } from './routes/rbm';
 import { twilioRoutes } from './routes/twilio';
 import { userRoutes } from './routes/users';
@@ -147,6 +148,7 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
   app.route('/2010-04-01', twilioRoutes(state));
   app.route('/desk', deskRoutes(state));
   app.route('/sim/users', userRoutes(state));
+  app.route('/sim/webhooks', rawWebhookRoutes(state));
   app.route('/sim', controlRoutes(state, reset));
   app.notFound((c) => c.json({ error: { code: 404, message: `the simulator has no ${c.req.method} ${c.req.path}`, status: 'NOT_FOUND' } }, 404));
   app.onError((err, c) => {

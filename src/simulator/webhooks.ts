@@ -66,20 +66,31 @@ export class PlatformWebhooks {
 
   /** An RBM user message / user event / server event, in the Pub/Sub envelope. */
   rbm(agentId: string, data: Record<string, unknown>, meta: { phone: string; conversation: string }): QueuedWebhook {
-    const bytes = Buffer.from(JSON.stringify(data), 'utf8');
+    return this.rbmBytes(agentId, Buffer.from(JSON.stringify(data), 'utf8'), data, meta);
+  }
+
+  /**
+   * Any bytes as an RBM `message.data`, signed like Google signs it: what the simulator does not
+   * model (agent launch events, kinds a newer Google sends, data that is not JSON, oversized data).
+   */
+  rbmBytes(agentId: string, bytes: Buffer, recorded: unknown, meta: { phone?: string; conversation?: string }): QueuedWebhook {
     const body = JSON.stringify({
       message: { data: bytes.toString('base64'), messageId: this.pubsubId(), publishTime: new Date().toISOString() },
       subscription: 'projects/switchboard-sim/subscriptions/rbm-webhook',
     });
     const headers = { 'content-type': 'application/json', 'x-goog-signature': computeSignature(this.options.rbmToken(agentId), bytes), 'user-agent': 'switchboard-simulator' };
-    return this.enqueue({ queue: 'rbm', url: this.webhookUrl('rbm'), body, headers, accept: (s) => s === 200, record: { api: 'rbm', body: data, ...meta } });
+    return this.enqueue({ queue: 'rbm', url: this.webhookUrl('rbm'), body, headers, accept: (s) => s === 200, record: { api: 'rbm', body: recorded, ...meta } });
   }
 
   /** A Business Messages UserMessage (message, receipts, userStatus, suggestionResponse …). */
   bm(agent: string, payload: Record<string, unknown>, meta: { conversation: string }): QueuedWebhook {
-    const body = JSON.stringify(payload);
+    return this.bmText(agent, JSON.stringify(payload), payload, meta);
+  }
+
+  /** Any text as a Business Messages body, signed over its bytes like Google signs it. */
+  bmText(agent: string, body: string, recorded: unknown, meta: { conversation?: string }): QueuedWebhook {
     const headers = { 'content-type': 'application/json', 'x-goog-signature': computeSignature(this.options.bmToken(agent), body), 'user-agent': 'switchboard-simulator' };
-    return this.enqueue({ queue: 'bm', url: this.webhookUrl('bm'), body, headers, accept: (s) => s === 200, record: { api: 'bm', body: payload, ...meta } });
+    return this.enqueue({ queue: 'bm', url: this.webhookUrl('bm'), body, headers, accept: (s) => s === 200, record: { api: 'bm', body: recorded, ...meta } });
   }
 
   /** A Twilio status callback, form-encoded and signed with X-Twilio-Signature. */

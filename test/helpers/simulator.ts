@@ -88,6 +88,8 @@ export async function startReceiver(respond: (req: ReceivedWebhook, index: numbe
         w.resolve(req);
       }
     }
+    // 204, 205 and 304 carry no body.
+    if (status === 204 || status === 205 || status === 304) return c.body(null, status as 204);
     return c.body(status === 200 ? 'ok' : 'nope', status as 200);
   });
   const { server, port } = await new Promise<{ server: Server; port: number }>((resolve) => {

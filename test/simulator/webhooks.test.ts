@@ -83,6 +83,51 @@ describe('simulator webhooks', () => {
     expect(new Set(bodies).size).toBe(1);
   });
 
+  test('only 200 acknowledges: 202, 204 and 201 are retried like failures, each wait at least double the one before', async () => {
+    answers = [202, 204, 201];
+    const sent = await act(`rbm/${encodeURIComponent(PHONE)}/text`, { text: 'accepted is not enough' });
+    expect(sent.webhook).toMatchObject({ status: 202, delivered: false });
+    await platform.sim.waitForCall((c) => c.direction === 'webhook' && c.status === 200);
+    const attempts = platform.sim.calls({ direction: 'webhook' });
+    expect(attempts.map((c) => [c.attempt, c.status])).toEqual([
+      [1, 202],
+      [2, 204],
+      [3, 201],
+      [4, 200],
+    ]);
+    // Back-off (the test platform's base delay is 20 ms, doubling): a lower bound, which load cannot break.
+    const starts = attempts.map((c) => Date.parse(c.time));
+    for (let i = 1; i < starts.length; i++) expect((starts[i] ?? 0) - (starts[i - 1] ?? 0)).toBeGreaterThanOrEqual(20 * 2 ** (i - 1) - 1);
+  });
+
+  test('raw webhooks: any data or body, signed over exactly those bytes, retried like the others', async () => {
+    answers = [500];
+    const launch = { eventId: 'launch-1', agentId: 'sim@rbm.goog', regionId: '/v1/regions/fi-rcs', oldLaunchState: 'LAUNCH_STATE_PENDING', newLaunchState: 'LAUNCH_STATE_LAUNCHED' };
+    const raw = async (channel: 'rbm' | 'bm', body: unknown) => {
+      const res = await fetch(`${platform.url}/sim/webhooks/${channel}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      return { status: res.status, json: (await res.json()) as { webhook?: { status: number; delivered: boolean }; error?: string } };
+    };
+    expect((await raw('rbm', { data: launch })).json.webhook).toMatchObject({ status: 500, delivered: false });
+    const retried = await receiver.next((r) => r.path === '/webhooks/rbm' && receiver.received.indexOf(r) === 1);
+    expect(rbmData(retried)).toEqual(launch);
+    expect(verifySignature(RBM_TOKEN, Buffer.from(JSON.stringify(launch)), retried.headers['x-goog-signature'])).toBe(true);
+
+    expect((await raw('rbm', { dataText: 'not json {' })).json.webhook).toMatchObject({ status: 200, delivered: true });
+    const notJson = receiver.received[2];
+    const data = Buffer.from((JSON.parse(notJson?.raw.toString() ?? '{}') as { message: { data: string } }).message.data, 'base64');
+    expect(data.toString()).toBe('not json {');
+    expect(verifySignature(RBM_TOKEN, data, notJson?.headers['x-goog-signature'])).toBe(true);
+
+    const bodyText = '{"conversationId":"c-raw","somethingNew":{"a":1}}';
+    expect((await raw('bm', { bodyText })).json.webhook).toMatchObject({ status: 200, delivered: true });
+    const bm = await receiver.next((r) => r.path === '/webhooks/bm');
+    expect(bm.raw.toString()).toBe(bodyText);
+    expect(verifySignature(BM_TOKEN, bm.raw, bm.headers['x-goog-signature'])).toBe(true);
+
+    expect((await raw('rbm', { data: {}, dataText: 'x' })).status).toBe(400);
+    expect((await raw('bm', {})).status).toBe(400);
+  });
+
   test('after the last attempt the webhook is dropped (bounded retries)', async () => {
     answers = [500, 500, 500, 500, 500];
     await act(`rbm/${encodeURIComponent(PHONE)}/text`, { text: 'lost' });
@@ -114,16 +159,22 @@ describe('simulator webhooks', () => {
     for (const req of receiver.received) expect(verifySignature(RBM_TOKEN, Buffer.from(JSON.parse(req.raw.toString()).message.data, 'base64'), req.headers['x-goog-signature'])).toBe(true);
   });
 
-  test('BM user actions: image as a signed-URL text, suggestion, typing, live agent; RBM-only actions refused', async () => {
+  test('BM user actions: image as a signed-URL text, suggestion, typing, live agent, sign-in result; RBM-only actions refused', async () => {
     await act('bm/conv-9/image', { url: 'https://storage.example.com/signed/abc.jpg?sig=1' });
     await act('bm/conv-9/reply', { postbackData: 'hours', text: 'Opening hours' });
     await act('bm/conv-9/typing', { isTyping: false });
     await act('bm/conv-9/live-agent', {});
+    await act('bm/conv-9/auth', { code: '4/sim-code' });
+    await act('bm/conv-9/auth', { error: 'ACCESS_DENIED', errorDescription: 'the user said no' });
     const bodies = receiver.received.map(bmBody);
     expect(bodies[0]).toMatchObject({ message: { text: 'https://storage.example.com/signed/abc.jpg?sig=1' } });
     expect(bodies[1]).toMatchObject({ suggestionResponse: { postbackData: 'hours', text: 'Opening hours', type: 'REPLY' } });
     expect(bodies[2]).toMatchObject({ userStatus: { isTyping: false } });
     expect(bodies[3]).toMatchObject({ userStatus: { requestedLiveAgent: true } });
+    expect(bodies[4]).toMatchObject({ authenticationResponse: { code: '4/sim-code', redirectUri: expect.any(String) } });
+    expect(bodies[5]).toMatchObject({ authenticationResponse: { errorDetails: { error: 'ACCESS_DENIED', errorDescription: 'the user said no' } } });
+    expect(bodies[5]?.authenticationResponse).not.toHaveProperty('code');
+    expect((await fetch(`${platform.url}/sim/users/bm/conv-9/auth`, { method: 'POST', body: '{}' })).status).toBe(400);
 
     const refused = await fetch(`${platform.url}/sim/users/bm/conv-9/location`, { method: 'POST', body: JSON.stringify({ latitude: 1, longitude: 2 }) });
     expect(refused.status).toBe(400);

@@ -23,7 +23,8 @@ const ENDPOINTS = [
   'GET|POST|DELETE /sim/faults, DELETE /sim/faults/{id}            injected faults',
   'POST   /sim/tokens/revoke                                       forget issued access tokens (next API call gets 401)',
   'POST   /sim/users/rbm/{msisdn}/{text|image|file|location|reply|action|typing|subscribe|unsubscribe}',
-  'POST   /sim/users/bm/{conversationId}/{text|image|file|reply|action|typing|live-agent}',
+  'POST   /sim/users/bm/{conversationId}/{text|image|file|reply|action|typing|live-agent|auth}',
+  'POST   /sim/webhooks/rbm {agentId?, data | dataText}, /sim/webhooks/bm {agent?, body | bodyText}   any payload, signed and retried like Google',
   'POST   /sim/reset                                               forget calls, messages, faults, phone settings',
   'POST   /desk/handoffs                                           stand-in human desk: point HANDOFF_URL here (signature checked with HANDOFF_SECRET)',
 ];

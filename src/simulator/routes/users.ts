@@ -2,11 +2,12 @@
  * Acting as a user: POST /sim/users/rbm/{msisdn}/{action} and /sim/users/bm/{conversationId}/{action}
  * make the platform post the corresponding webhook to Switchboard, signed like Google's.
  * Actions: text, image, file, location (RBM), reply, action, typing, live-agent (BM),
+ * auth (BM: the result of a sign-in suggestion, an authorization code or an error),
  * subscribe / unsubscribe (RBM). The answer reports the first delivery attempt.
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { type BmContextInput, type UserContent, bmUserMessage, bmUserStatus, rbmUserEvent, rbmUserMessage } from '../payloads';
+import { type BmContextInput, type UserContent, bmAuthenticationResponse, bmUserMessage, bmUserStatus, rbmUserEvent, rbmUserMessage } from '../payloads';
 import { type SimEnv, type SimulatorState } from '../state';
 import { type QueuedWebhook } from '../webhooks';
 import { parseJsonObject } from './json';
@@ -29,6 +30,9 @@ export const userActionSchemas = {
   action: z.object({ ...common, postbackData: z.string().min(1), text: z.string().optional(), context: contextSchema }),
   typing: z.object({ ...common, isTyping: z.boolean().default(true), context: contextSchema }),
   'live-agent': z.object({ ...common, context: contextSchema }),
+  auth: z
+    .object({ ...common, code: z.string().min(1).optional(), redirectUri: z.string().optional(), error: z.string().min(1).optional(), errorDescription: z.string().optional(), context: contextSchema })
+    .refine((a) => a.code !== undefined || a.error !== undefined, { message: 'needs code or error' }),
   subscribe: z.object(common),
   unsubscribe: z.object(common),
 } as const;
@@ -82,7 +86,7 @@ export function userRoutes(state: SimulatorState) {
     const conversation = `rbm:${agentId}:${msisdn}`;
     const meta = { phone: msisdn, conversation };
 
-    if (action === 'live-agent') return c.json({ error: 'live-agent is a Business Messages action' }, 400);
+    if (action === 'live-agent' || action === 'auth') return c.json({ error: `${action} is a Business Messages action` }, 400);
     if (action === 'typing' || action === 'subscribe' || action === 'unsubscribe') {
       const eventType = action === 'typing' ? 'IS_TYPING' : action.toUpperCase();
       const eventId = input.messageId ?? state.random.uuid();
@@ -108,6 +112,10 @@ export function userRoutes(state: SimulatorState) {
     if (action === 'location' || action === 'subscribe' || action === 'unsubscribe') return c.json({ error: `${action} is an RBM action` }, 400);
     if (action === 'typing') return c.json(await send(bmUserStatus(env, { isTyping: (input as { isTyping: boolean }).isTyping }), {}));
     if (action === 'live-agent') return c.json(await send(bmUserStatus(env, { requestedLiveAgent: true }), {}));
+    if (action === 'auth') {
+      const { code, redirectUri, error, errorDescription } = input as { code?: string; redirectUri?: string; error?: string; errorDescription?: string };
+      return c.json(await send(bmAuthenticationResponse(env, { ...(code !== undefined ? { code } : {}), ...(redirectUri !== undefined ? { redirectUri } : {}), ...(error !== undefined ? { error } : {}), ...(errorDescription !== undefined ? { errorDescription } : {}) }), {}));
+    }
     const content = contentOf(action, input);
     if (!content) return c.json({ error: `unsupported action ${action}` }, 400);
     const messageId = input.messageId ?? state.random.uuid();
