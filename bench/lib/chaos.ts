@@ -65,9 +65,10 @@ export interface ChaosReport {
   questions: number;
   faults: {
     workerKills: { worker: string; activitiesInFlight: number | undefined; atQuestionsRead: number }[];
-    temporalRestart: { downMs: number; atQuestionsRead: number } | undefined;
+    /** `refusedWith`: the statuses of the webhooks refused while it was down (503 is the contract). */
+    temporalRestart: { downMs: number; atQuestionsRead: number; refusedWith?: (number | null)[] } | undefined;
     /** PostgreSQL stopped and started under the running server (postgres runs only). */
-    postgresRestart?: { downMs: number; atQuestionsRead: number } | undefined;
+    postgresRestart?: { downMs: number; atQuestionsRead: number; refusedWith?: (number | null)[] } | undefined;
     /** Simulator answers by injected fault kind (from its call records). */
     platformFaults: Record<string, number>;
     platformCalls: number;
@@ -87,7 +88,7 @@ export interface ChaosReport {
     userAttempts: number;
     receiptEvents: number;
     receiptAttempts: number;
-    /** Answers other than 200 on the way (503 while Temporal was down …), by status. */
+    /** Answers other than 200 on the way (503 while Temporal was down …), by status; `none`: no answer within the poster's attempt timeout. */
     non200: Record<string, number>;
     /** Webhooks never accepted after all retries. */
     undelivered: number;
@@ -326,7 +327,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       posting.push(postWave(w4));
       const refused = await refusedSince(pgAttemptsBefore, 'PostgreSQL');
       await production.startPostgres();
-      postgresRestart = { downMs: Date.now() - pgStoppedAt, atQuestionsRead: pgAtRead };
+      postgresRestart = { downMs: Date.now() - pgStoppedAt, atQuestionsRead: pgAtRead, refusedWith: refused };
       log(`  PostgreSQL was down ${postgresRestart.downMs} ms; webhooks were answered ${JSON.stringify(refused)} meanwhile`);
       await production.waitUntilServing();
       await replaceExited();
@@ -363,7 +364,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       redeliveryCalls: redeliveries.calls.list(),
       durationMs: Date.now() - started,
       kills,
-      restart: { downMs, atQuestionsRead: atRead },
+      restart: { downMs, atQuestionsRead: atRead, refusedWith: refusedWhileDown },
       ...(production ? { postgresRestart } : {}),
       userDuplicates,
       receiptDuplicates,
@@ -431,6 +432,8 @@ export function checkChaos(input: ChaosEvidence): ChaosReport {
     }
     return [...all].filter((id) => !ok.has(id));
   };
+  // The webhook contract: 200 once durable, 503 (with Retry-After) while Temporal cannot take the events; nothing else for a signed request.
+  for (const [status, n] of Object.entries(non200)) if (status !== '503' && status !== 'none') note(`${n} webhook answers with status ${status}: a signed webhook is answered 200, or 503 while Temporal is unavailable`);
   const receiptsNeverAccepted = Object.entries(counts.rbmWebhooks.byId).filter(([, e]) => e.accepted === 0).map(([id]) => id);
   const undelivered = [...undeliveredOf(userCalls, webhookEventId), ...receiptsNeverAccepted];
   for (const id of undelivered.slice(0, 5)) note(`webhook for ${id} was never accepted`);
@@ -600,9 +603,10 @@ export function checkChaos(input: ChaosEvidence): ChaosReport {
 export function describeChaos(r: ChaosReport): string {
   const m = r.outbound.agentMessages;
   const rd = r.outbound.readReceipts;
+  const refused = (outage: { refusedWith?: (number | null)[] }) => (outage.refusedWith ? `, webhooks answered ${outage.refusedWith.map((s) => s ?? 'none').join('/')} meanwhile` : '');
   return [
     `chaos run: ${r.conversations} conversations, ${r.questions} questions, ${(r.durationMs / 1000).toFixed(1)} s on ${r.deployment.temporal}, ${r.deployment.workers} worker(s), ${r.deployment.apis} API(s)`,
-    `faults: worker killed ${r.faults.workerKills.length}× (activities in flight: ${r.faults.workerKills.map((k) => k.activitiesInFlight ?? 0).join(', ')}), Temporal server restarted ${r.faults.temporalRestart ? `once (down ${r.faults.temporalRestart.downMs} ms)` : 'never'}${'postgresRestart' in r.faults ? `, PostgreSQL restarted ${r.faults.postgresRestart ? `once (down ${r.faults.postgresRestart.downMs} ms)` : 'never'}` : ''}`,
+    `faults: worker killed ${r.faults.workerKills.length}× (activities in flight: ${r.faults.workerKills.map((k) => k.activitiesInFlight ?? 0).join(', ')}), Temporal server restarted ${r.faults.temporalRestart ? `once (down ${r.faults.temporalRestart.downMs} ms${refused(r.faults.temporalRestart)})` : 'never'}${'postgresRestart' in r.faults ? `, PostgreSQL restarted ${r.faults.postgresRestart ? `once (down ${r.faults.postgresRestart.downMs} ms${refused(r.faults.postgresRestart)})` : 'never'}` : ''}`,
     `        platform: ${r.faults.platformCalls} RBM calls, injected ${JSON.stringify(r.faults.platformFaults)}`,
     `        posted twice: ${r.faults.duplicatesPosted.userWebhooks} user webhooks, ${r.faults.duplicatesPosted.receiptWebhooks} receipt webhooks`,
     `recovery (histories): ${r.faults.recovery.activityRetries} activity retries, ${r.faults.recovery.activityRetriesAfterTimeout} of them after a timed-out attempt (killed worker); ${r.faults.recovery.workflowTasksTimedOut} workflow tasks timed out, ${r.faults.recovery.workflowTasksFailed} failed`,

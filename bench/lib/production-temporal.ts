@@ -17,10 +17,14 @@ import { chownSync, createWriteStream, mkdirSync, readFileSync, rmSync, writeFil
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
+import { SearchAttributeType, type SearchAttributeUpdatePair } from '@temporalio/common';
+import { encodeUnifiedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
+import { temporal } from '@temporalio/proto';
 import { msToTs } from '@temporalio/common/lib/time';
 import { stringify } from 'yaml';
 import { projectRoot } from '../../src/temporal/binaries';
 import { ensureSearchAttributes } from '../../src/temporal/search-attributes';
+import { searchAttributes } from '../../src/workflows/definitions';
 import { isPortFree } from '../../src/devstack/ports';
 
 const run = promisify(execFile);
@@ -300,10 +304,59 @@ export class ProductionTemporal {
       }
       await this.waitUntilServing(this.namespace, 60_000);
       await ensureSearchAttributes(connection, this.namespace);
+      await this.waitForSearchAttributes(connection);
       this.log(`namespace ${this.namespace} and the search attributes registered on ${this.address}`);
     } finally {
       await connection.close();
     }
+  }
+
+  /**
+   * Until Switchboard's search attributes are usable by the frontend and by history: both check
+   * them against their own namespace cache (refreshed every system.namespaceCacheRefreshInterval,
+   * 2 s), so an attribute registered a moment ago can still be refused; a conversation's first
+   * workflow task would then fail. A probe workflow (its own type, so no conversation list shows
+   * it) is started with every attribute and, acting as its worker over gRPC, upserts them all in its
+   * first workflow task and completes; refused, it is terminated and the probe runs again.
+   */
+  private async waitForSearchAttributes(connection: Connection): Promise<void> {
+    const { workflowService } = connection;
+    const namespace = this.namespace;
+    const identity = 'production-temporal-probe';
+    const values: Record<SearchAttributeType, unknown> = {
+      [SearchAttributeType.KEYWORD]: 'probe',
+      [SearchAttributeType.TEXT]: 'probe',
+      [SearchAttributeType.DATETIME]: new Date(),
+      [SearchAttributeType.INT]: 1,
+      [SearchAttributeType.DOUBLE]: 1.5,
+      [SearchAttributeType.BOOL]: true,
+      [SearchAttributeType.KEYWORD_LIST]: ['probe'],
+    };
+    const indexedFields = encodeUnifiedSearchAttributes(undefined, Object.values(searchAttributes).map((key) => ({ key, value: values[key.type] }) as SearchAttributeUpdatePair));
+    const taskQueue = { name: `search-attribute-probe-${randomBytes(6).toString('hex')}` };
+    await waitFor('Switchboard search attributes usable', 60_000, async () => {
+      const workflowId = `search-attribute-probe-${randomBytes(6).toString('hex')}`;
+      await workflowService.startWorkflowExecution({ namespace, workflowId, workflowType: { name: 'switchboard-search-attribute-probe' }, taskQueue, requestId: randomBytes(16).toString('hex'), identity, searchAttributes: { indexedFields } });
+      try {
+        const task = await connection.withDeadline(Date.now() + 20_000, () => workflowService.pollWorkflowTaskQueue({ namespace, taskQueue, identity }));
+        if (!task.taskToken?.length) throw new Error('the probe workflow task did not arrive');
+        const C = temporal.api.enums.v1.CommandType;
+        await workflowService.respondWorkflowTaskCompleted({
+          namespace,
+          identity,
+          taskToken: task.taskToken,
+          commands: [
+            { commandType: C.COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES, upsertWorkflowSearchAttributesCommandAttributes: { searchAttributes: { indexedFields } } },
+            { commandType: C.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION, completeWorkflowExecutionCommandAttributes: {} },
+          ],
+        });
+        const { workflowExecutionInfo } = await workflowService.describeWorkflowExecution({ namespace, execution: { workflowId } });
+        if (workflowExecutionInfo?.status !== temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED) throw new Error('the probe workflow did not complete: its upsert was refused');
+      } catch (err) {
+        await workflowService.terminateWorkflowExecution({ namespace, workflowExecution: { workflowId }, reason: 'search attribute probe refused', identity }).catch(() => undefined);
+        throw err;
+      }
+    });
   }
 
   /** Last resort when the run dies without stop() (a process 'exit' handler): SIGKILL the server, immediate PostgreSQL shutdown. */

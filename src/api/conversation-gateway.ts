@@ -12,7 +12,7 @@ import { outboundMessagesQuery, sendMessageUpdate } from '../workflows/definitio
 import { type OutboundMessagesView, type OutboundSendInput, type OutboundSendResult } from '../workflows/outbound/types';
 import { type ErasureResult, eraseWorkflowRuns } from './conversation-erasure';
 import { readTranscript, type TranscriptEntry } from './conversation-transcript';
-import { TemporalUnavailableError } from './errors';
+import { TemporalUnavailableError, describeUnavailable, isTemporalUnavailable } from './errors';
 
 export interface ConversationGatewayOptions {
   client: Client;
@@ -284,18 +284,8 @@ export class ConversationGateway {
     try {
       return await this.options.client.withDeadline(Date.now() + timeoutMs, fn);
     } catch (err) {
-      if (isUnavailable(err)) throw new TemporalUnavailableError(`Temporal did not accept ${operation} within ${timeoutMs} ms`, err);
+      if (isTemporalUnavailable(err)) throw new TemporalUnavailableError(describeUnavailable(operation, timeoutMs, err), err);
       throw err;
     }
   }
-}
-
-/** gRPC UNAVAILABLE (14), DEADLINE_EXCEEDED (4), RESOURCE_EXHAUSTED (8: rate limited) or a connection failure. */
-function isUnavailable(err: unknown): boolean {
-  for (let e: unknown = err; e instanceof Error; e = e.cause) {
-    const code = (e as { code?: unknown }).code;
-    if (code === 14 || code === 4 || code === 8) return true;
-    if (e.name === 'ServiceError' && /UNAVAILABLE|DEADLINE_EXCEEDED|RESOURCE_EXHAUSTED|connect/i.test(e.message)) return true;
-  }
-  return false;
 }

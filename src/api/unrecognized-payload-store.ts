@@ -13,7 +13,7 @@ import {
   unrecognizedPayloadQuery,
   unrecognizedPayloadReplayedSignal,
 } from '../workflows/definitions';
-import { TemporalUnavailableError } from './errors';
+import { TemporalUnavailableError, describeUnavailable, isTemporalUnavailable } from './errors';
 
 /** What the store needs: the client, the worker's task queue and the 503 bound. */
 export interface UnrecognizedPayloadStoreOptions {
@@ -173,19 +173,8 @@ export class UnrecognizedPayloadStore {
     try {
       return await this.options.client.withDeadline(Date.now() + this.options.timeoutMs, fn);
     } catch (err) {
-      if (isUnavailable(err)) throw new TemporalUnavailableError(`Temporal did not accept ${operation} within ${this.options.timeoutMs} ms`, err);
+      if (isTemporalUnavailable(err)) throw new TemporalUnavailableError(describeUnavailable(operation, this.options.timeoutMs, err), err);
       throw err;
     }
   }
-}
-
-/** gRPC UNAVAILABLE (14), DEADLINE_EXCEEDED (4) or a connection failure, anywhere in the cause chain. */
-function isUnavailable(err: unknown): boolean {
-  for (let e: unknown = err; e instanceof Error; e = e.cause) {
-    const code = (e as { code?: unknown }).code;
-    // 8: RESOURCE_EXHAUSTED (rate limited): the caller answers 503 with Retry-After, as for an outage.
-    if (code === 14 || code === 4 || code === 8) return true;
-    if (/UNAVAILABLE|DEADLINE_EXCEEDED|RESOURCE_EXHAUSTED|connect/i.test(e.message) && (e.name === 'ServiceError' || e.name === 'Error')) return true;
-  }
-  return false;
 }

@@ -142,6 +142,14 @@ describe('chaos checks', () => {
     expect(report.violations.join('\n')).toContain('READ receipts sent under a second distinct eventId');
   });
 
+  test('a webhook answered 500 breaks the contract (200, or 503 while Temporal is unavailable)', () => {
+    const evidence = cleanEvidence();
+    evidence.userCalls = [{ ...evidence.userCalls[0]!, status: 500 }, ...evidence.userCalls];
+    const report = check(evidence);
+    expect(report.webhooks.non200).toEqual({ '500': 1, '503': 1 });
+    expect(report.violations).toEqual(['1 webhook answers with status 500: a signed webhook is answered 200, or 503 while Temporal is unavailable']);
+  });
+
   test('a webhook never answered 200 is reported, and so is a missing fault', () => {
     const evidence = cleanEvidence();
     evidence.userCalls = [evidence.userCalls[0]!, { ...evidence.userCalls[1]!, status: 503 }];

@@ -51,6 +51,12 @@ describe('production chaos: PostgreSQL-backed server, two workers, two APIs', ()
     expect(report.inbound.signalsCarryingThem).toBeGreaterThan(report.inbound.distinctEvents);
   });
 
+  test('while the Temporal server or PostgreSQL was down the webhooks answered 503 (Retry-After), never 500', () => {
+    expect(report.faults.temporalRestart?.refusedWith).toEqual([503]);
+    expect(report.faults.postgresRestart?.refusedWith).toEqual([503]);
+    expect(Object.keys(report.webhooks.non200).filter((status) => status !== '503' && status !== 'none')).toEqual([]);
+  });
+
   test('0 lost: every webhook accepted, every inbound event processed, every reply and READ receipt sent', () => {
     expect(report.webhooks.undelivered).toBe(0);
     expect(report.inbound.notProcessed).toBe(0);
