@@ -50,15 +50,7 @@ export class HandoffController {
     if (this.deps.assignAfterEvent) this.deps.onAssignmentChanged?.();
     // Inline rather than through notifyDesk: runs started before issue 11 replay this await as recorded.
     try {
-      await channelActivities.notifyHandoff({
-        conversationKey: state.key,
-        handoffId,
-        queue,
-        reason,
-        locale: state.routing.locale,
-        displayName: state.routing.displayName,
-        summary: state.history.slice(-10).map((h) => `${h.direction === 'inbound' ? 'user' : 'agent'} [${h.kind}] ${h.summary}`),
-      });
+      await channelActivities.notifyHandoff(this.notice(handoffId, queue, reason));
     } catch (err) {
       this.deskRefused(err, queue);
     }
@@ -78,18 +70,23 @@ export class HandoffController {
     await this.notifyDesk(handoffId, open.queue, 'reopened');
   }
 
-  private async notifyDesk(handoffId: string, queue: string, reason: string): Promise<void> {
+  /** What the desk is told of a handoff: who, where, why, and the last ten history lines. */
+  private notice(handoffId: string, queue: string, reason: string) {
     const { state } = this.deps;
+    return {
+      conversationKey: state.key,
+      handoffId,
+      queue,
+      reason,
+      locale: state.routing.locale,
+      displayName: state.routing.displayName,
+      summary: state.history.slice(-10).map((h) => `${h.direction === 'inbound' ? 'user' : 'agent'} [${h.kind}] ${h.summary}`),
+    };
+  }
+
+  private async notifyDesk(handoffId: string, queue: string, reason: string): Promise<void> {
     try {
-      await channelActivities.notifyHandoff({
-        conversationKey: state.key,
-        handoffId,
-        queue,
-        reason,
-        locale: state.routing.locale,
-        displayName: state.routing.displayName,
-        summary: state.history.slice(-10).map((h) => `${h.direction === 'inbound' ? 'user' : 'agent'} [${h.kind}] ${h.summary}`),
-      });
+      await channelActivities.notifyHandoff(this.notice(handoffId, queue, reason));
     } catch (err) {
       this.deskRefused(err, queue);
     }
