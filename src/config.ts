@@ -63,7 +63,8 @@ export const envSchema = z.object({
   API_PORT: port.default(8080),
   /** Bearer token for the /v1 operator API. */
   API_TOKEN: z.string().min(16).optional(),
-  WEBHOOK_BODY_LIMIT_BYTES: positiveInt.default(1_048_576),
+  /** At most 16 MiB: a kept body lives in the history of its unrecognized-payload workflow, whose limit is 50 MB. */
+  WEBHOOK_BODY_LIMIT_BYTES: positiveInt.max(16 * 1024 * 1024, 'must be at most 16777216 (16 MiB): a kept body lives in one workflow history').default(1_048_576),
   /** Days a signed payload kept under /v1/unrecognized-payloads waits for an operator before it expires; at least 7, Google's redelivery window. */
   UNRECOGNIZED_PAYLOAD_RETENTION_DAYS: z.coerce.number().int().min(7, 'must be at least 7 (Google redelivers for 7 days)').max(3650).default(30),
 

@@ -8,6 +8,8 @@ import {
   type UnrecognizedPayloadReplay,
   type UnrecognizedPayloadStatus,
   type UnrecognizedPayloadView,
+  unrecognizedPayloadChunkQuery,
+  unrecognizedPayloadChunkSignal,
   unrecognizedPayloadDeliveredSignal,
   unrecognizedPayloadDismissedSignal,
   unrecognizedPayloadQuery,
@@ -31,6 +33,12 @@ export const DEFAULT_UNRECOGNIZED_RETENTION_MS = 30 * 24 * 3600 * 1000;
 
 /** Bodies from this size on are kept gzip-compressed, so a large one still fits Temporal's 2 MB payload limit. */
 const COMPRESS_FROM_BYTES = 256 * 1024;
+/**
+ * Base64 characters per Temporal payload of a kept body: what gzip cannot bring under this goes in
+ * parts (the first in the start input, each other in a signal of its own), well inside Temporal's
+ * 2 MB payload limit and its 4 MB gRPC message limit.
+ */
+export const BODY_CHUNK_CHARS = 512 * 1024;
 
 /** One line of the operator's list, read from Temporal visibility (memo), without touching the body. */
 export interface UnrecognizedPayloadSummary {
@@ -73,7 +81,10 @@ export class UnrecognizedPayloadStore {
    */
   async keep(payload: UnrecognizedPayload, delivery: UnrecognizedPayloadDelivery): Promise<void> {
     const bytes = Buffer.byteLength(payload.bodyBase64, 'base64');
-    const stored = bytes >= COMPRESS_FROM_BYTES && payload.bodyEncoding === undefined ? { ...payload, bodyBase64: gzipSync(Buffer.from(payload.bodyBase64, 'base64')).toString('base64'), bodyEncoding: 'gzip' as const } : payload;
+    const encoded = bytes >= COMPRESS_FROM_BYTES && payload.bodyEncoding === undefined ? { ...payload, bodyBase64: gzipSync(Buffer.from(payload.bodyBase64, 'base64')).toString('base64'), bodyEncoding: 'gzip' as const } : payload;
+    const parts: string[] = [];
+    for (let at = 0; at < encoded.bodyBase64.length || at === 0; at += BODY_CHUNK_CHARS) parts.push(encoded.bodyBase64.slice(at, at + BODY_CHUNK_CHARS));
+    const stored: UnrecognizedPayload = parts.length > 1 ? { ...encoded, bodyBase64: parts[0] ?? '', bodyChunks: parts.length } : encoded;
     const memo = { channel: payload.channel, kind: payload.kind, reason: payload.reason, receivedAt: payload.receivedAt, bytes, status: 'pending' };
     try {
       await this.bounded('signalWithStart', () =>
@@ -92,6 +103,17 @@ export class UnrecognizedPayloadStore {
       // Closed already (dismissed, replayed or expired): the payload is kept as it was.
       if (err instanceof WorkflowExecutionAlreadyStartedError) return;
       throw err;
+    }
+    // The other parts; a redelivery sends them again, which completes an entry an earlier attempt left short.
+    const handle = this.options.client.workflow.getHandle(this.workflowId(payload.id));
+    for (let index = 1; index < parts.length; index++) {
+      try {
+        await this.bounded('signal', () => handle.signal(unrecognizedPayloadChunkSignal, { index, data: parts[index] ?? '' }));
+      } catch (err) {
+        // Closed meanwhile: it was complete enough for an operator to close it.
+        if (err instanceof WorkflowNotFoundError) return;
+        throw err;
+      }
     }
   }
 
@@ -142,21 +164,35 @@ export class UnrecognizedPayloadStore {
     });
   }
 
-  /** The stored payload with its exact body, or undefined when no such id was ever stored (or it aged out of retention). */
-  async get(id: string): Promise<UnrecognizedPayloadView | undefined> {
+  /**
+   * The stored payload with its exact body, or undefined when no such id was ever stored (or it
+   * aged out of retention). A body kept in parts of which one never arrived (Google gave up before
+   * an attempt completed it) comes back empty with `bodyIncomplete`.
+   */
+  async get(id: string): Promise<(UnrecognizedPayloadView & { bodyIncomplete?: true }) | undefined> {
     let view: UnrecognizedPayloadView;
+    const handle = this.options.client.workflow.getHandle(this.workflowId(id));
+    const parts: string[] = [];
     try {
-      const handle = this.options.client.workflow.getHandle(this.workflowId(id));
       view = await this.bounded('query', () => handle.query(unrecognizedPayloadQuery));
       // An expired entry's workflow timed out while still waiting: its own state says pending.
       if (view.status === 'pending' && (await this.bounded('describe', () => handle.describe())).status.name === 'TIMED_OUT') view = { ...view, status: 'expired' };
+      parts.push(view.bodyBase64);
+      for (let index = 1; index < (view.bodyChunks ?? 1); index++) {
+        const part = await this.bounded('query', () => handle.query(unrecognizedPayloadChunkQuery, index));
+        if (part === null) {
+          const { bodyChunks: _chunks, bodyEncoding: _encoding, ...rest } = view;
+          return { ...rest, bodyBase64: '', bodyIncomplete: true };
+        }
+        parts.push(part);
+      }
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return undefined;
       throw err;
     }
-    if (view.bodyEncoding !== 'gzip') return view;
-    const { bodyEncoding: _encoding, ...rest } = view;
-    return { ...rest, bodyBase64: gunzipSync(Buffer.from(view.bodyBase64, 'base64')).toString('base64') };
+    const { bodyChunks: _chunks, bodyEncoding, ...rest } = view;
+    const encoded = parts.join('');
+    return { ...rest, bodyBase64: bodyEncoding === 'gzip' ? gunzipSync(Buffer.from(encoded, 'base64')).toString('base64') : encoded };
   }
 
   /** Records an operator's replay; a resolved one closes the entry. */

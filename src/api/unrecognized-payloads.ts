@@ -58,6 +58,7 @@ export function createUnrecognizedPayloadsApp(deps: WebhookAppDeps, options: Web
       const view = await find(c, store);
       if (view instanceof Response) return view;
       if (view.status !== 'pending') return error(c, 409, 'already_closed', `payload ${view.id} is already ${view.status}`);
+      if (view.bodyIncomplete) return error(c, 409, 'body_incomplete', `payload ${view.id} was kept in parts and one never arrived, so it cannot be replayed`);
       const requestId = requestIdOf(c);
       const result = await processor.process({
         channel: view.channel,

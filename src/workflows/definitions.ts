@@ -154,6 +154,12 @@ export interface UnrecognizedPayload {
   bodyBase64: string;
   /** `gzip`: bodyBase64 holds the gzip of the body (large bodies, so they fit Temporal's payload limit); absent: the body itself. */
   bodyEncoding?: 'gzip';
+  /**
+   * A body too large for one Temporal payload even compressed is kept in parts: bodyBase64 holds
+   * the first of `bodyChunks` parts of the (encoded) base64 text, the others arrive by
+   * unrecognizedPayloadChunkSignal. Absent: bodyBase64 is all of it.
+   */
+  bodyChunks?: number;
   /** The request headers a replay needs (x-goog-signature, content-type). */
   headers: Record<string, string>;
   /** API request id of the first delivery, to find it in the logs. */
@@ -196,6 +202,10 @@ export const unrecognizedPayloadReplayedSignal = defineSignal<[UnrecognizedPaylo
 export const unrecognizedPayloadDismissedSignal = defineSignal<[{ at: string; note?: string }]>('unrecognizedPayloadDismissed');
 /** The kept payload, its status, deliveries and replays. */
 export const unrecognizedPayloadQuery = defineQuery<UnrecognizedPayloadView>('unrecognizedPayload');
+/** One more part of a body kept in parts (UnrecognizedPayload.bodyChunks); index 1 … bodyChunks - 1. */
+export const unrecognizedPayloadChunkSignal = defineSignal<[{ index: number; data: string }]>('unrecognizedPayloadChunk');
+/** Part `index` of the body (0 is bodyBase64), or null while it has not arrived. */
+export const unrecognizedPayloadChunkQuery = defineQuery<string | null, [number]>('unrecognizedPayloadChunk');
 
 // --- Outbound messages (issue 6) -------------------------------------------------------------
 

@@ -2,6 +2,8 @@ import { condition, setHandler, upsertMemo } from '@temporalio/workflow';
 import {
   type UnrecognizedPayload,
   type UnrecognizedPayloadView,
+  unrecognizedPayloadChunkQuery,
+  unrecognizedPayloadChunkSignal,
   unrecognizedPayloadDeliveredSignal,
   unrecognizedPayloadDismissedSignal,
   unrecognizedPayloadQuery,
@@ -34,6 +36,12 @@ export async function unrecognizedPayloadWorkflow(payload: UnrecognizedPayload):
     view.dismissedAt = at;
   });
   setHandler(unrecognizedPayloadQuery, () => view);
+  // A body kept in parts (too large for one payload): each part is its own signal and query answer.
+  const parts: (string | undefined)[] = [payload.bodyBase64];
+  setHandler(unrecognizedPayloadChunkSignal, ({ index, data }) => {
+    if (Number.isInteger(index) && index > 0 && index < (payload.bodyChunks ?? 1)) parts[index] = data;
+  });
+  setHandler(unrecognizedPayloadChunkQuery, (index) => parts[index] ?? null);
 
   await condition(() => view.status !== 'pending');
   // Visibility lists read the memo: closed entries then show how they were closed without a query.

@@ -5,7 +5,7 @@
  * (401), an oversized body (413) and Temporal not accepting in time (503) get anything else.
  * Shared dev server, createApp, a real worker.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { computeSignature } from '../../src/channels/signature';
 import { bmConversationKey, rbmConversationKey } from '../../src/domain/conversation-key';
@@ -100,12 +100,26 @@ describe('a verified signature is Google: 200 once kept, whatever the content', 
     const stored = await expectStored('rbm', request, 'rbm.user_message.text');
     expect(stored.reason).toMatch(/^Temporal refused the events/);
   }, 60_000);
+
+  test('one that stays too large for a Temporal payload even compressed (random text) is parked with its exact bytes too', async () => {
+    const phone = randomPhone();
+    const text = randomBytes(1_700_000).toString('base64'); // ~2.3 MB that gzip cannot shrink below Temporal's 2 MB payload limit
+    const request = rbmSigned(Buffer.from(JSON.stringify({ senderPhoneNumber: phone, agentId: AGENT, messageId: `big-${randomUUID()}`, text })));
+    expect(request.body.length).toBeLessThan(BODY_LIMIT);
+    const stored = await expectStored('rbm', request, 'rbm.user_message.text');
+    expect(stored.reason).toMatch(/^Temporal refused the events/);
+  }, 60_000);
 });
 
 describe('only an unverifiable signature is 401', () => {
   const phone = randomPhone();
-  const data = Buffer.from(JSON.stringify({ senderPhoneNumber: phone, agentId: AGENT, messageId: `sig-${randomUUID()}`, text: 'hello' }));
-  const good = computeSignature(RBM_TOKEN, data);
+  // A signature with a `+` and a `/`, so its base64url form differs from it (about 1 in 15 random signatures has neither).
+  let data: Buffer;
+  let good: string;
+  do {
+    data = Buffer.from(JSON.stringify({ senderPhoneNumber: phone, agentId: AGENT, messageId: `sig-${randomUUID()}`, text: 'hello' }));
+    good = computeSignature(RBM_TOKEN, data);
+  } while (!good.includes('+') || !good.includes('/'));
   const body = JSON.stringify({ message: { data: data.toString('base64') } });
 
   test.each([
