@@ -1,10 +1,10 @@
 /**
  * Tells the human desk that a conversation needs a person: a JSON POST to HANDOFF_URL, signed so
  * the desk can tell it came from Switchboard. `X-Switchboard-Signature: sha256=<hex>` is
- * HMAC-SHA256(HANDOFF_SECRET, raw body); `Idempotency-Key` is the handoff id, so a retried
- * activity is recognisably the same notification.
+ * HMAC-SHA256(HANDOFF_SECRET, raw body); `Idempotency-Key` names the notification (see
+ * handoffIdempotencyKey), so a retried activity is recognisably the same notification.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { type HandoffNotifier, type NotifyHandoffArgs } from '../activities';
 import { maskConversationKey } from '../domain/conversation-key';
 import { FailureType } from '../domain/errors';
@@ -34,6 +34,18 @@ export function verifyHandoffSignature(secret: string, body: string | Uint8Array
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
+/**
+ * The Idempotency-Key of one notification: a digest of the conversation key and the handoff id.
+ * The handoff id counts within its conversation (`handoff-<run>-<sequence>`), so every
+ * conversation's first handoff has the same one: a desk that dedupes on it alone would take the
+ * second conversation's handoff for a repeat and drop it (answering 409, which counts as
+ * delivered). The digest is the same for every retry of one notification, differs between
+ * conversations, and carries no phone number.
+ */
+export function handoffIdempotencyKey(conversationKey: string, handoffId: string): string {
+  return `handoff-${createHash('sha256').update(`${conversationKey}\n${handoffId}`).digest('hex').slice(0, 32)}`;
+}
+
 export function createHandoffNotifier(options: HandoffNotifierOptions): HandoffNotifier {
   return {
     async notify(args: NotifyHandoffArgs) {
@@ -56,7 +68,7 @@ export function createHandoffNotifier(options: HandoffNotifierOptions): HandoffN
         {
           method: 'POST',
           url: new URL(options.url),
-          headers: { 'content-type': 'application/json', 'idempotency-key': args.handoffId, [HANDOFF_SIGNATURE_HEADER]: signHandoffBody(options.secret, body) },
+          headers: { 'content-type': 'application/json', 'idempotency-key': handoffIdempotencyKey(args.conversationKey, args.handoffId), [HANDOFF_SIGNATURE_HEADER]: signHandoffBody(options.secret, body) },
           body,
         },
         call,

@@ -1,5 +1,5 @@
 /** Handoff notifications: a signed JSON POST to the desk, over real HTTP to a tiny receiver. */
-import { HANDOFF_SIGNATURE_HEADER, createHandoffNotifier, signHandoffBody, verifyHandoffSignature } from '../../src/channels/handoff';
+import { HANDOFF_SIGNATURE_HEADER, createHandoffNotifier, handoffIdempotencyKey, signHandoffBody, verifyHandoffSignature } from '../../src/channels/handoff';
 import { rbmConversationKey } from '../../src/domain/conversation-key';
 import { FailureType, RetryableFailureType } from '../../src/domain/errors';
 import { silentLogger } from '../../src/logger';
@@ -10,13 +10,14 @@ const SECRET = 'handoff-test-secret';
 const ARGS = { conversationKey: rbmConversationKey('a@rbm.goog', '+14155550100'), handoffId: 'handoff-1', queue: 'billing', reason: 'user asked for a human', locale: 'fr', summary: ['user: bonjour'] };
 
 describe('handoff notifier', () => {
-  test('posts JSON signed with HMAC-SHA256 of the body, with the handoff id as Idempotency-Key', async () => {
+  test('posts JSON signed with HMAC-SHA256 of the body, with an Idempotency-Key of its conversation and handoff id', async () => {
     const receiver = await startReceiver();
     try {
       await createHandoffNotifier({ url: `${receiver.url}/desk`, secret: SECRET, timeoutMs: 2000, logger: silentLogger }).notify(ARGS);
       const req = await receiver.next();
       expect(req.path).toBe('/desk');
-      expect(req.headers['idempotency-key']).toBe('handoff-1');
+      expect(req.headers['idempotency-key']).toBe(handoffIdempotencyKey(ARGS.conversationKey, 'handoff-1'));
+      expect(req.headers['idempotency-key']).toMatch(/^handoff-[0-9a-f]{32}$/);
       const signature = req.headers[HANDOFF_SIGNATURE_HEADER.toLowerCase()];
       expect(verifyHandoffSignature(SECRET, req.raw, signature)).toBe(true);
       expect(signature).toBe(signHandoffBody(SECRET, req.raw));
@@ -40,6 +41,24 @@ describe('handoff notifier', () => {
       await expect(notifier.notify(ARGS)).resolves.toBeUndefined();
     } finally {
       await receiver.close();
+    }
+  });
+
+  test("two conversations' first handoffs (the same handoff id) both reach the stand-in desk; a retry of one is a repeat", async () => {
+    const running = await startSimulator({ handoffSecret: SECRET });
+    try {
+      const notifier = createHandoffNotifier({ url: `${running.url}/desk/handoffs`, secret: SECRET, timeoutMs: 2000, logger: silentLogger });
+      const other = { ...ARGS, conversationKey: rbmConversationKey('a@rbm.goog', '+14155550101') };
+      await notifier.notify(ARGS);
+      await notifier.notify(other);
+      await notifier.notify(other);
+      expect(running.sim.calls({ api: 'desk' }).map((c) => [c.status, c.conversation])).toEqual([
+        [200, ARGS.conversationKey],
+        [200, other.conversationKey],
+        [409, other.conversationKey],
+      ]);
+    } finally {
+      await running.close();
     }
   });
 

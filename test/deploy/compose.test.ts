@@ -52,13 +52,17 @@ describe('docker-compose.yml', () => {
     for (const [name, s] of Object.entries(services)) {
       expect({ name, image: s.image }).toEqual({ name, image: expect.stringMatching(/^[a-z0-9./-]+:(?!latest$)[\w][\w.-]*$/) });
     }
-    expect(service('postgresql').image).toMatch(/^postgres:16\.\d+$/);
+    expect(service('postgresql').image).toMatch(/^postgres:\d+\.\d+$/);
     expect(service('temporal').image).toMatch(/^temporalio\/server:\d+\.\d+\.\d+$/);
     expect(service('temporal-schema').image).toMatch(/^temporalio\/admin-tools:\d+\.\d+\.\d+$/);
     expect(service('temporal-setup').image).toBe(service('temporal-schema').image);
     expect(service('temporal-ui').image).toMatch(/^temporalio\/ui:\d+\.\d+\.\d+$/);
     // The server and its admin tools come from the same release.
     expect(service('temporal').image?.split(':')[1]).toBe(service('temporal-schema').image?.split(':')[1]);
+    // … the release and the PostgreSQL major that `npm run test:production` runs (scripts/temporal-server.mjs).
+    const pinned = readFileSync(path.join(projectRoot, 'scripts', 'temporal-server.mjs'), 'utf8');
+    expect(service('temporal').image).toBe(`temporalio/server:${/TEMPORAL_SERVER_VERSION = '([\d.]+)'/.exec(pinned)?.[1]}`);
+    expect(service('postgresql').image?.split(':')[1]?.split('.')[0]).toBe(/POSTGRES_MAJOR = (\d+)/.exec(pinned)?.[1]);
     for (const name of SWITCHBOARD) expect(service(name).build).toEqual({ context: '.', target: 'runtime' });
   });
 
