@@ -25,10 +25,13 @@ type Handle = WorkflowHandle<typeof conversationWorkflow>;
 
 describe('outbound messages on the time-skipping server', () => {
   let env: TestWorkflowEnvironment;
-  beforeAll(async () => {
+  // A server per test, as in issue-11.test.ts: what one test leaves in flight on a shared test
+  // server (an activity, a workflow task) can hold its time-skipping lock, and the next test's
+  // env.sleep then passes in wall-clock time. In full runs under load this test file timed out.
+  beforeEach(async () => {
     env = await createTimeSkippingEnv();
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await env?.teardown();
   });
 
