@@ -118,6 +118,10 @@ export const envSchema = z.object({
   ROUTING_FILE: z.string().min(1).optional(),
   HANDOFF_URL: url.optional(),
   HANDOFF_SECRET: z.string().min(1).optional(),
+  /** Where the API hands a Business Messages sign-in's authorization code (signed POST; src/channels/auth-codes.ts); unset: the code is dropped unused. */
+  AUTH_CODE_URL: url.optional(),
+  /** Signs those POSTs (X-Switchboard-Signature, HMAC-SHA256); required with AUTH_CODE_URL. */
+  AUTH_CODE_SECRET: z.string().min(1).optional(),
 
   // Worker deployment and tuning (src/temporal/worker-process.ts). Defaults equal the SDK's own,
   // except the shutdown grace, which the SDK leaves at 0 (in-flight activities cancelled at once).
@@ -203,6 +207,8 @@ export interface Config {
   routing: RoutingConfig | undefined;
   /** The codec server endpoint (/codec): its token (unset: disabled) and the browser origins it answers. */
   codecServer: { token: string | undefined; corsOrigins: string[] };
+  /** The consumer of Business Messages authorization codes (AUTH_CODE_URL, AUTH_CODE_SECRET); undefined: codes are dropped unused. */
+  authCodes: { url: string; secret: string } | undefined;
 }
 
 function parseTokenMap(name: string, raw: string | undefined): Record<string, string> {
@@ -300,9 +306,10 @@ export function requireProductionConfig(config: Config, role: 'api' | 'worker'):
   for (const [agent, value] of Object.entries(config.webhookTokens.bm.byAgent)) token(`BM_CLIENT_TOKENS[${JSON.stringify(agent)}]`, value);
   token('API_TOKEN', env.API_TOKEN);
   token('CODEC_SERVER_TOKEN', env.CODEC_SERVER_TOKEN);
+  if (role === 'api') token('AUTH_CODE_SECRET', env.AUTH_CODE_SECRET);
   // Only the API computes workflow IDs from conversation keys.
   if (role === 'api' && env.WORKFLOW_ID_SECRET === DEV_WORKFLOW_ID_SECRET) problems.push('WORKFLOW_ID_SECRET is the default; set a secret of your own (once: changing it gives running conversations new workflow IDs)');
-  for (const name of ['RBM_API_BASE_URL', 'BM_API_BASE_URL', 'GOOGLE_TOKEN_URI', 'TWILIO_BASE_URL', 'SMS_STATUS_CALLBACK_URL', 'HANDOFF_URL'] as const) {
+  for (const name of ['RBM_API_BASE_URL', 'BM_API_BASE_URL', 'GOOGLE_TOKEN_URI', 'TWILIO_BASE_URL', 'SMS_STATUS_CALLBACK_URL', 'HANDOFF_URL', 'AUTH_CODE_URL'] as const) {
     const value = env[name];
     if (value !== undefined && !value.toLowerCase().startsWith('https://')) problems.push(`${name} must be an https:// URL outside development`);
   }
@@ -327,6 +334,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   }
 
   const payloadKeys = loadPayloadKeys(env);
+  if ((env.AUTH_CODE_URL === undefined) !== (env.AUTH_CODE_SECRET === undefined)) {
+    throw new ConfigError(`${env.AUTH_CODE_URL === undefined ? 'AUTH_CODE_URL' : 'AUTH_CODE_SECRET'} is unset: handing sign-in codes over needs both AUTH_CODE_URL and AUTH_CODE_SECRET (or neither, and codes are dropped unused)`);
+  }
   if ((env.WORKER_DEPLOYMENT_NAME === undefined) !== (env.WORKER_BUILD_ID === undefined)) {
     throw new ConfigError(`${env.WORKER_DEPLOYMENT_NAME === undefined ? 'WORKER_DEPLOYMENT_NAME' : 'WORKER_BUILD_ID'} is unset: Worker Versioning needs both WORKER_DEPLOYMENT_NAME and WORKER_BUILD_ID (or neither)`);
   }
@@ -349,6 +359,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     apiToken: env.API_TOKEN,
     routing: loadRouting(env.ROUTING_FILE),
     codecServer: { token: env.CODEC_SERVER_TOKEN, corsOrigins: parseOrigins(env.CODEC_SERVER_CORS_ORIGINS) },
+    authCodes: env.AUTH_CODE_URL !== undefined && env.AUTH_CODE_SECRET !== undefined ? { url: env.AUTH_CODE_URL, secret: env.AUTH_CODE_SECRET } : undefined,
   };
 }
 

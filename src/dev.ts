@@ -83,6 +83,8 @@ async function main(): Promise<void> {
           SIMULATOR_WEBHOOK_BASE_URL: apiUrl,
           HANDOFF_URL: `${simUrl}/desk/handoffs`,
           HANDOFF_SECRET: 'switchboard-dev-handoff-secret',
+          AUTH_CODE_URL: `${simUrl}/desk/auth-codes`,
+          AUTH_CODE_SECRET: 'switchboard-dev-auth-code-secret',
         }
       : {}),
     ...userEnv,

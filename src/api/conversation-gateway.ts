@@ -126,6 +126,16 @@ export class ConversationGateway {
     }
   }
 
+  /**
+   * Resolves when a delivery signed by `owner` may go into the conversation (bound to that owner,
+   * started before binding existed, or never started); ConversationOwnerMismatchError otherwise.
+   * Lets a caller check before it acts on the delivery outside Temporal; `deliver` checks again.
+   */
+  async assertOwner(key: ConversationKey, owner: string): Promise<void> {
+    const bound = await this.ownerOf(this.workflowId(key));
+    if (bound !== undefined && bound !== null && bound !== owner) throw new ConversationOwnerMismatchError(key, owner);
+  }
+
   /** The owner the conversation's latest run is bound to; null for a run started without one, undefined when it never ran. */
   private async ownerOf(workflowId: string): Promise<string | null | undefined> {
     try {

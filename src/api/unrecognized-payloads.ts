@@ -59,6 +59,7 @@ export function createUnrecognizedPayloadsApp(deps: WebhookAppDeps, options: Web
       if (view instanceof Response) return view;
       if (view.status !== 'pending') return error(c, 409, 'already_closed', `payload ${view.id} is already ${view.status}`);
       if (view.bodyIncomplete) return error(c, 409, 'body_incomplete', `payload ${view.id} was kept in parts and one never arrived, so it cannot be replayed`);
+      if (view.credentialsRemoved) return error(c, 409, 'credentials_removed', `payload ${view.id} held a sign-in's authorization code, removed before it was kept, so it is no longer the signed body and cannot be replayed`);
       const requestId = requestIdOf(c);
       const result = await processor.process({
         channel: view.channel,

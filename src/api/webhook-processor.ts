@@ -19,8 +19,9 @@
  *       TEMPORAL_SIGNAL_TIMEOUT_MS; carries Retry-After
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { openBmDelivery } from '../channels/bm/inbound';
-import { type FieldProblem, type InboundInterpretation, type InboundReader, NOT_JSON, digest, isObject, parseJsonBytes } from '../channels/inbound-payload';
+import { type AuthCodeConsumer } from '../channels/auth-codes';
+import { openBmDelivery, withoutAuthCodes } from '../channels/bm/inbound';
+import { type FieldProblem, type InboundCredential, type InboundInterpretation, type InboundReader, NOT_JSON, digest, isObject, parseJsonBytes } from '../channels/inbound-payload';
 import { openRbmDelivery } from '../channels/rbm/inbound';
 import { isSignatureForm, verifySignature } from '../channels/signature';
 import { type Config } from '../config';
@@ -51,8 +52,10 @@ export interface WebhookProcessorOptions {
 /** What the webhook path talks to: configuration (tokens, limits), the conversations, the unrecognized-payload store, logs. */
 export interface WebhookProcessorDeps {
   config: Pick<Config, 'webhookTokens' | 'env'>;
-  conversations: Pick<ConversationGateway, 'deliver'>;
+  conversations: Pick<ConversationGateway, 'deliver' | 'assertOwner'>;
   unrecognized: Pick<UnrecognizedPayloadStore, 'keep'>;
+  /** Where a sign-in's authorization code goes (AUTH_CODE_URL); without one the code is dropped unused. */
+  authCodes?: AuthCodeConsumer;
   logger: Logger;
 }
 
@@ -185,7 +188,9 @@ export class WebhookProcessor {
         return { status: 200, outcome: 'accepted', json: { status: 'accepted', kind: interpretation.kind, events: 0, ...(requestId ? { requestId } : {}) } };
       case 'events':
         try {
-          return await this.deliver(interpretation.events, fields, requestId, channel === 'bm' ? this.ownerOf(payload.agentHint) : undefined);
+          const owner = channel === 'bm' ? this.ownerOf(payload.agentHint) : undefined;
+          const events = interpretation.credentials ? await this.handOver(interpretation.events, interpretation.credentials, owner, fields, receivedAt) : interpretation.events;
+          return await this.deliver(events, fields, requestId, owner);
         } catch (err) {
           if (err instanceof TemporalUnavailableError) throw err;
           if (err instanceof ConversationOwnerMismatchError) {
@@ -200,9 +205,39 @@ export class WebhookProcessor {
   }
 
   /**
+   * Hands each sign-in's authorization code to AUTH_CODE_URL, and returns the events with what
+   * became of it (codeOutcome); the code itself stays out of the events, so out of Temporal. A
+   * Business Messages conversation bound to another agent is refused before its code goes anywhere.
+   */
+  private async handOver(events: InboundEvent[], credentials: InboundCredential[], owner: string | undefined, fields: Record<string, unknown>, receivedAt: string): Promise<InboundEvent[]> {
+    if (owner !== undefined) {
+      for (const key of new Set(credentials.map((c) => c.conversationKey))) await this.withinBound('the owner check', this.deps.conversations.assertOwner(key, owner));
+    }
+    const consumer = this.deps.authCodes;
+    if (!consumer) {
+      fields.authCode = 'dropped';
+      return events;
+    }
+    const outcomes = new Map<string, 'handed_over' | 'not_handed_over'>();
+    for (const credential of credentials) {
+      const { dedupeKey, conversationKey, agent, code, redirectUri } = credential;
+      const result = await consumer.handOver({ conversationKey, requestId: dedupeKey, code, receivedAt, ...(agent !== undefined ? { agent } : {}), ...(redirectUri !== undefined ? { redirectUri } : {}) }, this.deps.config.env.TEMPORAL_SIGNAL_TIMEOUT_MS);
+      outcomes.set(dedupeKey, result.handedOver ? 'handed_over' : 'not_handed_over');
+      fields.authCode = result.handedOver ? 'handed_over' : 'not_handed_over';
+      if (result.status !== undefined) fields.authCodeStatus = result.status;
+      if (result.error !== undefined) fields.authCodeError = result.error;
+    }
+    return events.map((event) => {
+      const outcome = outcomes.get(event.dedupeKey);
+      return outcome && event.type === 'message' && event.content.kind === 'auth' ? { ...event, content: { ...event.content, codeOutcome: outcome } } : event;
+    });
+  }
+
+  /**
    * Keeps a signed payload the conversations did not take (unknown kind, schema violation, not
    * JSON, unreadable, refused by Temporal) with its raw bytes; 200 once Temporal holds it. A
-   * redelivery lands on the same entry (the id is a digest of the signed bytes alone).
+   * redelivery lands on the same entry (the id is a digest of the signed bytes alone). A sign-in's
+   * authorization code is removed first: it never reaches Temporal, kept or delivered.
    */
   private async park(input: WebhookInput, signedBytes: Uint8Array, receivedAt: string, kind: string, reason: string): Promise<WebhookResult> {
     const { channel, requestId } = input;
@@ -211,10 +246,11 @@ export class WebhookProcessor {
     if (input.source === 'google') {
       const headers: Record<string, string> = { 'x-goog-signature': input.signature ?? '' };
       if (input.contentType) headers['content-type'] = input.contentType.slice(0, 200);
+      const redacted = channel === 'bm' ? withoutAuthCodes(input.body) : undefined;
       await this.withinBound(
         'the payload',
         this.deps.unrecognized.keep(
-          { id, channel, kind, reason: boundedReason, receivedAt, bodyBase64: Buffer.from(input.body).toString('base64'), headers, ...(requestId ? { requestId } : {}) },
+          { id, channel, kind, reason: boundedReason, receivedAt, bodyBase64: Buffer.from(redacted ?? input.body).toString('base64'), headers, ...(redacted ? { credentialsRemoved: true as const } : {}), ...(requestId ? { requestId } : {}) },
           { at: receivedAt, ...(requestId ? { requestId } : {}) },
         ),
       );

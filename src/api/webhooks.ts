@@ -5,6 +5,7 @@
  * same routes: the secret as text/plain by default, `{"secret": …}` when Accept prefers JSON.
  */
 import { type Context, Hono } from 'hono';
+import { createAuthCodeConsumer } from '../channels/auth-codes';
 import { type Config } from '../config';
 import { type Channel } from '../domain/conversation-key';
 import { createLazyClient } from '../temporal/connections';
@@ -41,7 +42,8 @@ export function unrecognizedPayloadStoreFor(deps: WebhookAppDeps): UnrecognizedP
 
 /** The webhook path for these deps (shared by the routes and the operator's replay). */
 export function webhookProcessorFor(deps: WebhookAppDeps, options: WebhookAppOptions = {}): WebhookProcessor {
-  return new WebhookProcessor({ config: deps.config, conversations: deps.conversations, unrecognized: unrecognizedPayloadStoreFor(deps), logger: deps.logger }, options);
+  const authCodes = deps.config.authCodes ? createAuthCodeConsumer(deps.config.authCodes) : undefined;
+  return new WebhookProcessor({ config: deps.config, conversations: deps.conversations, unrecognized: unrecognizedPayloadStoreFor(deps), logger: deps.logger, ...(authCodes ? { authCodes } : {}) }, options);
 }
 
 /** POST /webhooks/{rbm,bm}: verify, normalize, signal Temporal, and only then acknowledge. */

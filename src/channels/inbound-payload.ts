@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { type ConversationKey } from '../domain/conversation-key';
 import { type InboundEvent } from '../domain/inbound';
 
 /** One schema problem, named by the path of the offending field in the body Google sent. */
@@ -14,10 +15,24 @@ export interface FieldProblem {
   message: string;
 }
 
+/**
+ * A credential a user sent (a Business Messages sign-in's authorization code): the API hands it
+ * to its consumer and drops it; it is never part of an event, so it never reaches Temporal.
+ */
+export interface InboundCredential {
+  /** The event it belongs to (its dedupeKey: the delivery's requestId), whose codeOutcome the hand-over decides. */
+  dedupeKey: string;
+  conversationKey: ConversationKey;
+  /** The agent the (verified) payload names. */
+  agent?: string;
+  code: string;
+  redirectUri?: string;
+}
+
 /** What a channel made of one signature-verified payload. */
 export type InboundInterpretation =
-  /** A known kind: the events to hand to the conversations (each carries its conversation key). */
-  | { outcome: 'events'; kind: string; events: InboundEvent[] }
+  /** A known kind: the events to hand to the conversations (each carries its conversation key), and the credentials that ride apart. */
+  | { outcome: 'events'; kind: string; events: InboundEvent[]; credentials?: InboundCredential[] }
   /** A payload kind this build does not know: kept for an operator, never dropped. */
   | { outcome: 'unrecognized'; kind: string; reason: string }
   /** A known kind that breaks its schema (kept for an operator like an unrecognized one). */

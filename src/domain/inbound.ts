@@ -21,6 +21,14 @@ export interface FileInfo {
   fileUri?: string;
 }
 
+/**
+ * What became of the authorization code of a Business Messages sign-in. The code itself never
+ * reaches Temporal: the API hands it to AUTH_CODE_URL and drops it (src/channels/auth-codes.ts).
+ * `handed_over`: the consumer took it; `not_handed_over`: the consumer refused it or did not
+ * answer in time; `dropped`: no consumer is configured; `none`: the response held no code (an error).
+ */
+export type AuthCodeOutcome = 'handed_over' | 'not_handed_over' | 'dropped' | 'none';
+
 /** What the user sent, channel-neutral. */
 export type MessageContent =
   | { kind: 'text'; text: string }
@@ -28,7 +36,39 @@ export type MessageContent =
   | { kind: 'file'; file: FileInfo; thumbnail?: FileInfo }
   | { kind: 'location'; latitude: number; longitude: number }
   | { kind: 'suggestion'; postbackData: string; text?: string; suggestionType: 'REPLY' | 'ACTION' | 'UNKNOWN'; inReplyTo?: string }
-  | { kind: 'auth'; code?: string; redirectUri?: string; error?: { error?: string; errorDescription?: string } };
+  | { kind: 'auth'; codeOutcome: AuthCodeOutcome; redirectUri?: string; error?: { error?: string; errorDescription?: string } };
+
+/**
+ * The sign-in content of events delivered before the code was dropped at the API: the code rode
+ * in the signal. Only histories recorded then (and runs started then) hold it; workflow code reads
+ * it through withoutCredentials, which keeps what the code meant and drops the code.
+ */
+export interface LegacyAuthContent {
+  kind: 'auth';
+  code?: string;
+  codeOutcome?: AuthCodeOutcome;
+  redirectUri?: string;
+  error?: { error?: string; errorDescription?: string };
+}
+
+/**
+ * The event without any credential a user sent: an auth content that still carries a code (a
+ * signal from an API older than the drop, or such a run's carried state) becomes the outcome the
+ * code stood for then (`dropped` when non-empty: nothing consumed it; `none` otherwise), so routing
+ * decides exactly as it did with the code. Everything else is returned as it is.
+ */
+export function withoutCredentials<E extends InboundEvent>(event: E): E {
+  if (event.type !== 'message') return event;
+  const content = event.content as LegacyAuthContent | MessageContent;
+  if (content.kind !== 'auth' || !('code' in content)) return event;
+  const { code: _code, ...rest } = content;
+  return { ...event, content: { ...rest, codeOutcome: authCodeOutcomeOf(content) } };
+}
+
+/** The outcome an auth content stands for, also when it is one of the older ones that carried the code. */
+export function authCodeOutcomeOf(content: LegacyAuthContent): AuthCodeOutcome {
+  return content.codeOutcome ?? (content.code !== undefined && content.code !== '' ? 'dropped' : 'none');
+}
 
 export type MessageKind = MessageContent['kind'];
 

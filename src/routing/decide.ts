@@ -88,7 +88,8 @@ function confirmPlace(s: Situation, placeId: string, update: RoutingContextUpdat
 
 /** Sign-in results are answered by automation whoever else is waiting: only a live agent takes them over. */
 function decideAuth(s: Situation, content: Extract<InboundMessageEvent['content'], { kind: 'auth' }>): AutomationReplyDecision {
-  const succeeded = content.code !== undefined && content.code !== '' && content.error === undefined;
+  // A code nothing consumed (no AUTH_CODE_URL) counts as before the code was dropped at the API: signed in.
+  const succeeded = (content.codeOutcome === 'handed_over' || content.codeOutcome === 'dropped') && content.error === undefined;
   return {
     action: 'automation_reply',
     intent: succeeded ? 'auth:success' : 'auth:failure',

@@ -37,6 +37,7 @@ async function main(): Promise<void> {
     ...(env.TWILIO_ACCOUNT_SID && env.TWILIO_AUTH_TOKEN ? { twilio: { accountSid: env.TWILIO_ACCOUNT_SID, authToken: env.TWILIO_AUTH_TOKEN } } : {}),
     rbmAgentId: env.RBM_AGENT_ID,
     ...(env.HANDOFF_SECRET ? { handoffSecret: env.HANDOFF_SECRET } : {}),
+    ...(env.AUTH_CODE_SECRET ? { authCodeSecret: env.AUTH_CODE_SECRET } : {}),
     logger,
   });
   logger.info('simulator listening', {
@@ -47,6 +48,7 @@ async function main(): Promise<void> {
     serviceAccountKey: created ? 'generated' : 'reused',
     webhooks: webhookBaseUrl.map((base) => `${base}/webhooks/{rbm,bm}`).join(' '),
     handoffDesk: `${publicUrl}/desk/handoffs`,
+    authCodeConsumer: `${publicUrl}/desk/auth-codes`,
     seed: env.SIMULATOR_SEED,
   });
 

@@ -55,10 +55,20 @@ function recordedBody(api: CallApi, contentType: string | undefined, raw: string
     return fields;
   }
   try {
-    return JSON.parse(raw) as unknown;
+    return withoutCode(JSON.parse(raw) as unknown);
   } catch {
     return raw;
   }
+}
+
+/** A sign-in's authorization code (handed to the stand-in consumer at /desk/auth-codes) is a credential: not recorded. */
+export function withoutCode(body: unknown): unknown {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return body;
+  const record = body as Record<string, unknown>;
+  if (typeof record.code === 'string') return { ...record, code: '<redacted>' };
+  const auth = record.authenticationResponse;
+  if (typeof auth === 'object' && auth !== null && typeof (auth as Record<string, unknown>).code === 'string') return { ...record, authenticationResponse: { ...auth, code: '<redacted>' } };
+  return body;
 }
 
 function faultResponse(c: Context<SimEnv>, api: CallApi, rule: FaultRule): Response {

@@ -20,7 +20,7 @@ import { rbmRoutes } from './routes/rbm';
 import { twilioRoutes } from './routes/twilio';
 import { userRoutes } from './routes/users';
 import { type SimSms, SmsStore } from './sms-store';
-import { type SimEnv, type SimulatorState } from './state';
+import { type SimAuthCode, type SimEnv, type SimulatorState } from './state';
 import { Timers } from './timers';
 import { PlatformWebhooks, type WebhookRetryPolicy } from './webhooks';
 
@@ -53,6 +53,8 @@ export interface SimulatorOptions {
   bmAgent?: string;
   /** HANDOFF_SECRET, for the stand-in desk at /desk/handoffs to check signatures. */
   handoffSecret?: string;
+  /** AUTH_CODE_SECRET, for the stand-in sign-in backend at /desk/auth-codes to check signatures. */
+  authCodeSecret?: string;
   logger?: Logger;
 }
 
@@ -78,6 +80,8 @@ export interface Simulator {
   serviceAccountKey(): ServiceAccountKeyFile;
   setPublicUrl(url: string): void;
   publicUrl(): string;
+  /** Authorization codes handed to the stand-in sign-in backend (/desk/auth-codes), in arrival order. */
+  authCodes(): SimAuthCode[];
   /** Forget calls, messages, faults and device settings (the key and issued tokens stay). */
   reset(): void;
   /** Cancel every timer and held request. */
@@ -111,6 +115,7 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     phones,
     eventIds: new Set(),
     handoffIds: new Set(),
+    authCodes: new Map(),
     sms: new SmsStore(),
     webhooks,
     tokens: new TokenStore(random),
@@ -128,6 +133,7 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
       rbmAgentId: options.rbmAgentId ?? 'switchboard-dev@rbm.goog',
       bmAgent,
       ...(options.handoffSecret ? { handoffSecret: options.handoffSecret } : {}),
+      ...(options.authCodeSecret ? { authCodeSecret: options.authCodeSecret } : {}),
     },
   };
 
@@ -136,6 +142,7 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     state.faults.clear();
     state.eventIds.clear();
     state.handoffIds.clear();
+    state.authCodes.clear();
     state.sms.clear();
     phones.reset(defaults);
   };
@@ -169,6 +176,7 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     clearFaults: () => state.faults.clear(),
     revokeTokens: () => state.tokens.revokeAll(),
     tokensIssued: () => state.tokens.issued,
+    authCodes: () => [...state.authCodes.values()],
     serviceAccountKey: () => ({ ...account.key, token_uri: `${publicUrl}/token` }),
     setPublicUrl: (url) => {
       publicUrl = url.replace(/\/+$/, '');

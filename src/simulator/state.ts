@@ -17,6 +17,8 @@ export interface SimulatorState {
   eventIds: Set<string>;
   /** Handoff ids the stand-in desk has received. */
   handoffIds: Set<string>;
+  /** Authorization codes the stand-in sign-in backend (/desk/auth-codes) has received, by requestId. */
+  authCodes: Map<string, SimAuthCode>;
   sms: SmsStore;
   webhooks: PlatformWebhooks;
   tokens: TokenStore;
@@ -41,7 +43,17 @@ export interface SimulatorState {
     bmAgent: string;
     /** HANDOFF_SECRET: the stand-in desk checks X-Switchboard-Signature with it (accepts anything when unset). */
     handoffSecret?: string;
+    /** AUTH_CODE_SECRET: the stand-in sign-in backend checks X-Switchboard-Signature with it (accepts anything when unset). */
+    authCodeSecret?: string;
   };
+}
+
+/** One authorization code the stand-in sign-in backend received. */
+export interface SimAuthCode {
+  requestId: string;
+  conversationKey: string;
+  code: string;
+  redirectUri?: string;
 }
 
 /** Hono context variables set by the recording middleware for the handlers. */

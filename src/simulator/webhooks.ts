@@ -11,6 +11,7 @@ import { computeSignature } from '../channels/signature';
 import { maskPhone } from '../domain/conversation-key';
 import { type Logger } from '../logger';
 import { type CallLog, type CallRecord } from './calls';
+import { withoutCode } from './middleware';
 import { type SeededRandom } from './rng';
 import { type Timers } from './timers';
 
@@ -84,7 +85,8 @@ export class PlatformWebhooks {
 
   /** A Business Messages UserMessage (message, receipts, userStatus, suggestionResponse …). */
   bm(agent: string, payload: Record<string, unknown>, meta: { conversation: string }): QueuedWebhook {
-    return this.bmText(agent, JSON.stringify(payload), payload, meta);
+    // A sign-in's code is a credential: posted, not recorded.
+    return this.bmText(agent, JSON.stringify(payload), withoutCode(payload), meta);
   }
 
   /** Any text as a Business Messages body, signed over its bytes like Google signs it. */

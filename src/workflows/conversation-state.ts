@@ -1,6 +1,6 @@
 import { type Channel, type ConversationKey, parseConversationKey } from '../domain/conversation-key';
 import { initialRoutingContext, type RoutingContext } from '../routing';
-import { type InboundContext, type InboundEvent, type MessageContent } from '../domain/inbound';
+import { type InboundContext, type InboundEvent, type MessageContent, authCodeOutcomeOf, withoutCredentials } from '../domain/inbound';
 import { msToNumber } from '@temporalio/common/lib/time';
 import { DEFAULT_DEDUPE_MAX_KEYS, DEFAULT_DEDUPE_RETENTION } from './conversation-settings';
 import { type Assignment, type ConversationSettings, type ConversationStatus, type ConversationView, type HistoryEntry } from './definitions';
@@ -36,8 +36,12 @@ export function summarize(content: MessageContent): string {
       return `${content.latitude},${content.longitude}`;
     case 'suggestion':
       return content.postbackData;
-    case 'auth':
-      return content.code !== undefined ? 'authorization code received' : `auth error: ${content.error?.error ?? 'unknown'}`;
+    case 'auth': {
+      // Histories recorded before the code was dropped at the API carry the code itself: never echoed.
+      const outcome = authCodeOutcomeOf(content);
+      if (outcome === 'none') return `auth error: ${content.error?.error ?? 'unknown'}`;
+      return outcome === 'handed_over' ? 'authorization code handed over' : outcome === 'not_handed_over' ? 'authorization code not handed over' : 'authorization code received';
+    }
   }
 }
 
@@ -125,7 +129,7 @@ export class ConversationState {
     this.key = key;
     this.channel = parseConversationKey(key).channel;
     this.data = snapshot
-      ? { ...snapshot, generation: snapshot.generation + 1 }
+      ? { ...withoutCarriedCredentials(snapshot), generation: snapshot.generation + 1 }
       : {
           history: [],
           events: [],
@@ -218,7 +222,8 @@ export class ConversationState {
    */
   accept(events: InboundEvent[]): InboundEvent[] {
     const accepted: InboundEvent[] = [];
-    for (const event of events) {
+    // A signal from an API older than the drop may still carry a sign-in code: it never enters state.
+    for (const event of events.map(withoutCredentials)) {
       if (this.isDuplicate(event)) continue;
       this.rememberEvent(event);
       accepted.push(event);
@@ -391,7 +396,8 @@ export class ConversationState {
    * it: history, dedupe window, receipts and routing memory. Events this run accepted that the
    * previous run had already seen (a late redelivery) are dropped again.
    */
-  absorbPrevious(previous: ConversationSnapshot): void {
+  absorbPrevious(carried: ConversationSnapshot): void {
+    const previous = withoutCarriedCredentials(carried);
     const old = new Set(previous.dedupeKeys);
     this.data.events = this.data.events.filter((e) => !old.has(e.dedupeKey));
     this.data.pending = this.data.pending.filter((e) => !old.has(e.dedupeKey));
@@ -439,6 +445,11 @@ export class ConversationState {
       generation: d.generation,
     };
   }
+}
+
+/** A snapshot carried from a run that kept sign-in codes in its events: the same memory without them. */
+function withoutCarriedCredentials(snapshot: ConversationSnapshot): ConversationSnapshot {
+  return { ...snapshot, events: snapshot.events.map(withoutCredentials), pending: snapshot.pending.map(withoutCredentials) };
 }
 
 /** Deep copy of JSON data (the workflow sandbox has no structuredClone guarantee across Node versions). */

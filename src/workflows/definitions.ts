@@ -162,6 +162,11 @@ export interface UnrecognizedPayload {
   bodyChunks?: number;
   /** The request headers a replay needs (x-goog-signature, content-type). */
   headers: Record<string, string>;
+  /**
+   * A Business Messages sign-in's authorization code was removed from the body before it was kept
+   * (it must never reach Temporal): the body is no longer the signed one, so it cannot be replayed.
+   */
+  credentialsRemoved?: true;
   /** API request id of the first delivery, to find it in the logs. */
   requestId?: string;
 }

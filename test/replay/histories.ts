@@ -28,6 +28,8 @@ export const SCENARIOS = [
   'routing-version-start',
   'dormant-reopen',
   'issue-11-failures-and-rules',
+  'bm-sign-in-legacy',
+  'bm-sign-in-codes',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 

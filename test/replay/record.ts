@@ -124,6 +124,18 @@ function ttlRevoked(key: string, messageId: string): InboundEvent {
   return { type: 'ttl_expired', channel: 'rbm', conversationKey: key, dedupeKey: `ttl-ok-${messageId}`, messageId, revoked: true, receivedAt: new Date().toISOString() };
 }
 
+/**
+ * A Business Messages sign-in result. `content` is the auth content's rest: `{ code }` as the API
+ * signalled it before issue 12 (the code in the signal), `{ codeOutcome }` as it does since.
+ */
+function signIn(key: string, requestId: string, content: Record<string, unknown>): InboundEvent {
+  return { type: 'message', channel: 'bm', conversationKey: key, dedupeKey: requestId, messageId: requestId, content: { kind: 'auth', redirectUri: 'https://business.google.com/callback', ...content }, receivedAt: new Date().toISOString() } as unknown as InboundEvent;
+}
+
+function chip(key: string, requestId: string, postbackData: string): InboundEvent {
+  return { type: 'message', channel: 'bm', conversationKey: key, dedupeKey: requestId, messageId: requestId, content: { kind: 'suggestion', postbackData, text: postbackData, suggestionType: 'REPLY' }, receivedAt: new Date().toISOString() };
+}
+
 /** Message ids of the conversation's outbound messages, oldest first. */
 async function outboundIds(handle: Handle): Promise<string[]> {
   return (await handle.query(outboundMessagesQuery)).messages.map((m) => m.messageId);
@@ -455,6 +467,49 @@ const scenarios: Scenario[] = [
       await env.sleep('15 minutes');
       await stateUntil(handle, (s) => !s.userTyping.isTyping, 'the user typing to fade');
       return handle.firstExecutionRunId;
+    },
+  },
+  {
+    // Business Messages sign-ins as the API signalled them before issue 12, the authorization
+    // code in the signal: a code (signed in), an error (try again), the try-again chip. Recorded
+    // from main before the code was dropped at the API, so the old code path has a history.
+    name: 'bm-sign-in-legacy',
+    // Idle conversations go dormant and never complete (issue 11): recorded open.
+    open: true,
+    async drive({ signalWithStart }) {
+      const handle = await signalWithStart({ key: BM_KEY, routing: exampleRouting(), settings: { idleTimeout: '1 hour' } }, [signIn(BM_KEY, 'legacy-auth-1', { code: 'replay-legacy-authorization-code' })]);
+      await stateUntil(handle, (s) => s.history.filter((h) => h.direction === 'outbound').length >= 1, 'the signed-in answer');
+      await handle.signal(inboundEventsSignal, [signIn(BM_KEY, 'legacy-auth-2', { error: { error: 'ACCESS_DENIED', errorDescription: 'the user said no' } })]);
+      await stateUntil(handle, (s) => s.history.filter((h) => h.direction === 'outbound').length >= 2, 'the try-again answer');
+      await handle.signal(inboundEventsSignal, [chip(BM_KEY, 'legacy-auth-3', 'auth:retry')]);
+      await stateUntil(handle, (s) => s.routingDecisions.some((d) => d.messageId === 'legacy-auth-3'), 'the retry decision');
+      return handle.signaledRunId;
+    },
+  },
+  {
+    // Business Messages sign-ins since issue 12: the code handed over (signed in), not handed
+    // over (try again), dropped for want of AUTH_CODE_URL (signed in), an error; and one signal of
+    // an API still older than the change, with the code (the workflow keeps only its outcome).
+    name: 'bm-sign-in-codes',
+    // Idle conversations go dormant and never complete (issue 11): recorded open.
+    open: true,
+    async drive({ signalWithStart }) {
+      const outbound = (n: number) => (s: ConversationView) => s.history.filter((h) => h.direction === 'outbound').length >= n;
+      const handle = await signalWithStart({ key: BM_KEY, routing: exampleRouting(), settings: { idleTimeout: '1 hour' } }, [signIn(BM_KEY, 'auth-1', { codeOutcome: 'handed_over' })]);
+      await stateUntil(handle, outbound(1), 'the signed-in answer');
+      await handle.signal(inboundEventsSignal, [signIn(BM_KEY, 'auth-2', { codeOutcome: 'not_handed_over' })]);
+      await stateUntil(handle, outbound(2), 'the try-again answer');
+      await handle.signal(inboundEventsSignal, [signIn(BM_KEY, 'auth-3', { codeOutcome: 'dropped' })]);
+      await stateUntil(handle, outbound(3), 'the answer to a dropped code');
+      await handle.signal(inboundEventsSignal, [signIn(BM_KEY, 'auth-4', { codeOutcome: 'none', error: { error: 'ACCESS_DENIED' } })]);
+      await stateUntil(handle, outbound(4), 'the answer to an error');
+      await handle.signal(inboundEventsSignal, [signIn(BM_KEY, 'auth-5', { code: 'replay-code-from-an-older-api' })]);
+      await stateUntil(handle, outbound(5), 'the answer to an older signal');
+      // The history records an answer before its send runs: end on the send settled, not in flight.
+      const last = (await outboundIds(handle)).at(-1);
+      if (last === undefined) throw new Error('no outbound message');
+      await waitForOutbound(handle, last, 'SENT');
+      return handle.signaledRunId;
     },
   },
 ];

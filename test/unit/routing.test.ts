@@ -209,10 +209,14 @@ describe('seed 004: route the message by its context', () => {
   });
 
   test('authenticationResponse → success, or a localized error with a retry offer', () => {
-    const success = only([bm({ kind: 'auth', code: 'abc', redirectUri: 'https://example.test/cb' }, { resolvedLocale: 'fr', displayName: 'Jules' })]);
+    const success = only([bm({ kind: 'auth', codeOutcome: 'handed_over', redirectUri: 'https://example.test/cb' }, { resolvedLocale: 'fr', displayName: 'Jules' })]);
     expect(success).toMatchObject({ action: 'automation_reply', intent: 'auth:success', reply: { text: 'Vous êtes connecté, Jules. Comment puis-je vous aider ?' } });
+    // No AUTH_CODE_URL: the code was dropped unused, and the sign-in counts as done (as before the code was dropped at the API).
+    expect(only([bm({ kind: 'auth', codeOutcome: 'dropped' }, { resolvedLocale: 'fr' })])).toMatchObject({ intent: 'auth:success' });
+    // The consumer refused it or did not answer: the user is asked to try again.
+    expect(only([bm({ kind: 'auth', codeOutcome: 'not_handed_over' }, { resolvedLocale: 'fr' })])).toMatchObject({ intent: 'auth:failure' });
 
-    const failure = only([bm({ kind: 'auth', error: { error: 'ACCESS_DENIED', errorDescription: 'user cancelled' } }, { resolvedLocale: 'fr' })]);
+    const failure = only([bm({ kind: 'auth', codeOutcome: 'none', error: { error: 'ACCESS_DENIED', errorDescription: 'user cancelled' } }, { resolvedLocale: 'fr' })]);
     expect(failure).toMatchObject({ action: 'automation_reply', intent: 'auth:failure' });
     expect(failure.action === 'automation_reply' && failure.reply).toEqual({
       text: 'Désolé, la connexion a échoué. Voulez-vous réessayer ?',

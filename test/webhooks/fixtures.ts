@@ -119,7 +119,8 @@ export const EXPECTED: Record<string, (key: ConversationKey) => Expected[]> = {
       conversationKey: key,
       dedupeKey: '7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d',
       occurredAt: '2024-05-14T09:35:02.777Z',
-      content: { kind: 'auth', code: '4/0AY0e-g7Xq2mZ9kLpR3sT8uV1wY5zA6bC', redirectUri: 'https://business.google.com/callback', error: { error: 'ERROR_UNSPECIFIED', errorDescription: '' } },
+      // The code rides apart (InboundCredential) and is dropped unless AUTH_CODE_URL takes it: never in the event.
+      content: { kind: 'auth', codeOutcome: 'dropped', redirectUri: 'https://business.google.com/callback', error: { error: 'ERROR_UNSPECIFIED', errorDescription: '' } },
     },
   ],
   'bm-context-full': (key) => [

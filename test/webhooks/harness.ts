@@ -14,6 +14,7 @@ import { type WebhookAppDeps } from '../../src/api/webhooks';
 import { loadConfig } from '../../src/config';
 import { type ConversationKey } from '../../src/domain/conversation-key';
 import { type Logger, silentLogger } from '../../src/logger';
+import { type RoutingConfig } from '../../src/routing';
 import { type ConversationSettings, type ConversationView } from '../../src/workflows/definitions';
 import { recordingActivities } from '../helpers/recording-activities';
 import { uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
@@ -48,6 +49,10 @@ export interface HarnessOptions {
   worker?: boolean;
   /** Conversation settings every new run starts with (e.g. a short idle timeout). */
   settings?: Partial<ConversationSettings>;
+  /** A routing file every new run starts with (default: none, every message goes to the default queue). */
+  routing?: RoutingConfig;
+  /** Activities of the worker (default: recording ones). */
+  activities?: ReturnType<typeof recordingActivities>['activities'];
 }
 
 export async function startHarness(env: TestWorkflowEnvironment, options: HarnessOptions = {}): Promise<Harness> {
@@ -63,12 +68,13 @@ export async function startHarness(env: TestWorkflowEnvironment, options: Harnes
     ...extraEnv,
   });
   const client = new Client({ connection: env.connection, namespace: 'default' });
-  const conversations = new ConversationGateway({ client, taskQueue, timeoutMs: 5000, workflowIds: { revealPhoneNumbers: false, secret: randomUUID() }, ...(options.settings ? { startInput: { settings: options.settings } } : {}) });
+  const startInput = { ...(options.settings ? { settings: options.settings } : {}), ...(options.routing ? { routing: options.routing } : {}) };
+  const conversations = new ConversationGateway({ client, taskQueue, timeoutMs: 5000, workflowIds: { revealPhoneNumbers: false, secret: randomUUID() }, startInput });
   const store = new UnrecognizedPayloadStore({ client, taskQueue, timeoutMs: 5000 });
   const deps: WebhookAppDeps = { config, conversations, logger, unrecognizedPayloads: store };
   const app = createApp(deps);
 
-  const worker = options.worker === false ? undefined : await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: workflowBundle(), activities: recordingActivities().activities });
+  const worker = options.worker === false ? undefined : await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: workflowBundle(), activities: options.activities ?? recordingActivities().activities });
   const running = worker?.run();
 
   return {

@@ -7,6 +7,7 @@ import { openBmDelivery } from '../../src/channels/bm/inbound';
 import { type InboundInterpretation } from '../../src/channels/inbound-payload';
 import { openRbmDelivery } from '../../src/channels/rbm/inbound';
 import { type Channel } from '../../src/domain/conversation-key';
+import { type InboundEvent, withoutCredentials } from '../../src/domain/inbound';
 import { EXPECTED, FIXTURE_AGENT, FIXTURE_CONVERSATION_ID, FIXTURE_PHONE, loadSeedFixtures } from './fixtures';
 
 const RECEIVED_AT = '2024-05-14T12:00:00.000Z';
@@ -234,10 +235,25 @@ describe('Business Messages payload kinds', () => {
   });
 
   test.each([
-    ['code only', { code: 'abc', redirectUri: 'https://x/cb' }, { kind: 'auth', code: 'abc', redirectUri: 'https://x/cb' }],
-    ['error only', { errorDetails: { error: 'ACCESS_DENIED', errorDescription: 'user said no' } }, { kind: 'auth', error: { error: 'ACCESS_DENIED', errorDescription: 'user said no' } }],
-  ])('authenticationResponse: %s', (_name, authenticationResponse, content) => {
-    expect(events(interpret('bm', { ...base, authenticationResponse }))[0]).toMatchObject({ type: 'message', content });
+    ['code only', { code: 'abc-code', redirectUri: 'https://x/cb' }, { kind: 'auth', codeOutcome: 'dropped', redirectUri: 'https://x/cb' }],
+    ['an empty code', { code: '', redirectUri: 'https://x/cb' }, { kind: 'auth', codeOutcome: 'none', redirectUri: 'https://x/cb' }],
+    ['error only', { errorDetails: { error: 'ACCESS_DENIED', errorDescription: 'user said no' } }, { kind: 'auth', codeOutcome: 'none', error: { error: 'ACCESS_DENIED', errorDescription: 'user said no' } }],
+  ])('authenticationResponse: %s; the code is never in the event', (_name, authenticationResponse, content) => {
+    const result = interpret('bm', { ...base, requestId: 'req-auth', authenticationResponse });
+    const [e] = events(result);
+    expect(e).toEqual(expect.objectContaining({ type: 'message', content }));
+    expect(JSON.stringify(e)).not.toContain('abc-code');
+    const code = 'code' in authenticationResponse ? authenticationResponse.code : '';
+    expect(result.outcome === 'events' ? (result.credentials ?? []) : []).toEqual(code ? [{ dedupeKey: 'req-auth', conversationKey: e?.conversationKey, code, redirectUri: 'https://x/cb', agent: base.agent }] : []);
+  });
+
+  test('an older signal that still carries the code is read as the outcome it stood for, without the code (withoutCredentials)', () => {
+    const legacy = { type: 'message', channel: 'bm', conversationKey: 'bm:c', dedupeKey: 'r', receivedAt: RECEIVED_AT, messageId: 'r', content: { kind: 'auth', code: 'old-code', redirectUri: 'https://x/cb' } } as unknown as InboundEvent;
+    expect(withoutCredentials(legacy)).toEqual({ ...legacy, content: { kind: 'auth', codeOutcome: 'dropped', redirectUri: 'https://x/cb' } });
+    const noCode = { ...legacy, content: { kind: 'auth', code: '', error: { error: 'ACCESS_DENIED' } } } as unknown as InboundEvent;
+    expect(withoutCredentials(noCode)).toMatchObject({ content: { kind: 'auth', codeOutcome: 'none', error: { error: 'ACCESS_DENIED' } } });
+    const text = { ...legacy, content: { kind: 'text', text: 'hi' } } as InboundEvent;
+    expect(withoutCredentials(text)).toBe(text);
   });
 
   test('suggestionResponse with the reference spelling `type`', () => {

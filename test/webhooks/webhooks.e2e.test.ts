@@ -121,6 +121,32 @@ describe('one request, one signal; redeliveries, one event', () => {
   });
 });
 
+describe('RBM: only the signed bytes classify and dedupe', () => {
+  test('one signed data under three unsigned envelopes (other Pub/Sub ids, attributes claiming an agent launch event) is one user message, once', async () => {
+    const phone = randomPhone();
+    const key = rbmConversationKey(AGENT, phone);
+    // No messageId in the data: its dedupe key can only come from the signed bytes or the envelope.
+    const text = `no id ${randomUUID()}`;
+    const data = Buffer.from(JSON.stringify({ senderPhoneNumber: phone, agentId: AGENT, text, sendTime: new Date().toISOString() }));
+    const headers = { 'content-type': 'application/json', 'x-goog-signature': computeSignature(RBM_TOKEN, data) };
+    const envelopes = [
+      { messageId: `ps-${randomUUID()}` },
+      { messageId: `ps-${randomUUID()}`, attributes: { type: 'agent_launch_event', event_type: 'LAUNCHED', product: 'RBM' } },
+      { message_id: `ps-${randomUUID()}`, publishTime: new Date().toISOString() },
+    ];
+    for (const envelope of envelopes) {
+      const res = await h.post('/webhooks/rbm', JSON.stringify({ message: { data: data.toString('base64'), ...envelope }, subscription: 'projects/p/subscriptions/s' }), headers);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ status: 'accepted', events: 1, requestId: expect.any(String) });
+    }
+    const after = signedRbmRequest(RBM_TOKEN, rbmText(phone, `after-${randomUUID()}`));
+    expect((await h.post('/webhooks/rbm', after.body, after.headers)).status).toBe(200);
+    const state = await h.stateWhen(key, (s) => s.events.some((e) => e.type === 'message' && e.messageId.startsWith('after')));
+    const copies = state.events.filter((e) => e.type === 'message' && e.content.kind === 'text' && e.content.text === text);
+    expect(copies).toHaveLength(1);
+  });
+});
+
 describe('unsigned or oversized input: 401 or 413, a JSON body naming the problem, and nothing in Temporal', () => {
   type Case = { name: string; channel: 'rbm' | 'bm'; status: number; code: string; field?: string; build: () => { key: ConversationKey; body: RequestInit['body']; headers: Record<string, string> } };
   const rbmCase = (payload: (phone: string) => Record<string, unknown>, sign: (data: Buffer, body: string) => Record<string, string>, tamper?: (body: string) => string) => () => {

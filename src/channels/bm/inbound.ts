@@ -11,7 +11,7 @@
  */
 import { bmConversationKey } from '../../domain/conversation-key';
 import { type DialogflowInfo, type InboundContext, type InboundEvent, type InboundEventBody, type MessageContent } from '../../domain/inbound';
-import { type FieldProblem, type InboundInterpretation, NOT_JSON, type OpenResult, digest, isObject, label, parseWith } from '../inbound-payload';
+import { type FieldProblem, type InboundCredential, type InboundInterpretation, NOT_JSON, type OpenResult, digest, isObject, label, parseWith } from '../inbound-payload';
 import { type z } from 'zod';
 import {
   BM_PAYLOAD_FIELDS,
@@ -60,7 +60,16 @@ export function interpretBmPayload(body: unknown, receivedAt: string): InboundIn
   const base = { channel: 'bm' as const, conversationKey: bmConversationKey(c.conversationId), receivedAt };
   const events = normalize(payload.value, c, base, body[member]);
   if (events.length === 0) return { outcome: 'unrecognized', kind: `${kind}.empty`, reason: `${member} carries nothing this build acts on` };
-  return { outcome: 'events', kind, events };
+  const credentials = credentialsOf(payload.value, c, events);
+  return { outcome: 'events', kind, events, ...(credentials.length > 0 ? { credentials } : {}) };
+}
+
+/** The authorization code of a sign-in, apart from its event (the API hands it over and drops it). */
+function credentialsOf(p: Parsed, c: BmCommon, events: InboundEvent[]): InboundCredential[] {
+  const [event] = events;
+  if (p.member !== 'authenticationResponse' || p.value.code === undefined || p.value.code === '' || !event) return [];
+  const redirectUri = p.value.redirectUri ?? p.value.redirect_uri;
+  return [{ dedupeKey: event.dedupeKey, conversationKey: event.conversationKey, code: p.value.code, ...(c.agent !== undefined ? { agent: c.agent } : {}), ...(redirectUri !== undefined ? { redirectUri } : {}) }];
 }
 
 function invalid(kind: string, problems: FieldProblem[]): InboundInterpretation {
@@ -134,8 +143,8 @@ function normalize(p: Parsed, c: BmCommon, base: Base, rawMember: unknown): Inbo
     }
     case 'authenticationResponse': {
       const a = p.value;
-      const content: MessageContent = { kind: 'auth' };
-      if (a.code !== undefined) content.code = a.code;
+      // The code itself rides apart (credentialsOf) and never enters the event: until the API handed it over, it is `dropped`.
+      const content: MessageContent = { kind: 'auth', codeOutcome: a.code !== undefined && a.code !== '' ? 'dropped' : 'none' };
       const redirectUri = a.redirectUri ?? a.redirect_uri;
       if (redirectUri !== undefined) content.redirectUri = redirectUri;
       if (a.errorDetails !== undefined) content.error = { error: a.errorDetails.error, errorDescription: a.errorDetails.errorDescription };
@@ -218,4 +227,25 @@ function dialogflowOf(d: NonNullable<BmCommon['dialogflowResponse']>): Dialogflo
     faqAnswers: (d.faqResponse?.answers ?? []).map((a) => ({ question: a.faqQuestion, answer: a.faqAnswer, confidence: a.matchConfidence, confidenceLevel: a.matchConfidenceLevel })),
     intents: (d.intentResponses ?? []).map((i) => ({ displayName: i.intentDisplayName, confidence: i.intentDetectionConfidence })),
   };
+}
+
+/** A `"code": …` member (a string, even one cut off at the end of the body, or any other JSON value). */
+const CODE_MEMBER = /("code"\s*:\s*)("(?:[^"\\]|\\.)*"?|[^,}\]\s]+)/g;
+
+/**
+ * The body with every `code` value replaced by "[removed]" when it holds an authenticationResponse,
+ * or undefined when it has none to remove. For a signed body that is kept rather than delivered
+ * (src/api/webhook-processor.ts park): the authorization code must not reach Temporal there either.
+ * Textual, so it also covers a body that is not valid JSON; the rest of the bytes stay as they were
+ * (the signature no longer matches, so such an entry cannot be replayed).
+ */
+export function withoutAuthCodes(body: Uint8Array): Uint8Array | undefined {
+  const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+  if (!text.includes('authenticationResponse')) return undefined;
+  let removed = false;
+  const redacted = text.replace(CODE_MEMBER, (_match, member: string) => {
+    removed = true;
+    return `${member}"[removed]"`;
+  });
+  return removed ? Buffer.from(redacted, 'utf8') : undefined;
 }

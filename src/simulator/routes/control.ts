@@ -27,6 +27,7 @@ const ENDPOINTS = [
   'POST   /sim/webhooks/rbm {agentId?, data | dataText}, /sim/webhooks/bm {agent?, body | bodyText}   any payload, signed and retried like Google',
   'POST   /sim/reset                                               forget calls, messages, faults, phone settings',
   'POST   /desk/handoffs                                           stand-in human desk: point HANDOFF_URL here (signature checked with HANDOFF_SECRET)',
+  'POST   /desk/auth-codes                                         stand-in sign-in backend: point AUTH_CODE_URL here (signature checked with AUTH_CODE_SECRET)',
 ];
 
 export function controlRoutes(state: SimulatorState, reset: () => void) {
