@@ -10,13 +10,13 @@
  * events), which does not depend on how loaded the machine is as much as throughput does.
  */
 import { type Payload, defaultPayloadConverter } from '@temporalio/common';
-import { openRbmDelivery } from '../src/channels/rbm/inbound';
 import { type InboundEvent } from '../src/domain/inbound';
 import { readTemporalBinaries } from '../src/temporal/binaries';
 import { AesGcmPayloadCodec } from '../src/temporal/payload-codec';
 import { generatePayloadKeyEntry, parsePayloadKeys } from '../src/temporal/payload-keys';
 import { conversationWorkflow } from '../src/workflows';
 import { inboundEventsSignal } from '../src/workflows/definitions';
+import { rbmInboundEvents } from './lib/normalize';
 import { drain, exchangeDone } from './lib/drain';
 import { PhoneEmulator, type Receipt } from './lib/phones';
 import { hostInfo, writeJsonResult } from './lib/results';
@@ -56,12 +56,7 @@ interface CodecPhase {
 
 /** The events the webhook would hand to Temporal for this payload (parsed once, before timing starts). */
 function normalized(event: { id: string; data: Record<string, unknown> }): InboundEvent[] {
-  const bytes = Buffer.from(JSON.stringify(event.data), 'utf8');
-  const opened = openRbmDelivery({ message: { data: bytes.toString('base64'), messageId: `codec-${event.id}` } });
-  if (!opened.ok) throw new Error(`bench payload rejected: ${JSON.stringify(opened.problems)}`);
-  const interpretation = opened.payload.interpret(new Date().toISOString());
-  if (interpretation.outcome !== 'events') throw new Error(`bench payload not understood: ${interpretation.outcome}`);
-  return interpretation.events;
+  return rbmInboundEvents(event, 'codec');
 }
 
 /** CPU µs per encrypt + decrypt of `payload`, over `iterations` (process CPU time, not wall time). */

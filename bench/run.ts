@@ -30,7 +30,6 @@
 import { mkdirSync, readdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import path from 'node:path';
-import { openRbmDelivery } from '../src/channels/rbm/inbound';
 import { type InboundEvent } from '../src/domain/inbound';
 import { type CallRecord } from '../src/simulator/calls';
 import { projectRoot, readTemporalBinaries } from '../src/temporal/binaries';
@@ -38,6 +37,7 @@ import { conversationWorkflow } from '../src/workflows';
 import { type ActionCount, countWorkflows, perUnit, subtractCounts } from './lib/actions';
 import { type ChartSeries, latencyChart } from './lib/chart';
 import { type ThreadProfile, summarizeProfiles } from './lib/cpuprofile';
+import { rbmInboundEvents } from './lib/normalize';
 import { drain, exchangeDone } from './lib/drain';
 import { RESULTS_DIR, hostInfo, resultPath, writeJsonResult, writeTextResult } from './lib/results';
 import { ProcSampler, type ProcessUsage } from './lib/usage';
@@ -61,6 +61,8 @@ const { values: args } = parseArgs({
     'read-after-ms': { type: 'string', default: '100' },
     warmup: { type: 'string', default: '40' },
     memory: { type: 'boolean', default: false },
+    temporal: { type: 'string', default: 'dev' },
+    only: { type: 'string' },
     profile: { type: 'boolean', default: false },
     seed: { type: 'string', default: '1' },
     scale: { type: 'boolean', default: false },
@@ -212,12 +214,7 @@ function receiptWebhooks(calls: readonly CallRecord[]): { count: number; ackMs: 
 
 /** The events the webhook would hand to Temporal for this payload (parsed once, before timing starts). */
 function normalized(event: { id: string; data: Record<string, unknown> }): InboundEvent[] {
-  const bytes = Buffer.from(JSON.stringify(event.data), 'utf8');
-  const opened = openRbmDelivery({ message: { data: bytes.toString('base64'), messageId: `bench-${event.id}` } });
-  if (!opened.ok) throw new Error(`bench payload rejected: ${JSON.stringify(opened.problems)}`);
-  const interpretation = opened.payload.interpret(new Date().toISOString());
-  if (interpretation.outcome !== 'events') throw new Error(`bench payload not understood: ${interpretation.outcome}`);
-  return interpretation.events;
+  return rbmInboundEvents(event);
 }
 
 async function main(): Promise<void> {
@@ -234,6 +231,8 @@ async function main(): Promise<void> {
         '  --deliver-after-ms, --read-after-ms   simulated phone (100, 100)',
         '  --warmup W             warm-up conversations, not measured (40)',
         '  --memory               dev server in memory instead of SQLite',
+        '  --temporal postgres    the real Temporal server on a private PostgreSQL (bench/lib/production-temporal.ts; `node scripts/temporal-server.mjs` first) instead of the dev server',
+        '  --only c               warm-up and (c) alone (its --rounds), e.g. to compare Temporal servers: `--only c` against `--only c --temporal postgres`',
         '  --profile              CPU profiles of the worker and the API (bench/results/profiles-*)',
         '  --seed S               ids and simulator seed (1)',
         '  --sim-receipts         let the simulator\'s phones send DELIVERED / READ (one in-order queue) instead of the run\'s phones',
@@ -278,10 +277,12 @@ async function main(): Promise<void> {
   const profileDir = args.profile ? resultPath('profiles', at, 'cpuprofiles') : undefined;
   if (profileDir) mkdirSync(profileDir, { recursive: true });
   const started = Date.now();
+  if (args.temporal !== 'dev' && args.temporal !== 'postgres') throw new Error(`--temporal must be dev or postgres, not ${args.temporal}`);
+  if (args.only !== undefined && args.only !== 'c') throw new Error(`--only takes c (the Switchboard phase), not ${args.only}`);
   const stack = await BenchStack.start({
     label: 'bench',
     handleSignals: true,
-    persistence: args.memory ? 'memory' : 'sqlite',
+    persistence: args.temporal === 'postgres' ? 'postgres' : args.memory ? 'memory' : 'sqlite',
     simulator: { deliverAfterMs: positive('deliver-after-ms'), readAfterMs: positive('read-after-ms'), seed: SEED },
     ...(profileDir ? { profileDir } : {}),
     ...(args.bundle ? { workflowBundlePath: path.resolve(args.bundle) } : {}),
@@ -502,13 +503,20 @@ async function main(): Promise<void> {
       return { group, convs, events: userEvents(BENCH_AGENT, convs, E, SEED + block * 10 + round) };
     };
     const rounds = (label: string, r: number) => `${label}${ROUNDS > 1 ? `, round ${r}` : ''}`;
-    await runPhase({ ...spec('a', 1, 1), id: 'a', label: '(a) ack-only: webhook route, no Temporal', chartTitle: '(a) ack-only webhook (HTTP ceiling)', via: 'ack-only', replies: 0 });
-    await runPhase({ ...spec('b0', 1, 7), id: 'b0', label: '(b0) signalWithStart, no worker (server only)', chartTitle: '(b0) signalWithStart, no worker polling (the dev server alone)', via: 'signalWithStart-unpolled', replies: 0 });
     const runB = (r: number) =>
       runPhase({ ...spec('b', r, 2), id: r === 1 ? 'b' : `b#${r}`, label: rounds('(b) raw Temporal: signalWithStart loop', r), chartTitle: rounds('(b) raw Temporal: signalWithStart for every event (workers running)', r), via: 'signalWithStart', replies: N * E, freshWorker: 'switchboard', actions: { inboundEvents: N * E * 4 } });
     const cSpec = (r: number) => spec('c', r, 3);
     const runC = (r: number, s = cSpec(r)) =>
       runPhase({ ...s, id: r === 1 ? 'c' : `c#${r}`, label: rounds('(c) Switchboard: signed webhooks → workers', r), chartTitle: rounds('(c) Switchboard: signed webhooks for every event, closed loop', r), via: 'webhook', replies: N * E, freshWorker: 'switchboard', actions: { inboundEvents: N * E * 4 } });
+
+    // Only (c): the same phase on another Temporal server (README, Performance: dev server against PostgreSQL).
+    if (args.only === 'c') {
+      for (let r = 1; r <= ROUNDS; r++) await runC(r);
+      report({ at, started, stack, phases, lifecycle: undefined, rssEnd: new ProcSampler(pids).sample(), chart, profiles: undefined, profileDir, simReceipts, partial: true });
+      return;
+    }
+    await runPhase({ ...spec('a', 1, 1), id: 'a', label: '(a) ack-only: webhook route, no Temporal', chartTitle: '(a) ack-only webhook (HTTP ceiling)', via: 'ack-only', replies: 0 });
+    await runPhase({ ...spec('b0', 1, 7), id: 'b0', label: '(b0) signalWithStart, no worker (server only)', chartTitle: '(b0) signalWithStart, no worker polling (the dev server alone)', via: 'signalWithStart-unpolled', replies: 0 });
 
     const runFloor = (r: number) =>
       runPhase({ ...spec('floor', r, 8), id: r === 1 ? 'floor' : `floor#${r}`, label: rounds('(f) floor: minimal workflow, same signals and activities', r), chartTitle: rounds('(f) floor: raw signalWithStart to a minimal workflow (READ receipt, reply)', r), via: 'floor', replies: N * E, freshWorker: 'floor', actions: { inboundEvents: N * E * 4 } });
@@ -709,6 +717,8 @@ interface ReportInput {
   profiles: Record<string, ThreadProfile[]> | undefined;
   profileDir: string | undefined;
   simReceipts: boolean;
+  /** Only some phases ran (--only): issue 14's targets, which need all of them, are left out. */
+  partial?: boolean;
 }
 
 /** Prints a table with a header rule; the first column left-aligned, the others right-aligned. */
@@ -738,7 +748,7 @@ function report(input: ReportInput): void {
   };
   const half = by('c-half');
   const workerCpu = workerCpuPooled(phases);
-  const targets = issueTargets({ ratios, half, phases, lifecycle, workerCpu });
+  const targets = input.partial ? [] : issueTargets({ ratios, half, phases, lifecycle, workerCpu });
   console.log('');
   printTable(
     ['phase', 'conc.', 'requests', 'acked/s', 'sustained/s', 'ack p50 ms', 'p95', 'p99', 'drain s', 'READ rcpt p50/p99 ms', 'actions/event', 'worker RSS MiB'],
@@ -797,7 +807,7 @@ function report(input: ReportInput): void {
     durationS: round((Date.now() - input.started) / 1000, 1),
     command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
     config: { conversations: N, concurrency: C, exchanges: E, rounds: ROUNDS, seed: SEED, workflowBundle: args.bundle ?? (args['bundle-with-otel'] ? 'built with the OpenTelemetry interceptors, tracing off' : 'production, tracing off (built for the run)'), receiptsSentBy: input.simReceipts ? 'simulator phones' : 'benchmark phones', openSeconds: Number(args['open-seconds']), lifecycleConversations: Number(args.lifecycle), deliverAfterMs: Number(args['deliver-after-ms']), readAfterMs: Number(args['read-after-ms']), warmup: Number(args.warmup) },
-    temporal: { server: readTemporalBinaries().cliVersion, persistence: stack.dbFile ? 'sqlite (WAL) in a temp folder' : 'memory' },
+    temporal: stack.production ? { server: stack.temporalDescription, persistence: 'PostgreSQL (private cluster in .data/production)' } : { server: readTemporalBinaries().cliVersion, persistence: stack.dbFile ? 'sqlite (WAL) in a temp folder' : 'memory' },
     host: hostInfo(),
     phases,
     lifecycle,

@@ -62,6 +62,12 @@ export interface StackOptions {
    * `postgres`: the real Temporal server on a private PostgreSQL (bench/lib/production-temporal.ts).
    */
   persistence: 'sqlite' | 'memory' | 'postgres';
+  /**
+   * With `postgres`: a production deployment already running at this address (the one
+   * `npm run test:production`'s global setup started), used instead of starting one; the stack
+   * neither restarts nor stops it.
+   */
+  temporalAddress?: string;
   /** Switchboard API replicas the simulator's webhooks alternate between (default 1). */
   apis?: number;
   /** Point HANDOFF_URL at the simulator's stand-in agent desk (signed with a run secret). */
@@ -93,8 +99,16 @@ export interface StackOptions {
   log?: (line: string) => void;
 }
 
-/** The Temporal server of a stack: a dev server or the production deployment. */
-export type StackTemporal = DevServer | ProductionTemporal;
+/** A production deployment the stack did not start (StackOptions.temporalAddress): used, never restarted or stopped. */
+export class SharedTemporal {
+  readonly pid = undefined;
+  constructor(readonly address: string) {}
+
+  async stop(): Promise<void> {}
+}
+
+/** The Temporal server of a stack: a dev server, the production deployment, or a shared one. */
+export type StackTemporal = DevServer | ProductionTemporal | SharedTemporal;
 
 /** A running worker child and its health endpoint (GET /healthz answers its status counters). */
 export interface WorkerHandle {
@@ -185,7 +199,10 @@ export class BenchStack {
       for (let i = 0; i < (options.apis ?? 1); i++) apiPorts.push(await freePort());
       const dbFile = options.persistence === 'sqlite' ? path.join(dir, 'temporal', 'dev.sqlite') : undefined;
       // The server starts while webpack bundles: both take seconds.
-      if (options.persistence === 'postgres') {
+      if (options.persistence === 'postgres' && options.temporalAddress) {
+        log(`Temporal server ${readTemporalServerVersion()} on PostgreSQL, shared, at ${options.temporalAddress}`);
+        startServer = Promise.resolve(new SharedTemporal(options.temporalAddress));
+      } else if (options.persistence === 'postgres') {
         const clusterDir = path.join(projectRoot, '.data', 'production', path.basename(dir));
         log(`Temporal server ${readTemporalServerVersion()} on a private PostgreSQL in ${path.relative(projectRoot, clusterDir)}`);
         startServer = ProductionTemporal.start({ dir: clusterDir, log });
@@ -205,7 +222,8 @@ export class BenchStack {
       writeFileSync(payloadKeyFile, `${generatePayloadKeyEntry('bench')}\n`, { mode: 0o600 });
       const temporal = await startServer;
       const connection = await Connection.connect({ address: temporal.address });
-      stack = new BenchStack(options, dir, temporal instanceof ProductionTemporal ? temporal.frontendPort : temporalPort, dbFile, temporal, connection, payloadKeyFile, readPayloadKeyFile(payloadKeyFile), `http://127.0.0.1:${simPort}`, apiPorts, bundlePath);
+      const port = temporal instanceof DevServer ? temporalPort : Number(temporal.address.split(':').pop());
+      stack = new BenchStack(options, dir, port, dbFile, temporal, connection, payloadKeyFile, readPayloadKeyFile(payloadKeyFile), `http://127.0.0.1:${simPort}`, apiPorts, bundlePath);
       stack.simulatorChild = stack.children.start({ name: 'simulator', entry: 'src/simulator/main.ts', env: stack.simulatorEnv(simPort), logDir: dir });
       await waitForHttp(`${stack.simUrl}/sim`, 60_000, stack.simulatorChild);
       return stack;
@@ -383,6 +401,7 @@ export class BenchStack {
   /** Stops the Temporal server (SIGTERM: the dev server flushes and closes its SQLite file; the production server leaves PostgreSQL running). Start it again with startTemporal(). */
   async stopTemporal(): Promise<void> {
     if (this.temporal instanceof ProductionTemporal) return this.temporal.stopServer();
+    if (this.temporal instanceof SharedTemporal) throw new Error('a shared Temporal deployment is not the stack\'s to stop');
     if (!this.dbFile) throw new Error('restarting the dev server needs persistence: sqlite');
     await this.temporal.stop();
   }
@@ -394,6 +413,7 @@ export class BenchStack {
       await this.temporal.waitUntilServing();
       return;
     }
+    if (this.temporal instanceof SharedTemporal) throw new Error('a shared Temporal deployment is not the stack\'s to start');
     if (!this.dbFile) throw new Error('restarting the dev server needs persistence: sqlite');
     this.temporal = await DevServer.start({ cliPath: readTemporalBinaries().cli, port: this.temporalPort, dbFile: this.dbFile, extraArgs: this.options.temporalArgs ?? [] });
   }
@@ -406,6 +426,10 @@ export class BenchStack {
   /** A short description of the Temporal server (reports). */
   get temporalDescription(): string {
     const p = this.production;
+    if (this.temporal instanceof SharedTemporal) {
+      const binaries = readTemporalServerBinaries();
+      return `temporal-server ${binaries.version} on ${binaries.postgresVersion} (SQL visibility, shared deployment)`;
+    }
     return p ? `temporal-server ${p.binaries.version} on ${p.binaries.postgresVersion} (SQL visibility)` : `${readTemporalBinaries().cliVersion} dev server, ${this.dbFile ? 'SQLite (WAL)' : 'in memory'}`;
   }
 
