@@ -1,6 +1,7 @@
 import { type Channel, type ConversationKey, parseConversationKey } from '../domain/conversation-key';
 import { initialRoutingContext, type RoutingContext } from '../routing';
 import { type InboundContext, type InboundEvent, type MessageContent, authCodeOutcomeOf, withoutCredentials } from '../domain/inbound';
+import { type Representative } from '../domain/outbound';
 import { msToNumber } from '@temporalio/common/lib/time';
 import { DEFAULT_DEDUPE_MAX_KEYS, DEFAULT_DEDUPE_RETENTION } from './conversation-settings';
 import { type Assignment, type ConversationSettings, type ConversationStatus, type ConversationView, type HistoryEntry } from './definitions';
@@ -77,9 +78,18 @@ export interface ConversationSnapshot {
   lastInboundAt?: string;
   lastContext?: InboundContext;
   handoff?: HandoffState;
+  /** A human's typing keep-alive still running when the run continued as new (typing.ts). */
+  agentTyping?: AgentTypingSnapshot;
   generation: number;
   /** Counter for deterministic event ids of our own (typing, joins). */
   sequence: number;
+}
+
+/** The agent's typing keep-alive as the next run needs it: who types, since when, when it was last sent (workflow ms). */
+export interface AgentTypingSnapshot {
+  representative: Representative;
+  refreshedAtMs: number;
+  lastSentAtMs: number;
 }
 
 /** One activity failure the conversation survived. */
@@ -164,6 +174,12 @@ export class ConversationState {
   }
   set idleDeadlineMs(value: number | undefined) {
     this.data.idleDeadlineMs = value;
+  }
+  get agentTyping(): AgentTypingSnapshot | undefined {
+    return this.data.agentTyping;
+  }
+  set agentTyping(value: AgentTypingSnapshot | undefined) {
+    this.data.agentTyping = value;
   }
   get liveAgentRequested(): boolean {
     return this.data.liveAgentRequested === true;

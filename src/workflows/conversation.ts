@@ -38,7 +38,7 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Ca
   // Asked before the first await: a patch marker belongs to the first task, whatever its local activities do.
   const initialAttributes = patched(COST_PATCHES.initialSearchAttributes) ? workflowInfo().typedSearchAttributes : undefined;
   const state = new ConversationState(input.key, settings, input.carried?.conversation, patches.dormantOnIdle);
-  const typing = new TypingIndicator(state, settings.typingKeepAlive, patches.typingMaxDuration ? settings.typingMaxDuration : undefined);
+  const typing = new TypingIndicator(state, settings.typingKeepAlive, patches.typingMaxDuration ? settings.typingMaxDuration : undefined, patches.settledBeforeContinueAsNew);
   const receipts = new ReadReceipts(state);
   const idle = new IdleClock(state, msToNumber(settings.idleTimeout));
   // A fresh run (not continued) of a run started before `noPreviousRunLookup` may be a reopened
@@ -64,6 +64,7 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Ca
     reply: (content) => sendReply(state, outbound, content),
     holdingMessage: () => (routing.config ? holdingMessage(state.routing, routing.config) : DEFAULT_HOLDING_MESSAGE),
     assignAfterEvent: patches.assignAfterEvent,
+    settled: patches.settledBeforeContinueAsNew,
     onAssignmentChanged: () => attributes.sync(),
   });
   const handling = {
@@ -126,6 +127,7 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Ca
   }
   if (routingLoaded) await routingLoaded;
   handoff.resume();
+  typing.resume();
   attributes.sync();
 
   const shouldContinueAsNew = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > settings.continueAsNewAfterEvents;
@@ -140,8 +142,9 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Ca
   };
 
   if (patches.dormantOnIdle) {
-    // Nothing in flight: no activity of an outbound lifecycle or a receipt, no update handler.
-    const quiet = () => !outbound.busy && receipts.inFlight === 0 && allHandlersFinished();
+    // Nothing in flight: no activity of an outbound lifecycle or a receipt, no update handler (and,
+    // from IN_FLIGHT_BEFORE_CONTINUE_AS_NEW_PATCH on, no typing indicator, no expired SLA's messages).
+    const quiet = () => !outbound.busy && receipts.inFlight === 0 && allHandlersFinished() && (!patches.settledBeforeContinueAsNew || (typing.sending === 0 && !handoff.busy));
     if (!state.dormant) idle.resume();
     for (;;) {
       await condition(() => hasWork() || shouldContinueAsNew() || idle.expired);

@@ -24,6 +24,13 @@ export interface HandoffDeps {
   assignAfterEvent?: boolean;
   /** Called right after the assignment or queue changed (keeps the search attributes current). */
   onAssignmentChanged?: () => void;
+  /**
+   * Patch IN_FLIGHT_BEFORE_CONTINUE_AS_NEW: an expired SLA's holding message and escalation count
+   * as work in flight (`busy`), so continue-as-new waits for them, and the escalation, once
+   * started, runs to its end (a human joining meanwhile does not abandon it). False only while
+   * replaying runs that started before.
+   */
+  settled?: boolean;
 }
 
 /**
@@ -35,6 +42,8 @@ export class HandoffController {
   private slaScope: CancellationScope | undefined;
   /** An assignment whose event is being sent: the next one waits for it. */
   private assigning = false;
+  /** An expired SLA's holding message and desk escalation under way (settled runs). */
+  private expiring = 0;
 
   constructor(private readonly deps: HandoffDeps) {}
 
@@ -103,6 +112,15 @@ export class HandoffController {
     state.recordDecision('-', 'handoff_notification_failed', new Date().toISOString(), type ?? err.message);
     if (this.deps.assignAfterEvent) recordActivityFailure(state, 'handoff_notification', err);
     else log.warn('agent desk not notified', { queue, type });
+  }
+
+  /**
+   * True while an expired SLA's holding message and desk escalation are under way, outside any
+   * handler: continue-as-new waits for false (the holding message is marked sent when it starts,
+   * so a run continued in between would never escalate).
+   */
+  get busy(): boolean {
+    return this.expiring > 0;
   }
 
   /** After continue-as-new: re-arms the SLA timer of an open handoff with the time it has left. */
@@ -204,10 +222,17 @@ export class HandoffController {
         const open = this.deps.state.handoff;
         if (joined || !open || open.handoffId !== handoff.handoffId || open.holdingMessageSent) return;
         open.holdingMessageSent = true;
-        await this.deps.reply(this.deps.holdingMessage());
-        if (patched(HANDOFF_SLA_ESCALATION) && this.deps.state.assignment.kind === 'queue') {
-          this.deps.state.recordDecision('-', 'handoff_sla_expired', new Date().toISOString(), open.queue);
-          await this.notifyDesk(this.deps.state.nextEventId('handoff-escalation'), open.queue, 'sla_expired');
+        if (this.deps.settled) this.expiring++;
+        try {
+          await this.deps.reply(this.deps.holdingMessage());
+          if (patched(HANDOFF_SLA_ESCALATION) && this.deps.state.assignment.kind === 'queue') {
+            this.deps.state.recordDecision('-', 'handoff_sla_expired', new Date().toISOString(), open.queue);
+            const handoffId = this.deps.state.nextEventId('handoff-escalation');
+            if (this.deps.settled) await CancellationScope.nonCancellable(() => this.notifyDesk(handoffId, open.queue, 'sla_expired'));
+            else await this.notifyDesk(handoffId, open.queue, 'sla_expired');
+          }
+        } finally {
+          if (this.deps.settled) this.expiring--;
         }
       })
       .catch((err: unknown) => {

@@ -29,7 +29,20 @@ import { patched } from '@temporalio/workflow';
  */
 export const ISSUE_11_PATCH = 'issue-11-workflow-correctness';
 
-/** The changes a run takes (all true for runs started on this code, all false when replaying an older run). */
+/**
+ * Found by the workflow fuzzer after issue 11 (test/fuzz/findings/): continue-as-new also waits
+ * for work that runs outside handlers and outbound lifecycles, so no activity is left running
+ * behind a closed run (its result would be lost; the time-skipping test server even stops its
+ * clock for good):
+ * - the agent's typing keep-alive: an indicator activity, once started, runs to its end (stopping
+ *   cancels only the wait between two), continue-as-new waits for it, and a keep-alive still
+ *   running is carried into the next run;
+ * - an expired handoff SLA: its holding message and desk escalation count as work in flight, and
+ *   the escalation, once started, is not abandoned when a human joins meanwhile.
+ */
+export const IN_FLIGHT_BEFORE_CONTINUE_AS_NEW_PATCH = 'in-flight-before-continue-as-new';
+
+/** The changes a run takes (all true for runs started on this code, false when replaying a run started before the patch). */
 export interface PatchFlags {
   noPreviousRunLookup: boolean;
   dormantOnIdle: boolean;
@@ -38,11 +51,14 @@ export interface PatchFlags {
   typingMaxDuration: boolean;
   readWithinNeedsReadReceipts: boolean;
   bmDeviceLanguage: boolean;
+  /** IN_FLIGHT_BEFORE_CONTINUE_AS_NEW_PATCH. */
+  settledBeforeContinueAsNew: boolean;
 }
 
 /** Evaluates the patch ids once; call at the very top of the workflow function. */
 export function evaluatePatches(): PatchFlags {
   const issue11 = patched(ISSUE_11_PATCH);
+  const settled = patched(IN_FLIGHT_BEFORE_CONTINUE_AS_NEW_PATCH);
   return {
     noPreviousRunLookup: issue11,
     dormantOnIdle: issue11,
@@ -51,5 +67,6 @@ export function evaluatePatches(): PatchFlags {
     typingMaxDuration: issue11,
     readWithinNeedsReadReceipts: issue11,
     bmDeviceLanguage: issue11,
+    settledBeforeContinueAsNew: settled,
   };
 }

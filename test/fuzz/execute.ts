@@ -7,7 +7,7 @@
  */
 import { type Client, WithStartWorkflowOperation, WorkflowUpdateStage, type WorkflowUpdateHandle } from '@temporalio/client';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
-import { type temporal } from '@temporalio/proto';
+import { temporal } from '@temporalio/proto';
 import { type InboundEvent, type MessageContent } from '../../src/domain/inbound';
 import { type RoutingConfig } from '../../src/routing';
 import { workflowIdFor } from '../../src/temporal/workflow-ids';
@@ -54,6 +54,13 @@ export class SharedClock {
     private readonly onStall: () => Promise<void>,
     private readonly stallMs = 60_000,
   ) {}
+
+  /** Runs `fn` while no lane skips time (only real time passes meanwhile). */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(fn);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
 
   skip(ms: number): Promise<void> {
     const run = this.chain.then(async () => {
@@ -126,6 +133,8 @@ export interface Observation {
   workerDied: boolean;
   workerExit?: string;
   errors: string[];
+  /** The latest run kept a workflow task or an activity outstanding after the settle, or did not answer a query with a workflow task pending. */
+  stuckWorkflowTask?: string;
   realMs: number;
   startServerMs: number;
 }
@@ -338,23 +347,68 @@ export async function executeSequence(ctx: FuzzContext, seq: Sequence, options: 
   }
 
   ctx.debug?.(`${workflowId} settling at +${Date.now() - realStart} ms`);
-  // Settle: let retries, timers and handlers run out, then collect every update's outcome.
-  for (let left = options.settleMs; left > 0 && host.alive; left -= 30 * 60_000) await skip(Math.min(left, 30 * 60_000));
+  // Settle: let retries, timers and handlers run out, then collect every update's outcome. The
+  // half second keeps the settle's end off the timers a sequence sets (whole seconds after one of
+  // its steps, e.g. the idle deadline right after the last step when settle = idle timeout).
+  for (let left = options.settleMs + SETTLE_OFFSET_MS; left > 0 && host.alive; left -= 30 * 60_000) await skip(Math.min(left, 30 * 60_000));
   ctx.debug?.(`${workflowId} collecting updates at +${Date.now() - realStart} ms`);
   if (host.alive) await collectUpdates(pendingUpdates, ctx);
   ctx.debug?.(`${workflowId} observing at +${Date.now() - realStart} ms`);
-  await observeChain(ctx, obs, runIds);
-  // A conversation left running would keep its timers (and a keep-alive loop) firing in later sequences' time skips.
-  await client.workflow
-    .getHandle(workflowId)
-    .terminate('fuzz sequence observed')
-    .catch(() => undefined);
+  // Observed and terminated while no lane skips time, once nothing is in flight: a run terminated
+  // with a workflow task or an activity outstanding leaves the test server's clock locked for
+  // good (sdk-java #1138), and a timer firing mid-observation would mix two runs' views.
+  await ctx.clock.exclusive(async () => {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const before = await untilQuiet(ctx, obs);
+      await observeChain(ctx, obs, runIds);
+      if (before === undefined || before === (await untilQuiet(ctx, obs))) break;
+    }
+    // A conversation left running would keep its timers firing in later sequences' time skips.
+    await client.workflow
+      .getHandle(workflowId)
+      .terminate('fuzz sequence observed')
+      .catch(() => undefined);
+  });
   obs.calls = [...host.calls(key)];
   obs.workerDied = host.generation !== workerGeneration || !host.alive;
   if (obs.workerDied && host.lastExit) obs.workerExit = `code ${host.lastExit.code}, signal ${host.lastExit.signal}\n${host.lastExit.stderrTail}`;
   await host.forget(key);
   obs.realMs = Date.now() - realStart;
   return obs;
+}
+
+/** Offset of the settle's end from whole seconds (see executeSequence). */
+const SETTLE_OFFSET_MS = 500;
+
+/**
+ * Waits (polling in real time, bounded) until the chain's latest run has no workflow task and no
+ * activity outstanding, and returns its run id and history length; undefined when it is not
+ * running, cannot be described or the worker is dead. A run that stays busy is a stuck workflow.
+ */
+async function untilQuiet(ctx: FuzzContext, obs: Observation): Promise<string | undefined> {
+  const started = Date.now();
+  // A workflow task completes within its 10 s timeout; an activity attempt may be a `slow` one (31 s).
+  const bound = (activitiesOnly: boolean) => started + (activitiesOnly ? Math.max(ctx.callTimeoutMs, 45_000) : ctx.callTimeoutMs);
+  const deadline = bound(true);
+  for (;;) {
+    let d: Awaited<ReturnType<ReturnType<Client['workflow']['getHandle']>['describe']>>;
+    try {
+      d = await ctx.client.withDeadline(deadline + 5_000, () => ctx.client.workflow.getHandle(obs.workflowId).describe());
+    } catch (err) {
+      obs.errors.push(`describe: ${(err as Error).message}`);
+      return undefined;
+    }
+    if (d.status.name !== 'RUNNING' || !ctx.host.alive) return undefined;
+    const task = d.raw.pendingWorkflowTask;
+    const activities = d.raw.pendingActivities ?? [];
+    if (!task && activities.length === 0) return `${d.runId}:${d.historyLength}`;
+    if (Date.now() > bound(!task)) {
+      const what = [task ? `a workflow task (${temporal.api.enums.v1.PendingWorkflowTaskState[task.state ?? 0]}, attempt ${task.attempt})` : '', ...activities.map((a) => `activity ${a.activityType?.name} (attempt ${a.attempt})`)].filter(Boolean);
+      obs.stuckWorkflowTask = `run ${d.runId}: ${what.join(', ')} still outstanding ${Math.round((Date.now() - started) / 1000)} s after the settle (history length ${d.historyLength})`;
+      return undefined;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 async function collectUpdates(pending: { obs: UpdateObservation; handle: Promise<WorkflowUpdateHandle<unknown>> }[], ctx: FuzzContext): Promise<void> {
@@ -397,14 +451,49 @@ function eventTypeName(e: temporal.api.history.v1.IHistoryEvent): string {
 async function observeChain(ctx: FuzzContext, obs: Observation, known: Set<string>): Promise<void> {
   const { client } = ctx;
   const bounded = <T>(fn: () => Promise<T>) => client.withDeadline(Date.now() + ctx.callTimeoutMs * 3, fn);
-  try {
-    const latest = await bounded(() => client.workflow.getHandle(obs.workflowId).describe());
-    known.add(latest.runId);
-    obs.describeStatus = latest.status.name;
-    const sa = latest.typedSearchAttributes;
-    obs.searchAttributes = { status: sa.get(searchAttributes.status), queue: sa.get(searchAttributes.queue), channel: sa.get(searchAttributes.channel), locale: sa.get(searchAttributes.locale) };
-  } catch (err) {
-    obs.errors.push(`describe: ${(err as Error).message}`);
+  // The search attributes and the state of one and the same run: a timer firing as the settle ends
+  // (e.g. the idle deadline) can continue the chain while it is observed, so the pair is taken
+  // again until the latest run stayed the same across it.
+  for (let attempt = 0; attempt < 3; attempt++) {
+    let runId: string;
+    try {
+      const latest = await bounded(() => client.workflow.getHandle(obs.workflowId).describe());
+      runId = latest.runId;
+      known.add(runId);
+      obs.describeStatus = latest.status.name;
+      const sa = latest.typedSearchAttributes;
+      obs.searchAttributes = { status: sa.get(searchAttributes.status), queue: sa.get(searchAttributes.queue), channel: sa.get(searchAttributes.channel), locale: sa.get(searchAttributes.locale) };
+    } catch (err) {
+      obs.errors.push(`describe: ${(err as Error).message}`);
+      break;
+    }
+    obs.view = undefined;
+    obs.outbound = undefined;
+    // Without a worker a query would wait for the deadline: the dead worker is the finding then.
+    if (obs.describeStatus !== 'RUNNING' || !ctx.host.alive) break;
+    try {
+      const handle = client.workflow.getHandle(obs.workflowId, runId);
+      obs.view = await bounded(() => handle.query(conversationStateQuery));
+      obs.outbound = await bounded(() => handle.query(outboundMessagesQuery));
+      const again = await bounded(() => client.workflow.getHandle(obs.workflowId).describe());
+      if (again.runId === runId) break;
+      known.add(again.runId);
+    } catch (err) {
+      const cause = (err as Error).cause as Error | undefined;
+      obs.errors.push(`query: ${(err as Error).message}${cause ? ` (${cause.message})` : ''}`);
+      // A query the worker never answers: is the run's workflow task stuck?
+      try {
+        const d = await bounded(() => client.workflow.getHandle(obs.workflowId, runId).describe());
+        const task = d.raw.pendingWorkflowTask;
+        if (task) {
+          const ago = (await ctx.env.currentTimeMs()) - Number(task.scheduledTime?.seconds ?? 0) * 1000;
+          obs.stuckWorkflowTask = `run ${runId}: workflow task ${temporal.api.enums.v1.PendingWorkflowTaskState[task.state ?? 0]} (attempt ${task.attempt}) scheduled ${Math.round(ago / 1000)} s before never completed; history length ${d.historyLength}`;
+        }
+      } catch (e) {
+        obs.errors.push(`describe after query: ${(e as Error).message}`);
+      }
+      break;
+    }
   }
   try {
     // The test server has no visibility queries, but it answers the older list calls: every run of the ID, open or closed.
@@ -442,17 +531,6 @@ async function observeChain(ctx: FuzzContext, obs: Observation, known: Set<strin
     }
   }
   obs.runs = [...seen.values()].sort((a, b) => a.startMs - b.startMs).map(({ startMs: _startMs, ...run }) => run);
-  const latestRun = obs.runs.at(-1);
-  // Without a worker a query would wait for the deadline: the dead worker is the finding then.
-  if (latestRun?.status === 'RUNNING' && ctx.host.alive) {
-    try {
-      const handle = client.workflow.getHandle(obs.workflowId);
-      obs.view = await bounded(() => handle.query(conversationStateQuery));
-      obs.outbound = await bounded(() => handle.query(outboundMessagesQuery));
-    } catch (err) {
-      obs.errors.push(`query: ${(err as Error).message}`);
-    }
-  }
   // Decisions: each completed run returned its segment's (a reopened run starts a new list); the running one has the rest.
   const segments: ConversationView['routingDecisions'][] = obs.runs.filter((r) => r.result).map((r) => (r.result?.conversation as ConversationSnapshot | undefined)?.decisions ?? []);
   if (obs.view) segments.push(obs.view.routingDecisions);

@@ -31,8 +31,9 @@ type Check = (obs: Observation, options: { continueAsNewAfterEvents: number; cha
 const CHECKS: Record<CheckName, Check> = {
   runsHealthy: (obs) => obs.runs.filter((r) => BAD_ENDINGS.has(r.status)).map((r) => `run ${r.runId} ended ${r.status}`),
 
-  noWorkflowTaskFailures: (obs) =>
-    obs.runs.flatMap((r) => {
+  noWorkflowTaskFailures: (obs) => [
+    ...(obs.stuckWorkflowTask ? [obs.stuckWorkflowTask] : []),
+    ...obs.runs.flatMap((r) => {
       const real = r.workflowTaskFailures.filter((f) => !BENIGN_TASK_FAILURES.has(f.cause));
       const benign = r.workflowTaskFailures.length - real.length;
       return [
@@ -41,6 +42,7 @@ const CHECKS: Record<CheckName, Check> = {
         ...(r.workflowTaskTimeouts > 2 ? [`run ${r.runId}: ${r.workflowTaskTimeouts} workflow task timeouts`] : []),
       ];
     }),
+  ],
 
   workerAlive: (obs) => (obs.workerDied ? [`worker process died: ${obs.workerExit ?? 'unknown'}`] : []),
 

@@ -35,10 +35,18 @@ export async function startFuzzEnvironment(bundlePath: string, options: { routin
     await env.teardown();
     throw err;
   }
+  const client = new Client({ connection: env.connection, namespace: env.namespace ?? 'default' });
   const ctx: FuzzContext = {
     env,
-    client: new Client({ connection: env.connection, namespace: env.namespace ?? 'default' }),
-    clock: new SharedClock(env, () => host.kill(), options.stallMs),
+    client,
+    clock: new SharedClock(
+      env,
+      async () => {
+        if (options.debug) await describeStall(client, host, options.debug);
+        await host.kill();
+      },
+      options.stallMs,
+    ),
     host,
     taskQueue,
     routing: options.routing ?? exampleRouting(),
@@ -53,6 +61,25 @@ export async function startFuzzEnvironment(bundlePath: string, options: { routin
       await env.teardown();
     },
   };
+}
+
+/** --trace: what each running conversation waits on when the clock stalls (pending activities, last history events). */
+async function describeStall(client: Client, host: WorkerHost, debug: (line: string) => void): Promise<void> {
+  for (const workflowId of host.activeWorkflows.keys()) {
+    try {
+      const handle = client.workflow.getHandle(workflowId);
+      const d = await client.withDeadline(Date.now() + 5_000, () => handle.describe());
+      const pending = d.raw.pendingActivities?.map((a) => `${a.activityType?.name} attempt ${a.attempt} state ${a.state}`) ?? [];
+      debug(`stall: ${workflowId} ${d.status.name}, pending activities [${pending.join('; ')}], pending workflow task ${d.raw.pendingWorkflowTask ? `state ${d.raw.pendingWorkflowTask.state} attempt ${d.raw.pendingWorkflowTask.attempt}` : 'none'}`);
+      const history = await client.withDeadline(Date.now() + 5_000, () => handle.fetchHistory());
+      for (const e of (history.events ?? []).slice(-15)) {
+        const attrs = Object.keys(e).find((k) => k.endsWith('EventAttributes') && (e as Record<string, unknown>)[k]);
+        debug(`stall:   #${e.eventId} ${attrs?.replace(/EventAttributes$/, '')} ${JSON.stringify((e as Record<string, unknown>)[attrs ?? ''])?.slice(0, 200)}`);
+      }
+    } catch (err) {
+      debug(`stall: ${workflowId}: ${(err as Error).message}`);
+    }
+  }
 }
 
 export interface SequenceResult {
