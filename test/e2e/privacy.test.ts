@@ -88,9 +88,10 @@ describe('privacy at rest with the real processes: encrypted histories, codec en
     await Promise.all([worker?.child.stop(), api?.child.stop()]);
   };
   const runIdsOf = async (workflowId: string) => {
-    const ids: string[] = [];
-    for await (const e of plainClient.workflow.list({ query: `WorkflowId = '${workflowId}'` })) ids.push(e.runId);
-    return ids;
+    const runs: { runId: string; startTime: number }[] = [];
+    for await (const e of plainClient.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs.push({ runId: e.runId, startTime: e.startTime.getTime() });
+    // Newest first, whatever order the visibility store answers in.
+    return runs.sort((a, b) => b.startTime - a.startTime).map((r) => r.runId);
   };
 
   beforeAll(async () => {
@@ -150,7 +151,8 @@ describe('privacy at rest with the real processes: encrypted histories, codec en
       for (const secret of [FIRST, SECOND, NUMBER, NUMBER.slice(1)]) expect(raw).not.toContain(secret);
     }
     // The same search finds plaintext where there is some: the control conversation's signal.
-    const controlRun = (await runIdsOf(stack.workflowId(CONTROL_KEY)))[0] as string;
+    // The oldest run: the signal is there; a later run (continued as new) was started by the worker, with the codec.
+    const controlRun = (await runIdsOf(stack.workflowId(CONTROL_KEY))).at(-1) as string;
     const control = readable(await cli(['workflow', 'show', '-w', stack.workflowId(CONTROL_KEY), '-r', controlRun, '--output', 'json']));
     expect(control).toContain(CONTROL_TEXT);
     expect(control).toContain(CONTROL_NUMBER);
