@@ -14,6 +14,7 @@
  */
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
+import { withoutAuthCodes } from '../channels/bm/inbound';
 import { RETRY_AFTER_SECONDS } from './webhook-processor';
 import { TemporalUnavailableError } from './errors';
 import { parseJsonBody } from './validation';
@@ -49,7 +50,10 @@ export function createUnrecognizedPayloadsApp(deps: WebhookAppDeps, options: Web
   app.get('/:id', (c) =>
     guarded(c, async () => {
       const view = await find(c, store);
-      return view instanceof Response ? view : c.json(view);
+      if (view instanceof Response) return view;
+      // Entries kept before sign-in codes were removed on the way in may still hold one: never returned (a replay still reads the kept bytes).
+      const redacted = view.channel === 'bm' && !view.credentialsRemoved ? withoutAuthCodes(Buffer.from(view.bodyBase64, 'base64')) : undefined;
+      return c.json(redacted ? { ...view, bodyBase64: Buffer.from(redacted).toString('base64'), credentialsRemoved: true } : view);
     }),
   );
 

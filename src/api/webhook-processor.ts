@@ -1,6 +1,7 @@
 /**
  * The webhook path shared by POST /webhooks/{rbm,bm} and the operator's replay: size check, JSON,
- * setup handshake, client-token choice, X-Goog-Signature, schema, normalization, and exactly one
+ * setup handshake, client-token choice, X-Goog-Signature, schema, normalization, the hand-over of a
+ * sign-in's authorization code to AUTH_CODE_URL (the code never goes further), and exactly one
  * signalWithStart per conversation; the answer is produced only after Temporal accepted it.
  *
  * Google counts only 200 as delivered: anything else is retried for 7 days and, while one webhook

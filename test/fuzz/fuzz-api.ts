@@ -7,7 +7,7 @@
  * (default 20 per operation), --seed N (default 1), --max-time S (default 150).
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { BENCH_API_TOKEN, BenchStack } from '../../bench/lib/stack';
 import { projectRoot } from '../../src/temporal/binaries';
@@ -54,20 +54,50 @@ async function main(): Promise<number> {
       '--phases',
       'examples,coverage,fuzzing',
       '--report',
-      'junit',
+      'junit,har',
       '--report-dir',
       reportDir,
     ];
+    const started = Date.now();
     log(`schemathesis against ${api.url}/openapi.json (checks: ${CHECKS.join(', ')})`);
     const code = await new Promise<number>((resolve) => {
       const child = spawn(st.command, args, { stdio: 'inherit', env: { ...process.env, ...st.env } });
       child.on('exit', (status) => resolve(status ?? 1));
     });
+    const answers = statusCounts(reportDir, started);
+    if (answers) log(answers);
     log(code === 0 ? 'no server error, no response the document does not describe' : `schemathesis failed (exit ${code}); report in ${reportDir}`);
     return code;
   } finally {
     await stack.stop();
   }
+}
+
+/** `N requests; 5xx: n; by status: 200 ×a, 400 ×b …; by operation: …` from the HAR report this run wrote. */
+function statusCounts(dir: string, since: number): string | undefined {
+  const file = readdirSync(dir)
+    .filter((f) => f.startsWith('har-') && f.endsWith('.json'))
+    .map((f) => path.join(dir, f))
+    .filter((f) => statSync(f).mtimeMs >= since)
+    .sort()
+    .at(-1);
+  if (!file) return undefined;
+  const har = JSON.parse(readFileSync(file, 'utf8')) as { log: { entries: { request: { method: string; url: string }; response: { status: number } }[] } };
+  const byStatus = new Map<number, number>();
+  const byOperation = new Map<string, Map<number, number>>();
+  for (const { request, response } of har.log.entries) {
+    byStatus.set(response.status, (byStatus.get(response.status) ?? 0) + 1);
+    // The route family, roughly: method and the path's first segment (two under /v1); ids, keys and tokens vary.
+    const segments = new URL(request.url).pathname.split('/').slice(1);
+    const operation = `${request.method} /${segments.slice(0, segments[0] === 'v1' ? 2 : 1).join('/')}`;
+    const counts = byOperation.get(operation) ?? new Map<number, number>();
+    counts.set(response.status, (counts.get(response.status) ?? 0) + 1);
+    byOperation.set(operation, counts);
+  }
+  const list = (m: Map<number, number>) => [...m].sort(([a], [b]) => a - b).map(([status, n]) => `${status} ×${n}`).join(', ');
+  const serverErrors = [...byStatus].filter(([status]) => status >= 500 && status !== 503).reduce((sum, [, n]) => sum + n, 0);
+  const lines = [...byOperation].sort(([a], [b]) => a.localeCompare(b)).map(([op, m]) => `  ${op}: ${list(m)}`);
+  return `${har.log.entries.length} requests; 5xx other than 503: ${serverErrors}; 503: ${byStatus.get(503) ?? 0}; by status: ${list(byStatus)}\n${lines.join('\n')}`;
 }
 
 main().then(

@@ -86,6 +86,26 @@ describe('OpenAPI document', () => {
     expect(limit).toMatchObject({ in: 'query', schema: { type: 'integer', maximum: 500, default: 50 } });
     expect(listQuery.shape.limit.parse(undefined)).toBe(50);
   });
+
+  test('the constraints the document states are the ones the routes enforce: conversation keys and list filters', async () => {
+    const doc = await document();
+    const keySchema = doc.paths['/v1/conversations/{key}']?.get?.parameters?.find((p) => p.name === 'key')?.schema as { pattern: string; minLength: number; maxLength: number };
+    const placeSchema = doc.paths['/v1/conversations']?.get?.parameters?.find((p) => p.name === 'place')?.schema as { pattern: string; maxLength?: number };
+    expect(keySchema).toMatchObject({ pattern: expect.any(String), maxLength: 277 });
+    expect(placeSchema).toMatchObject({ pattern: expect.any(String) });
+    const documented = (value: string, schema: { pattern: string; minLength?: number; maxLength?: number }) => new RegExp(schema.pattern, 'u').test(value) && value.length >= (schema.minLength ?? 0) && value.length <= (schema.maxLength ?? Infinity);
+    const auth = { authorization: 'Bearer openapi-test-token-0123456789' };
+    // A value the document allows gets past validation (here to Temporal at a closed port: 503); one it forbids is a 400.
+    const keys = ['rbm:agent@rbm.goog:+14155550100', 'bm:conversation-1', `bm:${'c'.repeat(256)}`, `bm:${'c'.repeat(257)}`, `rbm:${'a'.repeat(256)}:+14155550100`, 'bm:a/b', 'rbm:agent with space:+14155550100', 'rbm:agent@rbm.goog:14155550100', 'bm:', 'bm:x\u0000y', 'sms:+14155550100'];
+    for (const key of keys) {
+      const res = await app.request(`/v1/conversations/${encodeURIComponent(key)}`, { headers: auth });
+      expect({ key, status: res.status === 400 ? 400 : 'past validation' }).toEqual({ key, status: documented(key, keySchema) ? 'past validation' : 400 });
+    }
+    for (const place of ['ChIJ-place', "o'brien\\x", 'abc\u0000def', 'tab\there', 'p'.repeat(200)]) {
+      const res = await app.request(`/v1/conversations?place=${encodeURIComponent(place)}`, { headers: auth });
+      expect({ place, status: res.status === 400 ? 400 : 'past validation' }).toEqual({ place, status: documented(place, placeSchema) ? 'past validation' : 400 });
+    }
+  }, 30_000);
 });
 
 describe('GET /docs', () => {

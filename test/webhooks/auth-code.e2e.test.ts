@@ -193,3 +193,24 @@ test('an older API that still signals the code: the workflow keeps the outcome, 
   expect(transcript.status).toBe(200);
   expect(transcript.text).not.toContain(code);
 });
+
+test('an entry kept with its code before codes were removed on the way in: GET never returns the code, a replay still hands it over', async () => {
+  const conversationId = randomUUID();
+  const code = uniqueCode();
+  const payload = signIn(conversationId, { code });
+  const { body, headers } = signedBmRequest(BM_TOKEN, payload);
+  const id = randomUUID().replace(/-/g, '');
+  // As an older build kept it: the exact signed bytes, code included.
+  await h.store.keep({ id, channel: 'bm', kind: 'bm.authenticationResponse', reason: 'kept by an older build', receivedAt: new Date().toISOString(), bodyBase64: Buffer.from(body).toString('base64'), headers: { 'x-goog-signature': headers['x-goog-signature'] ?? '', 'content-type': 'application/json' } }, { at: new Date().toISOString() });
+
+  const read = await api(`/v1/unrecognized-payloads/${id}`);
+  expect(read.status).toBe(200);
+  expect(read.text).not.toContain(code);
+  expect(JSON.parse(read.text)).toMatchObject({ credentialsRemoved: true });
+
+  const replay = await api(`/v1/unrecognized-payloads/${id}/replay`, { method: 'POST' });
+  expect(replay.status).toBe(200);
+  expect(JSON.parse(replay.text)).toMatchObject({ resolved: true });
+  expect(replay.text).not.toContain(code);
+  expect(consumer.sim.authCodes()).toContainEqual(expect.objectContaining({ requestId: payload.requestId, code }));
+});
