@@ -23,20 +23,30 @@ export class TemporalUnavailableError extends ApiError {
 }
 
 /**
- * Whether a Temporal client call failed because Temporal is not serving right now, so the caller
- * answers 503 with Retry-After: gRPC UNAVAILABLE (14), DEADLINE_EXCEEDED (4), RESOURCE_EXHAUSTED
- * (8: rate limited) or a connection failure anywhere in the cause chain; or NamespaceNotFoundError.
- * The Temporal server answers NamespaceNotFound whenever it cannot read the namespace from its
- * database (server 1.29 `nsregistry`: any persistence error on a namespace lookup becomes
- * NamespaceNotFound), so with PostgreSQL down a client cannot tell an outage from a missing
- * namespace; the SDK then drops the gRPC status. Both are retried: Google redelivers, nothing is kept
- * as unrecognized.
+ * gRPC statuses that mean "not now" rather than "never": CANCELLED (1), UNKNOWN (2),
+ * DEADLINE_EXCEEDED (4), RESOURCE_EXHAUSTED (8: rate limited), ABORTED (10), INTERNAL (13),
+ * UNAVAILABLE (14), DATA_LOSS (15). The Temporal server answers INTERNAL when its database fails
+ * under it ("no usable database connection found" while PostgreSQL restarts) and CANCELLED or
+ * UNKNOWN when an overloaded history service gives up; those events are taken on a retry.
+ * Refusals of the request itself (INVALID_ARGUMENT: too large, bad search attributes; NOT_FOUND;
+ * ALREADY_EXISTS; FAILED_PRECONDITION …) are not in the list.
+ */
+const RETRY_LATER = new Set([1, 2, 4, 8, 10, 13, 14, 15]);
+
+/**
+ * Whether a Temporal client call failed because Temporal cannot take it right now, so the caller
+ * answers 503 with Retry-After: a gRPC status of RETRY_LATER or a connection failure anywhere in
+ * the cause chain; or NamespaceNotFoundError. The Temporal server answers NamespaceNotFound
+ * whenever it cannot read the namespace from its database (server 1.29 `nsregistry`: any
+ * persistence error on a namespace lookup becomes NamespaceNotFound), so with PostgreSQL down a
+ * client cannot tell an outage from a missing namespace; the SDK then drops the gRPC status. All of
+ * these are retried: Google redelivers, nothing is kept as unrecognized.
  */
 export function isTemporalUnavailable(err: unknown): boolean {
   for (let e: unknown = err; e instanceof Error; e = e.cause) {
     if (e instanceof NamespaceNotFoundError) return true;
     const code = (e as { code?: unknown }).code;
-    if (code === 14 || code === 4 || code === 8) return true;
+    if (typeof code === 'number' && RETRY_LATER.has(code)) return true;
     if (/UNAVAILABLE|DEADLINE_EXCEEDED|RESOURCE_EXHAUSTED|connect/i.test(e.message) && (e.name === 'ServiceError' || e.name === 'Error')) return true;
   }
   return false;
@@ -47,5 +57,14 @@ export function describeUnavailable(operation: string, timeoutMs: number, err: u
   for (let e: unknown = err; e instanceof Error; e = e.cause) {
     if (e instanceof NamespaceNotFoundError) return `Temporal did not accept ${operation}: it does not serve namespace '${e.namespace}' now (its database unavailable, or the namespace missing)`;
   }
-  return `Temporal did not accept ${operation} within ${timeoutMs} ms`;
+  const status = grpcStatusOf(err);
+  return status && !/^(4|14) /.test(status) ? `Temporal did not accept ${operation}: ${status}` : `Temporal did not accept ${operation} within ${timeoutMs} ms`;
+}
+
+/** The first gRPC status message in the cause chain (`13 INTERNAL: …`), for logs and reasons; undefined when there is none. */
+export function grpcStatusOf(err: unknown): string | undefined {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    if (typeof (e as { code?: unknown }).code === 'number') return e.message.slice(0, 200);
+  }
+  return undefined;
 }

@@ -30,7 +30,7 @@ import { type Channel, type ConversationKey, maskConversationKey } from '../doma
 import { type InboundEvent } from '../domain/inbound';
 import { type Logger } from '../logger';
 import { type ConversationGateway, ConversationOwnerMismatchError } from './conversation-gateway';
-import { TemporalUnavailableError } from './errors';
+import { TemporalUnavailableError, grpcStatusOf } from './errors';
 import { type UnrecognizedPayloadStore } from './unrecognized-payload-store';
 
 /**
@@ -387,5 +387,7 @@ function errorName(err: unknown): string {
 
 function errorMessage(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
-  return message.slice(0, 300);
+  // The SDK's ServiceError says only which call failed; the gRPC status in its cause says why.
+  const status = grpcStatusOf(err);
+  return (status && status !== message ? `${message} (${status})` : message).slice(0, 300);
 }

@@ -3,8 +3,9 @@
  * run found webhooks answered 500 while PostgreSQL was down: the Temporal server (1.29) answers
  * NamespaceNotFound when it cannot read the namespace from its database, the SDK turns that into a
  * NamespaceNotFoundError without the gRPC status, and neither the conversations nor the store of
- * unrecognized payloads counted it as an outage. Here a client that fails every call that way
- * stands in for that server.
+ * unrecognized payloads counted it as an outage. The full-size run then found events kept as
+ * "refused" that the server had answered INTERNAL while its database failed under it. Here clients
+ * that fail every call that way stand in for that server.
  */
 import { randomUUID } from 'node:crypto';
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
@@ -21,18 +22,25 @@ import { signedRbmRequest } from '../helpers/signing';
 const TOKEN = 'unavailable-test-token';
 const AGENT = 'unavailable@rbm.goog';
 
-/** A client whose every workflow call fails as the 1.29 server does with its database down. */
-function namespaceNotServedClient(): Client {
-  const fail = () => Promise.reject(new NamespaceNotFoundError('default'));
-  const workflow = new Proxy({}, { get: () => fail });
+/** A client whose every workflow call fails with `error` (and records the calls). */
+function failingClient(error: () => Error, calls: string[] = []): Client {
+  const workflow = new Proxy({}, { get: (_target, name) => () => (calls.push(String(name)), Promise.reject(error())) });
   return { workflow, withDeadline: <R>(_deadline: number, fn: () => Promise<R>) => fn() } as unknown as Client;
 }
 
-function app() {
+/** A client that accepts every call (the store of unrecognized payloads, to see whether anything was parked). */
+function acceptingClient(calls: string[]): Client {
+  const workflow = new Proxy({}, { get: (_target, name) => () => (calls.push(String(name)), Promise.resolve(undefined)) });
+  return { workflow, withDeadline: <R>(_deadline: number, fn: () => Promise<R>) => fn() } as unknown as Client;
+}
+
+/** The 1.29 server with its database down: NamespaceNotFound, without the gRPC status. */
+const namespaceNotServed = () => new NamespaceNotFoundError('default');
+
+function app(conversationsClient: Client = failingClient(namespaceNotServed), storeClient: Client = conversationsClient) {
   const config = loadConfig({ TEMPORAL_TASK_QUEUE: 'unavailable', RBM_CLIENT_TOKEN: TOKEN });
-  const client = namespaceNotServedClient();
-  const conversations = new ConversationGateway({ client, taskQueue: 'unavailable', timeoutMs: 1000, workflowIds: { revealPhoneNumbers: false, secret: 's' } });
-  const unrecognizedPayloads = new UnrecognizedPayloadStore({ client, taskQueue: 'unavailable', timeoutMs: 1000 });
+  const conversations = new ConversationGateway({ client: conversationsClient, taskQueue: 'unavailable', timeoutMs: 1000, workflowIds: { revealPhoneNumbers: false, secret: 's' } });
+  const unrecognizedPayloads = new UnrecognizedPayloadStore({ client: storeClient, taskQueue: 'unavailable', timeoutMs: 1000 });
   return createApp({ config, conversations, logger: silentLogger, unrecognizedPayloads });
 }
 
@@ -43,9 +51,14 @@ describe('Temporal failures that mean "retry later"', () => {
     for (const code of [14, 4, 8]) expect(isTemporalUnavailable(new Error('wrapped', { cause: Object.assign(new Error(`${code} grpc`), { code }) }))).toBe(true);
   });
 
+  test('INTERNAL, CANCELLED, UNKNOWN, ABORTED, DATA_LOSS: what an overloaded or restarting database makes the server answer', () => {
+    // Seen in the full-size production chaos run: "13 INTERNAL: ... no usable database connection found" while PostgreSQL restarted.
+    for (const code of [13, 1, 2, 10, 15]) expect(isTemporalUnavailable(new Error('Failed to signalWithStart Workflow', { cause: Object.assign(new Error(`${code} status`), { code }) }))).toBe(true);
+  });
+
   test('other failures are not an outage', () => {
     expect(isTemporalUnavailable(new WorkflowNotFoundError('gone', 'wf', undefined))).toBe(false);
-    expect(isTemporalUnavailable(Object.assign(new Error('3 INVALID_ARGUMENT: too large'), { code: 3 }))).toBe(false);
+    for (const code of [3, 5, 6, 7, 9, 11, 12, 16]) expect(isTemporalUnavailable(Object.assign(new Error(`${code} a refusal`), { code }))).toBe(false);
     expect(isTemporalUnavailable(new Error('boom'))).toBe(false);
     expect(isTemporalUnavailable('not an error')).toBe(false);
   });
@@ -61,5 +74,26 @@ describe('Temporal failures that mean "retry later"', () => {
       expect(res.headers.get('retry-after')).toBe('5');
       expect(await res.json()).toMatchObject({ error: { code: 'temporal_unavailable', message: expect.stringContaining("does not serve namespace 'default'") } });
     }
+  });
+
+  test('events Temporal answers INTERNAL (its database failing under it) get 503, and are not kept as refused', async () => {
+    const parked: string[] = [];
+    const internal = () => new Error('Failed to signalWithStart Workflow', { cause: Object.assign(new Error('13 INTERNAL: GetWorkflowExecution: failed. Error: no usable database connection found'), { code: 13 }) });
+    const api = app(failingClient(internal), acceptingClient(parked));
+    const res = await api.request('/webhooks/rbm', { method: 'POST', ...signedRbmRequest(TOKEN, { senderPhoneNumber: '+14155550124', agentId: AGENT, messageId: randomUUID(), text: 'hello?' }) });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('5');
+    expect(await res.json()).toMatchObject({ error: { code: 'temporal_unavailable', message: expect.stringContaining('13 INTERNAL') } });
+    expect(parked).toEqual([]);
+  });
+
+  test('events Temporal refuses (INVALID_ARGUMENT) are kept, with the status in the reason', async () => {
+    const parked: string[] = [];
+    const tooLarge = () => new Error('Failed to signalWithStart Workflow', { cause: Object.assign(new Error('3 INVALID_ARGUMENT: BlobSizeLimitError'), { code: 3 }) });
+    const api = app(failingClient(tooLarge), acceptingClient(parked));
+    const res = await api.request('/webhooks/rbm', { method: 'POST', ...signedRbmRequest(TOKEN, { senderPhoneNumber: '+14155550125', agentId: AGENT, messageId: randomUUID(), text: 'hello?' }) });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: 'stored', reason: 'Temporal refused the events: Failed to signalWithStart Workflow (3 INVALID_ARGUMENT: BlobSizeLimitError)' });
+    expect(parked).toEqual(['signalWithStart']);
   });
 });
