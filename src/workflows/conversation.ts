@@ -171,6 +171,13 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Ca
       // wait yields (a predicate that is false until a job changes it), and what arrives meanwhile
       // is handled first (issue 11 #1, #6).
       await condition(() => hasWork() || quiet());
+      // From CONTINUE_WHEN_SETTLED_PATCH on, quiet must also hold two condition passes later: the
+      // wait above resolves eagerly, before work woken in the same activation (a lifecycle's
+      // timer, a condition) has reached the activity it is about to start.
+      if (patches.continueWhenSettled && !hasWork() && quiet()) {
+        await nextConditionPass();
+        if (quiet()) await nextConditionPass();
+      }
       if (hasWork() || !quiet() || (!idle.expired && !shouldContinueAsNew())) continue;
       if (idle.expired) state.dormant = true;
       attributes.sync();
@@ -214,6 +221,19 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Ca
   await condition(allHandlersFinished);
   log.info('conversation idle, closing');
   return carry(state.snapshot(), outbound);
+}
+
+/**
+ * Resolves at the next evaluation of blocked conditions, i.e. once every continuation already
+ * queued in this activation has run to its next await (a condition is never evaluated eagerly twice).
+ */
+async function nextConditionPass(): Promise<void> {
+  let first = true;
+  await condition(() => {
+    if (!first) return true;
+    first = false;
+    return false;
+  });
 }
 
 function carry(conversation: ConversationSnapshot, outbound: OutboundTracker): CarriedConversation {

@@ -42,6 +42,14 @@ export const ISSUE_11_PATCH = 'issue-11-workflow-correctness';
  */
 export const IN_FLIGHT_BEFORE_CONTINUE_AS_NEW_PATCH = 'in-flight-before-continue-as-new';
 
+/**
+ * Found by the workflow fuzzer: continue-as-new decided on "nothing in flight" in the same
+ * activation in which an outbound lifecycle's timer fired, before that lifecycle reached the
+ * revoke it was about to start (the revoke was scheduled and abandoned with the run, then sent
+ * again by the next). The decision now waits two condition passes and checks again.
+ */
+export const CONTINUE_WHEN_SETTLED_PATCH = 'continue-as-new-when-settled';
+
 /** The changes a run takes (all true for runs started on this code, false when replaying a run started before the patch). */
 export interface PatchFlags {
   noPreviousRunLookup: boolean;
@@ -53,12 +61,15 @@ export interface PatchFlags {
   bmDeviceLanguage: boolean;
   /** IN_FLIGHT_BEFORE_CONTINUE_AS_NEW_PATCH. */
   settledBeforeContinueAsNew: boolean;
+  /** CONTINUE_WHEN_SETTLED_PATCH. */
+  continueWhenSettled: boolean;
 }
 
 /** Evaluates the patch ids once; call at the very top of the workflow function. */
 export function evaluatePatches(): PatchFlags {
   const issue11 = patched(ISSUE_11_PATCH);
   const settled = patched(IN_FLIGHT_BEFORE_CONTINUE_AS_NEW_PATCH);
+  const whenSettled = patched(CONTINUE_WHEN_SETTLED_PATCH);
   return {
     noPreviousRunLookup: issue11,
     dormantOnIdle: issue11,
@@ -68,5 +79,6 @@ export function evaluatePatches(): PatchFlags {
     readWithinNeedsReadReceipts: issue11,
     bmDeviceLanguage: issue11,
     settledBeforeContinueAsNew: settled,
+    continueWhenSettled: whenSettled,
   };
 }

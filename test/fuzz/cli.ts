@@ -87,7 +87,7 @@ async function main(): Promise<number> {
   const profile = { ...base, generator: { ...base.generator, weights: { ...base.generator.weights, ...args.weights } } };
   const log = (line: string) => console.log(line);
   const started = Date.now();
-  const fuzz = await startFuzzEnvironment(await bundle(), { ...(args.stallMs !== undefined ? { stallMs: args.stallMs } : {}), ...(args.trace ? { debug: (line: string) => log(`[trace +${Date.now() - started} ms] ${line}`) } : {}) });
+  const fuzz = await startFuzzEnvironment(await bundle(), { stallLog: log, ...(args.stallMs !== undefined ? { stallMs: args.stallMs } : {}), ...(args.trace ? { debug: (line: string) => log(`[trace +${Date.now() - started} ms] ${line}`) } : {}) });
   try {
     if (args.replay) {
       const parsed = JSON.parse(readFileSync(args.replay, 'utf8')) as Sequence | { sequence: Sequence; profile?: string };

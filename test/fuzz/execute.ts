@@ -101,6 +101,8 @@ export interface RunObservation {
   historyLength: number;
   workflowTaskFailures: { cause: string; message: string }[];
   workflowTaskTimeouts: number;
+  /** Activities the run scheduled that have no completion, failure, timeout or cancellation in its history. */
+  openActivities: string[];
   result?: CarriedConversation;
 }
 
@@ -511,13 +513,18 @@ async function observeChain(ctx: FuzzContext, obs: Observation, known: Set<strin
     try {
       const history = await bounded(() => client.workflow.getHandle(obs.workflowId, runId).fetchHistory());
       const events = history.events ?? [];
-      const run: RunObservation & { startMs: number } = { runId, status: 'RUNNING', historyLength: events.length, workflowTaskFailures: [], workflowTaskTimeouts: 0, startMs: Number(events[0]?.eventTime?.seconds ?? 0) * 1000 };
+      const open = new Map<string, string>();
+      const run: RunObservation & { startMs: number } = { runId, status: 'RUNNING', historyLength: events.length, workflowTaskFailures: [], workflowTaskTimeouts: 0, openActivities: [], startMs: Number(events[0]?.eventTime?.seconds ?? 0) * 1000 };
       for (const e of events) {
         const type = eventTypeName(e);
         if (type === 'WorkflowTaskFailed') run.workflowTaskFailures.push({ cause: String(e.workflowTaskFailedEventAttributes?.cause ?? ''), message: e.workflowTaskFailedEventAttributes?.failure?.message ?? '' });
         if (type === 'WorkflowTaskTimedOut') run.workflowTaskTimeouts++;
         if (CLOSING_EVENTS.has(type)) run.status = type;
+        if (e.activityTaskScheduledEventAttributes) open.set(String(e.eventId), e.activityTaskScheduledEventAttributes.activityType?.name ?? '?');
+        const ended = e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes ?? e.activityTaskTimedOutEventAttributes ?? e.activityTaskCanceledEventAttributes;
+        if (ended) open.delete(String(ended.scheduledEventId));
       }
+      run.openActivities = [...open.values()];
       const started = events[0]?.workflowExecutionStartedEventAttributes;
       if (started?.continuedExecutionRunId) queue.push(started.continuedExecutionRunId);
       const next = events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId;

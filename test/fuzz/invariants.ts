@@ -44,6 +44,9 @@ const CHECKS: Record<CheckName, Check> = {
     }),
   ],
 
+  settledBeforeContinueAsNew: (obs) =>
+    obs.runs.filter((r) => (r.status === 'WorkflowExecutionContinuedAsNew' || r.status === 'WorkflowExecutionCompleted') && r.openActivities.length > 0).map((r) => `run ${r.runId} ended ${r.status.replace('WorkflowExecution', '')} with ${r.openActivities.join(', ')} still outstanding`),
+
   workerAlive: (obs) => (obs.workerDied ? [`worker process died: ${obs.workerExit ?? 'unknown'}`] : []),
 
   routedExactlyOnce: (obs) => {

@@ -10,6 +10,8 @@ export const CHECK_NAMES = [
   'runsHealthy',
   /** No WorkflowTaskFailed event in any run; at most 2 workflow-task timeouts per run (a loaded machine). */
   'noWorkflowTaskFailures',
+  /** No run continued as new (or completed) with an activity it had scheduled still outstanding: its result would be lost. */
+  'settledBeforeContinueAsNew',
   /** The worker child process did not die during the sequence. */
   'workerAlive',
   /** Every accepted user message has exactly one routing decision (redeliveries within 7 days included). */

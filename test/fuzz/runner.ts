@@ -25,7 +25,7 @@ export interface FuzzEnvironment {
 }
 
 /** The time-skipping server, a plain client and the worker child on a task queue of their own. */
-export async function startFuzzEnvironment(bundlePath: string, options: { routing?: RoutingConfig; callTimeoutMs?: number; stallMs?: number; debug?: (line: string) => void } = {}): Promise<FuzzEnvironment> {
+export async function startFuzzEnvironment(bundlePath: string, options: { routing?: RoutingConfig; callTimeoutMs?: number; stallMs?: number; debug?: (line: string) => void; stallLog?: (line: string) => void } = {}): Promise<FuzzEnvironment> {
   const env = await createTimeSkippingEnv();
   const taskQueue = `fuzz-${randomUUID()}`;
   const host = new WorkerHost({ address: env.address, taskQueue, bundlePath });
@@ -42,7 +42,8 @@ export async function startFuzzEnvironment(bundlePath: string, options: { routin
     clock: new SharedClock(
       env,
       async () => {
-        if (options.debug) await describeStall(client, host, options.debug);
+        const stallLog = options.stallLog ?? options.debug;
+        if (stallLog) await describeStall(client, host, stallLog);
         await host.kill();
       },
       options.stallMs,
@@ -63,7 +64,7 @@ export async function startFuzzEnvironment(bundlePath: string, options: { routin
   };
 }
 
-/** --trace: what each running conversation waits on when the clock stalls (pending activities, last history events). */
+/** What each running conversation waits on when the clock stalls (pending activities, last history events). */
 async function describeStall(client: Client, host: WorkerHost, debug: (line: string) => void): Promise<void> {
   for (const workflowId of host.activeWorkflows.keys()) {
     try {
