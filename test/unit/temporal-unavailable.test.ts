@@ -94,6 +94,6 @@ describe('Temporal failures that mean "retry later"', () => {
     const res = await api.request('/webhooks/rbm', { method: 'POST', ...signedRbmRequest(TOKEN, { senderPhoneNumber: '+14155550125', agentId: AGENT, messageId: randomUUID(), text: 'hello?' }) });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ status: 'stored', reason: 'Temporal refused the events: Failed to signalWithStart Workflow (3 INVALID_ARGUMENT: BlobSizeLimitError)' });
-    expect(parked).toEqual(['signalWithStart']);
+    expect(parked).toContain('signalWithStart');
   });
 });
