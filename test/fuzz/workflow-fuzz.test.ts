@@ -1,0 +1,55 @@
+/**
+ * The randomized interleaving test inside `npm test` (issue 11): a fixed seed, 200 sequences of
+ * the `ci` profile on the time-skipping server, every invariant checked after each. A failure
+ * names the seed and sequence and prints the shrunk sequence, which
+ * `npm run fuzz:workflow -- --replay <file>` runs again (the file is written to .data/fuzz-findings/).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { projectRoot } from '../../src/temporal/binaries';
+import { workflowBundle } from '../helpers/temporal';
+import { CI_PROFILE, FULL_PROFILE } from './profile';
+import { type FuzzEnvironment, runFuzz, runSequence, startFuzzEnvironment } from './runner';
+import { type Sequence } from './steps';
+
+const FINDINGS_DIR = path.join(projectRoot, 'test', 'fuzz', 'findings');
+const findings = readdirSync(FINDINGS_DIR).filter((f) => f.endsWith('.json')).sort();
+
+const SEED = 20_261_202;
+const SEQUENCES = 200;
+
+describe('workflow fuzzer, fixed seed', () => {
+  let fuzz: FuzzEnvironment;
+  const lines: string[] = [];
+  const log = (line: string) => lines.push(line);
+
+  beforeAll(async () => {
+    fuzz = await startFuzzEnvironment(workflowBundle().codePath, { stallLog: log });
+  });
+  afterAll(async () => {
+    await fuzz?.close();
+  });
+
+  test(`${SEQUENCES} sequences of seed ${SEED} violate no invariant`, async () => {
+    const report = await runFuzz(fuzz, {
+      runs: SEQUENCES,
+      seed: SEED,
+      lanes: 3,
+      profile: CI_PROFILE,
+      shrinkBudget: 40,
+      findingsDir: path.join(projectRoot, '.data', 'fuzz-findings'),
+      log,
+    });
+    expect(report.sequences).toBe(SEQUENCES);
+    // On a violation the message carries the fuzzer's own report: seed, sequence, shrunk steps.
+    if (report.findings.length > 0) throw new Error(lines.filter((l) => !l.includes(' sequences, ')).join('\n'));
+    expect(report.findings).toEqual([]);
+  }, 20 * 60_000);
+
+  // Every sequence the fuzzer ever shrunk (each broke the workflow code of its day) passes now.
+  test.each(findings)('finding %s replays without a violation', async (file) => {
+    const { sequence } = JSON.parse(readFileSync(path.join(FINDINGS_DIR, file), 'utf8')) as { sequence: Sequence };
+    const result = await runSequence(fuzz, sequence, FULL_PROFILE);
+    expect(result.violations).toEqual([]);
+  }, 5 * 60_000);
+});
