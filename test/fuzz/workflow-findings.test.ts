@@ -14,26 +14,12 @@ import { recordingActivities } from '../helpers/recording-activities';
 import { createTimeSkippingEnv, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
 import { waitUntil } from '../helpers/wait';
 import { BM_KEY, liveAgentRequest } from '../workflows/conversation-fixtures';
+import { gate } from '../helpers/gate';
 
 type Handle = WorkflowHandle<typeof conversationWorkflow>;
 type Started = WorkflowHandleWithFirstExecutionRunId<typeof conversationWorkflow>;
 type Recording = ReturnType<typeof recordingActivities>;
 type HistoryEvents = NonNullable<Awaited<ReturnType<Handle['fetchHistory']>>['events']>;
-
-/** An activity that stays in flight until the test opens the gate; `entered` counts the calls that reached it. */
-function gate() {
-  let open!: () => void;
-  const opened = new Promise<void>((resolve) => (open = resolve));
-  const g = {
-    entered: 0,
-    open,
-    pass: async () => {
-      g.entered++;
-      await opened;
-    },
-  };
-  return g;
-}
 
 async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {
   const value = await waitUntil(read, done, timeoutMs);

@@ -33,28 +33,13 @@ import { createTimeSkippingEnv, uniqueTaskQueue, workflowBundle } from '../helpe
 import { waitUntil } from '../helpers/wait';
 import { BM_KEY, RBM_KEY, liveAgentRequest, userMessage } from './conversation-fixtures';
 import { receipt } from './outbound-helpers';
+import { gate } from '../helpers/gate';
 
 type Handle = WorkflowHandle<typeof conversationWorkflow>;
 type Recording = ReturnType<typeof recordingActivities>;
 
 /** Gates of the running test: opened when it ends, so a failed test never leaves a worker waiting on an activity. */
 const openGates: (() => void)[] = [];
-
-/** An activity that stays in flight until the test opens the gate; `entered` counts the calls that reached it. */
-function gate() {
-  let open!: () => void;
-  const opened = new Promise<void>((resolve) => (open = resolve));
-  openGates.push(open);
-  const g = {
-    entered: 0,
-    open,
-    pass: async () => {
-      g.entered++;
-      await opened;
-    },
-  };
-  return g;
-}
 
 function typingEvent(key: string, isTyping: boolean, dedupeKey = `typ-${randomUUID()}`): InboundEvent {
   return { type: 'typing', channel: key.startsWith('bm:') ? 'bm' : 'rbm', conversationKey: key, dedupeKey, isTyping, receivedAt: new Date().toISOString() };
@@ -171,7 +156,7 @@ describe('issue 11: conversation workflow correctness', () => {
 
   describe('issue 11 #1: continue-as-new while an outbound send is in flight', () => {
     test('the run waits for the send without spinning, then continues as new; the send happens once', async () => {
-      const sendGate = gate();
+      const sendGate = gate(openGates);
       const rec = recordingActivities({ channels: { sendMessage: async () => (await sendGate.pass(), { sentAt: new Date().toISOString() }) } });
       await conversation(rec, { key: BM_KEY, settings: { continueAsNewAfterEvents: 15, idleTimeout: '1 day' } }, async (ctx) => {
         const sent = send(ctx.handle, { conversationKey: BM_KEY, content: { text: 'slow send' }, idempotencyKey: 'slow-1' });
@@ -213,7 +198,7 @@ describe('issue 11: conversation workflow correctness', () => {
     });
 
     test('the automation reply does not wait behind a READ receipt that is still retrying', async () => {
-      const receiptGate = gate();
+      const receiptGate = gate(openGates);
       const rec = recordingActivities({ channels: { sendReadReceipt: async () => receiptGate.pass() } });
       await conversation(rec, { key: RBM_KEY, routing: exampleRouting(), settings: { idleTimeout: '1 day' } }, async (ctx) => {
         await ctx.handle.signal(inboundEventsSignal, [userMessage(RBM_KEY, 'what are your opening hours?', { messageId: 'slow-read' })]);
@@ -276,7 +261,7 @@ describe('issue 11: conversation workflow correctness', () => {
 
   describe('issue 11 #4: assign during SLA send', () => {
     test('a human joining while the holding message is being sent: the assign answers, the message is sent once, no task fails', async () => {
-      const sendGate = gate();
+      const sendGate = gate(openGates);
       const rec = recordingActivities({ channels: { sendMessage: async () => (await sendGate.pass(), { sentAt: new Date().toISOString() }) } });
       await conversation(rec, { key: BM_KEY, settings: { handoffSla: '2 minutes', idleTimeout: '1 day' } }, async (ctx) => {
         await ctx.handle.signal(inboundEventsSignal, [liveAgentRequest(BM_KEY)]);
@@ -330,7 +315,7 @@ describe('issue 11: conversation workflow correctness', () => {
 
   describe('issue 11 #6: nothing is lost while the workflow closes', () => {
     test('a message and a live-agent request arriving while the idle close waits for a handler are handled', async () => {
-      const receiptGate = gate();
+      const receiptGate = gate(openGates);
       const rec = recordingActivities({ channels: { sendReadReceipt: async () => receiptGate.pass() } });
       // While an activity is held the test server's clock runs in real time: short periods.
       await conversation(rec, { key: BM_KEY, settings: { idleTimeout: '3 seconds' } }, async (ctx) => {
@@ -349,7 +334,7 @@ describe('issue 11: conversation workflow correctness', () => {
     });
 
     test('a live-agent request arriving while the close waits is handled (desk notified)', async () => {
-      const receiptGate = gate();
+      const receiptGate = gate(openGates);
       const rec = recordingActivities({ channels: { sendReadReceipt: async () => receiptGate.pass() } });
       await conversation(rec, { key: BM_KEY, routing: exampleRouting(), settings: { idleTimeout: '3 seconds' } }, async (ctx) => {
         await ctx.handle.executeUpdate(assignUpdate, { args: [{ to: 'human', agentId: 'ann' }] });
@@ -368,8 +353,8 @@ describe('issue 11: conversation workflow correctness', () => {
     });
 
     test('an SMS in flight at continue-as-new is awaited, not sent again by the next run', async () => {
-      const receiptGate = gate();
-      const smsGate = gate();
+      const receiptGate = gate(openGates);
+      const smsGate = gate(openGates);
       const rec = recordingActivities({
         channels: { sendReadReceipt: async () => receiptGate.pass() },
         sms: { sendSms: async () => (await smsGate.pass(), { providerMessageId: `SM-${smsGate.entered}` }) },
