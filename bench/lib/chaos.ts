@@ -64,7 +64,8 @@ export interface ChaosReport {
   conversations: number;
   questions: number;
   faults: {
-    workerKills: { worker: string; activitiesInFlight: number | undefined; atQuestionsRead: number }[];
+    /** `heldCallCutShort`: the platform saw the held call's connection close before its hold ran out (the kill ended the attempt, not the hold). */
+    workerKills: { worker: string; activitiesInFlight: number | undefined; atQuestionsRead: number; heldCallCutShort: boolean }[];
     /** `refusedWith`: the statuses of the webhooks refused while it was down (503 is the contract). */
     temporalRestart: { downMs: number; atQuestionsRead: number; refusedWith?: (number | null)[] } | undefined;
     /** PostgreSQL stopped and started under the running server (postgres runs only). */
@@ -121,6 +122,12 @@ function faultKind(fault: string): string {
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 const T = temporal.api.enums.v1.EventType;
+/**
+ * How long the platform holds the call a worker is killed inside. Long, so that a slow machine
+ * still kills the worker inside it; under the channel client's 10 s request timeout
+ * (OUTBOUND_HTTP_TIMEOUT_MS), so that only the kill can end the attempt.
+ */
+const KILL_HOLD_MS = 8_000;
 
 /**
  * The histories once every signal in them was followed by a completed workflow task: the state
@@ -253,11 +260,21 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     })();
 
     const kills: ChaosReport['faults']['workerKills'] = [];
+    /** Whether the call held by rule `hold` ended before its hold did: its client went away (the simulator records the call once it ends). */
+    const heldCallCutShort = async (after: number, hold: string) => {
+      const until = Date.now() + KILL_HOLD_MS + 5_000;
+      for (;;) {
+        const held = (await stack.sim.calls(after, 'inbound')).find((c) => c.fault?.startsWith(`${hold},`));
+        if (held) return held.durationMs < KILL_HOLD_MS;
+        if (Date.now() > until) return false;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
     /**
      * Kills a worker (SIGKILL) while one of its activities is inside a platform call: a one-off
      * rule, put before the others, holds the next agent message (POST agentMessages: a channel
      * activity, 30 s start-to-close and retried until it succeeds; a typing indicator's short
-     * retries could run out instead) for 3 s; as soon as the simulator shows
+     * retries could run out instead) for KILL_HOLD_MS; as soon as the simulator shows
      * the rule spent (that call has arrived and is being held) the worker with an activity in
      * flight is killed (with several workers, the one whose health endpoint counts it). Its
      * attempt is then lost and Temporal retries it after the activity's 30 s start-to-close
@@ -266,7 +283,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
      */
     const killWorker = async () => {
       await stack.sim.clearFaults();
-      const hold = await stack.sim.addFault({ api: 'rbm', method: 'POST', pathContains: 'agentMessages', latencyMs: 3000, times: 1 });
+      const callsBefore = (await stack.sim.calls()).at(-1)?.id ?? 0;
+      const hold = await stack.sim.addFault({ api: 'rbm', method: 'POST', pathContains: 'agentMessages', latencyMs: KILL_HOLD_MS, times: 1 });
       await platformFaults();
       const until = Date.now() + Math.min(60_000, remaining());
       while ((await stack.sim.faults()).some((f) => f.id === hold)) {
@@ -278,7 +296,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       const worker = workers[index] as WorkerHandle;
       const inFlight = statuses[index];
       await worker.child.kill();
-      kills.push({ worker: worker.child.name, activitiesInFlight: inFlight, atQuestionsRead: totalRead() });
+      kills.push({ worker: worker.child.name, activitiesInFlight: inFlight, atQuestionsRead: totalRead(), heldCallCutShort: await heldCallCutShort(callsBefore, hold) });
       log(`  killed ${worker.child.name} (SIGKILL) while the platform held one of its calls; ${inFlight ?? 0} activities in flight`);
       workers[index] = await stack.startWorker();
     };
@@ -606,7 +624,7 @@ export function describeChaos(r: ChaosReport): string {
   const refused = (outage: { refusedWith?: (number | null)[] }) => (outage.refusedWith ? `, webhooks answered ${outage.refusedWith.map((s) => s ?? 'none').join('/')} meanwhile` : '');
   return [
     `chaos run: ${r.conversations} conversations, ${r.questions} questions, ${(r.durationMs / 1000).toFixed(1)} s on ${r.deployment.temporal}, ${r.deployment.workers} worker(s), ${r.deployment.apis} API(s)`,
-    `faults: worker killed ${r.faults.workerKills.length}× (activities in flight: ${r.faults.workerKills.map((k) => k.activitiesInFlight ?? 0).join(', ')}), Temporal server restarted ${r.faults.temporalRestart ? `once (down ${r.faults.temporalRestart.downMs} ms${refused(r.faults.temporalRestart)})` : 'never'}${'postgresRestart' in r.faults ? `, PostgreSQL restarted ${r.faults.postgresRestart ? `once (down ${r.faults.postgresRestart.downMs} ms${refused(r.faults.postgresRestart)})` : 'never'}` : ''}`,
+    `faults: worker killed ${r.faults.workerKills.length}× (activities in flight: ${r.faults.workerKills.map((k) => k.activitiesInFlight ?? 0).join(', ')}; held platform call cut short: ${r.faults.workerKills.map((k) => (k.heldCallCutShort ? 'yes' : 'no')).join(', ')}), Temporal server restarted ${r.faults.temporalRestart ? `once (down ${r.faults.temporalRestart.downMs} ms${refused(r.faults.temporalRestart)})` : 'never'}${'postgresRestart' in r.faults ? `, PostgreSQL restarted ${r.faults.postgresRestart ? `once (down ${r.faults.postgresRestart.downMs} ms${refused(r.faults.postgresRestart)})` : 'never'}` : ''}`,
     `        platform: ${r.faults.platformCalls} RBM calls, injected ${JSON.stringify(r.faults.platformFaults)}`,
     `        posted twice: ${r.faults.duplicatesPosted.userWebhooks} user webhooks, ${r.faults.duplicatesPosted.receiptWebhooks} receipt webhooks`,
     `recovery (histories): ${r.faults.recovery.activityRetries} activity retries, ${r.faults.recovery.activityRetriesAfterTimeout} of them after a timed-out attempt (killed worker); ${r.faults.recovery.workflowTasksTimedOut} workflow tasks timed out, ${r.faults.recovery.workflowTasksFailed} failed`,

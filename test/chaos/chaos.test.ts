@@ -35,6 +35,8 @@ describe('chaos: workers killed, dev server restarted, platform errors, webhooks
 
   test('the faults happened under load', () => {
     expect(report.faults.workerKills).toHaveLength(2);
+    // Each kill landed while the platform still held the call, so it (not the hold) ended the attempt.
+    expect(report.faults.workerKills.map((k) => k.heldCallCutShort)).toEqual([true, true]);
     // Each kill cut an activity short inside a held platform call: Temporal retried it after its timeout.
     expect(report.faults.recovery.activityRetriesAfterTimeout).toBeGreaterThanOrEqual(2);
     expect(report.faults.temporalRestart).toBeDefined();

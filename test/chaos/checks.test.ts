@@ -85,8 +85,8 @@ function cleanEvidence(): Evidence {
     redeliveryCalls: [],
     durationMs: 1000,
     kills: [
-      { worker: 'worker-1', activitiesInFlight: 1, atQuestionsRead: 0 },
-      { worker: 'worker-2', activitiesInFlight: 1, atQuestionsRead: 1 },
+      { worker: 'worker-1', activitiesInFlight: 1, atQuestionsRead: 0, heldCallCutShort: true },
+      { worker: 'worker-2', activitiesInFlight: 1, atQuestionsRead: 1, heldCallCutShort: true },
     ],
     restart: { downMs: 3000, atQuestionsRead: 1 },
     userDuplicates: 1,
