@@ -130,9 +130,25 @@ const T = temporal.api.enums.v1.EventType;
 const KILL_HOLD_MS = 8_000;
 
 /**
+ * Activities scheduled and not yet closed. The platform registers a held call's effect when it
+ * arrives, so the conversations can look finished while a killed worker's attempt still waits
+ * out its start-to-close timeout; its retry is part of the evidence.
+ */
+function openActivities(events: readonly HistoryEvent[]): number {
+  const open = new Set<string>();
+  for (const e of events) {
+    if (e.eventType === T.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) open.add(String(e.eventId));
+    const closed =
+      e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes ?? e.activityTaskTimedOutEventAttributes ?? e.activityTaskCanceledEventAttributes;
+    if (closed?.scheduledEventId !== undefined && closed.scheduledEventId !== null) open.delete(String(closed.scheduledEventId));
+  }
+  return open.size;
+}
+
+/**
  * The histories once every signal in them was followed by a completed workflow task: the state
  * read afterwards has seen every delivery, redeliveries included (else a duplicate could be
- * processed after the check).
+ * processed after the check), and no activity is still open.
  */
 async function settledHistories(stack: BenchStack, workflowIds: readonly string[], timeoutMs: number): Promise<Map<string, HistoryEvent[]>> {
   const until = Date.now() + timeoutMs;
@@ -140,7 +156,8 @@ async function settledHistories(stack: BenchStack, workflowIds: readonly string[
     const { histories } = await countWorkflows(stack.client, workflowIds);
     const unsettled = [...histories.values()].filter((events) => {
       const lastSignal = events.map((e) => e.eventType).lastIndexOf(T.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED);
-      return lastSignal >= 0 && !events.slice(lastSignal).some((e) => e.eventType === T.EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
+      const signalPending = lastSignal >= 0 && !events.slice(lastSignal).some((e) => e.eventType === T.EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
+      return signalPending || openActivities(events) > 0;
     });
     if (unsettled.length === 0 || Date.now() > until) return histories;
     await new Promise((resolve) => setTimeout(resolve, 200));
