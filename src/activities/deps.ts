@@ -53,7 +53,7 @@ export function buildActivityDeps(config: Config, logger: Logger): ActivityDeps 
       ...(env.RBM_MESSAGE_TRAFFIC_TYPE ? { rbmMessageTrafficType: env.RBM_MESSAGE_TRAFFIC_TYPE } : {}),
       logger,
     }),
-    sms: createSmsGateway({ ...(twilio ? { provider: twilio } : {}), logger }),
+    sms: createSmsGateway({ ...(twilio ? { provider: twilio } : {}), sendTimeoutMs: timeoutMs, logger }),
     handoff: createHandoffNotifier({ ...(env.HANDOFF_URL ? { url: env.HANDOFF_URL } : {}), ...(env.HANDOFF_SECRET ? { secret: env.HANDOFF_SECRET } : {}), timeoutMs, logger }),
   };
 }

@@ -84,6 +84,30 @@ describe('SMS via the Twilio Messages API shape', () => {
     expect(running.sim.sms()).toHaveLength(2);
   });
 
+  test('a send starts only if its call ends before the attempt times out, so a retry never races an earlier attempt still sending', async () => {
+    running = await startSimulator({ twilio: { accountSid: SID, authToken: AUTH }, smsDedupeHeader: false });
+    const gateway = createSmsGateway({ provider: provider({ timeoutMs: 1000 }), sendTimeoutMs: 1000, deadlineMarginMs: 200, logger: silentLogger });
+    const firstScheduled = Date.now();
+
+    // Attempt 1 of a 1 s attempt cannot fit a call that may take 1 s: no call, a retryable failure.
+    const tooShort = await failureOf(() => activityAttempt({ attempt: 1, scheduledTimestampMs: firstScheduled, startToCloseTimeoutMs: 1000 }).run(() => gateway.sendSms(ARGS)));
+    expect(tooShort.type).toBe(RetryableFailureType.Unavailable);
+    expect(tooShort.nonRetryable).toBe(false);
+    expect(running.sim.calls({ api: 'twilio' })).toHaveLength(0);
+
+    // Attempt 2's lookup of earlier sends is slow (0.9 s of a 1.8 s attempt): the send would end after the deadline.
+    running.sim.addFault({ api: 'twilio', method: 'GET', latencyMs: 900, times: 1 });
+    const lateAfterLookup = await failureOf(() => activityAttempt({ attempt: 2, scheduledTimestampMs: firstScheduled, startToCloseTimeoutMs: 1800 }).run(() => gateway.sendSms(ARGS)));
+    expect(lateAfterLookup.type).toBe(RetryableFailureType.Unavailable);
+    expect(running.sim.calls({ api: 'twilio' }).map((c) => c.method)).toEqual(['GET']);
+    expect(running.sim.sms()).toHaveLength(0);
+
+    // With the time to finish, attempt 3 looks up, then sends.
+    await activityAttempt({ attempt: 3, scheduledTimestampMs: firstScheduled, startToCloseTimeoutMs: 30_000 }).run(() => gateway.sendSms(ARGS));
+    expect(running.sim.calls({ api: 'twilio' }).map((c) => c.method)).toEqual(['GET', 'GET', 'POST']);
+    expect(running.sim.sms()).toHaveLength(1);
+  });
+
   test('permanent failures: bad credentials, invalid number, not configured', async () => {
     running = await startSimulator({ twilio: { accountSid: SID, authToken: AUTH } });
     const wrongAuth = await failureOf(() => createSmsGateway({ provider: provider({ authToken: 'wrong' }), logger: silentLogger }).sendSms(ARGS));
