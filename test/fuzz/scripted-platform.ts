@@ -91,10 +91,21 @@ export class ScriptedPlatform {
       case 'lag':
         this.options.report(call);
         return lag ? lag() : succeed();
-      case 'slow':
+      case 'slow': {
         // The attempt outlives its timeout; what it did still reaches the platform (only the answer is lost).
-        await new Promise((resolve) => setTimeout(resolve, SLOW_ATTEMPT_MS[activity]));
-        return this.succeed(call, succeed);
+        const sleep = () => new Promise((resolve) => setTimeout(resolve, SLOW_ATTEMPT_MS[activity]));
+        if (activity !== 'sendSms') {
+          await sleep();
+          return this.succeed(call, succeed);
+        }
+        // The gateway starts a provider call only if it ends before the attempt's deadline
+        // (src/channels/sms/gateway.ts): the SMS is at the provider before any retry starts.
+        const result = await succeed();
+        this.recordEffect(call);
+        await sleep();
+        this.options.report(call);
+        return result;
+      }
       case 'ok':
         return this.succeed(call, succeed);
     }
@@ -102,6 +113,12 @@ export class ScriptedPlatform {
 
   private async succeed<T>(call: CallRecord, succeed: () => T | Promise<T>): Promise<T> {
     const result = await succeed();
+    this.recordEffect(call);
+    this.options.report(call);
+    return result;
+  }
+
+  private recordEffect(call: CallRecord): void {
     if (call.activity === 'sendSms' && call.idempotencyKey !== undefined) {
       // The gateway finds an earlier attempt's SMS on a retry; a first attempt always sends.
       call.effect = !(call.attempt > 1 && this.smsSent.has(call.idempotencyKey));
@@ -109,7 +126,5 @@ export class ScriptedPlatform {
     } else {
       call.effect = call.activity !== 'loadPreviousRun';
     }
-    this.options.report(call);
-    return result;
   }
 }
