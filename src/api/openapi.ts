@@ -193,7 +193,7 @@ function webhookOperation(channel: 'rbm' | 'bm'): Operation {
       },
       401: err('No verifiable signature: X-Goog-Signature missing, malformed, sent twice or not matching, no client token for the agent, no signed bytes in the body, or a body that broke off'),
       413: err('Body larger than WEBHOOK_BODY_LIMIT_BYTES'),
-      503: { ...err('Temporal unreachable, rate limiting (RESOURCE_EXHAUSTED), failing under its database (INTERNAL, CANCELLED, UNKNOWN, ABORTED, DATA_LOSS, NamespaceNotFound) or slower than TEMPORAL_SIGNAL_TIMEOUT_MS; Google retries the delivery'), headers: { 'Retry-After': 'Seconds to wait' } },
+      503: { ...err('Temporal unreachable, rate limiting (RESOURCE_EXHAUSTED), failing under its database (INTERNAL, CANCELLED, UNKNOWN, ABORTED, DATA_LOSS, NamespaceNotFound) or slower than TEMPORAL_SIGNAL_TIMEOUT_MS (temporal_unavailable); or the delivery could be neither delivered nor kept, e.g. PERMISSION_DENIED (not_accepted, logged as an error). Google retries the delivery'), headers: { 'Retry-After': 'Seconds to wait' } },
     },
   };
 }

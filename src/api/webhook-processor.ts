@@ -109,7 +109,12 @@ export class WebhookProcessor {
     return this.deps.config.env.WEBHOOK_BODY_LIMIT_BYTES;
   }
 
-  /** Runs one request; a Temporal outage becomes the 503 result, anything unexpected is thrown to the app's error handler. */
+  /**
+   * Runs one request. A Temporal outage becomes the 503 `temporal_unavailable`; anything else that
+   * kept a signed delivery from becoming durable (Temporal refusing even to keep the payload, say
+   * PERMISSION_DENIED on the namespace, or a defect here) the 503 `not_accepted`, logged as an
+   * error: Google retries a 503 as it would a 500, and no path of the webhook answers 500.
+   */
   async process(input: WebhookInput): Promise<WebhookResult> {
     const started = performance.now();
     const fields: Record<string, unknown> = {};
@@ -117,8 +122,13 @@ export class WebhookProcessor {
     try {
       result = await this.run(input, fields);
     } catch (err) {
-      if (!(err instanceof TemporalUnavailableError)) throw err;
-      result = { ...failure(503, 'temporal_unavailable', `${err.message}; retry later`, input.requestId), retryAfterSeconds: RETRY_AFTER_SECONDS };
+      if (err instanceof TemporalUnavailableError) {
+        result = { ...failure(503, 'temporal_unavailable', `${err.message}; retry later`, input.requestId), retryAfterSeconds: RETRY_AFTER_SECONDS };
+      } else {
+        fields.error = errorName(err);
+        fields.cause = errorMessage(err);
+        result = { ...failure(503, 'not_accepted', 'the delivery could not be made durable (the cause is logged for the operator); retry later', input.requestId), retryAfterSeconds: RETRY_AFTER_SECONDS };
+      }
     }
     this.logResult(input, result, started, input.body.byteLength, fields);
     return result;

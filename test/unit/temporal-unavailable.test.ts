@@ -16,7 +16,7 @@ import { isTemporalUnavailable } from '../../src/api/errors';
 import { UnrecognizedPayloadStore } from '../../src/api/unrecognized-payload-store';
 import { computeSignature } from '../../src/channels/signature';
 import { loadConfig } from '../../src/config';
-import { silentLogger } from '../../src/logger';
+import { createLogger, silentLogger } from '../../src/logger';
 import { signedRbmRequest } from '../helpers/signing';
 
 const TOKEN = 'unavailable-test-token';
@@ -37,11 +37,11 @@ function acceptingClient(calls: string[]): Client {
 /** The 1.29 server with its database down: NamespaceNotFound, without the gRPC status. */
 const namespaceNotServed = () => new NamespaceNotFoundError('default');
 
-function app(conversationsClient: Client = failingClient(namespaceNotServed), storeClient: Client = conversationsClient) {
+function app(conversationsClient: Client = failingClient(namespaceNotServed), storeClient: Client = conversationsClient, logger = silentLogger) {
   const config = loadConfig({ TEMPORAL_TASK_QUEUE: 'unavailable', RBM_CLIENT_TOKEN: TOKEN });
   const conversations = new ConversationGateway({ client: conversationsClient, taskQueue: 'unavailable', timeoutMs: 1000, workflowIds: { revealPhoneNumbers: false, secret: 's' } });
   const unrecognizedPayloads = new UnrecognizedPayloadStore({ client: storeClient, taskQueue: 'unavailable', timeoutMs: 1000 });
-  return createApp({ config, conversations, logger: silentLogger, unrecognizedPayloads });
+  return createApp({ config, conversations, logger, unrecognizedPayloads });
 }
 
 describe('Temporal failures that mean "retry later"', () => {
@@ -95,5 +95,18 @@ describe('Temporal failures that mean "retry later"', () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ status: 'stored', reason: 'Temporal refused the events: Failed to signalWithStart Workflow (3 INVALID_ARGUMENT: BlobSizeLimitError)' });
     expect(parked).toContain('signalWithStart');
+  });
+
+  test('a delivery Temporal will neither take as events nor keep (PERMISSION_DENIED) gets 503 not_accepted with Retry-After, never 500, and the cause is logged as an error', async () => {
+    const lines: string[] = [];
+    const denied = () => new Error('Failed to signalWithStart Workflow', { cause: Object.assign(new Error('7 PERMISSION_DENIED: Request unauthorized.'), { code: 7 }) });
+    const api = app(failingClient(denied), failingClient(denied), createLogger('info', {}, (line) => lines.push(line)));
+    const res = await api.request('/webhooks/rbm', { method: 'POST', ...signedRbmRequest(TOKEN, { senderPhoneNumber: '+14155550126', agentId: AGENT, messageId: randomUUID(), text: 'hello?' }) });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('5');
+    expect(await res.json()).toMatchObject({ error: { code: 'not_accepted' } });
+    const logged = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((line) => line.msg === 'webhook not accepted');
+    expect(logged).toMatchObject({ level: 'error', status: 503, outcome: 'not_accepted', cause: expect.stringContaining('7 PERMISSION_DENIED') });
+    expect(lines.join('\n')).not.toContain('+14155550126');
   });
 });

@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { type Client } from '@temporalio/client';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { createApp } from '../../src/api/app';
 import { ConversationGateway } from '../../src/api/conversation-gateway';
@@ -68,6 +69,14 @@ function matches(answer: unknown, shape: Record<string, unknown>, inError = fals
 let env: TestWorkflowEnvironment;
 let h: Harness;
 let down: { app: ReturnType<typeof createApp>; settled(): Promise<void>; close(): Promise<void> };
+let refusing: ReturnType<typeof createApp>;
+
+/** A Temporal client that refuses every workflow call the way a namespace without permission does. */
+function refusingClient(): Client {
+  const denied = () => new Error('Failed to signalWithStart Workflow', { cause: Object.assign(new Error('7 PERMISSION_DENIED: Request unauthorized.'), { code: 7 }) });
+  const workflow = new Proxy({}, { get: () => () => Promise.reject(denied()) });
+  return { workflow, withDeadline: <R>(_deadline: number, fn: () => Promise<R>) => fn() } as unknown as Client;
+}
 
 beforeAll(async () => {
   env = await createDevServerEnv();
@@ -78,6 +87,13 @@ beforeAll(async () => {
   const store = new UnrecognizedPayloadStore({ client, taskQueue: 'readme-down', timeoutMs: 500 });
   const calls = trackTemporalCalls(conversations, store);
   down = { app: createApp({ config, conversations, logger: silentLogger, unrecognizedPayloads: store }), settled: () => calls.settled(), close: () => client.connection.close() };
+  const denying = refusingClient();
+  refusing = createApp({
+    config,
+    conversations: new ConversationGateway({ client: denying, taskQueue: 'readme-refusing', timeoutMs: 500, workflowIds: { revealPhoneNumbers: false, secret: 's' } }),
+    logger: silentLogger,
+    unrecognizedPayloads: new UnrecognizedPayloadStore({ client: denying, taskQueue: 'readme-refusing', timeoutMs: 500 }),
+  });
 });
 afterAll(async () => {
   await down?.settled();
@@ -86,7 +102,7 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-type Request = { channel: 'rbm' | 'bm'; body: string; headers: Record<string, string>; app?: 'down' };
+type Request = { channel: 'rbm' | 'bm'; body: string; headers: Record<string, string>; app?: 'down' | 'refusing' };
 
 const rbm = (data: string | Buffer, signature = computeSignature(RBM_TOKEN, data)): Request => ({
   channel: 'rbm',
@@ -138,6 +154,7 @@ const REQUESTS: [phrase: string, make: () => Request[] | Promise<Request[]>][] =
     },
   ],
   ['WEBHOOK_BODY_LIMIT_BYTES', () => [rbm(JSON.stringify({ senderPhoneNumber: randomPhone(), agentId: AGENT, messageId: randomUUID(), text: 'x'.repeat(BODY_LIMIT) }))]],
+  ['would neither take its events nor keep the payload', () => [{ ...rbm(text()), app: 'refusing' }, { ...rbm(JSON.stringify({ senderPhoneNumber: randomPhone(), agentId: AGENT, eventType: 'NEW_KIND', eventId: randomUUID() })), app: 'refusing' }]],
   ['Temporal unreachable', () => [{ ...rbm(text()), app: 'down' }, { ...rbm(JSON.stringify({ senderPhoneNumber: randomPhone(), agentId: AGENT, eventType: 'NEW_KIND', eventId: randomUUID() })), app: 'down' }]],
 ];
 
@@ -154,7 +171,7 @@ test.each(readmeRows().map((r) => [r.request.slice(0, 60), r] as const))('README
   if (!make) throw new Error(`no requests for the README row ${row.request}`);
   const shape = template(row);
   for (const request of await make()) {
-    const app = request.app === 'down' ? down.app : h.app;
+    const app = request.app === 'down' ? down.app : request.app === 'refusing' ? refusing : h.app;
     const res = await app.request(`/webhooks/${request.channel}`, { method: 'POST', body: request.body, headers: request.headers });
     const raw = await res.text();
     const seen = { status: res.status, retryAfter: res.headers.get('retry-after') !== null, body: raw.slice(0, 300) };
