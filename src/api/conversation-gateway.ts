@@ -254,8 +254,17 @@ export class ConversationGateway {
    * settled. `updateId` should derive from the caller's Idempotency-Key (sendMessageUpdateId) so a
    * retried request attaches to the same update; the key also rides in `input` for the workflow's
    * own map, which outlives continue-as-new. Bounded by `updateTimeoutMs` (the send may retry).
+   *
+   * Only RBM conversations may be opened this way (a business may write first). A Business
+   * Messages conversation exists only once its user wrote, and is bound to the agent whose token
+   * signed that delivery; one the operator opened would be bound to nobody, open to every agent.
+   * So a `bm:` key with no workflow is WorkflowNotFoundError.
    */
   async sendMessage(key: ConversationKey, input: OutboundSendInput, updateId: string): Promise<OutboundSendResult> {
+    const timeoutMs = this.options.updateTimeoutMs ?? Math.max(this.options.timeoutMs, 30_000);
+    if (key.startsWith('bm:')) {
+      return this.bounded('executeUpdate', () => this.options.client.workflow.getHandle(this.workflowId(key)).executeUpdate(sendMessageUpdate, { args: [input], updateId }), timeoutMs);
+    }
     const startWorkflowOperation = new WithStartWorkflowOperation(conversationWorkflow, {
       workflowId: this.workflowId(key),
       taskQueue: this.options.taskQueue,
@@ -266,7 +275,7 @@ export class ConversationGateway {
     return this.bounded(
       'executeUpdateWithStart',
       () => this.options.client.workflow.executeUpdateWithStart(sendMessageUpdate, { args: [input], updateId, startWorkflowOperation }),
-      this.options.updateTimeoutMs ?? Math.max(this.options.timeoutMs, 30_000),
+      timeoutMs,
     );
   }
 

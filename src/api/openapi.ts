@@ -299,7 +299,7 @@ export const OPERATIONS: readonly Operation[] = [
     path: '/v1/conversations/{key}/messages',
     tag: 'messages',
     auth: 'bearer',
-    summary: 'Send a message (starts the conversation if needed); tracked until DELIVERED / READ, with SMS fallback',
+    summary: 'Send a message (starts an RBM conversation if needed; a Business Messages one must have been opened by its user, else 404); tracked until DELIVERED / READ, with SMS fallback',
     pathParams: KEY_PARAM,
     headers: [{ name: 'Idempotency-Key', schema: idempotencyKeyHeader, required: false, description: 'A retried POST with the same key is the same message (nothing sent twice)' }],
     body: { schema: 'SendMessageBody' },

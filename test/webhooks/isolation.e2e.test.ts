@@ -11,7 +11,7 @@ import { OWNER_MEMO } from '../../src/api/conversation-gateway';
 import { bmConversationKey } from '../../src/domain/conversation-key';
 import { signedBmRequest } from '../helpers/signing';
 import { createDevServerEnv } from '../helpers/temporal';
-import { BM_TOKEN, type Harness, startHarness, waitFor } from './harness';
+import { API_TOKEN, BM_TOKEN, type Harness, startHarness, waitFor } from './harness';
 
 const AGENT_A = 'brands/brand-a/agents/agent-a';
 const AGENT_B = 'brands/brand-b/agents/agent-b';
@@ -107,4 +107,21 @@ test('a conversation running from before the binding (no owner memo) keeps its w
   expect(h.conversations.workflowId(key)).toBe(`conv-bm-${conversationId}`);
   expect((await post(TOKEN_A, message(AGENT_A, conversationId, 'after upgrade'))).status).toBe('accepted');
   await h.stateWhen(key, (s) => s.events.length === 2);
+});
+
+test('an operator message cannot open a Business Messages conversation (it would be bound to no agent): 404, nothing started; the first signed delivery binds it', async () => {
+  const conversationId = randomUUID();
+  const key = bmConversationKey(conversationId);
+  const send = () => h.post(`/v1/conversations/${encodeURIComponent(key)}/messages`, JSON.stringify({ text: 'hello from the desk' }), { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' });
+  const refused = await send();
+  expect(refused.status).toBe(404);
+  expect(await refused.json()).toMatchObject({ error: { code: 'conversation_not_found' } });
+  expect(await h.workflowExists(key)).toBe(false);
+
+  expect((await post(TOKEN_A, message(AGENT_A, conversationId, 'the user writes first'))).status).toBe('accepted');
+  await h.stateWhen(key, (s) => s.events.length === 1);
+  const description = await h.client.workflow.getHandle(h.conversations.workflowId(key)).describe();
+  expect((await description.memo)?.[OWNER_MEMO]).toBe(`agent:${AGENT_A}`);
+  expect((await send()).status).toBe(201);
+  expect(await post(TOKEN_B, message(AGENT_B, conversationId, 'not yours'))).toMatchObject({ status: 'stored' });
 });
