@@ -109,6 +109,14 @@ describe('docker-compose.yml', () => {
     for (const name of ['temporal-ui', 'temporal-setup']) expect(service(name).environment?.TEMPORAL_ADDRESS).toBe('temporal:7233');
   });
 
+  test('no password is written in the file: every password variable is ${POSTGRES_PASSWORD:?…}, so compose refuses to start without one in .env', () => {
+    const passwords = Object.entries(services).flatMap(([name, s]) => Object.entries(s.environment ?? {}).filter(([k]) => /PASSWORD|PWD/.test(k)).map(([k, v]) => ({ service: name, variable: k, value: v })));
+    expect(passwords.map((p) => p.service).sort()).toEqual(expect.arrayContaining(['postgresql', 'temporal']));
+    for (const p of passwords) expect(p).toEqual({ ...p, value: expect.stringMatching(/^\$\{POSTGRES_PASSWORD:\?[^}]+\}$/) });
+    const text = readFileSync(path.join(projectRoot, 'docker-compose.yml'), 'utf8');
+    expect(text).not.toMatch(/POSTGRES_PASSWORD:-/);
+  });
+
   test('services depend on what they use, with conditions their targets can satisfy', () => {
     const deps = (name: string) => service(name).depends_on ?? {};
     expect(deps('temporal-schema')).toEqual({ postgresql: { condition: 'service_healthy' } });
