@@ -17,6 +17,7 @@ const unitTests = [
   'test/chaos/checks.test.ts',
   'test/deploy/compose.test.ts',
   'test/deploy/config-reference.test.ts',
+  'test/fuzz/invariants.test.ts',
   'test/ops/observability.test.ts',
   'test/ops/openapi.test.ts',
   'test/simulator/cli.test.ts',

@@ -99,7 +99,8 @@ export interface RunObservation {
   /** Last event type (e.g. WorkflowExecutionCompleted), or RUNNING. */
   status: string;
   historyLength: number;
-  workflowTaskFailures: { cause: string; message: string }[];
+  /** Each failed workflow task; `sinceCompleted`: how many tasks in a row had failed by then (1 = the first since a completed one). */
+  workflowTaskFailures: { cause: string; message: string; sinceCompleted: number }[];
   workflowTaskTimeouts: number;
   /** Activities the run scheduled that have no completion, failure, timeout or cancellation in its history. */
   openActivities: string[];
@@ -515,9 +516,11 @@ async function observeChain(ctx: FuzzContext, obs: Observation, known: Set<strin
       const events = history.events ?? [];
       const open = new Map<string, string>();
       const run: RunObservation & { startMs: number } = { runId, status: 'RUNNING', historyLength: events.length, workflowTaskFailures: [], workflowTaskTimeouts: 0, openActivities: [], startMs: Number(events[0]?.eventTime?.seconds ?? 0) * 1000 };
+      let failedInARow = 0;
       for (const e of events) {
         const type = eventTypeName(e);
-        if (type === 'WorkflowTaskFailed') run.workflowTaskFailures.push({ cause: String(e.workflowTaskFailedEventAttributes?.cause ?? ''), message: e.workflowTaskFailedEventAttributes?.failure?.message ?? '' });
+        if (type === 'WorkflowTaskCompleted') failedInARow = 0;
+        if (type === 'WorkflowTaskFailed') run.workflowTaskFailures.push({ cause: String(e.workflowTaskFailedEventAttributes?.cause ?? ''), message: e.workflowTaskFailedEventAttributes?.failure?.message ?? '', sinceCompleted: ++failedInARow });
         if (type === 'WorkflowTaskTimedOut') run.workflowTaskTimeouts++;
         if (CLOSING_EVENTS.has(type)) run.status = type;
         if (e.activityTaskScheduledEventAttributes) open.set(String(e.eventId), e.activityTaskScheduledEventAttributes.activityType?.name ?? '?');

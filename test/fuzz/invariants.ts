@@ -17,10 +17,14 @@ const MAX_VIEW_BYTES = 256 * 1024;
 const CAUSES = temporal.api.enums.v1.WorkflowTaskFailedCause;
 /**
  * The server refusing a completion because a signal or update arrived meanwhile (or a sticky
- * queue reset) is how Temporal keeps those events: the worker simply runs the task again.
+ * queue reset) is how Temporal keeps those events: the worker simply runs the task again. How
+ * many a run sees depends on how fast events arrive against how long a task takes (a loaded
+ * machine: more), so only a streak with no task completed in between is a loop: the run no
+ * longer moving. (A refused task's commands are dropped, so only outside events can cause the
+ * next refusal; a sequence's events are few.)
  */
 const BENIGN_TASK_FAILURES = new Set([CAUSES.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND, CAUSES.WORKFLOW_TASK_FAILED_CAUSE_RESET_STICKY_TASK_QUEUE, CAUSES.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_UPDATE].map(String));
-const MAX_BENIGN_TASK_FAILURES = 5;
+const MAX_REFUSALS_IN_A_ROW = 8;
 
 function causeName(cause: string | undefined): string {
   return (CAUSES[Number(cause)] as string | undefined)?.replace('WORKFLOW_TASK_FAILED_CAUSE_', '') ?? String(cause);
@@ -35,10 +39,10 @@ const CHECKS: Record<CheckName, Check> = {
     ...(obs.stuckWorkflowTask ? [obs.stuckWorkflowTask] : []),
     ...obs.runs.flatMap((r) => {
       const real = r.workflowTaskFailures.filter((f) => !BENIGN_TASK_FAILURES.has(f.cause));
-      const benign = r.workflowTaskFailures.length - real.length;
+      const streak = Math.max(0, ...r.workflowTaskFailures.map((f) => f.sinceCompleted));
       return [
         ...(real.length > 0 ? [`run ${r.runId}: ${real.length} workflow task failure(s), first: ${causeName(real[0]?.cause)} ${real[0]?.message.slice(0, 300)}`] : []),
-        ...(benign > MAX_BENIGN_TASK_FAILURES ? [`run ${r.runId}: ${benign} workflow task completions refused for new events (a loop)`] : []),
+        ...(streak > MAX_REFUSALS_IN_A_ROW ? [`run ${r.runId}: ${streak} workflow task completions refused in a row, none completed in between (a loop)`] : []),
         ...(r.workflowTaskTimeouts > 2 ? [`run ${r.runId}: ${r.workflowTaskTimeouts} workflow task timeouts`] : []),
       ];
     }),
