@@ -27,6 +27,8 @@ import { silentLogger } from '../src/logger';
 import { projectRoot, readTemporalBinaries } from '../src/temporal/binaries';
 import { createLazyClient } from '../src/temporal/connections';
 import { DevServer } from '../src/temporal/dev-server';
+import { payloadDataConverter } from '../src/temporal/payload-codec';
+import { generatePayloadKeyEntry } from '../src/temporal/payload-keys';
 import { buildWorker } from '../src/temporal/worker-factory';
 import { freePort } from '../test/helpers/ports';
 import { recordingActivities } from '../test/helpers/recording-activities';
@@ -84,7 +86,8 @@ async function main(): Promise<void> {
   const server = await DevServer.start({ cliPath: binaries.cli, port: temporalPort, ...(dbFile ? { dbFile } : {}) });
 
   const taskQueue = `bench-${randomUUID()}`;
-  const config = loadConfig({ TEMPORAL_ADDRESS: server.address, TEMPORAL_TASK_QUEUE: taskQueue, RBM_CLIENT_TOKEN: TOKEN });
+  // Encrypted payloads, as every deployment runs: the API's client and the worker share one fresh key.
+  const config = loadConfig({ TEMPORAL_ADDRESS: server.address, TEMPORAL_TASK_QUEUE: taskQueue, RBM_CLIENT_TOKEN: TOKEN, PAYLOAD_ENCRYPTION_KEYS: generatePayloadKeyEntry('bench') });
   const client = createLazyClient(config.temporal);
   const conversations = new ConversationGateway({ client, taskQueue, timeoutMs: config.temporal.signalTimeoutMs, workflowIds: { revealPhoneNumbers: false, secret: randomUUID() } });
   const deps: WebhookAppDeps = {
@@ -98,7 +101,7 @@ async function main(): Promise<void> {
 
   console.log('starting worker (bundling workflows)');
   const workerConnection = await NativeConnection.connect({ address: server.address });
-  const worker = await buildWorker({ connection: workerConnection, namespace: 'default', taskQueue, activities: recordingActivities().activities });
+  const worker = await buildWorker({ connection: workerConnection, namespace: 'default', taskQueue, activities: recordingActivities().activities, dataConverter: payloadDataConverter(config.temporal.payloadEncryption) });
   const running = worker.run();
 
   const url = `http://127.0.0.1:${apiPort}/webhooks/rbm`;
