@@ -1,5 +1,5 @@
 /**
- * `npm run fuzz:workflow -- [--runs N] [--seed S] [--lanes L] [--profile full|main] [--replay file.json]`
+ * `npm run fuzz:workflow -- [--runs N] [--seed S] [--from K] [--lanes L] [--profile full|ci] [--replay file.json]`
  *
  * Runs N generated sequences (default 200, seed default: the current time) and prints progress;
  * on a violation prints the seed and the shrunk sequence and writes it to test/fuzz/findings/
@@ -18,6 +18,8 @@ import { type Sequence } from './steps';
 interface Args {
   runs: number;
   seed: number;
+  /** `--from K`: start at sequence K (sequences K…N-1 of the seed), to finish a long run that was stopped. */
+  from: number;
   lanes: number;
   profile: string;
   replay?: string;
@@ -37,7 +39,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { runs: 200, seed: Date.now() % 2 ** 31, lanes: 4, profile: 'full', repeat: 1, shrink: false, trace: false, weights: {}, profileGiven: false, shrinkBudget: 80, findingsDir: path.join(projectRoot, 'test', 'fuzz', 'findings') };
+  const args: Args = { runs: 200, seed: Date.now() % 2 ** 31, from: 0, lanes: 4, profile: 'full', repeat: 1, shrink: false, trace: false, weights: {}, profileGiven: false, shrinkBudget: 80, findingsDir: path.join(projectRoot, 'test', 'fuzz', 'findings') };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = argv[i + 1];
@@ -50,6 +52,7 @@ function parseArgs(argv: string[]): Args {
     switch (flag) {
       case '--runs': args.runs = num(); break;
       case '--seed': args.seed = num(); break;
+      case '--from': args.from = num(); break;
       case '--lanes': args.lanes = Math.max(1, num()); break;
       case '--repeat': args.repeat = Math.max(1, num()); break;
       case '--shrink-budget': args.shrinkBudget = num(); break;
@@ -109,8 +112,8 @@ async function main(): Promise<number> {
       }
       return failed > 0 ? 1 : 0;
     }
-    log(`[fuzz] profile ${profile.name}, seed ${args.seed}, ${args.runs} sequences, ${args.lanes} lanes`);
-    const report = await runFuzz(fuzz, { runs: args.runs, seed: args.seed, lanes: args.lanes, profile, shrinkBudget: args.shrinkBudget, maxFailures: args.maxFailures, findingsDir: args.findingsDir, log });
+    log(`[fuzz] profile ${profile.name}, seed ${args.seed}, ${args.runs} sequences${args.from > 0 ? ` from ${args.from}` : ''}, ${args.lanes} lanes`);
+    const report = await runFuzz(fuzz, { runs: args.runs, seed: args.seed, from: args.from, lanes: args.lanes, profile, shrinkBudget: args.shrinkBudget, maxFailures: args.maxFailures, findingsDir: args.findingsDir, log });
     log(`[fuzz] done: ${report.sequences} sequences (${report.steps} steps) in ${(report.realMs / 1000).toFixed(0)} s = ${report.perMinute.toFixed(1)} sequences/min; ${report.findings.length} failing; worker restarts ${report.workerRestarts}`);
     return report.findings.length > 0 ? 1 : 0;
   } finally {

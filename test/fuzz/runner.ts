@@ -103,6 +103,8 @@ export interface FuzzRunOptions {
   runs: number;
   seed: number;
   lanes: number;
+  /** First sequence index (default 0): `runs` 5000 with `from` 3125 finishes a run of 5000 stopped after 3125. */
+  from?: number;
   profile: FuzzProfile;
   /** Shrink each failing sequence (default true) with at most this many executions. */
   shrinkBudget: number;
@@ -146,7 +148,9 @@ export async function runFuzz(fuzz: FuzzEnvironment, options: FuzzRunOptions): P
   const findings: Finding[] = [];
   const failing: SequenceResult[] = [];
   const generationAtStart = fuzz.ctx.host.generation;
-  let next = 0;
+  const from = options.from ?? 0;
+  const total = Math.max(0, options.runs - from);
+  let next = from;
   let done = 0;
   let steps = 0;
   const lane = async () => {
@@ -162,9 +166,9 @@ export async function runFuzz(fuzz: FuzzEnvironment, options: FuzzRunOptions): P
         failing.push(result);
         options.log(`[fuzz] sequence ${index} (seed ${options.seed}) violated ${[...new Set(result.violations.map((v) => v.check))].join(', ')}: ${result.violations[0]?.message}`);
       }
-      if (done % 25 === 0 || done === options.runs) {
+      if (done % 25 === 0 || done === total) {
         const minutes = (Date.now() - started) / 60_000;
-        options.log(`[fuzz] ${done}/${options.runs} sequences, ${failing.length} failing, ${(done / minutes).toFixed(1)} sequences/min`);
+        options.log(`[fuzz] ${done}/${total} sequences${from > 0 ? ` (${from + done}/${options.runs} of the seed)` : ''}, ${failing.length} failing, ${(done / minutes).toFixed(1)} sequences/min`);
       }
     }
   };
