@@ -1,27 +1,27 @@
 /**
- * The README's configuration table, .env.example and src/config.ts must name the same variables,
- * and the table's defaults must be the ones config.ts applies: adding a variable to one of them
- * and not the others fails here.
+ * The configuration table of docs/configuration.md, .env.example and src/config.ts must name the
+ * same variables, and the table's defaults must be the ones config.ts applies: adding a variable
+ * to one of them and not the others fails here.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CONFIG_VARIABLES, envSchema, loadConfig } from '../../src/config';
 import { projectRoot } from '../../src/temporal/binaries';
 
-const readme = readFileSync(path.join(projectRoot, 'README.md'), 'utf8');
+const reference = readFileSync(path.join(projectRoot, 'docs', 'configuration.md'), 'utf8');
 
-/** The rows of the table in the README's "## Configuration" section: name → default cell. */
-function readmeTable(): Map<string, string> {
-  const start = readme.indexOf('\n## Configuration\n');
-  if (start < 0) throw new Error('README.md has no "## Configuration" section');
-  const next = readme.indexOf('\n## ', start + 1);
-  const section = readme.slice(start, next < 0 ? undefined : next);
+/** The rows of the table in docs/configuration.md's "## Configuration" section: name → default cell. */
+function referenceTable(): Map<string, string> {
+  const start = reference.indexOf('\n## Configuration\n');
+  if (start < 0) throw new Error('docs/configuration.md has no "## Configuration" section');
+  const next = reference.indexOf('\n## ', start + 1);
+  const section = reference.slice(start, next < 0 ? undefined : next);
   const rows = new Map<string, string>();
   for (const line of section.split('\n')) {
     const row = /^\| `([A-Z][A-Z0-9_]*)` \| ([^|]*) \|/.exec(line);
     if (!row) continue;
     const name = row[1] as string;
-    if (rows.has(name)) throw new Error(`README configuration table lists ${name} twice`);
+    if (rows.has(name)) throw new Error(`the configuration table of docs/configuration.md lists ${name} twice`);
     rows.set(name, (row[2] as string).trim());
   }
   return rows;
@@ -33,7 +33,7 @@ function envExampleNames(): string[] {
   return [...text.matchAll(/^#? ?([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1] as string);
 }
 
-/** What config.ts applies when the variable is unset, as the README writes it: `value` or —. */
+/** What config.ts applies when the variable is unset, as docs/configuration.md writes it: `value` or —. */
 function documentedDefault(name: string): string {
   const schema = (envSchema.shape as Record<string, { parse(v: unknown): unknown }>)[name];
   let value: unknown;
@@ -44,17 +44,17 @@ function documentedDefault(name: string): string {
 }
 
 describe('configuration reference', () => {
-  test('the README table lists exactly the variables src/config.ts reads', () => {
-    const documented = [...readmeTable().keys()];
-    expect({ missingFromReadme: CONFIG_VARIABLES.filter((v) => !documented.includes(v)), notInConfig: documented.filter((v) => !CONFIG_VARIABLES.includes(v)) }).toEqual({
-      missingFromReadme: [],
+  test('the docs/configuration.md table lists exactly the variables src/config.ts reads', () => {
+    const documented = [...referenceTable().keys()];
+    expect({ missingFromReference: CONFIG_VARIABLES.filter((v) => !documented.includes(v)), notInConfig: documented.filter((v) => !CONFIG_VARIABLES.includes(v)) }).toEqual({
+      missingFromReference: [],
       notInConfig: [],
     });
   });
 
-  test("the README's defaults are the ones config.ts applies", () => {
-    const table = readmeTable();
-    const wrong = CONFIG_VARIABLES.filter((v) => table.has(v) && table.get(v) !== documentedDefault(v)).map((v) => ({ variable: v, readme: table.get(v), config: documentedDefault(v) }));
+  test("docs/configuration.md's defaults are the ones config.ts applies", () => {
+    const table = referenceTable();
+    const wrong = CONFIG_VARIABLES.filter((v) => table.has(v) && table.get(v) !== documentedDefault(v)).map((v) => ({ variable: v, documented: table.get(v), config: documentedDefault(v) }));
     expect(wrong).toEqual([]);
   });
 
@@ -65,7 +65,7 @@ describe('configuration reference', () => {
   });
 
   test('the routing file is part of the reference', () => {
-    expect(readmeTable().get('ROUTING_FILE')).toBe('—');
-    expect(readme).toMatch(/\| `ROUTING_FILE` \|[^\n]*docs\/routing\.md/);
+    expect(referenceTable().get('ROUTING_FILE')).toBe('—');
+    expect(reference).toMatch(/\| `ROUTING_FILE` \|[^\n]*docs\/routing\.md/);
   });
 });

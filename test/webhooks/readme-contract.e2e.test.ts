@@ -1,8 +1,9 @@
 /**
- * The README's webhook status table ("How a conversation works") is what the code answers: each
- * row is read from README.md, requests of the kinds it names are posted (createApp on the shared
- * dev server with a worker; a closed port for Temporal being unreachable), and each answer must
- * have the row's status and the shape of its body (keys, and the literal values it spells out).
+ * The webhook status table of docs/architecture.md ("How a conversation works") is what the code
+ * answers: each row is read from docs/architecture.md, requests of the kinds it names are posted
+ * (createApp on the shared dev server with a worker; a closed port for Temporal being
+ * unreachable), and each answer must have the row's status and the shape of its body (keys, and
+ * the literal values it spells out).
  * The table's statuses are also exactly the ones the OpenAPI document gives the webhooks.
  */
 import { readFileSync } from 'node:fs';
@@ -34,8 +35,8 @@ interface Row {
 }
 
 /** The rows of the table whose header is `| the request | status | body |`. */
-function readmeRows(): Row[] {
-  const lines = readFileSync(path.join(projectRoot, 'README.md'), 'utf8').split('\n').map((l) => l.trim());
+function statusTableRows(): Row[] {
+  const lines = readFileSync(path.join(projectRoot, 'docs', 'architecture.md'), 'utf8').split('\n').map((l) => l.trim());
   const header = lines.indexOf('| the request | status | body |');
   expect(header).toBeGreaterThan(0);
   const rows: Row[] = [];
@@ -158,17 +159,17 @@ const REQUESTS: [phrase: string, make: () => Request[] | Promise<Request[]>][] =
   ['Temporal unreachable', () => [{ ...rbm(text()), app: 'down' }, { ...rbm(JSON.stringify({ senderPhoneNumber: randomPhone(), agentId: AGENT, eventType: 'NEW_KIND', eventId: randomUUID() })), app: 'down' }]],
 ];
 
-test('every row of the README table is documented in OpenAPI, and no status is missing from either', async () => {
-  const statuses = [...new Set(readmeRows().map((r) => r.status))].sort();
+test('every row of the docs/architecture.md table is documented in OpenAPI, and no status is missing from either', async () => {
+  const statuses = [...new Set(statusTableRows().map((r) => r.status))].sort();
   const doc = (await (await h.app.request('/openapi.json')).json()) as { paths: Record<string, { post: { responses: Record<string, unknown> } }> };
   for (const channel of ['rbm', 'bm']) expect(Object.keys(doc.paths[`/webhooks/${channel}`]?.post.responses ?? {}).map(Number).sort()).toEqual(statuses);
   // Each row is exercised below: none is left without requests.
-  expect(readmeRows().map((r) => REQUESTS.filter(([phrase]) => r.request.includes(phrase)).length)).toEqual(readmeRows().map(() => 1));
+  expect(statusTableRows().map((r) => REQUESTS.filter(([phrase]) => r.request.includes(phrase)).length)).toEqual(statusTableRows().map(() => 1));
 });
 
-test.each(readmeRows().map((r) => [r.request.slice(0, 60), r] as const))('README row "%s…" is what the webhooks answer', async (_name, row) => {
+test.each(statusTableRows().map((r) => [r.request.slice(0, 60), r] as const))('docs/architecture.md row "%s…" is what the webhooks answer', async (_name, row) => {
   const [, make] = REQUESTS.find(([phrase]) => row.request.includes(phrase)) ?? [];
-  if (!make) throw new Error(`no requests for the README row ${row.request}`);
+  if (!make) throw new Error(`no requests for the docs/architecture.md row ${row.request}`);
   const shape = template(row);
   for (const request of await make()) {
     const app = request.app === 'down' ? down.app : request.app === 'refusing' ? refusing : h.app;
@@ -180,7 +181,7 @@ test.each(readmeRows().map((r) => [r.request.slice(0, 60), r] as const))('README
       expect(raw).toBe('readme-secret');
       continue;
     }
-    if (!shape) throw new Error(`the README row ${row.request} spells no body`);
+    if (!shape) throw new Error(`the docs/architecture.md row ${row.request} spells no body`);
     expect({ matches: matches(JSON.parse(raw), shape), body: seen.body }).toEqual({ matches: true, body: seen.body });
   }
 });
