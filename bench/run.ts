@@ -509,7 +509,7 @@ async function main(): Promise<void> {
     const runC = (r: number, s = cSpec(r)) =>
       runPhase({ ...s, id: r === 1 ? 'c' : `c#${r}`, label: rounds('(c) Switchboard: signed webhooks → workers', r), chartTitle: rounds('(c) Switchboard: signed webhooks for every event, closed loop', r), via: 'webhook', replies: N * E, freshWorker: 'switchboard', actions: { inboundEvents: N * E * 4 } });
 
-    // Only (c): the same phase on another Temporal server (README, Performance: dev server against PostgreSQL).
+    // Only (c): the same phase on another Temporal server (e.g. the dev server against PostgreSQL; the figures are in docs/performance.md).
     if (args.only === 'c') {
       for (let r = 1; r <= ROUNDS; r++) await runC(r);
       report({ at, started, stack, phases, lifecycle: undefined, rssEnd: new ProcSampler(pids).sample(), chart, profiles: undefined, profileDir, simReceipts, partial: true });

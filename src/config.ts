@@ -32,7 +32,7 @@ const bool = z
 const positiveInt = z.coerce.number().int().positive();
 const url = z.url();
 
-/** Every variable Switchboard reads, with its default. The README's configuration table is checked against this. */
+/** Every variable Switchboard reads, with its default. The configuration table of docs/configuration.md is checked against this. */
 export const envSchema = z.object({
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   /** `json`: one object per line (for log collectors); `pretty`: readable single lines (what `npm start` sets for its children). */
@@ -134,10 +134,10 @@ export const envSchema = z.object({
   /** After SIGTERM/SIGINT: how long in-flight tasks may finish before their activities are cancelled (shutdownGraceTime). */
   WORKER_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(20_000),
   /**
-   * Worker Versioning (README "Rolling upgrades"): the worker deployment this worker belongs to and
-   * its build ID (e.g. the release or the bundle's git commit). Set both or neither; set, the
-   * worker polls as that deployment version and its conversations are AUTO_UPGRADE (they move to
-   * the deployment's current version at their next workflow task).
+   * Worker Versioning (docs/deployment.md, "Rolling upgrades"): the worker deployment this worker
+   * belongs to and its build ID (e.g. the release or the bundle's git commit). Set both or
+   * neither; set, the worker polls as that deployment version and its conversations are
+   * AUTO_UPGRADE (they move to the deployment's current version at their next workflow task).
    */
   WORKER_DEPLOYMENT_NAME: z.string().min(1).optional(),
   WORKER_BUILD_ID: z.string().min(1).optional(),
@@ -166,7 +166,7 @@ export const envSchema = z.object({
 
 export type Env = z.infer<typeof envSchema>;
 
-/** Names of every variable this module reads (for the README drift test). */
+/** Names of every variable this module reads (for the docs/configuration.md drift test). */
 export const CONFIG_VARIABLES: readonly string[] = [
   ...Object.keys(envSchema.shape),
   'TEMPORAL_ADDRESS',
@@ -274,7 +274,7 @@ function parseOrigins(raw: string | undefined): string[] {
 export function requirePayloadEncryption(config: Config): void {
   if (config.mode !== 'production' || config.env.PAYLOAD_ENCRYPTION === 'off' || config.temporal.payloadEncryption.keys.length > 0) return;
   throw new ConfigError(
-    'SWITCHBOARD_MODE=production needs payload encryption keys: set PAYLOAD_ENCRYPTION_KEYS or PAYLOAD_ENCRYPTION_KEY_FILE (README "Privacy at rest"), or PAYLOAD_ENCRYPTION=off to store message texts and phone numbers in Temporal in clear',
+    'SWITCHBOARD_MODE=production needs payload encryption keys: set PAYLOAD_ENCRYPTION_KEYS or PAYLOAD_ENCRYPTION_KEY_FILE (docs/privacy.md), or PAYLOAD_ENCRYPTION=off to store message texts and phone numbers in Temporal in clear',
   );
 }
 

@@ -2,7 +2,7 @@
  * A rolling upgrade at production shape (test/production/rolling-upgrade.test.ts), with Temporal's
  * Worker Versioning: workers poll as worker deployment `switchboard-<run>` and a build ID, every
  * conversation is AUTO_UPGRADE (src/temporal/worker-factory.ts), and the current version is moved
- * with the Temporal CLI, as the README's procedure does it.
+ * with the Temporal CLI, as the procedure in docs/deployment.md ("Rolling upgrades") does it.
  *
  * 1. Two workers of build A (the bundle without the handoff-sla-escalation change, see
  *    upgrade-bundles.ts) run; A is made current. On A: conversations answer a question (their

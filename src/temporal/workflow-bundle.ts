@@ -9,7 +9,7 @@
  *   workflow tasks, trace context to activities).
  * The interceptors wrap every workflow task and every outbound call in a span, and their module
  * graph is evaluated in every workflow context: with tracing off they cost about a quarter of the
- * worker's CPU and ~1.8 MB per cached conversation (README, Performance) for spans nobody exports.
+ * worker's CPU and ~1.8 MB per cached conversation (docs/performance.md) for spans nobody exports.
  */
 import { existsSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';

@@ -4,7 +4,8 @@
  * timers pending, an operator message between SENT and DELIVERED with its deliverWithin timer,
  * handoffs waiting on their SLA — while workers of build B (the handoff-sla-escalation change,
  * behind patched()) replace them one at a time and traffic continues (bench/lib/upgrade.ts). The
- * outcome is printed; the README's "Rolling upgrades" section is the procedure it follows.
+ * outcome is printed; the "Rolling upgrades" section of docs/deployment.md is the procedure it
+ * follows.
  */
 import { BenchStack } from '../../bench/lib/stack';
 import { BUILD_A, BUILD_B, type UpgradeReport, describeUpgrade, runRollingUpgrade } from '../../bench/lib/upgrade';

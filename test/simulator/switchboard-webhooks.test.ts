@@ -1,9 +1,9 @@
 /**
  * Webhook statuses as Google sees them: the simulator posts (signed like Google, retried with
  * back-off on anything but 200) to Switchboard's API served over real HTTP (createApp), which
- * signals the shared dev server. Every status of the contract (README "How a conversation works")
- * goes through it: 200 accepted, 200 stored, 401, 413, 503; the same statuses through
- * app.request are in test/webhooks/.
+ * signals the shared dev server. Every status of the contract (docs/architecture.md, "How a
+ * conversation works") goes through it: 200 accepted, 200 stored, 401, 413, 503; the same
+ * statuses through app.request are in test/webhooks/.
  */
 import { randomUUID } from 'node:crypto';
 import { type Server } from 'node:http';
