@@ -4,7 +4,8 @@
 #                                           dist/workflow-bundle-tracing.js with OTEL_ENABLED=true)
 # Stages: deps (all npm dependencies) → build (tsc + workflow bundle) → prod-deps (runtime
 # dependencies only) → runtime (non-root, no sources, no dev tooling).
-# Not built on the machine this was written on (no Docker engine there); see README "Docker".
+# Not built on the machine this was written on (no Docker engine there); see docs/deployment.md,
+# "Docker and docker-compose".
 
 # Node 24 (Active LTS; Node 20 ended in April 2026).
 ARG NODE_IMAGE=node:24.11.1-bookworm-slim
