@@ -113,6 +113,11 @@ export interface FuzzRunOptions {
   log(line: string): void;
   /** Where findings are written as JSON (replayable with --replay). */
   findingsDir?: string;
+  /**
+   * Wall-clock time (epoch ms) after which no new sequence starts and shrinking stops: a run that
+   * cannot finish in its test's time ends with a report, instead of going on under the next tests.
+   */
+  deadlineAtMs?: number;
 }
 
 export interface Finding {
@@ -135,6 +140,10 @@ export interface FuzzReport {
   perMinute: number;
   findings: Finding[];
   workerRestarts: number;
+  /** Time skips that stalled (each cost stallMs and a worker restart). */
+  stalls: number;
+  /** True when the deadline passed before every sequence ran. */
+  stoppedAtDeadline: boolean;
 }
 
 /** Generates sequence `index` of run `seed` (the same on every machine). */
@@ -148,6 +157,9 @@ export async function runFuzz(fuzz: FuzzEnvironment, options: FuzzRunOptions): P
   const findings: Finding[] = [];
   const failing: SequenceResult[] = [];
   const generationAtStart = fuzz.ctx.host.generation;
+  const stallsAtStart = fuzz.ctx.clock.stalls;
+  const pastDeadline = () => options.deadlineAtMs !== undefined && Date.now() > options.deadlineAtMs;
+  let stoppedAtDeadline = false;
   const from = options.from ?? 0;
   const total = Math.max(0, options.runs - from);
   let next = from;
@@ -156,6 +168,10 @@ export async function runFuzz(fuzz: FuzzEnvironment, options: FuzzRunOptions): P
   const lane = async () => {
     for (;;) {
       if (options.maxFailures !== undefined && failing.length >= options.maxFailures) return;
+      if (next < options.runs && pastDeadline()) {
+        stoppedAtDeadline = true;
+        return;
+      }
       const index = next++;
       if (index >= options.runs) return;
       const sequence = sequenceFor(options.seed, index, options.profile);
@@ -174,7 +190,7 @@ export async function runFuzz(fuzz: FuzzEnvironment, options: FuzzRunOptions): P
   };
   await Promise.all(Array.from({ length: Math.max(1, options.lanes) }, lane));
   for (const result of failing) {
-    const shrunk = options.shrinkBudget > 0 ? await shrink(fuzz, result, options) : { sequence: { ...result.sequence, steps: result.observation.trace }, violations: result.violations, reproduced: undefined };
+    const shrunk = options.shrinkBudget > 0 && !pastDeadline() ? await shrink(fuzz, result, { ...options, pastDeadline }) : { sequence: { ...result.sequence, steps: result.observation.trace }, violations: result.violations, reproduced: undefined };
     const finding: Finding = { seed: options.seed, index: result.index, profile: options.profile.name, violations: shrunk.violations, sequence: shrunk.sequence, originalSteps: result.sequence.steps.length, ...(shrunk.reproduced !== undefined ? { reproducedAlone: shrunk.reproduced } : {}) };
     if (options.findingsDir) finding.file = writeFinding(options.findingsDir, finding);
     findings.push(finding);
@@ -182,7 +198,8 @@ export async function runFuzz(fuzz: FuzzEnvironment, options: FuzzRunOptions): P
     options.log(`[fuzz] shrunk to ${shrunk.sequence.steps.length} of ${result.sequence.steps.length} steps${finding.file ? ` (${finding.file})` : ''}:\n${JSON.stringify(shrunk.sequence)}`);
   }
   const realMs = Date.now() - started;
-  return { sequences: done, steps, realMs, perMinute: done / (realMs / 60_000), findings, workerRestarts: fuzz.ctx.host.generation - generationAtStart };
+  if (stoppedAtDeadline) options.log(`[fuzz] deadline passed: ${done} of ${total} sequences ran in ${Math.round(realMs / 1000)} s`);
+  return { sequences: done, steps, realMs, perMinute: done / (realMs / 60_000), findings, workerRestarts: fuzz.ctx.host.generation - generationAtStart, stalls: fuzz.ctx.clock.stalls - stallsAtStart, stoppedAtDeadline };
 }
 
 /** Writes a finding as JSON (replayable with --replay) and returns its path. */
@@ -201,9 +218,10 @@ export function writeFinding(dir: string, finding: Finding): string {
  * candidates would blame each other. A trace that does not fail again alone (it only broke with
  * another sequence, e.g. the worker another lane crashed) is reported as not reproduced.
  */
-export async function shrink(fuzz: FuzzEnvironment, failing: SequenceResult, options: Pick<FuzzRunOptions, 'profile' | 'shrinkBudget' | 'log'>): Promise<{ sequence: Sequence; violations: Violation[]; reproduced: boolean }> {
+export async function shrink(fuzz: FuzzEnvironment, failing: SequenceResult, options: Pick<FuzzRunOptions, 'profile' | 'shrinkBudget' | 'log'> & { pastDeadline?: () => boolean }): Promise<{ sequence: Sequence; violations: Violation[]; reproduced: boolean }> {
   const wanted = new Set(failing.violations.map((v) => v.check));
   let budget = options.shrinkBudget;
+  const left = () => budget > 0 && !options.pastDeadline?.();
   const fails = async (steps: Sequence['steps']): Promise<Violation[] | undefined> => {
     budget--;
     const result = await runSequence(fuzz, { ...failing.sequence, steps }, options.profile);
@@ -217,11 +235,11 @@ export async function shrink(fuzz: FuzzEnvironment, failing: SequenceResult, opt
   }
   let best = { sequence: { ...failing.sequence, steps: failing.observation.trace }, violations: alone };
   let n = 2;
-  while (best.sequence.steps.length >= 2 && budget > 0) {
+  while (best.sequence.steps.length >= 2 && left()) {
     const steps = best.sequence.steps;
     const chunk = Math.ceil(steps.length / n);
     let reduced = false;
-    for (let start = 0; start < steps.length && budget > 0; start += chunk) {
+    for (let start = 0; start < steps.length && left(); start += chunk) {
       const candidate = [...steps.slice(0, start), ...steps.slice(start + chunk)];
       if (candidate.length === 0) continue;
       const violations = await fails(candidate);
