@@ -6,7 +6,7 @@ import { type InboundEvent } from '../domain/inbound';
 import { routingVersionOf } from '../routing/load';
 import { type WorkflowIdOptions, workflowIdFor } from '../temporal/workflow-ids';
 import { conversationWorkflow } from '../workflows';
-import { conversationStateQuery, type ConversationInput, type ConversationView, lastInboundHour, searchAttributes } from '../workflows/definitions';
+import { conversationStateQuery, type ConversationInput, type ConversationView, lastInboundHour, searchAttributes, userTypingAsOf } from '../workflows/definitions';
 import { inboundEventsSignal } from '../workflows/definitions';
 import { outboundMessagesQuery, sendMessageUpdate } from '../workflows/definitions';
 import { type OutboundMessagesView, type OutboundSendInput, type OutboundSendResult } from '../workflows/outbound/types';
@@ -241,7 +241,9 @@ export class ConversationGateway {
   /** The conversation's state, or undefined when no workflow exists for the key. */
   async getState(key: ConversationKey): Promise<ConversationView | undefined> {
     try {
-      return await this.bounded('query', () => this.options.client.workflow.getHandle(this.workflowId(key)).query(conversationStateQuery));
+      const view = await this.bounded('query', () => this.options.client.workflow.getHandle(this.workflowId(key)).query(conversationStateQuery));
+      // The workflow's clock stands still between its tasks: the typing fade is applied here.
+      return { ...view, userTyping: userTypingAsOf(view.userTyping, Date.now()) };
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return undefined;
       throw err;

@@ -4,7 +4,7 @@ import { type InboundContext, type InboundEvent, type MessageContent, authCodeOu
 import { type Representative } from '../domain/outbound';
 import { msToNumber } from '@temporalio/common/lib/time';
 import { DEFAULT_DEDUPE_MAX_KEYS, DEFAULT_DEDUPE_RETENTION } from './conversation-settings';
-import { type Assignment, type ConversationSettings, type ConversationStatus, type ConversationView, type HistoryEntry } from './definitions';
+import { type Assignment, type ConversationSettings, type ConversationStatus, type ConversationView, type HistoryEntry, USER_TYPING_FADES_AFTER_MS, userTypingAsOf } from './definitions';
 
 export type UserMessageEvent = Extract<InboundEvent, { type: 'message' }>;
 
@@ -15,8 +15,6 @@ const MAX_ACTIVITY_FAILURES = 50;
 const MAX_UNSENT_RECEIPTS = 50;
 /** A receipt that failed this often (each time the user wrote again) is given up. */
 const MAX_RECEIPT_ATTEMPTS = 3;
-/** RBM's typing indicator fades after about 20 s (seed 003): a user's typing state without a fresh event clears then. */
-export const USER_TYPING_FADES_AFTER_MS = 20_000;
 
 /**
  * Event kinds that carry no id of a message: their dedupe keys live in a small window of their
@@ -394,8 +392,7 @@ export class ConversationState {
   /** The user's typing state as of `nowMs`: a "typing" older than the fade time has cleared. */
   private userTypingNow(nowMs: number): ConversationView['userTyping'] {
     const t = this.data.userTyping;
-    if (!this.windowsByKind || !t.isTyping || t.since === undefined) return t;
-    return nowMs - Date.parse(t.since) >= USER_TYPING_FADES_AFTER_MS ? { ...t, isTyping: false } : t;
+    return this.windowsByKind ? userTypingAsOf(t, nowMs) : t;
   }
 
   private remember(dedupeKey: string): void {

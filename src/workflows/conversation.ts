@@ -37,6 +37,7 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Ca
   const routing = new ConversationRouting(input);
   // Asked before the first await: a patch marker belongs to the first task, whatever its local activities do.
   const initialAttributes = patched(COST_PATCHES.initialSearchAttributes) ? workflowInfo().typedSearchAttributes : undefined;
+  const typingFadeByReader = patched(COST_PATCHES.typingFadeByReader);
   const state = new ConversationState(input.key, settings, input.carried?.conversation, patches.dormantOnIdle);
   const typing = new TypingIndicator(state, settings.typingKeepAlive, patches.typingMaxDuration ? settings.typingMaxDuration : undefined, patches.settledBeforeContinueAsNew);
   const receipts = new ReadReceipts(state);
@@ -93,7 +94,8 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Ca
     idle.touch();
   };
 
-  // Issue 11 #9: a user's typing state clears ~20 s after their last typing event.
+  // Issue 11 #9: a user's typing state clears ~20 s after their last typing event (by a timer in
+  // runs started before COST_PATCHES.typingFadeByReader; newer ones leave it to the view's readers).
   const userTypingFade = new MovableDeadline(
     () => state.userTypingFadesAt(),
     () => state.clearUserTyping(),
@@ -101,7 +103,7 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Ca
   setHandler(inboundEventsSignal, (events) => {
     routing.noteEvents(events);
     for (const event of state.accept(events)) {
-      if (event.type === 'typing' && event.isTyping && patches.dormantOnIdle) userTypingFade.arm();
+      if (event.type === 'typing' && event.isTyping && patches.dormantOnIdle && !typingFadeByReader) userTypingFade.arm();
       if (event.type === 'receipt' || event.type === 'ttl_expired') outbound.onInboundEvent(event);
       else if (event.type === 'live_agent_requested') state.liveAgentRequested = true;
       if (event.type === 'message' || event.type === 'live_agent_requested') activity(true);

@@ -10,4 +10,9 @@ export const COST_PATCHES = {
   initialSearchAttributes: 'cost-initial-search-attributes',
   /** Events carry the API's routing version; a newer one is fetched before the next message is routed (routing-version.ts). */
   routingVersionRefresh: 'cost-routing-version-refresh',
+  /**
+   * A user's typing event arms no timer to fade it (one billed timer per typing burst): the view
+   * keeps when typing began and its readers apply the fade (definitions.ts `userTypingAsOf`).
+   */
+  typingFadeByReader: 'cost-typing-fade-by-reader',
 } as const;

@@ -48,6 +48,19 @@ export function lastInboundHour(receivedAt: string): Date {
   return new Date(Math.floor(Date.parse(receivedAt) / hourMs) * hourMs);
 }
 
+/** RBM's typing indicator fades after about 20 s (seed 003): a user's typing state without a fresh event clears then. */
+export const USER_TYPING_FADES_AFTER_MS = 20_000;
+
+/**
+ * The user's typing state as of `nowMs`: a "typing" older than the fade time has cleared. The
+ * workflow arms no timer for the fade (COST_PATCHES.typingFadeByReader): a query answers with the
+ * workflow's clock of its last task, so whoever reads the view applies the fade with its own clock.
+ */
+export function userTypingAsOf(typing: ConversationView['userTyping'], nowMs: number): ConversationView['userTyping'] {
+  if (!typing.isTyping || typing.since === undefined) return typing;
+  return nowMs - Date.parse(typing.since) >= USER_TYPING_FADES_AFTER_MS ? { ...typing, isTyping: false } : typing;
+}
+
 /** Tunables of one conversation; defaults in conversation-settings.ts. */
 export interface ConversationSettings {
   /**

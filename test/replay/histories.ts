@@ -30,6 +30,7 @@ export const SCENARIOS = [
   'issue-11-failures-and-rules',
   'bm-sign-in-legacy',
   'bm-sign-in-codes',
+  'typing-fade-by-reader',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 

@@ -512,6 +512,38 @@ const scenarios: Scenario[] = [
       return handle.signaledRunId;
     },
   },
+  {
+    // Issue 14: a running RBM exchange as the benchmark sends it (the user types, asks, the phone
+    // sends DELIVERED and READ), twice, with a typing burst that fades on its own in between. Since
+    // COST_PATCHES.typingFadeByReader no typing event arms a timer.
+    name: 'typing-fade-by-reader',
+    open: true,
+    async drive({ env, signalWithStart }) {
+      const outbound = (n: number) => (s: ConversationView) => s.history.filter((h) => h.direction === 'outbound').length >= n;
+      const handle = await signalWithStart({ key: RBM_KEY, routing: exampleRouting(), settings: { idleTimeout: '1 hour' } }, [typing(RBM_KEY, 'fade-t1', true)]);
+      await stateUntil(handle, (s) => s.userTyping.changes >= 1, 'the typing event');
+      await handle.signal(inboundEventsSignal, [text(RBM_KEY, 'fade-m1', 'what are your opening hours?')]);
+      await stateUntil(handle, outbound(1), 'the FAQ answer');
+      const [first] = await outboundIds(handle);
+      if (first === undefined) throw new Error('no outbound message');
+      await handle.signal(inboundEventsSignal, [receipt(RBM_KEY, first, 'DELIVERED')]);
+      await handle.signal(inboundEventsSignal, [receipt(RBM_KEY, first, 'READ')]);
+      await waitForOutbound(handle, first, 'READ');
+      await handle.signal(inboundEventsSignal, [typing(RBM_KEY, 'fade-t2', true)]);
+      await stateUntil(handle, (s) => s.userTyping.changes >= 2, 'the second typing event');
+      await env.sleep('30 seconds');
+      await handle.signal(inboundEventsSignal, [typing(RBM_KEY, 'fade-t3', true)]);
+      await stateUntil(handle, (s) => s.userTyping.changes >= 3, 'typing again after the fade');
+      await handle.signal(inboundEventsSignal, [text(RBM_KEY, 'fade-m2', 'what are your opening hours?')]);
+      await stateUntil(handle, outbound(2), 'the second answer');
+      const second = (await outboundIds(handle)).at(-1);
+      if (second === undefined || second === first) throw new Error('no second outbound message');
+      await handle.signal(inboundEventsSignal, [receipt(RBM_KEY, second, 'DELIVERED')]);
+      await handle.signal(inboundEventsSignal, [receipt(RBM_KEY, second, 'READ')]);
+      await waitForOutbound(handle, second, 'READ');
+      return handle.signaledRunId;
+    },
+  },
 ];
 
 /** The payloads as the workflow sees them: fetched histories hold them as the codec encoded them. */

@@ -25,6 +25,7 @@ import {
   searchAttributes,
   sendMessageUpdate,
   sendMessageUpdateId,
+  userTypingAsOf,
 } from '../../src/workflows/definitions';
 import { type OutboundSendInput } from '../../src/workflows/outbound/types';
 import { recordingActivities } from '../helpers/recording-activities';
@@ -449,8 +450,13 @@ describe('issue 11: conversation workflow correctness', () => {
       await conversation(rec, { key: RBM_KEY, settings: { idleTimeout: '1 day' } }, async (ctx) => {
         await ctx.handle.signal(inboundEventsSignal, [typingEvent(RBM_KEY, true)]);
         await until(ctx.state, (s) => s.userTyping.isTyping, 'the user to be typing');
+        expect(userTypingAsOf((await ctx.state()).userTyping, await env.currentTimeMs()).isTyping).toBe(true);
         await env.sleep('30 seconds');
-        expect((await ctx.state()).userTyping.isTyping).toBe(false);
+        // The reader's clock fades it (the API's getState does the same); the workflow armed no timer for it.
+        expect(userTypingAsOf((await ctx.state()).userTyping, await env.currentTimeMs()).isTyping).toBe(false);
+        const history = await ctx.handle.fetchHistory();
+        const timers = (history.events ?? []).filter((e) => e.timerStartedEventAttributes).map((e) => Number(e.timerStartedEventAttributes?.startToFireTimeout?.seconds ?? 0));
+        expect(timers.filter((seconds) => seconds <= 20)).toEqual([]);
       });
     });
   });
