@@ -24,6 +24,23 @@ export interface SendReadReceiptArgs {
   eventId: string;
 }
 
+/** Automation's answer to a user message, with that message's READ receipt (one activity, one billed action). */
+export interface ReplyWithReadReceiptArgs extends SendMessageArgs {
+  readReceipt: SendReadReceiptArgs;
+}
+
+/**
+ * `readReceipt` 'sent' when the receipt went out in this attempt; 'not_sent' when it failed or
+ * took longer than READ_IN_REPLY_WAIT_MS (the workflow then sends it on its own, same eventId).
+ */
+export interface ReplyWithReadReceiptResult {
+  sentAt: string;
+  readReceipt: 'sent' | 'not_sent';
+}
+
+/** How long the reply waits for its READ receipt before it goes out anyway: a reply never waits on a receipt for long. */
+export const READ_IN_REPLY_WAIT_MS = 5_000;
+
 export interface SendTypingArgs {
   conversationKey: ConversationKey;
   eventId: string;
@@ -123,6 +140,16 @@ export function createActivities(deps: ActivityDeps) {
   return {
     sendMessage: (args: SendMessageArgs) => deps.channels.sendMessage(args),
     sendReadReceipt: (args: SendReadReceiptArgs) => deps.channels.sendReadReceipt(args),
+    /**
+     * The READ receipt, then the reply, as a person would (issue 14: one activity instead of two
+     * for every question automation answers). A receipt that fails or hangs does not hold the
+     * reply up; a retried attempt sends it again with the same eventId, which Google dedupes.
+     */
+    replyWithReadReceipt: async ({ readReceipt, ...message }: ReplyWithReadReceiptArgs): Promise<ReplyWithReadReceiptResult> => {
+      const read = await settledWithin(deps.channels.sendReadReceipt(readReceipt), READ_IN_REPLY_WAIT_MS);
+      const { sentAt } = await deps.channels.sendMessage(message);
+      return { sentAt, readReceipt: read ? 'sent' : 'not_sent' };
+    },
     sendTyping: (args: SendTypingArgs) => deps.channels.sendTyping(args),
     sendRepresentativeEvent: (args: SendRepresentativeEventArgs) => deps.channels.sendRepresentativeEvent(args),
     revokeMessage: (args: RevokeArgs) => deps.channels.revokeMessage(args),
@@ -136,3 +163,14 @@ export function createActivities(deps: ActivityDeps) {
 }
 
 export type Activities = ReturnType<typeof createActivities>;
+
+/** True when `call` succeeded within `ms`; false when it failed or is still running (it may finish later). */
+async function settledWithin(call: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([call.then(() => true as const, () => false as const), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

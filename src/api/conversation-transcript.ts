@@ -55,7 +55,8 @@ export async function readTranscript(client: Client, workflowId: string): Promis
         }
       }
       const scheduled = event.activityTaskScheduledEventAttributes;
-      if (scheduled?.activityType?.name === 'sendMessage') {
+      // Automation's answers since issue 14 carry their question's READ receipt: the same send.
+      if (scheduled?.activityType?.name === 'sendMessage' || scheduled?.activityType?.name === 'replyWithReadReceipt') {
         const [args] = (await decodeArrayFromPayloads(converter, scheduled.input?.payloads)) as [SendMessageArgs];
         if (!args || seen.has(`out:${args.messageId}`)) continue;
         seen.add(`out:${args.messageId}`);

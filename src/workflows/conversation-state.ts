@@ -283,6 +283,11 @@ export class ConversationState {
     return true;
   }
 
+  /** Drops a claim without an outcome (its receipt is sent another way next). */
+  releaseReadReceipt(messageId: string): void {
+    this.receiptsInFlight.delete(messageId);
+  }
+
   /** The receipt's activity succeeded: it counts as sent, exactly once. */
   receiptSent(messageId: string): void {
     this.receiptsInFlight.delete(messageId);

@@ -38,6 +38,7 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Ca
   // Asked before the first await: a patch marker belongs to the first task, whatever its local activities do.
   const initialAttributes = patched(COST_PATCHES.initialSearchAttributes) ? workflowInfo().typedSearchAttributes : undefined;
   const typingFadeByReader = patched(COST_PATCHES.typingFadeByReader);
+  const readReceiptInReply = patched(COST_PATCHES.readReceiptInReply);
   const state = new ConversationState(input.key, settings, input.carried?.conversation, patches.dormantOnIdle);
   const typing = new TypingIndicator(state, settings.typingKeepAlive, patches.typingMaxDuration ? settings.typingMaxDuration : undefined, patches.settledBeforeContinueAsNew);
   const receipts = new ReadReceipts(state);
@@ -78,7 +79,8 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Ca
     receipts,
     replyBesideReceipt: patches.replyBesideReceipt,
     bmDeviceLanguage: patches.bmDeviceLanguage,
-    reply: (content: OutboundContent) => sendReply(state, outbound, content),
+    readReceiptInReply: readReceiptInReply && patches.replyBesideReceipt,
+    reply: (content: OutboundContent, options?: { readReceiptFor?: string }) => sendReply(state, outbound, content, options),
   };
 
   /** A dormant run woken by the user reopens an open handoff before the message is handled. */

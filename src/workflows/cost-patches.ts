@@ -15,4 +15,6 @@ export const COST_PATCHES = {
    * keeps when typing began and its readers apply the fade (definitions.ts `userTypingAsOf`).
    */
   typingFadeByReader: 'cost-typing-fade-by-reader',
+  /** Automation's answer and the question's READ receipt go out in one activity (replyWithReadReceipt) instead of two. */
+  readReceiptInReply: 'cost-read-receipt-in-reply',
 } as const;

@@ -5,6 +5,7 @@ import { channelActivities } from './activity-proxies';
 import { recordActivityFailure } from './activity-failures';
 import { type ConversationState, type UserMessageEvent } from './conversation-state';
 import { type HandoffController } from './handoff';
+import { type ReadReceiptInReply } from './outbound/types';
 import { type ReadReceipts } from './receipts';
 
 export interface MessageHandlingDeps {
@@ -12,13 +13,20 @@ export interface MessageHandlingDeps {
   handoff: HandoffController;
   /** Validated routing file; without one every message goes to the default human queue. */
   routing: RoutingConfig | undefined;
-  /** Sends automation's reply (stops the typing indicator as it goes out). */
-  reply(content: OutboundContent): Promise<unknown>;
+  /** Sends automation's reply (stops the typing indicator as it goes out), with a user message's READ receipt in the same activity if asked. */
+  reply(content: OutboundContent, options?: { readReceiptFor?: string }): Promise<{ readReceipt?: ReadReceiptInReply['state'] } | undefined>;
   receipts: ReadReceipts;
   /** Issue 11 #2: the receipt runs beside the reply instead of before it (false only for runs started before that change). */
   replyBesideReceipt: boolean;
   /** Issue 11 #12: routing compares the language of the BM device locale too. */
   bmDeviceLanguage: boolean;
+  /** Issue 14: automation's answer carries the question's READ receipt (one activity); false for runs started before COST_PATCHES.readReceiptInReply. */
+  readReceiptInReply: boolean;
+}
+
+/** Business Messages' suggestion and authentication responses are not user messages with an id of their own: no receipt. */
+function getsReadReceipt(state: ConversationState, message: UserMessageEvent): boolean {
+  return !(state.channel === 'bm' && (message.content.kind === 'suggestion' || message.content.kind === 'auth'));
 }
 
 /**
@@ -28,7 +36,7 @@ export interface MessageHandlingDeps {
  */
 async function markReadByAutomation(deps: MessageHandlingDeps, message: UserMessageEvent): Promise<void> {
   const { state } = deps;
-  if (state.channel === 'bm' && (message.content.kind === 'suggestion' || message.content.kind === 'auth')) return;
+  if (!getsReadReceipt(state, message)) return;
   if (deps.replyBesideReceipt) {
     // Issue 11 #2: the reply does not wait for the receipt; ReadReceipts records a failure.
     void deps.receipts.send(message.messageId);
@@ -40,6 +48,25 @@ async function markReadByAutomation(deps: MessageHandlingDeps, message: UserMess
     await channelActivities.sendReadReceipt({ conversationKey: state.key, messageId: message.messageId, eventId: `read-${message.messageId}` });
   } catch (err) {
     recordActivityFailure(state, 'read_receipt', err, message.messageId);
+  }
+}
+
+/**
+ * Automation's answer and the question's READ receipt in one activity. The receipt is claimed
+ * first (no second one starts meanwhile); when the reply's activity could not send it (failed,
+ * hung, or the reply was never sent) it goes out on its own, as before.
+ */
+async function replyWithReadReceipt(deps: MessageHandlingDeps, message: UserMessageEvent, content: OutboundContent): Promise<void> {
+  const { receipts } = deps;
+  if (!receipts.claim(message.messageId)) {
+    await deps.reply(content);
+    return;
+  }
+  let outcome: ReadReceiptInReply['state'] | undefined;
+  try {
+    outcome = (await deps.reply(content, { readReceiptFor: message.messageId }))?.readReceipt;
+  } finally {
+    receipts.settleInReply(message.messageId, outcome === 'sent');
   }
 }
 
@@ -79,6 +106,10 @@ async function carryOut(decision: RouteDecision, message: UserMessageEvent | und
     case 'confirm_place':
       // Automation composes instantly: no typing indicator that the reply would replace at once
       // (it would only cost activity calls); the keep-alive serves human agents.
+      if (message && deps.readReceiptInReply && getsReadReceipt(state, message)) {
+        await replyWithReadReceipt(deps, message, decision.reply);
+        return;
+      }
       if (message) await markReadByAutomation(deps, message);
       await deps.reply(decision.reply);
       return;

@@ -30,6 +30,21 @@ export class ReadReceipts {
     return true;
   }
 
+  /** Claims the receipt for an automation reply that carries it (false when sent or being sent already). */
+  claim(messageId: string): boolean {
+    return this.state.beginReadReceipt(messageId);
+  }
+
+  /** Settles a claim of {@link claim}: sent with the reply, or sent now on its own (same eventId). */
+  settleInReply(messageId: string, sent: boolean): void {
+    if (sent) {
+      this.state.receiptSent(messageId);
+      return;
+    }
+    this.state.releaseReadReceipt(messageId);
+    void this.send(messageId);
+  }
+
   /** Tries the receipts that failed before again (the user wrote, so they are reachable now), side by side. */
   retryUnsent(): void {
     for (const messageId of this.state.unsentReceipts()) void this.send(messageId);

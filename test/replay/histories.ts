@@ -31,6 +31,7 @@ export const SCENARIOS = [
   'bm-sign-in-legacy',
   'bm-sign-in-codes',
   'typing-fade-by-reader',
+  'read-receipt-in-reply',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 

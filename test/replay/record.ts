@@ -544,6 +544,38 @@ const scenarios: Scenario[] = [
       return handle.signaledRunId;
     },
   },
+  {
+    // Issue 14: automation's answer carries its question's READ receipt (one activity). The
+    // second question's receipt fails inside that activity, so it goes out again on its own.
+    name: 'read-receipt-in-reply',
+    open: true,
+    activities: {
+      channels: {
+        sendReadReceipt: (() => {
+          let refused = false;
+          return async (args: { messageId: string }) => {
+            if (args.messageId === 'rir-m2' && !refused) {
+              refused = true;
+              throw ApplicationFailure.nonRetryable('not RCS reachable', FailureType.NotRcsReachable);
+            }
+          };
+        })(),
+      },
+    },
+    async drive({ signalWithStart }) {
+      const outbound = (n: number) => (s: ConversationView) => s.history.filter((h) => h.direction === 'outbound').length >= n;
+      const handle = await signalWithStart({ key: RBM_KEY, routing: exampleRouting(), settings: { idleTimeout: '1 hour' } }, [text(RBM_KEY, 'rir-m1', 'what are your opening hours?')]);
+      await stateUntil(handle, (s) => outbound(1)(s) && s.readReceiptsSent.includes('rir-m1'), 'the answer with its READ receipt');
+      const [first] = await outboundIds(handle);
+      if (first === undefined) throw new Error('no outbound message');
+      await handle.signal(inboundEventsSignal, [receipt(RBM_KEY, first, 'DELIVERED')]);
+      await handle.signal(inboundEventsSignal, [receipt(RBM_KEY, first, 'READ')]);
+      await waitForOutbound(handle, first, 'READ');
+      await handle.signal(inboundEventsSignal, [text(RBM_KEY, 'rir-m2', 'what are your opening hours?')]);
+      await stateUntil(handle, (s) => outbound(2)(s) && s.readReceiptsSent.includes('rir-m2'), 'the second answer, its READ receipt sent on its own');
+      return handle.signaledRunId;
+    },
+  },
 ];
 
 /** The payloads as the workflow sees them: fetched histories hold them as the codec encoded them. */

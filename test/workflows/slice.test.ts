@@ -71,4 +71,35 @@ describe('conversation workflow on the time-skipping server', () => {
     });
     expect(callsTo('sendReadReceipt')).toEqual([expect.objectContaining({ messageId: 'm-dup' }), expect.objectContaining({ messageId: 'm-next' })]);
   });
+
+  test("automation's answer and the question's READ receipt are one activity; a receipt that fails in it goes out on its own", async () => {
+    const taskQueue = uniqueTaskQueue();
+    let refused = false;
+    const { activities, calls } = recordingActivities({
+      channels: {
+        sendReadReceipt: async (args) => {
+          if (args.messageId === 'q2' && !refused) {
+            refused = true;
+            throw new Error('agentEvents answered 503');
+          }
+          calls.push({ activity: 'sendReadReceipt', args });
+        },
+      },
+    });
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: workflowBundle(), activities });
+    await worker.runUntil(async () => {
+      const handle = await env.client.workflow.start(conversationWorkflow, { workflowId: `conv-${randomUUID()}`, taskQueue, args: [{ key: KEY, routing: exampleRouting(), settings: { idleTimeout: '1 hour' } }] });
+      await handle.signal(inboundEventsSignal, [textEvent('q1', 'what are your opening hours?')]);
+      await waitUntil(() => handle.query(conversationStateQuery), (s) => s.readReceiptsSent.includes('q1') && s.history.length >= 2);
+      await handle.signal(inboundEventsSignal, [textEvent('q2', 'what are your opening hours?')]);
+      const state = await waitUntil(() => handle.query(conversationStateQuery), (s) => s.readReceiptsSent.includes('q2') && s.history.length >= 4);
+      expect(state.activityFailures).toEqual([]);
+      const history = await handle.fetchHistory();
+      const scheduled = (history.events ?? []).flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityType?.name] : []));
+      expect(scheduled).toEqual(['replyWithReadReceipt', 'replyWithReadReceipt', 'sendReadReceipt']);
+      await handle.terminate('test finished');
+    });
+    // What reached the platform: each receipt once, q2's after its answer.
+    expect(calls.map((c) => (c.activity === 'sendReadReceipt' ? `read ${(c.args as { messageId: string }).messageId}` : c.activity))).toEqual(['read q1', 'sendMessage', 'sendMessage', 'read q2']);
+  });
 });

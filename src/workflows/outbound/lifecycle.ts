@@ -11,7 +11,7 @@ import { FailureType } from '../../domain/errors';
 import { type OutboundMetrics } from './metrics';
 import { nextStep, type PlanContext } from './plan';
 import { addLog, markExpired, markSendFailed, markSent, recordRevoke, recordSms } from './record';
-import { type ExpiryReason, type OutboundRecord } from './types';
+import { type ExpiryReason, type OutboundRecord, type ReadReceiptInReply } from './types';
 
 const nonRetryableErrorTypes = Object.values(FailureType);
 
@@ -41,6 +41,8 @@ export interface LifecycleContext {
   inActivity<T>(fn: () => Promise<T>): Promise<T>;
   /** What the conversation knows about its user (asked at every step). */
   planContext?: () => PlanContext;
+  /** The READ receipt to send with this message (automation's reply), if any. */
+  readReceiptInReply?: () => ReadReceiptInReply | undefined;
 }
 
 /** Drives `rec` to the end of its lifecycle. Never throws for business outcomes; those land in the record. */
@@ -101,22 +103,29 @@ async function initialPhase(rec: OutboundRecord, ctx: LifecycleContext): Promise
 async function sendStep(rec: OutboundRecord, ctx: LifecycleContext): Promise<void> {
   const content = rec.content;
   if (content === undefined) throw ApplicationFailure.nonRetryable(`message ${rec.messageId} lost its content before sending`, 'OutboundStateCorrupt');
+  const args = {
+    conversationKey: ctx.conversationKey,
+    messageId: rec.messageId,
+    content,
+    representative: rec.representative,
+    ...(rec.policy.ttl !== undefined ? { ttl: rec.policy.ttl } : {}),
+    ...(rec.policy.expireTime !== undefined ? { expireTime: rec.policy.expireTime } : {}),
+  };
+  const read = ctx.readReceiptInReply?.();
+  const withRead = read?.state === 'pending' ? read : undefined;
   try {
-    await ctx.inActivity(() =>
-      rcs.sendMessage({
-        conversationKey: ctx.conversationKey,
-        messageId: rec.messageId,
-        content,
-        representative: rec.representative,
-        ...(rec.policy.ttl !== undefined ? { ttl: rec.policy.ttl } : {}),
-        ...(rec.policy.expireTime !== undefined ? { expireTime: rec.policy.expireTime } : {}),
-      }),
-    );
+    if (withRead) {
+      const result = await ctx.inActivity(() => rcs.replyWithReadReceipt({ ...args, readReceipt: { conversationKey: ctx.conversationKey, messageId: withRead.messageId, eventId: `read-${withRead.messageId}` } }));
+      withRead.state = result.readReceipt;
+    } else await ctx.inActivity(() => rcs.sendMessage(args));
     markSent(rec, Date.now(), ctx.metrics);
   } catch (err) {
     if (isCancellation(err)) throw err;
     const { type, message } = describeFailure(err);
     markSendFailed(rec, Date.now(), type, message, ctx.metrics);
+  } finally {
+    // Unknown after a failed send: the conversation sends the receipt on its own (same eventId).
+    if (withRead && withRead.state === 'pending') withRead.state = 'not_sent';
   }
 }
 

@@ -20,6 +20,7 @@ import {
   type OutboundSendResult,
   type OutboundSnapshot,
   type OutboundTrackerOptions,
+  type ReadReceiptInReply,
   type UnmatchedOutboundEvent,
 } from './types';
 
@@ -48,6 +49,8 @@ export class OutboundTracker {
   private readonly onAccepted: OutboundTrackerOptions['onAccepted'];
   private readonly readWithinNeedsReadReceipts: boolean;
   private readonly defaultRepresentative: OutboundTrackerOptions['defaultRepresentative'];
+  /** READ receipts riding in an automation reply's send (outbound messageId → the user's message), until the send settled. */
+  private readonly readReceiptsInReply = new Map<string, ReadReceiptInReply>();
 
   /**
    * @param key The conversation's key. Optional for compatibility: without it the tracker learns
@@ -94,7 +97,7 @@ export class OutboundTracker {
    * InvalidOutboundMessage for a request the validator refuses — catch it if you call this from
    * the main workflow function, or the whole conversation fails.
    */
-  async send(input: OutboundSendInput): Promise<OutboundSendResult> {
+  async send(input: OutboundSendInput, options: { readReceiptFor?: string } = {}): Promise<OutboundSendResult & { readReceipt?: ReadReceiptInReply['state'] }> {
     this.assertValid(input);
     this.learnKey(input.conversationKey);
     // A reopened conversation must know the previous run's idempotency keys before it may send.
@@ -113,12 +116,18 @@ export class OutboundTracker {
     if (this.readWithinNeedsReadReceipts) rec.policy.readWithinNeedsReadReceipts = true;
     this.records.set(rec.messageId, rec);
     if (input.idempotencyKey !== undefined) this.rememberIdempotencyKey({ key: input.idempotencyKey, messageId: rec.messageId });
+    const read: ReadReceiptInReply | undefined = options.readReceiptFor !== undefined ? { messageId: options.readReceiptFor, state: 'pending' } : undefined;
+    if (read) this.readReceiptsInReply.set(rec.messageId, read);
     this.metrics().accepted();
     this.onAccepted?.(copy(rec));
     this.start(rec);
     this.evict();
-    await condition(() => rec.initialSettled);
-    return { messageId: rec.messageId, status: rec.status, duplicate: false, message: copy(rec) };
+    try {
+      await condition(() => rec.initialSettled);
+    } finally {
+      this.readReceiptsInReply.delete(rec.messageId);
+    }
+    return { messageId: rec.messageId, status: rec.status, duplicate: false, message: copy(rec), ...(read ? { readReceipt: read.state } : {}) };
   }
 
   /** Throws ApplicationFailure(InvalidOutboundMessage) naming the offending field. Used as the update validator. */
@@ -241,6 +250,7 @@ export class OutboundTracker {
         conversationKey,
         metrics: this.metrics(),
         planContext: () => ({ userSendsReadReceipts: this.metrics().state.read > 0 }),
+        readReceiptInReply: () => this.readReceiptsInReply.get(rec.messageId),
         inActivity: async (fn) => {
           this.inFlight++;
           try {

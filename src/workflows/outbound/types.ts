@@ -28,6 +28,14 @@ export interface OutboundSendResult {
   message?: OutboundMessageView;
 }
 
+/** A user message's READ receipt sent by the same activity as automation's reply to it. */
+export interface ReadReceiptInReply {
+  /** The user's message. */
+  messageId: string;
+  /** 'pending' until the send ran; 'not_sent' when it failed, hung or the send never ran (send it on its own then). */
+  state: 'pending' | 'sent' | 'not_sent';
+}
+
 /** Why a message reached EXPIRED. */
 export type ExpiryReason = 'ttl_revoked' | 'ttl_revoke_failed' | 'deliver_within' | 'read_within' | 'ttl_event_missing';
 
