@@ -4,6 +4,8 @@ import { type Config } from '../config';
 import { type ConversationKey } from '../domain/conversation-key';
 import { type InboundEvent } from '../domain/inbound';
 import { routingVersionOf } from '../routing/load';
+import { startingLocale } from '../routing/starting-locale';
+import { type RoutingConfig } from '../routing/types';
 import { type WorkflowIdOptions, workflowIdFor } from '../temporal/workflow-ids';
 import { conversationWorkflow } from '../workflows';
 import { conversationStateQuery, type ConversationInput, type ConversationView, lastInboundHour, searchAttributes, userTypingAsOf } from '../workflows/definitions';
@@ -24,6 +26,8 @@ export interface ConversationGatewayOptions {
   startInput?: Omit<ConversationInput, 'key' | 'carried'>;
   /** Bound on an outbound send (update-with-start waits for the send activity); default max(timeoutMs, 30 s). */
   updateTimeoutMs?: number;
+  /** The routing file of `startInput.routingVersion`: a new conversation's locale is given with its start (startingLocale). */
+  routing?: RoutingConfig;
 }
 
 /** The gateway's options as configured (env + routing file) around a client: what server.ts runs with. */
@@ -35,6 +39,7 @@ export function gatewayOptionsFromConfig(config: Config, client: Client): Conver
     workflowIds: { revealPhoneNumbers: config.env.WORKFLOW_ID_REVEAL_PHONE, secret: config.env.WORKFLOW_ID_SECRET },
     // The version, not the file: the worker holds the file (src/temporal/routing-store.ts).
     startInput: config.routing ? { routingVersion: routingVersionOf(config.routing) } : {},
+    ...(config.routing ? { routing: config.routing } : {}),
   };
 }
 
@@ -168,7 +173,8 @@ export class ConversationGateway {
    * The search attributes a new run starts with: channel and status are known before its first
    * task, and so is the hour of the events that start it; given here they cost no upsert (an
    * action each on Temporal Cloud; the start itself is billed either way). The workflow upserts
-   * only what differs (search-attribute-sync.ts), e.g. the locale once routing has decided it.
+   * only what differs (search-attribute-sync.ts): e.g. the locale, given here as routing will
+   * decide it, is upserted only when routing decides another.
    */
   initialSearchAttributes(key: ConversationKey, events: InboundEvent[] = []): SearchAttributePair[] {
     const pairs: SearchAttributePair[] = [
@@ -178,6 +184,9 @@ export class ConversationGateway {
     // The workflow records the receivedAt of the last event it accepts (in batch order).
     const last = events.at(-1)?.receivedAt;
     if (last !== undefined && !Number.isNaN(Date.parse(last))) pairs.push({ key: searchAttributes.lastInboundAt, value: lastInboundHour(last) });
+    // Only for a start by inbound events: an operator's first message routes nothing, so the run would never set it.
+    const locale = events.length > 0 && this.options.routing ? startingLocale(key, events, this.options.routing) : undefined;
+    if (locale !== undefined) pairs.push({ key: searchAttributes.locale, value: locale });
     return pairs;
   }
 

@@ -1,6 +1,9 @@
 import path from 'node:path';
 import { canonicalizeLocale, countryOfNumber, matchLocale, resolveLocale, resolveLocaleDetailed, senderCountryOf, type RoutingConfig } from '../../src/routing';
 import { loadRoutingConfig } from '../../src/routing/load';
+import { startingLocale } from '../../src/routing/starting-locale';
+import { decideRoute, initialRoutingContext } from '../../src/routing';
+import { type InboundEvent } from '../../src/domain/inbound';
 
 const config: RoutingConfig = loadRoutingConfig(path.join(__dirname, '..', '..', 'config', 'routing.example.yaml'));
 
@@ -67,5 +70,19 @@ describe('locale resolution (seed 004: « acheminez les messages et rédigez des
     expect(matchLocale('zh-Hant-TW', ['zh-Hans', 'zh-Hant'])).toBe('zh-Hant');
     expect(matchLocale('de', ['en', 'fr'])).toBeUndefined();
     expect(matchLocale(undefined, ['en'])).toBeUndefined();
+  });
+
+  test("the locale the API gives a new conversation's start is the one its first routing decision takes", () => {
+    const at = '2026-12-03T12:00:00.000Z';
+    const bmMessage: InboundEvent = { type: 'message', channel: 'bm', conversationKey: 'bm:c-1', dedupeKey: 'm1', messageId: 'm1', content: { kind: 'text', text: 'hola' }, context: { resolvedLocale: 'fr', userDeviceLocale: 'es-ES' }, receivedAt: at };
+    const rbmMessage: InboundEvent = { type: 'message', channel: 'rbm', conversationKey: 'rbm:agent@rbm.goog:+34612345678', dedupeKey: 'm2', messageId: 'm2', content: { kind: 'text', text: 'hola' }, receivedAt: at };
+    for (const event of [bmMessage, rbmMessage]) {
+      const decided = decideRoute({ event: event as Extract<InboundEvent, { type: 'message' }>, context: initialRoutingContext(), compareDeviceLanguage: true }, config).locale;
+      expect(startingLocale(event.conversationKey, [event], config)).toBe(decided);
+    }
+    expect(startingLocale('bm:c-1', [bmMessage], config)).toBe('es-ES');
+    // RBM: the number says it before any message; Business Messages: only a message does.
+    expect(startingLocale('rbm:agent@rbm.goog:+33612345678', [{ type: 'typing', channel: 'rbm', conversationKey: 'rbm:agent@rbm.goog:+33612345678', dedupeKey: 't', isTyping: true, receivedAt: at }], config)).toBe('fr');
+    expect(startingLocale('bm:c-1', [{ type: 'typing', channel: 'bm', conversationKey: 'bm:c-1', dedupeKey: 't', isTyping: true, receivedAt: at }], config)).toBeUndefined();
   });
 });

@@ -3,7 +3,8 @@ import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { type InboundEvent } from '../../src/domain/inbound';
 import { conversationWorkflow } from '../../src/workflows';
-import { conversationStateQuery, inboundEventsSignal } from '../../src/workflows/definitions';
+import { ConversationGateway } from '../../src/api/conversation-gateway';
+import { conversationStateQuery, inboundEventsSignal, searchAttributes } from '../../src/workflows/definitions';
 import { recordingActivities } from '../helpers/recording-activities';
 import { exampleRouting } from '../helpers/routing';
 import { createTimeSkippingEnv, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
@@ -101,5 +102,28 @@ describe('conversation workflow on the time-skipping server', () => {
     });
     // What reached the platform: each receipt once, q2's after its answer.
     expect(calls.map((c) => (c.activity === 'sendReadReceipt' ? `read ${(c.args as { messageId: string }).messageId}` : c.activity))).toEqual(['read q1', 'sendMessage', 'sendMessage', 'read q2']);
+  });
+
+  test("a new conversation's locale comes with its start: routing decides the same, so the run upserts no locale", async () => {
+    const taskQueue = uniqueTaskQueue();
+    const { activities } = recordingActivities();
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: workflowBundle(), activities });
+    const routing = exampleRouting();
+    const gateway = new ConversationGateway({ client: env.client, taskQueue, timeoutMs: 10_000, workflowIds: { revealPhoneNumbers: false, secret: 'slice' }, startInput: { routing, settings: { idleTimeout: '1 hour' } }, routing });
+    const frenchKey = 'rbm:agent@rbm.goog:+33612345678';
+    const typing: InboundEvent = { type: 'typing', channel: 'rbm', conversationKey: frenchKey, dedupeKey: 't1', isTyping: true, receivedAt: new Date().toISOString() };
+    const options = gateway.deliveryOptions(frenchKey, [typing]);
+    expect(options.typedSearchAttributes).toContainEqual({ key: searchAttributes.locale, value: 'fr' });
+    await worker.runUntil(async () => {
+      const handle = await env.client.workflow.signalWithStart(conversationWorkflow, options);
+      await handle.signal(inboundEventsSignal, [{ ...textEvent('fr-1', 'quels sont vos horaires ?'), conversationKey: frenchKey }]);
+      const state = await waitUntil(() => handle.query(conversationStateQuery), (s) => s.history.length >= 2);
+      expect(state.locale).toBe('fr');
+      const history = await handle.fetchHistory();
+      const upserted = (history.events ?? []).flatMap((e) => Object.keys(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}));
+      expect(upserted).not.toContain(searchAttributes.locale.name);
+      expect((await handle.describe()).typedSearchAttributes.get(searchAttributes.locale)).toBe('fr');
+      await handle.terminate('test finished');
+    });
   });
 });
