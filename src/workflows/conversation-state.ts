@@ -247,6 +247,9 @@ export class ConversationState {
           // Workflow time when typing fades by the clock (issue 11 #9); the event's own time before.
           const since = this.windowsByKind ? new Date().toISOString() : (event.occurredAt ?? event.receivedAt);
           this.data.userTyping = { isTyping: event.isTyping, since, changes: this.data.userTyping.changes + 1 };
+        } else if (event.isTyping && this.typingFadesFromLastEvent) {
+          // Still typing: the fade counts from this event (runs with a fade timer keep its deadline).
+          this.data.userTyping = { ...this.data.userTyping, since: new Date().toISOString() };
         }
         continue;
       }
@@ -282,6 +285,13 @@ export class ConversationState {
     this.receiptsInFlight.add(messageId);
     return true;
   }
+
+  /**
+   * Set for runs without a typing fade timer (COST_PATCHES.typingFadeByReader): another "typing"
+   * while typing moves the fade to 20 s after it. A run with the timer keeps the first event's
+   * time, as its history recorded the timer's deadline.
+   */
+  typingFadesFromLastEvent = false;
 
   /** Drops a claim without an outcome (its receipt is sent another way next). */
   releaseReadReceipt(messageId: string): void {

@@ -40,6 +40,7 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Ca
   const typingFadeByReader = patched(COST_PATCHES.typingFadeByReader);
   const readReceiptInReply = patched(COST_PATCHES.readReceiptInReply);
   const state = new ConversationState(input.key, settings, input.carried?.conversation, patches.dormantOnIdle);
+  state.typingFadesFromLastEvent = typingFadeByReader;
   const typing = new TypingIndicator(state, settings.typingKeepAlive, patches.typingMaxDuration ? settings.typingMaxDuration : undefined, patches.settledBeforeContinueAsNew);
   const receipts = new ReadReceipts(state);
   const idle = new IdleClock(state, msToNumber(settings.idleTimeout));

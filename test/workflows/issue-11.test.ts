@@ -445,7 +445,7 @@ describe('issue 11: conversation workflow correctness', () => {
       });
     });
 
-    test("a user's typing state clears after about 20 s without a new typing event", async () => {
+    test("a user's typing state clears about 20 s after the last typing event, with no timer", async () => {
       const rec = recordingActivities();
       await conversation(rec, { key: RBM_KEY, settings: { idleTimeout: '1 day' } }, async (ctx) => {
         await ctx.handle.signal(inboundEventsSignal, [typingEvent(RBM_KEY, true)]);
@@ -453,6 +453,15 @@ describe('issue 11: conversation workflow correctness', () => {
         expect(userTypingAsOf((await ctx.state()).userTyping, await env.currentTimeMs()).isTyping).toBe(true);
         await env.sleep('30 seconds');
         // The reader's clock fades it (the API's getState does the same); the workflow armed no timer for it.
+        expect(userTypingAsOf((await ctx.state()).userTyping, await env.currentTimeMs()).isTyping).toBe(false);
+        // Typing again while typing: the fade counts from the newer event.
+        await ctx.handle.signal(inboundEventsSignal, [typingEvent(RBM_KEY, true)]);
+        await until(ctx.state, (s) => s.userTyping.changes >= 2, 'typing again after the fade');
+        await env.sleep('15 seconds');
+        await ctx.handle.signal(inboundEventsSignal, [typingEvent(RBM_KEY, true)]);
+        await env.sleep('15 seconds');
+        expect(userTypingAsOf((await ctx.state()).userTyping, await env.currentTimeMs()).isTyping).toBe(true);
+        await env.sleep('10 seconds');
         expect(userTypingAsOf((await ctx.state()).userTyping, await env.currentTimeMs()).isTyping).toBe(false);
         const history = await ctx.handle.fetchHistory();
         const timers = (history.events ?? []).filter((e) => e.timerStartedEventAttributes).map((e) => Number(e.timerStartedEventAttributes?.startToFireTimeout?.seconds ?? 0));
