@@ -20,6 +20,12 @@ const SEQUENCES = 200;
 /** The test's own timeout, and the part of it the run may use before it stops and reports (shrinking, closing and the report need the rest). */
 const TEST_TIMEOUT_MS = 20 * 60_000;
 const RUN_BUDGET_MS = 15 * 60_000;
+/**
+ * A machine so slow that the budget ends the run early (here 200 sequences take about 2 minutes)
+ * still has to get this far: every sequence that ran was checked, and a stalled clock or a dead
+ * worker is a violation of its own, so slowness alone is no finding, but too few sequences prove little.
+ */
+const MIN_SEQUENCES = 60;
 
 describe('workflow fuzzer, fixed seed', () => {
   let fuzz: FuzzEnvironment;
@@ -46,10 +52,12 @@ describe('workflow fuzzer, fixed seed', () => {
     });
     // On a violation the message carries the fuzzer's own report: seed, sequence, shrunk steps.
     if (report.findings.length > 0) throw new Error(lines.filter((l) => !l.includes(' sequences, ')).join('\n'));
-    // A run that could not finish says how far it got and what held it (stalls, worker restarts).
-    if (report.sequences < SEQUENCES) throw new Error([`${report.sequences} of ${SEQUENCES} sequences in ${Math.round(report.realMs / 1000)} s: ${report.stalls} stalled time skips, ${report.workerRestarts} worker restarts`, ...lines].join('\n'));
+    // A run the budget ended says how far it got and what held it (stalls, worker restarts).
+    const progress = [`${report.sequences} of ${SEQUENCES} sequences in ${Math.round(report.realMs / 1000)} s: ${report.stalls} stalled time skips, ${report.workerRestarts} worker restarts`, ...lines].join('\n');
+    if (report.sequences < MIN_SEQUENCES) throw new Error(progress);
+    if (report.sequences < SEQUENCES) console.warn(`workflow fuzz: the time budget ended the run early\n${progress}`);
     expect(report.findings).toEqual([]);
-    expect(report.sequences).toBe(SEQUENCES);
+    expect(report.stoppedAtDeadline || report.sequences === SEQUENCES).toBe(true);
   }, TEST_TIMEOUT_MS);
 
   // Every sequence the fuzzer ever shrunk (each broke the workflow code of its day) passes now.
