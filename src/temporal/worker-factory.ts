@@ -8,7 +8,7 @@ import { type Env } from '../config';
 export interface WorkerTuning {
   maxConcurrentActivityTaskExecutions: number;
   maxConcurrentWorkflowTaskExecutions: number;
-  /** Unset: the SDK's default, derived from the heap size. */
+  /** Unset: the SDK's default, derived from the heap size (the configuration always sets it). */
   maxCachedWorkflows?: number;
   /** After shutdown was requested, in-flight tasks get this long before activities are cancelled. */
   shutdownGraceTimeMs: number;
@@ -19,7 +19,7 @@ export function workerTuningFromEnv(env: Pick<Env, 'WORKER_MAX_CONCURRENT_ACTIVI
   return {
     maxConcurrentActivityTaskExecutions: env.WORKER_MAX_CONCURRENT_ACTIVITIES,
     maxConcurrentWorkflowTaskExecutions: env.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
-    ...(env.WORKER_MAX_CACHED_WORKFLOWS !== undefined ? { maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS } : {}),
+    maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS,
     shutdownGraceTimeMs: env.WORKER_SHUTDOWN_GRACE_MS,
   };
 }

@@ -92,7 +92,7 @@ describe('workflow bundle choice', () => {
 
 describe('worker configuration', () => {
   test('tuning defaults are documented values, and bad values fail naming the variable', () => {
-    expect(workerTuningFromEnv(loadConfig({}).env)).toEqual({ maxConcurrentActivityTaskExecutions: 100, maxConcurrentWorkflowTaskExecutions: 40, shutdownGraceTimeMs: 20_000 });
+    expect(workerTuningFromEnv(loadConfig({}).env)).toEqual({ maxConcurrentActivityTaskExecutions: 100, maxConcurrentWorkflowTaskExecutions: 40, maxCachedWorkflows: 1000, shutdownGraceTimeMs: 20_000 });
     expect(workerTuningFromEnv(loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '0', WORKER_SHUTDOWN_GRACE_MS: '5000' }).env)).toMatchObject({ maxCachedWorkflows: 0, shutdownGraceTimeMs: 5000 });
     expect(() => loadConfig({ WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '1' })).toThrow(/WORKER_MAX_CONCURRENT_WORKFLOW_TASKS/);
     expect(() => loadConfig({ WORKER_METRICS_ADDRESS: 'localhost' })).toThrow(/WORKER_METRICS_ADDRESS/);
