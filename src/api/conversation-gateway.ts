@@ -15,6 +15,7 @@ import { type OutboundMessagesView, type OutboundSendInput, type OutboundSendRes
 import { type ErasureResult, eraseWorkflowRuns } from './conversation-erasure';
 import { readTranscript, type TranscriptEntry } from './conversation-transcript';
 import { TemporalUnavailableError, describeUnavailable, isTemporalUnavailable } from './errors';
+import { TypingCoalescer } from './typing-coalescer';
 
 export interface ConversationGatewayOptions {
   client: Client;
@@ -28,6 +29,8 @@ export interface ConversationGatewayOptions {
   updateTimeoutMs?: number;
   /** The routing file of `startInput.routingVersion`: a new conversation's locale is given with its start (startingLocale). */
   routing?: RoutingConfig;
+  /** Repeated user typing events dropped before they are signalled (default: a TypingCoalescer on the wall clock). */
+  typing?: TypingCoalescer;
 }
 
 /** The gateway's options as configured (env + routing file) around a client: what server.ts runs with. */
@@ -95,7 +98,11 @@ export interface DeliverOptions {
 
 /** The API's only door into Temporal: one shared client, every call bounded in time. */
 export class ConversationGateway {
-  constructor(private readonly options: ConversationGatewayOptions) {}
+  private readonly typing: TypingCoalescer;
+
+  constructor(private readonly options: ConversationGatewayOptions) {
+    this.typing = options.typing ?? new TypingCoalescer();
+  }
 
   workflowId(key: ConversationKey): string {
     return workflowIdFor(key, this.options.workflowIds);
@@ -103,6 +110,20 @@ export class ConversationGateway {
 
   /** Signals (starting it if needed) the conversation's workflow with one request's events; resolves once Temporal accepted them. */
   async deliver(key: ConversationKey, events: InboundEvent[], options: DeliverOptions = {}): Promise<void> {
+    // Keyed by the signer too: another agent's "typing" is never coalesced with this one's, so its refusal stands.
+    const coalesced = `${options.owner ?? ''}|${this.workflowId(key)}`;
+    const signalled = this.typing.filter(coalesced, events);
+    // Only a repeated "typing" that changes nothing: accepted, nothing to signal.
+    if (signalled.length === 0) return;
+    try {
+      await this.deliverNow(key, signalled, options);
+    } catch (err) {
+      this.typing.forget(coalesced);
+      throw err;
+    }
+  }
+
+  private async deliverNow(key: ConversationKey, events: InboundEvent[], options: DeliverOptions): Promise<void> {
     const delivery = this.deliveryOptions(key, events);
     const { workflowId, args, typedSearchAttributes, signalArgs } = delivery;
     const { owner } = options;
