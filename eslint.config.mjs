@@ -1,7 +1,36 @@
 import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const nodeBuiltins = ['assert', 'buffer', 'child_process', 'cluster', 'crypto', 'dgram', 'dns', 'events', 'fs', 'fs/promises', 'http', 'http2', 'https', 'net', 'os', 'path', 'perf_hooks', 'process', 'readline', 'stream', 'timers', 'tls', 'url', 'util', 'v8', 'vm', 'worker_threads', 'zlib'];
+const nodeBuiltins = [
+  'assert',
+  'buffer',
+  'child_process',
+  'cluster',
+  'crypto',
+  'dgram',
+  'dns',
+  'events',
+  'fs',
+  'fs/promises',
+  'http',
+  'http2',
+  'https',
+  'net',
+  'os',
+  'path',
+  'perf_hooks',
+  'process',
+  'readline',
+  'stream',
+  'timers',
+  'tls',
+  'url',
+  'util',
+  'v8',
+  'vm',
+  'worker_threads',
+  'zlib',
+];
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', '.tools/', '.data/', 'coverage/', 'scripts/', 'bin/', '*.js', '*.mjs'] },
@@ -22,21 +51,57 @@ export default tseslint.config(
     files: ['src/workflows/**/*.ts', 'src/routing/**/*.ts'],
     ignores: ['src/routing/load.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        paths: [...nodeBuiltins, 'node-fetch', 'undici', 'axios', 'google-auth-library', 'prom-client', 'hono', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'].map((name) => ({ name, message: 'Workflow code must stay free of I/O and Node built-ins.' })),
-        patterns: [
-          { group: ['node:*'], message: 'Workflow code must not import Node built-ins.' },
-          { group: ['**/activities', '**/activities/*', '**/channels/*/client', '**/simulator/**', '**/api/**', '**/config'], allowTypeImports: true, message: 'Workflows may import activities and I/O modules as types only.' },
-        ],
-      }],
-      'no-restricted-globals': ['error', { name: 'process', message: 'No process or process.env in workflow code.' }, { name: 'fetch', message: 'No I/O in workflow code.' }, { name: 'require', message: 'No dynamic requires in workflow code.' }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            ...nodeBuiltins,
+            'node-fetch',
+            'undici',
+            'axios',
+            'google-auth-library',
+            'prom-client',
+            'hono',
+            '@temporalio/client',
+            '@temporalio/worker',
+            '@temporalio/activity',
+          ].map((name) => ({ name, message: 'Workflow code must stay free of I/O and Node built-ins.' })),
+          patterns: [
+            { group: ['node:*'], message: 'Workflow code must not import Node built-ins.' },
+            {
+              group: [
+                '**/activities',
+                '**/activities/*',
+                '**/channels/*/client',
+                '**/simulator/**',
+                '**/api/**',
+                '**/config',
+              ],
+              allowTypeImports: true,
+              message: 'Workflows may import activities and I/O modules as types only.',
+            },
+          ],
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
+        { name: 'process', message: 'No process or process.env in workflow code.' },
+        { name: 'fetch', message: 'No I/O in workflow code.' },
+        { name: 'require', message: 'No dynamic requires in workflow code.' },
+      ],
     },
   },
   {
     files: ['src/**/*.ts'],
     ignores: ['src/config.ts'],
     rules: {
-      'no-restricted-syntax': ['error', { selector: "MemberExpression[object.name='process'][property.name='env']", message: 'Only src/config.ts reads process.env.' }],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "MemberExpression[object.name='process'][property.name='env']",
+          message: 'Only src/config.ts reads process.env.',
+        },
+      ],
     },
   },
 );

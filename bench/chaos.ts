@@ -41,7 +41,8 @@ async function main(): Promise<void> {
     workers: Number(args.workers),
     apis: Number(args.apis),
   };
-  if (args.temporal !== 'dev' && args.temporal !== 'postgres') throw new Error(`--temporal must be dev or postgres, not ${args.temporal}`);
+  if (args.temporal !== 'dev' && args.temporal !== 'postgres')
+    throw new Error(`--temporal must be dev or postgres, not ${args.temporal}`);
   const report = await runChaos({ ...options, handleSignals: true, log: (line) => console.log(line) });
   console.log(`\n${describeChaos(report)}`);
   const file = writeJsonResult('chaos', at, {
@@ -49,7 +50,13 @@ async function main(): Promise<void> {
     at,
     command: `npm run chaos -- ${process.argv.slice(2).join(' ')}`.trim(),
     options,
-    temporal: options.temporal === 'postgres' ? { server: report.deployment.temporal, persistence: 'PostgreSQL (private cluster in .data/production), server and PostgreSQL restarted once each' } : { server: readTemporalBinaries().cliVersion, persistence: 'sqlite (WAL) in a temp folder, restarted once' },
+    temporal:
+      options.temporal === 'postgres'
+        ? {
+            server: report.deployment.temporal,
+            persistence: 'PostgreSQL (private cluster in .data/production), server and PostgreSQL restarted once each',
+          }
+        : { server: readTemporalBinaries().cliVersion, persistence: 'sqlite (WAL) in a temp folder, restarted once' },
     host: hostInfo(),
     report,
   });

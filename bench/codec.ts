@@ -22,7 +22,16 @@ import { PhoneEmulator, type Receipt } from './lib/phones';
 import { hostInfo, writeJsonResult } from './lib/results';
 import { BENCH_AGENT, BENCH_CLIENT_TOKEN, BenchStack } from './lib/stack';
 import { type LatencySummary, round, summarize } from './lib/stats';
-import { type BenchConversation, type Sample, type UserEvent, WebhookPoster, benchConversations, closedLoop, toLanes, userEvents } from './lib/traffic';
+import {
+  type BenchConversation,
+  type Sample,
+  type UserEvent,
+  WebhookPoster,
+  benchConversations,
+  closedLoop,
+  toLanes,
+  userEvents,
+} from './lib/traffic';
 import { ProcSampler } from './lib/usage';
 
 /** Sizes of the comparison. */
@@ -60,7 +69,10 @@ function normalized(event: { id: string; data: Record<string, unknown> }): Inbou
 }
 
 /** CPU µs per encrypt + decrypt of `payload`, over `iterations` (process CPU time, not wall time). */
-async function codecCost(payload: Payload, iterations: number): Promise<{ bytes: number; cpuMicrosPerRoundTrip: number }> {
+async function codecCost(
+  payload: Payload,
+  iterations: number,
+): Promise<{ bytes: number; cpuMicrosPerRoundTrip: number }> {
   const codec = new AesGcmPayloadCodec({ keys: parsePayloadKeys(generatePayloadKeyEntry('micro')), encrypt: true });
   for (let i = 0; i < 200; i++) await codec.decode(await codec.encode([payload]));
   const before = process.cpuUsage();
@@ -73,7 +85,9 @@ async function codecCost(payload: Payload, iterations: number): Promise<{ bytes:
 export async function runCodecComparison(options: CodecComparisonOptions): Promise<void> {
   const { log, conversations: N, concurrency: C } = options;
   const at = new Date().toISOString();
-  const sample = userEvents(BENCH_AGENT, benchConversations(BENCH_AGENT, 8, 1), 1, options.seed)[0]?.find((e) => e.kind === 'text') as UserEvent;
+  const sample = userEvents(BENCH_AGENT, benchConversations(BENCH_AGENT, 8, 1), 1, options.seed)[0]?.find(
+    (e) => e.kind === 'text',
+  ) as UserEvent;
   const stack = await BenchStack.start({
     label: 'codec',
     handleSignals: true,
@@ -86,10 +100,15 @@ export async function runCodecComparison(options: CodecComparisonOptions): Promi
   const posters: WebhookPoster[] = [];
   try {
     const micro = {
-      startInput: await codecCost(defaultPayloadConverter.toPayload(stack.gateway().startInput(sample.conversation.key)) as Payload, 5000),
+      startInput: await codecCost(
+        defaultPayloadConverter.toPayload(stack.gateway().startInput(sample.conversation.key)) as Payload,
+        5000,
+      ),
       inboundEvents: await codecCost(defaultPayloadConverter.toPayload(normalized(sample)) as Payload, 5000),
     };
-    log(`codec alone: ${micro.startInput.cpuMicrosPerRoundTrip} µs CPU per encrypt + decrypt of the start input (${micro.startInput.bytes} B), ${micro.inboundEvents.cpuMicrosPerRoundTrip} µs of an event batch (${micro.inboundEvents.bytes} B)`);
+    log(
+      `codec alone: ${micro.startInput.cpuMicrosPerRoundTrip} µs CPU per encrypt + decrypt of the start input (${micro.startInput.bytes} B), ${micro.inboundEvents.cpuMicrosPerRoundTrip} µs of an event batch (${micro.inboundEvents.bytes} B)`,
+    );
     await stack.sim.setDefaults({ deliverAfterMs: null });
     let worker: Awaited<ReturnType<BenchStack['startWorker']>> | undefined;
     let api: Awaited<ReturnType<BenchStack['startApi']>> | undefined;
@@ -106,7 +125,13 @@ export async function runCodecComparison(options: CodecComparisonOptions): Promi
     let block = 0;
 
     /** One closed loop until drained; `count` conversations (a warm-up is not recorded). */
-    const runPhase = async (setting: Setting, kind: 'b' | 'c', roundNo: number, count = N, measured = true): Promise<void> => {
+    const runPhase = async (
+      setting: Setting,
+      kind: 'b' | 'c',
+      roundNo: number,
+      count = N,
+      measured = true,
+    ): Promise<void> => {
       const convs = benchConversations(BENCH_AGENT, 8, count, block++ * Math.max(N, options.warmup));
       const events = userEvents(BENCH_AGENT, convs, 1, options.seed + block);
       const client = stack.clientFor(setting === 'on');
@@ -116,7 +141,13 @@ export async function runCodecComparison(options: CodecComparisonOptions): Promi
         const startPerf = performance.now();
         let status: number | null = 200;
         try {
-          await client.workflow.signalWithStart(conversationWorkflow, { workflowId: gateway.workflowId(conversation.key), taskQueue: stack.taskQueue, args: [gateway.startInput(conversation.key)], signal: inboundEventsSignal, signalArgs: [inbound] });
+          await client.workflow.signalWithStart(conversationWorkflow, {
+            workflowId: gateway.workflowId(conversation.key),
+            taskQueue: stack.taskQueue,
+            args: [gateway.startInput(conversation.key)],
+            signal: inboundEventsSignal,
+            signalArgs: [inbound],
+          });
         } catch {
           status = null;
         }
@@ -124,15 +155,27 @@ export async function runCodecComparison(options: CodecComparisonOptions): Promi
       };
       const toApi = poster as WebhookPoster;
       const parsed = new Map(events.flat().map((e) => [e.id, normalized(e)]));
-      const send = kind === 'c' ? (e: UserEvent) => toApi.post(e, BENCH_AGENT) : (e: UserEvent) => viaClient(e.conversation, parsed.get(e.id) ?? []);
+      const send =
+        kind === 'c'
+          ? (e: UserEvent) => toApi.post(e, BENCH_AGENT)
+          : (e: UserEvent) => viaClient(e.conversation, parsed.get(e.id) ?? []);
       const phones = new PhoneEmulator(stack.sim, {
         agentId: BENCH_AGENT,
         conversations: convs,
         concurrency: C,
         seed: options.seed + block * 7,
-        send: kind === 'c' ? (r: Receipt) => toApi.post(r, BENCH_AGENT) : (r: Receipt) => viaClient(r.conversation, normalized(r)),
+        send:
+          kind === 'c'
+            ? (r: Receipt) => toApi.post(r, BENCH_AGENT)
+            : (r: Receipt) => viaClient(r.conversation, normalized(r)),
       }).start();
-      const pids = () => ({ worker: worker?.child.pid, api: api?.child.pid, temporal: stack.temporalPid(), simulator: stack.simulator.pid, bench: process.pid });
+      const pids = () => ({
+        worker: worker?.child.pid,
+        api: api?.child.pid,
+        temporal: stack.temporalPid(),
+        simulator: stack.simulator.pid,
+        bench: process.pid,
+      });
       const usage = new ProcSampler(pids).start();
       const loopStart = performance.now();
       const result = await closedLoop(toLanes(events, C), send);
@@ -142,7 +185,11 @@ export async function runCodecComparison(options: CodecComparisonOptions): Promi
       const lastAck = Math.max(...samples.map((s) => s.answeredPerf));
       const drained = await drain(
         client,
-        convs.map((c, i) => ({ workflowId: gateway.workflowId(c.key), done: exchangeDone((events[i] ?? []).filter((e) => e.kind === 'text').map((e) => e.id)), ready: () => phones.completedFor(c.phone) >= 1 })),
+        convs.map((c, i) => ({
+          workflowId: gateway.workflowId(c.key),
+          done: exchangeDone((events[i] ?? []).filter((e) => e.kind === 'text').map((e) => e.id)),
+          ready: () => phones.completedFor(c.phone) >= 1,
+        })),
         10 * 60_000,
       );
       const used = usage.stop();
@@ -161,7 +208,9 @@ export async function runCodecComparison(options: CodecComparisonOptions): Promi
         cpuSeconds: used.cpuSeconds,
       });
       const p = phases.at(-1) as CodecPhase;
-      log(`  ${setting.padEnd(3)} (${kind}) round ${roundNo}: ${round(p.requests / (p.wallMs / 1000), 1)} acked/s, drain ${round((p.drainMs ?? NaN) / 1000, 2)} s, worker ${fmtMs(perEvent(p, 'worker'))} ms CPU per inbound event`);
+      log(
+        `  ${setting.padEnd(3)} (${kind}) round ${roundNo}: ${round(p.requests / (p.wallMs / 1000), 1)} acked/s, drain ${round((p.drainMs ?? NaN) / 1000, 2)} s, worker ${fmtMs(perEvent(p, 'worker'))} ms CPU per inbound event`,
+      );
     };
 
     for (let r = 1; r <= Math.max(1, options.rounds); r++) {
@@ -201,7 +250,10 @@ function pool(phases: readonly CodecPhase[], setting: Setting, kind: 'b' | 'c') 
     ackedPerS: round(requests / (wall / 1000), 1),
     sustainedPerS: round(requests / (withDrain / 1000), 1),
     workerCpuMsPerEvent: round(cpu('worker'), 2),
-    apiCpuMsPerRequest: round((list.reduce((n, p) => n + (p.cpuSeconds.api ?? 0), 0) * 1000) / Math.max(1, requests), 2),
+    apiCpuMsPerRequest: round(
+      (list.reduce((n, p) => n + (p.cpuSeconds.api ?? 0), 0) * 1000) / Math.max(1, requests),
+      2,
+    ),
     temporalCpuMsPerEvent: round(cpu('temporal'), 2),
     ackP50: round(list.map((p) => p.ackMs.p50).reduce((a, b) => a + b, 0) / Math.max(1, list.length), 1),
     ackP99: round(Math.max(...list.map((p) => p.ackMs.p99)), 1),
@@ -209,31 +261,66 @@ function pool(phases: readonly CodecPhase[], setting: Setting, kind: 'b' | 'c') 
   };
 }
 
-function report(at: string, stack: BenchStack, options: CodecComparisonOptions, phases: CodecPhase[], micro: Record<string, { bytes: number; cpuMicrosPerRoundTrip: number }>): void {
+function report(
+  at: string,
+  stack: BenchStack,
+  options: CodecComparisonOptions,
+  phases: CodecPhase[],
+  micro: Record<string, { bytes: number; cpuMicrosPerRoundTrip: number }>,
+): void {
   const rows = (['off', 'on'] as const).map((setting) => {
     const b = pool(phases, setting, 'b');
     const c = pool(phases, setting, 'c');
-    return { setting, b, c, cOverB: round(c.ackedPerS / b.ackedPerS, 3), cOverBSustained: round(c.sustainedPerS / b.sustainedPerS, 3) };
+    return {
+      setting,
+      b,
+      c,
+      cOverB: round(c.ackedPerS / b.ackedPerS, 3),
+      cOverBSustained: round(c.sustainedPerS / b.sustainedPerS, 3),
+    };
   });
   const [off, on] = rows as [(typeof rows)[number], (typeof rows)[number]];
   const delta = (x: number, y: number) => `${y >= x ? '+' : ''}${round(((y - x) / x) * 100, 1)} %`;
   console.log('');
-  console.log('payload encryption  c/b acked  c/b sustained  (c) acked/s  (b) acked/s  worker CPU ms/event (c)  (b)   API CPU ms/request (c)  (c) ack p50 / p99 ms');
+  console.log(
+    'payload encryption  c/b acked  c/b sustained  (c) acked/s  (b) acked/s  worker CPU ms/event (c)  (b)   API CPU ms/request (c)  (c) ack p50 / p99 ms',
+  );
   for (const r of rows) {
     console.log(
       `${r.setting.padEnd(18)}  ${String(r.cOverB).padStart(9)}  ${String(r.cOverBSustained).padStart(13)}  ${String(r.c.ackedPerS).padStart(11)}  ${String(r.b.ackedPerS).padStart(11)}  ${String(r.c.workerCpuMsPerEvent).padStart(23)}  ${String(r.b.workerCpuMsPerEvent).padStart(4)}  ${String(r.c.apiCpuMsPerRequest).padStart(22)}  ${r.c.ackP50} / ${r.c.ackP99}`,
     );
   }
-  console.log(`on vs off: worker CPU per inbound event ${delta(off.c.workerCpuMsPerEvent, on.c.workerCpuMsPerEvent)} in (c), ${delta(off.b.workerCpuMsPerEvent, on.b.workerCpuMsPerEvent)} in (b); API CPU per request ${delta(off.c.apiCpuMsPerRequest, on.c.apiCpuMsPerRequest)}; c/b ${off.cOverB} → ${on.cOverB}`);
-  console.log(`worker CPU ms per inbound event by round: (c) off ${off.c.workerCpuMsPerEventByRound.join(', ')} / on ${on.c.workerCpuMsPerEventByRound.join(', ')}; (b) off ${off.b.workerCpuMsPerEventByRound.join(', ')} / on ${on.b.workerCpuMsPerEventByRound.join(', ')}`);
-  console.log(`least per round: (c) ${off.c.workerCpuMsPerEventMin} → ${on.c.workerCpuMsPerEventMin} (${delta(off.c.workerCpuMsPerEventMin, on.c.workerCpuMsPerEventMin)}), (b) ${off.b.workerCpuMsPerEventMin} → ${on.b.workerCpuMsPerEventMin} (${delta(off.b.workerCpuMsPerEventMin, on.b.workerCpuMsPerEventMin)})`);
-  if (phases.some((p) => p.notDrained > 0)) console.log(`warning: ${phases.reduce((n, p) => n + p.notDrained, 0)} conversations not drained`);
+  console.log(
+    `on vs off: worker CPU per inbound event ${delta(off.c.workerCpuMsPerEvent, on.c.workerCpuMsPerEvent)} in (c), ${delta(off.b.workerCpuMsPerEvent, on.b.workerCpuMsPerEvent)} in (b); API CPU per request ${delta(off.c.apiCpuMsPerRequest, on.c.apiCpuMsPerRequest)}; c/b ${off.cOverB} → ${on.cOverB}`,
+  );
+  console.log(
+    `worker CPU ms per inbound event by round: (c) off ${off.c.workerCpuMsPerEventByRound.join(', ')} / on ${on.c.workerCpuMsPerEventByRound.join(', ')}; (b) off ${off.b.workerCpuMsPerEventByRound.join(', ')} / on ${on.b.workerCpuMsPerEventByRound.join(', ')}`,
+  );
+  console.log(
+    `least per round: (c) ${off.c.workerCpuMsPerEventMin} → ${on.c.workerCpuMsPerEventMin} (${delta(off.c.workerCpuMsPerEventMin, on.c.workerCpuMsPerEventMin)}), (b) ${off.b.workerCpuMsPerEventMin} → ${on.b.workerCpuMsPerEventMin} (${delta(off.b.workerCpuMsPerEventMin, on.b.workerCpuMsPerEventMin)})`,
+  );
+  if (phases.some((p) => p.notDrained > 0))
+    console.log(`warning: ${phases.reduce((n, p) => n + p.notDrained, 0)} conversations not drained`);
   const file = writeJsonResult('codec', at, {
     benchmark: 'switchboard-codec-ab',
     at,
     command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
-    config: { conversations: options.conversations, concurrency: options.concurrency, rounds: options.rounds, seed: options.seed, warmup: options.warmup, workflowBundle: options.workflowBundlePath ?? (options.bundleWithTracing ? 'built with the OpenTelemetry interceptors, tracing off' : 'production, tracing off (built for the run)') },
-    temporal: { server: readTemporalBinaries().cliVersion, persistence: stack.dbFile ? 'sqlite (WAL) in a temp folder' : 'memory' },
+    config: {
+      conversations: options.conversations,
+      concurrency: options.concurrency,
+      rounds: options.rounds,
+      seed: options.seed,
+      warmup: options.warmup,
+      workflowBundle:
+        options.workflowBundlePath ??
+        (options.bundleWithTracing
+          ? 'built with the OpenTelemetry interceptors, tracing off'
+          : 'production, tracing off (built for the run)'),
+    },
+    temporal: {
+      server: readTemporalBinaries().cliVersion,
+      persistence: stack.dbFile ? 'sqlite (WAL) in a temp folder' : 'memory',
+    },
     host: hostInfo(),
     codecAlone: micro,
     settings: rows,

@@ -45,7 +45,18 @@ import { CallCollector, agentEventOf } from './lib/sim-client';
 import { BENCH_AGENT, BENCH_API_TOKEN, BENCH_CLIENT_TOKEN, BenchStack } from './lib/stack';
 import { type LatencySummary, round, summarize } from './lib/stats';
 import { PhoneEmulator, type Receipt } from './lib/phones';
-import { type BenchConversation, type Sample, type UserEvent, WebhookPoster, benchConversations, closedLoop, interleave, openLoop, toLanes, userEvents } from './lib/traffic';
+import {
+  type BenchConversation,
+  type Sample,
+  type UserEvent,
+  WebhookPoster,
+  benchConversations,
+  closedLoop,
+  interleave,
+  openLoop,
+  toLanes,
+  userEvents,
+} from './lib/traffic';
 import { runCodecComparison } from './codec';
 import { runScaleProbe } from './scale';
 
@@ -79,7 +90,8 @@ const { values: args } = parseArgs({
 
 const positive = (name: keyof typeof args): number => {
   const n = Number(args[name]);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a non-negative number, got ${String(args[name])}`);
+  if (!Number.isFinite(n) || n < 0)
+    throw new Error(`--${name} must be a non-negative number, got ${String(args[name])}`);
   return n;
 };
 
@@ -141,7 +153,12 @@ interface PhaseReport {
    * Phases on a fresh worker: its RSS before the phase and once drained, and the workflows in its
    * cache then; `perCachedMiB` = (after − before) / cached.
    */
-  workerMemory?: { idleMiB: number | undefined; afterMiB: number | undefined; cachedWorkflows: number | undefined; perCachedMiB: number | undefined };
+  workerMemory?: {
+    idleMiB: number | undefined;
+    afterMiB: number | undefined;
+    cachedWorkflows: number | undefined;
+    perCachedMiB: number | undefined;
+  };
   /**
    * Temporal actions in the phase's histories (for c+, only what the extra exchange added):
    * per inbound event = typing, question, DELIVERED and READ of each exchange.
@@ -167,14 +184,21 @@ interface LifecycleReport {
 }
 
 /** A group's rounds pooled: all requests over all wall time (and over wall + drain time for the sustained rate). */
-function pooled(phases: readonly PhaseReport[], group: PhaseReport['group']): { throughputPerS?: number; sustainedPerS?: number; rounds: number } {
+function pooled(
+  phases: readonly PhaseReport[],
+  group: PhaseReport['group'],
+): { throughputPerS?: number; sustainedPerS?: number; rounds: number } {
   const list = phases.filter((p) => p.group === group);
   if (list.length === 0) return { rounds: 0 };
   const requests = list.reduce((n, p) => n + p.requests, 0);
   const wall = list.reduce((n, p) => n + p.wallMs, 0);
   const drained = list.every((p) => p.drainMs !== undefined);
   const withDrainMs = list.reduce((n, p) => n + p.wallMs + (p.drainMs ?? 0), 0);
-  return { throughputPerS: round(requests / (wall / 1000)), ...(drained ? { sustainedPerS: round(requests / (withDrainMs / 1000)) } : {}), rounds: list.length };
+  return {
+    throughputPerS: round(requests / (wall / 1000)),
+    ...(drained ? { sustainedPerS: round(requests / (withDrainMs / 1000)) } : {}),
+    rounds: list.length,
+  };
 }
 
 const fmt = (v: number | undefined, d = 1) => (v === undefined ? '–' : String(round(v, d)));
@@ -185,7 +209,8 @@ function ackSummary(samples: readonly Sample[]): LatencySummary {
 
 function notAccepted(samples: readonly Sample[]): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const s of samples) if (s.status !== 200) out[String(s.status ?? 'none')] = (out[String(s.status ?? 'none')] ?? 0) + 1;
+  for (const s of samples)
+    if (s.status !== 200) out[String(s.status ?? 'none')] = (out[String(s.status ?? 'none')] ?? 0) + 1;
   return out;
 }
 
@@ -235,7 +260,7 @@ async function main(): Promise<void> {
         '  --only c               warm-up and (c) alone (its --rounds), e.g. to compare Temporal servers: `--only c` against `--only c --temporal postgres`',
         '  --profile              CPU profiles of the worker and the API (bench/results/profiles-*)',
         '  --seed S               ids and simulator seed (1)',
-        '  --sim-receipts         let the simulator\'s phones send DELIVERED / READ (one in-order queue) instead of the run\'s phones',
+        "  --sim-receipts         let the simulator's phones send DELIVERED / READ (one in-order queue) instead of the run's phones",
         '  --bundle FILE          use this workflow bundle instead of building the production one (A/B of workflow code)',
         '  --bundle-with-otel     build the bundle with the OpenTelemetry workflow interceptors, tracing still off (A/B: what workers ran before the split)',
         '  --scale                run the scale probe instead (bench/scale.ts): --scale-counts 1000,10000 --scale-cache 1000',
@@ -277,8 +302,10 @@ async function main(): Promise<void> {
   const profileDir = args.profile ? resultPath('profiles', at, 'cpuprofiles') : undefined;
   if (profileDir) mkdirSync(profileDir, { recursive: true });
   const started = Date.now();
-  if (args.temporal !== 'dev' && args.temporal !== 'postgres') throw new Error(`--temporal must be dev or postgres, not ${args.temporal}`);
-  if (args.only !== undefined && args.only !== 'c') throw new Error(`--only takes c (the Switchboard phase), not ${args.only}`);
+  if (args.temporal !== 'dev' && args.temporal !== 'postgres')
+    throw new Error(`--temporal must be dev or postgres, not ${args.temporal}`);
+  if (args.only !== undefined && args.only !== 'c')
+    throw new Error(`--only takes c (the Switchboard phase), not ${args.only}`);
   const stack = await BenchStack.start({
     label: 'bench',
     handleSignals: true,
@@ -299,7 +326,14 @@ async function main(): Promise<void> {
     let worker = await stack.startWorker();
     const api = await stack.startApi('switchboard');
     const ackApi = await stack.startApi('ack-only');
-    const pids = () => ({ worker: worker.child.pid, api: api.child.pid, 'api-ack-only': ackApi.child.pid, temporal: stack.temporalPid(), simulator: stack.simulator.pid, bench: process.pid });
+    const pids = () => ({
+      worker: worker.child.pid,
+      api: api.child.pid,
+      'api-ack-only': ackApi.child.pid,
+      temporal: stack.temporalPid(),
+      simulator: stack.simulator.pid,
+      bench: process.pid,
+    });
     /**
      * (b) and (c) each start on a fresh worker: a worker's cost per activation grows with its
      * cache (garbage collection walks every cached workflow's context), so the phase that ran
@@ -317,30 +351,43 @@ async function main(): Promise<void> {
     const gateway = stack.gateway();
 
     /** signalWithStart with what the webhook would have handed to Temporal (parsed before timing). */
-    const signalWithStart = (taskQueue: string, workflowType: typeof conversationWorkflow | 'floorWorkflow' = conversationWorkflow) => async (conversation: BenchConversation, inbound: InboundEvent[]): Promise<Sample> => {
-      const key = conversation.key;
-      const sentAtMs = Date.now();
-      const startPerf = performance.now();
-      let status: number | null = 200;
-      try {
-        await stack.client.workflow.signalWithStart(workflowType, { ...gateway.deliveryOptions(key, inbound), taskQueue });
-      } catch {
-        status = null;
-      }
-      return { sentAtMs, startPerf, answeredPerf: performance.now(), status, delivered: status === 200, attempts: 1 };
-    };
+    const signalWithStart =
+      (taskQueue: string, workflowType: typeof conversationWorkflow | 'floorWorkflow' = conversationWorkflow) =>
+      async (conversation: BenchConversation, inbound: InboundEvent[]): Promise<Sample> => {
+        const key = conversation.key;
+        const sentAtMs = Date.now();
+        const startPerf = performance.now();
+        let status: number | null = 200;
+        try {
+          await stack.client.workflow.signalWithStart(workflowType, {
+            ...gateway.deliveryOptions(key, inbound),
+            taskQueue,
+          });
+        } catch {
+          status = null;
+        }
+        return { sentAtMs, startPerf, answeredPerf: performance.now(), status, delivered: status === 200, attempts: 1 };
+      };
     /** The floor (bench/floor): the same signalWithStart, to the floor workflow on its own task queue. */
     const floorSend = signalWithStart(stack.floorTaskQueue, 'floorWorkflow');
     const questionIds = (events: readonly UserEvent[]) => events.filter((e) => e.kind === 'text').map((e) => e.id);
     /** The simulator's records of the phase, then a clean log for the next one. */
     const takeCalls = async () => {
       const calls = await stack.sim.calls();
-      if (calls.length >= 10_000) log('  warning: the simulator kept only its newest 10 000 calls; READ-receipt latency covers those');
+      if (calls.length >= 10_000)
+        log('  warning: the simulator kept only its newest 10 000 calls; READ-receipt latency covers those');
       await stack.sim.clearCalls();
       return calls;
     };
-    const actionsOf = async (convs: readonly BenchConversation[], inboundEvents: number, minus?: ActionCount): Promise<NonNullable<PhaseReport['actions']>> => {
-      const { count } = await countWorkflows(stack.client, convs.map((c) => stack.workflowId(c.key)));
+    const actionsOf = async (
+      convs: readonly BenchConversation[],
+      inboundEvents: number,
+      minus?: ActionCount,
+    ): Promise<NonNullable<PhaseReport['actions']>> => {
+      const { count } = await countWorkflows(
+        stack.client,
+        convs.map((c) => stack.workflowId(c.key)),
+      );
       const own = minus ? subtractCounts(count, minus) : count;
       return {
         inboundEvents,
@@ -380,7 +427,9 @@ async function main(): Promise<void> {
     const runPhase = async (spec: PhaseSpec): Promise<{ cumulative?: ActionCount }> => {
       if (spec.freshWorker) await freshWorker(spec.freshWorker);
       const idleMiB = spec.freshWorker ? worker.child.rssMiB() : undefined;
-      log(`${spec.label}: ${spec.convs.length} conversations, ${spec.events.flat().length} user events${spec.openRate ? `, open loop at ${round(spec.openRate)}/s` : `, concurrency ${C}`}${spec.replies > 0 ? ` + ${2 * spec.replies} receipts` : ''}`);
+      log(
+        `${spec.label}: ${spec.convs.length} conversations, ${spec.events.flat().length} user events${spec.openRate ? `, open loop at ${round(spec.openRate)}/s` : `, concurrency ${C}`}${spec.replies > 0 ? ` + ${2 * spec.replies} receipts` : ''}`,
+      );
       const sentAt = new Map<string, number>();
       const userSend = (() => {
         switch (spec.via) {
@@ -391,7 +440,10 @@ async function main(): Promise<void> {
           case 'signalWithStart':
           case 'signalWithStart-unpolled':
           case 'floor': {
-            const send = spec.via === 'floor' ? floorSend : signalWithStart(spec.via === 'signalWithStart' ? stack.taskQueue : `${stack.taskQueue}-unpolled`);
+            const send =
+              spec.via === 'floor'
+                ? floorSend
+                : signalWithStart(spec.via === 'signalWithStart' ? stack.taskQueue : `${stack.taskQueue}-unpolled`);
             const parsed = new Map(spec.events.flat().map((e) => [e.id, normalized(e)]));
             return (e: UserEvent) => send(e.conversation, parsed.get(e.id) ?? []);
           }
@@ -409,12 +461,19 @@ async function main(): Promise<void> {
               conversations: spec.convs,
               concurrency: C,
               seed: SEED + phases.length,
-              send: spec.via === 'webhook' ? (r: Receipt) => toApi.post(r, BENCH_AGENT) : spec.via === 'floor' ? (r: Receipt) => floorSend(r.conversation, normalized(r)) : (r: Receipt) => signalWithStart(stack.taskQueue)(r.conversation, normalized(r)),
+              send:
+                spec.via === 'webhook'
+                  ? (r: Receipt) => toApi.post(r, BENCH_AGENT)
+                  : spec.via === 'floor'
+                    ? (r: Receipt) => floorSend(r.conversation, normalized(r))
+                    : (r: Receipt) => signalWithStart(stack.taskQueue)(r.conversation, normalized(r)),
             }).start()
           : undefined;
       const usage = new ProcSampler(pids, ['worker']).start();
       const loopStart = performance.now();
-      const result = spec.openRate ? await openLoop(interleave(spec.events), spec.openRate, send) : await closedLoop(toLanes(spec.events, C), send);
+      const result = spec.openRate
+        ? await openLoop(interleave(spec.events), spec.openRate, send)
+        : await closedLoop(toLanes(spec.events, C), send);
       if (phones) {
         await phones.waitFor(spec.replies, 10 * 60_000);
         await phones.stop();
@@ -429,7 +488,9 @@ async function main(): Promise<void> {
         const refresh = async () => {
           if (phones) return;
           simReads.clear();
-          for (const c of await simWebhooks.poll()) if (c.status === 200 && (c.body as { eventType?: string } | undefined)?.eventType === 'READ' && c.phone) simReads.set(c.phone, (simReads.get(c.phone) ?? 0) + 1);
+          for (const c of await simWebhooks.poll())
+            if (c.status === 200 && (c.body as { eventType?: string } | undefined)?.eventType === 'READ' && c.phone)
+              simReads.set(c.phone, (simReads.get(c.phone) ?? 0) + 1);
         };
         const perConversation = spec.replies / spec.convs.length;
         const items = spec.convs.map((c, i) => ({
@@ -438,15 +499,23 @@ async function main(): Promise<void> {
           ready: () => (phones ? phones.completedFor(c.phone) : (simReads.get(c.phone) ?? 0)) >= perConversation,
         }));
         const d = await drain(stack.client, items, 10 * 60_000, 4, refresh);
-        if (d.pending.length > 0) log(`  ${d.pending.length} conversations not drained within 10 min, e.g. ${d.pending[0]}`);
-        drained = { ...(d.lastDonePerf !== undefined ? { drainMs: round(Math.max(0, d.lastDonePerf - lastAck)) } : {}), drainPollRounds: d.rounds, notDrained: d.pending.length };
+        if (d.pending.length > 0)
+          log(`  ${d.pending.length} conversations not drained within 10 min, e.g. ${d.pending[0]}`);
+        drained = {
+          ...(d.lastDonePerf !== undefined ? { drainMs: round(Math.max(0, d.lastDonePerf - lastAck)) } : {}),
+          drainPollRounds: d.rounds,
+          notDrained: d.pending.length,
+        };
       }
       const phaseUsage = usage.stop();
       let workerMemory: PhaseReport['workerMemory'];
       if (spec.freshWorker) {
         const afterMiB = worker.child.rssMiB();
         const cachedWorkflows = (await stack.workerStatus(worker))?.status.numCachedWorkflows;
-        const perCachedMiB = idleMiB !== undefined && afterMiB !== undefined && cachedWorkflows ? round((afterMiB - idleMiB) / cachedWorkflows, 3) : undefined;
+        const perCachedMiB =
+          idleMiB !== undefined && afterMiB !== undefined && cachedWorkflows
+            ? round((afterMiB - idleMiB) / cachedWorkflows, 3)
+            : undefined;
         workerMemory = { idleMiB, afterMiB, cachedWorkflows, perCachedMiB };
       }
       const inboundEvents = spec.inboundEvents ?? spec.actions?.inboundEvents;
@@ -454,7 +523,9 @@ async function main(): Promise<void> {
       const calls = await takeCalls();
       const wallMs = lastAck - loopStart;
       const requests = samples.length;
-      const actions = spec.actions ? await actionsOf(spec.convs, spec.actions.inboundEvents, spec.actions.minus) : undefined;
+      const actions = spec.actions
+        ? await actionsOf(spec.convs, spec.actions.inboundEvents, spec.actions.minus)
+        : undefined;
       phases.push({
         id: spec.id,
         group: spec.group,
@@ -467,22 +538,44 @@ async function main(): Promise<void> {
         userRequests: result.samples.length,
         wallMs: round(wallMs),
         throughputPerS: round(requests / (wallMs / 1000)),
-        ...(drained.drainMs !== undefined ? { sustainedPerS: round(requests / ((wallMs + drained.drainMs) / 1000)) } : {}),
+        ...(drained.drainMs !== undefined
+          ? { sustainedPerS: round(requests / ((wallMs + drained.drainMs) / 1000)) }
+          : {}),
         ackMs: ackSummary(samples),
         userAckMs: ackSummary(result.samples),
-        ...(phones ? { receipts: { count: phones.samples.length, ackMs: ackSummary(phones.samples), sentBy: 'the benchmark\'s phones' } } : spec.replies > 0 ? { receipts: { ...receiptWebhooks(calls), sentBy: 'the simulator\'s phones (one in-order queue; whole-ms timings)' } } : {}),
+        ...(phones
+          ? {
+              receipts: {
+                count: phones.samples.length,
+                ackMs: ackSummary(phones.samples),
+                sentBy: "the benchmark's phones",
+              },
+            }
+          : spec.replies > 0
+            ? {
+                receipts: {
+                  ...receiptWebhooks(calls),
+                  sentBy: "the simulator's phones (one in-order queue; whole-ms timings)",
+                },
+              }
+            : {}),
         notAccepted: notAccepted(samples),
         undelivered: samples.filter((x) => !x.delivered).length,
         ...drained,
         ...(spec.replies > 0 ? { readReceiptMs: readReceiptLatency(calls, sentAt) } : {}),
         usage: phaseUsage,
         ...(inboundEvents ? { inboundEvents } : {}),
-        ...(inboundEvents && workerCpu !== undefined ? { workerCpuMsPerInboundEvent: round((workerCpu * 1000) / inboundEvents, 2) } : {}),
+        ...(inboundEvents && workerCpu !== undefined
+          ? { workerCpuMsPerInboundEvent: round((workerCpu * 1000) / inboundEvents, 2) }
+          : {}),
         ...(workerMemory ? { workerMemory } : {}),
         ...(actions ? { actions } : {}),
       });
       const t0 = Math.min(...samples.map((x) => x.startPerf));
-      chart.push({ title: spec.chartTitle, points: samples.map((x) => [(x.startPerf - t0) / 1000, x.answeredPerf - x.startPerf]) });
+      chart.push({
+        title: spec.chartTitle,
+        points: samples.map((x) => [(x.startPerf - t0) / 1000, x.answeredPerf - x.startPerf]),
+      });
       return { ...(actions ? { cumulative: actions.cumulative } : {}) };
     };
 
@@ -492,34 +585,109 @@ async function main(): Promise<void> {
       log(`warm-up: ${W} conversations through both APIs`);
       const convs = benchConversations(BENCH_AGENT, 9, W);
       const events = userEvents(BENCH_AGENT, convs, E, SEED + 9);
-      await runPhase({ id: 'warmup-a', group: 'a', label: 'warm-up (ack-only)', chartTitle: '', convs, events, via: 'ack-only', replies: 0 });
-      await runPhase({ id: 'warmup-c', group: 'c', label: 'warm-up (Switchboard)', chartTitle: '', convs, events, via: 'webhook', replies: W * E });
+      await runPhase({
+        id: 'warmup-a',
+        group: 'a',
+        label: 'warm-up (ack-only)',
+        chartTitle: '',
+        convs,
+        events,
+        via: 'ack-only',
+        replies: 0,
+      });
+      await runPhase({
+        id: 'warmup-c',
+        group: 'c',
+        label: 'warm-up (Switchboard)',
+        chartTitle: '',
+        convs,
+        events,
+        via: 'webhook',
+        replies: W * E,
+      });
       phases.length = 0;
       chart.length = 0;
     }
 
-    const spec = (group: 'a' | 'b0' | 'b' | 'floor' | 'c', round: number, block: number): Omit<PhaseSpec, 'id' | 'label' | 'chartTitle' | 'via' | 'replies'> => {
+    const spec = (
+      group: 'a' | 'b0' | 'b' | 'floor' | 'c',
+      round: number,
+      block: number,
+    ): Omit<PhaseSpec, 'id' | 'label' | 'chartTitle' | 'via' | 'replies'> => {
       const convs = benchConversations(BENCH_AGENT, block, N, (round - 1) * N);
       return { group, convs, events: userEvents(BENCH_AGENT, convs, E, SEED + block * 10 + round) };
     };
     const rounds = (label: string, r: number) => `${label}${ROUNDS > 1 ? `, round ${r}` : ''}`;
     const runB = (r: number) =>
-      runPhase({ ...spec('b', r, 2), id: r === 1 ? 'b' : `b#${r}`, label: rounds('(b) raw Temporal: signalWithStart loop', r), chartTitle: rounds('(b) raw Temporal: signalWithStart for every event (workers running)', r), via: 'signalWithStart', replies: N * E, freshWorker: 'switchboard', actions: { inboundEvents: N * E * 4 } });
+      runPhase({
+        ...spec('b', r, 2),
+        id: r === 1 ? 'b' : `b#${r}`,
+        label: rounds('(b) raw Temporal: signalWithStart loop', r),
+        chartTitle: rounds('(b) raw Temporal: signalWithStart for every event (workers running)', r),
+        via: 'signalWithStart',
+        replies: N * E,
+        freshWorker: 'switchboard',
+        actions: { inboundEvents: N * E * 4 },
+      });
     const cSpec = (r: number) => spec('c', r, 3);
     const runC = (r: number, s = cSpec(r)) =>
-      runPhase({ ...s, id: r === 1 ? 'c' : `c#${r}`, label: rounds('(c) Switchboard: signed webhooks → workers', r), chartTitle: rounds('(c) Switchboard: signed webhooks for every event, closed loop', r), via: 'webhook', replies: N * E, freshWorker: 'switchboard', actions: { inboundEvents: N * E * 4 } });
+      runPhase({
+        ...s,
+        id: r === 1 ? 'c' : `c#${r}`,
+        label: rounds('(c) Switchboard: signed webhooks → workers', r),
+        chartTitle: rounds('(c) Switchboard: signed webhooks for every event, closed loop', r),
+        via: 'webhook',
+        replies: N * E,
+        freshWorker: 'switchboard',
+        actions: { inboundEvents: N * E * 4 },
+      });
 
     // Only (c): the same phase on another Temporal server (e.g. the dev server against PostgreSQL; the figures are in docs/performance.md).
     if (args.only === 'c') {
       for (let r = 1; r <= ROUNDS; r++) await runC(r);
-      report({ at, started, stack, phases, lifecycle: undefined, rssEnd: new ProcSampler(pids).sample(), chart, profiles: undefined, profileDir, simReceipts, partial: true });
+      report({
+        at,
+        started,
+        stack,
+        phases,
+        lifecycle: undefined,
+        rssEnd: new ProcSampler(pids).sample(),
+        chart,
+        profiles: undefined,
+        profileDir,
+        simReceipts,
+        partial: true,
+      });
       return;
     }
-    await runPhase({ ...spec('a', 1, 1), id: 'a', label: '(a) ack-only: webhook route, no Temporal', chartTitle: '(a) ack-only webhook (HTTP ceiling)', via: 'ack-only', replies: 0 });
-    await runPhase({ ...spec('b0', 1, 7), id: 'b0', label: '(b0) signalWithStart, no worker (server only)', chartTitle: '(b0) signalWithStart, no worker polling (the dev server alone)', via: 'signalWithStart-unpolled', replies: 0 });
+    await runPhase({
+      ...spec('a', 1, 1),
+      id: 'a',
+      label: '(a) ack-only: webhook route, no Temporal',
+      chartTitle: '(a) ack-only webhook (HTTP ceiling)',
+      via: 'ack-only',
+      replies: 0,
+    });
+    await runPhase({
+      ...spec('b0', 1, 7),
+      id: 'b0',
+      label: '(b0) signalWithStart, no worker (server only)',
+      chartTitle: '(b0) signalWithStart, no worker polling (the dev server alone)',
+      via: 'signalWithStart-unpolled',
+      replies: 0,
+    });
 
     const runFloor = (r: number) =>
-      runPhase({ ...spec('floor', r, 8), id: r === 1 ? 'floor' : `floor#${r}`, label: rounds('(f) floor: minimal workflow, same signals and activities', r), chartTitle: rounds('(f) floor: raw signalWithStart to a minimal workflow (READ receipt, reply)', r), via: 'floor', replies: N * E, freshWorker: 'floor', actions: { inboundEvents: N * E * 4 } });
+      runPhase({
+        ...spec('floor', r, 8),
+        id: r === 1 ? 'floor' : `floor#${r}`,
+        label: rounds('(f) floor: minimal workflow, same signals and activities', r),
+        chartTitle: rounds('(f) floor: raw signalWithStart to a minimal workflow (READ receipt, reply)', r),
+        via: 'floor',
+        replies: N * E,
+        freshWorker: 'floor',
+        actions: { inboundEvents: N * E * 4 },
+      });
 
     // Round 1: (b), the floor, then (c); (c+) follows on (c)'s conversations; later rounds alternate the order of (b) and (c) so neither always runs second.
     await runB(1);
@@ -555,7 +723,11 @@ async function main(): Promise<void> {
     const cPooled = pooled(phases, 'c');
     const halfTotal = (cPooled.sustainedPerS ?? cPooled.throughputPerS ?? 2) / 2;
     const userRate = Math.max(1, halfTotal / 2);
-    const hConvs = benchConversations(BENCH_AGENT, 4, Math.max(1, Math.ceil((userRate * positive('open-seconds')) / (2 * E))));
+    const hConvs = benchConversations(
+      BENCH_AGENT,
+      4,
+      Math.max(1, Math.ceil((userRate * positive('open-seconds')) / (2 * E))),
+    );
     const hEvents = userEvents(BENCH_AGENT, hConvs, E, SEED + 4);
     await runPhase({
       id: 'c-half',
@@ -574,10 +746,20 @@ async function main(): Promise<void> {
     const M = positive('lifecycle');
     let lifecycle: LifecycleReport | undefined;
     if (M > 0) {
-      log(`(d) outbound lifecycle: ${M} conversations, 2 operator messages each (the first one opens the conversation), each until READ`);
+      log(
+        `(d) outbound lifecycle: ${M} conversations, 2 operator messages each (the first one opens the conversation), each until READ`,
+      );
       const convs = benchConversations(BENCH_AGENT, 5, M);
       const ids = (c: BenchConversation) => stack.workflowId(c.key);
-      const phones = simReceipts ? undefined : new PhoneEmulator(stack.sim, { agentId: BENCH_AGENT, conversations: convs, concurrency: Math.min(C, M), seed: SEED + 55, send: (r) => toApi.post(r, BENCH_AGENT) }).start();
+      const phones = simReceipts
+        ? undefined
+        : new PhoneEmulator(stack.sim, {
+            agentId: BENCH_AGENT,
+            conversations: convs,
+            concurrency: Math.min(C, M),
+            seed: SEED + 55,
+            send: (r) => toApi.post(r, BENCH_AGENT),
+          }).start();
       try {
         const first = await lifecycleProbe(api.url, convs, Math.min(C, M), 1);
         const firstRead = await waitForRead(api.url, convs, first);
@@ -624,7 +806,12 @@ async function main(): Promise<void> {
 }
 
 /** Sends one operator message per conversation (the first one is an update-with-start that opens it), `concurrency` at a time; returns the messageIds. */
-async function lifecycleProbe(apiUrl: string, convs: readonly BenchConversation[], concurrency: number, messageNumber: number): Promise<string[]> {
+async function lifecycleProbe(
+  apiUrl: string,
+  convs: readonly BenchConversation[],
+  concurrency: number,
+  messageNumber: number,
+): Promise<string[]> {
   const ids: string[] = new Array<string>(convs.length);
   let next = 0;
   const lane = async () => {
@@ -633,11 +820,19 @@ async function lifecycleProbe(apiUrl: string, convs: readonly BenchConversation[
       const c = convs[i] as BenchConversation;
       const res = await fetch(`${apiUrl}/v1/conversations/${encodeURIComponent(c.key)}/messages`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${BENCH_API_TOKEN}`, 'content-type': 'application/json', 'idempotency-key': `bench-lifecycle-${c.index}-${messageNumber}` },
-        body: JSON.stringify({ text: messageNumber === 1 ? 'Your table is ready.' : 'We are holding it for 15 minutes.', delivery: { deliverWithin: '10m', fallbackSms: { text: 'Your table is ready (SMS).' } } }),
+        headers: {
+          authorization: `Bearer ${BENCH_API_TOKEN}`,
+          'content-type': 'application/json',
+          'idempotency-key': `bench-lifecycle-${c.index}-${messageNumber}`,
+        },
+        body: JSON.stringify({
+          text: messageNumber === 1 ? 'Your table is ready.' : 'We are holding it for 15 minutes.',
+          delivery: { deliverWithin: '10m', fallbackSms: { text: 'Your table is ready (SMS).' } },
+        }),
       });
       const body = (await res.json()) as { messageId?: string; error?: unknown };
-      if (res.status !== 201 || !body.messageId) throw new Error(`operator send answered ${res.status}: ${JSON.stringify(body)}`);
+      if (res.status !== 201 || !body.messageId)
+        throw new Error(`operator send answered ${res.status}: ${JSON.stringify(body)}`);
       ids[i] = body.messageId;
     }
   };
@@ -646,13 +841,19 @@ async function lifecycleProbe(apiUrl: string, convs: readonly BenchConversation[
 }
 
 /** Waits until every probe message is READ (GET …/messages/{id}); returns how many were. */
-async function waitForRead(apiUrl: string, convs: readonly BenchConversation[], ids: readonly string[]): Promise<number> {
+async function waitForRead(
+  apiUrl: string,
+  convs: readonly BenchConversation[],
+  ids: readonly string[],
+): Promise<number> {
   const deadline = Date.now() + 120_000;
   const pending = new Set(convs.map((_, i) => i));
   while (pending.size > 0 && Date.now() < deadline) {
     for (const i of [...pending]) {
       const c = convs[i] as BenchConversation;
-      const res = await fetch(`${apiUrl}/v1/conversations/${encodeURIComponent(c.key)}/messages/${ids[i] ?? ''}`, { headers: { authorization: `Bearer ${BENCH_API_TOKEN}` } });
+      const res = await fetch(`${apiUrl}/v1/conversations/${encodeURIComponent(c.key)}/messages/${ids[i] ?? ''}`, {
+        headers: { authorization: `Bearer ${BENCH_API_TOKEN}` },
+      });
       const body = (await res.json()) as { status?: string };
       if (body.status === 'READ') pending.delete(i);
     }
@@ -666,7 +867,9 @@ function workerCpuPooled(phases: readonly PhaseReport[]): { b?: number; c?: numb
   const of = (group: PhaseReport['group']) => {
     const list = phases.filter((p) => p.group === group && p.inboundEvents && p.usage.cpuSeconds.worker !== undefined);
     const events = list.reduce((n, p) => n + (p.inboundEvents ?? 0), 0);
-    return events > 0 ? round((list.reduce((n, p) => n + (p.usage.cpuSeconds.worker ?? 0), 0) * 1000) / events, 2) : undefined;
+    return events > 0
+      ? round((list.reduce((n, p) => n + (p.usage.cpuSeconds.worker ?? 0), 0) * 1000) / events, 2)
+      : undefined;
   };
   const out: { b?: number; c?: number; floor?: number } = {};
   for (const g of ['b', 'c', 'floor'] as const) {
@@ -678,7 +881,16 @@ function workerCpuPooled(phases: readonly PhaseReport[]): { b?: number; c?: numb
 
 /** One target of issue 14, as the bench JSON lists it (`targets[]`). */
 export interface BenchTarget {
-  id: 'actionsPerInboundRunning' | 'actionsPerInboundNew' | 'actionsPerOutboundRunning' | 'actionsPerOutboundOpening' | 'workerCpuOverFloor' | 'rssPerCachedConversationMb' | 'cOverB' | 'ackP99HalfLoadMs' | 'readReceiptP50HalfLoadMs';
+  id:
+    | 'actionsPerInboundRunning'
+    | 'actionsPerInboundNew'
+    | 'actionsPerOutboundRunning'
+    | 'actionsPerOutboundOpening'
+    | 'workerCpuOverFloor'
+    | 'rssPerCachedConversationMb'
+    | 'cOverB'
+    | 'ackP99HalfLoadMs'
+    | 'readReceiptP50HalfLoadMs';
   /** What is measured and the bound, in words. */
   target: string;
   value: number | undefined;
@@ -688,21 +900,81 @@ export interface BenchTarget {
 }
 
 /** The targets of issue 14 from one run's figures (missing figures are not met). */
-function issueTargets(input: { ratios: { cOverB: number | undefined }; half: PhaseReport | undefined; phases: readonly PhaseReport[]; lifecycle: LifecycleReport | undefined; workerCpu: { c?: number; floor?: number } }): BenchTarget[] {
+function issueTargets(input: {
+  ratios: { cOverB: number | undefined };
+  half: PhaseReport | undefined;
+  phases: readonly PhaseReport[];
+  lifecycle: LifecycleReport | undefined;
+  workerCpu: { c?: number; floor?: number };
+}): BenchTarget[] {
   const { ratios, half, phases, lifecycle, workerCpu } = input;
   const by = (id: string) => phases.find((p) => p.id === id);
-  const perCached = phases.filter((p) => p.group === 'c' && p.workerMemory?.perCachedMiB !== undefined).map((p) => p.workerMemory?.perCachedMiB as number);
-  const atMost = (id: BenchTarget['id'], target: string, value: number | undefined, limit: number): BenchTarget => ({ id, target, value, limit, met: value !== undefined && value <= limit });
+  const perCached = phases
+    .filter((p) => p.group === 'c' && p.workerMemory?.perCachedMiB !== undefined)
+    .map((p) => p.workerMemory?.perCachedMiB as number);
+  const atMost = (id: BenchTarget['id'], target: string, value: number | undefined, limit: number): BenchTarget => ({
+    id,
+    target,
+    value,
+    limit,
+    met: value !== undefined && value <= limit,
+  });
   return [
-    atMost('actionsPerInboundRunning', 'Temporal actions per inbound event in a running conversation (c+) ≤ 1.25', by('c-more')?.actions?.perInboundEvent, 1.25),
-    atMost('actionsPerInboundNew', 'Temporal actions per inbound event, new conversations (c, round 1) ≤ 1.5', by('c')?.actions?.perInboundEvent, 1.5),
-    atMost('actionsPerOutboundRunning', 'Temporal actions per outbound lifecycle (send → DELIVERED → READ) in a running conversation (d) ≤ 4', lifecycle?.furtherMessage.perMessage, 4),
-    atMost('actionsPerOutboundOpening', 'Temporal actions per outbound lifecycle, the message that opens the conversation (d) ≤ 6', lifecycle?.firstMessage.perMessage, 6),
-    atMost('workerCpuOverFloor', 'worker CPU per inbound event, (c) over the floor (f), rounds pooled ≤ 1.5', workerCpu.c !== undefined && workerCpu.floor ? round(workerCpu.c / workerCpu.floor, 3) : undefined, 1.5),
-    atMost('rssPerCachedConversationMb', 'worker RSS growth per cached conversation after (c) on a fresh worker, MiB, mean of the rounds ≤ 0.5', perCached.length > 0 ? round(perCached.reduce((x, y) => x + y, 0) / perCached.length, 3) : undefined, 0.5),
-    { id: 'cOverB', target: 'c/b ≥ 1.0 (acknowledged requests/s at the same concurrency, rounds pooled)', value: ratios.cOverB, limit: 1.0, met: ratios.cOverB !== undefined && ratios.cOverB >= 1.0 },
-    atMost('ackP99HalfLoadMs', 'ack p99 at half the sustained maximum (c½, open loop, every request) ≤ 50 ms', half?.ackMs.p99, 50),
-    atMost('readReceiptP50HalfLoadMs', 'inbound message → READ receipt p50 at half load (c½) ≤ 50 ms', half?.readReceiptMs?.p50, 50),
+    atMost(
+      'actionsPerInboundRunning',
+      'Temporal actions per inbound event in a running conversation (c+) ≤ 1.25',
+      by('c-more')?.actions?.perInboundEvent,
+      1.25,
+    ),
+    atMost(
+      'actionsPerInboundNew',
+      'Temporal actions per inbound event, new conversations (c, round 1) ≤ 1.5',
+      by('c')?.actions?.perInboundEvent,
+      1.5,
+    ),
+    atMost(
+      'actionsPerOutboundRunning',
+      'Temporal actions per outbound lifecycle (send → DELIVERED → READ) in a running conversation (d) ≤ 4',
+      lifecycle?.furtherMessage.perMessage,
+      4,
+    ),
+    atMost(
+      'actionsPerOutboundOpening',
+      'Temporal actions per outbound lifecycle, the message that opens the conversation (d) ≤ 6',
+      lifecycle?.firstMessage.perMessage,
+      6,
+    ),
+    atMost(
+      'workerCpuOverFloor',
+      'worker CPU per inbound event, (c) over the floor (f), rounds pooled ≤ 1.5',
+      workerCpu.c !== undefined && workerCpu.floor ? round(workerCpu.c / workerCpu.floor, 3) : undefined,
+      1.5,
+    ),
+    atMost(
+      'rssPerCachedConversationMb',
+      'worker RSS growth per cached conversation after (c) on a fresh worker, MiB, mean of the rounds ≤ 0.5',
+      perCached.length > 0 ? round(perCached.reduce((x, y) => x + y, 0) / perCached.length, 3) : undefined,
+      0.5,
+    ),
+    {
+      id: 'cOverB',
+      target: 'c/b ≥ 1.0 (acknowledged requests/s at the same concurrency, rounds pooled)',
+      value: ratios.cOverB,
+      limit: 1.0,
+      met: ratios.cOverB !== undefined && ratios.cOverB >= 1.0,
+    },
+    atMost(
+      'ackP99HalfLoadMs',
+      'ack p99 at half the sustained maximum (c½, open loop, every request) ≤ 50 ms',
+      half?.ackMs.p99,
+      50,
+    ),
+    atMost(
+      'readReceiptP50HalfLoadMs',
+      'inbound message → READ receipt p50 at half load (c½) ≤ 50 ms',
+      half?.readReceiptMs?.p50,
+      50,
+    ),
   ];
 }
 
@@ -724,7 +996,8 @@ interface ReportInput {
 /** Prints a table with a header rule; the first column left-aligned, the others right-aligned. */
 function printTable(header: string[], rows: string[][]): void {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  ');
+  const line = (cells: string[]) =>
+    cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  ');
   console.log(line(header));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const r of rows) console.log(line(r));
@@ -734,24 +1007,47 @@ function report(input: ReportInput): void {
   const { at, phases, lifecycle, stack } = input;
   const by = (id: string) => phases.find((p) => p.id === id);
   const ratio = (x?: number, y?: number) => (x !== undefined && y ? round(x / y, 3) : undefined);
-  const [pa, pb0, pb, pc] = (['a', 'b0', 'b', 'c'] as const).map((g) => pooled(phases, g)) as [ReturnType<typeof pooled>, ReturnType<typeof pooled>, ReturnType<typeof pooled>, ReturnType<typeof pooled>];
+  const [pa, pb0, pb, pc] = (['a', 'b0', 'b', 'c'] as const).map((g) => pooled(phases, g)) as [
+    ReturnType<typeof pooled>,
+    ReturnType<typeof pooled>,
+    ReturnType<typeof pooled>,
+    ReturnType<typeof pooled>,
+  ];
   const ratios = {
     rounds: pc.rounds,
     cOverB: ratio(pc.throughputPerS, pb.throughputPerS),
     cOverBSustained: ratio(pc.sustainedPerS, pb.sustainedPerS),
     cOverA: ratio(pc.throughputPerS, pa.throughputPerS),
     bOverB0: ratio(pb.throughputPerS, pb0.throughputPerS),
-    perRound: phases.filter((p) => p.group === 'c').map((c, i) => {
-      const b = phases.filter((p) => p.group === 'b')[i];
-      return { cOverB: ratio(c.throughputPerS, b?.throughputPerS), cOverBSustained: ratio(c.sustainedPerS, b?.sustainedPerS) };
-    }),
+    perRound: phases
+      .filter((p) => p.group === 'c')
+      .map((c, i) => {
+        const b = phases.filter((p) => p.group === 'b')[i];
+        return {
+          cOverB: ratio(c.throughputPerS, b?.throughputPerS),
+          cOverBSustained: ratio(c.sustainedPerS, b?.sustainedPerS),
+        };
+      }),
   };
   const half = by('c-half');
   const workerCpu = workerCpuPooled(phases);
   const targets = input.partial ? [] : issueTargets({ ratios, half, phases, lifecycle, workerCpu });
   console.log('');
   printTable(
-    ['phase', 'conc.', 'requests', 'acked/s', 'sustained/s', 'ack p50 ms', 'p95', 'p99', 'drain s', 'READ rcpt p50/p99 ms', 'actions/event', 'worker RSS MiB'],
+    [
+      'phase',
+      'conc.',
+      'requests',
+      'acked/s',
+      'sustained/s',
+      'ack p50 ms',
+      'p95',
+      'p99',
+      'drain s',
+      'READ rcpt p50/p99 ms',
+      'actions/event',
+      'worker RSS MiB',
+    ],
     phases.map((p) => [
       p.label,
       p.mode === 'open' ? `open ${fmt(p.offeredRatePerS, 0)}/s+rcpts` : String(p.concurrency),
@@ -767,37 +1063,69 @@ function report(input: ReportInput): void {
       fmt(p.usage.rssMaxMiB.worker, 0),
     ]),
   );
-  console.log(`requests = users' events + the phones' DELIVERED and READ (sent by ${input.simReceipts ? "the simulator's phones, one in-order queue" : "the run's phones, up to C in flight"}); acked/s over first request → last answer; sustained/s includes the drain.`);
+  console.log(
+    `requests = users' events + the phones' DELIVERED and READ (sent by ${input.simReceipts ? "the simulator's phones, one in-order queue" : "the run's phones, up to C in flight"}); acked/s over first request → last answer; sustained/s includes the drain.`,
+  );
   console.log('');
   const procs = ['api-ack-only', 'api', 'worker', 'temporal', 'simulator', 'bench'];
-  console.log('CPU seconds per process during each phase (drain included), and CPU ms per request summed over all processes:');
+  console.log(
+    'CPU seconds per process during each phase (drain included), and CPU ms per request summed over all processes:',
+  );
   printTable(
     ['phase', ...procs, 'CPU ms/request'],
     phases.map((p) => {
       const total = Object.values(p.usage.cpuSeconds).reduce((x, y) => x + y, 0);
-      return [p.label, ...procs.map((n) => fmt(p.usage.cpuSeconds[n], 2)), fmt((total * 1000) / Math.max(1, p.requests), 1)];
+      return [
+        p.label,
+        ...procs.map((n) => fmt(p.usage.cpuSeconds[n], 2)),
+        fmt((total * 1000) / Math.max(1, p.requests), 1),
+      ];
     }),
   );
   console.log('');
-  console.log(`pooled over ${ratios.rounds} round(s): b ${fmt(pb.throughputPerS, 0)} acked/s, ${fmt(pb.sustainedPerS, 0)} sustained/s; c ${fmt(pc.throughputPerS, 0)} acked/s, ${fmt(pc.sustainedPerS, 0)} sustained/s`);
-  console.log(`c/b = ${fmt(ratios.cOverB, 3)} (sustained: ${fmt(ratios.cOverBSustained, 3)}; per round ${ratios.perRound.map((r) => `${fmt(r.cOverB, 2)}/${fmt(r.cOverBSustained, 2)}`).join(', ')})   c/a = ${fmt(ratios.cOverA, 3)}   b/b0 = ${fmt(ratios.bOverB0, 3)} (b0: no worker, the dev server alone)`);
+  console.log(
+    `pooled over ${ratios.rounds} round(s): b ${fmt(pb.throughputPerS, 0)} acked/s, ${fmt(pb.sustainedPerS, 0)} sustained/s; c ${fmt(pc.throughputPerS, 0)} acked/s, ${fmt(pc.sustainedPerS, 0)} sustained/s`,
+  );
+  console.log(
+    `c/b = ${fmt(ratios.cOverB, 3)} (sustained: ${fmt(ratios.cOverBSustained, 3)}; per round ${ratios.perRound.map((r) => `${fmt(r.cOverB, 2)}/${fmt(r.cOverBSustained, 2)}`).join(', ')})   c/a = ${fmt(ratios.cOverA, 3)}   b/b0 = ${fmt(ratios.bOverB0, 3)} (b0: no worker, the dev server alone)`,
+  );
   for (const id of ['c', 'c-more']) {
     const p = by(id);
-    if (p?.actions) console.log(`${p.label}: actions per conversation (${p.actions.inboundEvents / p.conversations} inbound events): ${JSON.stringify(p.actions.perConversation)}`);
+    if (p?.actions)
+      console.log(
+        `${p.label}: actions per conversation (${p.actions.inboundEvents / p.conversations} inbound events): ${JSON.stringify(p.actions.perConversation)}`,
+      );
   }
   if (lifecycle) {
-    console.log(`(d) operator message opening a conversation (${lifecycle.read.first}/${lifecycle.conversations} READ): ${lifecycle.firstMessage.perMessage} actions ${JSON.stringify(lifecycle.firstMessage.byKind)}`);
-    console.log(`(d) operator message in a running conversation (${lifecycle.read.second}/${lifecycle.conversations} READ): ${lifecycle.furtherMessage.perMessage} actions ${JSON.stringify(lifecycle.furtherMessage.byKind)}`);
+    console.log(
+      `(d) operator message opening a conversation (${lifecycle.read.first}/${lifecycle.conversations} READ): ${lifecycle.firstMessage.perMessage} actions ${JSON.stringify(lifecycle.firstMessage.byKind)}`,
+    );
+    console.log(
+      `(d) operator message in a running conversation (${lifecycle.read.second}/${lifecycle.conversations} READ): ${lifecycle.furtherMessage.perMessage} actions ${JSON.stringify(lifecycle.furtherMessage.byKind)}`,
+    );
   }
   console.log(`RSS at the end (MiB): ${JSON.stringify(input.rssEnd)}`);
-  for (const p of phases) if (p.usage.threadCpuSeconds.worker) console.log(`${p.label}: worker CPU seconds by thread ${JSON.stringify(p.usage.threadCpuSeconds.worker)}`);
-  console.log(`worker CPU ms per inbound event, rounds pooled: (b) ${fmt(workerCpu.b, 2)}, (c) ${fmt(workerCpu.c, 2)}, floor ${fmt(workerCpu.floor, 2)}; per phase ${phases.map((p) => `${p.id} ${fmt(p.workerCpuMsPerInboundEvent, 2)}`).join(', ')}`);
-  for (const p of phases) if (p.workerMemory) console.log(`${p.label}: worker RSS ${fmt(p.workerMemory.idleMiB, 0)} → ${fmt(p.workerMemory.afterMiB, 0)} MiB with ${p.workerMemory.cachedWorkflows ?? '–'} cached workflows: ${fmt(p.workerMemory.perCachedMiB, 3)} MiB each`);
+  for (const p of phases)
+    if (p.usage.threadCpuSeconds.worker)
+      console.log(`${p.label}: worker CPU seconds by thread ${JSON.stringify(p.usage.threadCpuSeconds.worker)}`);
+  console.log(
+    `worker CPU ms per inbound event, rounds pooled: (b) ${fmt(workerCpu.b, 2)}, (c) ${fmt(workerCpu.c, 2)}, floor ${fmt(workerCpu.floor, 2)}; per phase ${phases.map((p) => `${p.id} ${fmt(p.workerCpuMsPerInboundEvent, 2)}`).join(', ')}`,
+  );
+  for (const p of phases)
+    if (p.workerMemory)
+      console.log(
+        `${p.label}: worker RSS ${fmt(p.workerMemory.idleMiB, 0)} → ${fmt(p.workerMemory.afterMiB, 0)} MiB with ${p.workerMemory.cachedWorkflows ?? '–'} cached workflows: ${fmt(p.workerMemory.perCachedMiB, 3)} MiB each`,
+      );
   for (const t of targets) console.log(`${t.met ? 'MET   ' : 'MISSED'}  ${t.id}: ${fmt(t.value, 3)} (${t.target})`);
   if (input.profiles) {
-    console.log('CPU profiles (whole run; per thread, busy time = sampled time not idle; self time by package / file):');
+    console.log(
+      'CPU profiles (whole run; per thread, busy time = sampled time not idle; self time by package / file):',
+    );
     for (const [name, threads] of Object.entries(input.profiles)) {
-      for (const t of threads.filter((x) => x.busyMs > 200)) console.log(`  ${name} ${t.file}: busy ${(t.busyMs / 1000).toFixed(1)} s: ${t.buckets.map((x) => `${x.bucket} ${x.pct}%`).join(', ')}`);
+      for (const t of threads.filter((x) => x.busyMs > 200))
+        console.log(
+          `  ${name} ${t.file}: busy ${(t.busyMs / 1000).toFixed(1)} s: ${t.buckets.map((x) => `${x.bucket} ${x.pct}%`).join(', ')}`,
+        );
     }
   }
 
@@ -806,8 +1134,30 @@ function report(input: ReportInput): void {
     at,
     durationS: round((Date.now() - input.started) / 1000, 1),
     command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
-    config: { conversations: N, concurrency: C, exchanges: E, rounds: ROUNDS, seed: SEED, workflowBundle: args.bundle ?? (args['bundle-with-otel'] ? 'built with the OpenTelemetry interceptors, tracing off' : 'production, tracing off (built for the run)'), receiptsSentBy: input.simReceipts ? 'simulator phones' : 'benchmark phones', openSeconds: Number(args['open-seconds']), lifecycleConversations: Number(args.lifecycle), deliverAfterMs: Number(args['deliver-after-ms']), readAfterMs: Number(args['read-after-ms']), warmup: Number(args.warmup) },
-    temporal: stack.production ? { server: stack.temporalDescription, persistence: 'PostgreSQL (private cluster in .data/production)' } : { server: readTemporalBinaries().cliVersion, persistence: stack.dbFile ? 'sqlite (WAL) in a temp folder' : 'memory' },
+    config: {
+      conversations: N,
+      concurrency: C,
+      exchanges: E,
+      rounds: ROUNDS,
+      seed: SEED,
+      workflowBundle:
+        args.bundle ??
+        (args['bundle-with-otel']
+          ? 'built with the OpenTelemetry interceptors, tracing off'
+          : 'production, tracing off (built for the run)'),
+      receiptsSentBy: input.simReceipts ? 'simulator phones' : 'benchmark phones',
+      openSeconds: Number(args['open-seconds']),
+      lifecycleConversations: Number(args.lifecycle),
+      deliverAfterMs: Number(args['deliver-after-ms']),
+      readAfterMs: Number(args['read-after-ms']),
+      warmup: Number(args.warmup),
+    },
+    temporal: stack.production
+      ? { server: stack.temporalDescription, persistence: 'PostgreSQL (private cluster in .data/production)' }
+      : {
+          server: readTemporalBinaries().cliVersion,
+          persistence: stack.dbFile ? 'sqlite (WAL) in a temp folder' : 'memory',
+        },
     host: hostInfo(),
     phases,
     lifecycle,
@@ -820,7 +1170,12 @@ function report(input: ReportInput): void {
     actionRules: 'bench/lib/actions.ts (Temporal Cloud action rules applied to history events; queries excluded)',
   };
   const json = writeJsonResult('bench', at, result);
-  const svg = writeTextResult('bench-latency', at, 'svg', latencyChart(`Switchboard ack latency over time (${at}, concurrency ${C}, ${result.host.cpus} cores)`, input.chart));
+  const svg = writeTextResult(
+    'bench-latency',
+    at,
+    'svg',
+    latencyChart(`Switchboard ack latency over time (${at}, concurrency ${C}, ${result.host.cpus} cores)`, input.chart),
+  );
   console.log(`\nwritten: ${json}, ${svg} (${path.relative(projectRoot, RESULTS_DIR)}/ is git-ignored)`);
 }
 

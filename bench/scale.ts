@@ -52,15 +52,38 @@ interface Level {
   touchedNotSeen: number;
 }
 
-const typingEvent = (key: ConversationKey, id: string): InboundEvent => ({ type: 'typing', isTyping: true, dedupeKey: id, channel: 'rbm', conversationKey: key, receivedAt: new Date().toISOString() });
-const receiptEvent = (key: ConversationKey, id: string): InboundEvent => ({ type: 'receipt', receipt: 'DELIVERED', messageId: `scale-${id}`, dedupeKey: id, channel: 'rbm', conversationKey: key, receivedAt: new Date().toISOString() });
+const typingEvent = (key: ConversationKey, id: string): InboundEvent => ({
+  type: 'typing',
+  isTyping: true,
+  dedupeKey: id,
+  channel: 'rbm',
+  conversationKey: key,
+  receivedAt: new Date().toISOString(),
+});
+const receiptEvent = (key: ConversationKey, id: string): InboundEvent => ({
+  type: 'receipt',
+  receipt: 'DELIVERED',
+  messageId: `scale-${id}`,
+  dedupeKey: id,
+  channel: 'rbm',
+  conversationKey: key,
+  receivedAt: new Date().toISOString(),
+});
 
 /** Runs the probe, prints a table and writes bench/results/scale-*.json. */
 export async function runScaleProbe(options: ScaleOptions): Promise<void> {
   const { log } = options;
   const at = new Date().toISOString();
   const counts = [...options.counts].filter((n) => n > 0).sort((a, b) => a - b);
-  const stack = await BenchStack.start({ label: 'scale', handleSignals: true, persistence: options.persistence, workerEnv: { WORKER_MAX_CACHED_WORKFLOWS: String(options.maxCachedWorkflows) }, ...(options.workflowBundlePath ? { workflowBundlePath: options.workflowBundlePath } : {}), bundleWithTracing: options.bundleWithTracing ?? false, log });
+  const stack = await BenchStack.start({
+    label: 'scale',
+    handleSignals: true,
+    persistence: options.persistence,
+    workerEnv: { WORKER_MAX_CACHED_WORKFLOWS: String(options.maxCachedWorkflows) },
+    ...(options.workflowBundlePath ? { workflowBundlePath: options.workflowBundlePath } : {}),
+    bundleWithTracing: options.bundleWithTracing ?? false,
+    log,
+  });
   try {
     const worker = await stack.startWorker();
     const gateway = stack.gateway();
@@ -100,7 +123,10 @@ export async function runScaleProbe(options: ScaleOptions): Promise<void> {
       const openSeconds = (performance.now() - t0) / 1000;
       opened = target;
 
-      const sample = Array.from({ length: Math.min(100, target) }, () => all[Math.floor(random.next() * target)] as (typeof all)[number]);
+      const sample = Array.from(
+        { length: Math.min(100, target) },
+        () => all[Math.floor(random.next() * target)] as (typeof all)[number],
+      );
       const touch: number[] = [];
       let notSeen = 0;
       await Promise.all(
@@ -136,11 +162,15 @@ export async function runScaleProbe(options: ScaleOptions): Promise<void> {
         touchedNotSeen: notSeen,
       };
       levels.push(level);
-      log(`  ${target} open: worker RSS ${level.workerRssMiB} MiB, cached ${level.workerCachedWorkflows}, dev server RSS ${level.temporalRssMiB} MiB, touch p50 ${level.touchMs.p50} ms p99 ${level.touchMs.p99} ms`);
+      log(
+        `  ${target} open: worker RSS ${level.workerRssMiB} MiB, cached ${level.workerCachedWorkflows}, dev server RSS ${level.temporalRssMiB} MiB, touch p50 ${level.touchMs.p50} ms p99 ${level.touchMs.p99} ms`,
+      );
     }
 
     console.log('');
-    console.log('open conversations  running  open s  opened/s  worker RSS MiB  cached  dev server RSS MiB  touch p50/p99 ms');
+    console.log(
+      'open conversations  running  open s  opened/s  worker RSS MiB  cached  dev server RSS MiB  touch p50/p99 ms',
+    );
     for (const l of levels) {
       console.log(
         `${String(l.openConversations).padStart(18)}  ${String(l.runningWorkflows).padStart(7)}  ${String(l.openSeconds).padStart(6)}  ${String(l.openedPerSecond).padStart(8)}  ${String(l.workerRssMiB).padStart(14)}  ${String(l.workerCachedWorkflows).padStart(6)}  ${String(l.temporalRssMiB).padStart(18)}  ${l.touchMs.p50} / ${l.touchMs.p99}`,
@@ -150,8 +180,21 @@ export async function runScaleProbe(options: ScaleOptions): Promise<void> {
       benchmark: 'switchboard-scale',
       at,
       command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
-      config: { counts, maxCachedWorkflows: options.maxCachedWorkflows, concurrency: options.concurrency, seed: options.seed, workflowBundle: options.workflowBundlePath ?? (options.bundleWithTracing ? 'built with the OpenTelemetry interceptors, tracing off' : 'production bundle, tracing off (built for the run)') },
-      temporal: { server: readTemporalBinaries().cliVersion, persistence: stack.dbFile ? 'sqlite (WAL) in a temp folder' : 'memory' },
+      config: {
+        counts,
+        maxCachedWorkflows: options.maxCachedWorkflows,
+        concurrency: options.concurrency,
+        seed: options.seed,
+        workflowBundle:
+          options.workflowBundlePath ??
+          (options.bundleWithTracing
+            ? 'built with the OpenTelemetry interceptors, tracing off'
+            : 'production bundle, tracing off (built for the run)'),
+      },
+      temporal: {
+        server: readTemporalBinaries().cliVersion,
+        persistence: stack.dbFile ? 'sqlite (WAL) in a temp folder' : 'memory',
+      },
       host: hostInfo(),
       idle,
       levels,

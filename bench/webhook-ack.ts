@@ -68,40 +68,84 @@ function delivery(i: number, phones: string[]): Delivery {
   const sendTime = new Date().toISOString();
   const data =
     kind < 6
-      ? { senderPhoneNumber: phone, agentId: AGENT, messageId: id, sendTime, text: `Message ${i}: when do you open on Sunday?` }
+      ? {
+          senderPhoneNumber: phone,
+          agentId: AGENT,
+          messageId: id,
+          sendTime,
+          text: `Message ${i}: when do you open on Sunday?`,
+        }
       : kind < 8
-        ? { senderPhoneNumber: phone, agentId: AGENT, eventId: id, messageId: ourMessage, sendTime, eventType: kind === 6 ? 'DELIVERED' : 'READ' }
+        ? {
+            senderPhoneNumber: phone,
+            agentId: AGENT,
+            eventId: id,
+            messageId: ourMessage,
+            sendTime,
+            eventType: kind === 6 ? 'DELIVERED' : 'READ',
+          }
         : { senderPhoneNumber: phone, agentId: AGENT, eventId: id, sendTime, eventType: 'IS_TYPING' };
   const bytes = Buffer.from(JSON.stringify(data));
-  const body = JSON.stringify({ message: { data: bytes.toString('base64'), messageId: `ps-${i}`, publishTime: sendTime }, subscription: 'projects/bench/subscriptions/rbm' });
+  const body = JSON.stringify({
+    message: { data: bytes.toString('base64'), messageId: `ps-${i}`, publishTime: sendTime },
+    subscription: 'projects/bench/subscriptions/rbm',
+  });
   return { key, body, signature: computeSignature(TOKEN, bytes), ...(kind < 8 ? { listed: id } : {}) };
 }
 
 async function main(): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger('WARN'), telemetryOptions: { logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'ERROR', other: 'ERROR' }) } } });
+  Runtime.install({
+    logger: new DefaultLogger('WARN'),
+    telemetryOptions: {
+      logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'ERROR', other: 'ERROR' }) },
+    },
+  });
   const binaries = readTemporalBinaries();
   const [temporalPort, apiPort] = [await freePort(), await freePort()];
   const dbFile = args.db ? path.join(projectRoot, '.data', 'bench', `webhook-ack-${process.pid}.sqlite`) : undefined;
-  console.log(`starting Temporal dev server on 127.0.0.1:${temporalPort}${dbFile ? ` (SQLite ${dbFile})` : ' (in memory)'}`);
+  console.log(
+    `starting Temporal dev server on 127.0.0.1:${temporalPort}${dbFile ? ` (SQLite ${dbFile})` : ' (in memory)'}`,
+  );
   const server = await DevServer.start({ cliPath: binaries.cli, port: temporalPort, ...(dbFile ? { dbFile } : {}) });
 
   const taskQueue = `bench-${randomUUID()}`;
   // Encrypted payloads, as every deployment runs: the API's client and the worker share one fresh key.
-  const config = loadConfig({ TEMPORAL_ADDRESS: server.address, TEMPORAL_TASK_QUEUE: taskQueue, RBM_CLIENT_TOKEN: TOKEN, PAYLOAD_ENCRYPTION_KEYS: generatePayloadKeyEntry('bench') });
+  const config = loadConfig({
+    TEMPORAL_ADDRESS: server.address,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    RBM_CLIENT_TOKEN: TOKEN,
+    PAYLOAD_ENCRYPTION_KEYS: generatePayloadKeyEntry('bench'),
+  });
   const client = createLazyClient(config.temporal);
-  const conversations = new ConversationGateway({ client, taskQueue, timeoutMs: config.temporal.signalTimeoutMs, workflowIds: { revealPhoneNumbers: false, secret: randomUUID() } });
+  const conversations = new ConversationGateway({
+    client,
+    taskQueue,
+    timeoutMs: config.temporal.signalTimeoutMs,
+    workflowIds: { revealPhoneNumbers: false, secret: randomUUID() },
+  });
   const deps: WebhookAppDeps = {
     config,
     conversations,
     logger: silentLogger,
-    unrecognizedPayloads: new UnrecognizedPayloadStore({ client, taskQueue, timeoutMs: config.temporal.signalTimeoutMs, retentionMs: config.env.UNRECOGNIZED_PAYLOAD_RETENTION_DAYS * 86_400_000 }),
+    unrecognizedPayloads: new UnrecognizedPayloadStore({
+      client,
+      taskQueue,
+      timeoutMs: config.temporal.signalTimeoutMs,
+      retentionMs: config.env.UNRECOGNIZED_PAYLOAD_RETENTION_DAYS * 86_400_000,
+    }),
   };
   const app = createApp(deps);
   const http = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: apiPort });
 
   console.log('starting worker (bundling workflows)');
   const workerConnection = await NativeConnection.connect({ address: server.address });
-  const worker = await buildWorker({ connection: workerConnection, namespace: 'default', taskQueue, activities: recordingActivities().activities, dataConverter: payloadDataConverter(config.temporal.payloadEncryption) });
+  const worker = await buildWorker({
+    connection: workerConnection,
+    namespace: 'default',
+    taskQueue,
+    activities: recordingActivities().activities,
+    dataConverter: payloadDataConverter(config.temporal.payloadEncryption),
+  });
   const running = worker.run();
 
   const url = `http://127.0.0.1:${apiPort}/webhooks/rbm`;
@@ -115,7 +159,11 @@ async function main(): Promise<void> {
     for (let i = 0; i < WARMUP + EVENTS; i++) {
       const d = delivery(i, phones);
       const t0 = performance.now();
-      const res = await fetch(url, { method: 'POST', body: d.body, headers: { 'content-type': 'application/json', 'x-goog-signature': d.signature } });
+      const res = await fetch(url, {
+        method: 'POST',
+        body: d.body,
+        headers: { 'content-type': 'application/json', 'x-goog-signature': d.signature },
+      });
       await res.arrayBuffer();
       const ms = performance.now() - t0;
       if (res.status !== 200) failures[res.status] = (failures[res.status] ?? 0) + 1;
@@ -151,7 +199,12 @@ async function main(): Promise<void> {
       conversations: CONVERSATIONS,
       mix: { textMessages: 0.6, delivered: 0.1, read: 0.1, isTyping: 0.2 },
       temporal: { server: binaries.cliVersion, persistence: dbFile ? 'sqlite-wal' : 'memory' },
-      host: { node: process.versions.node, cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 2 ** 30) },
+      host: {
+        node: process.versions.node,
+        cpus: cpus().length,
+        cpuModel: cpus()[0]?.model,
+        memoryGb: Math.round(totalmem() / 2 ** 30),
+      },
       latencyMs: {
         p50: round(percentile(sorted, 50)),
         p90: round(percentile(sorted, 90)),
@@ -164,9 +217,15 @@ async function main(): Promise<void> {
       non200: failures,
       recentEventsMissingFromConversations: missing,
     };
-    console.log(`\nwebhook ack latency over ${EVENTS} sequential signed RBM deliveries (${result.temporal.persistence} dev server, worker running):`);
-    console.log(`  p50 ${result.latencyMs.p50} ms   p90 ${result.latencyMs.p90} ms   p99 ${result.latencyMs.p99} ms   max ${result.latencyMs.max} ms   mean ${result.latencyMs.mean} ms`);
-    console.log(`  ${result.throughputPerSecond} requests/s sequential; non-200: ${JSON.stringify(failures)}; recent events missing from conversations: ${missing}`);
+    console.log(
+      `\nwebhook ack latency over ${EVENTS} sequential signed RBM deliveries (${result.temporal.persistence} dev server, worker running):`,
+    );
+    console.log(
+      `  p50 ${result.latencyMs.p50} ms   p90 ${result.latencyMs.p90} ms   p99 ${result.latencyMs.p99} ms   max ${result.latencyMs.max} ms   mean ${result.latencyMs.mean} ms`,
+    );
+    console.log(
+      `  ${result.throughputPerSecond} requests/s sequential; non-200: ${JSON.stringify(failures)}; recent events missing from conversations: ${missing}`,
+    );
     const dir = path.join(projectRoot, 'bench', 'results');
     mkdirSync(dir, { recursive: true });
     const file = path.join(dir, `webhook-ack-${result.at.replace(/[:.]/g, '-')}.json`);

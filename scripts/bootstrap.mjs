@@ -16,7 +16,8 @@ function fail(message) {
 }
 
 const [major, minor] = process.versions.node.split('.').map(Number);
-if (major < 20 || (major === 20 && minor < 3)) fail(`Node ${process.versions.node} is too old: Switchboard needs Node 20.3 or newer.`);
+if (major < 20 || (major === 20 && minor < 3))
+  fail(`Node ${process.versions.node} is too old: Switchboard needs Node 20.3 or newer.`);
 
 const lockFile = path.join(root, 'package-lock.json');
 const stampFile = path.join(root, 'node_modules', '.switchboard-lock.sha256');

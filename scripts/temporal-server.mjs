@@ -64,15 +64,28 @@ export function resolveTemporalServer(log = (line) => console.error(`[temporal-s
   const goVersion = goBinary();
   const modCache = execFileSync('go', ['env', 'GOMODCACHE'], { encoding: 'utf8' }).trim();
   if (!isExecutable(server) || !isExecutable(sqlTool)) {
-    log(`building go.temporal.io/server ${TEMPORAL_SERVER_VERSION} (cmd/server, cmd/tools/sql) into ${path.relative(root, dir)} with ${goVersion}; the first time takes minutes`);
+    log(
+      `building go.temporal.io/server ${TEMPORAL_SERVER_VERSION} (cmd/server, cmd/tools/sql) into ${path.relative(root, dir)} with ${goVersion}; the first time takes minutes`,
+    );
     const started = Date.now();
     const gobin = path.join(dir, 'bin');
     mkdirSync(gobin, { recursive: true });
-    const res = spawnSync('go', ['install', `go.temporal.io/server/cmd/server@v${TEMPORAL_SERVER_VERSION}`, `go.temporal.io/server/cmd/tools/sql@v${TEMPORAL_SERVER_VERSION}`], {
-      env: { ...process.env, GOBIN: gobin },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
-    if (res.status !== 0) fail(`go install of the Temporal server ${TEMPORAL_SERVER_VERSION} failed (see above). It needs the Go module proxy (GOPROXY) or a warm module cache.`);
+    const res = spawnSync(
+      'go',
+      [
+        'install',
+        `go.temporal.io/server/cmd/server@v${TEMPORAL_SERVER_VERSION}`,
+        `go.temporal.io/server/cmd/tools/sql@v${TEMPORAL_SERVER_VERSION}`,
+      ],
+      {
+        env: { ...process.env, GOBIN: gobin },
+        stdio: ['ignore', 'inherit', 'inherit'],
+      },
+    );
+    if (res.status !== 0)
+      fail(
+        `go install of the Temporal server ${TEMPORAL_SERVER_VERSION} failed (see above). It needs the Go module proxy (GOPROXY) or a warm module cache.`,
+      );
     renameSync(path.join(gobin, 'server'), server);
     renameSync(path.join(gobin, 'sql'), sqlTool);
     buildSeconds = Math.round((Date.now() - started) / 1000);
@@ -80,8 +93,20 @@ export function resolveTemporalServer(log = (line) => console.error(`[temporal-s
   }
   const moduleDir = path.join(modCache, `go.temporal.io/server@v${TEMPORAL_SERVER_VERSION}`);
   const schemaDir = path.join(moduleDir, 'schema', 'postgresql', 'v12');
-  if (!existsSync(schemaDir)) fail(`the server's PostgreSQL schemas are missing from the module cache (${schemaDir}); run \`go mod download go.temporal.io/server@v${TEMPORAL_SERVER_VERSION}\``);
-  const result = { version: TEMPORAL_SERVER_VERSION, server, sqlTool, schemaDir, postgresBinDir: pgBin, postgresVersion: execFileSync(path.join(pgBin, 'postgres'), ['--version'], { encoding: 'utf8' }).trim(), goVersion, ...(buildSeconds ? { lastBuildSeconds: buildSeconds } : {}) };
+  if (!existsSync(schemaDir))
+    fail(
+      `the server's PostgreSQL schemas are missing from the module cache (${schemaDir}); run \`go mod download go.temporal.io/server@v${TEMPORAL_SERVER_VERSION}\``,
+    );
+  const result = {
+    version: TEMPORAL_SERVER_VERSION,
+    server,
+    sqlTool,
+    schemaDir,
+    postgresBinDir: pgBin,
+    postgresVersion: execFileSync(path.join(pgBin, 'postgres'), ['--version'], { encoding: 'utf8' }).trim(),
+    goVersion,
+    ...(buildSeconds ? { lastBuildSeconds: buildSeconds } : {}),
+  };
   mkdirSync(path.dirname(serverInfoFile), { recursive: true });
   writeFileSync(serverInfoFile, JSON.stringify(result, null, 2) + '\n');
   return result;

@@ -6,7 +6,12 @@
  */
 import path from 'node:path';
 import { DefaultLogger } from '@temporalio/worker';
-import { DEFAULT_TRACING_WORKFLOW_BUNDLE_PATH, DEFAULT_WORKFLOW_BUNDLE_PATH, productionBundleOptions, writeWorkflowBundle } from './temporal/workflow-bundle';
+import {
+  DEFAULT_TRACING_WORKFLOW_BUNDLE_PATH,
+  DEFAULT_WORKFLOW_BUNDLE_PATH,
+  productionBundleOptions,
+  writeWorkflowBundle,
+} from './temporal/workflow-bundle';
 
 async function main(): Promise<void> {
   const dir = process.argv[2] ? path.resolve(process.argv[2]) : undefined;
@@ -17,7 +22,9 @@ async function main(): Promise<void> {
   ] as const) {
     const outFile = dir ? path.join(dir, path.basename(defaultFile)) : defaultFile;
     const bytes = await writeWorkflowBundle(outFile, productionBundleOptions({ tracing, logger }));
-    console.log(`workflow bundle written: ${outFile} (${Math.round(bytes / 1024)} KiB${tracing ? ', with the OpenTelemetry workflow interceptors' : ''})`);
+    console.log(
+      `workflow bundle written: ${outFile} (${Math.round(bytes / 1024)} KiB${tracing ? ', with the OpenTelemetry workflow interceptors' : ''})`,
+    );
   }
 }
 

@@ -64,9 +64,16 @@ export const envSchema = z.object({
   /** Bearer token for the /v1 operator API. */
   API_TOKEN: z.string().min(16).optional(),
   /** At most 16 MiB: a kept body lives in the history of its unrecognized-payload workflow, whose limit is 50 MB. */
-  WEBHOOK_BODY_LIMIT_BYTES: positiveInt.max(16 * 1024 * 1024, 'must be at most 16777216 (16 MiB): a kept body lives in one workflow history').default(1_048_576),
+  WEBHOOK_BODY_LIMIT_BYTES: positiveInt
+    .max(16 * 1024 * 1024, 'must be at most 16777216 (16 MiB): a kept body lives in one workflow history')
+    .default(1_048_576),
   /** Days a signed payload kept under /v1/unrecognized-payloads waits for an operator before it expires; at least 7, Google's redelivery window. */
-  UNRECOGNIZED_PAYLOAD_RETENTION_DAYS: z.coerce.number().int().min(7, 'must be at least 7 (Google redelivers for 7 days)').max(3650).default(30),
+  UNRECOGNIZED_PAYLOAD_RETENTION_DAYS: z.coerce
+    .number()
+    .int()
+    .min(7, 'must be at least 7 (Google redelivers for 7 days)')
+    .max(3650)
+    .default(30),
 
   RBM_CLIENT_TOKEN: z.string().min(1).optional(),
   BM_CLIENT_TOKEN: z.string().min(1).optional(),
@@ -81,7 +88,10 @@ export const envSchema = z.object({
   /** Google's RBM host when RBM_API_BASE_URL is unset: the region the agent was created in. */
   RBM_REGION: z.enum(['global', 'us', 'europe', 'asia']).default('global'),
   /** RBM `messageTrafficType` sent with every agent message unless the workflow picks one (e.g. TRANSACTION). */
-  RBM_MESSAGE_TRAFFIC_TYPE: z.string().regex(/^[A-Z_]+$/, 'an upper-case enum value such as TRANSACTION').optional(),
+  RBM_MESSAGE_TRAFFIC_TYPE: z
+    .string()
+    .regex(/^[A-Z_]+$/, 'an upper-case enum value such as TRANSACTION')
+    .optional(),
   /** Unset means https://businessmessages.googleapis.com. */
   BM_API_BASE_URL: url.optional(),
   /** Per-request timeout of every outbound API call (RBM, Business Messages, SMS, handoff, OAuth token). */
@@ -100,7 +110,16 @@ export const envSchema = z.object({
   SIMULATOR_HOST: z.string().min(1).default('127.0.0.1'),
   SIMULATOR_PORT: port.default(8090),
   /** Where the simulator posts webhooks (Switchboard's API): one URL, or several separated by commas (API replicas; posts alternate between them). */
-  SIMULATOR_WEBHOOK_BASE_URL: z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)).pipe(z.array(url).min(1)).optional(),
+  SIMULATOR_WEBHOOK_BASE_URL: z
+    .string()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(url).min(1))
+    .optional(),
   SIMULATOR_SEED: z.coerce.number().int().default(1),
   /** Base URL others reach the simulator at (token_uri in its key file, the CLI); default http://SIMULATOR_HOST:SIMULATOR_PORT. */
   SIMULATOR_PUBLIC_URL: url.optional(),
@@ -157,7 +176,10 @@ export const envSchema = z.object({
   /** host:port of the worker runtime's Prometheus exporter (GET /metrics); `off` disables it. */
   WORKER_METRICS_ADDRESS: z
     .string()
-    .regex(/^(off|[^\s:]+:\d{1,5}|\[[0-9a-fA-F:.]+\]:\d{1,5})$/, 'host:port, e.g. 127.0.0.1:9464 or 0.0.0.0:9464, or off')
+    .regex(
+      /^(off|[^\s:]+:\d{1,5}|\[[0-9a-fA-F:.]+\]:\d{1,5})$/,
+      'host:port, e.g. 127.0.0.1:9464 or 0.0.0.0:9464, or off',
+    )
     .default('127.0.0.1:9464'),
 
   /** OpenTelemetry tracing through @temporalio/interceptors-opentelemetry (worker and Temporal client). */
@@ -203,7 +225,10 @@ export interface Config {
   mode: 'production' | 'development';
   temporal: TemporalConfig;
   /** Webhook client tokens: default per channel plus per-agent overrides. */
-  webhookTokens: { rbm: { default?: string; byAgent: Record<string, string> }; bm: { default?: string; byAgent: Record<string, string> } };
+  webhookTokens: {
+    rbm: { default?: string; byAgent: Record<string, string> };
+    bm: { default?: string; byAgent: Record<string, string> };
+  };
   /** True when the outbound APIs point at real Google (credentials configured), false for the simulator. */
   usesRealGoogle: boolean;
   apiToken: string | undefined;
@@ -246,7 +271,10 @@ function loadPayloadKeys(env: Env): PayloadKey[] {
     if (env.PAYLOAD_ENCRYPTION_KEY_FILE !== undefined) return readPayloadKeyFile(env.PAYLOAD_ENCRYPTION_KEY_FILE);
   } catch (err) {
     if (!(err instanceof PayloadKeyError)) throw err;
-    const where = env.PAYLOAD_ENCRYPTION_KEYS !== undefined ? 'PAYLOAD_ENCRYPTION_KEYS' : `PAYLOAD_ENCRYPTION_KEY_FILE=${env.PAYLOAD_ENCRYPTION_KEY_FILE}`;
+    const where =
+      env.PAYLOAD_ENCRYPTION_KEYS !== undefined
+        ? 'PAYLOAD_ENCRYPTION_KEYS'
+        : `PAYLOAD_ENCRYPTION_KEY_FILE=${env.PAYLOAD_ENCRYPTION_KEY_FILE}`;
     throw new ConfigError(`${where}: ${err.message}`);
   }
   return [];
@@ -265,7 +293,10 @@ function parseOrigins(raw: string | undefined): string[] {
       } catch {
         parsed = undefined;
       }
-      if (!parsed || parsed.origin !== origin) throw new ConfigError(`CODEC_SERVER_CORS_ORIGINS: ${origin} is not an origin (scheme://host[:port], no path), e.g. http://localhost:8233`);
+      if (!parsed || parsed.origin !== origin)
+        throw new ConfigError(
+          `CODEC_SERVER_CORS_ORIGINS: ${origin} is not an origin (scheme://host[:port], no path), e.g. http://localhost:8233`,
+        );
       return origin;
     });
 }
@@ -276,7 +307,12 @@ function parseOrigins(raw: string | undefined): string[] {
  * The API and the worker call it at start; other entry points (tests, tools) need not.
  */
 export function requirePayloadEncryption(config: Config): void {
-  if (config.mode !== 'production' || config.env.PAYLOAD_ENCRYPTION === 'off' || config.temporal.payloadEncryption.keys.length > 0) return;
+  if (
+    config.mode !== 'production' ||
+    config.env.PAYLOAD_ENCRYPTION === 'off' ||
+    config.temporal.payloadEncryption.keys.length > 0
+  )
+    return;
   throw new ConfigError(
     'SWITCHBOARD_MODE=production needs payload encryption keys: set PAYLOAD_ENCRYPTION_KEYS or PAYLOAD_ENCRYPTION_KEY_FILE (docs/privacy.md), or PAYLOAD_ENCRYPTION=off to store message texts and phone numbers in Temporal in clear',
   );
@@ -302,22 +338,40 @@ export function requireProductionConfig(config: Config, role: 'api' | 'worker'):
   const token = (name: string, value: string | undefined) => {
     if (value === undefined) return;
     if (dev.has(value)) problems.push(`${name} is a development token of npm start`);
-    else if (value.length < MIN_PRODUCTION_TOKEN_LENGTH) problems.push(`${name} must be at least ${MIN_PRODUCTION_TOKEN_LENGTH} characters (it has ${value.length})`);
+    else if (value.length < MIN_PRODUCTION_TOKEN_LENGTH)
+      problems.push(`${name} must be at least ${MIN_PRODUCTION_TOKEN_LENGTH} characters (it has ${value.length})`);
   };
   token('RBM_CLIENT_TOKEN', env.RBM_CLIENT_TOKEN);
   token('BM_CLIENT_TOKEN', env.BM_CLIENT_TOKEN);
-  for (const [agent, value] of Object.entries(config.webhookTokens.rbm.byAgent)) token(`RBM_CLIENT_TOKENS[${JSON.stringify(agent)}]`, value);
-  for (const [agent, value] of Object.entries(config.webhookTokens.bm.byAgent)) token(`BM_CLIENT_TOKENS[${JSON.stringify(agent)}]`, value);
+  for (const [agent, value] of Object.entries(config.webhookTokens.rbm.byAgent))
+    token(`RBM_CLIENT_TOKENS[${JSON.stringify(agent)}]`, value);
+  for (const [agent, value] of Object.entries(config.webhookTokens.bm.byAgent))
+    token(`BM_CLIENT_TOKENS[${JSON.stringify(agent)}]`, value);
   token('API_TOKEN', env.API_TOKEN);
   token('CODEC_SERVER_TOKEN', env.CODEC_SERVER_TOKEN);
   if (role === 'api') token('AUTH_CODE_SECRET', env.AUTH_CODE_SECRET);
   // Only the API computes workflow IDs from conversation keys.
-  if (role === 'api' && env.WORKFLOW_ID_SECRET === DEV_WORKFLOW_ID_SECRET) problems.push('WORKFLOW_ID_SECRET is the default; set a secret of your own (once: changing it gives running conversations new workflow IDs)');
-  for (const name of ['RBM_API_BASE_URL', 'BM_API_BASE_URL', 'GOOGLE_TOKEN_URI', 'TWILIO_BASE_URL', 'SMS_STATUS_CALLBACK_URL', 'HANDOFF_URL', 'AUTH_CODE_URL'] as const) {
+  if (role === 'api' && env.WORKFLOW_ID_SECRET === DEV_WORKFLOW_ID_SECRET)
+    problems.push(
+      'WORKFLOW_ID_SECRET is the default; set a secret of your own (once: changing it gives running conversations new workflow IDs)',
+    );
+  for (const name of [
+    'RBM_API_BASE_URL',
+    'BM_API_BASE_URL',
+    'GOOGLE_TOKEN_URI',
+    'TWILIO_BASE_URL',
+    'SMS_STATUS_CALLBACK_URL',
+    'HANDOFF_URL',
+    'AUTH_CODE_URL',
+  ] as const) {
     const value = env[name];
-    if (value !== undefined && !value.toLowerCase().startsWith('https://')) problems.push(`${name} must be an https:// URL outside development`);
+    if (value !== undefined && !value.toLowerCase().startsWith('https://'))
+      problems.push(`${name} must be an https:// URL outside development`);
   }
-  if (problems.length > 0) throw new ConfigError(`SWITCHBOARD_MODE=production refuses this configuration (SWITCHBOARD_MODE=development is for npm start and tests):\n  ${problems.join('\n  ')}`);
+  if (problems.length > 0)
+    throw new ConfigError(
+      `SWITCHBOARD_MODE=production refuses this configuration (SWITCHBOARD_MODE=development is for npm start and tests):\n  ${problems.join('\n  ')}`,
+    );
 }
 
 /** Parses configuration from an environment (default: process.env). Throws ConfigError naming the bad variable. */
@@ -331,18 +385,26 @@ export function loadConfig(source: Record<string, string | undefined> = process.
 
   let connect: ClientConnectConfig;
   try {
-    const overrideEnvVars = Object.fromEntries(Object.entries(source).filter((e): e is [string, string] => e[1] !== undefined));
+    const overrideEnvVars = Object.fromEntries(
+      Object.entries(source).filter((e): e is [string, string] => e[1] !== undefined),
+    );
     connect = loadClientConnectConfig({ overrideEnvVars });
   } catch (err) {
-    throw new ConfigError(`invalid Temporal configuration (TEMPORAL_* variables or TEMPORAL_CONFIG_FILE): ${(err as Error).message}`);
+    throw new ConfigError(
+      `invalid Temporal configuration (TEMPORAL_* variables or TEMPORAL_CONFIG_FILE): ${(err as Error).message}`,
+    );
   }
 
   const payloadKeys = loadPayloadKeys(env);
   if ((env.AUTH_CODE_URL === undefined) !== (env.AUTH_CODE_SECRET === undefined)) {
-    throw new ConfigError(`${env.AUTH_CODE_URL === undefined ? 'AUTH_CODE_URL' : 'AUTH_CODE_SECRET'} is unset: handing sign-in codes over needs both AUTH_CODE_URL and AUTH_CODE_SECRET (or neither, and codes are dropped unused)`);
+    throw new ConfigError(
+      `${env.AUTH_CODE_URL === undefined ? 'AUTH_CODE_URL' : 'AUTH_CODE_SECRET'} is unset: handing sign-in codes over needs both AUTH_CODE_URL and AUTH_CODE_SECRET (or neither, and codes are dropped unused)`,
+    );
   }
   if ((env.WORKER_DEPLOYMENT_NAME === undefined) !== (env.WORKER_BUILD_ID === undefined)) {
-    throw new ConfigError(`${env.WORKER_DEPLOYMENT_NAME === undefined ? 'WORKER_DEPLOYMENT_NAME' : 'WORKER_BUILD_ID'} is unset: Worker Versioning needs both WORKER_DEPLOYMENT_NAME and WORKER_BUILD_ID (or neither)`);
+    throw new ConfigError(
+      `${env.WORKER_DEPLOYMENT_NAME === undefined ? 'WORKER_DEPLOYMENT_NAME' : 'WORKER_BUILD_ID'} is unset: Worker Versioning needs both WORKER_DEPLOYMENT_NAME and WORKER_BUILD_ID (or neither)`,
+    );
   }
   return {
     env,
@@ -353,7 +415,10 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       taskQueue: env.TEMPORAL_TASK_QUEUE,
       signalTimeoutMs: env.TEMPORAL_SIGNAL_TIMEOUT_MS,
       payloadEncryption: { keys: payloadKeys, encrypt: env.PAYLOAD_ENCRYPTION === 'on' && payloadKeys.length > 0 },
-      workerDeployment: env.WORKER_DEPLOYMENT_NAME !== undefined && env.WORKER_BUILD_ID !== undefined ? { deploymentName: env.WORKER_DEPLOYMENT_NAME, buildId: env.WORKER_BUILD_ID } : undefined,
+      workerDeployment:
+        env.WORKER_DEPLOYMENT_NAME !== undefined && env.WORKER_BUILD_ID !== undefined
+          ? { deploymentName: env.WORKER_DEPLOYMENT_NAME, buildId: env.WORKER_BUILD_ID }
+          : undefined,
     },
     webhookTokens: {
       rbm: { default: env.RBM_CLIENT_TOKEN, byAgent: parseTokenMap('RBM_CLIENT_TOKENS', env.RBM_CLIENT_TOKENS) },
@@ -363,7 +428,10 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     apiToken: env.API_TOKEN,
     routing: loadRouting(env.ROUTING_FILE),
     codecServer: { token: env.CODEC_SERVER_TOKEN, corsOrigins: parseOrigins(env.CODEC_SERVER_CORS_ORIGINS) },
-    authCodes: env.AUTH_CODE_URL !== undefined && env.AUTH_CODE_SECRET !== undefined ? { url: env.AUTH_CODE_URL, secret: env.AUTH_CODE_SECRET } : undefined,
+    authCodes:
+      env.AUTH_CODE_URL !== undefined && env.AUTH_CODE_SECRET !== undefined
+        ? { url: env.AUTH_CODE_URL, secret: env.AUTH_CODE_SECRET }
+        : undefined,
   };
 }
 

@@ -46,21 +46,33 @@ async function main(): Promise<void> {
   const apiUrl = `http://${userConfig.env.API_HOST}:${apiPort}`;
 
   const wanted: [number, string][] = [[apiPort, 'API_PORT (the API)']];
-  if (embeddedTemporal) wanted.push([TEMPORAL_PORT, 'the Temporal dev server (gRPC)'], [TEMPORAL_UI_PORT, 'the Temporal Web UI']);
+  if (embeddedTemporal)
+    wanted.push([TEMPORAL_PORT, 'the Temporal dev server (gRPC)'], [TEMPORAL_UI_PORT, 'the Temporal Web UI']);
   if (runSimulator) wanted.push([simPort, 'SIMULATOR_PORT (the simulator)']);
   // The worker's Prometheus exporter: a taken port would stop the worker right after it started.
   const metricsAddress = userConfig.env.WORKER_METRICS_ADDRESS;
-  if (metricsAddress !== 'off') wanted.push([Number(metricsAddress.slice(metricsAddress.lastIndexOf(':') + 1)), "WORKER_METRICS_ADDRESS (the worker's Prometheus exporter; set it to off or another host:port)"]);
+  if (metricsAddress !== 'off')
+    wanted.push([
+      Number(metricsAddress.slice(metricsAddress.lastIndexOf(':') + 1)),
+      "WORKER_METRICS_ADDRESS (the worker's Prometheus exporter; set it to off or another host:port)",
+    ]);
   for (const [port, what] of wanted) {
     if (!(await isPortFree(port))) {
-      console.error(`Port ${port} is already taken; it is needed for ${what}. Stop whatever listens there (or another \`npm start\`), or change the port, and try again.`);
+      console.error(
+        `Port ${port} is already taken; it is needed for ${what}. Stop whatever listens there (or another \`npm start\`), or change the port, and try again.`,
+      );
       process.exit(1);
     }
   }
 
   const serviceAccountFile = path.join(dataDir, 'dev', 'service-account.json');
   // A dev payload key in .data/dev (created once), the codec endpoint, and the UI pointed at it.
-  const privacy = devPayloadPrivacy({ dataDir, apiUrl, uiOrigins: [`http://127.0.0.1:${TEMPORAL_UI_PORT}`, `http://localhost:${TEMPORAL_UI_PORT}`], userEnv });
+  const privacy = devPayloadPrivacy({
+    dataDir,
+    apiUrl,
+    uiOrigins: [`http://127.0.0.1:${TEMPORAL_UI_PORT}`, `http://localhost:${TEMPORAL_UI_PORT}`],
+    userEnv,
+  });
   const childEnv: Record<string, string | undefined> = {
     ...privacy.env,
     // Readable lines in the terminal; LOG_FORMAT=json in the environment keeps JSON.
@@ -112,7 +124,8 @@ async function main(): Promise<void> {
   }
 
   async function startStack(): Promise<void> {
-    const node = (name: string, file: string) => new ManagedChild(name, process.execPath, ['--import', 'tsx', path.join(projectRoot, 'src', file)], childEnv);
+    const node = (name: string, file: string) =>
+      new ManagedChild(name, process.execPath, ['--import', 'tsx', path.join(projectRoot, 'src', file)], childEnv);
 
     if (embeddedTemporal) {
       console.log('Starting the Temporal dev server (state in .data/temporal/)…');
@@ -131,7 +144,9 @@ async function main(): Promise<void> {
         await server.exited;
         if (shuttingDown) return;
         const delayMs = Math.min(30_000, 1000 * 2 ** Math.min(restarts, 5));
-        console.error(`[temporal] dev server exited unexpectedly; restarting in ${delayMs / 1000} s (restart ${restarts + 1})`);
+        console.error(
+          `[temporal] dev server exited unexpectedly; restarting in ${delayMs / 1000} s (restart ${restarts + 1})`,
+        );
         await new Promise((resolve) => setTimeout(resolve, delayMs));
         if (shuttingDown) return;
         try {
@@ -165,7 +180,9 @@ async function main(): Promise<void> {
       `  API docs         ${apiUrl}/docs  (${apiUrl}/openapi.json; metrics: ${apiUrl}/metrics)`,
       ...(metricsAddress !== 'off' ? [`  Worker metrics   http://${metricsAddress}/metrics`] : []),
       `  Temporal         ${childConfig.temporal.connection.address}, namespace ${childConfig.temporal.namespace}${embeddedTemporal ? ' (embedded dev server)' : ''}`,
-      ...(embeddedTemporal ? [`  Temporal Web UI  http://127.0.0.1:${TEMPORAL_UI_PORT}  (decodes payloads through ${apiUrl}/codec)`] : []),
+      ...(embeddedTemporal
+        ? [`  Temporal Web UI  http://127.0.0.1:${TEMPORAL_UI_PORT}  (decodes payloads through ${apiUrl}/codec)`]
+        : []),
       `  Payloads         ${privacy.summary}`,
       runSimulator ? `  Simulator        ${simUrl}  (recorded calls: ${simUrl}/sim/calls)` : '  Simulator        off',
       'Press Ctrl-C to stop.',

@@ -29,12 +29,27 @@ export interface LoggerOutput {
  * A logger at `level` whose lines carry `base`. Lines are written synchronously, so nothing is
  * lost when a process exits right after logging its fatal error.
  */
-export function createLogger(level: LogLevel = 'info', base: Record<string, unknown> = {}, output: LoggerOutput | ((line: string) => void) = {}): Logger {
+export function createLogger(
+  level: LogLevel = 'info',
+  base: Record<string, unknown> = {},
+  output: LoggerOutput | ((line: string) => void) = {},
+): Logger {
   const { write, format = 'json' } = typeof output === 'function' ? { write: output } : output;
-  const lines = write ? new Writable({ write: (chunk: Buffer, _encoding, done) => (write(chunk.toString('utf8').replace(/\n$/, '')), done()) }) : undefined;
+  const lines = write
+    ? new Writable({
+        write: (chunk: Buffer, _encoding, done) => (write(chunk.toString('utf8').replace(/\n$/, '')), done()),
+      })
+    : undefined;
   const destination =
     format === 'pretty'
-      ? pinoPretty({ destination: lines ?? 1, sync: true, colorize: !lines && process.stdout.isTTY, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' })
+      ? pinoPretty({
+          destination: lines ?? 1,
+          sync: true,
+          colorize: !lines && process.stdout.isTTY,
+          singleLine: true,
+          translateTime: 'SYS:HH:MM:ss.l',
+          ignore: 'pid,hostname',
+        })
       : (lines ?? pino.destination({ dest: 1, sync: true }));
   const root = pino(
     {

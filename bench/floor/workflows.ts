@@ -9,7 +9,12 @@
 import { condition, setHandler, uuid4 } from '@temporalio/workflow';
 import { type InboundEvent } from '../../src/domain/inbound';
 import { channelActivities } from '../../src/workflows/activity-proxies';
-import { type ConversationInput, type ConversationView, conversationStateQuery, inboundEventsSignal } from '../../src/workflows/definitions';
+import {
+  type ConversationInput,
+  type ConversationView,
+  conversationStateQuery,
+  inboundEventsSignal,
+} from '../../src/workflows/definitions';
 
 /** The reply the floor sends to every question (automation's FAQ answer has the same shape: text only). */
 const FLOOR_REPLY = { text: 'We are open Monday to Saturday, 9:00 to 18:00.' };
@@ -34,7 +39,8 @@ export async function floorWorkflow(input: ConversationInput): Promise<void> {
   setHandler(inboundEventsSignal, (events: InboundEvent[]) => {
     for (const event of events) {
       if (event.type === 'message' && event.content.kind === 'text') queue.push(event.messageId);
-      else if (event.type === 'typing') view.userTyping = { isTyping: event.isTyping, changes: view.userTyping.changes + 1 };
+      else if (event.type === 'typing')
+        view.userTyping = { isTyping: event.isTyping, changes: view.userTyping.changes + 1 };
       else if (event.type === 'receipt') view.events.push(event);
     }
   });
@@ -45,7 +51,18 @@ export async function floorWorkflow(input: ConversationInput): Promise<void> {
     await channelActivities.sendReadReceipt({ conversationKey: input.key, messageId, eventId: `read-${messageId}` });
     view.readReceiptsSent.push(messageId);
     const replyId = uuid4();
-    await channelActivities.sendMessage({ conversationKey: input.key, messageId: replyId, content: FLOOR_REPLY, representative: { type: 'BOT' } });
-    view.history.push({ direction: 'outbound', messageId: replyId, kind: 'text', summary: FLOOR_REPLY.text, at: new Date().toISOString() });
+    await channelActivities.sendMessage({
+      conversationKey: input.key,
+      messageId: replyId,
+      content: FLOOR_REPLY,
+      representative: { type: 'BOT' },
+    });
+    view.history.push({
+      direction: 'outbound',
+      messageId: replyId,
+      kind: 'text',
+      summary: FLOOR_REPLY.text,
+      at: new Date().toISOString(),
+    });
   }
 }

@@ -62,7 +62,8 @@ export function countHistory(events: readonly HistoryEvent[], into: ActionCount 
         if (events[index + 1]?.eventType === T.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED) {
           swsSignalIndex = index + 1;
           add(into.byKind, 'signal-with-start');
-        } else if (event.workflowExecutionStartedEventAttributes?.continuedExecutionRunId) add(into.byKind, 'workflow start (continue-as-new)');
+        } else if (event.workflowExecutionStartedEventAttributes?.continuedExecutionRunId)
+          add(into.byKind, 'workflow start (continue-as-new)');
         else add(into.byKind, 'workflow start');
         break;
       }
@@ -76,7 +77,10 @@ export function countHistory(events: readonly HistoryEvent[], into: ActionCount 
         add(into.byKind, 'timer');
         break;
       case T.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-        activityTypes.set(String(event.eventId), event.activityTaskScheduledEventAttributes?.activityType?.name ?? 'unknown');
+        activityTypes.set(
+          String(event.eventId),
+          event.activityTaskScheduledEventAttributes?.activityType?.name ?? 'unknown',
+        );
         break;
       case T.EVENT_TYPE_ACTIVITY_TASK_STARTED: {
         const attrs = event.activityTaskStartedEventAttributes;
@@ -98,7 +102,9 @@ export function countHistory(events: readonly HistoryEvent[], into: ActionCount 
         break;
       }
       case T.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES: {
-        const fields = Object.keys(event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {});
+        const fields = Object.keys(
+          event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {},
+        );
         if (fields.length === 1 && fields[0] === 'TemporalChangeVersion') add(into.free, 'change-version upsert');
         else add(into.byKind, 'search attribute upsert');
         break;
@@ -154,7 +160,11 @@ export function subtractCounts(a: ActionCount, b: ActionCount): ActionCount {
 }
 
 /** Counts the actions of the latest run of each workflow (fetchHistory), `concurrency` at a time. */
-export async function countWorkflows(client: Client, workflowIds: readonly string[], concurrency = 8): Promise<{ count: ActionCount; histories: Map<string, HistoryEvent[]> }> {
+export async function countWorkflows(
+  client: Client,
+  workflowIds: readonly string[],
+  concurrency = 8,
+): Promise<{ count: ActionCount; histories: Map<string, HistoryEvent[]> }> {
   const count = emptyCount();
   const histories = new Map<string, HistoryEvent[]>();
   let next = 0;
@@ -174,7 +184,8 @@ export async function countWorkflows(client: Client, workflowIds: readonly strin
 /** `count` divided by `n`, kind by kind (actions per event, per message). */
 export function perUnit(count: ActionCount, n: number): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(count.byKind).sort((x, y) => y[1] - x[1])) out[k] = Math.round((v / n) * 1000) / 1000;
+  for (const [k, v] of Object.entries(count.byKind).sort((x, y) => y[1] - x[1]))
+    out[k] = Math.round((v / n) * 1000) / 1000;
   return out;
 }
 

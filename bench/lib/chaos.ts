@@ -26,7 +26,15 @@ import { countWorkflows, signalledDedupeKeys } from './actions';
 import { drain, exchangeDone } from './drain';
 import { CallCollector, agentEventOf } from './sim-client';
 import { BENCH_AGENT, BENCH_CLIENT_TOKEN, BenchStack, type WorkerHandle } from './stack';
-import { type BenchConversation, type UserEvent, WebhookPoster, benchConversations, chosen, toLanes, userEvents } from './traffic';
+import {
+  type BenchConversation,
+  type UserEvent,
+  WebhookPoster,
+  benchConversations,
+  chosen,
+  toLanes,
+  userEvents,
+} from './traffic';
 
 /** Size and shape of a chaos run. */
 export interface ChaosOptions {
@@ -65,7 +73,12 @@ export interface ChaosReport {
   questions: number;
   faults: {
     /** `heldCallCutShort`: the platform saw the held call's connection close before its hold ran out (the kill ended the attempt, not the hold). */
-    workerKills: { worker: string; activitiesInFlight: number | undefined; atQuestionsRead: number; heldCallCutShort: boolean }[];
+    workerKills: {
+      worker: string;
+      activitiesInFlight: number | undefined;
+      atQuestionsRead: number;
+      heldCallCutShort: boolean;
+    }[];
     /** `refusedWith`: the statuses of the webhooks refused while it was down (503 is the contract). */
     temporalRestart: { downMs: number; atQuestionsRead: number; refusedWith?: (number | null)[] } | undefined;
     /** PostgreSQL stopped and started under the running server (postgres runs only). */
@@ -104,8 +117,24 @@ export interface ChaosReport {
     processedMoreThanOnce: number;
   };
   outbound: {
-    agentMessages: { calls: number; faulted: number; retriedSameId: number; distinctIds: number; expected: number; extraDistinct: number; missing: number };
-    readReceipts: { calls: number; faulted: number; retriedSameId: number; distinctEventIds: number; expected: number; extraDistinct: number; missing: number };
+    agentMessages: {
+      calls: number;
+      faulted: number;
+      retriedSameId: number;
+      distinctIds: number;
+      expected: number;
+      extraDistinct: number;
+      missing: number;
+    };
+    readReceipts: {
+      calls: number;
+      faulted: number;
+      retriedSameId: number;
+      distinctEventIds: number;
+      expected: number;
+      extraDistinct: number;
+      missing: number;
+    };
   };
   finalState: { conversationsAsExpected: number; notAsExpected: number };
   violations: string[];
@@ -139,8 +168,12 @@ function openActivities(events: readonly HistoryEvent[]): number {
   for (const e of events) {
     if (e.eventType === T.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) open.add(String(e.eventId));
     const closed =
-      e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes ?? e.activityTaskTimedOutEventAttributes ?? e.activityTaskCanceledEventAttributes;
-    if (closed?.scheduledEventId !== undefined && closed.scheduledEventId !== null) open.delete(String(closed.scheduledEventId));
+      e.activityTaskCompletedEventAttributes ??
+      e.activityTaskFailedEventAttributes ??
+      e.activityTaskTimedOutEventAttributes ??
+      e.activityTaskCanceledEventAttributes;
+    if (closed?.scheduledEventId !== undefined && closed.scheduledEventId !== null)
+      open.delete(String(closed.scheduledEventId));
   }
   return open.size;
 }
@@ -150,13 +183,18 @@ function openActivities(events: readonly HistoryEvent[]): number {
  * read afterwards has seen every delivery, redeliveries included (else a duplicate could be
  * processed after the check), and no activity is still open.
  */
-async function settledHistories(stack: BenchStack, workflowIds: readonly string[], timeoutMs: number): Promise<Map<string, HistoryEvent[]>> {
+async function settledHistories(
+  stack: BenchStack,
+  workflowIds: readonly string[],
+  timeoutMs: number,
+): Promise<Map<string, HistoryEvent[]>> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const { histories } = await countWorkflows(stack.client, workflowIds);
     const unsettled = [...histories.values()].filter((events) => {
       const lastSignal = events.map((e) => e.eventType).lastIndexOf(T.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED);
-      const signalPending = lastSignal >= 0 && !events.slice(lastSignal).some((e) => e.eventType === T.EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
+      const signalPending =
+        lastSignal >= 0 && !events.slice(lastSignal).some((e) => e.eventType === T.EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
       return signalPending || openActivities(events) > 0;
     });
     if (unsettled.length === 0 || Date.now() > until) return histories;
@@ -172,12 +210,28 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     persistence: options.temporal === 'postgres' ? 'postgres' : 'sqlite',
     apis: options.apis ?? 1,
     handleSignals: options.handleSignals ?? false,
-    simulator: { deliverAfterMs: 100, readAfterMs: 100, webhookMaxAttempts: 30, webhookRetryBaseMs: 200, seed: options.seed },
+    simulator: {
+      deliverAfterMs: 100,
+      readAfterMs: 100,
+      webhookMaxAttempts: 30,
+      webhookRetryBaseMs: 200,
+      seed: options.seed,
+    },
     ...(options.workflowBundlePath ? { workflowBundlePath: options.workflowBundlePath } : {}),
     log,
   });
-  const users = new WebhookPoster({ apiUrl: stack.apiUrls, token: BENCH_CLIENT_TOKEN, seed: options.seed, retry: { maxAttempts: 30, baseDelayMs: 200, maxDelayMs: 2000 } });
-  const redeliveries = new WebhookPoster({ apiUrl: stack.apiUrls, token: BENCH_CLIENT_TOKEN, seed: options.seed + 1, retry: { maxAttempts: 30, baseDelayMs: 200, maxDelayMs: 2000 } });
+  const users = new WebhookPoster({
+    apiUrl: stack.apiUrls,
+    token: BENCH_CLIENT_TOKEN,
+    seed: options.seed,
+    retry: { maxAttempts: 30, baseDelayMs: 200, maxDelayMs: 2000 },
+  });
+  const redeliveries = new WebhookPoster({
+    apiUrl: stack.apiUrls,
+    token: BENCH_CLIENT_TOKEN,
+    seed: options.seed + 1,
+    retry: { maxAttempts: 30, baseDelayMs: 200, maxDelayMs: 2000 },
+  });
   const started = Date.now();
   const deadline = started + options.deadlineMs;
   const remaining = () => Math.max(1000, deadline - Date.now());
@@ -217,7 +271,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 
     const collector = new CallCollector(stack.sim);
     const questionsRead = (indexes: readonly number[]) => {
-      const read = new Set(collector.all().flatMap((c) => (agentEventOf(c)?.eventType === 'READ' && c.status === 200 ? [agentEventOf(c)?.messageId] : [])));
+      const read = new Set(
+        collector
+          .all()
+          .flatMap((c) =>
+            agentEventOf(c)?.eventType === 'READ' && c.status === 200 ? [agentEventOf(c)?.messageId] : [],
+          ),
+      );
       return indexes.flatMap(questionsOf).filter((id) => read.has(id)).length;
     };
     /** Waits until half of a wave's questions were marked READ at the simulator. */
@@ -227,7 +287,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       for (;;) {
         await collector.poll();
         if (questionsRead(indexes) >= wanted) return;
-        if (Date.now() > until) throw new Error(`${what}: half of the wave's questions were not READ before the deadline`);
+        if (Date.now() > until)
+          throw new Error(`${what}: half of the wave's questions were not READ before the deadline`);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     };
@@ -244,9 +305,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       return sample;
     };
     const postWave = (indexes: readonly number[]) =>
-      Promise.all(toLanes(indexes.map((i) => events[i] ?? []), options.concurrency).map(async (lane) => {
-        for (const e of lane) await postUser(e);
-      }));
+      Promise.all(
+        toLanes(
+          indexes.map((i) => events[i] ?? []),
+          options.concurrency,
+        ).map(async (lane) => {
+          for (const e of lane) await postUser(e);
+        }),
+      );
 
     // Phones: 30 % of the simulator's DELIVERED / READ webhooks are posted again once they were accepted.
     let receiptDuplicates = 0;
@@ -301,30 +367,61 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const killWorker = async () => {
       await stack.sim.clearFaults();
       const callsBefore = (await stack.sim.calls()).at(-1)?.id ?? 0;
-      const hold = await stack.sim.addFault({ api: 'rbm', method: 'POST', pathContains: 'agentMessages', latencyMs: KILL_HOLD_MS, times: 1 });
+      const hold = await stack.sim.addFault({
+        api: 'rbm',
+        method: 'POST',
+        pathContains: 'agentMessages',
+        latencyMs: KILL_HOLD_MS,
+        times: 1,
+      });
       await platformFaults();
       const until = Date.now() + Math.min(60_000, remaining());
       while ((await stack.sim.faults()).some((f) => f.id === hold)) {
         if (Date.now() > until) throw new Error('no RBM call reached the platform to hold before the deadline');
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
-      const statuses = await Promise.all(workers.map(async (w) => (await stack.workerStatus(w))?.status.numInFlightNonLocalActivities ?? 0));
-      const index = Math.max(0, statuses.findIndex((n) => n > 0));
+      const statuses = await Promise.all(
+        workers.map(async (w) => (await stack.workerStatus(w))?.status.numInFlightNonLocalActivities ?? 0),
+      );
+      const index = Math.max(
+        0,
+        statuses.findIndex((n) => n > 0),
+      );
       const worker = workers[index] as WorkerHandle;
       const inFlight = statuses[index];
       await worker.child.kill();
-      kills.push({ worker: worker.child.name, activitiesInFlight: inFlight, atQuestionsRead: totalRead(), heldCallCutShort: await heldCallCutShort(callsBefore, hold) });
-      log(`  killed ${worker.child.name} (SIGKILL) while the platform held one of its calls; ${inFlight ?? 0} activities in flight`);
+      kills.push({
+        worker: worker.child.name,
+        activitiesInFlight: inFlight,
+        atQuestionsRead: totalRead(),
+        heldCallCutShort: await heldCallCutShort(callsBefore, hold),
+      });
+      log(
+        `  killed ${worker.child.name} (SIGKILL) while the platform held one of its calls; ${inFlight ?? 0} activities in flight`,
+      );
       workers[index] = await stack.startWorker();
     };
     /** Waits until a user webhook posted after attempt `from` was refused (Temporal or its database down). */
     const refusedSince = async (from: number, what: string) => {
       const until = Date.now() + remaining();
-      while (!users.calls.list().slice(from).some((c) => c.status !== 200)) {
+      while (
+        !users.calls
+          .list()
+          .slice(from)
+          .some((c) => c.status !== 200)
+      ) {
         if (Date.now() > until) throw new Error(`no webhook was refused while ${what} was down`);
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
-      return [...new Set(users.calls.list().slice(from).filter((c) => c.status !== 200).map((c) => c.status))];
+      return [
+        ...new Set(
+          users.calls
+            .list()
+            .slice(from)
+            .filter((c) => c.status !== 200)
+            .map((c) => c.status),
+        ),
+      ];
     };
 
     const [w1, w2, w3, w4] = waves as [number[], number[], number[], number[]];
@@ -363,7 +460,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       const refused = await refusedSince(pgAttemptsBefore, 'PostgreSQL');
       await production.startPostgres();
       postgresRestart = { downMs: Date.now() - pgStoppedAt, atQuestionsRead: pgAtRead, refusedWith: refused };
-      log(`  PostgreSQL was down ${postgresRestart.downMs} ms; webhooks were answered ${JSON.stringify(refused)} meanwhile`);
+      log(
+        `  PostgreSQL was down ${postgresRestart.downMs} ms; webhooks were answered ${JSON.stringify(refused)} meanwhile`,
+      );
       await production.waitUntilServing();
       await replaceExited();
     } else {
@@ -374,21 +473,43 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await Promise.all(posting);
 
     log('all user webhooks accepted; waiting for every conversation to reach its final state');
-    const items = conversations.map((c, i) => ({ workflowId: stack.workflowId(c.key), done: exchangeDone(questionsOf(i)) }));
+    const items = conversations.map((c, i) => ({
+      workflowId: stack.workflowId(c.key),
+      done: exchangeDone(questionsOf(i)),
+    }));
     const drained = await drain(stack.client, items, remaining());
-    if (drained.pending.length > 0) log(`  ${drained.pending.length} conversations did not reach their final state in time`);
+    if (drained.pending.length > 0)
+      log(`  ${drained.pending.length} conversations did not reach their final state in time`);
     // The phones have posted every receipt by now: redeliver the last chosen ones, and wait until the workflows took every signal.
     redelivering = false;
     await redeliverLoop;
     redeliverLoop = undefined;
     await redeliverPass();
     await Promise.all(redeliveryPosts);
-    const histories = await settledHistories(stack, items.map((i) => i.workflowId), remaining());
-    const final = await drain(stack.client, items.map((i) => ({ workflowId: i.workflowId, done: () => true })), remaining());
+    const histories = await settledHistories(
+      stack,
+      items.map((i) => i.workflowId),
+      remaining(),
+    );
+    const final = await drain(
+      stack.client,
+      items.map((i) => ({ workflowId: i.workflowId, done: () => true })),
+      remaining(),
+    );
 
-    const byKey = <V>(map: ReadonlyMap<string, V>) => new Map(conversations.flatMap((c) => (map.has(stack.workflowId(c.key)) ? [[c.key, map.get(stack.workflowId(c.key)) as V] as const] : [])));
+    const byKey = <V>(map: ReadonlyMap<string, V>) =>
+      new Map(
+        conversations.flatMap((c) =>
+          map.has(stack.workflowId(c.key)) ? [[c.key, map.get(stack.workflowId(c.key)) as V] as const] : [],
+        ),
+      );
     return checkChaos({
-      deployment: { temporal: stack.temporalDescription, workers: workers.length, apis: options.apis ?? 1, userWebhooksByApi: Object.fromEntries(users.postsByApi) },
+      deployment: {
+        temporal: stack.temporalDescription,
+        workers: workers.length,
+        apis: options.apis ?? 1,
+        userWebhooksByApi: Object.fromEntries(users.postsByApi),
+      },
       conversations,
       events,
       views: byKey(final.views),
@@ -454,8 +575,10 @@ export function checkChaos(input: ChaosEvidence): ChaosReport {
   const userCalls = input.userCalls;
   const redeliveryCalls = input.redeliveryCalls;
   const non200: Record<string, number> = {};
-  for (const c of [...userCalls, ...redeliveryCalls]) if (c.status !== 200) non200[String(c.status ?? 'none')] = (non200[String(c.status ?? 'none')] ?? 0) + 1;
-  for (const [status, n] of Object.entries(counts.rbmWebhooks.statuses)) if (status !== '200') non200[status] = (non200[status] ?? 0) + n;
+  for (const c of [...userCalls, ...redeliveryCalls])
+    if (c.status !== 200) non200[String(c.status ?? 'none')] = (non200[String(c.status ?? 'none')] ?? 0) + 1;
+  for (const [status, n] of Object.entries(counts.rbmWebhooks.statuses))
+    if (status !== '200') non200[status] = (non200[status] ?? 0) + n;
   const undeliveredOf = (list: CallRecord[], idOf: (c: CallRecord) => string | undefined) => {
     const ok = new Set<string>();
     const all = new Set<string>();
@@ -468,8 +591,14 @@ export function checkChaos(input: ChaosEvidence): ChaosReport {
     return [...all].filter((id) => !ok.has(id));
   };
   // The webhook contract: 200 once durable, 503 (with Retry-After) while Temporal cannot take the events; nothing else for a signed request.
-  for (const [status, n] of Object.entries(non200)) if (status !== '503' && status !== 'none') note(`${n} webhook answers with status ${status}: a signed webhook is answered 200, or 503 while Temporal is unavailable`);
-  const receiptsNeverAccepted = Object.entries(counts.rbmWebhooks.byId).filter(([, e]) => e.accepted === 0).map(([id]) => id);
+  for (const [status, n] of Object.entries(non200))
+    if (status !== '503' && status !== 'none')
+      note(
+        `${n} webhook answers with status ${status}: a signed webhook is answered 200, or 503 while Temporal is unavailable`,
+      );
+  const receiptsNeverAccepted = Object.entries(counts.rbmWebhooks.byId)
+    .filter(([, e]) => e.accepted === 0)
+    .map(([id]) => id);
   const undelivered = [...undeliveredOf(userCalls, webhookEventId), ...receiptsNeverAccepted];
   for (const id of undelivered.slice(0, 5)) note(`webhook for ${id} was never accepted`);
 
@@ -519,10 +648,13 @@ export function checkChaos(input: ChaosEvidence): ChaosReport {
       } else processedOnce++;
     }
     // Final state: every question READ once, one reply per question, DELIVERED and READ for each reply.
-    for (const q of questions) if (count(q, view.readReceiptsSent) !== 1) problems.push(`question ${q} marked READ ${count(q, view.readReceiptsSent)} times in state`);
+    for (const q of questions)
+      if (count(q, view.readReceiptsSent) !== 1)
+        problems.push(`question ${q} marked READ ${count(q, view.readReceiptsSent)} times in state`);
     if (!exchangeDone(questions)(view)) problems.push('not every reply was DELIVERED and READ');
     const replies = view.history.filter((h) => h.direction === 'outbound');
-    if (replies.length !== questions.length) problems.push(`${replies.length} replies in history for ${questions.length} questions`);
+    if (replies.length !== questions.length)
+      problems.push(`${replies.length} replies in history for ${questions.length} questions`);
     if (view.status !== 'automation') problems.push(`status ${view.status}`);
     if (problems.length === 0) asExpected++;
     else note(`${conversation.key}: ${problems.join('; ')}`);
@@ -544,15 +676,29 @@ export function checkChaos(input: ChaosEvidence): ChaosReport {
     unread += mine.filter((m) => m.status !== 'read').length;
   });
   if (unread > 0) note(`${unread} agent messages not read at the platform`);
-  const readEventIds = new Map<string, Set<string>>(Object.entries(counts.readReceipts.tookEffect).map(([question, eventIds]) => [question, new Set(Object.keys(eventIds))]));
-  const allQuestions = events.flat().filter((e) => e.kind === 'text').map((e) => e.id);
+  const readEventIds = new Map<string, Set<string>>(
+    Object.entries(counts.readReceipts.tookEffect).map(([question, eventIds]) => [
+      question,
+      new Set(Object.keys(eventIds)),
+    ]),
+  );
+  const allQuestions = events
+    .flat()
+    .filter((e) => e.kind === 'text')
+    .map((e) => e.id);
   const extraReads = allQuestions.reduce((n, q) => n + Math.max(0, (readEventIds.get(q)?.size ?? 0) - 1), 0);
   const missingReads = allQuestions.filter((q) => !readEventIds.has(q)).length;
   if (extraReads > 0) note(`${extraReads} READ receipts sent under a second distinct eventId`);
   if (missingReads > 0) note(`${missingReads} questions never marked READ at the platform`);
   if (missingMessages > 0) note(`${missingMessages} replies never reached the platform`);
 
-  const recovery: ChaosReport['faults']['recovery'] = { activityRetries: 0, activityRetriesAfterTimeout: 0, workflowTasksTimedOut: 0, workflowTasksFailed: 0, retried: [] };
+  const recovery: ChaosReport['faults']['recovery'] = {
+    activityRetries: 0,
+    activityRetriesAfterTimeout: 0,
+    workflowTasksTimedOut: 0,
+    workflowTasksFailed: 0,
+    retried: [],
+  };
   for (const history of input.histories.values()) {
     const types = new Map<string, string>();
     const scheduledAt = new Map<string, number>();
@@ -572,7 +718,13 @@ export function checkChaos(input: ChaosEvidence): ChaosReport {
         if (started?.lastFailure?.timeoutFailureInfo || waited >= 29) recovery.activityRetriesAfterTimeout++;
         if (recovery.retried.length < 20) {
           const failure = started?.lastFailure;
-          recovery.retried.push({ activity: types.get(String(started?.scheduledEventId)) ?? '?', attempt: started?.attempt ?? 1, previousFailure: failure?.timeoutFailureInfo ? `timeout (${failure.message ?? ''})` : (failure?.message ?? '?').slice(0, 120) });
+          recovery.retried.push({
+            activity: types.get(String(started?.scheduledEventId)) ?? '?',
+            attempt: started?.attempt ?? 1,
+            previousFailure: failure?.timeoutFailureInfo
+              ? `timeout (${failure.message ?? ''})`
+              : (failure?.message ?? '?').slice(0, 120),
+          });
         }
       }
       if (e.eventType === T.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT) recovery.workflowTasksTimedOut++;
@@ -580,7 +732,8 @@ export function checkChaos(input: ChaosEvidence): ChaosReport {
     }
   }
   const platformFaults: Record<string, number> = {};
-  for (const [fault, n] of Object.entries(counts.rbm.faults)) platformFaults[faultKind(fault)] = (platformFaults[faultKind(fault)] ?? 0) + n;
+  for (const [fault, n] of Object.entries(counts.rbm.faults))
+    platformFaults[faultKind(fault)] = (platformFaults[faultKind(fault)] ?? 0) + n;
 
   if (input.kills.length !== 2) note(`the worker was killed ${input.kills.length} times, not 2`);
   if (!input.restart) note('the Temporal server was not restarted');
@@ -638,7 +791,8 @@ export function checkChaos(input: ChaosEvidence): ChaosReport {
 export function describeChaos(r: ChaosReport): string {
   const m = r.outbound.agentMessages;
   const rd = r.outbound.readReceipts;
-  const refused = (outage: { refusedWith?: (number | null)[] }) => (outage.refusedWith ? `, webhooks answered ${outage.refusedWith.map((s) => s ?? 'none').join('/')} meanwhile` : '');
+  const refused = (outage: { refusedWith?: (number | null)[] }) =>
+    outage.refusedWith ? `, webhooks answered ${outage.refusedWith.map((s) => s ?? 'none').join('/')} meanwhile` : '';
   return [
     `chaos run: ${r.conversations} conversations, ${r.questions} questions, ${(r.durationMs / 1000).toFixed(1)} s on ${r.deployment.temporal}, ${r.deployment.workers} worker(s), ${r.deployment.apis} API(s)`,
     `faults: worker killed ${r.faults.workerKills.length}× (activities in flight: ${r.faults.workerKills.map((k) => k.activitiesInFlight ?? 0).join(', ')}; held platform call cut short: ${r.faults.workerKills.map((k) => (k.heldCallCutShort ? 'yes' : 'no')).join(', ')}), Temporal server restarted ${r.faults.temporalRestart ? `once (down ${r.faults.temporalRestart.downMs} ms${refused(r.faults.temporalRestart)})` : 'never'}${'postgresRestart' in r.faults ? `, PostgreSQL restarted ${r.faults.postgresRestart ? `once (down ${r.faults.postgresRestart.downMs} ms${refused(r.faults.postgresRestart)})` : 'never'}` : ''}`,
@@ -650,6 +804,8 @@ export function describeChaos(r: ChaosReport): string {
     `agent messages: ${m.calls} calls (${m.faulted} answered with an error, ${m.retriedSameId} retries of an id already sent, deduped by the platform) → ${m.distinctIds} distinct for ${m.expected} expected: ${m.extraDistinct} duplicated, ${m.missing} missing`,
     `READ receipts: ${rd.calls} calls (${rd.faulted} answered with an error, ${rd.retriedSameId} retries of an id already sent) → ${rd.distinctEventIds} distinct for ${rd.expected} expected: ${rd.extraDistinct} duplicated, ${rd.missing} missing`,
     `final state: ${r.finalState.conversationsAsExpected}/${r.conversations} conversations as expected`,
-    r.violations.length === 0 ? 'violations: none' : `violations (${r.violations.length}):\n  ${r.violations.join('\n  ')}`,
+    r.violations.length === 0
+      ? 'violations: none'
+      : `violations (${r.violations.length}):\n  ${r.violations.join('\n  ')}`,
   ].join('\n');
 }

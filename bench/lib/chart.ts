@@ -39,15 +39,21 @@ function panel(series: ChartSeries, top: number): string {
   for (let i = 0; i <= 4; i++) {
     const v = (yMax * i) / 4;
     out.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${y(v)}" y2="${y(v)}" stroke="#eee"/>`);
-    out.push(`<text x="${M.left - 6}" y="${y(v) + 4}" font-size="10" text-anchor="end">${Math.round(v * 10) / 10} ms</text>`);
+    out.push(
+      `<text x="${M.left - 6}" y="${y(v) + 4}" font-size="10" text-anchor="end">${Math.round(v * 10) / 10} ms</text>`,
+    );
   }
   for (let i = 0; i <= 5; i++) {
     const v = (xMax * i) / 5;
-    out.push(`<text x="${x(v)}" y="${top + PANEL_H - 10}" font-size="10" text-anchor="middle">${Math.round(v * 10) / 10} s</text>`);
+    out.push(
+      `<text x="${x(v)}" y="${top + PANEL_H - 10}" font-size="10" text-anchor="middle">${Math.round(v * 10) / 10} s</text>`,
+    );
   }
   // At most ~3000 dots per panel: enough to see the shape, small enough to open.
   const step = Math.max(1, Math.ceil(pts.length / 3000));
-  const dots = pts.filter((_, i) => i % step === 0).map(([s, ms]) => `<circle cx="${x(s).toFixed(1)}" cy="${y(ms).toFixed(1)}" r="1.3"/>`);
+  const dots = pts
+    .filter((_, i) => i % step === 0)
+    .map(([s, ms]) => `<circle cx="${x(s).toFixed(1)}" cy="${y(ms).toFixed(1)}" r="1.3"/>`);
   out.push(`<g fill="#4a7ab8" fill-opacity="0.35">${dots.join('')}</g>`);
   const buckets = new Map<number, number[]>();
   for (const [s, ms] of pts) {
@@ -56,11 +62,15 @@ function panel(series: ChartSeries, top: number): string {
     list.push(ms);
     buckets.set(b, list);
   }
-  const ordered = [...buckets.entries()].sort((a, b) => a[0] - b[0]).map(([b, list]) => [b / 2 + 0.25, list.sort((p, q) => p - q)] as const);
+  const ordered = [...buckets.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([b, list]) => [b / 2 + 0.25, list.sort((p, q) => p - q)] as const);
   const line = (p: number, color: string) =>
     `<polyline fill="none" stroke="${color}" stroke-width="1.6" points="${ordered.map(([s, list]) => `${x(s).toFixed(1)},${y(percentile(list, p)).toFixed(1)}`).join(' ')}"/>`;
   out.push(line(50, '#1b5e20'), line(99, '#b71c1c'));
-  out.push(`<text x="${W - M.right}" y="${top + 18}" font-size="11" text-anchor="end"><tspan fill="#1b5e20">p50</tspan> / <tspan fill="#b71c1c">p99</tspan> per 0.5 s · dots: each request</text>`);
+  out.push(
+    `<text x="${W - M.right}" y="${top + 18}" font-size="11" text-anchor="end"><tspan fill="#1b5e20">p50</tspan> / <tspan fill="#b71c1c">p99</tspan> per 0.5 s · dots: each request</text>`,
+  );
   return out.join('\n');
 }
 

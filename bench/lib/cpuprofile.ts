@@ -36,7 +36,10 @@ function bucketOf(frame: ProfileNode['callFrame']): string {
 }
 
 /** Self time per bucket, in ms and in % of the profile, largest first. */
-export function summarizeProfile(file: string, top = 12): { totalMs: number; buckets: { bucket: string; ms: number; pct: number }[] } {
+export function summarizeProfile(
+  file: string,
+  top = 12,
+): { totalMs: number; buckets: { bucket: string; ms: number; pct: number }[] } {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const selfUs = new Map<string, number>();
@@ -75,7 +78,11 @@ export function summarizeProfiles(dir: string, top = 10): ThreadProfile[] {
       const all = summarizeProfile(path.join(dir, file), 1000);
       const busy = all.buckets.filter((b) => b.bucket !== '(idle)');
       const busyMs = busy.reduce((a, b) => a + b.ms, 0) || 1;
-      return { file, busyMs, buckets: busy.slice(0, top).map((b) => ({ ...b, pct: Math.round((b.ms / busyMs) * 1000) / 10 })) };
+      return {
+        file,
+        busyMs,
+        buckets: busy.slice(0, top).map((b) => ({ ...b, pct: Math.round((b.ms / busyMs) * 1000) / 10 })),
+      };
     })
     .sort((a, b) => b.busyMs - a.busyMs);
 }

@@ -31,7 +31,13 @@ export interface DrainResult {
 }
 
 /** Polls until every item is done or `timeoutMs` passes; `beforeRound` refreshes what `ready()` reads. */
-export async function drain(client: Client, items: readonly DrainItem[], timeoutMs: number, concurrency = 4, beforeRound?: () => Promise<unknown>): Promise<DrainResult> {
+export async function drain(
+  client: Client,
+  items: readonly DrainItem[],
+  timeoutMs: number,
+  concurrency = 4,
+  beforeRound?: () => Promise<unknown>,
+): Promise<DrainResult> {
   const deadline = Date.now() + timeoutMs;
   let pending = [...items];
   const views = new Map<string, ConversationView>();
@@ -61,7 +67,12 @@ export async function drain(client: Client, items: readonly DrainItem[], timeout
     pending = still;
     if (pending.length > 0) await new Promise((r) => setTimeout(r, 200));
   }
-  return { lastDonePerf: pending.length === 0 ? lastDonePerf : undefined, pending: pending.map((p) => p.workflowId), rounds, views };
+  return {
+    lastDonePerf: pending.length === 0 ? lastDonePerf : undefined,
+    pending: pending.map((p) => p.workflowId),
+    rounds,
+    views,
+  };
 }
 
 /**
@@ -75,7 +86,11 @@ export function exchangeDone(questionIds: readonly string[]): (view: Conversatio
     const replies = view.history.filter((h) => h.direction === 'outbound').map((h) => h.messageId);
     if (replies.length < questionIds.length) return false;
     if (view.userTyping.changes < 1) return false;
-    const receipts = new Set(view.events.filter((e) => e.type === 'receipt').map((e) => (e.type === 'receipt' ? `${e.messageId}:${e.receipt}` : '')));
+    const receipts = new Set(
+      view.events
+        .filter((e) => e.type === 'receipt')
+        .map((e) => (e.type === 'receipt' ? `${e.messageId}:${e.receipt}` : '')),
+    );
     return replies.every((id) => receipts.has(`${id}:DELIVERED`) && receipts.has(`${id}:READ`));
   };
 }

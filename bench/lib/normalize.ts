@@ -7,9 +7,14 @@ import { openRbmDelivery } from '../../src/channels/rbm/inbound';
 import { type InboundEvent } from '../../src/domain/inbound';
 
 /** Parses one RBM payload into its inbound events; throws when the API would not accept it as events. */
-export function rbmInboundEvents(event: { id: string; data: Record<string, unknown> }, pubsubPrefix = 'bench'): InboundEvent[] {
+export function rbmInboundEvents(
+  event: { id: string; data: Record<string, unknown> },
+  pubsubPrefix = 'bench',
+): InboundEvent[] {
   const bytes = Buffer.from(JSON.stringify(event.data), 'utf8');
-  const opened = openRbmDelivery({ message: { data: bytes.toString('base64'), messageId: `${pubsubPrefix}-${event.id}` } });
+  const opened = openRbmDelivery({
+    message: { data: bytes.toString('base64'), messageId: `${pubsubPrefix}-${event.id}` },
+  });
   if (!opened.ok) throw new Error(`bench payload rejected: ${JSON.stringify(opened.problems)}`);
   const interpretation = opened.payload.interpret(new Date().toISOString());
   if (interpretation.outcome !== 'events') throw new Error(`bench payload not understood: ${interpretation.outcome}`);

@@ -76,7 +76,12 @@ export class PhoneEmulator {
       this.seen.add(messageId);
       const receipt = (kind: 'DELIVERED' | 'READ'): Receipt => {
         const id = `${kind.toLowerCase()}-${this.random.uuid()}`;
-        return { conversation, kind, id, data: rbmUserEvent(this.options.agentId, conversation.phone, kind, id, messageId) };
+        return {
+          conversation,
+          kind,
+          id,
+          data: rbmUserEvent(this.options.agentId, conversation.phone, kind, id, messageId),
+        };
       };
       this.queue.push([receipt('DELIVERED'), receipt('READ')]);
       this.wakeAll();
@@ -115,7 +120,10 @@ export class PhoneEmulator {
   async waitFor(messages: number, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (this.completed < messages) {
-      if (Date.now() > deadline) throw new Error(`only ${this.completed} of ${messages} agent messages got their receipts within ${timeoutMs} ms`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `only ${this.completed} of ${messages} agent messages got their receipts within ${timeoutMs} ms`,
+        );
       await new Promise((r) => setTimeout(r, 20));
     }
   }

@@ -52,7 +52,8 @@ export function threadCpuSeconds(pid: number | undefined): Record<string, number
         const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
         const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
         // Node's other threads (the SDK's workflow thread, GC helpers, libuv) keep the name "node".
-        const name = tid === String(pid) ? `${comm} (main thread)` : comm === 'node' ? 'node (worker threads, GC, libuv)' : comm;
+        const name =
+          tid === String(pid) ? `${comm} (main thread)` : comm === 'node' ? 'node (worker threads, GC, libuv)' : comm;
         const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
         out[name] = (out[name] ?? 0) + (Number(fields[11]) + Number(fields[12])) / clockTicks;
       } catch {
@@ -94,7 +95,11 @@ export class BenchChild {
     this.log = createWriteStream(this.logFile, { flags: 'a' });
     // Only what the run gives, plus PATH/HOME: a developer's TEMPORAL_ADDRESS must not leak in.
     const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...spec.env };
-    this.child = spawn(process.execPath, [...(spec.nodeFlags ?? []), '--import', 'tsx', path.join(projectRoot, spec.entry)], { cwd: projectRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(
+      process.execPath,
+      [...(spec.nodeFlags ?? []), '--import', 'tsx', path.join(projectRoot, spec.entry)],
+      { cwd: projectRoot, env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     const keep = (chunk: Buffer) => {
       this.log.write(chunk);
       // A bounded tail for error messages; the log file has everything.
@@ -177,11 +182,17 @@ export class ChildGroup {
  * Polls `url` until it answers with `ok(status)`; fails at the deadline or as soon as `child`
  * exits (with the child's output, so a worker that cannot start says why).
  */
-export async function waitForHttp(url: string, timeoutMs: number, child?: BenchChild, ok: (status: number) => boolean = (s) => s === 200): Promise<void> {
+export async function waitForHttp(
+  url: string,
+  timeoutMs: number,
+  child?: BenchChild,
+  ok: (status: number) => boolean = (s) => s === 200,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer';
   for (;;) {
-    if (child && !child.running) throw new Error(`${child.name} exited before ${url} answered; its output:\n${child.outputTail()}`);
+    if (child && !child.running)
+      throw new Error(`${child.name} exited before ${url} answered; its output:\n${child.outputTail()}`);
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
       await res.arrayBuffer();
@@ -190,7 +201,10 @@ export async function waitForHttp(url: string, timeoutMs: number, child?: BenchC
     } catch (err) {
       last = (err as Error).message;
     }
-    if (Date.now() > deadline) throw new Error(`${url} not ready within ${timeoutMs} ms (${last})${child ? `; ${child.name} output:\n${child.outputTail()}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `${url} not ready within ${timeoutMs} ms (${last})${child ? `; ${child.name} output:\n${child.outputTail()}` : ''}`,
+      );
     await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -40,7 +40,9 @@ function postgresUser(): { uid: number; gid: number } | undefined {
     const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
     return { uid, gid };
   } catch {
-    throw new Error('running as root, and there is no `postgres` user to run the private PostgreSQL cluster as (PostgreSQL refuses root): install postgresql-15 (it creates the user) or run as an ordinary user');
+    throw new Error(
+      'running as root, and there is no `postgres` user to run the private PostgreSQL cluster as (PostgreSQL refuses root): install postgresql-15 (it creates the user) or run as an ordinary user',
+    );
   }
 }
 
@@ -66,7 +68,9 @@ export function readTemporalServerBinaries(): TemporalServerBinaries {
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as TemporalServerBinaries;
   } catch {
-    throw new Error(`${file} is missing: run \`node scripts/temporal-server.mjs\` (or \`npm run test:production\`), which builds the Temporal server and finds PostgreSQL`);
+    throw new Error(
+      `${file} is missing: run \`node scripts/temporal-server.mjs\` (or \`npm run test:production\`), which builds the Temporal server and finds PostgreSQL`,
+    );
   }
 }
 
@@ -78,7 +82,12 @@ export interface ProductionTemporalOptions {
   log?: (line: string) => void;
 }
 
-async function waitFor<T>(what: string, timeoutMs: number, attempt: () => Promise<T>, exited?: () => string | undefined): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  timeoutMs: number,
+  attempt: () => Promise<T>,
+  exited?: () => string | undefined,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const gone = exited?.();
@@ -166,7 +175,25 @@ export class ProductionTemporal {
     mkdirSync(this.pgData, { recursive: true, mode: 0o700 });
     if (this.runAs) for (const f of [pwFile, this.pgData]) chownSync(f, this.runAs.uid, this.runAs.gid);
     this.log(`initdb ${this.pgData} (${this.binaries.postgresVersion})`);
-    await run(this.pg('initdb'), ['-D', this.pgData, '-U', 'temporal', '--pwfile', pwFile, '--auth', 'scram-sha-256', '-E', 'UTF8', '--locale', 'C.UTF-8', '--no-sync'], this.pgExec()).catch((err: Error & { stderr?: string }) => {
+    await run(
+      this.pg('initdb'),
+      [
+        '-D',
+        this.pgData,
+        '-U',
+        'temporal',
+        '--pwfile',
+        pwFile,
+        '--auth',
+        'scram-sha-256',
+        '-E',
+        'UTF8',
+        '--locale',
+        'C.UTF-8',
+        '--no-sync',
+      ],
+      this.pgExec(),
+    ).catch((err: Error & { stderr?: string }) => {
       throw new Error(`initdb failed: ${err.stderr ?? err.message}`);
     });
     rmSync(pwFile);
@@ -190,8 +217,25 @@ export class ProductionTemporal {
       writeFileSync(logFile, '', { flag: 'a' });
       for (const f of [socketDir, logFile]) chownSync(f, this.runAs.uid, this.runAs.gid);
     }
-    await run(this.pg('pg_ctl'), ['-D', this.pgData, '-l', logFile, '-w', '-t', '60', '-o', `-p ${this.postgresPort} -k ${socketDir} -c listen_addresses=127.0.0.1 -c max_connections=200`, 'start'], this.pgExec()).catch((err: Error & { stderr?: string }) => {
-      throw new Error(`pg_ctl start failed: ${err.stderr ?? err.message} (log: ${path.join(this.options.dir, 'postgresql.log')})`);
+    await run(
+      this.pg('pg_ctl'),
+      [
+        '-D',
+        this.pgData,
+        '-l',
+        logFile,
+        '-w',
+        '-t',
+        '60',
+        '-o',
+        `-p ${this.postgresPort} -k ${socketDir} -c listen_addresses=127.0.0.1 -c max_connections=200`,
+        'start',
+      ],
+      this.pgExec(),
+    ).catch((err: Error & { stderr?: string }) => {
+      throw new Error(
+        `pg_ctl start failed: ${err.stderr ?? err.message} (log: ${path.join(this.options.dir, 'postgresql.log')})`,
+      );
     });
   }
 
@@ -208,15 +252,36 @@ export class ProductionTemporal {
   }
 
   private async sql(db: string, ...args: string[]): Promise<void> {
-    await run(this.binaries.sqlTool, ['--plugin', 'postgres12', '--ep', '127.0.0.1', '-p', String(this.postgresPort), '-u', 'temporal', '--db', db, ...args], { env: { ...this.pgEnv(), SQL_PASSWORD: this.password } }).catch((err: Error & { stderr?: string }) => {
-      throw new Error(`temporal-sql-tool --db ${db} ${args.join(' ')} failed: ${(err.stderr ?? err.message).slice(-2000)}`);
+    await run(
+      this.binaries.sqlTool,
+      [
+        '--plugin',
+        'postgres12',
+        '--ep',
+        '127.0.0.1',
+        '-p',
+        String(this.postgresPort),
+        '-u',
+        'temporal',
+        '--db',
+        db,
+        ...args,
+      ],
+      { env: { ...this.pgEnv(), SQL_PASSWORD: this.password } },
+    ).catch((err: Error & { stderr?: string }) => {
+      throw new Error(
+        `temporal-sql-tool --db ${db} ${args.join(' ')} failed: ${(err.stderr ?? err.message).slice(-2000)}`,
+      );
     });
   }
 
   /** Both databases created and brought to the server's schema version (compose's temporal-schema service, same commands). */
   private async setUpSchemas(): Promise<void> {
     this.log('setting up the temporal and temporal_visibility schemas');
-    for (const [db, folder] of [['temporal', 'temporal'], ['temporal_visibility', 'visibility']] as const) {
+    for (const [db, folder] of [
+      ['temporal', 'temporal'],
+      ['temporal_visibility', 'visibility'],
+    ] as const) {
       await this.sql(db, 'create');
       await this.sql(db, 'setup-schema', '-v', '0.0');
       await this.sql(db, 'update-schema', '-d', path.join(this.binaries.schemaDir, folder, 'versioned'));
@@ -224,18 +289,44 @@ export class ProductionTemporal {
   }
 
   private writeServerConfig(): void {
-    const [historyGrpc, historyMembership, matchingGrpc, matchingMembership, workerGrpc, workerMembership, frontendMembership, frontendHttp] = this.servicePorts as number[];
+    const [
+      historyGrpc,
+      historyMembership,
+      matchingGrpc,
+      matchingMembership,
+      workerGrpc,
+      workerMembership,
+      frontendMembership,
+      frontendHttp,
+    ] = this.servicePorts as number[];
     const datastore = (databaseName: string, maxConns: number) => ({
-      sql: { pluginName: 'postgres12', databaseName, connectAddr: `127.0.0.1:${this.postgresPort}`, connectProtocol: 'tcp', user: 'temporal', password: this.password, maxConns, maxIdleConns: maxConns, maxConnLifetime: '1h' },
+      sql: {
+        pluginName: 'postgres12',
+        databaseName,
+        connectAddr: `127.0.0.1:${this.postgresPort}`,
+        connectProtocol: 'tcp',
+        user: 'temporal',
+        password: this.password,
+        maxConns,
+        maxIdleConns: maxConns,
+        maxConnLifetime: '1h',
+      },
     });
-    const service = (grpcPort: number | undefined, membershipPort: number | undefined, extra: Record<string, unknown> = {}) => ({ rpc: { grpcPort, membershipPort, bindOnLocalHost: true, ...extra } });
+    const service = (
+      grpcPort: number | undefined,
+      membershipPort: number | undefined,
+      extra: Record<string, unknown> = {},
+    ) => ({ rpc: { grpcPort, membershipPort, bindOnLocalHost: true, ...extra } });
     const config = {
       log: { stdout: true, level: 'warn' },
       persistence: {
         defaultStore: 'postgres-default',
         visibilityStore: 'postgres-visibility',
         numHistoryShards: 4,
-        datastores: { 'postgres-default': datastore('temporal', 20), 'postgres-visibility': datastore('temporal_visibility', 10) },
+        datastores: {
+          'postgres-default': datastore('temporal', 20),
+          'postgres-visibility': datastore('temporal_visibility', 10),
+        },
       },
       global: { membership: { maxJoinDuration: '30s', broadcastAddress: '127.0.0.1' } },
       services: {
@@ -249,7 +340,9 @@ export class ProductionTemporal {
         failoverVersionIncrement: 10,
         masterClusterName: 'active',
         currentClusterName: 'active',
-        clusterInformation: { active: { enabled: true, initialFailoverVersion: 1, rpcName: 'frontend', rpcAddress: this.address } },
+        clusterInformation: {
+          active: { enabled: true, initialFailoverVersion: 1, rpcName: 'frontend', rpcAddress: this.address },
+        },
       },
       dcRedirectionPolicy: { policy: 'noop' },
       dynamicConfigClient: { filepath: DYNAMIC_CONFIG_FILE, pollInterval: '10s' },
@@ -262,24 +355,39 @@ export class ProductionTemporal {
   async startServer(): Promise<void> {
     const logStream = createWriteStream(path.join(this.options.dir, 'temporal-server.log'), { flags: 'a' });
     this.serverExit = undefined;
-    const child = spawn(this.binaries.server, ['--root', this.options.dir, '--config', 'config', '--env', 'production', '--allow-no-auth', 'start'], { env: this.pgEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      this.binaries.server,
+      ['--root', this.options.dir, '--config', 'config', '--env', 'production', '--allow-no-auth', 'start'],
+      { env: this.pgEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     child.stdout.pipe(logStream);
     child.stderr.pipe(logStream);
-    child.once('exit', (code, signal) => (this.serverExit = `temporal-server exited with ${code ?? signal} (log: ${path.join(this.options.dir, 'temporal-server.log')})`));
+    child.once(
+      'exit',
+      (code, signal) =>
+        (this.serverExit = `temporal-server exited with ${code ?? signal} (log: ${path.join(this.options.dir, 'temporal-server.log')})`),
+    );
     this.server = child;
     await this.waitUntilServing('temporal-system');
   }
 
   /** Until DescribeNamespace answers: the frontend is up and the history shards serve requests. */
   async waitUntilServing(namespace = this.namespace, timeoutMs = 120_000): Promise<void> {
-    await waitFor(`Temporal server at ${this.address} not serving namespace ${namespace}`, timeoutMs, async () => {
-      const connection = await Connection.connect({ address: this.address, connectTimeout: 2000 });
-      try {
-        await connection.withDeadline(Date.now() + 3000, () => connection.workflowService.describeNamespace({ namespace }));
-      } finally {
-        await connection.close();
-      }
-    }, () => this.serverExit);
+    await waitFor(
+      `Temporal server at ${this.address} not serving namespace ${namespace}`,
+      timeoutMs,
+      async () => {
+        const connection = await Connection.connect({ address: this.address, connectTimeout: 2000 });
+        try {
+          await connection.withDeadline(Date.now() + 3000, () =>
+            connection.workflowService.describeNamespace({ namespace }),
+          );
+        } finally {
+          await connection.close();
+        }
+      },
+      () => this.serverExit,
+    );
   }
 
   /** SIGTERM (the server drains and closes its connections), SIGKILL after 20 s. */
@@ -298,7 +406,10 @@ export class ProductionTemporal {
     const connection = await Connection.connect({ address: this.address });
     try {
       try {
-        await connection.workflowService.registerNamespace({ namespace: this.namespace, workflowExecutionRetentionPeriod: msToTs(RETENTION_SECONDS * 1000) });
+        await connection.workflowService.registerNamespace({
+          namespace: this.namespace,
+          workflowExecutionRetentionPeriod: msToTs(RETENTION_SECONDS * 1000),
+        });
       } catch (err) {
         if ((err as { code?: number }).code !== 6) throw err;
       }
@@ -332,13 +443,26 @@ export class ProductionTemporal {
       [SearchAttributeType.BOOL]: true,
       [SearchAttributeType.KEYWORD_LIST]: ['probe'],
     };
-    const indexedFields = encodeUnifiedSearchAttributes(undefined, Object.values(searchAttributes).map((key) => ({ key, value: values[key.type] }) as SearchAttributeUpdatePair));
+    const indexedFields = encodeUnifiedSearchAttributes(
+      undefined,
+      Object.values(searchAttributes).map((key) => ({ key, value: values[key.type] }) as SearchAttributeUpdatePair),
+    );
     const taskQueue = { name: `search-attribute-probe-${randomBytes(6).toString('hex')}` };
     await waitFor('Switchboard search attributes usable', 60_000, async () => {
       const workflowId = `search-attribute-probe-${randomBytes(6).toString('hex')}`;
-      await workflowService.startWorkflowExecution({ namespace, workflowId, workflowType: { name: 'switchboard-search-attribute-probe' }, taskQueue, requestId: randomBytes(16).toString('hex'), identity, searchAttributes: { indexedFields } });
+      await workflowService.startWorkflowExecution({
+        namespace,
+        workflowId,
+        workflowType: { name: 'switchboard-search-attribute-probe' },
+        taskQueue,
+        requestId: randomBytes(16).toString('hex'),
+        identity,
+        searchAttributes: { indexedFields },
+      });
       try {
-        const task = await connection.withDeadline(Date.now() + 20_000, () => workflowService.pollWorkflowTaskQueue({ namespace, taskQueue, identity }));
+        const task = await connection.withDeadline(Date.now() + 20_000, () =>
+          workflowService.pollWorkflowTaskQueue({ namespace, taskQueue, identity }),
+        );
         if (!task.taskToken?.length) throw new Error('the probe workflow task did not arrive');
         const C = temporal.api.enums.v1.CommandType;
         await workflowService.respondWorkflowTaskCompleted({
@@ -346,14 +470,31 @@ export class ProductionTemporal {
           identity,
           taskToken: task.taskToken,
           commands: [
-            { commandType: C.COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES, upsertWorkflowSearchAttributesCommandAttributes: { searchAttributes: { indexedFields } } },
+            {
+              commandType: C.COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
+              upsertWorkflowSearchAttributesCommandAttributes: { searchAttributes: { indexedFields } },
+            },
             { commandType: C.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION, completeWorkflowExecutionCommandAttributes: {} },
           ],
         });
-        const { workflowExecutionInfo } = await workflowService.describeWorkflowExecution({ namespace, execution: { workflowId } });
-        if (workflowExecutionInfo?.status !== temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED) throw new Error('the probe workflow did not complete: its upsert was refused');
+        const { workflowExecutionInfo } = await workflowService.describeWorkflowExecution({
+          namespace,
+          execution: { workflowId },
+        });
+        if (
+          workflowExecutionInfo?.status !==
+          temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED
+        )
+          throw new Error('the probe workflow did not complete: its upsert was refused');
       } catch (err) {
-        await workflowService.terminateWorkflowExecution({ namespace, workflowExecution: { workflowId }, reason: 'search attribute probe refused', identity }).catch(() => undefined);
+        await workflowService
+          .terminateWorkflowExecution({
+            namespace,
+            workflowExecution: { workflowId },
+            reason: 'search attribute probe refused',
+            identity,
+          })
+          .catch(() => undefined);
         throw err;
       }
     });
@@ -367,7 +508,10 @@ export class ProductionTemporal {
       // Already gone.
     }
     try {
-      execFileSync(this.pg('pg_ctl'), ['-D', this.pgData, '-m', 'immediate', 'stop'], { ...this.pgExec(), stdio: 'ignore' });
+      execFileSync(this.pg('pg_ctl'), ['-D', this.pgData, '-m', 'immediate', 'stop'], {
+        ...this.pgExec(),
+        stdio: 'ignore',
+      });
     } catch {
       // Not running.
     }

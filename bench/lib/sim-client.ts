@@ -13,15 +13,21 @@ export class SimClient {
   constructor(readonly baseUrl: string) {}
 
   private async json<T>(path: string, init?: RequestInit): Promise<T> {
-    const res = await fetch(`${this.baseUrl}${path}`, { ...init, headers: { 'content-type': 'application/json', ...init?.headers } });
+    const res = await fetch(`${this.baseUrl}${path}`, {
+      ...init,
+      headers: { 'content-type': 'application/json', ...init?.headers },
+    });
     const text = await res.text();
-    if (!res.ok) throw new Error(`simulator ${init?.method ?? 'GET'} ${path} answered ${res.status}: ${text.slice(0, 300)}`);
+    if (!res.ok)
+      throw new Error(`simulator ${init?.method ?? 'GET'} ${path} answered ${res.status}: ${text.slice(0, 300)}`);
     return JSON.parse(text) as T;
   }
 
   /** Recorded calls with an id above `after` (the log keeps the newest 10 000), optionally only one direction. */
   async calls(after = 0, direction?: 'inbound' | 'webhook'): Promise<CallRecord[]> {
-    return (await this.json<{ calls: CallRecord[] }>(`/sim/calls?after=${after}${direction ? `&direction=${direction}` : ''}`)).calls;
+    return (
+      await this.json<{ calls: CallRecord[] }>(`/sim/calls?after=${after}${direction ? `&direction=${direction}` : ''}`)
+    ).calls;
   }
 
   /** Exact per-id counts of every call so far (not capped like the log). */
@@ -98,7 +104,9 @@ export function isRbmInbound(call: CallRecord): boolean {
 }
 
 /** The body of an agentEvents call: eventType and, for READ, the user's messageId. */
-export function agentEventOf(call: CallRecord): { eventType?: string; messageId?: string; eventId?: string } | undefined {
+export function agentEventOf(
+  call: CallRecord,
+): { eventType?: string; messageId?: string; eventId?: string } | undefined {
   if (!isRbmInbound(call) || !call.path.endsWith('/agentEvents')) return undefined;
   const body = (call.body ?? {}) as { eventType?: string; messageId?: string };
   return { ...body, eventId: call.query.eventId };

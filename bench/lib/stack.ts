@@ -125,7 +125,12 @@ export interface ApiHandle {
 /** Worker status counters from its health endpoint (src/temporal/worker-health.ts). */
 export interface WorkerStatus {
   state: string;
-  status: { numInFlightActivities?: number; numInFlightNonLocalActivities?: number; numCachedWorkflows?: number; numInFlightWorkflowActivations?: number };
+  status: {
+    numInFlightActivities?: number;
+    numInFlightNonLocalActivities?: number;
+    numCachedWorkflows?: number;
+    numInFlightWorkflowActivations?: number;
+  };
 }
 
 /** One run's stack (see the module header); `BenchStack.start` boots it, `stop` tears everything down. */
@@ -204,27 +209,58 @@ export class BenchStack {
         startServer = Promise.resolve(new SharedTemporal(options.temporalAddress));
       } else if (options.persistence === 'postgres') {
         const clusterDir = path.join(projectRoot, '.data', 'production', path.basename(dir));
-        log(`Temporal server ${readTemporalServerVersion()} on a private PostgreSQL in ${path.relative(projectRoot, clusterDir)}`);
+        log(
+          `Temporal server ${readTemporalServerVersion()} on a private PostgreSQL in ${path.relative(projectRoot, clusterDir)}`,
+        );
         startServer = ProductionTemporal.start({ dir: clusterDir, log });
       } else {
         log(`Temporal dev server on 127.0.0.1:${temporalPort}, ${dbFile ? `SQLite ${dbFile} (WAL)` : 'in memory'}`);
-        startServer = DevServer.start({ cliPath: readTemporalBinaries().cli, port: temporalPort, ...(dbFile ? { dbFile } : {}), extraArgs: options.temporalArgs ?? [] });
+        startServer = DevServer.start({
+          cliPath: readTemporalBinaries().cli,
+          port: temporalPort,
+          ...(dbFile ? { dbFile } : {}),
+          extraArgs: options.temporalArgs ?? [],
+        });
       }
       let bundlePath = options.workflowBundlePath;
       if (!bundlePath) {
         bundlePath = path.join(dir, 'workflow-bundle.js');
         const logger = new DefaultLogger('WARN');
         const tracing = options.bundleWithTracing === true;
-        log(tracing ? 'bundling the workflows once, with the OpenTelemetry workflow interceptors although tracing is off (A/B)' : 'bundling the workflows once (the production bundle for tracing off, as `npm run build` makes it)');
-        await writeWorkflowBundle(bundlePath, productionBundleOptions({ tracing, workflowsPath: WORKFLOWS_PATH, logger }));
+        log(
+          tracing
+            ? 'bundling the workflows once, with the OpenTelemetry workflow interceptors although tracing is off (A/B)'
+            : 'bundling the workflows once (the production bundle for tracing off, as `npm run build` makes it)',
+        );
+        await writeWorkflowBundle(
+          bundlePath,
+          productionBundleOptions({ tracing, workflowsPath: WORKFLOWS_PATH, logger }),
+        );
       }
       const payloadKeyFile = path.join(dir, 'payload-keys');
       writeFileSync(payloadKeyFile, `${generatePayloadKeyEntry('bench')}\n`, { mode: 0o600 });
       const temporal = await startServer;
       const connection = await Connection.connect({ address: temporal.address });
       const port = temporal instanceof DevServer ? temporalPort : Number(temporal.address.split(':').pop());
-      stack = new BenchStack(options, dir, port, dbFile, temporal, connection, payloadKeyFile, readPayloadKeyFile(payloadKeyFile), `http://127.0.0.1:${simPort}`, apiPorts, bundlePath);
-      stack.simulatorChild = stack.children.start({ name: 'simulator', entry: 'src/simulator/main.ts', env: stack.simulatorEnv(simPort), logDir: dir });
+      stack = new BenchStack(
+        options,
+        dir,
+        port,
+        dbFile,
+        temporal,
+        connection,
+        payloadKeyFile,
+        readPayloadKeyFile(payloadKeyFile),
+        `http://127.0.0.1:${simPort}`,
+        apiPorts,
+        bundlePath,
+      );
+      stack.simulatorChild = stack.children.start({
+        name: 'simulator',
+        entry: 'src/simulator/main.ts',
+        env: stack.simulatorEnv(simPort),
+        logDir: dir,
+      });
       await waitForHttp(`${stack.simUrl}/sim`, 60_000, stack.simulatorChild);
       return stack;
     } catch (err) {
@@ -251,7 +287,11 @@ export class BenchStack {
   clientFor(encrypt: boolean): Client {
     let client = this.clients.get(encrypt);
     if (!client) {
-      client = new Client({ connection: this.connection, namespace: 'default', dataConverter: payloadDataConverter({ keys: this.payloadKeys, encrypt }) });
+      client = new Client({
+        connection: this.connection,
+        namespace: 'default',
+        dataConverter: payloadDataConverter({ keys: this.payloadKeys, encrypt }),
+      });
       this.clients.set(encrypt, client);
     }
     return client;
@@ -307,7 +347,9 @@ export class BenchStack {
       TWILIO_AUTH_TOKEN: TWILIO.token,
       SMS_FROM: '+15550001111',
       GOOGLE_APPLICATION_CREDENTIALS: this.serviceAccountFile,
-      ...(this.options.agentDesk ? { HANDOFF_URL: `${this.simUrl}/desk/handoffs`, HANDOFF_SECRET: this.workflowIdSecret } : {}),
+      ...(this.options.agentDesk
+        ? { HANDOFF_URL: `${this.simUrl}/desk/handoffs`, HANDOFF_SECRET: this.workflowIdSecret }
+        : {}),
     };
   }
 
@@ -362,7 +404,10 @@ export class BenchStack {
   async startFloorWorker(): Promise<WorkerHandle> {
     if (!this.floorBundlePath) {
       this.floorBundlePath = path.join(this.dir, 'floor-bundle.js');
-      await writeWorkflowBundle(this.floorBundlePath, { workflowsPath: path.join(projectRoot, 'bench', 'floor', 'workflows.ts'), logger: new DefaultLogger('WARN') });
+      await writeWorkflowBundle(this.floorBundlePath, {
+        workflowsPath: path.join(projectRoot, 'bench', 'floor', 'workflows.ts'),
+        logger: new DefaultLogger('WARN'),
+      });
     }
     return this.startWorker({ WORKFLOW_BUNDLE_PATH: this.floorBundlePath, TEMPORAL_TASK_QUEUE: this.floorTaskQueue });
   }
@@ -384,7 +429,8 @@ export class BenchStack {
    */
   async startApi(kind: 'switchboard' | 'ack-only', env: Record<string, string> = {}, replica = 0): Promise<ApiHandle> {
     const port = kind === 'switchboard' ? this.apiPorts[replica] : await freePort();
-    if (port === undefined) throw new Error(`API replica ${replica} was not planned: start the stack with apis: ${replica + 1}`);
+    if (port === undefined)
+      throw new Error(`API replica ${replica} was not planned: start the stack with apis: ${replica + 1}`);
     const name = kind === 'switchboard' ? (replica === 0 ? 'api' : `api-${replica + 1}`) : 'api-ack-only';
     const child = this.children.start({
       name,
@@ -401,7 +447,8 @@ export class BenchStack {
   /** Stops the Temporal server (SIGTERM: the dev server flushes and closes its SQLite file; the production server leaves PostgreSQL running). Start it again with startTemporal(). */
   async stopTemporal(): Promise<void> {
     if (this.temporal instanceof ProductionTemporal) return this.temporal.stopServer();
-    if (this.temporal instanceof SharedTemporal) throw new Error('a shared Temporal deployment is not the stack\'s to stop');
+    if (this.temporal instanceof SharedTemporal)
+      throw new Error("a shared Temporal deployment is not the stack's to stop");
     if (!this.dbFile) throw new Error('restarting the dev server needs persistence: sqlite');
     await this.temporal.stop();
   }
@@ -413,9 +460,15 @@ export class BenchStack {
       await this.temporal.waitUntilServing();
       return;
     }
-    if (this.temporal instanceof SharedTemporal) throw new Error('a shared Temporal deployment is not the stack\'s to start');
+    if (this.temporal instanceof SharedTemporal)
+      throw new Error("a shared Temporal deployment is not the stack's to start");
     if (!this.dbFile) throw new Error('restarting the dev server needs persistence: sqlite');
-    this.temporal = await DevServer.start({ cliPath: readTemporalBinaries().cli, port: this.temporalPort, dbFile: this.dbFile, extraArgs: this.options.temporalArgs ?? [] });
+    this.temporal = await DevServer.start({
+      cliPath: readTemporalBinaries().cli,
+      port: this.temporalPort,
+      dbFile: this.dbFile,
+      extraArgs: this.options.temporalArgs ?? [],
+    });
   }
 
   /** The production deployment, when the stack runs one. */
@@ -430,7 +483,9 @@ export class BenchStack {
       const binaries = readTemporalServerBinaries();
       return `temporal-server ${binaries.version} on ${binaries.postgresVersion} (SQL visibility, shared deployment)`;
     }
-    return p ? `temporal-server ${p.binaries.version} on ${p.binaries.postgresVersion} (SQL visibility)` : `${readTemporalBinaries().cliVersion} dev server, ${this.dbFile ? 'SQLite (WAL)' : 'in memory'}`;
+    return p
+      ? `temporal-server ${p.binaries.version} on ${p.binaries.postgresVersion} (SQL visibility)`
+      : `${readTemporalBinaries().cliVersion} dev server, ${this.dbFile ? 'SQLite (WAL)' : 'in memory'}`;
   }
 
   /** A gateway with the API's own settings: workflow IDs and start input exactly as src/server.ts computes them. */

@@ -58,15 +58,30 @@ export interface UserEvent {
  * Per conversation, in order: `exchanges` times (IS_TYPING, then the question). Ids come from a
  * seeded generator, so a run with the same seed posts the same ids.
  */
-export function userEvents(agentId: string, conversations: readonly BenchConversation[], exchanges: number, seed: number): UserEvent[][] {
+export function userEvents(
+  agentId: string,
+  conversations: readonly BenchConversation[],
+  exchanges: number,
+  seed: number,
+): UserEvent[][] {
   const random = new SeededRandom(seed);
   return conversations.map((conversation) => {
     const events: UserEvent[] = [];
     for (let i = 0; i < exchanges; i++) {
       const eventId = `typing-${random.uuid()}`;
-      events.push({ conversation, kind: 'typing', id: eventId, data: rbmUserEvent(agentId, conversation.phone, 'IS_TYPING', eventId) });
+      events.push({
+        conversation,
+        kind: 'typing',
+        id: eventId,
+        data: rbmUserEvent(agentId, conversation.phone, 'IS_TYPING', eventId),
+      });
       const messageId = `msg-${random.uuid()}`;
-      events.push({ conversation, kind: 'text', id: messageId, data: rbmUserMessage(agentId, conversation.phone, messageId, { kind: 'text', text: USER_QUESTION }) });
+      events.push({
+        conversation,
+        kind: 'text',
+        id: messageId,
+        data: rbmUserMessage(agentId, conversation.phone, messageId, { kind: 'text', text: USER_QUESTION }),
+      });
     }
     return events;
   });
@@ -102,7 +117,12 @@ export class WebhookPoster {
 
   constructor(
     /** `apiUrl`: one API, or several replicas (posts alternate between them). */
-    private readonly options: { apiUrl: string | readonly string[]; token: string; seed: number; retry?: Partial<WebhookRetryPolicy> },
+    private readonly options: {
+      apiUrl: string | readonly string[];
+      token: string;
+      seed: number;
+      retry?: Partial<WebhookRetryPolicy>;
+    },
   ) {}
 
   private get apiUrls(): readonly string[] {
@@ -132,12 +152,22 @@ export class WebhookPoster {
     this.postsByApi.set(apiUrl, (this.postsByApi.get(apiUrl) ?? 0) + 1);
     const sentAtMs = Date.now();
     const startPerf = performance.now();
-    const queued = lane.rbm(agentId, event.data, { phone: event.conversation.phone, conversation: event.conversation.key });
+    const queued = lane.rbm(agentId, event.data, {
+      phone: event.conversation.phone,
+      conversation: event.conversation.key,
+    });
     const first = await queued.firstAttempt;
     const answeredPerf = performance.now();
     const done = await queued.done;
     this.free.set(apiUrl, [...(this.free.get(apiUrl) ?? []), lane]);
-    return { sentAtMs, startPerf, answeredPerf, status: first.status, delivered: done.delivered, attempts: done.attempts };
+    return {
+      sentAtMs,
+      startPerf,
+      answeredPerf,
+      status: first.status,
+      delivered: done.delivered,
+      attempts: done.attempts,
+    };
   }
 
   /** Cancels pending retries. */
@@ -177,7 +207,12 @@ export async function closedLoop<J>(lanes: readonly J[][], send: (job: J) => Pro
  * `maxInFlight` outstanding). Each sample's latency is counted from when it was due, not from when
  * it was sent, so a stall shows up in the percentiles instead of slowing the offered load.
  */
-export async function openLoop<J>(jobs: readonly J[], ratePerSecond: number, send: (job: J) => Promise<Sample>, maxInFlight = 512): Promise<LoopResult> {
+export async function openLoop<J>(
+  jobs: readonly J[],
+  ratePerSecond: number,
+  send: (job: J) => Promise<Sample>,
+  maxInFlight = 512,
+): Promise<LoopResult> {
   const samples: Sample[] = [];
   const inFlight = new Set<Promise<void>>();
   const startedAtMs = Date.now();

@@ -42,7 +42,16 @@ async function bundle(build: UpgradeBuild, logger?: SdkLogger): Promise<string> 
         ...config.module,
         rules: [
           ...(config.module?.rules ?? []),
-          { test: CHANGED_MODULE, enforce: 'pre', use: [{ loader: path.join(projectRoot, 'scripts', 'strip-patch-loader.cjs'), options: { patchId: PATCH_CONSTANT, mode: build === 'a' ? 'absent' : 'unpatched' } }] },
+          {
+            test: CHANGED_MODULE,
+            enforce: 'pre',
+            use: [
+              {
+                loader: path.join(projectRoot, 'scripts', 'strip-patch-loader.cjs'),
+                options: { patchId: PATCH_CONSTANT, mode: build === 'a' ? 'absent' : 'unpatched' },
+              },
+            ],
+          },
         ],
       },
     }),
@@ -57,14 +66,22 @@ async function bundle(build: UpgradeBuild, logger?: SdkLogger): Promise<string> 
 export async function writeUpgradeBundles(dir: string, logger?: SdkLogger): Promise<Record<UpgradeBuild, string>> {
   const builds: UpgradeBuild[] = ['a', 'b', 'unpatched'];
   const codes = await Promise.all(builds.map((build) => bundle(build, logger)));
-  const byBuild = Object.fromEntries(builds.map((build, i) => [build, codes[i] as string])) as Record<UpgradeBuild, string>;
-  const paths = Object.fromEntries(builds.map((build) => [build, upgradeBundlePath(dir, build)])) as Record<UpgradeBuild, string>;
+  const byBuild = Object.fromEntries(builds.map((build, i) => [build, codes[i] as string])) as Record<
+    UpgradeBuild,
+    string
+  >;
+  const paths = Object.fromEntries(builds.map((build) => [build, upgradeBundlePath(dir, build)])) as Record<
+    UpgradeBuild,
+    string
+  >;
   for (const build of builds) writeFileSync(paths[build], byBuild[build]);
   // SWC compiles `patched(HANDOFF_SLA_ESCALATION)` to `(0, _workflow.patched)(_handoffpatches.HANDOFF_SLA_ESCALATION)`.
   const callsPatched = (code: string) => new RegExp(`patched\\)\\(\\w+\\.${PATCH_CONSTANT}\\)`).test(code);
   const escalates = (code: string) => code.includes("'handoff_sla_expired'");
-  if (!byBuild.b.includes(`'${HANDOFF_SLA_ESCALATION}'`) || !callsPatched(byBuild.b) || !escalates(byBuild.b)) throw new Error('build B does not call patched() for the handoff SLA change');
+  if (!byBuild.b.includes(`'${HANDOFF_SLA_ESCALATION}'`) || !callsPatched(byBuild.b) || !escalates(byBuild.b))
+    throw new Error('build B does not call patched() for the handoff SLA change');
   if (escalates(byBuild.a)) throw new Error('build A still has the handoff SLA change');
-  if (callsPatched(byBuild.unpatched) || !escalates(byBuild.unpatched)) throw new Error('the unpatched build is not the change without patched()');
+  if (callsPatched(byBuild.unpatched) || !escalates(byBuild.unpatched))
+    throw new Error('the unpatched build is not the change without patched()');
   return paths;
 }

@@ -19,7 +19,14 @@ export function buildActivityDeps(config: Config, logger: Logger): ActivityDeps 
   const timeoutMs = env.OUTBOUND_HTTP_TIMEOUT_MS;
   const keyFile = env.GOOGLE_APPLICATION_CREDENTIALS;
   const tokenSource = (scope: string) =>
-    keyFile ? serviceAccountTokenSource({ key: { file: keyFile }, scopes: [scope], ...(env.GOOGLE_TOKEN_URI ? { tokenUri: env.GOOGLE_TOKEN_URI } : {}), timeoutMs }) : undefined;
+    keyFile
+      ? serviceAccountTokenSource({
+          key: { file: keyFile },
+          scopes: [scope],
+          ...(env.GOOGLE_TOKEN_URI ? { tokenUri: env.GOOGLE_TOKEN_URI } : {}),
+          timeoutMs,
+        })
+      : undefined;
 
   const rbmTokens = tokenSource(RBM_SCOPE);
   const bmTokens = tokenSource(BM_SCOPE);
@@ -44,7 +51,8 @@ export function buildActivityDeps(config: Config, logger: Logger): ActivityDeps 
     sms: twilio ? `twilio ${new URL(env.TWILIO_BASE_URL ?? TWILIO_DEFAULT_BASE_URL).origin}` : 'not configured',
     handoff: env.HANDOFF_URL ? new URL(env.HANDOFF_URL).origin : 'not configured',
   });
-  if (env.HANDOFF_URL && !env.HANDOFF_SECRET) logger.warn('HANDOFF_URL is set without HANDOFF_SECRET: handoff notifications will fail until it is set');
+  if (env.HANDOFF_URL && !env.HANDOFF_SECRET)
+    logger.warn('HANDOFF_URL is set without HANDOFF_SECRET: handoff notifications will fail until it is set');
 
   return {
     channels: createChannelGateway({
@@ -54,6 +62,11 @@ export function buildActivityDeps(config: Config, logger: Logger): ActivityDeps 
       logger,
     }),
     sms: createSmsGateway({ ...(twilio ? { provider: twilio } : {}), sendTimeoutMs: timeoutMs, logger }),
-    handoff: createHandoffNotifier({ ...(env.HANDOFF_URL ? { url: env.HANDOFF_URL } : {}), ...(env.HANDOFF_SECRET ? { secret: env.HANDOFF_SECRET } : {}), timeoutMs, logger }),
+    handoff: createHandoffNotifier({
+      ...(env.HANDOFF_URL ? { url: env.HANDOFF_URL } : {}),
+      ...(env.HANDOFF_SECRET ? { secret: env.HANDOFF_SECRET } : {}),
+      timeoutMs,
+      logger,
+    }),
   };
 }

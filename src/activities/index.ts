@@ -145,7 +145,10 @@ export function createActivities(deps: ActivityDeps) {
      * for every question automation answers). A receipt that fails or hangs does not hold the
      * reply up; a retried attempt sends it again with the same eventId, which Google dedupes.
      */
-    replyWithReadReceipt: async ({ readReceipt, ...message }: ReplyWithReadReceiptArgs): Promise<ReplyWithReadReceiptResult> => {
+    replyWithReadReceipt: async ({
+      readReceipt,
+      ...message
+    }: ReplyWithReadReceiptArgs): Promise<ReplyWithReadReceiptResult> => {
       const read = await settledWithin(deps.channels.sendReadReceipt(readReceipt), READ_IN_REPLY_WAIT_MS);
       const { sentAt } = await deps.channels.sendMessage(message);
       return { sentAt, readReceipt: read ? 'sent' : 'not_sent' };
@@ -156,9 +159,11 @@ export function createActivities(deps: ActivityDeps) {
     sendSms: (args: SendSmsArgs) => deps.sms.sendSms(args),
     notifyHandoff: (args: NotifyHandoffArgs) => deps.handoff.notify(args),
     /** The result of the latest completed run of this workflow ID, if any (see conversationWorkflow). */
-    loadPreviousRun: async (workflowId: string): Promise<unknown> => (deps.previousRuns ? deps.previousRuns.previousRun(workflowId) : undefined),
+    loadPreviousRun: async (workflowId: string): Promise<unknown> =>
+      deps.previousRuns ? deps.previousRuns.previousRun(workflowId) : undefined,
     /** The routing file of a conversation's version, from the worker's own (a local activity: the workflow holds no file of its own). */
-    routingForVersion: async (version: string): Promise<VersionedRouting | undefined> => deps.routing?.forVersion(version),
+    routingForVersion: async (version: string): Promise<VersionedRouting | undefined> =>
+      deps.routing?.forVersion(version),
   };
 }
 
@@ -169,7 +174,13 @@ async function settledWithin(call: Promise<unknown>, ms: number): Promise<boolea
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
   try {
-    return await Promise.race([call.then(() => true as const, () => false as const), late]);
+    return await Promise.race([
+      call.then(
+        () => true as const,
+        () => false as const,
+      ),
+      late,
+    ]);
   } finally {
     clearTimeout(timer);
   }

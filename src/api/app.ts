@@ -37,8 +37,11 @@ function checkBearer(header: string | undefined, token: string): void {
   if (header === undefined) throw new ApiError(401, 'unauthorized', 'Authorization: Bearer <API_TOKEN> required');
   const match = /^bearer +(\S+) *$/i.exec(header);
   if (!match) throw new ApiError(401, 'unauthorized', 'malformed Authorization header');
-  const given = createHash('sha256').update(match[1] ?? '').digest();
-  if (!timingSafeEqual(given, createHash('sha256').update(token).digest())) throw new ApiError(401, 'unauthorized', 'invalid bearer token');
+  const given = createHash('sha256')
+    .update(match[1] ?? '')
+    .digest();
+  if (!timingSafeEqual(given, createHash('sha256').update(token).digest()))
+    throw new ApiError(401, 'unauthorized', 'invalid bearer token');
 }
 
 /** The HTTP API: health, Google's webhooks and the operator API, with errors mapped in one place. */
@@ -69,7 +72,8 @@ export function createApp(deps: AppDeps) {
 
   const apiToken = deps.config.apiToken;
   app.use('/v1/*', async (c, next) => {
-    if (!apiToken) throw new ApiError(503, 'operator_api_disabled', 'the operator API needs API_TOKEN to be configured');
+    if (!apiToken)
+      throw new ApiError(503, 'operator_api_disabled', 'the operator API needs API_TOKEN to be configured');
     checkBearer(c.req.header('authorization'), apiToken);
     await next();
   });
@@ -86,7 +90,9 @@ export function createApp(deps: AppDeps) {
   app.route('/v1/unrecognized-payloads', createUnrecognizedPayloadsApp(deps));
   app.route('/v1', createMessagesApp(deps));
 
-  app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
+  app.notFound((c) =>
+    c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` } }, 404),
+  );
   app.onError((err, c) => {
     const log = deps.logger.child({ requestId: c.get('requestId'), method: c.req.method, path: c.req.path });
     if (err instanceof ApiError) {

@@ -37,11 +37,17 @@ const fromBase64 = (s: string) => new Uint8Array(Buffer.from(s.replace(/-/g, '+'
 const toBase64 = (b: Uint8Array | null | undefined) => Buffer.from(b ?? new Uint8Array()).toString('base64');
 
 function fromJson(p: z.infer<typeof payloadsJson>['payloads'][number]): Payload {
-  return { metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, fromBase64(v)])), data: fromBase64(p.data ?? '') };
+  return {
+    metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, fromBase64(v)])),
+    data: fromBase64(p.data ?? ''),
+  };
 }
 
 function toJson(p: Payload): { metadata: Record<string, string>; data: string } {
-  return { metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, toBase64(v)])), data: toBase64(p.data) };
+  return {
+    metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, toBase64(v)])),
+    data: toBase64(p.data),
+  };
 }
 
 /** Constant-time comparison of two tokens of any length (their digests are compared). */
@@ -64,9 +70,24 @@ export function createCodecServerApp(deps: AppDeps) {
   const log = deps.logger.child({ component: 'codec-server' });
 
   if (corsOrigins.length > 0) {
-    app.use('*', cors({ origin: corsOrigins, allowMethods: ['POST', 'OPTIONS'], allowHeaders: ['Content-Type', 'X-Namespace', 'Authorization'], credentials: true, maxAge: 600 }));
+    app.use(
+      '*',
+      cors({
+        origin: corsOrigins,
+        allowMethods: ['POST', 'OPTIONS'],
+        allowHeaders: ['Content-Type', 'X-Namespace', 'Authorization'],
+        credentials: true,
+        maxAge: 600,
+      }),
+    );
   }
-  app.use('*', bodyLimit({ maxSize: CODEC_BODY_LIMIT_BYTES, onError: (c) => fail(c, 413, 'too_large', `bodies are limited to ${CODEC_BODY_LIMIT_BYTES} bytes`) }));
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: CODEC_BODY_LIMIT_BYTES,
+      onError: (c) => fail(c, 413, 'too_large', `bodies are limited to ${CODEC_BODY_LIMIT_BYTES} bytes`),
+    }),
+  );
   // Decoded payloads are message texts: never kept by a cache between the operator and us.
   app.use('*', async (c, next) => {
     await next();
@@ -74,12 +95,17 @@ export function createCodecServerApp(deps: AppDeps) {
   });
 
   const handle = (op: 'encode' | 'decode', tokenFrom: 'header' | 'path') => async (c: Context) => {
-    if (!token) return fail(c, 503, 'codec_server_disabled', 'the codec endpoint needs CODEC_SERVER_TOKEN to be configured');
-    const given = tokenFrom === 'path' ? c.req.param('token') : /^Bearer\s+(.+)$/i.exec(c.req.header('authorization') ?? '')?.[1]?.trim();
+    if (!token)
+      return fail(c, 503, 'codec_server_disabled', 'the codec endpoint needs CODEC_SERVER_TOKEN to be configured');
+    const given =
+      tokenFrom === 'path'
+        ? c.req.param('token')
+        : /^Bearer\s+(.+)$/i.exec(c.req.header('authorization') ?? '')?.[1]?.trim();
     if (!given) return fail(c, 401, 'unauthorized', 'Authorization: Bearer <CODEC_SERVER_TOKEN> required');
     if (!sameToken(given, token)) return fail(c, 401, 'unauthorized', 'invalid codec token');
     const asked = c.req.header('x-namespace');
-    if (asked !== undefined && asked !== namespace) return fail(c, 400, 'wrong_namespace', `this codec serves namespace ${namespace}, not ${asked}`);
+    if (asked !== undefined && asked !== namespace)
+      return fail(c, 400, 'wrong_namespace', `this codec serves namespace ${namespace}, not ${asked}`);
 
     let raw: unknown;
     try {
@@ -88,7 +114,13 @@ export function createCodecServerApp(deps: AppDeps) {
       return fail(c, 400, 'invalid_json', 'the body must be JSON: {"payloads": [...]}');
     }
     const parsed = payloadsJson.safeParse(raw);
-    if (!parsed.success) return fail(c, 400, 'invalid_body', parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+    if (!parsed.success)
+      return fail(
+        c,
+        400,
+        'invalid_body',
+        parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
+      );
     const payloads = parsed.data.payloads.map(fromJson);
     try {
       const out = op === 'encode' ? await codec.encode(payloads) : await codec.decode(payloads);

@@ -41,7 +41,9 @@ export class ErasureIncompleteError extends Error {
     readonly workflowId: string,
     readonly deletedRunIds: string[],
   ) {
-    super(`new runs of ${workflowId} kept starting during the erasure (${deletedRunIds.length} deleted so far); retry once the conversation is quiet`);
+    super(
+      `new runs of ${workflowId} kept starting during the erasure (${deletedRunIds.length} deleted so far); retry once the conversation is quiet`,
+    );
     this.name = 'ErasureIncompleteError';
   }
 }
@@ -54,7 +56,10 @@ export interface RunRef {
 
 /** gRPC NOT_FOUND (5), as raw service calls report it. */
 function isNotFound(err: unknown): boolean {
-  return err instanceof WorkflowNotFoundError || (typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 5);
+  return (
+    err instanceof WorkflowNotFoundError ||
+    (typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 5)
+  );
 }
 
 const RUNNING = temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING;
@@ -65,7 +70,11 @@ const RUNNING = temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION
  * only: nothing here decodes a payload, so a conversation is erasable even if the key that
  * encrypted its memo is gone.
  */
-export async function findRuns(client: Client, workflowId: string, options: { visibility?: boolean } = {}): Promise<RunRef[]> {
+export async function findRuns(
+  client: Client,
+  workflowId: string,
+  options: { visibility?: boolean } = {},
+): Promise<RunRef[]> {
   const namespace = client.options.namespace;
   const service = client.workflowService;
   const runs = new Map<string, RunRef>();
@@ -73,7 +82,12 @@ export async function findRuns(client: Client, workflowId: string, options: { vi
   if (options.visibility !== false) {
     let nextPageToken: Uint8Array | undefined;
     do {
-      const page = await service.listWorkflowExecutions({ namespace, query: `WorkflowId = '${escaped}'`, pageSize: 1000, ...(nextPageToken ? { nextPageToken } : {}) });
+      const page = await service.listWorkflowExecutions({
+        namespace,
+        query: `WorkflowId = '${escaped}'`,
+        pageSize: 1000,
+        ...(nextPageToken ? { nextPageToken } : {}),
+      });
       for (const e of page.executions ?? []) {
         const runId = e.execution?.runId;
         if (runId) runs.set(runId, { runId, running: e.status === RUNNING });
@@ -94,8 +108,13 @@ export async function findRuns(client: Client, workflowId: string, options: { vi
   for (let runId = latest?.runId, steps = 0; runId && steps < 10_000; steps++) {
     let previous: string | undefined;
     try {
-      const page = await service.getWorkflowExecutionHistory({ namespace, execution: { workflowId, runId }, maximumPageSize: 1 });
-      previous = page.history?.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId || undefined;
+      const page = await service.getWorkflowExecutionHistory({
+        namespace,
+        execution: { workflowId, runId },
+        maximumPageSize: 1,
+      });
+      previous =
+        page.history?.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId || undefined;
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
@@ -106,7 +125,11 @@ export async function findRuns(client: Client, workflowId: string, options: { vi
 }
 
 /** Ends the open run and deletes every run of `workflowId`; resolves once Temporal accepted every deletion. */
-export async function eraseWorkflowRuns(client: Client, workflowId: string, options: ErasureOptions = {}): Promise<ErasureResult> {
+export async function eraseWorkflowRuns(
+  client: Client,
+  workflowId: string,
+  options: ErasureOptions = {},
+): Promise<ErasureResult> {
   const namespace = client.options.namespace;
   const maxPasses = options.maxPasses ?? 5;
   const deleted: string[] = [];
@@ -117,7 +140,10 @@ export async function eraseWorkflowRuns(client: Client, workflowId: string, opti
     // The open run first, so it cannot continue as new while its predecessors are deleted.
     for (const run of [...fresh].sort((a, b) => Number(b.running) - Number(a.running))) {
       try {
-        await client.workflowService.deleteWorkflowExecution({ namespace, workflowExecution: { workflowId, runId: run.runId } });
+        await client.workflowService.deleteWorkflowExecution({
+          namespace,
+          workflowExecution: { workflowId, runId: run.runId },
+        });
         if (run.running) terminated.push(run.runId);
       } catch (err) {
         // Already gone (an earlier erasure, or its deletion completed): that is what we want.

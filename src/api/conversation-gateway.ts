@@ -1,4 +1,9 @@
-import { type Client, WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import {
+  type Client,
+  WithStartWorkflowOperation,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+} from '@temporalio/client';
 import { type SearchAttributePair, type UpdateDefinition } from '@temporalio/common';
 import { type Config } from '../config';
 import { type ConversationKey } from '../domain/conversation-key';
@@ -8,10 +13,21 @@ import { startingLocale } from '../routing/starting-locale';
 import { type RoutingConfig } from '../routing/types';
 import { type WorkflowIdOptions, workflowIdFor } from '../temporal/workflow-ids';
 import { conversationWorkflow } from '../workflows';
-import { conversationStateQuery, type ConversationInput, type ConversationView, lastInboundHour, searchAttributes, userTypingAsOf } from '../workflows/definitions';
+import {
+  conversationStateQuery,
+  type ConversationInput,
+  type ConversationView,
+  lastInboundHour,
+  searchAttributes,
+  userTypingAsOf,
+} from '../workflows/definitions';
 import { inboundEventsSignal } from '../workflows/definitions';
 import { outboundMessagesQuery, sendMessageUpdate } from '../workflows/definitions';
-import { type OutboundMessagesView, type OutboundSendInput, type OutboundSendResult } from '../workflows/outbound/types';
+import {
+  type OutboundMessagesView,
+  type OutboundSendInput,
+  type OutboundSendResult,
+} from '../workflows/outbound/types';
 import { type ErasureResult, eraseWorkflowRuns } from './conversation-erasure';
 import { readTranscript, type TranscriptEntry } from './conversation-transcript';
 import { TemporalUnavailableError, describeUnavailable, isTemporalUnavailable } from './errors';
@@ -127,14 +143,18 @@ export class ConversationGateway {
     const delivery = this.deliveryOptions(key, events);
     const { workflowId, args, typedSearchAttributes, signalArgs } = delivery;
     const { owner } = options;
-    const signalWithStart = (memo?: Record<string, unknown>) => this.bounded('signalWithStart', () => this.options.client.workflow.signalWithStart(conversationWorkflow, { ...delivery, ...(memo ? { memo } : {}) }));
+    const signalWithStart = (memo?: Record<string, unknown>) =>
+      this.bounded('signalWithStart', () =>
+        this.options.client.workflow.signalWithStart(conversationWorkflow, { ...delivery, ...(memo ? { memo } : {}) }),
+      );
     if (owner === undefined) {
       await signalWithStart();
       return;
     }
     for (let attempt = 0; ; attempt++) {
       const bound = await this.ownerOf(workflowId);
-      if (bound !== undefined && bound !== null && bound !== owner) throw new ConversationOwnerMismatchError(key, owner);
+      if (bound !== undefined && bound !== null && bound !== owner)
+        throw new ConversationOwnerMismatchError(key, owner);
       if (bound !== undefined) {
         // Bound to this owner, or started before binding existed: a closed run's successor is bound to this owner.
         await signalWithStart({ [OWNER_MEMO]: owner });
@@ -142,12 +162,23 @@ export class ConversationGateway {
       }
       // Never started: start it bound to this owner first, so a racing delivery of another owner finds the binding.
       try {
-        await this.bounded('start', () => this.options.client.workflow.start(conversationWorkflow, { workflowId, taskQueue: this.options.taskQueue, args, typedSearchAttributes, memo: { [OWNER_MEMO]: owner }, workflowIdConflictPolicy: 'FAIL' }));
+        await this.bounded('start', () =>
+          this.options.client.workflow.start(conversationWorkflow, {
+            workflowId,
+            taskQueue: this.options.taskQueue,
+            args,
+            typedSearchAttributes,
+            memo: { [OWNER_MEMO]: owner },
+            workflowIdConflictPolicy: 'FAIL',
+          }),
+        );
       } catch (err) {
         if (err instanceof WorkflowExecutionAlreadyStartedError && attempt < 2) continue;
         throw err;
       }
-      await this.bounded('signal', () => this.options.client.workflow.getHandle(workflowId).signal(inboundEventsSignal, ...signalArgs));
+      await this.bounded('signal', () =>
+        this.options.client.workflow.getHandle(workflowId).signal(inboundEventsSignal, ...signalArgs),
+      );
       return;
     }
   }
@@ -165,7 +196,9 @@ export class ConversationGateway {
   /** The owner the conversation's latest run is bound to; null for a run started without one, undefined when it never ran. */
   private async ownerOf(workflowId: string): Promise<string | null | undefined> {
     try {
-      const description = await this.bounded('describe', () => this.options.client.workflow.getHandle(workflowId).describe());
+      const description = await this.bounded('describe', () =>
+        this.options.client.workflow.getHandle(workflowId).describe(),
+      );
       const owner = (await description.memo)?.[OWNER_MEMO];
       return typeof owner === 'string' ? owner : null;
     } catch (err) {
@@ -186,7 +219,9 @@ export class ConversationGateway {
       args: [this.startInput(key)] as [ConversationInput],
       typedSearchAttributes: this.initialSearchAttributes(key, events),
       signal: inboundEventsSignal,
-      signalArgs: [routingVersion === undefined ? events : events.map((event) => ({ ...event, routingVersion }))] as [InboundEvent[]],
+      signalArgs: [routingVersion === undefined ? events : events.map((event) => ({ ...event, routingVersion }))] as [
+        InboundEvent[],
+      ],
     };
   }
 
@@ -204,9 +239,11 @@ export class ConversationGateway {
     ];
     // The workflow records the receivedAt of the last event it accepts (in batch order).
     const last = events.at(-1)?.receivedAt;
-    if (last !== undefined && !Number.isNaN(Date.parse(last))) pairs.push({ key: searchAttributes.lastInboundAt, value: lastInboundHour(last) });
+    if (last !== undefined && !Number.isNaN(Date.parse(last)))
+      pairs.push({ key: searchAttributes.lastInboundAt, value: lastInboundHour(last) });
     // Only for a start by inbound events: an operator's first message routes nothing, so the run would never set it.
-    const locale = events.length > 0 && this.options.routing ? startingLocale(key, events, this.options.routing) : undefined;
+    const locale =
+      events.length > 0 && this.options.routing ? startingLocale(key, events, this.options.routing) : undefined;
     if (locale !== undefined) pairs.push({ key: searchAttributes.locale, value: locale });
     return pairs;
   }
@@ -218,7 +255,9 @@ export class ConversationGateway {
 
   /** Runs an update on the conversation's running workflow; WorkflowNotFoundError when there is none. */
   async update<Ret, Arg>(key: ConversationKey, definition: UpdateDefinition<Ret, [Arg]>, arg: Arg): Promise<Ret> {
-    return this.bounded('update', () => this.options.client.workflow.getHandle(this.workflowId(key)).executeUpdate(definition, { args: [arg] }));
+    return this.bounded('update', () =>
+      this.options.client.workflow.getHandle(this.workflowId(key)).executeUpdate(definition, { args: [arg] }),
+    );
   }
 
   /** Conversations from Temporal visibility, newest first, filtered by Switchboard's search attributes. */
@@ -232,7 +271,10 @@ export class ConversationGateway {
     if (filter.queue) clauses.push(`${searchAttributes.queue.name} = ${quote(filter.queue)}`);
     return this.bounded('list', async () => {
       const rows: ConversationSummary[] = [];
-      for await (const execution of this.options.client.workflow.list({ query: clauses.join(' AND '), pageSize: filter.limit })) {
+      for await (const execution of this.options.client.workflow.list({
+        query: clauses.join(' AND '),
+        pageSize: filter.limit,
+      })) {
         const sa = execution.typedSearchAttributes;
         const lastInbound = sa.get(searchAttributes.lastInboundAt);
         rows.push({
@@ -257,7 +299,11 @@ export class ConversationGateway {
 
   /** Every message of the conversation across all its runs, from Temporal's histories (see conversation-transcript.ts). */
   async transcript(key: ConversationKey): Promise<TranscriptEntry[]> {
-    return this.bounded('transcript', () => readTranscript(this.options.client, this.workflowId(key)), Math.max(this.options.timeoutMs, 30_000));
+    return this.bounded(
+      'transcript',
+      () => readTranscript(this.options.client, this.workflowId(key)),
+      Math.max(this.options.timeoutMs, 30_000),
+    );
   }
 
   /**
@@ -265,13 +311,19 @@ export class ConversationGateway {
    * once Temporal accepted every deletion (conversation-erasure.ts). Nothing to erase is no error.
    */
   async erase(key: ConversationKey): Promise<ErasureResult> {
-    return this.bounded('erase', () => eraseWorkflowRuns(this.options.client, this.workflowId(key)), Math.max(this.options.timeoutMs, 30_000));
+    return this.bounded(
+      'erase',
+      () => eraseWorkflowRuns(this.options.client, this.workflowId(key)),
+      Math.max(this.options.timeoutMs, 30_000),
+    );
   }
 
   /** The conversation's state, or undefined when no workflow exists for the key. */
   async getState(key: ConversationKey): Promise<ConversationView | undefined> {
     try {
-      const view = await this.bounded('query', () => this.options.client.workflow.getHandle(this.workflowId(key)).query(conversationStateQuery));
+      const view = await this.bounded('query', () =>
+        this.options.client.workflow.getHandle(this.workflowId(key)).query(conversationStateQuery),
+      );
       // The workflow's clock stands still between its tasks: the typing fade is applied here.
       return { ...view, userTyping: userTypingAsOf(view.userTyping, Date.now()) };
     } catch (err) {
@@ -295,7 +347,14 @@ export class ConversationGateway {
   async sendMessage(key: ConversationKey, input: OutboundSendInput, updateId: string): Promise<OutboundSendResult> {
     const timeoutMs = this.options.updateTimeoutMs ?? Math.max(this.options.timeoutMs, 30_000);
     if (key.startsWith('bm:')) {
-      return this.bounded('executeUpdate', () => this.options.client.workflow.getHandle(this.workflowId(key)).executeUpdate(sendMessageUpdate, { args: [input], updateId }), timeoutMs);
+      return this.bounded(
+        'executeUpdate',
+        () =>
+          this.options.client.workflow
+            .getHandle(this.workflowId(key))
+            .executeUpdate(sendMessageUpdate, { args: [input], updateId }),
+        timeoutMs,
+      );
     }
     const startWorkflowOperation = new WithStartWorkflowOperation(conversationWorkflow, {
       workflowId: this.workflowId(key),
@@ -306,7 +365,12 @@ export class ConversationGateway {
     });
     return this.bounded(
       'executeUpdateWithStart',
-      () => this.options.client.workflow.executeUpdateWithStart(sendMessageUpdate, { args: [input], updateId, startWorkflowOperation }),
+      () =>
+        this.options.client.workflow.executeUpdateWithStart(sendMessageUpdate, {
+          args: [input],
+          updateId,
+          startWorkflowOperation,
+        }),
       timeoutMs,
     );
   }
@@ -314,7 +378,9 @@ export class ConversationGateway {
   /** The conversation's outbound messages and receipt metrics, or undefined when no workflow exists for the key. */
   async getOutboundMessages(key: ConversationKey): Promise<OutboundMessagesView | undefined> {
     try {
-      return await this.bounded('query', () => this.options.client.workflow.getHandle(this.workflowId(key)).query(outboundMessagesQuery));
+      return await this.bounded('query', () =>
+        this.options.client.workflow.getHandle(this.workflowId(key)).query(outboundMessagesQuery),
+      );
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return undefined;
       throw err;
@@ -331,11 +397,16 @@ export class ConversationGateway {
     }
   }
 
-  private async bounded<T>(operation: string, fn: () => Promise<T>, timeoutMs: number = this.options.timeoutMs): Promise<T> {
+  private async bounded<T>(
+    operation: string,
+    fn: () => Promise<T>,
+    timeoutMs: number = this.options.timeoutMs,
+  ): Promise<T> {
     try {
       return await this.options.client.withDeadline(Date.now() + timeoutMs, fn);
     } catch (err) {
-      if (isTemporalUnavailable(err)) throw new TemporalUnavailableError(describeUnavailable(operation, timeoutMs, err), err);
+      if (isTemporalUnavailable(err))
+        throw new TemporalUnavailableError(describeUnavailable(operation, timeoutMs, err), err);
       throw err;
     }
   }

@@ -34,7 +34,8 @@ export async function readTranscript(client: Client, workflowId: string): Promis
   const converter = client.options.loadedDataConverter;
   const escaped = workflowId.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
   const runs: { runId: string; startTime: Date }[] = [];
-  for await (const execution of client.workflow.list({ query: `WorkflowId = '${escaped}'` })) runs.push({ runId: execution.runId, startTime: execution.startTime });
+  for await (const execution of client.workflow.list({ query: `WorkflowId = '${escaped}'` }))
+    runs.push({ runId: execution.runId, startTime: execution.startTime });
   // Visibility lags a little behind a run that has just started: add the current run if missing.
   const current = await client.workflow.getHandle(workflowId).describe();
   if (!runs.some((r) => r.runId === current.runId)) runs.push({ runId: current.runId, startTime: current.startTime });
@@ -51,7 +52,14 @@ export async function readTranscript(client: Client, workflowId: string): Promis
         for (const e of events ?? []) {
           if (e.type !== 'message' || seen.has(e.dedupeKey)) continue;
           seen.add(e.dedupeKey);
-          entries.push({ direction: 'inbound', messageId: e.messageId, kind: e.content.kind, summary: summarize(e.content), at: e.occurredAt ?? e.receivedAt, runId });
+          entries.push({
+            direction: 'inbound',
+            messageId: e.messageId,
+            kind: e.content.kind,
+            summary: summarize(e.content),
+            at: e.occurredAt ?? e.receivedAt,
+            runId,
+          });
         }
       }
       const scheduled = event.activityTaskScheduledEventAttributes;
@@ -60,7 +68,14 @@ export async function readTranscript(client: Client, workflowId: string): Promis
         const [args] = (await decodeArrayFromPayloads(converter, scheduled.input?.payloads)) as [SendMessageArgs];
         if (!args || seen.has(`out:${args.messageId}`)) continue;
         seen.add(`out:${args.messageId}`);
-        entries.push({ direction: 'outbound', messageId: args.messageId, kind: args.content.richCard ? 'rich' : 'text', summary: args.content.text ?? '[rich content]', at: eventTime(event), runId });
+        entries.push({
+          direction: 'outbound',
+          messageId: args.messageId,
+          kind: args.content.richCard ? 'rich' : 'text',
+          summary: args.content.text ?? '[rich content]',
+          at: eventTime(event),
+          runId,
+        });
       }
     }
   }

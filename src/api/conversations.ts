@@ -45,7 +45,8 @@ async function onConversation<T>(key: ConversationKey, call: () => Promise<T>): 
   try {
     return await call();
   } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw new ApiError(404, 'conversation_not_found', `no open conversation for ${key}`);
+    if (err instanceof WorkflowNotFoundError)
+      throw new ApiError(404, 'conversation_not_found', `no open conversation for ${key}`);
     if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
       throw new ApiError(422, 'rejected_by_conversation', err.cause.message, { type: err.cause.type });
     }
@@ -59,7 +60,12 @@ export function createConversationsApp(deps: AppDeps) {
 
   app.get('/', async (c) => {
     const parsed = listQuery.safeParse(c.req.query());
-    if (!parsed.success) throw new ApiError(400, 'invalid_query', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    if (!parsed.success)
+      throw new ApiError(
+        400,
+        'invalid_query',
+        parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+      );
     return c.json({ conversations: await deps.conversations.list(parsed.data) });
   });
 
@@ -75,9 +81,20 @@ export function createConversationsApp(deps: AppDeps) {
     const key = keyParam(c.req.param('key'));
     try {
       const erased = await deps.conversations.erase(key);
-      return c.json({ key, workflowId: erased.workflowId, status: 'deletion_accepted', deletedRuns: erased.deletedRunIds.length, runIds: erased.deletedRunIds, terminatedRunIds: erased.terminatedRunIds }, 202);
+      return c.json(
+        {
+          key,
+          workflowId: erased.workflowId,
+          status: 'deletion_accepted',
+          deletedRuns: erased.deletedRunIds.length,
+          runIds: erased.deletedRunIds,
+          terminatedRunIds: erased.terminatedRunIds,
+        },
+        202,
+      );
     } catch (err) {
-      if (err instanceof ErasureIncompleteError) throw new ApiError(409, 'erasure_incomplete', err.message, { deletedRuns: err.deletedRunIds.length });
+      if (err instanceof ErasureIncompleteError)
+        throw new ApiError(409, 'erasure_incomplete', err.message, { deletedRuns: err.deletedRunIds.length });
       throw err;
     }
   });

@@ -47,7 +47,11 @@ export function isTemporalUnavailable(err: unknown): boolean {
     if (e instanceof NamespaceNotFoundError) return true;
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'number' && RETRY_LATER.has(code)) return true;
-    if (/UNAVAILABLE|DEADLINE_EXCEEDED|RESOURCE_EXHAUSTED|connect/i.test(e.message) && (e.name === 'ServiceError' || e.name === 'Error')) return true;
+    if (
+      /UNAVAILABLE|DEADLINE_EXCEEDED|RESOURCE_EXHAUSTED|connect/i.test(e.message) &&
+      (e.name === 'ServiceError' || e.name === 'Error')
+    )
+      return true;
   }
   return false;
 }
@@ -55,10 +59,13 @@ export function isTemporalUnavailable(err: unknown): boolean {
 /** What a 503 says about the failure: a namespace Temporal does not serve is named, as it may also be a missing namespace. */
 export function describeUnavailable(operation: string, timeoutMs: number, err: unknown): string {
   for (let e: unknown = err; e instanceof Error; e = e.cause) {
-    if (e instanceof NamespaceNotFoundError) return `Temporal did not accept ${operation}: it does not serve namespace '${e.namespace}' now (its database unavailable, or the namespace missing)`;
+    if (e instanceof NamespaceNotFoundError)
+      return `Temporal did not accept ${operation}: it does not serve namespace '${e.namespace}' now (its database unavailable, or the namespace missing)`;
   }
   const status = grpcStatusOf(err);
-  return status && !/^(4|14) /.test(status) ? `Temporal did not accept ${operation}: ${status}` : `Temporal did not accept ${operation} within ${timeoutMs} ms`;
+  return status && !/^(4|14) /.test(status)
+    ? `Temporal did not accept ${operation}: ${status}`
+    : `Temporal did not accept ${operation} within ${timeoutMs} ms`;
 }
 
 /** The first gRPC status message in the cause chain (`13 INTERNAL: …`), for logs and reasons; undefined when there is none. */

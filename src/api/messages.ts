@@ -15,21 +15,42 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { type Channel, type ConversationKey } from '../domain/conversation-key';
-import { type DeliveryPolicy, INVALID_OUTBOUND_MESSAGE, type OutboundContent, isE164, parseDuration, validateOutboundRequest } from '../domain/outbound';
+import {
+  type DeliveryPolicy,
+  INVALID_OUTBOUND_MESSAGE,
+  type OutboundContent,
+  isE164,
+  parseDuration,
+  validateOutboundRequest,
+} from '../domain/outbound';
 import { sendMessageUpdateId } from '../workflows/definitions';
-import { type OutboundMessagesView, type OutboundRecord, type OutboundSendInput, type OutboundSendResult } from '../workflows/outbound/types';
+import {
+  type OutboundMessagesView,
+  type OutboundRecord,
+  type OutboundSendInput,
+  type OutboundSendResult,
+} from '../workflows/outbound/types';
 import { type AppDeps } from './app';
 import { ApiError } from './errors';
 import { conversationKeyParam, parseJsonBody } from './validation';
 
-const duration = z.string().refine((v) => parseDuration(v) !== undefined, { message: 'a duration such as "90s", "10m", "2h" or "1d"' });
+const duration = z
+  .string()
+  .refine((v) => parseDuration(v) !== undefined, { message: 'a duration such as "90s", "10m", "2h" or "1d"' });
 
 /** What an openUrl action may open: https pages, and the tel: and geo: links Google's clients hand to the dialer and maps. */
-export const OPEN_URL_PATTERN = '^(https://[^\\s]{1,2040}|tel:\\+?[0-9*#,;()./-]{1,64}|geo:-?[0-9.]{1,20},-?[0-9.]{1,20}([;?][^\\s]{0,200})?)$';
+export const OPEN_URL_PATTERN =
+  '^(https://[^\\s]{1,2040}|tel:\\+?[0-9*#,;()./-]{1,64}|geo:-?[0-9.]{1,20},-?[0-9.]{1,20}([;?][^\\s]{0,200})?)$';
 /** Media a message shows (file, thumbnail): https only. */
 export const MEDIA_URL_PATTERN = '^https://[^\\s]{1,2040}$';
-const openUrl = z.string().regex(new RegExp(OPEN_URL_PATTERN), { message: 'must be an https URL (or a tel: or geo: link)' }).refine(parsesAsUrl, { message: 'must be a URL' });
-const mediaUrl = z.string().regex(new RegExp(MEDIA_URL_PATTERN), { message: 'must be an https URL' }).refine(parsesAsUrl, { message: 'must be a URL' });
+const openUrl = z
+  .string()
+  .regex(new RegExp(OPEN_URL_PATTERN), { message: 'must be an https URL (or a tel: or geo: link)' })
+  .refine(parsesAsUrl, { message: 'must be a URL' });
+const mediaUrl = z
+  .string()
+  .regex(new RegExp(MEDIA_URL_PATTERN), { message: 'must be an https URL' })
+  .refine(parsesAsUrl, { message: 'must be a URL' });
 
 function parsesAsUrl(value: string): boolean {
   return URL.canParse(value);
@@ -63,7 +84,12 @@ const richCard = z.record(z.string(), z.unknown()).superRefine((card, ctx) => {
       for (const [k, v] of Object.entries(value)) {
         if (typeof v === 'string' && (k === 'url' || /(Url|Uri)$/.test(k))) {
           const ok = (k === 'url' ? openUrl : mediaUrl).safeParse(v).success;
-          if (!ok) ctx.addIssue({ code: 'custom', path: [...path, k], message: k === 'url' ? 'must be an https URL (or a tel: or geo: link)' : 'must be an https URL' });
+          if (!ok)
+            ctx.addIssue({
+              code: 'custom',
+              path: [...path, k],
+              message: k === 'url' ? 'must be an https URL (or a tel: or geo: link)' : 'must be an https URL',
+            });
         } else walk(v, [...path, k], depth + 1);
       }
     }
@@ -78,11 +104,16 @@ export const sendMessageBody = z.strictObject({
   suggestions: z.array(suggestionSchema).optional(),
   /** Business Messages: shown when the device cannot render the content. */
   fallbackText: z.string().min(1).optional(),
-  representative: z.strictObject({ type: z.enum(['BOT', 'HUMAN']), displayName: z.string().min(1).max(100).optional() }).optional(),
+  representative: z
+    .strictObject({ type: z.enum(['BOT', 'HUMAN']), displayName: z.string().min(1).max(100).optional() })
+    .optional(),
   delivery: z
     .strictObject({
       /** RBM, passed to Google: seconds with an "s" suffix, at most 15 days. */
-      ttl: z.string().regex(/^\d+(\.\d{1,9})?s$/, { message: 'seconds with an "s" suffix, e.g. "86400s"' }).optional(),
+      ttl: z
+        .string()
+        .regex(/^\d+(\.\d{1,9})?s$/, { message: 'seconds with an "s" suffix, e.g. "86400s"' })
+        .optional(),
       /** RBM, passed to Google: RFC 3339, at most 15 days ahead. */
       expireTime: z.iso.datetime({ offset: true }).optional(),
       /** Our own timer: no DELIVERED within it → revoke, then SMS. */
@@ -93,7 +124,12 @@ export const sendMessageBody = z.strictObject({
       revokeFailedGrace: duration.optional(),
       /** After the ttl passed without any TTL server event: wait this long before acting without it (default 10m). */
       ttlEventGrace: duration.optional(),
-      fallbackSms: z.strictObject({ text: z.string().min(1).max(1600), to: z.string().refine(isE164, { message: 'must be an E.164 number such as +14155550100' }).optional() }).optional(),
+      fallbackSms: z
+        .strictObject({
+          text: z.string().min(1).max(1600),
+          to: z.string().refine(isE164, { message: 'must be an E.164 number such as +14155550100' }).optional(),
+        })
+        .optional(),
       ifRevokeNotConfirmed: z.enum(['assume_delivered', 'send_sms']).optional(),
       timeSensitive: z.boolean().optional(),
     })
@@ -129,11 +165,22 @@ function callerKey(kept: string): string {
 }
 
 function keyReused(idempotencyKey: string): ApiError {
-  return new ApiError(422, 'idempotency_key_reused', `Idempotency-Key ${JSON.stringify(idempotencyKey)} was already used for a different request in this conversation; nothing was sent`, { field: 'Idempotency-Key' });
+  return new ApiError(
+    422,
+    'idempotency_key_reused',
+    `Idempotency-Key ${JSON.stringify(idempotencyKey)} was already used for a different request in this conversation; nothing was sent`,
+    { field: 'Idempotency-Key' },
+  );
 }
 
 /** Body → the workflow's input. Durations become ms; the channel rules run here so the caller gets a 400 naming the field. */
-export function toSendInput(key: ConversationKey, channel: Channel, body: SendMessageBody, idempotencyKey: string | undefined, nowMs: number): OutboundSendInput {
+export function toSendInput(
+  key: ConversationKey,
+  channel: Channel,
+  body: SendMessageBody,
+  idempotencyKey: string | undefined,
+  nowMs: number,
+): OutboundSendInput {
   const content: OutboundContent = {};
   if (body.text !== undefined) content.text = body.text;
   if (body.richCard !== undefined) content.richCard = body.richCard;
@@ -148,19 +195,31 @@ export function toSendInput(key: ConversationKey, channel: Channel, body: SendMe
     if (d.readWithin !== undefined) policy.readWithinMs = parseDuration(d.readWithin);
     if (d.revokeFailedGrace !== undefined) policy.revokeFailedGraceMs = parseDuration(d.revokeFailedGrace);
     if (d.ttlEventGrace !== undefined) policy.ttlEventGraceMs = parseDuration(d.ttlEventGrace);
-    if (d.fallbackSms !== undefined) policy.fallbackSms = d.fallbackSms.to !== undefined ? { text: d.fallbackSms.text, to: d.fallbackSms.to } : { text: d.fallbackSms.text };
+    if (d.fallbackSms !== undefined)
+      policy.fallbackSms =
+        d.fallbackSms.to !== undefined
+          ? { text: d.fallbackSms.text, to: d.fallbackSms.to }
+          : { text: d.fallbackSms.text };
     if (d.ifRevokeNotConfirmed !== undefined) policy.ifRevokeNotConfirmed = d.ifRevokeNotConfirmed;
     if (d.timeSensitive !== undefined) policy.timeSensitive = d.timeSensitive;
   }
   const issues = validateOutboundRequest(channel, { content, policy }, nowMs);
   const first = issues[0];
-  if (first !== undefined) throw new ApiError(400, 'invalid_body', `${first.path}: ${first.message}`, { field: first.path, issues });
-  const input: OutboundSendInput = { conversationKey: key, content, representative: body.representative ?? { type: 'BOT' }, policy, origin: 'operator' };
+  if (first !== undefined)
+    throw new ApiError(400, 'invalid_body', `${first.path}: ${first.message}`, { field: first.path, issues });
+  const input: OutboundSendInput = {
+    conversationKey: key,
+    content,
+    representative: body.representative ?? { type: 'BOT' },
+    policy,
+    origin: 'operator',
+  };
   if (idempotencyKey !== undefined) input.idempotencyKey = idempotencyKey;
   return input;
 }
 
-const isoOrUndefined = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());
+const isoOrUndefined = (ms: number | undefined): string | undefined =>
+  ms === undefined ? undefined : new Date(ms).toISOString();
 
 /** A tracked message as the API shows it: workflow times as ISO 8601, internals (content, version) left out. */
 export function presentMessage(rec: OutboundRecord) {
@@ -178,7 +237,9 @@ export function presentMessage(rec: OutboundRecord) {
     deliveredAt: isoOrUndefined(rec.deliveredAtMs),
     readAt: isoOrUndefined(rec.readAtMs),
     delivery: rec.policy,
-    deadlines: Object.fromEntries(Object.entries(rec.deadlines).map(([k, v]) => [k, isoOrUndefined(v as number | undefined)])),
+    deadlines: Object.fromEntries(
+      Object.entries(rec.deadlines).map(([k, v]) => [k, isoOrUndefined(v as number | undefined)]),
+    ),
     send: { ...rec.send, atMs: undefined, at: isoOrUndefined(rec.send.atMs) },
     ttlEvent: rec.ttlEvent && { revoked: rec.ttlEvent.revoked, at: isoOrUndefined(rec.ttlEvent.atMs) },
     expiry: rec.expiry && { reason: rec.expiry.reason, at: isoOrUndefined(rec.expiry.atMs) },
@@ -190,14 +251,24 @@ export function presentMessage(rec: OutboundRecord) {
 }
 
 function presentResult(result: OutboundSendResult) {
-  return { messageId: result.messageId, status: result.status, duplicate: result.duplicate, message: result.message && presentMessage(result.message) };
+  return {
+    messageId: result.messageId,
+    status: result.status,
+    duplicate: result.duplicate,
+    message: result.message && presentMessage(result.message),
+  };
 }
 
 function presentView(view: OutboundMessagesView) {
   return {
     conversationKey: view.conversationKey,
     messages: view.messages.map(presentMessage),
-    unmatched: view.unmatched.map((u) => ({ messageId: u.messageId, type: u.type, detail: u.detail, at: isoOrUndefined(u.atMs) })),
+    unmatched: view.unmatched.map((u) => ({
+      messageId: u.messageId,
+      type: u.type,
+      detail: u.detail,
+      at: isoOrUndefined(u.atMs),
+    })),
     metrics: view.metrics,
   };
 }
@@ -207,12 +278,14 @@ async function onConversation<T>(key: ConversationKey, call: () => Promise<T>): 
   try {
     return await call();
   } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw new ApiError(404, 'conversation_not_found', `no conversation for ${key}`);
+    if (err instanceof WorkflowNotFoundError)
+      throw new ApiError(404, 'conversation_not_found', `no conversation for ${key}`);
     if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
       const failure = err.cause;
       if (failure.type === INVALID_OUTBOUND_MESSAGE) {
         const issues = (failure.details?.[0] ?? []) as unknown;
-        const field = Array.isArray(issues) && typeof issues[0]?.path === 'string' ? (issues[0].path as string) : undefined;
+        const field =
+          Array.isArray(issues) && typeof issues[0]?.path === 'string' ? (issues[0].path as string) : undefined;
         throw new ApiError(400, 'invalid_body', failure.message, field !== undefined ? { field } : undefined);
       }
       throw new ApiError(422, 'rejected_by_conversation', failure.message, { type: failure.type });
@@ -231,7 +304,10 @@ export function createMessagesApp(deps: AppDeps) {
     let idempotencyKey: string | undefined;
     if (rawIdempotencyKey !== undefined) {
       const parsed = idempotencyKeyHeader.safeParse(rawIdempotencyKey);
-      if (!parsed.success) throw new ApiError(400, 'invalid_header', `Idempotency-Key: ${parsed.error.issues[0]?.message ?? 'invalid'}`, { field: 'Idempotency-Key' });
+      if (!parsed.success)
+        throw new ApiError(400, 'invalid_header', `Idempotency-Key: ${parsed.error.issues[0]?.message ?? 'invalid'}`, {
+          field: 'Idempotency-Key',
+        });
       idempotencyKey = parsed.data;
     }
     const body = await parseJsonBody(c, sendMessageBody);
@@ -240,19 +316,31 @@ export function createMessagesApp(deps: AppDeps) {
     if (idempotencyKey !== undefined) {
       const keyed = keyedRequest(idempotencyKey, input);
       // The key seen before: the same request (a retry) or a different one (422). Records from before the digest carry the bare key.
-      earlier = (await deps.conversations.getOutboundMessages(key))?.messages.find((m) => m.idempotencyKey !== undefined && callerKey(m.idempotencyKey) === idempotencyKey);
-      if (earlier?.idempotencyKey !== undefined && earlier.idempotencyKey !== idempotencyKey && earlier.idempotencyKey !== keyed) throw keyReused(idempotencyKey);
+      earlier = (await deps.conversations.getOutboundMessages(key))?.messages.find(
+        (m) => m.idempotencyKey !== undefined && callerKey(m.idempotencyKey) === idempotencyKey,
+      );
+      if (
+        earlier?.idempotencyKey !== undefined &&
+        earlier.idempotencyKey !== idempotencyKey &&
+        earlier.idempotencyKey !== keyed
+      )
+        throw keyReused(idempotencyKey);
       input.idempotencyKey = earlier?.idempotencyKey === idempotencyKey ? idempotencyKey : keyed;
     }
     // Without a key every request is a new message; with one, the update id makes Temporal attach a retry to the same update.
-    const updateId = idempotencyKey !== undefined ? sendMessageUpdateId(idempotencyKey) : `send-message-${randomUUID()}`;
+    const updateId =
+      idempotencyKey !== undefined ? sendMessageUpdateId(idempotencyKey) : `send-message-${randomUUID()}`;
     const sent = await onConversation(key, () => deps.conversations.sendMessage(key, input, updateId));
     // Two different requests racing with one key attach to one update: the loser sees the winner's message.
     const kept = sent.message?.idempotencyKey;
-    if (idempotencyKey !== undefined && kept !== undefined && kept !== input.idempotencyKey && kept !== idempotencyKey) throw keyReused(idempotencyKey);
+    if (idempotencyKey !== undefined && kept !== undefined && kept !== input.idempotencyKey && kept !== idempotencyKey)
+      throw keyReused(idempotencyKey);
     // A retry within the same run gets the first update's own answer back (duplicate: false): it is still a duplicate.
     const result = earlier !== undefined && earlier.messageId === sent.messageId ? { ...sent, duplicate: true } : sent;
-    c.header('Location', `/v1/conversations/${encodeURIComponent(key)}/messages/${encodeURIComponent(result.messageId)}`);
+    c.header(
+      'Location',
+      `/v1/conversations/${encodeURIComponent(key)}/messages/${encodeURIComponent(result.messageId)}`,
+    );
     return c.json(presentResult(result), result.duplicate ? 200 : 201);
   });
 
@@ -266,7 +354,8 @@ export function createMessagesApp(deps: AppDeps) {
   app.get('/conversations/:key/messages/:messageId', async (c) => {
     const { key } = conversationKeyParam(c.req.param('key'));
     const parsedId = messageIdParam.safeParse(c.req.param('messageId'));
-    if (!parsedId.success) throw new ApiError(400, 'invalid_message_id', 'messageId must be 1 to 512 characters', { field: 'messageId' });
+    if (!parsedId.success)
+      throw new ApiError(400, 'invalid_message_id', 'messageId must be 1 to 512 characters', { field: 'messageId' });
     const messageId = parsedId.data;
     const view = await onConversation(key, () => deps.conversations.getOutboundMessages(key));
     if (view === undefined) throw new ApiError(404, 'conversation_not_found', `no conversation for ${key}`);

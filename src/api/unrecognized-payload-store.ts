@@ -81,11 +81,27 @@ export class UnrecognizedPayloadStore {
    */
   async keep(payload: UnrecognizedPayload, delivery: UnrecognizedPayloadDelivery): Promise<void> {
     const bytes = Buffer.byteLength(payload.bodyBase64, 'base64');
-    const encoded = bytes >= COMPRESS_FROM_BYTES && payload.bodyEncoding === undefined ? { ...payload, bodyBase64: gzipSync(Buffer.from(payload.bodyBase64, 'base64')).toString('base64'), bodyEncoding: 'gzip' as const } : payload;
+    const encoded =
+      bytes >= COMPRESS_FROM_BYTES && payload.bodyEncoding === undefined
+        ? {
+            ...payload,
+            bodyBase64: gzipSync(Buffer.from(payload.bodyBase64, 'base64')).toString('base64'),
+            bodyEncoding: 'gzip' as const,
+          }
+        : payload;
     const parts: string[] = [];
-    for (let at = 0; at < encoded.bodyBase64.length || at === 0; at += BODY_CHUNK_CHARS) parts.push(encoded.bodyBase64.slice(at, at + BODY_CHUNK_CHARS));
-    const stored: UnrecognizedPayload = parts.length > 1 ? { ...encoded, bodyBase64: parts[0] ?? '', bodyChunks: parts.length } : encoded;
-    const memo = { channel: payload.channel, kind: payload.kind, reason: payload.reason, receivedAt: payload.receivedAt, bytes, status: 'pending' };
+    for (let at = 0; at < encoded.bodyBase64.length || at === 0; at += BODY_CHUNK_CHARS)
+      parts.push(encoded.bodyBase64.slice(at, at + BODY_CHUNK_CHARS));
+    const stored: UnrecognizedPayload =
+      parts.length > 1 ? { ...encoded, bodyBase64: parts[0] ?? '', bodyChunks: parts.length } : encoded;
+    const memo = {
+      channel: payload.channel,
+      kind: payload.kind,
+      reason: payload.reason,
+      receivedAt: payload.receivedAt,
+      bytes,
+      status: 'pending',
+    };
     try {
       await this.bounded('signalWithStart', () =>
         this.options.client.workflow.signalWithStart(unrecognizedPayloadWorkflow, {
@@ -108,7 +124,9 @@ export class UnrecognizedPayloadStore {
     const handle = this.options.client.workflow.getHandle(this.workflowId(payload.id));
     for (let index = 1; index < parts.length; index++) {
       try {
-        await this.bounded('signal', () => handle.signal(unrecognizedPayloadChunkSignal, { index, data: parts[index] ?? '' }));
+        await this.bounded('signal', () =>
+          handle.signal(unrecognizedPayloadChunkSignal, { index, data: parts[index] ?? '' }),
+        );
       } catch (err) {
         // Closed meanwhile: it was complete enough for an operator to close it.
         if (err instanceof WorkflowNotFoundError) return;
@@ -121,9 +139,18 @@ export class UnrecognizedPayloadStore {
    * Dismisses every pending entry that matches (newest first, at most `limit`); `more` when others
    * may still match. Visibility is eventually consistent: an entry stored a moment ago may be missed.
    */
-  async dismissMatching(filter: { channel?: Channel; kind?: string; receivedBefore?: string; limit: number }, at: string, note?: string): Promise<{ ids: string[]; more: boolean }> {
+  async dismissMatching(
+    filter: { channel?: Channel; kind?: string; receivedBefore?: string; limit: number },
+    at: string,
+    note?: string,
+  ): Promise<{ ids: string[]; more: boolean }> {
     const pending = await this.list({ status: 'pending', limit: 1000 });
-    const matching = pending.filter((p) => (filter.channel === undefined || p.channel === filter.channel) && (filter.kind === undefined || p.kind === filter.kind) && (filter.receivedBefore === undefined || p.receivedAt < filter.receivedBefore));
+    const matching = pending.filter(
+      (p) =>
+        (filter.channel === undefined || p.channel === filter.channel) &&
+        (filter.kind === undefined || p.kind === filter.kind) &&
+        (filter.receivedBefore === undefined || p.receivedAt < filter.receivedBefore),
+    );
     const chosen = matching.slice(0, filter.limit);
     const ids: string[] = [];
     for (const entry of chosen) {
@@ -141,11 +168,17 @@ export class UnrecognizedPayloadStore {
   /** Newest first; `pending` (default) lists what still waits for an operator. */
   async list(options: { status?: 'pending' | 'all'; limit?: number } = {}): Promise<UnrecognizedPayloadSummary[]> {
     const limit = Math.min(Math.max(options.limit ?? 100, 1), 1000);
-    const clauses = [`WorkflowType = 'unrecognizedPayloadWorkflow'`, `TaskQueue = '${this.options.taskQueue.replace(/['\\]/g, '')}'`];
+    const clauses = [
+      `WorkflowType = 'unrecognizedPayloadWorkflow'`,
+      `TaskQueue = '${this.options.taskQueue.replace(/['\\]/g, '')}'`,
+    ];
     if ((options.status ?? 'pending') === 'pending') clauses.push(`ExecutionStatus = 'Running'`);
     return this.bounded('list', async () => {
       const out: UnrecognizedPayloadSummary[] = [];
-      for await (const info of this.options.client.workflow.list({ query: clauses.join(' AND '), pageSize: Math.min(limit, 100) })) {
+      for await (const info of this.options.client.workflow.list({
+        query: clauses.join(' AND '),
+        pageSize: Math.min(limit, 100),
+      })) {
         const memo = info.memo ?? {};
         const memoStatus = typeof memo.status === 'string' ? (memo.status as UnrecognizedPayloadStatus) : 'pending';
         out.push({
@@ -155,7 +188,8 @@ export class UnrecognizedPayloadStore {
           reason: String(memo.reason ?? ''),
           receivedAt: String(memo.receivedAt ?? info.startTime.toISOString()),
           bytes: typeof memo.bytes === 'number' ? memo.bytes : 0,
-          status: info.status.name === 'RUNNING' ? 'pending' : info.status.name === 'TIMED_OUT' ? 'expired' : memoStatus,
+          status:
+            info.status.name === 'RUNNING' ? 'pending' : info.status.name === 'TIMED_OUT' ? 'expired' : memoStatus,
           ...(info.closeTime ? { closedAt: info.closeTime.toISOString() } : {}),
         });
         if (out.length >= limit) break;
@@ -176,7 +210,11 @@ export class UnrecognizedPayloadStore {
     try {
       view = await this.bounded('query', () => handle.query(unrecognizedPayloadQuery));
       // An expired entry's workflow timed out while still waiting: its own state says pending.
-      if (view.status === 'pending' && (await this.bounded('describe', () => handle.describe())).status.name === 'TIMED_OUT') view = { ...view, status: 'expired' };
+      if (
+        view.status === 'pending' &&
+        (await this.bounded('describe', () => handle.describe())).status.name === 'TIMED_OUT'
+      )
+        view = { ...view, status: 'expired' };
       parts.push(view.bodyBase64);
       for (let index = 1; index < (view.bodyChunks ?? 1); index++) {
         const part = await this.bounded('query', () => handle.query(unrecognizedPayloadChunkQuery, index));
@@ -192,24 +230,34 @@ export class UnrecognizedPayloadStore {
     }
     const { bodyChunks: _chunks, bodyEncoding, ...rest } = view;
     const encoded = parts.join('');
-    return { ...rest, bodyBase64: bodyEncoding === 'gzip' ? gunzipSync(Buffer.from(encoded, 'base64')).toString('base64') : encoded };
+    return {
+      ...rest,
+      bodyBase64: bodyEncoding === 'gzip' ? gunzipSync(Buffer.from(encoded, 'base64')).toString('base64') : encoded,
+    };
   }
 
   /** Records an operator's replay; a resolved one closes the entry. */
   async recordReplay(id: string, replay: UnrecognizedPayloadReplay): Promise<void> {
-    await this.bounded('signal', () => this.options.client.workflow.getHandle(this.workflowId(id)).signal(unrecognizedPayloadReplayedSignal, replay));
+    await this.bounded('signal', () =>
+      this.options.client.workflow.getHandle(this.workflowId(id)).signal(unrecognizedPayloadReplayedSignal, replay),
+    );
   }
 
   /** Closes the entry without replaying it. */
   async dismiss(id: string, at: string, note?: string): Promise<void> {
-    await this.bounded('signal', () => this.options.client.workflow.getHandle(this.workflowId(id)).signal(unrecognizedPayloadDismissedSignal, { at, ...(note ? { note } : {}) }));
+    await this.bounded('signal', () =>
+      this.options.client.workflow
+        .getHandle(this.workflowId(id))
+        .signal(unrecognizedPayloadDismissedSignal, { at, ...(note ? { note } : {}) }),
+    );
   }
 
   private async bounded<T>(operation: string, fn: () => Promise<T>): Promise<T> {
     try {
       return await this.options.client.withDeadline(Date.now() + this.options.timeoutMs, fn);
     } catch (err) {
-      if (isTemporalUnavailable(err)) throw new TemporalUnavailableError(describeUnavailable(operation, this.options.timeoutMs, err), err);
+      if (isTemporalUnavailable(err))
+        throw new TemporalUnavailableError(describeUnavailable(operation, this.options.timeoutMs, err), err);
       throw err;
     }
   }

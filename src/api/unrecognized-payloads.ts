@@ -19,7 +19,12 @@ import { RETRY_AFTER_SECONDS } from './webhook-processor';
 import { TemporalUnavailableError } from './errors';
 import { parseJsonBody } from './validation';
 import { UnrecognizedPayloadStore } from './unrecognized-payload-store';
-import { type WebhookAppDeps, type WebhookAppOptions, unrecognizedPayloadStoreFor, webhookProcessorFor } from './webhooks';
+import {
+  type WebhookAppDeps,
+  type WebhookAppOptions,
+  unrecognizedPayloadStoreFor,
+  webhookProcessorFor,
+} from './webhooks';
 
 /** The operator sub-app; `options` must match the webhook app's so a replay behaves like a delivery. */
 export function createUnrecognizedPayloadsApp(deps: WebhookAppDeps, options: WebhookAppOptions = {}) {
@@ -31,10 +36,12 @@ export function createUnrecognizedPayloadsApp(deps: WebhookAppDeps, options: Web
   app.get('/', (c) =>
     guarded(c, async () => {
       const status = c.req.query('status') ?? 'pending';
-      if (status !== 'pending' && status !== 'all') return error(c, 400, 'invalid_query', 'status must be pending or all');
+      if (status !== 'pending' && status !== 'all')
+        return error(c, 400, 'invalid_query', 'status must be pending or all');
       const rawLimit = c.req.query('limit');
       const limit = rawLimit === undefined ? 100 : Number(rawLimit);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) return error(c, 400, 'invalid_query', 'limit must be an integer from 1 to 1000');
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+        return error(c, 400, 'invalid_query', 'limit must be an integer from 1 to 1000');
       return c.json({ items: await store.list({ status, limit }) });
     }),
   );
@@ -42,7 +49,11 @@ export function createUnrecognizedPayloadsApp(deps: WebhookAppDeps, options: Web
   app.post('/dismiss', (c) =>
     guarded(c, async () => {
       const body = await parseJsonBody(c, bulkDismissBody);
-      const { ids, more } = await store.dismissMatching({ ...body, limit: body.limit ?? 100 }, now().toISOString(), body.note);
+      const { ids, more } = await store.dismissMatching(
+        { ...body, limit: body.limit ?? 100 },
+        now().toISOString(),
+        body.note,
+      );
       return c.json({ dismissed: ids.length, ids, more });
     }),
   );
@@ -52,8 +63,13 @@ export function createUnrecognizedPayloadsApp(deps: WebhookAppDeps, options: Web
       const view = await find(c, store);
       if (view instanceof Response) return view;
       // Entries kept before sign-in codes were removed on the way in may still hold one: never returned (a replay still reads the kept bytes).
-      const redacted = view.channel === 'bm' && !view.credentialsRemoved ? withoutAuthCodes(Buffer.from(view.bodyBase64, 'base64')) : undefined;
-      return c.json(redacted ? { ...view, bodyBase64: Buffer.from(redacted).toString('base64'), credentialsRemoved: true } : view);
+      const redacted =
+        view.channel === 'bm' && !view.credentialsRemoved
+          ? withoutAuthCodes(Buffer.from(view.bodyBase64, 'base64'))
+          : undefined;
+      return c.json(
+        redacted ? { ...view, bodyBase64: Buffer.from(redacted).toString('base64'), credentialsRemoved: true } : view,
+      );
     }),
   );
 
@@ -61,9 +77,22 @@ export function createUnrecognizedPayloadsApp(deps: WebhookAppDeps, options: Web
     guarded(c, async () => {
       const view = await find(c, store);
       if (view instanceof Response) return view;
-      if (view.status !== 'pending') return error(c, 409, 'already_closed', `payload ${view.id} is already ${view.status}`);
-      if (view.bodyIncomplete) return error(c, 409, 'body_incomplete', `payload ${view.id} was kept in parts and one never arrived, so it cannot be replayed`);
-      if (view.credentialsRemoved) return error(c, 409, 'credentials_removed', `payload ${view.id} held a sign-in's authorization code, removed before it was kept, so it is no longer the signed body and cannot be replayed`);
+      if (view.status !== 'pending')
+        return error(c, 409, 'already_closed', `payload ${view.id} is already ${view.status}`);
+      if (view.bodyIncomplete)
+        return error(
+          c,
+          409,
+          'body_incomplete',
+          `payload ${view.id} was kept in parts and one never arrived, so it cannot be replayed`,
+        );
+      if (view.credentialsRemoved)
+        return error(
+          c,
+          409,
+          'credentials_removed',
+          `payload ${view.id} held a sign-in's authorization code, removed before it was kept, so it is no longer the signed body and cannot be replayed`,
+        );
       const requestId = requestIdOf(c);
       const result = await processor.process({
         channel: view.channel,
@@ -76,7 +105,13 @@ export function createUnrecognizedPayloadsApp(deps: WebhookAppDeps, options: Web
       if (result.status === 503) return c.json(result.json ?? {}, 503);
       // 200 also answers a payload kept again as unrecognized; only events the conversations accepted resolve it.
       const resolved = result.outcome === 'accepted';
-      await store.recordReplay(view.id, { at: now().toISOString(), status: result.status, resolved, detail: result.outcome, ...(requestId ? { requestId } : {}) });
+      await store.recordReplay(view.id, {
+        at: now().toISOString(),
+        status: result.status,
+        resolved,
+        detail: result.outcome,
+        ...(requestId ? { requestId } : {}),
+      });
       return c.json({ id: view.id, resolved, webhook: { status: result.status, body: result.json ?? result.text } });
     }),
   );
@@ -85,7 +120,8 @@ export function createUnrecognizedPayloadsApp(deps: WebhookAppDeps, options: Web
     guarded(c, async () => {
       const view = await find(c, store);
       if (view instanceof Response) return view;
-      if (view.status !== 'pending') return error(c, 409, 'already_closed', `payload ${view.id} is already ${view.status}`);
+      if (view.status !== 'pending')
+        return error(c, 409, 'already_closed', `payload ${view.id} is already ${view.status}`);
       await store.dismiss(view.id, now().toISOString());
       return c.json({ id: view.id, status: 'dismissed' });
     }),

@@ -19,7 +19,8 @@ export const OPERATOR_BODY_LIMIT_BYTES = 256 * 1024;
  * ASCII characters without `/`). So a key is at most 277 characters, well inside Temporal's 1,000
  * character workflow ID limit.
  */
-export const CONVERSATION_KEY_PATTERN = '^(rbm:[\\x21-\\x7e]{1,256}:\\+[1-9][0-9]{6,14}|bm:[\\x21-\\x2e\\x30-\\x7e]{1,256})$';
+export const CONVERSATION_KEY_PATTERN =
+  '^(rbm:[\\x21-\\x7e]{1,256}:\\+[1-9][0-9]{6,14}|bm:[\\x21-\\x2e\\x30-\\x7e]{1,256})$';
 /** Longest valid key. */
 export const CONVERSATION_KEY_MAX_LENGTH = 4 + 256 + 1 + 16;
 const KEY = new RegExp(CONVERSATION_KEY_PATTERN);
@@ -35,10 +36,12 @@ export function conversationKeyParam(raw: string | undefined): { key: Conversati
     if (key.startsWith('rbm:')) {
       const sep = key.lastIndexOf(':');
       if (sep <= 4) fail('expected rbm:{agentId}:{E.164 number}');
-      if (!rbmAgentId.safeParse(key.slice(4, sep)).success) fail('the agent id must be 1 to 256 printable ASCII characters without spaces');
+      if (!rbmAgentId.safeParse(key.slice(4, sep)).success)
+        fail('the agent id must be 1 to 256 printable ASCII characters without spaces');
       if (!rbmPhoneNumber.safeParse(key.slice(sep + 1)).success) fail('the number must be E.164, e.g. +14155550100');
     }
-    if (key.startsWith('bm:') && !bmConversationId.safeParse(key.slice(3)).success) fail('the conversationId must be 1 to 256 printable ASCII characters without "/" or spaces');
+    if (key.startsWith('bm:') && !bmConversationId.safeParse(key.slice(3)).success)
+      fail('the conversationId must be 1 to 256 printable ASCII characters without "/" or spaces');
     fail('must be rbm:{agentId}:{E.164 number} or bm:{conversationId}');
   }
   return { key, channel: key.startsWith('rbm:') ? 'rbm' : 'bm' };
@@ -47,7 +50,8 @@ export function conversationKeyParam(raw: string | undefined): { key: Conversati
 /** Text that may reach a Temporal visibility query or a search attribute: no control characters (a NUL hangs SQLite visibility). */
 export const PRINTABLE_PATTERN = '^[^\\u0000-\\u001f\\u007f]+$';
 /** A string of 1 to `max` characters without control characters. */
-export const printable = (max: number) => z.string().min(1).max(max).regex(new RegExp(PRINTABLE_PATTERN), { message: 'must not contain control characters' });
+export const printable = (max: number) =>
+  z.string().min(1).max(max).regex(new RegExp(PRINTABLE_PATTERN), { message: 'must not contain control characters' });
 
 /** Parses a JSON body against a schema; 400 naming the first bad field otherwise. */
 export async function parseJsonBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {

@@ -22,7 +22,16 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { type AuthCodeConsumer } from '../channels/auth-codes';
 import { openBmDelivery, withoutAuthCodes } from '../channels/bm/inbound';
-import { type FieldProblem, type InboundCredential, type InboundInterpretation, type InboundReader, NOT_JSON, digest, isObject, parseJsonBytes } from '../channels/inbound-payload';
+import {
+  type FieldProblem,
+  type InboundCredential,
+  type InboundInterpretation,
+  type InboundReader,
+  NOT_JSON,
+  digest,
+  isObject,
+  parseJsonBytes,
+} from '../channels/inbound-payload';
 import { openRbmDelivery } from '../channels/rbm/inbound';
 import { isSignatureForm, verifySignature } from '../channels/signature';
 import { type Config } from '../config';
@@ -123,11 +132,22 @@ export class WebhookProcessor {
       result = await this.run(input, fields);
     } catch (err) {
       if (err instanceof TemporalUnavailableError) {
-        result = { ...failure(503, 'temporal_unavailable', `${err.message}; retry later`, input.requestId), retryAfterSeconds: RETRY_AFTER_SECONDS };
+        result = {
+          ...failure(503, 'temporal_unavailable', `${err.message}; retry later`, input.requestId),
+          retryAfterSeconds: RETRY_AFTER_SECONDS,
+        };
       } else {
         fields.error = errorName(err);
         fields.cause = errorMessage(err);
-        result = { ...failure(503, 'not_accepted', 'the delivery could not be made durable (the cause is logged for the operator); retry later', input.requestId), retryAfterSeconds: RETRY_AFTER_SECONDS };
+        result = {
+          ...failure(
+            503,
+            'not_accepted',
+            'the delivery could not be made durable (the cause is logged for the operator); retry later',
+            input.requestId,
+          ),
+          retryAfterSeconds: RETRY_AFTER_SECONDS,
+        };
       }
     }
     this.logResult(input, result, started, input.body.byteLength, fields);
@@ -136,15 +156,32 @@ export class WebhookProcessor {
 
   /** The 413 for a body the route stopped reading at the limit (`seenBytes` is how far it got). */
   bodyTooLarge(input: Omit<WebhookInput, 'body'>, seenBytes: number): WebhookResult {
-    const result = failure(413, 'payload_too_large', `body exceeds the limit of ${this.bodyLimit} bytes`, input.requestId);
+    const result = failure(
+      413,
+      'payload_too_large',
+      `body exceeds the limit of ${this.bodyLimit} bytes`,
+      input.requestId,
+    );
     this.logResult(input, result, performance.now(), seenBytes, {});
     return result;
   }
 
   /** One line per request: request id, outcome, timing, masked conversation keys; never a phone number or message text. */
-  private logResult(input: Omit<WebhookInput, 'body'>, result: WebhookResult, started: number, bytes: number, fields: Record<string, unknown>): void {
+  private logResult(
+    input: Omit<WebhookInput, 'body'>,
+    result: WebhookResult,
+    started: number,
+    bytes: number,
+    fields: Record<string, unknown>,
+  ): void {
     const log = this.deps.logger.child({ requestId: input.requestId, channel: input.channel, source: input.source });
-    const line = { status: result.status, outcome: result.outcome, ms: Math.round((performance.now() - started) * 10) / 10, bytes, ...fields };
+    const line = {
+      status: result.status,
+      outcome: result.outcome,
+      ms: Math.round((performance.now() - started) * 10) / 10,
+      bytes,
+      ...fields,
+    };
     if (result.status === 503) log.error('webhook not accepted', line);
     else if (result.outcome === 'stored') log.warn('webhook payload kept for an operator', line);
     else if (result.status === 401) log.warn('webhook rejected', line);
@@ -153,7 +190,13 @@ export class WebhookProcessor {
 
   private async run(input: WebhookInput, fields: Record<string, unknown>): Promise<WebhookResult> {
     const { channel, body, requestId } = input;
-    if (body.byteLength > this.bodyLimit) return failure(413, 'payload_too_large', `body is ${body.byteLength} bytes; the limit is ${this.bodyLimit}`, requestId);
+    if (body.byteLength > this.bodyLimit)
+      return failure(
+        413,
+        'payload_too_large',
+        `body is ${body.byteLength} bytes; the limit is ${this.bodyLimit}`,
+        requestId,
+      );
 
     const json = parseJsonBytes(body);
     if (json !== NOT_JSON && isHandshake(channel, json)) return this.handshake(channel, json, input);
@@ -161,21 +204,43 @@ export class WebhookProcessor {
     const opened = this.readers[channel](json, body);
     if (!opened.ok) {
       const first = opened.problems[0] ?? { field: '(body)', message: 'is invalid' };
-      return failure(401, 'unverifiable', `${first.field}: ${first.message}, so there is nothing X-Goog-Signature could sign`, requestId, { field: first.field });
+      return failure(
+        401,
+        'unverifiable',
+        `${first.field}: ${first.message}, so there is nothing X-Goog-Signature could sign`,
+        requestId,
+        { field: first.field },
+      );
     }
     const { payload } = opened;
 
     const token = this.tokenFor(channel, payload.agentHint);
     if (token === undefined) {
       fields.agent = payload.agentHint?.slice(0, 100);
-      return failure(401, 'no_client_token', `no client token is configured for this ${channel === 'rbm' ? 'RBM' : 'Business Messages'} agent, so X-Goog-Signature cannot be verified`, requestId);
+      return failure(
+        401,
+        'no_client_token',
+        `no client token is configured for this ${channel === 'rbm' ? 'RBM' : 'Business Messages'} agent, so X-Goog-Signature cannot be verified`,
+        requestId,
+      );
     }
-    if (input.signature === undefined || input.signature === '') return failure(401, 'missing_signature', 'X-Goog-Signature header is missing', requestId);
+    if (input.signature === undefined || input.signature === '')
+      return failure(401, 'missing_signature', 'X-Goog-Signature header is missing', requestId);
     if (!isSignatureForm(input.signature)) {
-      return failure(401, 'malformed_signature', 'X-Goog-Signature must be sent once, as the standard base64 (with padding) of the 64-byte HMAC-SHA512: 88 characters ending in ==', requestId);
+      return failure(
+        401,
+        'malformed_signature',
+        'X-Goog-Signature must be sent once, as the standard base64 (with padding) of the 64-byte HMAC-SHA512: 88 characters ending in ==',
+        requestId,
+      );
     }
     if (!verifySignature(token, payload.signedBytes, input.signature)) {
-      return failure(401, 'invalid_signature', `X-Goog-Signature does not match ${channel === 'rbm' ? 'the decoded message.data' : 'the request body'}`, requestId);
+      return failure(
+        401,
+        'invalid_signature',
+        `X-Goog-Signature does not match ${channel === 'rbm' ? 'the decoded message.data' : 'the request body'}`,
+        requestId,
+      );
     }
 
     // Signed: the request is Google's. From here every path ends in 200 once durable, or 503.
@@ -185,32 +250,60 @@ export class WebhookProcessor {
       interpretation = payload.interpret(receivedAt);
     } catch (err) {
       // A pathological payload (nesting deep enough to overflow the stack, say) is kept, not answered 500.
-      interpretation = { outcome: 'unrecognized', kind: `${channel}.unreadable`, reason: `the payload could not be read (${errorName(err)})` };
+      interpretation = {
+        outcome: 'unrecognized',
+        kind: `${channel}.unreadable`,
+        reason: `the payload could not be read (${errorName(err)})`,
+      };
     }
     fields.kind = interpretation.kind;
     switch (interpretation.outcome) {
       case 'invalid':
         fields.fields = interpretation.problems.map((p) => p.field);
-        return this.park(input, payload.signedBytes, receivedAt, interpretation.kind, `schema violation: ${describeProblems(interpretation.problems)}`);
+        return this.park(
+          input,
+          payload.signedBytes,
+          receivedAt,
+          interpretation.kind,
+          `schema violation: ${describeProblems(interpretation.problems)}`,
+        );
       case 'unrecognized':
         return this.park(input, payload.signedBytes, receivedAt, interpretation.kind, interpretation.reason);
       case 'notice':
         Object.assign(fields, interpretation.fields);
-        return { status: 200, outcome: 'accepted', json: { status: 'accepted', kind: interpretation.kind, events: 0, ...(requestId ? { requestId } : {}) } };
+        return {
+          status: 200,
+          outcome: 'accepted',
+          json: { status: 'accepted', kind: interpretation.kind, events: 0, ...(requestId ? { requestId } : {}) },
+        };
       case 'events':
         try {
           const owner = channel === 'bm' ? this.ownerOf(payload.agentHint) : undefined;
-          const events = interpretation.credentials ? await this.handOver(interpretation.events, interpretation.credentials, owner, fields, receivedAt) : interpretation.events;
+          const events = interpretation.credentials
+            ? await this.handOver(interpretation.events, interpretation.credentials, owner, fields, receivedAt)
+            : interpretation.events;
           return await this.deliver(events, fields, requestId, owner);
         } catch (err) {
           if (err instanceof TemporalUnavailableError) throw err;
           if (err instanceof ConversationOwnerMismatchError) {
             fields.refused = 'owner_mismatch';
-            return this.park(input, payload.signedBytes, receivedAt, interpretation.kind, `${maskConversationKey(err.key)} belongs to another Business Messages agent than the one whose client token signed this delivery`);
+            return this.park(
+              input,
+              payload.signedBytes,
+              receivedAt,
+              interpretation.kind,
+              `${maskConversationKey(err.key)} belongs to another Business Messages agent than the one whose client token signed this delivery`,
+            );
           }
           // Temporal refused the signal itself (too large, or a payload it cannot take): keep the raw bytes instead.
           fields.refused = errorName(err);
-          return this.park(input, payload.signedBytes, receivedAt, interpretation.kind, `Temporal refused the events: ${errorMessage(err)}`);
+          return this.park(
+            input,
+            payload.signedBytes,
+            receivedAt,
+            interpretation.kind,
+            `Temporal refused the events: ${errorMessage(err)}`,
+          );
         }
     }
   }
@@ -220,9 +313,16 @@ export class WebhookProcessor {
    * became of it (codeOutcome); the code itself stays out of the events, so out of Temporal. A
    * Business Messages conversation bound to another agent is refused before its code goes anywhere.
    */
-  private async handOver(events: InboundEvent[], credentials: InboundCredential[], owner: string | undefined, fields: Record<string, unknown>, receivedAt: string): Promise<InboundEvent[]> {
+  private async handOver(
+    events: InboundEvent[],
+    credentials: InboundCredential[],
+    owner: string | undefined,
+    fields: Record<string, unknown>,
+    receivedAt: string,
+  ): Promise<InboundEvent[]> {
     if (owner !== undefined) {
-      for (const key of new Set(credentials.map((c) => c.conversationKey))) await this.withinBound('the owner check', this.deps.conversations.assertOwner(key, owner));
+      for (const key of new Set(credentials.map((c) => c.conversationKey)))
+        await this.withinBound('the owner check', this.deps.conversations.assertOwner(key, owner));
     }
     const consumer = this.deps.authCodes;
     if (!consumer) {
@@ -232,7 +332,17 @@ export class WebhookProcessor {
     const outcomes = new Map<string, 'handed_over' | 'not_handed_over'>();
     for (const credential of credentials) {
       const { dedupeKey, conversationKey, agent, code, redirectUri } = credential;
-      const result = await consumer.handOver({ conversationKey, requestId: dedupeKey, code, receivedAt, ...(agent !== undefined ? { agent } : {}), ...(redirectUri !== undefined ? { redirectUri } : {}) }, this.deps.config.env.TEMPORAL_SIGNAL_TIMEOUT_MS);
+      const result = await consumer.handOver(
+        {
+          conversationKey,
+          requestId: dedupeKey,
+          code,
+          receivedAt,
+          ...(agent !== undefined ? { agent } : {}),
+          ...(redirectUri !== undefined ? { redirectUri } : {}),
+        },
+        this.deps.config.env.TEMPORAL_SIGNAL_TIMEOUT_MS,
+      );
       outcomes.set(dedupeKey, result.handedOver ? 'handed_over' : 'not_handed_over');
       fields.authCode = result.handedOver ? 'handed_over' : 'not_handed_over';
       if (result.status !== undefined) fields.authCodeStatus = result.status;
@@ -240,7 +350,9 @@ export class WebhookProcessor {
     }
     return events.map((event) => {
       const outcome = outcomes.get(event.dedupeKey);
-      return outcome && event.type === 'message' && event.content.kind === 'auth' ? { ...event, content: { ...event.content, codeOutcome: outcome } } : event;
+      return outcome && event.type === 'message' && event.content.kind === 'auth'
+        ? { ...event, content: { ...event.content, codeOutcome: outcome } }
+        : event;
     });
   }
 
@@ -250,7 +362,13 @@ export class WebhookProcessor {
    * redelivery lands on the same entry (the id is a digest of the signed bytes alone). A sign-in's
    * authorization code is removed first: it never reaches Temporal, kept or delivered.
    */
-  private async park(input: WebhookInput, signedBytes: Uint8Array, receivedAt: string, kind: string, reason: string): Promise<WebhookResult> {
+  private async park(
+    input: WebhookInput,
+    signedBytes: Uint8Array,
+    receivedAt: string,
+    kind: string,
+    reason: string,
+  ): Promise<WebhookResult> {
     const { channel, requestId } = input;
     const id = digest(Buffer.concat([Buffer.from(`${channel}\n`), signedBytes]));
     const boundedReason = reason.length > 500 ? `${reason.slice(0, 497)}...` : reason;
@@ -261,14 +379,29 @@ export class WebhookProcessor {
       await this.withinBound(
         'the payload',
         this.deps.unrecognized.keep(
-          { id, channel, kind, reason: boundedReason, receivedAt, bodyBase64: Buffer.from(redacted ?? input.body).toString('base64'), headers, ...(redacted ? { credentialsRemoved: true as const } : {}), ...(requestId ? { requestId } : {}) },
+          {
+            id,
+            channel,
+            kind,
+            reason: boundedReason,
+            receivedAt,
+            bodyBase64: Buffer.from(redacted ?? input.body).toString('base64'),
+            headers,
+            ...(redacted ? { credentialsRemoved: true as const } : {}),
+            ...(requestId ? { requestId } : {}),
+          },
           { at: receivedAt, ...(requestId ? { requestId } : {}) },
         ),
       );
     }
     // A replay of a kept payload that is still not accepted leaves the entry as it is.
     const status = input.source === 'google' ? 'stored' : 'still_unrecognized';
-    return { status: 200, outcome: status, unrecognizedId: id, json: { status, id, kind, reason: boundedReason, ...(requestId ? { requestId } : {}) } };
+    return {
+      status: 200,
+      outcome: status,
+      unrecognizedId: id,
+      json: { status, id, kind, reason: boundedReason, ...(requestId ? { requestId } : {}) },
+    };
   }
 
   /**
@@ -276,11 +409,18 @@ export class WebhookProcessor {
    * only that agent could have signed it), else everyone holding the channel's default token.
    */
   private ownerOf(agent: string | undefined): string {
-    return agent !== undefined && Object.hasOwn(this.deps.config.webhookTokens.bm.byAgent, agent) ? `agent:${agent}` : 'default-token';
+    return agent !== undefined && Object.hasOwn(this.deps.config.webhookTokens.bm.byAgent, agent)
+      ? `agent:${agent}`
+      : 'default-token';
   }
 
   /** One signalWithStart per conversation with all of its events; resolves only when every one was accepted. */
-  private async deliver(events: InboundEvent[], fields: Record<string, unknown>, requestId: string | undefined, owner: string | undefined): Promise<WebhookResult> {
+  private async deliver(
+    events: InboundEvent[],
+    fields: Record<string, unknown>,
+    requestId: string | undefined,
+    owner: string | undefined,
+  ): Promise<WebhookResult> {
     const byConversation = new Map<ConversationKey, InboundEvent[]>();
     for (const event of events) {
       const list = byConversation.get(event.conversationKey);
@@ -289,8 +429,19 @@ export class WebhookProcessor {
     }
     fields.conversations = [...byConversation.keys()].map(maskConversationKey);
     fields.events = events.length;
-    await this.withinBound('the events', Promise.all([...byConversation].map(([key, batch]) => this.deps.conversations.deliver(key, batch, owner !== undefined ? { owner } : {}))));
-    return { status: 200, outcome: 'accepted', json: { status: 'accepted', events: events.length, ...(requestId ? { requestId } : {}) } };
+    await this.withinBound(
+      'the events',
+      Promise.all(
+        [...byConversation].map(([key, batch]) =>
+          this.deps.conversations.deliver(key, batch, owner !== undefined ? { owner } : {}),
+        ),
+      ),
+    );
+    return {
+      status: 200,
+      outcome: 'accepted',
+      json: { status: 'accepted', events: events.length, ...(requestId ? { requestId } : {}) },
+    };
   }
 
   /**
@@ -302,7 +453,10 @@ export class WebhookProcessor {
     const ms = this.deps.config.env.TEMPORAL_SIGNAL_TIMEOUT_MS;
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new TemporalUnavailableError(`Temporal did not accept ${what} within ${ms} ms`)), ms);
+      timer = setTimeout(
+        () => reject(new TemporalUnavailableError(`Temporal did not accept ${what} within ${ms} ms`)),
+        ms,
+      );
     });
     // A late failure of work that already lost the race must not surface as an unhandled rejection.
     work.catch(() => undefined);
@@ -313,13 +467,24 @@ export class WebhookProcessor {
     }
   }
 
-  private handshake(channel: Channel, body: { clientToken: string; secret: string }, input: WebhookInput): WebhookResult {
+  private handshake(
+    channel: Channel,
+    body: { clientToken: string; secret: string },
+    input: WebhookInput,
+  ): WebhookResult {
     const tokens = this.tokensOf(channel);
-    if (tokens.length === 0) return failure(401, 'no_client_token', 'no client token is configured for this channel', input.requestId);
+    if (tokens.length === 0)
+      return failure(401, 'no_client_token', 'no client token is configured for this channel', input.requestId);
     // Every candidate is compared (constant time each), so timing does not tell which one matched.
     let matched = false;
     for (const token of tokens) matched = sameSecret(token, body.clientToken) || matched;
-    if (!matched) return failure(401, 'invalid_client_token', 'clientToken does not match a configured client token', input.requestId);
+    if (!matched)
+      return failure(
+        401,
+        'invalid_client_token',
+        'clientToken does not match a configured client token',
+        input.requestId,
+      );
 
     const form = this.options.handshakeReply ?? 'negotiate';
     const chosen: HandshakeReplyForm = form === 'negotiate' ? (prefersJson(input.accept) ? 'json' : 'plain') : form;
@@ -378,7 +543,13 @@ function prefersJson(accept: string | undefined): boolean {
   return json > 0 && json > text;
 }
 
-function failure(status: WebhookResult['status'], code: string, message: string, requestId: string | undefined, extra: Record<string, unknown> = {}): WebhookResult {
+function failure(
+  status: WebhookResult['status'],
+  code: string,
+  message: string,
+  requestId: string | undefined,
+  extra: Record<string, unknown> = {},
+): WebhookResult {
   return { status, outcome: code, json: { error: { code, message, ...extra, ...(requestId ? { requestId } : {}) } } };
 }
 

@@ -34,7 +34,12 @@ export function unrecognizedPayloadStoreFor(deps: WebhookAppDeps): UnrecognizedP
   let store = defaultStores.get(deps.config);
   if (!store) {
     const { temporal } = deps.config;
-    store = new UnrecognizedPayloadStore({ client: createLazyClient(temporal), taskQueue: temporal.taskQueue, timeoutMs: temporal.signalTimeoutMs, retentionMs: deps.config.env.UNRECOGNIZED_PAYLOAD_RETENTION_DAYS * 86_400_000 });
+    store = new UnrecognizedPayloadStore({
+      client: createLazyClient(temporal),
+      taskQueue: temporal.taskQueue,
+      timeoutMs: temporal.signalTimeoutMs,
+      retentionMs: deps.config.env.UNRECOGNIZED_PAYLOAD_RETENTION_DAYS * 86_400_000,
+    });
     defaultStores.set(deps.config, store);
   }
   return store;
@@ -43,7 +48,16 @@ export function unrecognizedPayloadStoreFor(deps: WebhookAppDeps): UnrecognizedP
 /** The webhook path for these deps (shared by the routes and the operator's replay). */
 export function webhookProcessorFor(deps: WebhookAppDeps, options: WebhookAppOptions = {}): WebhookProcessor {
   const authCodes = deps.config.authCodes ? createAuthCodeConsumer(deps.config.authCodes) : undefined;
-  return new WebhookProcessor({ config: deps.config, conversations: deps.conversations, unrecognized: unrecognizedPayloadStoreFor(deps), logger: deps.logger, ...(authCodes ? { authCodes } : {}) }, options);
+  return new WebhookProcessor(
+    {
+      config: deps.config,
+      conversations: deps.conversations,
+      unrecognized: unrecognizedPayloadStoreFor(deps),
+      logger: deps.logger,
+      ...(authCodes ? { authCodes } : {}),
+    },
+    options,
+  );
 }
 
 /** POST /webhooks/{rbm,bm}: verify, normalize, signal Temporal, and only then acknowledge. */
@@ -63,7 +77,18 @@ export function createWebhooksApp(deps: WebhookAppDeps, options: WebhookAppOptio
     const read = await readBody(c.req.raw, processor.bodyLimit);
     if (read.outcome === 'too_large') return respond(c, processor.bodyTooLarge(meta, read.seen));
     // A body that broke off cannot have its signature verified: 401, like any unverifiable request.
-    if (read.outcome === 'unreadable') return respond(c, { status: 401, outcome: 'unreadable_body', json: { error: { code: 'unreadable_body', message: 'the request body could not be read, so X-Goog-Signature cannot be verified', ...(meta.requestId ? { requestId: meta.requestId } : {}) } } });
+    if (read.outcome === 'unreadable')
+      return respond(c, {
+        status: 401,
+        outcome: 'unreadable_body',
+        json: {
+          error: {
+            code: 'unreadable_body',
+            message: 'the request body could not be read, so X-Goog-Signature cannot be verified',
+            ...(meta.requestId ? { requestId: meta.requestId } : {}),
+          },
+        },
+      });
     return respond(c, await processor.process({ ...meta, body: read.body }));
   };
 
@@ -76,11 +101,13 @@ export function createWebhooksApp(deps: WebhookAppDeps, options: WebhookAppOptio
 export function respond(c: Context, result: WebhookResult): Response {
   c.set(WEBHOOK_OUTCOME_VARIABLE as never, result.outcome as never);
   if (result.retryAfterSeconds !== undefined) c.header('Retry-After', String(result.retryAfterSeconds));
-  if (result.text !== undefined) return c.text(result.text, result.status, { 'content-type': 'text/plain; charset=utf-8' });
+  if (result.text !== undefined)
+    return c.text(result.text, result.status, { 'content-type': 'text/plain; charset=utf-8' });
   return c.json(result.json ?? {}, result.status);
 }
 
-type ReadResult = { outcome: 'ok'; body: Uint8Array } | { outcome: 'too_large'; seen: number } | { outcome: 'unreadable' };
+type ReadResult =
+  { outcome: 'ok'; body: Uint8Array } | { outcome: 'too_large'; seen: number } | { outcome: 'unreadable' };
 
 /**
  * Reads the whole body once, stopping as soon as it passes `limit`: a declared Content-Length over

@@ -58,7 +58,11 @@ export function createAuthCodeConsumer(options: { url: string; secret: string })
       try {
         const res = await fetch(options.url, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', 'idempotency-key': handOver.requestId, [AUTH_CODE_SIGNATURE_HEADER]: signAuthCodeBody(options.secret, body) },
+          headers: {
+            'content-type': 'application/json',
+            'idempotency-key': handOver.requestId,
+            [AUTH_CODE_SIGNATURE_HEADER]: signAuthCodeBody(options.secret, body),
+          },
           body,
           redirect: 'error',
           signal: AbortSignal.timeout(timeoutMs),
@@ -67,7 +71,10 @@ export function createAuthCodeConsumer(options: { url: string; secret: string })
         return { handedOver: (res.status >= 200 && res.status < 300) || res.status === 409, status: res.status };
       } catch (err) {
         const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
-        return { handedOver: false, error: cause instanceof Error ? `${cause.name}: ${cause.message}`.slice(0, 200) : 'no answer' };
+        return {
+          handedOver: false,
+          error: cause instanceof Error ? `${cause.name}: ${cause.message}`.slice(0, 200) : 'no answer',
+        };
       }
     },
   };

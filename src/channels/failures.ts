@@ -52,10 +52,14 @@ export function errorDetail(bodyText: string): { apiStatus?: string; message?: s
   }
   if (typeof parsed !== 'object' || parsed === null) return {};
   const record = parsed as Record<string, unknown>;
-  const google = typeof record.error === 'object' && record.error !== null ? (record.error as Record<string, unknown>) : undefined;
+  const google =
+    typeof record.error === 'object' && record.error !== null ? (record.error as Record<string, unknown>) : undefined;
   const rawStatus = google?.status ?? record.code ?? (typeof record.error === 'string' ? record.error : undefined);
   const rawMessage = google?.message ?? record.message ?? record.error_description;
-  const clean = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v).replace(E164_ANYWHERE, maskPhone).slice(0, 200) : undefined);
+  const clean = (v: unknown) =>
+    typeof v === 'string' || typeof v === 'number'
+      ? String(v).replace(E164_ANYWHERE, maskPhone).slice(0, 200)
+      : undefined;
   return { apiStatus: clean(rawStatus), message: clean(rawMessage) };
 }
 
@@ -84,8 +88,19 @@ function permanent(message: string, type: FailureType, details: ApiFailureDetail
   return ApplicationFailure.create({ message, type, nonRetryable: true, details: [details] });
 }
 
-function transient(message: string, type: RetryableFailureType, details: ApiFailureDetails, nextRetryDelayMs?: number): ApplicationFailure {
-  return ApplicationFailure.create({ message, type, nonRetryable: false, details: [details], ...(nextRetryDelayMs !== undefined ? { nextRetryDelay: nextRetryDelayMs } : {}) });
+function transient(
+  message: string,
+  type: RetryableFailureType,
+  details: ApiFailureDetails,
+  nextRetryDelayMs?: number,
+): ApplicationFailure {
+  return ApplicationFailure.create({
+    message,
+    type,
+    nonRetryable: false,
+    details: [details],
+    ...(nextRetryDelayMs !== undefined ? { nextRetryDelay: nextRetryDelayMs } : {}),
+  });
 }
 
 /**
@@ -99,12 +114,27 @@ export function failureForStatus(
   response: { retryAfter?: string | null; bodyText?: string; nowMs?: number } = {},
 ): ApplicationFailure {
   const detail = response.bodyText ? errorDetail(response.bodyText) : {};
-  const details: ApiFailureDetails = { httpStatus: status, ...(detail.apiStatus ? { apiStatus: detail.apiStatus } : {}) };
+  const details: ApiFailureDetails = {
+    httpStatus: status,
+    ...(detail.apiStatus ? { apiStatus: detail.apiStatus } : {}),
+  };
   const suffix = [detail.apiStatus, detail.message].filter(Boolean).join(': ');
   const message = `${describe(call)} answered HTTP ${status}${suffix ? ` (${suffix})` : ''}`;
 
-  if (status === 429) return transient(message, RetryableFailureType.RateLimited, details, parseRetryAfterMs(response.retryAfter, response.nowMs));
-  if (status >= 500 || status === 408) return transient(message, RetryableFailureType.Unavailable, details, parseRetryAfterMs(response.retryAfter, response.nowMs));
+  if (status === 429)
+    return transient(
+      message,
+      RetryableFailureType.RateLimited,
+      details,
+      parseRetryAfterMs(response.retryAfter, response.nowMs),
+    );
+  if (status >= 500 || status === 408)
+    return transient(
+      message,
+      RetryableFailureType.Unavailable,
+      details,
+      parseRetryAfterMs(response.retryAfter, response.nowMs),
+    );
   if (status === 400) return permanent(message, meaning.badRequest ?? FailureType.InvalidRequest, details);
   if (status === 401) return permanent(message, FailureType.PermissionDenied, details);
   if (status === 403) return permanent(message, meaning.forbidden ?? FailureType.PermissionDenied, details);
@@ -115,11 +145,17 @@ export function failureForStatus(
 /** A request that got no HTTP answer (refused, reset, DNS, timeout): always worth retrying with the same ids. */
 export function failureForNetworkError(err: unknown, call: CallDescription, timeoutMs?: number): ApplicationFailure {
   const name = typeof err === 'object' && err !== null && 'name' in err ? String(err.name) : '';
-  if (name === 'TimeoutError') return transient(`${describe(call)} timed out after ${timeoutMs ?? '?'} ms`, RetryableFailureType.Unavailable, {});
+  if (name === 'TimeoutError')
+    return transient(`${describe(call)} timed out after ${timeoutMs ?? '?'} ms`, RetryableFailureType.Unavailable, {});
   // Duck-typed: undici's errors may come from another realm (Jest's sandbox), where instanceof fails.
   const cause = typeof err === 'object' && err !== null ? (err as { cause?: unknown }).cause : undefined;
   const code = (cause as { code?: unknown } | undefined)?.code ?? (err as { code?: unknown } | undefined)?.code;
-  const reason = typeof code === 'string' ? code : typeof err === 'object' && err !== null && 'message' in err ? String(err.message) : String(err);
+  const reason =
+    typeof code === 'string'
+      ? code
+      : typeof err === 'object' && err !== null && 'message' in err
+        ? String(err.message)
+        : String(err);
   return transient(`${describe(call)} failed without an HTTP answer (${reason})`, RetryableFailureType.Unavailable, {});
 }
 

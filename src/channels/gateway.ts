@@ -13,7 +13,12 @@ import {
   type SendRepresentativeEventArgs,
   type SendTypingArgs,
 } from '../activities';
-import { type ParsedConversationKey, InvalidConversationKeyError, maskConversationKey, parseConversationKey } from '../domain/conversation-key';
+import {
+  type ParsedConversationKey,
+  InvalidConversationKeyError,
+  maskConversationKey,
+  parseConversationKey,
+} from '../domain/conversation-key';
 import { FailureType } from '../domain/errors';
 import { type Logger } from '../logger';
 import { type BmClient } from './bm/client';
@@ -49,21 +54,32 @@ export function createChannelGateway(options: ChannelGatewayOptions): ChannelGat
   };
   const rbm = (): RbmClient => options.rbm ?? notConfigured('RBM (set GOOGLE_APPLICATION_CREDENTIALS)');
   const bm = (): BmClient => options.bm ?? notConfigured('Business Messages (set GOOGLE_APPLICATION_CREDENTIALS)');
-  const log = (msg: string, key: string, fields: Record<string, unknown>) => options.logger.debug(msg, { conversation: maskConversationKey(key), ...fields });
+  const log = (msg: string, key: string, fields: Record<string, unknown>) =>
+    options.logger.debug(msg, { conversation: maskConversationKey(key), ...fields });
 
   async function sendRbm(target: Rbm, args: SendMessageArgs) {
     const message = toRbmAgentMessage({
       content: args.content,
       ...(args.ttl !== undefined ? { ttl: args.ttl } : {}),
       ...(args.expireTime !== undefined ? { expireTime: args.expireTime } : {}),
-      ...((args.messageTrafficType ?? options.rbmMessageTrafficType) ? { messageTrafficType: args.messageTrafficType ?? options.rbmMessageTrafficType } : {}),
+      ...((args.messageTrafficType ?? options.rbmMessageTrafficType)
+        ? { messageTrafficType: args.messageTrafficType ?? options.rbmMessageTrafficType }
+        : {}),
     });
-    const sent = await rbm().createAgentMessage({ agentId: target.agentId, msisdn: target.msisdn, messageId: args.messageId, message });
+    const sent = await rbm().createAgentMessage({
+      agentId: target.agentId,
+      msisdn: target.msisdn,
+      messageId: args.messageId,
+      message,
+    });
     return { sentAt: sent.sendTime ?? now().toISOString(), duplicate: sent.duplicate };
   }
 
   async function sendBm(target: Bm, args: SendMessageArgs) {
-    const sent = await bm().createMessage(target.conversationId, toBmMessage(args.messageId, args.content, args.representative));
+    const sent = await bm().createMessage(
+      target.conversationId,
+      toBmMessage(args.messageId, args.content, args.representative),
+    );
     return { sentAt: sent.createTime ?? now().toISOString(), duplicate: sent.duplicate };
   }
 
@@ -78,7 +94,12 @@ export function createChannelGateway(options: ChannelGatewayOptions): ChannelGat
     async sendReadReceipt(args: SendReadReceiptArgs) {
       const target = parse(args.conversationKey);
       if (target.channel === 'rbm') {
-        await rbm().createAgentEvent({ agentId: target.agentId, msisdn: target.msisdn, eventId: args.eventId, event: { eventType: 'READ', messageId: args.messageId } });
+        await rbm().createAgentEvent({
+          agentId: target.agentId,
+          msisdn: target.msisdn,
+          eventId: args.eventId,
+          event: { eventType: 'READ', messageId: args.messageId },
+        });
       } else {
         await bm().markRead(target.conversationId, args.messageId);
       }
@@ -90,10 +111,20 @@ export function createChannelGateway(options: ChannelGatewayOptions): ChannelGat
       if (target.channel === 'rbm') {
         // RBM has only IS_TYPING; the indicator clears itself (~20 s) or with the next message.
         if (args.typing === 'stop') return;
-        await rbm().createAgentEvent({ agentId: target.agentId, msisdn: target.msisdn, eventId: args.eventId, event: { eventType: 'IS_TYPING' } });
+        await rbm().createAgentEvent({
+          agentId: target.agentId,
+          msisdn: target.msisdn,
+          eventId: args.eventId,
+          event: { eventType: 'IS_TYPING' },
+        });
         return;
       }
-      await bm().createEvent(target.conversationId, args.eventId, args.typing === 'start' ? 'TYPING_STARTED' : 'TYPING_STOPPED', toBmRepresentative(args.representative));
+      await bm().createEvent(
+        target.conversationId,
+        args.eventId,
+        args.typing === 'start' ? 'TYPING_STARTED' : 'TYPING_STOPPED',
+        toBmRepresentative(args.representative),
+      );
     },
 
     async sendRepresentativeEvent(args: SendRepresentativeEventArgs) {
@@ -108,7 +139,11 @@ export function createChannelGateway(options: ChannelGatewayOptions): ChannelGat
       const target = parse(args.conversationKey);
       // Business Messages has no revoke: report "not revoked" so the workflow does not assume it was.
       if (target.channel === 'bm') return 'not_revoked';
-      const outcome = await rbm().revokeAgentMessage({ agentId: target.agentId, msisdn: target.msisdn, messageId: args.messageId });
+      const outcome = await rbm().revokeAgentMessage({
+        agentId: target.agentId,
+        msisdn: target.msisdn,
+        messageId: args.messageId,
+      });
       log('revoke answered', args.conversationKey, { messageId: args.messageId, outcome });
       return outcome;
     },

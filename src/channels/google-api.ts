@@ -7,10 +7,19 @@ import { type HttpOptions, type HttpRequest, type HttpResponse, httpCall } from 
  * expired early: the token is dropped and the call repeated once with a fresh one (same ids, so
  * the repeat is the same call). Any other status is returned for the caller to classify.
  */
-export async function googleCall(tokens: AccessTokenSource, req: HttpRequest, call: CallDescription, opts: HttpOptions): Promise<HttpResponse> {
+export async function googleCall(
+  tokens: AccessTokenSource,
+  req: HttpRequest,
+  call: CallDescription,
+  opts: HttpOptions,
+): Promise<HttpResponse> {
   const send = async () => {
     const token = await tokens.getToken();
-    return httpCall({ ...req, headers: { accept: 'application/json', ...req.headers, authorization: `Bearer ${token}` } }, call, opts);
+    return httpCall(
+      { ...req, headers: { accept: 'application/json', ...req.headers, authorization: `Bearer ${token}` } },
+      call,
+      opts,
+    );
   };
   const first = await send();
   if (first.status !== 401) return first;

@@ -51,7 +51,10 @@ export interface ServiceAccountTokenOptions {
 export function parseServiceAccountKey(value: unknown, source: string): ServiceAccountKey {
   const v = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
   if (typeof v.client_email !== 'string' || typeof v.private_key !== 'string') {
-    throw permanentFailure(`${source} is not a service-account key (client_email and private_key are required)`, FailureType.NotConfigured);
+    throw permanentFailure(
+      `${source} is not a service-account key (client_email and private_key are required)`,
+      FailureType.NotConfigured,
+    );
   }
   return {
     client_email: v.client_email,
@@ -68,7 +71,10 @@ async function loadKey(key: ServiceAccountTokenOptions['key']): Promise<ServiceA
   try {
     text = await readFile(key.file, 'utf8');
   } catch (err) {
-    throw permanentFailure(`cannot read the service-account key GOOGLE_APPLICATION_CREDENTIALS=${key.file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, FailureType.NotConfigured);
+    throw permanentFailure(
+      `cannot read the service-account key GOOGLE_APPLICATION_CREDENTIALS=${key.file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+      FailureType.NotConfigured,
+    );
   }
   let parsed: unknown;
   try {
@@ -98,12 +104,16 @@ function classifyTokenError(err: unknown, timeoutMs: number): unknown {
   const call = { operation: 'OAuth token request' };
   if (err instanceof gaxios.GaxiosError && err.response) {
     const status = err.response.status;
-    const bodyText = typeof err.response.data === 'string' ? err.response.data : JSON.stringify(err.response.data ?? {});
+    const bodyText =
+      typeof err.response.data === 'string' ? err.response.data : JSON.stringify(err.response.data ?? {});
     // 400 invalid_grant / 401 invalid_client: the key or the clock is wrong, a retry cannot fix it.
     if (status === 400 || status === 401) {
       const detail = errorDetail(bodyText);
       const suffix = [detail.apiStatus, detail.message].filter(Boolean).join(': ');
-      return permanentFailure(`${call.operation} answered HTTP ${status}${suffix ? ` (${suffix})` : ''}`, FailureType.PermissionDenied);
+      return permanentFailure(
+        `${call.operation} answered HTTP ${status}${suffix ? ` (${suffix})` : ''}`,
+        FailureType.PermissionDenied,
+      );
     }
     return failureForStatus(status, call, {}, { retryAfter: err.response.headers.get('retry-after'), bodyText });
   }
@@ -127,7 +137,9 @@ export function serviceAccountTokenSource(opts: ServiceAccountTokenOptions): Acc
       // gtoken puts Google's URL in `aud`; the token endpoint checks aud against itself.
       additionalClaims: { aud: tokenUri },
       transporter: tokenTransporter(tokenUri, opts.timeoutMs),
-      ...(opts.eagerRefreshThresholdMillis !== undefined ? { eagerRefreshThresholdMillis: opts.eagerRefreshThresholdMillis } : {}),
+      ...(opts.eagerRefreshThresholdMillis !== undefined
+        ? { eagerRefreshThresholdMillis: opts.eagerRefreshThresholdMillis }
+        : {}),
     });
   };
   return {
@@ -135,7 +147,8 @@ export function serviceAccountTokenSource(opts: ServiceAccountTokenOptions): Acc
       client ??= build();
       try {
         const { token } = await (await client).getAccessToken();
-        if (!token) throw permanentFailure('the token endpoint answered without an access_token', FailureType.PermissionDenied);
+        if (!token)
+          throw permanentFailure('the token endpoint answered without an access_token', FailureType.PermissionDenied);
         return token;
       } catch (err) {
         // A key that could not be loaded is re-read next time (it may be written by then).

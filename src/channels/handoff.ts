@@ -27,7 +27,11 @@ export function signHandoffBody(secret: string, body: string | Uint8Array): stri
 }
 
 /** Constant-time check of a handoff signature header, for desks written in TypeScript (and tests). */
-export function verifyHandoffSignature(secret: string, body: string | Uint8Array, header: string | null | undefined): boolean {
+export function verifyHandoffSignature(
+  secret: string,
+  body: string | Uint8Array,
+  header: string | null | undefined,
+): boolean {
   if (!header) return false;
   const expected = Buffer.from(signHandoffBody(secret, body));
   const given = Buffer.from(header.trim());
@@ -49,8 +53,16 @@ export function handoffIdempotencyKey(conversationKey: string, handoffId: string
 export function createHandoffNotifier(options: HandoffNotifierOptions): HandoffNotifier {
   return {
     async notify(args: NotifyHandoffArgs) {
-      if (!options.url) throw permanentFailure('handoff is not configured (set HANDOFF_URL and HANDOFF_SECRET)', FailureType.NotConfigured);
-      if (!options.secret) throw permanentFailure('HANDOFF_URL is set but HANDOFF_SECRET is not: refusing to send unsigned handoffs', FailureType.NotConfigured);
+      if (!options.url)
+        throw permanentFailure(
+          'handoff is not configured (set HANDOFF_URL and HANDOFF_SECRET)',
+          FailureType.NotConfigured,
+        );
+      if (!options.secret)
+        throw permanentFailure(
+          'HANDOFF_URL is set but HANDOFF_SECRET is not: refusing to send unsigned handoffs',
+          FailureType.NotConfigured,
+        );
       // The desk needs the real conversation key to answer through the operator API; the summary
       // lines carry no full phone numbers (the workflow's contract).
       const body = JSON.stringify({
@@ -68,7 +80,11 @@ export function createHandoffNotifier(options: HandoffNotifierOptions): HandoffN
         {
           method: 'POST',
           url: new URL(options.url),
-          headers: { 'content-type': 'application/json', 'idempotency-key': handoffIdempotencyKey(args.conversationKey, args.handoffId), [HANDOFF_SIGNATURE_HEADER]: signHandoffBody(options.secret, body) },
+          headers: {
+            'content-type': 'application/json',
+            'idempotency-key': handoffIdempotencyKey(args.conversationKey, args.handoffId),
+            [HANDOFF_SIGNATURE_HEADER]: signHandoffBody(options.secret, body),
+          },
           body,
         },
         call,
@@ -76,7 +92,11 @@ export function createHandoffNotifier(options: HandoffNotifierOptions): HandoffN
       );
       // 409: the desk already has this handoff id, i.e. an earlier attempt arrived.
       if ((res.status >= 200 && res.status < 300) || res.status === 409) {
-        options.logger.info('handoff notified', { conversation: call.subject, handoffId: args.handoffId, queue: args.queue });
+        options.logger.info('handoff notified', {
+          conversation: call.subject,
+          handoffId: args.handoffId,
+          queue: args.queue,
+        });
         return;
       }
       throw failureForStatus(res.status, call, {}, { retryAfter: res.headers.get('retry-after'), bodyText: res.text });

@@ -43,7 +43,13 @@ export async function httpCall(req: HttpRequest, call: CallDescription, opts: Ht
   const timeout = AbortSignal.timeout(opts.timeoutMs);
   const signal = cancelled ? AbortSignal.any([timeout, cancelled]) : timeout;
   try {
-    const res = await fetch(req.url, { method: req.method, headers: req.headers, body: req.body, signal, redirect: 'error' });
+    const res = await fetch(req.url, {
+      method: req.method,
+      headers: req.headers,
+      body: req.body,
+      signal,
+      redirect: 'error',
+    });
     const text = await res.text();
     return { status: res.status, headers: res.headers, text };
   } catch (err) {

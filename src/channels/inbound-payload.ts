@@ -84,7 +84,11 @@ export function problemsOf(error: z.ZodError, prefix = ''): FieldProblem[] {
 }
 
 /** Parses with a schema, reporting failures as field problems under a prefix. */
-export function parseWith<T extends z.ZodType>(schema: T, value: unknown, prefix = ''): { ok: true; value: z.output<T> } | { ok: false; problems: FieldProblem[] } {
+export function parseWith<T extends z.ZodType>(
+  schema: T,
+  value: unknown,
+  prefix = '',
+): { ok: true; value: z.output<T> } | { ok: false; problems: FieldProblem[] } {
   const parsed = schema.safeParse(value);
   return parsed.success ? { ok: true, value: parsed.data } : { ok: false, problems: problemsOf(parsed.error, prefix) };
 }
@@ -92,10 +96,14 @@ export function parseWith<T extends z.ZodType>(schema: T, value: unknown, prefix
 const NUMERIC = /^-?\d+(\.\d+)?([eE][+-]?\d+)?$/;
 
 /** A JSON number, or a numeric string (proto3 JSON writes 64-bit integers, and may write floats, as strings). */
-export const numberish = z.union([z.number(), z.string().regex(NUMERIC).transform(Number)], { error: 'must be a number' });
+export const numberish = z.union([z.number(), z.string().regex(NUMERIC).transform(Number)], {
+  error: 'must be a number',
+});
 
 /** A JSON boolean, or "true" / "false". */
-export const boolish = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')], { error: 'must be a boolean' });
+export const boolish = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')], {
+  error: 'must be a boolean',
+});
 
 /** Ids Google assigns (messageId, eventId, requestId): bounded so a hostile payload cannot bloat workflow history. */
 export const googleId = z.string().min(1, 'must not be empty').max(512, 'must be at most 512 characters');

@@ -18,7 +18,11 @@ export function isSignatureForm(header: string | undefined | null): header is st
 }
 
 /** Constant-time check of an X-Goog-Signature header against the bytes it should sign; false for any header not in the exact form. */
-export function verifySignature(clientToken: string, bytes: Uint8Array | string, header: string | undefined | null): boolean {
+export function verifySignature(
+  clientToken: string,
+  bytes: Uint8Array | string,
+  header: string | undefined | null,
+): boolean {
   if (!isSignatureForm(header)) return false;
   const expected = createHmac('sha512', clientToken).update(bytes).digest();
   const given = Buffer.from(header, 'base64');

@@ -66,7 +66,9 @@ export class ManagedChild {
     const attempt = quick ? this.restarts : 0;
     const delayMs = Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 20));
     this.restarts++;
-    this.log(`[${this.name}] exited unexpectedly (${signal ?? `code ${code}`}); restarting in ${delayMs / 1000} s (restart ${this.restarts})`);
+    this.log(
+      `[${this.name}] exited unexpectedly (${signal ?? `code ${code}`}); restarting in ${delayMs / 1000} s (restart ${this.restarts})`,
+    );
     this.timer = setTimeout(() => {
       this.timer = undefined;
       if (!this.stopping) this.spawn();

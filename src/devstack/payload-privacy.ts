@@ -22,9 +22,17 @@ export interface DevPayloadPrivacy {
 }
 
 /** Sets up the dev key (once) and the codec endpoint for `npm start`; `uiOrigins` are the Web UI's origins. */
-export function devPayloadPrivacy(options: { dataDir: string; apiUrl: string; uiOrigins: string[]; userEnv: Record<string, string | undefined> }): DevPayloadPrivacy {
+export function devPayloadPrivacy(options: {
+  dataDir: string;
+  apiUrl: string;
+  uiOrigins: string[];
+  userEnv: Record<string, string | undefined>;
+}): DevPayloadPrivacy {
   const { userEnv } = options;
-  const ownKeys = userEnv.PAYLOAD_ENCRYPTION_KEYS !== undefined || userEnv.PAYLOAD_ENCRYPTION_KEY_FILE !== undefined || userEnv.PAYLOAD_ENCRYPTION === 'off';
+  const ownKeys =
+    userEnv.PAYLOAD_ENCRYPTION_KEYS !== undefined ||
+    userEnv.PAYLOAD_ENCRYPTION_KEY_FILE !== undefined ||
+    userEnv.PAYLOAD_ENCRYPTION === 'off';
   const keyFile = ownKeys ? undefined : path.join(options.dataDir, 'dev', 'payload-keys');
   const createdKey = keyFile ? ensureDevPayloadKeyFile(keyFile) : false;
   const token = userEnv.CODEC_SERVER_TOKEN ?? DEV_CODEC_TOKEN;

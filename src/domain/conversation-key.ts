@@ -5,8 +5,7 @@ export type Channel = 'rbm' | 'bm';
 export type ConversationKey = string;
 
 export type ParsedConversationKey =
-  | { channel: 'rbm'; agentId: string; msisdn: string }
-  | { channel: 'bm'; conversationId: string };
+  { channel: 'rbm'; agentId: string; msisdn: string } | { channel: 'bm'; conversationId: string };
 
 /** Thrown for a key that is not `rbm:{agentId}:{E.164}` or `bm:{conversationId}`. */
 export class InvalidConversationKeyError extends Error {
@@ -38,7 +37,8 @@ export function parseConversationKey(key: string): ParsedConversationKey {
   }
   if (key.startsWith('bm:')) {
     const conversationId = key.slice(3);
-    if (conversationId.length === 0 || conversationId.includes('/')) throw new InvalidConversationKeyError(key, 'expected bm:{conversationId}');
+    if (conversationId.length === 0 || conversationId.includes('/'))
+      throw new InvalidConversationKeyError(key, 'expected bm:{conversationId}');
     return { channel: 'bm', conversationId };
   }
   throw new InvalidConversationKeyError(key, 'must start with rbm: or bm:');

@@ -35,8 +35,19 @@ export type MessageContent =
   | { kind: 'image'; url: string }
   | { kind: 'file'; file: FileInfo; thumbnail?: FileInfo }
   | { kind: 'location'; latitude: number; longitude: number }
-  | { kind: 'suggestion'; postbackData: string; text?: string; suggestionType: 'REPLY' | 'ACTION' | 'UNKNOWN'; inReplyTo?: string }
-  | { kind: 'auth'; codeOutcome: AuthCodeOutcome; redirectUri?: string; error?: { error?: string; errorDescription?: string } };
+  | {
+      kind: 'suggestion';
+      postbackData: string;
+      text?: string;
+      suggestionType: 'REPLY' | 'ACTION' | 'UNKNOWN';
+      inReplyTo?: string;
+    }
+  | {
+      kind: 'auth';
+      codeOutcome: AuthCodeOutcome;
+      redirectUri?: string;
+      error?: { error?: string; errorDescription?: string };
+    };
 
 /**
  * The sign-in content of events delivered before the code was dropped at the API: the code rode
@@ -107,7 +118,14 @@ export interface SenderCountry {
 }
 
 export type InboundEventBody =
-  | { type: 'message'; messageId: string; content: MessageContent; context?: InboundContext; dialogflow?: DialogflowInfo; senderCountry?: SenderCountry }
+  | {
+      type: 'message';
+      messageId: string;
+      content: MessageContent;
+      context?: InboundContext;
+      dialogflow?: DialogflowInfo;
+      senderCountry?: SenderCountry;
+    }
   /** A user's receipt for one of OUR outbound messages (messageId is the id we sent it with). */
   | { type: 'receipt'; messageId: string; receipt: 'DELIVERED' | 'READ' }
   | { type: 'typing'; isTyping: boolean }

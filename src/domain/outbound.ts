@@ -48,7 +48,8 @@ export interface DeliveryPolicy {
   ifRevokeNotConfirmed?: RevokeNotConfirmedPolicy;
 }
 
-export type OutboundStatus = 'PENDING' | 'SENT' | 'DELIVERED' | 'READ' | 'EXPIRED' | 'REVOKED' | 'FALLBACK_SENT' | 'FAILED';
+export type OutboundStatus =
+  'PENDING' | 'SENT' | 'DELIVERED' | 'READ' | 'EXPIRED' | 'REVOKED' | 'FALLBACK_SENT' | 'FAILED';
 
 export interface OutboundMessageRequest {
   conversationKey: ConversationKey;
@@ -124,23 +125,37 @@ export function validateOutboundRequest(
   const policy = request.policy ?? {};
   const hasText = typeof content.text === 'string' && content.text.length > 0;
   const hasCard = content.richCard !== undefined;
-  if (hasText === hasCard) issues.push({ path: hasCard ? 'richCard' : 'text', message: 'exactly one of text and richCard is required' });
-  if (channel === 'rbm' && hasText && (content.text?.length ?? 0) > MAX_RBM_TEXT_LENGTH) issues.push({ path: 'text', message: `at most ${MAX_RBM_TEXT_LENGTH} characters on RBM` });
-  if ((content.suggestions?.length ?? 0) > MAX_SUGGESTIONS[channel]) issues.push({ path: 'suggestions', message: `at most ${MAX_SUGGESTIONS[channel]} suggestions on ${channel}` });
+  if (hasText === hasCard)
+    issues.push({ path: hasCard ? 'richCard' : 'text', message: 'exactly one of text and richCard is required' });
+  if (channel === 'rbm' && hasText && (content.text?.length ?? 0) > MAX_RBM_TEXT_LENGTH)
+    issues.push({ path: 'text', message: `at most ${MAX_RBM_TEXT_LENGTH} characters on RBM` });
+  if ((content.suggestions?.length ?? 0) > MAX_SUGGESTIONS[channel])
+    issues.push({ path: 'suggestions', message: `at most ${MAX_SUGGESTIONS[channel]} suggestions on ${channel}` });
 
-  if (policy.ttl !== undefined && policy.expireTime !== undefined) issues.push({ path: 'delivery.expireTime', message: 'ttl and expireTime are mutually exclusive' });
+  if (policy.ttl !== undefined && policy.expireTime !== undefined)
+    issues.push({ path: 'delivery.expireTime', message: 'ttl and expireTime are mutually exclusive' });
   if (policy.ttl !== undefined) {
     const ms = parseGoogleDuration(policy.ttl);
-    if (channel !== 'rbm') issues.push({ path: 'delivery.ttl', message: 'only RBM conversations have a ttl (Business Messages has no TTL)' });
-    else if (ms === undefined || ms <= 0) issues.push({ path: 'delivery.ttl', message: 'must be a positive duration in seconds, e.g. "86400s"' });
+    if (channel !== 'rbm')
+      issues.push({
+        path: 'delivery.ttl',
+        message: 'only RBM conversations have a ttl (Business Messages has no TTL)',
+      });
+    else if (ms === undefined || ms <= 0)
+      issues.push({ path: 'delivery.ttl', message: 'must be a positive duration in seconds, e.g. "86400s"' });
     else if (ms > MAX_RBM_TTL_MS) issues.push({ path: 'delivery.ttl', message: 'at most 15 days ("1296000s")' });
   }
   if (policy.expireTime !== undefined) {
     const at = Date.parse(policy.expireTime);
-    if (channel !== 'rbm') issues.push({ path: 'delivery.expireTime', message: 'only RBM conversations have an expireTime (Business Messages has no TTL)' });
+    if (channel !== 'rbm')
+      issues.push({
+        path: 'delivery.expireTime',
+        message: 'only RBM conversations have an expireTime (Business Messages has no TTL)',
+      });
     else if (Number.isNaN(at)) issues.push({ path: 'delivery.expireTime', message: 'must be an RFC 3339 timestamp' });
     else if (at <= nowMs) issues.push({ path: 'delivery.expireTime', message: 'must be in the future' });
-    else if (at - nowMs > MAX_RBM_TTL_MS) issues.push({ path: 'delivery.expireTime', message: 'at most 15 days from now' });
+    else if (at - nowMs > MAX_RBM_TTL_MS)
+      issues.push({ path: 'delivery.expireTime', message: 'at most 15 days from now' });
   }
   const timers: [keyof DeliveryPolicy, string][] = [
     ['deliverWithinMs', 'delivery.deliverWithin'],
@@ -151,15 +166,25 @@ export function validateOutboundRequest(
   for (const [field, path] of timers) {
     const value = policy[field];
     if (value === undefined) continue;
-    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) issues.push({ path, message: 'must be a positive duration' });
+    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
+      issues.push({ path, message: 'must be a positive duration' });
     else if (value > MAX_DELIVERY_TIMER_MS) issues.push({ path, message: 'at most 30 days' });
   }
   const sms = policy.fallbackSms;
   if (sms !== undefined) {
     if (sms.text.trim().length === 0) issues.push({ path: 'delivery.fallbackSms.text', message: 'must not be empty' });
-    if (sms.to !== undefined && !isE164(sms.to)) issues.push({ path: 'delivery.fallbackSms.to', message: 'must be an E.164 number such as +14155550100' });
-    if (sms.to === undefined && channel === 'bm') issues.push({ path: 'delivery.fallbackSms.to', message: 'required on Business Messages conversations (they carry no phone number)' });
+    if (sms.to !== undefined && !isE164(sms.to))
+      issues.push({ path: 'delivery.fallbackSms.to', message: 'must be an E.164 number such as +14155550100' });
+    if (sms.to === undefined && channel === 'bm')
+      issues.push({
+        path: 'delivery.fallbackSms.to',
+        message: 'required on Business Messages conversations (they carry no phone number)',
+      });
   }
-  if (policy.timeSensitive === true && sms === undefined) issues.push({ path: 'delivery.fallbackSms', message: 'required when timeSensitive is true (the SMS goes out alongside the message)' });
+  if (policy.timeSensitive === true && sms === undefined)
+    issues.push({
+      path: 'delivery.fallbackSms',
+      message: 'required when timeSensitive is true (the SMS goes out alongside the message)',
+    });
   return issues;
 }

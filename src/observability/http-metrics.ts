@@ -110,7 +110,13 @@ export function createApiMetrics(options: ApiMetricsOptions = {}): ApiMetrics {
         const requestId = (c.get('requestId' as never) as string | undefined) ?? undefined;
         // The webhook path logs its own detailed line; keep this one for everything else at info.
         const quiet = QUIET_ROUTES.has(route) || channel !== undefined;
-        options.logger[quiet ? 'debug' : 'info']('http request', { requestId, method: c.req.method, route, status, ms: Math.round(seconds * 10_000) / 10 });
+        options.logger[quiet ? 'debug' : 'info']('http request', {
+          requestId,
+          method: c.req.method,
+          route,
+          status,
+          ms: Math.round(seconds * 10_000) / 10,
+        });
       }
     }
   };

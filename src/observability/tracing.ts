@@ -12,7 +12,12 @@ import { context, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { Resource } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  type SpanExporter,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 import { OpenTelemetryPlugin } from '@temporalio/interceptors-opentelemetry';
 import { type Env } from '../config';
 
@@ -39,7 +44,9 @@ export interface TracingOptions {
  * span becomes "active" and nothing is propagated) is registered globally; shutdown() undoes it.
  */
 export function startTracing(options: TracingOptions): Tracing {
-  const exporter = options.exporter ?? new OTLPTraceExporter({ url: `${(options.endpoint ?? 'http://127.0.0.1:4318').replace(/\/+$/, '')}/v1/traces` });
+  const exporter =
+    options.exporter ??
+    new OTLPTraceExporter({ url: `${(options.endpoint ?? 'http://127.0.0.1:4318').replace(/\/+$/, '')}/v1/traces` });
   const resource = new Resource({ 'service.name': options.serviceName });
   const spanProcessor = new BatchSpanProcessor(exporter);
   const provider = new BasicTracerProvider({ resource, spanProcessors: [spanProcessor] });
@@ -59,7 +66,13 @@ export function startTracing(options: TracingOptions): Tracing {
 }
 
 /** Tracing as configured (OTEL_ENABLED and friends), or undefined when it is off. */
-export function tracingFromConfig(env: Pick<Env, 'OTEL_ENABLED' | 'OTEL_EXPORTER_OTLP_ENDPOINT' | 'OTEL_SERVICE_NAME'>, defaultServiceName: string): Tracing | undefined {
+export function tracingFromConfig(
+  env: Pick<Env, 'OTEL_ENABLED' | 'OTEL_EXPORTER_OTLP_ENDPOINT' | 'OTEL_SERVICE_NAME'>,
+  defaultServiceName: string,
+): Tracing | undefined {
   if (!env.OTEL_ENABLED) return undefined;
-  return startTracing({ serviceName: env.OTEL_SERVICE_NAME ?? defaultServiceName, endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT });
+  return startTracing({
+    serviceName: env.OTEL_SERVICE_NAME ?? defaultServiceName,
+    endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+  });
 }

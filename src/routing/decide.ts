@@ -37,7 +37,13 @@ function rbmParty(event: InboundMessageEvent): { msisdn?: string; agentId?: stri
   if (event.channel !== 'rbm') return {};
   try {
     const parsed = parseConversationKey(event.conversationKey);
-    return parsed.channel === 'rbm' ? { msisdn: parsed.msisdn, agentId: parsed.agentId, ...(event.senderCountry ? { senderCountry: event.senderCountry } : {}) } : {};
+    return parsed.channel === 'rbm'
+      ? {
+          msisdn: parsed.msisdn,
+          agentId: parsed.agentId,
+          ...(event.senderCountry ? { senderCountry: event.senderCountry } : {}),
+        }
+      : {};
   } catch {
     return {};
   }
@@ -51,19 +57,38 @@ function rbmParty(event: InboundMessageEvent): { msisdn?: string; agentId?: stri
 function situationOf(input: RouteInput, config: RoutingConfig): Situation {
   const { event, context } = input;
   const party = rbmParty(event);
-  const resolved = resolveLocaleDetailed({ channel: event.channel, context: event.context, ...party, ...(input.compareDeviceLanguage !== undefined ? { compareDeviceLanguage: input.compareDeviceLanguage } : {}) }, config);
+  const resolved = resolveLocaleDetailed(
+    {
+      channel: event.channel,
+      context: event.context,
+      ...party,
+      ...(input.compareDeviceLanguage !== undefined ? { compareDeviceLanguage: input.compareDeviceLanguage } : {}),
+    },
+    config,
+  );
   const fromMessage = resolved.source === 'resolvedLocale' || resolved.source === 'userDeviceLocale';
   const stored = context.locale !== undefined ? canonicalizeLocale(context.locale) : undefined;
   const locale = fromMessage ? resolved.locale : (stored ?? resolved.locale);
   const displayName = event.context?.displayName?.trim() || context.displayName;
-  const recipient: Recipient = { locale, ...(displayName !== undefined ? { displayName } : {}), ...(party.agentId !== undefined ? { agentId: party.agentId } : {}) };
+  const recipient: Recipient = {
+    locale,
+    ...(displayName !== undefined ? { displayName } : {}),
+    ...(party.agentId !== undefined ? { agentId: party.agentId } : {}),
+  };
   const base: RoutingContextUpdate = { isNew: false, locale, ...(displayName !== undefined ? { displayName } : {}) };
   return { config, event, context, recipient, base };
 }
 
-function handoff(s: Situation, reason: HandoffReason, options: { placeId?: string; reply?: OutboundContent; intent?: string; update?: RoutingContextUpdate } = {}): HandoffDecision {
+function handoff(
+  s: Situation,
+  reason: HandoffReason,
+  options: { placeId?: string; reply?: OutboundContent; intent?: string; update?: RoutingContextUpdate } = {},
+): HandoffDecision {
   const placeId = options.placeId ?? s.context.confirmedPlaceId;
-  const { queue } = selectQueue(s.config, { locale: s.recipient.locale, ...(placeId !== undefined ? { placeId } : {}) });
+  const { queue } = selectQueue(s.config, {
+    locale: s.recipient.locale,
+    ...(placeId !== undefined ? { placeId } : {}),
+  });
   return {
     action: 'handoff',
     queue,
@@ -87,9 +112,13 @@ function confirmPlace(s: Situation, placeId: string, update: RoutingContextUpdat
 }
 
 /** Sign-in results are answered by automation whoever else is waiting: only a live agent takes them over. */
-function decideAuth(s: Situation, content: Extract<InboundMessageEvent['content'], { kind: 'auth' }>): AutomationReplyDecision {
+function decideAuth(
+  s: Situation,
+  content: Extract<InboundMessageEvent['content'], { kind: 'auth' }>,
+): AutomationReplyDecision {
   // A code nothing consumed (no AUTH_CODE_URL) counts as before the code was dropped at the API: signed in.
-  const succeeded = (content.codeOutcome === 'handed_over' || content.codeOutcome === 'dropped') && content.error === undefined;
+  const succeeded =
+    (content.codeOutcome === 'handed_over' || content.codeOutcome === 'dropped') && content.error === undefined;
   return {
     action: 'automation_reply',
     intent: succeeded ? 'auth:success' : 'auth:failure',
@@ -109,11 +138,18 @@ function decideReservedPostback(s: Situation, postbackData: string): RouteDecisi
       if (s.config.places[reserved.placeId] === undefined) return undefined;
       return handoff(s, 'place', {
         placeId: reserved.placeId,
-        update: { confirmedPlaceId: reserved.placeId, placeConfirmation: { placeId: reserved.placeId, status: 'confirmed' } },
+        update: {
+          confirmedPlaceId: reserved.placeId,
+          placeConfirmation: { placeId: reserved.placeId, status: 'confirmed' },
+        },
       });
     case 'place_declined': {
       const proposed = s.context.placeConfirmation?.placeId;
-      return handoff(s, 'place_declined', proposed !== undefined ? { update: { placeConfirmation: { placeId: proposed, status: 'declined' } } } : {});
+      return handoff(
+        s,
+        'place_declined',
+        proposed !== undefined ? { update: { placeConfirmation: { placeId: proposed, status: 'declined' } } } : {},
+      );
     }
     case 'auth_retry':
       return { action: 'auth_retry', locale: s.recipient.locale, contextUpdate: s.base };
@@ -127,13 +163,20 @@ function answerFaq(s: Situation, entry: FaqEntry): RouteDecision {
   if (entry.handoff) return handoff(s, 'user_request', { intent: entry.id });
   const reply = faqReply(s.config, s.recipient, s.context.isNew, entry);
   if (reply === undefined) return handoff(s, 'no_answer_in_locale', { intent: entry.id });
-  return { action: 'automation_reply', intent: entry.id, reply, locale: s.recipient.locale, contextUpdate: { ...s.base, automationFailures: 0 } };
+  return {
+    action: 'automation_reply',
+    intent: entry.id,
+    reply,
+    locale: s.recipient.locale,
+    contextUpdate: { ...s.base, automationFailures: 0 },
+  };
 }
 
 /** Automation could not answer: ask again while tries are left, then a human. */
 function notUnderstood(s: Situation): RouteDecision {
   const failures = s.context.automationFailures + 1;
-  if (failures >= s.config.automation.maxFailedAttempts) return handoff(s, 'automation_failed', { update: { automationFailures: failures } });
+  if (failures >= s.config.automation.maxFailedAttempts)
+    return handoff(s, 'automation_failed', { update: { automationFailures: failures } });
   return {
     action: 'retry_prompt',
     reply: retryReply(s.config, s.recipient, s.context.isNew),
@@ -166,14 +209,26 @@ export function decideRoute(input: RouteInput, config: RoutingConfig): RouteDeci
 
   if (context.liveAgent !== undefined) {
     const { id, queue } = context.liveAgent;
-    return { action: 'live_agent', agentId: id, ...(queue !== undefined ? { queue } : {}), locale: s.recipient.locale, contextUpdate: s.base };
+    return {
+      action: 'live_agent',
+      agentId: id,
+      ...(queue !== undefined ? { queue } : {}),
+      locale: s.recipient.locale,
+      contextUpdate: s.base,
+    };
   }
   if (event.dialogflow?.autoResponded === true) {
     // The user got an answer, so this message does not count against automation.
-    return { action: 'no_reply', reason: 'dialogflow_auto_responded', locale: s.recipient.locale, contextUpdate: { ...s.base, automationFailures: 0 } };
+    return {
+      action: 'no_reply',
+      reason: 'dialogflow_auto_responded',
+      locale: s.recipient.locale,
+      contextUpdate: { ...s.base, automationFailures: 0 },
+    };
   }
   if (content.kind === 'auth') return decideAuth(s, content);
-  if (context.handoffQueue !== undefined) return { action: 'queued', queue: context.handoffQueue, locale: s.recipient.locale, contextUpdate: s.base };
+  if (context.handoffQueue !== undefined)
+    return { action: 'queued', queue: context.handoffQueue, locale: s.recipient.locale, contextUpdate: s.base };
   if (content.kind === 'suggestion') {
     const reserved = decideReservedPostback(s, content.postbackData);
     if (reserved !== undefined) return reserved;
@@ -181,7 +236,8 @@ export function decideRoute(input: RouteInput, config: RoutingConfig): RouteDeci
 
   // Anything but a place chip answers a pending place question in the negative: ask once, not in a loop.
   const pending = context.placeConfirmation?.status === 'pending' ? context.placeConfirmation : undefined;
-  if (pending !== undefined) s.base = { ...s.base, placeConfirmation: { placeId: pending.placeId, status: 'declined' } };
+  if (pending !== undefined)
+    s.base = { ...s.base, placeConfirmation: { placeId: pending.placeId, status: 'declined' } };
 
   const placeId = event.context?.placeId;
   if (placeId !== undefined && config.places[placeId] !== undefined && context.confirmedPlaceId !== placeId) {
@@ -191,7 +247,12 @@ export function decideRoute(input: RouteInput, config: RoutingConfig): RouteDeci
   if (automationLocale(config, s.recipient.locale) === undefined) return handoff(s, 'locale_unsupported');
 
   const nearPlaceId = event.context?.nearPlaceId;
-  if (nearPlaceId !== undefined && config.places[nearPlaceId] !== undefined && context.confirmedPlaceId === undefined && context.placeConfirmation?.placeId !== nearPlaceId) {
+  if (
+    nearPlaceId !== undefined &&
+    config.places[nearPlaceId] !== undefined &&
+    context.confirmedPlaceId === undefined &&
+    context.placeConfirmation?.placeId !== nearPlaceId
+  ) {
     return confirmPlace(s, nearPlaceId, s.base);
   }
 
@@ -201,7 +262,13 @@ export function decideRoute(input: RouteInput, config: RoutingConfig): RouteDeci
       if (nearest === undefined) return handoff(s, 'location');
       // Sharing a location near the place already confirmed or just proposed answers the question.
       if (nearest.placeId === context.confirmedPlaceId || nearest.placeId === pending?.placeId) {
-        return handoff(s, 'place', { placeId: nearest.placeId, update: { confirmedPlaceId: nearest.placeId, placeConfirmation: { placeId: nearest.placeId, status: 'confirmed' } } });
+        return handoff(s, 'place', {
+          placeId: nearest.placeId,
+          update: {
+            confirmedPlaceId: nearest.placeId,
+            placeConfirmation: { placeId: nearest.placeId, status: 'confirmed' },
+          },
+        });
       }
       return confirmPlace(s, nearest.placeId, s.base);
     }
@@ -224,13 +291,18 @@ export function decideRoute(input: RouteInput, config: RoutingConfig): RouteDeci
  * agent or queue if it has one, else a handoff with an acknowledgement in the user's language.
  */
 export function decideLiveAgentRequest(context: RoutingContext, config: RoutingConfig): RouteDecision {
-  const locale = (context.locale !== undefined ? canonicalizeLocale(context.locale) : undefined) ?? config.defaultLocale;
-  const recipient: Recipient = { locale, ...(context.displayName !== undefined ? { displayName: context.displayName } : {}) };
+  const locale =
+    (context.locale !== undefined ? canonicalizeLocale(context.locale) : undefined) ?? config.defaultLocale;
+  const recipient: Recipient = {
+    locale,
+    ...(context.displayName !== undefined ? { displayName: context.displayName } : {}),
+  };
   if (context.liveAgent !== undefined) {
     const { id, queue } = context.liveAgent;
     return { action: 'live_agent', agentId: id, ...(queue !== undefined ? { queue } : {}), locale, contextUpdate: {} };
   }
-  if (context.handoffQueue !== undefined) return { action: 'queued', queue: context.handoffQueue, locale, contextUpdate: {} };
+  if (context.handoffQueue !== undefined)
+    return { action: 'queued', queue: context.handoffQueue, locale, contextUpdate: {} };
   const placeId = context.confirmedPlaceId;
   const { queue } = selectQueue(config, { locale, ...(placeId !== undefined ? { placeId } : {}) });
   return {

@@ -25,7 +25,10 @@ export class RoutingConfigError extends Error {
   constructor(sourceName: string, problems: RoutingConfigProblem[]) {
     super(
       problems
-        .map((problem) => `${sourceName}${problem.line !== undefined ? `:${problem.line}` : ''}: ${problem.path !== undefined ? `${problem.path}: ` : ''}${problem.message}`)
+        .map(
+          (problem) =>
+            `${sourceName}${problem.line !== undefined ? `:${problem.line}` : ''}: ${problem.path !== undefined ? `${problem.path}: ` : ''}${problem.message}`,
+        )
         .join('\n'),
     );
     this.name = 'RoutingConfigError';
@@ -40,7 +43,8 @@ export function formatPath(path: readonly PathSegment[]): string {
   let out = '';
   for (const segment of path) {
     if (typeof segment === 'number') out += `[${segment}]`;
-    else if (typeof segment === 'string' && /^[A-Za-z_$][\w$]*$/.test(segment)) out += out === '' ? segment : `.${segment}`;
+    else if (typeof segment === 'string' && /^[A-Za-z_$][\w$]*$/.test(segment))
+      out += out === '' ? segment : `.${segment}`;
     else out += `[${JSON.stringify(String(segment))}]`;
   }
   return out === '' ? '(root)' : out;
@@ -56,7 +60,9 @@ function lineOf(doc: Document, lines: LineCounter, path: readonly PathSegment[])
   let offset = doc.contents?.range?.[0];
   for (const segment of path) {
     if (isMap(node)) {
-      const pair = node.items.find((item) => (isScalar(item.key) ? String(item.key.value) : String(item.key)) === String(segment));
+      const pair = node.items.find(
+        (item) => (isScalar(item.key) ? String(item.key.value) : String(item.key)) === String(segment),
+      );
       if (pair === undefined) break;
       offset = (isScalar(pair.key) ? pair.key.range?.[0] : undefined) ?? offset;
       node = pair.value;
@@ -93,7 +99,11 @@ function zodProblems(error: z.ZodError, doc: Document, lines: LineCounter): Rout
     const keys = issue.code === 'unrecognized_keys' ? issue.keys : [];
     const located = keys.length > 0 ? [...issue.path, keys[0] as string] : issue.path;
     const message = issue.message.replace(/^Invalid input: /, '');
-    return { line: lineOf(doc, lines, located), path: formatPath(issue.path), message: message.charAt(0).toLowerCase() + message.slice(1) };
+    return {
+      line: lineOf(doc, lines, located),
+      path: formatPath(issue.path),
+      message: message.charAt(0).toLowerCase() + message.slice(1),
+    };
   });
 }
 
@@ -119,7 +129,8 @@ export function parseRoutingConfig(text: string, sourceName = 'routing'): Routin
       const message = (err as Error).message;
       // Node 20's message may carry no position; yaml's parser usually trips on the same spot.
       const fallback = parseDocument(text, { lineCounter: lines, prettyErrors: false }).errors[0];
-      const line = jsonErrorLine(text, message) ?? (fallback !== undefined ? lines.linePos(fallback.pos[0]).line : undefined);
+      const line =
+        jsonErrorLine(text, message) ?? (fallback !== undefined ? lines.linePos(fallback.pos[0]).line : undefined);
       throw new RoutingConfigError(sourceName, [{ line, message: `invalid JSON: ${message}` }]);
     }
     doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
@@ -128,7 +139,10 @@ export function parseRoutingConfig(text: string, sourceName = 'routing'): Routin
     if (doc.errors.length > 0) {
       throw new RoutingConfigError(
         sourceName,
-        doc.errors.map((error) => ({ line: lines.linePos(error.pos[0]).line, message: `invalid YAML: ${error.message.split('\n')[0] ?? error.code}` })),
+        doc.errors.map((error) => ({
+          line: lines.linePos(error.pos[0]).line,
+          message: `invalid YAML: ${error.message.split('\n')[0] ?? error.code}`,
+        })),
       );
     }
     data = doc.toJS({ maxAliasCount: 100 });

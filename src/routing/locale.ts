@@ -103,20 +103,35 @@ export interface LocaleResolution {
  */
 export function resolveLocaleDetailed(input: LocaleInput, config: RoutingConfig): LocaleResolution {
   if (input.channel === 'bm') {
-    const resolved = input.context?.resolvedLocale !== undefined ? canonicalizeLocale(input.context.resolvedLocale) : undefined;
-    const device = input.context?.userDeviceLocale !== undefined ? canonicalizeLocale(input.context.userDeviceLocale) : undefined;
+    const resolved =
+      input.context?.resolvedLocale !== undefined ? canonicalizeLocale(input.context.resolvedLocale) : undefined;
+    const device =
+      input.context?.userDeviceLocale !== undefined ? canonicalizeLocale(input.context.userDeviceLocale) : undefined;
     // resolvedLocale is Google's match against the agent's own locales: when the device speaks
     // another language, that match hides the user's language (seed 004), so the device wins.
-    if (resolved !== undefined && device !== undefined && (input.compareDeviceLanguage ?? true) && !sameLanguage(resolved, device)) return { locale: device, source: 'userDeviceLocale' };
+    if (
+      resolved !== undefined &&
+      device !== undefined &&
+      (input.compareDeviceLanguage ?? true) &&
+      !sameLanguage(resolved, device)
+    )
+      return { locale: device, source: 'userDeviceLocale' };
     if (resolved !== undefined) return { locale: resolved, source: 'resolvedLocale' };
     if (device !== undefined) return { locale: device, source: 'userDeviceLocale' };
   }
   if (input.channel === 'rbm' && (input.senderCountry !== undefined || input.msisdn !== undefined)) {
     const sender = input.senderCountry ?? (input.msisdn !== undefined ? senderCountryOf(input.msisdn) : undefined);
     const callingCode = sender?.callingCode;
-    const country = sender ? countryOf(sender, (candidate) => config.countryLocales[candidate] !== undefined) : undefined;
-    const fromTable = (country !== undefined ? config.countryLocales[country] : undefined) ?? (callingCode !== undefined ? config.countryLocales[callingCode] : undefined);
-    if (fromTable !== undefined) return country !== undefined ? { locale: fromTable, source: 'phoneNumber', country } : { locale: fromTable, source: 'phoneNumber' };
+    const country = sender
+      ? countryOf(sender, (candidate) => config.countryLocales[candidate] !== undefined)
+      : undefined;
+    const fromTable =
+      (country !== undefined ? config.countryLocales[country] : undefined) ??
+      (callingCode !== undefined ? config.countryLocales[callingCode] : undefined);
+    if (fromTable !== undefined)
+      return country !== undefined
+        ? { locale: fromTable, source: 'phoneNumber', country }
+        : { locale: fromTable, source: 'phoneNumber' };
   }
   const agentDefault = input.agentId !== undefined ? config.agents[input.agentId]?.defaultLocale : undefined;
   if (agentDefault !== undefined) return { locale: agentDefault, source: 'agentDefault' };

@@ -39,7 +39,10 @@ export function senderCountryOf(msisdn: string): SenderCountry | undefined {
  * The country of an E.164 number: the one it identifies, else the first of its possible countries
  * that `known` accepts (the first one without `known`).
  */
-export function countryOfNumber(msisdn: string, known?: (country: string) => boolean): { country?: string; callingCode?: string } {
+export function countryOfNumber(
+  msisdn: string,
+  known?: (country: string) => boolean,
+): { country?: string; callingCode?: string } {
   const sender = senderCountryOf(msisdn);
   if (sender === undefined) return {};
   const country = countryOf(sender, known);

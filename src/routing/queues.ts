@@ -52,20 +52,29 @@ function toRadians(degrees: number): number {
 }
 
 /** Great-circle distance (haversine). Math.sin/cos are deterministic in V8, so replay-safe. */
-export function distanceKm(a: { latitude: number; longitude: number }, b: { latitude: number; longitude: number }): number {
+export function distanceKm(
+  a: { latitude: number; longitude: number },
+  b: { latitude: number; longitude: number },
+): number {
   const dLat = toRadians(b.latitude - a.latitude);
   const dLon = toRadians(b.longitude - a.longitude);
-  const h = Math.sin(dLat / 2) ** 2 + Math.cos(toRadians(a.latitude)) * Math.cos(toRadians(b.latitude)) * Math.sin(dLon / 2) ** 2;
+  const h =
+    Math.sin(dLat / 2) ** 2 +
+    Math.cos(toRadians(a.latitude)) * Math.cos(toRadians(b.latitude)) * Math.sin(dLon / 2) ** 2;
   return 2 * EARTH_RADIUS_KM * Math.asin(Math.min(1, Math.sqrt(h)));
 }
 
 /** The known place nearest to a shared location, within `automation.nearestPlaceMaxKm`. */
-export function nearestPlace(config: RoutingConfig, point: { latitude: number; longitude: number }): { placeId: string; distanceKm: number } | undefined {
+export function nearestPlace(
+  config: RoutingConfig,
+  point: { latitude: number; longitude: number },
+): { placeId: string; distanceKm: number } | undefined {
   let best: { placeId: string; distanceKm: number } | undefined;
   for (const [placeId, place] of Object.entries(config.places)) {
     if (place.location === undefined) continue;
     const distance = distanceKm(point, place.location);
-    if (distance <= config.automation.nearestPlaceMaxKm && (best === undefined || distance < best.distanceKm)) best = { placeId, distanceKm: distance };
+    if (distance <= config.automation.nearestPlaceMaxKm && (best === undefined || distance < best.distanceKm))
+      best = { placeId, distanceKm: distance };
   }
   return best;
 }

@@ -8,7 +8,13 @@ import { MAX_TEXT, type Recipient, renderTemplate, replyChip, templatesFor } fro
 import { type FaqEntry, type RoutingConfig } from './types';
 
 /** Automation's reply, opened with the greeting when it is the conversation's first. */
-function automated(config: RoutingConfig, recipient: Recipient, isNew: boolean, body: string, suggestions?: Suggestion[]): OutboundContent {
+function automated(
+  config: RoutingConfig,
+  recipient: Recipient,
+  isNew: boolean,
+  body: string,
+  suggestions?: Suggestion[],
+): OutboundContent {
   const { set } = templatesFor(config, recipient.locale, recipient.agentId);
   const greeted = `${renderTemplate(set.greeting, recipient)}\n${body}`;
   // The greeting is a courtesy: drop it rather than exceed the channel's text limit.
@@ -17,7 +23,12 @@ function automated(config: RoutingConfig, recipient: Recipient, isNew: boolean, 
 }
 
 /** The FAQ answer in the user's locale; undefined when the entry has none in that locale. */
-export function faqReply(config: RoutingConfig, recipient: Recipient, isNew: boolean, entry: FaqEntry): OutboundContent | undefined {
+export function faqReply(
+  config: RoutingConfig,
+  recipient: Recipient,
+  isNew: boolean,
+  entry: FaqEntry,
+): OutboundContent | undefined {
   const answer = faqAnswer(entry, recipient.locale);
   return answer === undefined ? undefined : automated(config, recipient, isNew, renderTemplate(answer, recipient));
 }
@@ -32,18 +43,27 @@ export function retryReply(config: RoutingConfig, recipient: Recipient, isNew: b
   for (const entry of config.faq) {
     if (topics.length >= config.automation.retrySuggestions) break;
     const label = faqLabel(entry, recipient.locale);
-    if (label !== undefined && !entry.handoff && faqAnswer(entry, recipient.locale) !== undefined) topics.push(replyChip(label, entry.postbackData));
+    if (label !== undefined && !entry.handoff && faqAnswer(entry, recipient.locale) !== undefined)
+      topics.push(replyChip(label, entry.postbackData));
   }
   const chips = [...topics, replyChip(set.chips.talkToAgent, AGENT_REQUEST_POSTBACK)];
   return automated(config, recipient, isNew, renderTemplate(set.didNotUnderstand, recipient), chips);
 }
 
 /** "Are you asking about {placeName}?" with "yes" (postback `place:<id>`) and "another place" chips. */
-export function confirmPlaceReply(config: RoutingConfig, recipient: Recipient, isNew: boolean, placeId: string): OutboundContent {
+export function confirmPlaceReply(
+  config: RoutingConfig,
+  recipient: Recipient,
+  isNew: boolean,
+  placeId: string,
+): OutboundContent {
   const { set } = templatesFor(config, recipient.locale, recipient.agentId);
   const placeName = config.places[placeId]?.name;
   const body = renderTemplate(set.confirmPlace, { ...recipient, placeName });
-  return automated(config, recipient, isNew, body, [replyChip(set.chips.yes, placePostback(placeId)), replyChip(set.chips.otherPlace, PLACE_DECLINED_POSTBACK)]);
+  return automated(config, recipient, isNew, body, [
+    replyChip(set.chips.yes, placePostback(placeId)),
+    replyChip(set.chips.otherPlace, PLACE_DECLINED_POSTBACK),
+  ]);
 }
 
 /** Sign-in result: success, or the localized failure with a chip to try again (and one for a person). */
@@ -52,7 +72,10 @@ export function authReply(config: RoutingConfig, recipient: Recipient, succeeded
   if (succeeded) return { text: renderTemplate(set.authSuccess, recipient) };
   return {
     text: renderTemplate(set.authFailure, recipient),
-    suggestions: [replyChip(set.chips.tryAgain, AUTH_RETRY_POSTBACK), replyChip(set.chips.talkToAgent, AGENT_REQUEST_POSTBACK)],
+    suggestions: [
+      replyChip(set.chips.tryAgain, AUTH_RETRY_POSTBACK),
+      replyChip(set.chips.talkToAgent, AGENT_REQUEST_POSTBACK),
+    ],
   };
 }
 

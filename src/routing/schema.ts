@@ -22,7 +22,10 @@ const messageText = z
   .superRefine((text, ctx) => {
     for (const name of placeholdersIn(text)) {
       if (!(TEMPLATE_PLACEHOLDERS as readonly string[]).includes(name)) {
-        ctx.addIssue({ code: 'custom', message: `unknown placeholder {${name}}; use ${TEMPLATE_PLACEHOLDERS.map((p) => `{${p}}`).join(' or ')}` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `unknown placeholder {${name}}; use ${TEMPLATE_PLACEHOLDERS.map((p) => `{${p}}`).join(' or ')}`,
+        });
       }
     }
   });
@@ -50,7 +53,9 @@ const queueSchema = z.strictObject({
 
 const placeSchema = z.strictObject({
   name: z.string().min(1),
-  location: z.strictObject({ latitude: z.number().min(-90).max(90), longitude: z.number().min(-180).max(180) }).optional(),
+  location: z
+    .strictObject({ latitude: z.number().min(-90).max(90), longitude: z.number().min(-180).max(180) })
+    .optional(),
 });
 
 const faqSchema = z.strictObject({
@@ -68,7 +73,12 @@ const automationSchema = z.strictObject({
   nearestPlaceMaxKm: z.number().positive().default(25),
 });
 
-const countryKey = z.string().regex(/^(?:[A-Za-z]{2}|\+[1-9]\d{0,2})$/, 'expected an ISO country code such as "FR" or a calling code such as "+33"');
+const countryKey = z
+  .string()
+  .regex(
+    /^(?:[A-Za-z]{2}|\+[1-9]\d{0,2})$/,
+    'expected an ISO country code such as "FR" or a calling code such as "+33"',
+  );
 
 const rawSchema = z.strictObject({
   /** Format version, so a later format can be told apart. */
@@ -102,26 +112,43 @@ function crossCheck(raw: RawConfig): Issue[] {
   const issues: Issue[] = [];
   const defaults = raw.queues.flatMap((queue, index) => (queue.default ? [index] : []));
   if (defaults.length === 0) issues.push({ path: ['queues'], message: 'exactly one queue needs "default: true"' });
-  for (const index of defaults.slice(1)) issues.push({ path: ['queues', index, 'default'], message: `only one default queue allowed (queues[${defaults[0]}] is already)` });
+  for (const index of defaults.slice(1))
+    issues.push({
+      path: ['queues', index, 'default'],
+      message: `only one default queue allowed (queues[${defaults[0]}] is already)`,
+    });
 
   const queueIds = new Set<string>();
   raw.queues.forEach((queue, index) => {
-    if (queueIds.has(queue.id)) issues.push({ path: ['queues', index, 'id'], message: `duplicate queue id "${queue.id}"` });
+    if (queueIds.has(queue.id))
+      issues.push({ path: ['queues', index, 'id'], message: `duplicate queue id "${queue.id}"` });
     queueIds.add(queue.id);
     queue.placeIds.forEach((placeId, placeIndex) => {
-      if (raw.places[placeId] === undefined) issues.push({ path: ['queues', index, 'placeIds', placeIndex], message: `unknown place "${placeId}" (not under places)` });
+      if (raw.places[placeId] === undefined)
+        issues.push({
+          path: ['queues', index, 'placeIds', placeIndex],
+          message: `unknown place "${placeId}" (not under places)`,
+        });
     });
   });
 
   for (const placeId of Object.keys(raw.places)) {
-    if (`${PLACE_POSTBACK_PREFIX}${placeId}` === PLACE_DECLINED_POSTBACK) issues.push({ path: ['places', placeId], message: `"${placeId}" is reserved` });
+    if (`${PLACE_POSTBACK_PREFIX}${placeId}` === PLACE_DECLINED_POSTBACK)
+      issues.push({ path: ['places', placeId], message: `"${placeId}" is reserved` });
   }
 
   const templateLocales = Object.keys(raw.templates).map((key) => canonicalizeLocale(key) ?? key);
-  const needsTemplates: [string, (string | number)[]][] = [[raw.defaultLocale, ['defaultLocale']], ...Object.entries(raw.agents).map(([agent, value]): [string, (string | number)[]] => [value.defaultLocale, ['agents', agent, 'defaultLocale']])];
+  const needsTemplates: [string, (string | number)[]][] = [
+    [raw.defaultLocale, ['defaultLocale']],
+    ...Object.entries(raw.agents).map(([agent, value]): [string, (string | number)[]] => [
+      value.defaultLocale,
+      ['agents', agent, 'defaultLocale'],
+    ]),
+  ];
   for (const [locale, path] of needsTemplates) {
     // Exact (not language) match: replies in the agent's default language must not depend on a guess.
-    if (!templateLocales.includes(canonicalizeLocale(locale) ?? locale)) issues.push({ path, message: `no templates for "${locale}" (add templates.${locale})` });
+    if (!templateLocales.includes(canonicalizeLocale(locale) ?? locale))
+      issues.push({ path, message: `no templates for "${locale}" (add templates.${locale})` });
   }
   duplicateLocaleKeys(raw.templates, ['templates'], issues);
 
@@ -132,12 +159,22 @@ function crossCheck(raw: RawConfig): Issue[] {
     faqIds.add(entry.id);
     const postback = entry.postbackData ?? `faq:${entry.id}`;
     const where = entry.postbackData !== undefined ? ['faq', index, 'postbackData'] : ['faq', index, 'id'];
-    if (postbacks.has(postback)) issues.push({ path: where, message: `postbackData "${postback}" is used by another FAQ entry` });
+    if (postbacks.has(postback))
+      issues.push({ path: where, message: `postbackData "${postback}" is used by another FAQ entry` });
     postbacks.add(postback);
     const reserved = RESERVED_POSTBACK_PREFIXES.find((prefix) => postback.startsWith(prefix));
-    if (reserved !== undefined) issues.push({ path: where, message: `postbackData may not start with "${reserved}" (reserved for routing's own chips)` });
-    if (!entry.handoff && Object.keys(entry.answers).length === 0) issues.push({ path: ['faq', index], message: 'needs answers in at least one locale (or "handoff: true")' });
-    if (Object.keys(entry.keywords).length === 0 && entry.postbackData === undefined && Object.keys(entry.labels).length === 0) {
+    if (reserved !== undefined)
+      issues.push({
+        path: where,
+        message: `postbackData may not start with "${reserved}" (reserved for routing's own chips)`,
+      });
+    if (!entry.handoff && Object.keys(entry.answers).length === 0)
+      issues.push({ path: ['faq', index], message: 'needs answers in at least one locale (or "handoff: true")' });
+    if (
+      Object.keys(entry.keywords).length === 0 &&
+      entry.postbackData === undefined &&
+      Object.keys(entry.labels).length === 0
+    ) {
       issues.push({ path: ['faq', index], message: 'unreachable: give it keywords, labels or postbackData' });
     }
     duplicateLocaleKeys(entry.keywords, ['faq', index, 'keywords'], issues);
@@ -157,7 +194,12 @@ function locale(tag: string): string {
 
 /** The validated file with locale tags in canonical casing and defaults filled in. */
 function normalize(raw: RawConfig): RoutingConfig {
-  const queues: QueueConfig[] = raw.queues.map((queue) => ({ id: queue.id, locales: queue.locales.map(locale), placeIds: queue.placeIds, default: queue.default }));
+  const queues: QueueConfig[] = raw.queues.map((queue) => ({
+    id: queue.id,
+    locales: queue.locales.map(locale),
+    placeIds: queue.placeIds,
+    default: queue.default,
+  }));
   const faq: FaqEntry[] = raw.faq.map((entry) => ({
     id: entry.id,
     postbackData: entry.postbackData ?? `faq:${entry.id}`,
@@ -169,8 +211,12 @@ function normalize(raw: RawConfig): RoutingConfig {
   const templates: Record<string, TemplateSet> = canonicalKeys(raw.templates);
   return {
     defaultLocale: locale(raw.defaultLocale),
-    agents: Object.fromEntries(Object.entries(raw.agents).map(([agent, value]) => [agent, { defaultLocale: locale(value.defaultLocale) }])),
-    countryLocales: Object.fromEntries(Object.entries(raw.countryLocales).map(([key, value]) => [key.toUpperCase(), locale(value)])),
+    agents: Object.fromEntries(
+      Object.entries(raw.agents).map(([agent, value]) => [agent, { defaultLocale: locale(value.defaultLocale) }]),
+    ),
+    countryLocales: Object.fromEntries(
+      Object.entries(raw.countryLocales).map(([key, value]) => [key.toUpperCase(), locale(value)]),
+    ),
     queues,
     places: raw.places,
     automation: raw.automation,

@@ -12,7 +12,11 @@ import { type RoutingConfig } from './types';
  * locale; an RBM number's country; else the agent's default. Undefined when the events say nothing
  * (a Business Messages conversation started by a receipt or a typing event).
  */
-export function startingLocale(key: ConversationKey, events: readonly InboundEvent[], config: RoutingConfig): string | undefined {
+export function startingLocale(
+  key: ConversationKey,
+  events: readonly InboundEvent[],
+  config: RoutingConfig,
+): string | undefined {
   let parsed: ReturnType<typeof parseConversationKey>;
   try {
     parsed = parseConversationKey(key);
@@ -22,8 +26,14 @@ export function startingLocale(key: ConversationKey, events: readonly InboundEve
   const message = events.find((e): e is Extract<InboundEvent, { type: 'message' }> => e.type === 'message');
   if (parsed.channel === 'bm') {
     if (!message) return undefined;
-    return resolveLocaleDetailed({ channel: 'bm', ...(message.context ? { context: message.context } : {}), compareDeviceLanguage: true }, config).locale;
+    return resolveLocaleDetailed(
+      { channel: 'bm', ...(message.context ? { context: message.context } : {}), compareDeviceLanguage: true },
+      config,
+    ).locale;
   }
   const senderCountry = message?.senderCountry ?? senderCountryOf(parsed.msisdn);
-  return resolveLocaleDetailed({ channel: 'rbm', msisdn: parsed.msisdn, agentId: parsed.agentId, ...(senderCountry ? { senderCountry } : {}) }, config).locale;
+  return resolveLocaleDetailed(
+    { channel: 'rbm', msisdn: parsed.msisdn, agentId: parsed.agentId, ...(senderCountry ? { senderCountry } : {}) },
+    config,
+  ).locale;
 }

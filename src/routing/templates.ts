@@ -52,7 +52,12 @@ export function renderTemplate(template: string, values: TemplateValues): string
 /** Shortens chip text to the platforms' limit, marking the cut. */
 export function chipText(text: string): string {
   const chars = [...text];
-  return chars.length <= MAX_CHIP_TEXT ? text : `${chars.slice(0, MAX_CHIP_TEXT - 1).join('').trimEnd()}…`;
+  return chars.length <= MAX_CHIP_TEXT
+    ? text
+    : `${chars
+        .slice(0, MAX_CHIP_TEXT - 1)
+        .join('')
+        .trimEnd()}…`;
 }
 
 /**
@@ -60,8 +65,16 @@ export function chipText(text: string): string {
  * (whose templates the loader guarantees), so a user in an unsupported language still gets an
  * acknowledgement.
  */
-export function templatesFor(config: RoutingConfig, locale: string, agentId?: string): { locale: string; set: TemplateSet } {
-  const candidates = [automationLocale(config, locale), automationLocale(config, agentDefaultLocale(config, agentId)), automationLocale(config, config.defaultLocale)];
+export function templatesFor(
+  config: RoutingConfig,
+  locale: string,
+  agentId?: string,
+): { locale: string; set: TemplateSet } {
+  const candidates = [
+    automationLocale(config, locale),
+    automationLocale(config, agentDefaultLocale(config, agentId)),
+    automationLocale(config, config.defaultLocale),
+  ];
   for (const candidate of candidates) {
     const set = candidate !== undefined ? config.templates[candidate] : undefined;
     if (candidate !== undefined && set !== undefined) return { locale: candidate, set };
@@ -71,7 +84,12 @@ export function templatesFor(config: RoutingConfig, locale: string, agentId?: st
 }
 
 /** One template rendered for a user. */
-export function localizedText(config: RoutingConfig, key: TemplateKey, who: { locale: string; displayName?: string; agentId?: string }, extra: TemplateValues = {}): string {
+export function localizedText(
+  config: RoutingConfig,
+  key: TemplateKey,
+  who: { locale: string; displayName?: string; agentId?: string },
+  extra: TemplateValues = {},
+): string {
   const { set } = templatesFor(config, who.locale, who.agentId);
   return renderTemplate(set[key], { displayName: who.displayName, ...extra });
 }
@@ -100,8 +118,14 @@ export interface RecipientHint {
 }
 
 function recipientOf(hint: RecipientHint, config: RoutingConfig): Recipient {
-  const locale = (hint.locale !== undefined ? canonicalizeLocale(hint.locale) : undefined) ?? agentDefaultLocale(config, hint.agentId);
-  return { locale, ...(hint.displayName !== undefined ? { displayName: hint.displayName } : {}), ...(hint.agentId !== undefined ? { agentId: hint.agentId } : {}) };
+  const locale =
+    (hint.locale !== undefined ? canonicalizeLocale(hint.locale) : undefined) ??
+    agentDefaultLocale(config, hint.agentId);
+  return {
+    locale,
+    ...(hint.displayName !== undefined ? { displayName: hint.displayName } : {}),
+    ...(hint.agentId !== undefined ? { agentId: hint.agentId } : {}),
+  };
 }
 
 /**
@@ -116,7 +140,11 @@ export function holdingMessage(recipient: RecipientHint, config: RoutingConfig):
  * The acknowledgement sent when the conversation goes to a human queue; names the place when
  * `placeId` is one the file knows.
  */
-export function handoffAcknowledgement(recipient: RecipientHint, config: RoutingConfig, placeId?: string): OutboundContent {
+export function handoffAcknowledgement(
+  recipient: RecipientHint,
+  config: RoutingConfig,
+  placeId?: string,
+): OutboundContent {
   const placeName = placeId !== undefined ? config.places[placeId]?.name : undefined;
   return { text: localizedText(config, 'handoff', recipientOf(recipient, config), { placeName }) };
 }

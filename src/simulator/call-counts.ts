@@ -31,18 +31,29 @@ export interface CallCounts {
   agentMessages: OperationCounts;
   readReceipts: OperationCounts;
   /** The platform's RBM webhooks (the phones' receipts, the users' messages the simulator posts): attempts by status, and per event id. */
-  rbmWebhooks: { attempts: number; statuses: Record<string, number>; byId: Record<string, IdAttempts & { phone?: string; event?: true }> };
+  rbmWebhooks: {
+    attempts: number;
+    statuses: Record<string, number>;
+    byId: Record<string, IdAttempts & { phone?: string; event?: true }>;
+  };
 }
 
 /** An empty set of counts. */
 export function emptyCallCounts(): CallCounts {
   const operation = (): OperationCounts => ({ calls: 0, faulted: 0, duplicate: 0, tookEffect: {} });
-  return { rbm: { calls: 0, faults: {} }, agentMessages: operation(), readReceipts: operation(), rbmWebhooks: { attempts: 0, statuses: {}, byId: {} } };
+  return {
+    rbm: { calls: 0, faults: {} },
+    agentMessages: operation(),
+    readReceipts: operation(),
+    rbmWebhooks: { attempts: 0, statuses: {}, byId: {} },
+  };
 }
 
 /** A call that reached the platform's handler: no fault, or a fault applied after processing, or latency only. */
 export function tookEffect(call: CallRecord): boolean {
-  return call.status !== null && (!call.fault || call.fault.includes('after processing') || !call.fault.includes('status'));
+  return (
+    call.status !== null && (!call.fault || call.fault.includes('after processing') || !call.fault.includes('status'))
+  );
 }
 
 /** The id a webhook's body carries: the event id of an event, else the message id. */
@@ -55,7 +66,12 @@ function bump(map: Record<string, number>, key: string): void {
   map[key] = (map[key] ?? 0) + 1;
 }
 
-function countOperation(op: OperationCounts, call: CallRecord, id: string | undefined, requestId: string | undefined): void {
+function countOperation(
+  op: OperationCounts,
+  call: CallRecord,
+  id: string | undefined,
+  requestId: string | undefined,
+): void {
   op.calls++;
   if (call.fault?.includes('status')) op.faulted++;
   if (call.duplicate) op.duplicate++;
@@ -68,8 +84,11 @@ export function countCall(counts: CallCounts, call: CallRecord): void {
   if (call.direction === 'inbound') {
     counts.rbm.calls++;
     if (call.fault) bump(counts.rbm.faults, call.fault.replace(/^fault-\d+, /, ''));
-    if (call.method === 'POST' && call.path.endsWith('/agentMessages')) countOperation(counts.agentMessages, call, call.query.messageId, call.query.messageId);
-    const event = call.path.endsWith('/agentEvents') ? (call.body as { eventType?: string; messageId?: string } | undefined) : undefined;
+    if (call.method === 'POST' && call.path.endsWith('/agentMessages'))
+      countOperation(counts.agentMessages, call, call.query.messageId, call.query.messageId);
+    const event = call.path.endsWith('/agentEvents')
+      ? (call.body as { eventType?: string; messageId?: string } | undefined)
+      : undefined;
     if (event?.eventType === 'READ') countOperation(counts.readReceipts, call, event.messageId, call.query.eventId);
     return;
   }
@@ -79,7 +98,12 @@ export function countCall(counts: CallCounts, call: CallRecord): void {
   const id = webhookEventId(call);
   if (!id) return;
   const isEvent = Boolean((call.body as { eventType?: string } | undefined)?.eventType);
-  const entry = (webhooks.byId[id] ??= { attempts: 0, accepted: 0, ...(call.phone ? { phone: call.phone } : {}), ...(isEvent ? { event: true as const } : {}) });
+  const entry = (webhooks.byId[id] ??= {
+    attempts: 0,
+    accepted: 0,
+    ...(call.phone ? { phone: call.phone } : {}),
+    ...(isEvent ? { event: true as const } : {}),
+  });
   entry.attempts++;
   if (call.status === 200) entry.accepted++;
 }

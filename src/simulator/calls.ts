@@ -58,7 +58,8 @@ function normalizeConversationParam(value: string): string {
 
 export function matchesFilter(record: CallRecord, filter: CallFilter): boolean {
   if (filter.phone !== undefined && record.phone !== normalizePhoneParam(filter.phone)) return false;
-  if (filter.conversation !== undefined && record.conversation !== normalizeConversationParam(filter.conversation)) return false;
+  if (filter.conversation !== undefined && record.conversation !== normalizeConversationParam(filter.conversation))
+    return false;
   if (filter.api !== undefined && record.api !== filter.api) return false;
   if (filter.direction !== undefined && record.direction !== filter.direction) return false;
   if (filter.after !== undefined && record.id <= filter.after) return false;

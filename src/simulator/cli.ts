@@ -6,8 +6,10 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config';
 
-const USER_OPTIONS = 'options: --agent <agentId|brands/../agents/..>  --locale <bcp47>  --name <displayName>  --place <placeId>';
-const PROFILE_OPTIONS = 'options: --rcs yes|no  --online yes|no  --deliver-after-ms N|never  --read-after-ms N|never  --ttl-outcome revoked|revoke_failed';
+const USER_OPTIONS =
+  'options: --agent <agentId|brands/../agents/..>  --locale <bcp47>  --name <displayName>  --place <placeId>';
+const PROFILE_OPTIONS =
+  'options: --rcs yes|no  --online yes|no  --deliver-after-ms N|never  --read-after-ms N|never  --ttl-outcome revoked|revoke_failed';
 
 /** Each command's usage line, what it does, and the options it reads (shown by `<command> --help`). */
 const COMMANDS: Record<string, { usage: string; does: string; options?: string }> = {
@@ -21,34 +23,54 @@ const COMMANDS: Record<string, { usage: string; does: string; options?: string }
   'live-agent': { usage: 'live-agent bm:<conversationId>', does: 'ask for a human (BM)', options: USER_OPTIONS },
   subscribe: { usage: 'subscribe <+E164>', does: 'RBM SUBSCRIBE event' },
   unsubscribe: { usage: 'unsubscribe <+E164>', does: 'RBM UNSUBSCRIBE event' },
-  phone: { usage: 'phone <+E164> [options]', does: "show a phone's settings, or change them", options: PROFILE_OPTIONS },
-  conversation: { usage: 'conversation <id> [options]', does: "show a BM conversation's settings, or change them", options: PROFILE_OPTIONS.replace('--rcs yes|no', '--reachable yes|no') },
+  phone: {
+    usage: 'phone <+E164> [options]',
+    does: "show a phone's settings, or change them",
+    options: PROFILE_OPTIONS,
+  },
+  conversation: {
+    usage: 'conversation <id> [options]',
+    does: "show a BM conversation's settings, or change them",
+    options: PROFILE_OPTIONS.replace('--rcs yes|no', '--reachable yes|no'),
+  },
   defaults: { usage: 'defaults [options]', does: "change every device's default", options: PROFILE_OPTIONS },
   deliver: { usage: 'deliver <messageId>', does: 'deliver an agent message now' },
   read: { usage: 'read <messageId>', does: 'read an agent message now' },
   fault: {
     usage: 'fault [options]',
     does: 'make the next matching platform calls fail or slow down',
-    options: 'options: --api rbm|bm|twilio|oauth  --path agentMessages  --phone +E164  --conversation key  --status 503  --retry-after S\n         --latency-ms N  --timeout  --after (fail after processing)  --times N  --probability 0.5',
+    options:
+      'options: --api rbm|bm|twilio|oauth  --path agentMessages  --phone +E164  --conversation key  --status 503  --retry-after S\n         --latency-ms N  --timeout  --after (fail after processing)  --times N  --probability 0.5',
   },
   faults: { usage: 'faults [clear]', does: 'list or clear faults' },
   'revoke-tokens': { usage: 'revoke-tokens', does: 'the next API call gets 401' },
-  calls: { usage: 'calls [--phone P] [--conversation K] [--api A] [--last N] [--json]', does: 'recorded calls, oldest first' },
+  calls: {
+    usage: 'calls [--phone P] [--conversation K] [--api A] [--last N] [--json]',
+    does: 'recorded calls, oldest first',
+  },
   messages: { usage: 'messages [--phone P] [--conversation K]', does: 'agent messages and their state' },
   reset: { usage: 'reset', does: 'forget calls, messages, faults, device settings' },
 };
 
 const GROUPS: [string, string[]][] = [
-  ['Acting as a user (<to> is an E.164 number for RBM, or bm:<conversationId> for Business Messages)', ['text', 'image', 'file', 'location', 'reply', 'action', 'typing', 'live-agent', 'subscribe', 'unsubscribe']],
+  [
+    'Acting as a user (<to> is an E.164 number for RBM, or bm:<conversationId> for Business Messages)',
+    ['text', 'image', 'file', 'location', 'reply', 'action', 'typing', 'live-agent', 'subscribe', 'unsubscribe'],
+  ],
   ['Platform behaviour', ['phone', 'conversation', 'defaults', 'deliver', 'read', 'fault', 'faults', 'revoke-tokens']],
   ['Inspecting', ['calls', 'messages', 'reset']],
 ];
 
-const GLOBAL = 'Global: --url <simulator base URL> (default SIMULATOR_PUBLIC_URL or http://SIMULATOR_HOST:SIMULATOR_PORT)';
+const GLOBAL =
+  'Global: --url <simulator base URL> (default SIMULATOR_PUBLIC_URL or http://SIMULATOR_HOST:SIMULATOR_PORT)';
 
 const HELP = [
   'Usage: npx switchboard-sim <command> [args] [options]   (or: npm run sim -- <command> ...)',
-  ...GROUPS.flatMap(([title, names]) => ['', `${title}:`, ...names.map((n) => `  ${(COMMANDS[n]?.usage ?? n).padEnd(68)} ${COMMANDS[n]?.does ?? ''}`)]),
+  ...GROUPS.flatMap(([title, names]) => [
+    '',
+    `${title}:`,
+    ...names.map((n) => `  ${(COMMANDS[n]?.usage ?? n).padEnd(68)} ${COMMANDS[n]?.does ?? ''}`),
+  ]),
   '',
   `${USER_OPTIONS}  (user commands)`,
   '',
@@ -60,7 +82,14 @@ const HELP = [
 function commandHelp(name: string): string {
   const command = COMMANDS[name];
   if (!command) return HELP;
-  return [`Usage: npx switchboard-sim ${command.usage}`, '', command.does, ...(command.options ? ['', command.options] : []), '', GLOBAL].join('\n');
+  return [
+    `Usage: npx switchboard-sim ${command.usage}`,
+    '',
+    command.does,
+    ...(command.options ? ['', command.options] : []),
+    '',
+    GLOBAL,
+  ].join('\n');
 }
 
 const options = {
@@ -102,7 +131,8 @@ class UsageError extends Error {}
 /** The simulator answered with an error status: shown as that status and its message. */
 class SimulatorError extends Error {}
 
-const yesNo = (v: string | undefined) => (v === undefined ? undefined : ['yes', 'true', '1', 'on'].includes(v.toLowerCase()));
+const yesNo = (v: string | undefined) =>
+  v === undefined ? undefined : ['yes', 'true', '1', 'on'].includes(v.toLowerCase());
 const delay = (v: string | undefined) => (v === undefined ? undefined : v === 'never' ? null : Number(v));
 const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
 
@@ -141,12 +171,20 @@ function userExtras(v: Values, to: string): Record<string, unknown> {
 async function call(base: string, method: string, path: string, body?: unknown): Promise<unknown> {
   let res: Response;
   try {
-    res = await fetch(new URL(path, base), { method, ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}) });
+    res = await fetch(new URL(path, base), {
+      method,
+      ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
+    });
   } catch (err) {
-    throw new SimulatorError(`no simulator at ${base} (${err instanceof Error && err.cause instanceof Error ? err.cause.message : String(err)}); is npm start running, or is --url right?`);
+    throw new SimulatorError(
+      `no simulator at ${base} (${err instanceof Error && err.cause instanceof Error ? err.cause.message : String(err)}); is npm start running, or is --url right?`,
+    );
   }
   const text = await res.text();
-  if (!res.ok) throw new SimulatorError(`${method} ${path}: ${res.status} ${res.statusText}${text ? `: ${errorMessageOf(text)}` : ''}`);
+  if (!res.ok)
+    throw new SimulatorError(
+      `${method} ${path}: ${res.status} ${res.statusText}${text ? `: ${errorMessageOf(text)}` : ''}`,
+    );
   try {
     return text ? (JSON.parse(text) as unknown) : undefined;
   } catch {
@@ -160,7 +198,8 @@ function errorMessageOf(text: string): string {
     const body = JSON.parse(text) as { error?: unknown; message?: unknown };
     const message = body.error ?? body.message;
     if (typeof message === 'string') return message;
-    if (message && typeof message === 'object' && typeof (message as { message?: unknown }).message === 'string') return (message as { message: string }).message;
+    if (message && typeof message === 'object' && typeof (message as { message?: unknown }).message === 'string')
+      return (message as { message: string }).message;
   } catch {
     // Not JSON: the text is the message.
   }
@@ -172,8 +211,17 @@ function printCalls(result: unknown, v: Values): void {
   if (v.json) return console.log(JSON.stringify(calls, null, 2));
   for (const c of calls) {
     const arrow = c.direction === 'webhook' ? '→ webhook' : '← inbound';
-    const extras = [c.duplicate ? 'duplicate' : '', c.fault ? `fault: ${String(c.fault)}` : '', c.attempt && Number(c.attempt) > 1 ? `attempt ${String(c.attempt)}` : '', c.error ? `error: ${String(c.error)}` : ''].filter(Boolean).join('; ');
-    console.log(`#${String(c.id)} ${String(c.time).slice(11, 23)} ${arrow} ${String(c.api)} ${String(c.method)} ${String(c.path)} → ${c.status === null ? 'no answer' : String(c.status)}${extras ? `  (${extras})` : ''}`);
+    const extras = [
+      c.duplicate ? 'duplicate' : '',
+      c.fault ? `fault: ${String(c.fault)}` : '',
+      c.attempt && Number(c.attempt) > 1 ? `attempt ${String(c.attempt)}` : '',
+      c.error ? `error: ${String(c.error)}` : '',
+    ]
+      .filter(Boolean)
+      .join('; ');
+    console.log(
+      `#${String(c.id)} ${String(c.time).slice(11, 23)} ${arrow} ${String(c.api)} ${String(c.method)} ${String(c.path)} → ${c.status === null ? 'no answer' : String(c.status)}${extras ? `  (${extras})` : ''}`,
+    );
   }
 }
 
@@ -201,16 +249,40 @@ async function run(argv: string[]): Promise<void> {
     case 'image':
     case 'file': {
       const [to, url] = need(args, 2, `${command} <to> <url>`) as [string, string];
-      return show(await call(base, 'POST', `${userPath(to)}/${command}`, clean({ url, mimeType: v.mime, fileName: v['file-name'], ...userExtras(v, to) })));
+      return show(
+        await call(
+          base,
+          'POST',
+          `${userPath(to)}/${command}`,
+          clean({ url, mimeType: v.mime, fileName: v['file-name'], ...userExtras(v, to) }),
+        ),
+      );
     }
     case 'location': {
       const [to, lat, lng] = need(args, 3, 'location <+E164> <lat> <lng>') as [string, string, string];
-      return show(await call(base, 'POST', `${userPath(to)}/location`, { latitude: Number(lat), longitude: Number(lng), ...userExtras(v, to) }));
+      return show(
+        await call(base, 'POST', `${userPath(to)}/location`, {
+          latitude: Number(lat),
+          longitude: Number(lng),
+          ...userExtras(v, to),
+        }),
+      );
     }
     case 'reply':
     case 'action': {
-      const [to, postbackData, ...words] = need(args, 2, `${command} <to> <postbackData> [text...]`) as [string, string, ...string[]];
-      return show(await call(base, 'POST', `${userPath(to)}/${command}`, clean({ postbackData, text: words.length > 0 ? words.join(' ') : undefined, ...userExtras(v, to) })));
+      const [to, postbackData, ...words] = need(args, 2, `${command} <to> <postbackData> [text...]`) as [
+        string,
+        string,
+        ...string[],
+      ];
+      return show(
+        await call(
+          base,
+          'POST',
+          `${userPath(to)}/${command}`,
+          clean({ postbackData, text: words.length > 0 ? words.join(' ') : undefined, ...userExtras(v, to) }),
+        ),
+      );
     }
     case 'typing': {
       const [to] = need(args, 1, 'typing <to> [--stop]') as [string];
@@ -225,12 +297,26 @@ async function run(argv: string[]): Promise<void> {
     case 'phone': {
       const [msisdn] = need(args, 1, 'phone <+E164> [options]') as [string];
       const patch = profilePatch(v);
-      return show(await call(base, Object.keys(patch).length > 0 ? 'PUT' : 'GET', `/sim/phones/${encodeURIComponent(msisdn)}`, Object.keys(patch).length > 0 ? patch : undefined));
+      return show(
+        await call(
+          base,
+          Object.keys(patch).length > 0 ? 'PUT' : 'GET',
+          `/sim/phones/${encodeURIComponent(msisdn)}`,
+          Object.keys(patch).length > 0 ? patch : undefined,
+        ),
+      );
     }
     case 'conversation': {
       const [id] = need(args, 1, 'conversation <conversationId> [options]') as [string];
       const patch = profilePatch(v);
-      return show(await call(base, Object.keys(patch).length > 0 ? 'PUT' : 'GET', `/sim/conversations/${encodeURIComponent(id.replace(/^bm:/, ''))}`, Object.keys(patch).length > 0 ? patch : undefined));
+      return show(
+        await call(
+          base,
+          Object.keys(patch).length > 0 ? 'PUT' : 'GET',
+          `/sim/conversations/${encodeURIComponent(id.replace(/^bm:/, ''))}`,
+          Object.keys(patch).length > 0 ? patch : undefined,
+        ),
+      );
     }
     case 'defaults':
       return show(await call(base, 'PUT', '/sim/defaults', profilePatch(v)));
@@ -265,7 +351,9 @@ async function run(argv: string[]): Promise<void> {
     case 'revoke-tokens':
       return show(await call(base, 'POST', '/sim/tokens/revoke'));
     case 'calls': {
-      const q = new URLSearchParams(clean({ phone: v.phone, conversation: v.conversation, api: v.api }) as Record<string, string>);
+      const q = new URLSearchParams(
+        clean({ phone: v.phone, conversation: v.conversation, api: v.api }) as Record<string, string>,
+      );
       return printCalls(await call(base, 'GET', `/sim/calls?${q.toString()}`), v);
     }
     case 'messages': {

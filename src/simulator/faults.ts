@@ -35,7 +35,9 @@ export const faultRuleSchema = z
     /** Apply to this fraction of matching calls (seeded, so repeatable). */
     probability: z.number().min(0).max(1).optional(),
   })
-  .refine((r) => r.status !== undefined || r.latencyMs !== undefined || r.timeout === true, { message: 'a fault needs status, latencyMs or timeout' });
+  .refine((r) => r.status !== undefined || r.latencyMs !== undefined || r.timeout === true, {
+    message: 'a fault needs status, latencyMs or timeout',
+  });
 
 export type FaultRuleInput = z.input<typeof faultRuleSchema>;
 export type FaultRuleSpec = z.output<typeof faultRuleSchema>;
@@ -69,7 +71,12 @@ export class FaultInjector {
 
   add(input: FaultRuleInput): FaultRule {
     const spec = faultRuleSchema.parse(input);
-    const rule: FaultRule = { ...spec, ...(spec.phone ? { phone: normalizePhoneParam(spec.phone) } : {}), id: `fault-${this.nextId++}`, hits: 0 };
+    const rule: FaultRule = {
+      ...spec,
+      ...(spec.phone ? { phone: normalizePhoneParam(spec.phone) } : {}),
+      id: `fault-${this.nextId++}`,
+      hits: 0,
+    };
     this.rules.push(rule);
     return rule;
   }
@@ -111,7 +118,10 @@ export function describeFault(rule: FaultRule): string {
   const parts = [rule.id];
   if (rule.latencyMs) parts.push(`latency ${rule.latencyMs} ms`);
   if (rule.timeout) parts.push('no answer');
-  if (rule.status) parts.push(`status ${rule.status}${rule.retryAfterSeconds !== undefined ? ` retry-after ${rule.retryAfterSeconds}s` : ''}`);
+  if (rule.status)
+    parts.push(
+      `status ${rule.status}${rule.retryAfterSeconds !== undefined ? ` retry-after ${rule.retryAfterSeconds}s` : ''}`,
+    );
   if (rule.afterProcessing) parts.push('after processing');
   return parts.join(', ');
 }

@@ -15,10 +15,17 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const env = config.env;
   const logger = createLogger(env.LOG_LEVEL, { component: 'simulator' }, { format: env.LOG_FORMAT });
-  const publicUrl = (env.SIMULATOR_PUBLIC_URL ?? `http://${env.SIMULATOR_HOST}:${env.SIMULATOR_PORT}`).replace(/\/+$/, '');
+  const publicUrl = (env.SIMULATOR_PUBLIC_URL ?? `http://${env.SIMULATOR_HOST}:${env.SIMULATOR_PORT}`).replace(
+    /\/+$/,
+    '',
+  );
   const keyFile = path.resolve(env.SIMULATOR_SERVICE_ACCOUNT_FILE);
   // Its own stream, so whether the key was generated or reused does not shift the simulator's ids.
-  const { account, created } = loadOrCreateServiceAccountFile(keyFile, `${publicUrl}/token`, new SeededRandom(env.SIMULATOR_SEED ^ 0x5eed));
+  const { account, created } = loadOrCreateServiceAccountFile(
+    keyFile,
+    `${publicUrl}/token`,
+    new SeededRandom(env.SIMULATOR_SEED ^ 0x5eed),
+  );
   const webhookBaseUrl = env.SIMULATOR_WEBHOOK_BASE_URL ?? [`http://${env.API_HOST}:${env.API_PORT}`];
 
   const running = await startSimulator({
@@ -34,7 +41,9 @@ async function main(): Promise<void> {
     account,
     defaults: { deliverAfterMs: env.SIMULATOR_DELIVER_AFTER_MS, readAfterMs: env.SIMULATOR_READ_AFTER_MS },
     webhookRetry: { maxAttempts: env.SIMULATOR_WEBHOOK_MAX_ATTEMPTS, baseDelayMs: env.SIMULATOR_WEBHOOK_RETRY_BASE_MS },
-    ...(env.TWILIO_ACCOUNT_SID && env.TWILIO_AUTH_TOKEN ? { twilio: { accountSid: env.TWILIO_ACCOUNT_SID, authToken: env.TWILIO_AUTH_TOKEN } } : {}),
+    ...(env.TWILIO_ACCOUNT_SID && env.TWILIO_AUTH_TOKEN
+      ? { twilio: { accountSid: env.TWILIO_ACCOUNT_SID, authToken: env.TWILIO_AUTH_TOKEN } }
+      : {}),
     rbmAgentId: env.RBM_AGENT_ID,
     ...(env.HANDOFF_SECRET ? { handoffSecret: env.HANDOFF_SECRET } : {}),
     ...(env.AUTH_CODE_SECRET ? { authCodeSecret: env.AUTH_CODE_SECRET } : {}),
@@ -61,6 +70,8 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  console.error(code === 'EADDRINUSE' ? 'The simulator port is taken: set SIMULATOR_PORT or stop whatever listens there.' : err);
+  console.error(
+    code === 'EADDRINUSE' ? 'The simulator port is taken: set SIMULATOR_PORT or stop whatever listens there.' : err,
+  );
   process.exit(1);
 });

@@ -27,7 +27,12 @@ function safeDecode(s: string): string {
 }
 
 /** Phone and conversation a call concerns, from its path, query or (Twilio) form body. */
-function subjectOf(api: CallApi, path: string, query: URLSearchParams, rawBody: string): { phone?: string; conversation?: string } {
+function subjectOf(
+  api: CallApi,
+  path: string,
+  query: URLSearchParams,
+  rawBody: string,
+): { phone?: string; conversation?: string } {
   if (api === 'rbm') {
     const phone = safeDecode(/^\/v1\/phones\/([^/]+)/.exec(path)?.[1] ?? '');
     const agentId = query.get('agentId');
@@ -67,7 +72,8 @@ export function withoutCode(body: unknown): unknown {
   const record = body as Record<string, unknown>;
   if (typeof record.code === 'string') return { ...record, code: '<redacted>' };
   const auth = record.authenticationResponse;
-  if (typeof auth === 'object' && auth !== null && typeof (auth as Record<string, unknown>).code === 'string') return { ...record, authenticationResponse: { ...auth, code: '<redacted>' } };
+  if (typeof auth === 'object' && auth !== null && typeof (auth as Record<string, unknown>).code === 'string')
+    return { ...record, authenticationResponse: { ...auth, code: '<redacted>' } };
   return body;
 }
 
@@ -76,7 +82,12 @@ function faultResponse(c: Context<SimEnv>, api: CallApi, rule: FaultRule): Respo
   const headers: Record<string, string> = {};
   if (rule.retryAfterSeconds !== undefined) headers['retry-after'] = String(rule.retryAfterSeconds);
   const message = `injected fault ${rule.id}`;
-  const body = api === 'twilio' ? twilioError(status, status === 429 ? 20429 : 20500, message) : api === 'oauth' && status < 500 ? { error: 'invalid_grant', error_description: message } : googleError(status, message);
+  const body =
+    api === 'twilio'
+      ? twilioError(status, status === 429 ? 20429 : 20500, message)
+      : api === 'oauth' && status < 500
+        ? { error: 'invalid_grant', error_description: message }
+        : googleError(status, message);
   return c.json(body, status as 500, headers);
 }
 
@@ -149,9 +160,14 @@ export function requireGoogleToken(state: SimulatorState, scope: string): Middle
     if (!state.settings.requireAuth) return next();
     const verdict = state.tokens.check(c.req.header('authorization'), scope);
     if (verdict === 'unauthenticated') {
-      return c.json(googleError(401, 'Request had invalid authentication credentials. Expected OAuth 2 access token.'), 401, { 'www-authenticate': 'Bearer realm="https://accounts.google.com/"' });
+      return c.json(
+        googleError(401, 'Request had invalid authentication credentials. Expected OAuth 2 access token.'),
+        401,
+        { 'www-authenticate': 'Bearer realm="https://accounts.google.com/"' },
+      );
     }
-    if (verdict === 'insufficient_scope') return c.json(googleError(403, 'Request had insufficient authentication scopes.'), 403);
+    if (verdict === 'insufficient_scope')
+      return c.json(googleError(403, 'Request had insufficient authentication scopes.'), 403);
     return next();
   };
 }

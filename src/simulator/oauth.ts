@@ -61,7 +61,11 @@ function fromKeyFile(value: unknown): SimServiceAccount | undefined {
  * Reuses the key at `file` if it is a valid service-account key (rewriting token_uri when the
  * simulator moved), otherwise generates one and writes it (mode 0600).
  */
-export function loadOrCreateServiceAccountFile(file: string, tokenUri: string, random: SeededRandom): { account: SimServiceAccount; created: boolean } {
+export function loadOrCreateServiceAccountFile(
+  file: string,
+  tokenUri: string,
+  random: SeededRandom,
+): { account: SimServiceAccount; created: boolean } {
   if (existsSync(file)) {
     let parsed: unknown;
     try {
@@ -112,7 +116,12 @@ function decodePart(part: string | undefined): Record<string, unknown> | undefin
  * account's key, issuer = client_email, audience = the token endpoint, not expired, at most an
  * hour long, with a scope.
  */
-export function verifyAssertion(assertion: string, account: SimServiceAccount, audiences: readonly string[], nowS: number = Math.floor(Date.now() / 1000)): AssertionCheck {
+export function verifyAssertion(
+  assertion: string,
+  account: SimServiceAccount,
+  audiences: readonly string[],
+  nowS: number = Math.floor(Date.now() / 1000),
+): AssertionCheck {
   const parts = assertion.split('.');
   if (parts.length !== 3) return { ok: false, reason: 'assertion is not a JWT' };
   const [h, p, s] = parts as [string, string, string];
@@ -124,12 +133,23 @@ export function verifyAssertion(assertion: string, account: SimServiceAccount, a
   if (!signatureOk) return { ok: false, reason: 'Invalid JWT Signature.' };
   const { iss, scope, aud, iat, exp } = claims;
   if (iss !== account.key.client_email) return { ok: false, reason: 'Invalid issuer' };
-  if (typeof aud !== 'string' || !audiences.includes(aud)) return { ok: false, reason: `Invalid JWT audience ${String(aud)}` };
+  if (typeof aud !== 'string' || !audiences.includes(aud))
+    return { ok: false, reason: `Invalid JWT audience ${String(aud)}` };
   if (typeof iat !== 'number' || typeof exp !== 'number') return { ok: false, reason: 'iat and exp are required' };
-  if (iat > nowS + SKEW_S) return { ok: false, reason: 'Invalid JWT: Token must be a short-lived token and in a reasonable timeframe (iat in the future)' };
-  if (exp <= nowS - SKEW_S) return { ok: false, reason: 'Invalid JWT: Token must be a short-lived token and in a reasonable timeframe (expired)' };
-  if (exp - iat > MAX_LIFETIME_S) return { ok: false, reason: 'Invalid JWT: Token must be a short-lived token (at most 1 hour)' };
-  if (typeof scope !== 'string' || scope.trim() === '') return { ok: false, reason: 'Invalid scope: a scope is required' };
+  if (iat > nowS + SKEW_S)
+    return {
+      ok: false,
+      reason: 'Invalid JWT: Token must be a short-lived token and in a reasonable timeframe (iat in the future)',
+    };
+  if (exp <= nowS - SKEW_S)
+    return {
+      ok: false,
+      reason: 'Invalid JWT: Token must be a short-lived token and in a reasonable timeframe (expired)',
+    };
+  if (exp - iat > MAX_LIFETIME_S)
+    return { ok: false, reason: 'Invalid JWT: Token must be a short-lived token (at most 1 hour)' };
+  if (typeof scope !== 'string' || scope.trim() === '')
+    return { ok: false, reason: 'Invalid scope: a scope is required' };
   return { ok: true, claims: { iss, scope, aud, iat, exp } };
 }
 

@@ -14,7 +14,12 @@ export type UserContent =
 
 const now = () => new Date().toISOString();
 
-export function rbmUserMessage(agentId: string, msisdn: string, messageId: string, content: UserContent): Record<string, unknown> {
+export function rbmUserMessage(
+  agentId: string,
+  msisdn: string,
+  messageId: string,
+  content: UserContent,
+): Record<string, unknown> {
   const base = { senderPhoneNumber: msisdn, messageId, sendTime: now(), agentId };
   switch (content.kind) {
     case 'text':
@@ -23,22 +28,51 @@ export function rbmUserMessage(agentId: string, msisdn: string, messageId: strin
     case 'file': {
       const fileName = content.fileName ?? content.url.split('/').pop() ?? 'file';
       const mimeType = content.mimeType ?? (content.kind === 'image' ? 'image/jpeg' : 'application/octet-stream');
-      return { ...base, userFile: { payload: { mimeType, fileSizeBytes: content.sizeBytes ?? 1024, fileName, fileUri: content.url } } };
+      return {
+        ...base,
+        userFile: { payload: { mimeType, fileSizeBytes: content.sizeBytes ?? 1024, fileName, fileUri: content.url } },
+      };
     }
     case 'location':
       return { ...base, location: { latitude: content.latitude, longitude: content.longitude } };
     case 'suggestion':
-      return { ...base, suggestionResponse: { postbackData: content.postbackData, text: content.text ?? content.postbackData, type: content.type } };
+      return {
+        ...base,
+        suggestionResponse: {
+          postbackData: content.postbackData,
+          text: content.text ?? content.postbackData,
+          type: content.type,
+        },
+      };
   }
 }
 
 /** A user event: DELIVERED / READ (messageId = the agent's message), IS_TYPING, SUBSCRIBE, UNSUBSCRIBE. */
-export function rbmUserEvent(agentId: string, msisdn: string, eventType: string, eventId: string, messageId?: string): Record<string, unknown> {
-  return { senderPhoneNumber: msisdn, eventType, eventId, ...(messageId ? { messageId } : {}), sendTime: now(), agentId };
+export function rbmUserEvent(
+  agentId: string,
+  msisdn: string,
+  eventType: string,
+  eventId: string,
+  messageId?: string,
+): Record<string, unknown> {
+  return {
+    senderPhoneNumber: msisdn,
+    eventType,
+    eventId,
+    ...(messageId ? { messageId } : {}),
+    sendTime: now(),
+    agentId,
+  };
 }
 
 /** A server event: TTL_EXPIRATION_REVOKED / TTL_EXPIRATION_REVOKE_FAILED. Note `phoneNumber`, not `senderPhoneNumber`. */
-export function rbmServerEvent(agentId: string, msisdn: string, eventType: string, eventId: string, messageId: string): Record<string, unknown> {
+export function rbmServerEvent(
+  agentId: string,
+  msisdn: string,
+  eventType: string,
+  eventId: string,
+  messageId: string,
+): Record<string, unknown> {
   return { phoneNumber: msisdn, agentId, messageId, eventType, eventId, sendTime: now() };
 }
 
@@ -72,7 +106,14 @@ export interface BmEnvelope {
 }
 
 function bmBase(env: BmEnvelope): Record<string, unknown> {
-  return { agent: env.agent, conversationId: env.conversationId, customAgentId: 'switchboard-sim', requestId: env.requestId, context: bmContext(env.context), sendTime: now() };
+  return {
+    agent: env.agent,
+    conversationId: env.conversationId,
+    customAgentId: 'switchboard-sim',
+    requestId: env.requestId,
+    context: bmContext(env.context),
+    sendTime: now(),
+  };
 }
 
 export function bmUserMessage(env: BmEnvelope, messageId: string, content: UserContent): Record<string, unknown> {
@@ -85,20 +126,41 @@ export function bmUserMessage(env: BmEnvelope, messageId: string, content: UserC
       // Business Messages delivers a user's image as a text message holding a signed URL.
       return { ...bmBase(env), message: { messageId, name, text: content.url, createTime: now() } };
     case 'suggestion':
-      return { ...bmBase(env), suggestionResponse: { message: name, postbackData: content.postbackData, text: content.text ?? content.postbackData, createTime: now(), type: content.type } };
+      return {
+        ...bmBase(env),
+        suggestionResponse: {
+          message: name,
+          postbackData: content.postbackData,
+          text: content.text ?? content.postbackData,
+          createTime: now(),
+          type: content.type,
+        },
+      };
     case 'location':
       throw new Error('Business Messages users cannot send a location');
   }
 }
 
-export function bmReceipts(env: BmEnvelope, receipts: { messageId: string; receiptType: 'DELIVERED' | 'READ' }[]): Record<string, unknown> {
+export function bmReceipts(
+  env: BmEnvelope,
+  receipts: { messageId: string; receiptType: 'DELIVERED' | 'READ' }[],
+): Record<string, unknown> {
   return {
     ...bmBase(env),
-    receipts: { receipts: receipts.map((r) => ({ message: `conversations/${env.conversationId}/messages/${r.messageId}`, receiptType: r.receiptType })), createTime: now() },
+    receipts: {
+      receipts: receipts.map((r) => ({
+        message: `conversations/${env.conversationId}/messages/${r.messageId}`,
+        receiptType: r.receiptType,
+      })),
+      createTime: now(),
+    },
   };
 }
 
-export function bmUserStatus(env: BmEnvelope, status: { isTyping: boolean } | { requestedLiveAgent: true }): Record<string, unknown> {
+export function bmUserStatus(
+  env: BmEnvelope,
+  status: { isTyping: boolean } | { requestedLiveAgent: true },
+): Record<string, unknown> {
   return { ...bmBase(env), userStatus: { createTime: now(), ...status } };
 }
 
@@ -111,7 +173,13 @@ export interface BmAuthResult {
 }
 
 export function bmAuthenticationResponse(env: BmEnvelope, result: BmAuthResult): Record<string, unknown> {
-  const errorDetails = result.error !== undefined ? { error: result.error, ...(result.errorDescription !== undefined ? { errorDescription: result.errorDescription } : {}) } : undefined;
+  const errorDetails =
+    result.error !== undefined
+      ? {
+          error: result.error,
+          ...(result.errorDescription !== undefined ? { errorDescription: result.errorDescription } : {}),
+        }
+      : undefined;
   return {
     ...bmBase(env),
     authenticationResponse: {

@@ -80,7 +80,8 @@ export interface PhonesOptions {
   bmAgent: string;
 }
 
-const deviceId = (m: Pick<SimMessage, 'channel' | 'msisdn' | 'conversationId'>) => (m.channel === 'rbm' ? `rbm:${m.msisdn}` : `bm:${m.conversationId}`);
+const deviceId = (m: Pick<SimMessage, 'channel' | 'msisdn' | 'conversationId'>) =>
+  m.channel === 'rbm' ? `rbm:${m.msisdn}` : `bm:${m.conversationId}`;
 
 export class Phones {
   private defaults: DeviceProfile;
@@ -138,7 +139,11 @@ export class Phones {
   }
 
   list(filter: { phone?: string; conversation?: string } = {}): SimMessage[] {
-    return [...this.messages.values()].filter((m) => (filter.phone === undefined || m.msisdn === filter.phone) && (filter.conversation === undefined || m.conversation === filter.conversation));
+    return [...this.messages.values()].filter(
+      (m) =>
+        (filter.phone === undefined || m.msisdn === filter.phone) &&
+        (filter.conversation === undefined || m.conversation === filter.conversation),
+    );
   }
 
   /** Messages whose id is `messageId` (the same id may exist under several agents). */
@@ -235,7 +240,8 @@ export class Phones {
 
   private expire(key: string): void {
     const message = this.messages.get(key);
-    if (!message || message.status !== 'pending' || message.channel !== 'rbm' || !message.agentId || !message.msisdn) return;
+    if (!message || message.status !== 'pending' || message.channel !== 'rbm' || !message.agentId || !message.msisdn)
+      return;
     const revoked = this.profile(deviceId(message)).ttlOutcome === 'revoked';
     if (revoked) {
       message.status = 'expired';
@@ -243,19 +249,29 @@ export class Phones {
     }
     // With REVOKE_FAILED the message stays pending: it may still be delivered later, as on RBM.
     const eventType = revoked ? 'TTL_EXPIRATION_REVOKED' : 'TTL_EXPIRATION_REVOKE_FAILED';
-    this.options.webhooks.rbm(message.agentId, rbmServerEvent(message.agentId, message.msisdn, eventType, this.options.random.uuid(), message.messageId), {
-      phone: message.msisdn,
-      conversation: message.conversation,
-    });
+    this.options.webhooks.rbm(
+      message.agentId,
+      rbmServerEvent(message.agentId, message.msisdn, eventType, this.options.random.uuid(), message.messageId),
+      {
+        phone: message.msisdn,
+        conversation: message.conversation,
+      },
+    );
   }
 
   private receipt(message: SimMessage, type: 'DELIVERED' | 'READ'): void {
     const { webhooks, random, bmAgent } = this.options;
     if (message.channel === 'rbm' && message.agentId && message.msisdn) {
-      webhooks.rbm(message.agentId, rbmUserEvent(message.agentId, message.msisdn, type, random.uuid(), message.messageId), { phone: message.msisdn, conversation: message.conversation });
+      webhooks.rbm(
+        message.agentId,
+        rbmUserEvent(message.agentId, message.msisdn, type, random.uuid(), message.messageId),
+        { phone: message.msisdn, conversation: message.conversation },
+      );
     } else if (message.channel === 'bm' && message.conversationId) {
       const env = { agent: bmAgent, conversationId: message.conversationId, requestId: random.uuid() };
-      webhooks.bm(bmAgent, bmReceipts(env, [{ messageId: message.messageId, receiptType: type }]), { conversation: message.conversation });
+      webhooks.bm(bmAgent, bmReceipts(env, [{ messageId: message.messageId, receiptType: type }]), {
+        conversation: message.conversation,
+      });
     }
   }
 }

@@ -14,13 +14,17 @@ export interface RunningSimulator {
  * Creates the simulator and serves it over HTTP. Port 0 picks a free port; unless `publicUrl` is
  * given, the simulator then names itself by the address it got (token_uri of its key).
  */
-export async function startSimulator(options: SimulatorOptions & { host?: string; port?: number } = {}): Promise<RunningSimulator> {
+export async function startSimulator(
+  options: SimulatorOptions & { host?: string; port?: number } = {},
+): Promise<RunningSimulator> {
   const { host = '127.0.0.1', port = 0, ...simOptions } = options;
   const sim = createSimulator(simOptions);
-  const { server, address } = await new Promise<{ server: ReturnType<typeof serve>; address: AddressInfo }>((resolve, reject) => {
-    const s = serve({ fetch: sim.app.fetch, hostname: host, port }, (info) => resolve({ server: s, address: info }));
-    s.once('error', reject);
-  });
+  const { server, address } = await new Promise<{ server: ReturnType<typeof serve>; address: AddressInfo }>(
+    (resolve, reject) => {
+      const s = serve({ fetch: sim.app.fetch, hostname: host, port }, (info) => resolve({ server: s, address: info }));
+      s.once('error', reject);
+    },
+  );
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
   if (!options.publicUrl) sim.setPublicUrl(url);
   return {

@@ -95,7 +95,15 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
   const calls = new CallLog();
   let publicUrl = (options.publicUrl ?? 'http://127.0.0.1:8090').replace(/\/+$/, '');
   const account = options.account ?? generateServiceAccount(random, `${publicUrl}/token`);
-  const defaults: DeviceProfile = { reachable: true, online: true, deliverAfterMs: 1000, readAfterMs: 2000, ttlOutcome: 'revoked', features: [...ALL_FEATURES], ...options.defaults };
+  const defaults: DeviceProfile = {
+    reachable: true,
+    online: true,
+    deliverAfterMs: 1000,
+    readAfterMs: 2000,
+    ttlOutcome: 'revoked',
+    features: [...ALL_FEATURES],
+    ...options.defaults,
+  };
 
   const webhooks = new PlatformWebhooks({
     calls,
@@ -157,7 +165,12 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
   app.route('/sim/users', userRoutes(state));
   app.route('/sim/webhooks', rawWebhookRoutes(state));
   app.route('/sim', controlRoutes(state, reset));
-  app.notFound((c) => c.json({ error: { code: 404, message: `the simulator has no ${c.req.method} ${c.req.path}`, status: 'NOT_FOUND' } }, 404));
+  app.notFound((c) =>
+    c.json(
+      { error: { code: 404, message: `the simulator has no ${c.req.method} ${c.req.path}`, status: 'NOT_FOUND' } },
+      404,
+    ),
+  );
   app.onError((err, c) => {
     logger.error('simulator error', { error: err.message, path: c.req.path });
     return c.json({ error: { code: 500, message: 'simulator error', status: 'INTERNAL' } }, 500);

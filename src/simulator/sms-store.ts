@@ -35,7 +35,12 @@ export class SmsStore {
 
   list(filter: { accountSid?: string; to?: string; from?: string } = {}): SimSms[] {
     return this.messages
-      .filter((m) => (filter.accountSid === undefined || m.account_sid === filter.accountSid) && (filter.to === undefined || m.to === filter.to) && (filter.from === undefined || m.from === filter.from))
+      .filter(
+        (m) =>
+          (filter.accountSid === undefined || m.account_sid === filter.accountSid) &&
+          (filter.to === undefined || m.to === filter.to) &&
+          (filter.from === undefined || m.from === filter.from),
+      )
       .reverse();
   }
 

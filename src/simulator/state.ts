@@ -84,7 +84,11 @@ const GOOGLE_STATUS: Record<number, string> = {
 };
 
 /** Google's error JSON: `{ error: { code, message, status } }`. */
-export function googleError(code: number, message: string, status?: string): { error: { code: number; message: string; status: string } } {
+export function googleError(
+  code: number,
+  message: string,
+  status?: string,
+): { error: { code: number; message: string; status: string } } {
   return { error: { code, message, status: status ?? GOOGLE_STATUS[code] ?? 'UNKNOWN' } };
 }
 

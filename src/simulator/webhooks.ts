@@ -74,13 +74,29 @@ export class PlatformWebhooks {
    * Any bytes as an RBM `message.data`, signed like Google signs it: what the simulator does not
    * model (agent launch events, kinds a newer Google sends, data that is not JSON, oversized data).
    */
-  rbmBytes(agentId: string, bytes: Buffer, recorded: unknown, meta: { phone?: string; conversation?: string }): QueuedWebhook {
+  rbmBytes(
+    agentId: string,
+    bytes: Buffer,
+    recorded: unknown,
+    meta: { phone?: string; conversation?: string },
+  ): QueuedWebhook {
     const body = JSON.stringify({
       message: { data: bytes.toString('base64'), messageId: this.pubsubId(), publishTime: new Date().toISOString() },
       subscription: 'projects/switchboard-sim/subscriptions/rbm-webhook',
     });
-    const headers = { 'content-type': 'application/json', 'x-goog-signature': computeSignature(this.options.rbmToken(agentId), bytes), 'user-agent': 'switchboard-simulator' };
-    return this.enqueue({ queue: 'rbm', url: this.webhookUrl('rbm'), body, headers, accept: (s) => s === 200, record: { api: 'rbm', body: recorded, ...meta } });
+    const headers = {
+      'content-type': 'application/json',
+      'x-goog-signature': computeSignature(this.options.rbmToken(agentId), bytes),
+      'user-agent': 'switchboard-simulator',
+    };
+    return this.enqueue({
+      queue: 'rbm',
+      url: this.webhookUrl('rbm'),
+      body,
+      headers,
+      accept: (s) => s === 200,
+      record: { api: 'rbm', body: recorded, ...meta },
+    });
   }
 
   /** A Business Messages UserMessage (message, receipts, userStatus, suggestionResponse …). */
@@ -91,8 +107,19 @@ export class PlatformWebhooks {
 
   /** Any text as a Business Messages body, signed over its bytes like Google signs it. */
   bmText(agent: string, body: string, recorded: unknown, meta: { conversation?: string }): QueuedWebhook {
-    const headers = { 'content-type': 'application/json', 'x-goog-signature': computeSignature(this.options.bmToken(agent), body), 'user-agent': 'switchboard-simulator' };
-    return this.enqueue({ queue: 'bm', url: this.webhookUrl('bm'), body, headers, accept: (s) => s === 200, record: { api: 'bm', body: recorded, ...meta } });
+    const headers = {
+      'content-type': 'application/json',
+      'x-goog-signature': computeSignature(this.options.bmToken(agent), body),
+      'user-agent': 'switchboard-simulator',
+    };
+    return this.enqueue({
+      queue: 'bm',
+      url: this.webhookUrl('bm'),
+      body,
+      headers,
+      accept: (s) => s === 200,
+      record: { api: 'bm', body: recorded, ...meta },
+    });
   }
 
   /** A Twilio status callback, form-encoded and signed with X-Twilio-Signature. */
@@ -101,8 +128,19 @@ export class PlatformWebhooks {
     const signature = createHmac('sha1', authToken)
       .update(url + sorted.map((k) => k + fields[k]).join(''))
       .digest('base64');
-    const headers = { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature, 'user-agent': 'switchboard-simulator' };
-    return this.enqueue({ queue: 'sms-status', url, body: new URLSearchParams(fields).toString(), headers, accept: (s) => s >= 200 && s < 300, record: { api: 'sms-status', body: fields, ...meta } });
+    const headers = {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-twilio-signature': signature,
+      'user-agent': 'switchboard-simulator',
+    };
+    return this.enqueue({
+      queue: 'sms-status',
+      url,
+      body: new URLSearchParams(fields).toString(),
+      headers,
+      accept: (s) => s >= 200 && s < 300,
+      record: { api: 'sms-status', body: fields, ...meta },
+    });
   }
 
   private pubsubId(): string {
@@ -124,7 +162,10 @@ export class PlatformWebhooks {
       .then(() => this.deliver(job, settleFirst))
       .catch((err: unknown): WebhookOutcome => {
         // Never let one broken job stall the queue behind it.
-        this.options.logger.error('webhook delivery crashed', { queue: job.queue, error: err instanceof Error ? err.message : String(err) });
+        this.options.logger.error('webhook delivery crashed', {
+          queue: job.queue,
+          error: err instanceof Error ? err.message : String(err),
+        });
         const outcome = { status: null, attempts: 0, delivered: false };
         settleFirst(outcome);
         return outcome;
@@ -144,7 +185,12 @@ export class PlatformWebhooks {
         error = 'no webhook URL configured (SIMULATOR_WEBHOOK_BASE_URL)';
       } else {
         try {
-          const res = await fetch(job.url, { method: 'POST', headers: job.headers, body: job.body, signal: AbortSignal.timeout(retry.attemptTimeoutMs) });
+          const res = await fetch(job.url, {
+            method: 'POST',
+            headers: job.headers,
+            body: job.body,
+            signal: AbortSignal.timeout(retry.attemptTimeoutMs),
+          });
           await res.arrayBuffer();
           status = res.status;
         } catch (err) {
@@ -169,11 +215,19 @@ export class PlatformWebhooks {
       if (attempt === 1) settleFirst(outcome);
       if (outcome.delivered || !job.url) break;
       const delay = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1));
-      logger.warn('webhook not accepted, will retry', { queue: job.queue, status, error, attempt, retryInMs: delay, ...(job.record.phone ? { phone: maskPhone(job.record.phone) } : {}) });
+      logger.warn('webhook not accepted, will retry', {
+        queue: job.queue,
+        status,
+        error,
+        attempt,
+        retryInMs: delay,
+        ...(job.record.phone ? { phone: maskPhone(job.record.phone) } : {}),
+      });
       if (attempt < retry.maxAttempts) await timers.sleep(delay);
     }
     settleFirst(outcome);
-    if (!outcome.delivered && job.url) logger.error('webhook dropped after the last attempt', { queue: job.queue, attempts: outcome.attempts });
+    if (!outcome.delivered && job.url)
+      logger.error('webhook dropped after the last attempt', { queue: job.queue, attempts: outcome.attempts });
     return outcome;
   }
 }

@@ -17,6 +17,8 @@ export function readTemporalBinaries(): TemporalBinaries {
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as TemporalBinaries;
   } catch {
-    throw new Error(`${file} is missing: run \`npm start\` or \`npm test\` (they run scripts/bootstrap.mjs, which finds or installs the Temporal binaries)`);
+    throw new Error(
+      `${file} is missing: run \`npm start\` or \`npm test\` (they run scripts/bootstrap.mjs, which finds or installs the Temporal binaries)`,
+    );
   }
 }

@@ -11,7 +11,12 @@ import { payloadDataConverter } from './payload-codec';
 export function createLazyClient(config: TemporalConfig, options: { plugins?: ClientPlugin[] } = {}): Client {
   const connection = Connection.lazy({ ...config.connection, connectTimeout: config.signalTimeoutMs });
   // Plugins: e.g. OpenTelemetry (src/observability/tracing.ts), which adds the tracing client interceptor.
-  return new Client({ connection, namespace: config.namespace, dataConverter: payloadDataConverter(config.payloadEncryption), ...(options.plugins ? { plugins: options.plugins } : {}) });
+  return new Client({
+    connection,
+    namespace: config.namespace,
+    dataConverter: payloadDataConverter(config.payloadEncryption),
+    ...(options.plugins ? { plugins: options.plugins } : {}),
+  });
 }
 
 /** The worker's connection (Rust core). */

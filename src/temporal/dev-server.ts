@@ -34,20 +34,32 @@ export class DevServer {
   static async start(options: DevServerOptions): Promise<DevServer> {
     const ip = options.ip ?? '127.0.0.1';
     const namespace = options.namespace ?? 'default';
-    const args = ['server', 'start-dev', '--ip', ip, '--port', String(options.port), '--namespace', namespace, '--log-level', options.logLevel ?? 'error'];
+    const args = [
+      'server',
+      'start-dev',
+      '--ip',
+      ip,
+      '--port',
+      String(options.port),
+      '--namespace',
+      namespace,
+      '--log-level',
+      options.logLevel ?? 'error',
+    ];
     args.push('--dynamic-config-value', 'frontend.enableServerVersionCheck=false');
     args.push(...searchAttributeCliArgs());
     if (options.uiPort !== undefined) {
       args.push('--ui-port', String(options.uiPort), '--ui-disable-news-fetch');
       if (options.uiCodecEndpoint) args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
-    }
-    else args.push('--headless');
+    } else args.push('--headless');
     if (options.dbFile) {
       mkdirSync(path.dirname(options.dbFile), { recursive: true });
       args.push('--db-filename', options.dbFile, '--sqlite-pragma', 'journal_mode=WAL');
     }
     args.push(...(options.extraArgs ?? []));
-    const child = spawn(options.cliPath, args, { stdio: ['ignore', options.output ?? 'ignore', options.output ?? 'ignore'] });
+    const child = spawn(options.cliPath, args, {
+      stdio: ['ignore', options.output ?? 'ignore', options.output ?? 'ignore'],
+    });
     const server = new DevServer(child, `${ip}:${options.port}`, namespace);
     await server.waitUntilReady(options.readyTimeoutMs ?? 60_000);
     return server;
@@ -68,11 +80,14 @@ export class DevServer {
     let exited: string | undefined;
     this.child.once('exit', (code, signal) => (exited = `exited with ${code ?? signal}`));
     for (;;) {
-      if (exited) throw new Error(`temporal server start-dev ${exited} before it was ready (is port ${this.address} taken?)`);
+      if (exited)
+        throw new Error(`temporal server start-dev ${exited} before it was ready (is port ${this.address} taken?)`);
       try {
         const connection = await Connection.connect({ address: this.address, connectTimeout: 1000 });
         try {
-          await connection.withDeadline(Date.now() + 2000, () => connection.workflowService.describeNamespace({ namespace: this.namespace }));
+          await connection.withDeadline(Date.now() + 2000, () =>
+            connection.workflowService.describeNamespace({ namespace: this.namespace }),
+          );
           return;
         } finally {
           await connection.close();
@@ -80,7 +95,9 @@ export class DevServer {
       } catch (err) {
         if (Date.now() > deadline) {
           this.child.kill('SIGKILL');
-          throw new Error(`temporal server start-dev at ${this.address} not ready within ${timeoutMs} ms: ${(err as Error).message}`);
+          throw new Error(
+            `temporal server start-dev at ${this.address} not ready within ${timeoutMs} ms: ${(err as Error).message}`,
+          );
         }
         await new Promise((r) => setTimeout(r, 200));
       }

@@ -85,7 +85,14 @@ export class AesGcmPayloadCodec implements PayloadCodec {
     cipher.setAAD(utf8(key.id));
     const plain = temporal.api.common.v1.Payload.encode(payload).finish();
     const data = Buffer.concat([iv, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
-    return { metadata: { [METADATA_ENCODING_KEY]: utf8(ENCRYPTED_ENCODING), [KEY_ID_METADATA_KEY]: utf8(key.id), [CIPHER_METADATA_KEY]: utf8(CIPHER_NAME) }, data };
+    return {
+      metadata: {
+        [METADATA_ENCODING_KEY]: utf8(ENCRYPTED_ENCODING),
+        [KEY_ID_METADATA_KEY]: utf8(key.id),
+        [CIPHER_METADATA_KEY]: utf8(CIPHER_NAME),
+      },
+      data,
+    };
   }
 
   /** Decrypts one payload; a payload that is not encrypted comes back as it is. */
@@ -93,15 +100,19 @@ export class AesGcmPayloadCodec implements PayloadCodec {
     if (!isEncryptedPayload(payload)) return payload;
     const keyId = text(payload.metadata?.[KEY_ID_METADATA_KEY]);
     const cipherName = text(payload.metadata?.[CIPHER_METADATA_KEY]);
-    if (cipherName !== undefined && cipherName !== CIPHER_NAME) throw new PayloadDecryptionError(`payload encrypted with ${cipherName}; this codec reads ${CIPHER_NAME}`);
+    if (cipherName !== undefined && cipherName !== CIPHER_NAME)
+      throw new PayloadDecryptionError(`payload encrypted with ${cipherName}; this codec reads ${CIPHER_NAME}`);
     if (!keyId) throw new PayloadDecryptionError(`encrypted payload without the ${KEY_ID_METADATA_KEY} metadata`);
     const key = this.byId.get(keyId);
     if (!key) {
       const configured = [...this.byId.keys()];
-      throw new PayloadDecryptionError(`payload encrypted with key ${keyId}, which is not configured (${configured.length > 0 ? `configured: ${configured.join(', ')}` : 'no keys configured'}): add it to PAYLOAD_ENCRYPTION_KEYS / PAYLOAD_ENCRYPTION_KEY_FILE`);
+      throw new PayloadDecryptionError(
+        `payload encrypted with key ${keyId}, which is not configured (${configured.length > 0 ? `configured: ${configured.join(', ')}` : 'no keys configured'}): add it to PAYLOAD_ENCRYPTION_KEYS / PAYLOAD_ENCRYPTION_KEY_FILE`,
+      );
     }
     const data = Buffer.from(payload.data ?? new Uint8Array());
-    if (data.length < IV_BYTES + TAG_BYTES) throw new PayloadDecryptionError(`encrypted payload (key ${keyId}) is truncated`);
+    if (data.length < IV_BYTES + TAG_BYTES)
+      throw new PayloadDecryptionError(`encrypted payload (key ${keyId}) is truncated`);
     const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, IV_BYTES), { authTagLength: TAG_BYTES });
     decipher.setAAD(utf8(keyId));
     decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
@@ -109,10 +120,16 @@ export class AesGcmPayloadCodec implements PayloadCodec {
     try {
       plain = Buffer.concat([decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)), decipher.final()]);
     } catch {
-      throw new PayloadDecryptionError(`payload failed its integrity check with key ${keyId} (a different key under the same id, or altered data)`);
+      throw new PayloadDecryptionError(
+        `payload failed its integrity check with key ${keyId} (a different key under the same id, or altered data)`,
+      );
     }
     const decoded = temporal.api.common.v1.Payload.decode(plain);
-    return { metadata: decoded.metadata, data: decoded.data, ...(decoded.externalPayloads.length > 0 ? { externalPayloads: decoded.externalPayloads } : {}) };
+    return {
+      metadata: decoded.metadata,
+      data: decoded.data,
+      ...(decoded.externalPayloads.length > 0 ? { externalPayloads: decoded.externalPayloads } : {}),
+    };
   }
 }
 
@@ -124,6 +141,9 @@ export function payloadDataConverter(encryption: PayloadEncryption): DataConvert
 /** One line for the start-up log: what is encrypted with which key (ids only). */
 export function describePayloadEncryption(encryption: PayloadEncryption): string {
   const ids = encryption.keys.map((k) => k.id);
-  if (encryption.encrypt) return `on: new payloads encrypted with key ${ids[0]}; ${ids.length} key(s) decrypt (${ids.join(', ')})`;
-  return ids.length > 0 ? `off: new payloads written in clear; ${ids.length} key(s) still decrypt (${ids.join(', ')})` : 'off: payloads written and read in clear';
+  if (encryption.encrypt)
+    return `on: new payloads encrypted with key ${ids[0]}; ${ids.length} key(s) decrypt (${ids.join(', ')})`;
+  return ids.length > 0
+    ? `off: new payloads written in clear; ${ids.length} key(s) still decrypt (${ids.join(', ')})`
+    : 'off: payloads written and read in clear';
 }

@@ -52,10 +52,16 @@ export function parsePayloadKeys(text: string): PayloadKey[] {
     if (colon < 0) throw new PayloadKeyError(`${at}: expected keyId:base64key`);
     const id = entry.slice(0, colon).trim();
     const encoded = entry.slice(colon + 1).trim();
-    if (!KEY_ID.test(id)) throw new PayloadKeyError(`${at}: the key id must be 1–64 letters, digits, '.', '_' or '-' (starting with a letter or digit)`);
+    if (!KEY_ID.test(id))
+      throw new PayloadKeyError(
+        `${at}: the key id must be 1–64 letters, digits, '.', '_' or '-' (starting with a letter or digit)`,
+      );
     if (!BASE64.test(encoded)) throw new PayloadKeyError(`${at} (key id ${id}): the key is not base64`);
     const key = Buffer.from(encoded.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
-    if (key.length !== PAYLOAD_KEY_BYTES) throw new PayloadKeyError(`${at} (key id ${id}): the key must be ${PAYLOAD_KEY_BYTES} bytes (AES-256), it has ${key.length}`);
+    if (key.length !== PAYLOAD_KEY_BYTES)
+      throw new PayloadKeyError(
+        `${at} (key id ${id}): the key must be ${PAYLOAD_KEY_BYTES} bytes (AES-256), it has ${key.length}`,
+      );
     if (keys.some((k) => k.id === id)) throw new PayloadKeyError(`${at}: key id ${id} appears twice`);
     keys.push({ id, key });
   }
@@ -81,7 +87,11 @@ export function ensureDevPayloadKeyFile(file: string): boolean {
     '# One keyId:base64key per line; the first line encrypts, every line decrypts.',
     '# Deleting this file makes what .data/temporal/dev.sqlite holds unreadable.',
   ];
-  writeFileSync(file, `${header.join('\n')}\n${generatePayloadKeyEntry(`dev-${new Date().toISOString().slice(0, 10)}`)}\n`, { mode: 0o600, flag: 'wx' });
+  writeFileSync(
+    file,
+    `${header.join('\n')}\n${generatePayloadKeyEntry(`dev-${new Date().toISOString().slice(0, 10)}`)}\n`,
+    { mode: 0o600, flag: 'wx' },
+  );
   return true;
 }
 

@@ -11,8 +11,11 @@ export function createPreviousRunLoader(client: Client): PreviousRunLoader {
     async previousRun(workflowId: string): Promise<unknown> {
       const escaped = workflowId.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
       let newest: { runId: string; closeTime?: Date } | undefined;
-      for await (const execution of client.workflow.list({ query: `WorkflowId = '${escaped}' AND ExecutionStatus = 'Completed'` })) {
-        if (!newest || (execution.closeTime && newest.closeTime && execution.closeTime > newest.closeTime)) newest = { runId: execution.runId, closeTime: execution.closeTime };
+      for await (const execution of client.workflow.list({
+        query: `WorkflowId = '${escaped}' AND ExecutionStatus = 'Completed'`,
+      })) {
+        if (!newest || (execution.closeTime && newest.closeTime && execution.closeTime > newest.closeTime))
+          newest = { runId: execution.runId, closeTime: execution.closeTime };
       }
       if (!newest) return undefined;
       return client.workflow.getHandle(workflowId, newest.runId, { followRuns: false }).result();

@@ -10,15 +10,33 @@ import { type LogLevel as SdkLogLevel, type LogMetadata, type Logger as SdkLogge
 import { Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import { type LogLevel, type Logger } from '../logger';
 
-const TO_APP_LEVEL: Record<SdkLogLevel, LogLevel> = { TRACE: 'debug', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' };
-const TO_CORE_LEVEL: Record<LogLevel, 'DEBUG' | 'INFO' | 'WARN' | 'ERROR'> = { debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR' };
+const TO_APP_LEVEL: Record<SdkLogLevel, LogLevel> = {
+  TRACE: 'debug',
+  DEBUG: 'debug',
+  INFO: 'info',
+  WARN: 'warn',
+  ERROR: 'error',
+};
+const TO_CORE_LEVEL: Record<LogLevel, 'DEBUG' | 'INFO' | 'WARN' | 'ERROR'> = {
+  debug: 'DEBUG',
+  info: 'INFO',
+  warn: 'WARN',
+  error: 'ERROR',
+};
 
 /** Error values become plain objects: JSON.stringify would turn an Error into `{}`. */
 function toLoggable(meta: LogMetadata | undefined): Record<string, unknown> {
   if (!meta) return {};
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(meta)) {
-    out[key] = value instanceof Error ? { name: value.name, message: value.message, ...(value.cause instanceof Error ? { cause: value.cause.message } : {}) } : value;
+    out[key] =
+      value instanceof Error
+        ? {
+            name: value.name,
+            message: value.message,
+            ...(value.cause instanceof Error ? { cause: value.cause.message } : {}),
+          }
+        : value;
   }
   return out;
 }
@@ -65,13 +83,24 @@ export function installWorkerRuntime(options: WorkerRuntimeOptions): Runtime {
     telemetryOptions: {
       // Core's own lines (polling, connection trouble) are forwarded to the logger above instead of
       // going to stderr in core's text format, so every line the worker prints is JSON.
-      logging: { forward: {}, filter: makeTelemetryFilterString({ core: TO_CORE_LEVEL[options.logLevel], other: 'WARN' }) },
-      ...(options.metricsAddress ? { metrics: { prometheus: { bindAddress: options.metricsAddress, histogramBucketOverrides: RECEIPT_LATENCY_BUCKETS } } } : {}),
+      logging: {
+        forward: {},
+        filter: makeTelemetryFilterString({ core: TO_CORE_LEVEL[options.logLevel], other: 'WARN' }),
+      },
+      ...(options.metricsAddress
+        ? {
+            metrics: {
+              prometheus: { bindAddress: options.metricsAddress, histogramBucketOverrides: RECEIPT_LATENCY_BUCKETS },
+            },
+          }
+        : {}),
     },
   });
 }
 
-const RECEIPT_BUCKETS_MS = [250, 1000, 5000, 15_000, 60_000, 300_000, 900_000, 3_600_000, 14_400_000, 86_400_000, 604_800_000];
+const RECEIPT_BUCKETS_MS = [
+  250, 1000, 5000, 15_000, 60_000, 300_000, 900_000, 3_600_000, 14_400_000, 86_400_000, 604_800_000,
+];
 
 /** Time to DELIVERED / READ spans seconds to days (phones offline, READ hours later): the default buckets stop at 10 s. */
 const RECEIPT_LATENCY_BUCKETS: Record<string, number[]> = {

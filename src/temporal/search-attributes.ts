@@ -31,7 +31,10 @@ export function searchAttributeCliArgs(): string[] {
  * Registers Switchboard's search attributes on a namespace; attributes that already exist are left
  * alone. Works on servers without ListSearchAttributes (the time-skipping test server).
  */
-export async function ensureSearchAttributes(connection: Pick<Connection, 'operatorService'>, namespace: string): Promise<void> {
+export async function ensureSearchAttributes(
+  connection: Pick<Connection, 'operatorService'>,
+  namespace: string,
+): Promise<void> {
   let known = new Set<string>();
   try {
     const existing = await connection.operatorService.listSearchAttributes({ namespace });
@@ -42,7 +45,10 @@ export async function ensureSearchAttributes(connection: Pick<Connection, 'opera
   for (const key of Object.values(searchAttributes)) {
     if (known.has(key.name)) continue;
     try {
-      await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: { [key.name]: INDEXED[key.type] } });
+      await connection.operatorService.addSearchAttributes({
+        namespace,
+        searchAttributes: { [key.name]: INDEXED[key.type] },
+      });
     } catch (err) {
       if (grpcCode(err) !== GRPC_ALREADY_EXISTS) throw err;
     }

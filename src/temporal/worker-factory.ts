@@ -1,5 +1,11 @@
 import { type DataConverter } from '@temporalio/common';
-import { type InjectedSinks, type NativeConnection, Worker, type WorkerPlugin, type WorkflowBundleOption } from '@temporalio/worker';
+import {
+  type InjectedSinks,
+  type NativeConnection,
+  Worker,
+  type WorkerPlugin,
+  type WorkflowBundleOption,
+} from '@temporalio/worker';
 import { type OpenTelemetrySinks } from '@temporalio/interceptors-opentelemetry';
 import { type Activities } from '../activities';
 import { type Env } from '../config';
@@ -15,7 +21,15 @@ export interface WorkerTuning {
 }
 
 /** The tuning the configuration asks for. */
-export function workerTuningFromEnv(env: Pick<Env, 'WORKER_MAX_CONCURRENT_ACTIVITIES' | 'WORKER_MAX_CONCURRENT_WORKFLOW_TASKS' | 'WORKER_MAX_CACHED_WORKFLOWS' | 'WORKER_SHUTDOWN_GRACE_MS'>): WorkerTuning {
+export function workerTuningFromEnv(
+  env: Pick<
+    Env,
+    | 'WORKER_MAX_CONCURRENT_ACTIVITIES'
+    | 'WORKER_MAX_CONCURRENT_WORKFLOW_TASKS'
+    | 'WORKER_MAX_CACHED_WORKFLOWS'
+    | 'WORKER_SHUTDOWN_GRACE_MS'
+  >,
+): WorkerTuning {
   return {
     maxConcurrentActivityTaskExecutions: env.WORKER_MAX_CONCURRENT_ACTIVITIES,
     maxConcurrentWorkflowTaskExecutions: env.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
@@ -64,11 +78,21 @@ export async function buildWorker(options: BuildWorkerOptions): Promise<Worker> 
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities: options.activities,
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
+    ...(options.workflowBundle
+      ? { workflowBundle: options.workflowBundle }
+      : { workflowsPath: require.resolve('../workflows') }),
     sinks: droppedWorkflowSpans,
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     ...(options.plugins ? { plugins: options.plugins } : {}),
-    ...(options.deployment ? { workerDeploymentOptions: { version: options.deployment, useWorkerVersioning: true, defaultVersioningBehavior: 'AUTO_UPGRADE' as const } } : {}),
+    ...(options.deployment
+      ? {
+          workerDeploymentOptions: {
+            version: options.deployment,
+            useWorkerVersioning: true,
+            defaultVersioningBehavior: 'AUTO_UPGRADE' as const,
+          },
+        }
+      : {}),
     shutdownGraceTime: tuning ? tuning.shutdownGraceTimeMs : '10 seconds',
     ...(tuning
       ? {

@@ -56,7 +56,12 @@ export async function startWorkerHealthServer(options: WorkerHealthOptions): Pro
     if (path === '/readyz') {
       if (state !== 'RUNNING') return send(503, { ready: false, reason: `worker is ${state}`, state, status });
       void temporalServing(options.connection, timeoutMs).then((serving) =>
-        send(serving ? 200 : 503, { ready: serving, ...(serving ? {} : { reason: 'Temporal did not answer its health check' }), state, status }),
+        send(serving ? 200 : 503, {
+          ready: serving,
+          ...(serving ? {} : { reason: 'Temporal did not answer its health check' }),
+          state,
+          status,
+        }),
       );
       return;
     }

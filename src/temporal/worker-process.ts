@@ -24,7 +24,10 @@ import { type WorkerHealthServer, startWorkerHealthServer } from './worker-healt
 import { chooseWorkflowBundle } from './workflow-bundle';
 
 /** Runs a worker until it is shut down; rejects if it could not start or failed. */
-export async function runWorkerProcess(config: Config, logger: Logger = createLogger(config.env.LOG_LEVEL, { service: 'worker' }, { format: config.env.LOG_FORMAT })): Promise<void> {
+export async function runWorkerProcess(
+  config: Config,
+  logger: Logger = createLogger(config.env.LOG_LEVEL, { service: 'worker' }, { format: config.env.LOG_FORMAT }),
+): Promise<void> {
   const env = config.env;
   requirePayloadEncryption(config);
   requireProductionConfig(config, 'worker');
@@ -39,13 +42,18 @@ export async function runWorkerProcess(config: Config, logger: Logger = createLo
     // Conversations carry a routing version; the worker holds the files (ROUTING_FILE, re-read when an unknown version is asked for).
     const routing = new RoutingStore(env.ROUTING_FILE, config.routing, (message) => logger.error(message));
     const bundle = chooseWorkflowBundle(env.WORKFLOW_BUNDLE_PATH, tracing !== undefined);
-    if (bundle.kind === 'prebuilt' && bundle.warning) logger.warn(bundle.warning, { WORKFLOW_BUNDLE_PATH: env.WORKFLOW_BUNDLE_PATH });
+    if (bundle.kind === 'prebuilt' && bundle.warning)
+      logger.warn(bundle.warning, { WORKFLOW_BUNDLE_PATH: env.WORKFLOW_BUNDLE_PATH });
     const tuning = workerTuningFromEnv(env);
     const worker = await buildWorker({
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
-      activities: createActivities({ ...buildActivityDeps(config, logger), previousRuns: createPreviousRunLoader(client), routing }),
+      activities: createActivities({
+        ...buildActivityDeps(config, logger),
+        previousRuns: createPreviousRunLoader(client),
+        routing,
+      }),
       ...(bundle.kind === 'prebuilt' ? { workflowBundle: bundle.bundle } : {}),
       tuning,
       ...(tracing ? { plugins: [tracing.plugin] } : {}),
@@ -53,14 +61,22 @@ export async function runWorkerProcess(config: Config, logger: Logger = createLo
       ...(config.temporal.workerDeployment ? { deployment: config.temporal.workerDeployment } : {}),
     });
     if (env.WORKER_HEALTH_PORT !== undefined) {
-      health = await startWorkerHealthServer({ worker, connection, host: env.WORKER_HEALTH_HOST, port: env.WORKER_HEALTH_PORT });
+      health = await startWorkerHealthServer({
+        worker,
+        connection,
+        host: env.WORKER_HEALTH_HOST,
+        port: env.WORKER_HEALTH_PORT,
+      });
     }
     logger.info('worker starting', {
       address: config.temporal.connection.address,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
-      workerDeployment: config.temporal.workerDeployment ? `${config.temporal.workerDeployment.deploymentName}:${config.temporal.workerDeployment.buildId} (AUTO_UPGRADE)` : 'unversioned',
-      workflowBundle: bundle.kind === 'prebuilt' ? bundle.bundle.codePath : `bundled at start from ${bundle.workflowsPath}`,
+      workerDeployment: config.temporal.workerDeployment
+        ? `${config.temporal.workerDeployment.deploymentName}:${config.temporal.workerDeployment.buildId} (AUTO_UPGRADE)`
+        : 'unversioned',
+      workflowBundle:
+        bundle.kind === 'prebuilt' ? bundle.bundle.codePath : `bundled at start from ${bundle.workflowsPath}`,
       tuning,
       metrics: metricsAddress ? `http://${metricsAddress}/metrics` : 'off',
       health: health ? health.url : 'off',
@@ -68,7 +84,11 @@ export async function runWorkerProcess(config: Config, logger: Logger = createLo
       routingVersion: routing.currentVersion ?? 'none',
       payloadEncryption: describePayloadEncryption(config.temporal.payloadEncryption),
     });
-    if (!config.temporal.payloadEncryption.encrypt) logger.warn('payload encryption is off: message texts and phone numbers reach Temporal in clear', { mode: config.mode, PAYLOAD_ENCRYPTION: env.PAYLOAD_ENCRYPTION });
+    if (!config.temporal.payloadEncryption.encrypt)
+      logger.warn('payload encryption is off: message texts and phone numbers reach Temporal in clear', {
+        mode: config.mode,
+        PAYLOAD_ENCRYPTION: env.PAYLOAD_ENCRYPTION,
+      });
     await worker.run();
     logger.info('worker stopped', { taskQueue: config.temporal.taskQueue });
   } finally {

@@ -13,7 +13,12 @@
  */
 import { existsSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { type BundleOptions, type Logger as SdkLogger, type WorkflowBundlePath, bundleWorkflowCode } from '@temporalio/worker';
+import {
+  type BundleOptions,
+  type Logger as SdkLogger,
+  type WorkflowBundlePath,
+  bundleWorkflowCode,
+} from '@temporalio/worker';
 
 /** Where `npm run build` puts the bundle for tracing off: dist/workflow-bundle.js, next to the compiled worker.js. */
 export const DEFAULT_WORKFLOW_BUNDLE_PATH = path.resolve(__dirname, '..', 'workflow-bundle.js');
@@ -38,7 +43,11 @@ export function bundleHasTracing(code: string): boolean {
 }
 
 /** Bundle options shared by the build script and anything that must match it: with the tracing interceptors or without. */
-export function productionBundleOptions(options: { tracing: boolean; workflowsPath?: string; logger?: SdkLogger }): BundleOptions {
+export function productionBundleOptions(options: {
+  tracing: boolean;
+  workflowsPath?: string;
+  logger?: SdkLogger;
+}): BundleOptions {
   return {
     workflowsPath: options.workflowsPath ?? WORKFLOWS_PATH,
     ...(options.tracing ? { workflowInterceptorModules: [tracingInterceptorModule()] } : {}),
@@ -75,13 +84,26 @@ export interface DefaultBundlePaths {
  * silently: refused, naming the variable. One with them while tracing is off works (its spans go
  * to a sink that drops them) at their cost: a warning.
  */
-export function chooseWorkflowBundle(configured: string | undefined, tracing: boolean, defaults: DefaultBundlePaths = { plain: DEFAULT_WORKFLOW_BUNDLE_PATH, tracing: DEFAULT_TRACING_WORKFLOW_BUNDLE_PATH }): BundleChoice {
+export function chooseWorkflowBundle(
+  configured: string | undefined,
+  tracing: boolean,
+  defaults: DefaultBundlePaths = { plain: DEFAULT_WORKFLOW_BUNDLE_PATH, tracing: DEFAULT_TRACING_WORKFLOW_BUNDLE_PATH },
+): BundleChoice {
   if (configured !== undefined) {
     const codePath = path.resolve(configured);
-    if (!existsSync(codePath)) throw new Error(`WORKFLOW_BUNDLE_PATH=${configured}: no such file (build it with \`npm run build\`, or unset the variable to bundle at start)`);
+    if (!existsSync(codePath))
+      throw new Error(
+        `WORKFLOW_BUNDLE_PATH=${configured}: no such file (build it with \`npm run build\`, or unset the variable to bundle at start)`,
+      );
     const hasTracing = bundleHasTracing(readFileSync(codePath, 'utf8'));
-    if (tracing && !hasTracing) throw new Error(`WORKFLOW_BUNDLE_PATH=${configured}: OTEL_ENABLED=true needs the bundle with the OpenTelemetry workflow interceptors (workflow-bundle-tracing.js of \`npm run build\`)`);
-    const warning = !tracing && hasTracing ? 'the workflow bundle carries the OpenTelemetry workflow interceptors while tracing is off: they cost worker CPU and memory for nothing (use workflow-bundle.js)' : undefined;
+    if (tracing && !hasTracing)
+      throw new Error(
+        `WORKFLOW_BUNDLE_PATH=${configured}: OTEL_ENABLED=true needs the bundle with the OpenTelemetry workflow interceptors (workflow-bundle-tracing.js of \`npm run build\`)`,
+      );
+    const warning =
+      !tracing && hasTracing
+        ? 'the workflow bundle carries the OpenTelemetry workflow interceptors while tracing is off: they cost worker CPU and memory for nothing (use workflow-bundle.js)'
+        : undefined;
     return { kind: 'prebuilt', bundle: { codePath }, tracing: hasTracing, ...(warning ? { warning } : {}) };
   }
   const defaultPath = tracing ? defaults.tracing : defaults.plain;

@@ -20,7 +20,14 @@ export function describeActivityFailure(err: unknown): string {
 export function recordActivityFailure(state: ConversationState, kind: string, err: unknown, messageId?: string): void {
   if (isCancellation(err)) throw err;
   const message = describeActivityFailure(err);
-  state.recordActivityFailure({ kind, message, at: new Date().toISOString(), ...(messageId !== undefined ? { messageId } : {}) });
-  metricMeter.createCounter(ACTIVITY_FAILURE_METRIC, undefined, 'Activity failures conversations recorded and carried on from').add(1, { kind });
+  state.recordActivityFailure({
+    kind,
+    message,
+    at: new Date().toISOString(),
+    ...(messageId !== undefined ? { messageId } : {}),
+  });
+  metricMeter
+    .createCounter(ACTIVITY_FAILURE_METRIC, undefined, 'Activity failures conversations recorded and carried on from')
+    .add(1, { kind });
   log.warn('activity failed; the conversation carries on', { kind, error: message });
 }

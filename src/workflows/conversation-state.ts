@@ -1,10 +1,24 @@
 import { type Channel, type ConversationKey, parseConversationKey } from '../domain/conversation-key';
 import { initialRoutingContext, type RoutingContext } from '../routing';
-import { type InboundContext, type InboundEvent, type MessageContent, authCodeOutcomeOf, withoutCredentials } from '../domain/inbound';
+import {
+  type InboundContext,
+  type InboundEvent,
+  type MessageContent,
+  authCodeOutcomeOf,
+  withoutCredentials,
+} from '../domain/inbound';
 import { type Representative } from '../domain/outbound';
 import { msToNumber } from '@temporalio/common/lib/time';
 import { DEFAULT_DEDUPE_MAX_KEYS, DEFAULT_DEDUPE_RETENTION } from './conversation-settings';
-import { type Assignment, type ConversationSettings, type ConversationStatus, type ConversationView, type HistoryEntry, USER_TYPING_FADES_AFTER_MS, userTypingAsOf } from './definitions';
+import {
+  type Assignment,
+  type ConversationSettings,
+  type ConversationStatus,
+  type ConversationView,
+  type HistoryEntry,
+  USER_TYPING_FADES_AFTER_MS,
+  userTypingAsOf,
+} from './definitions';
 
 export type UserMessageEvent = Extract<InboundEvent, { type: 'message' }>;
 
@@ -39,7 +53,11 @@ export function summarize(content: MessageContent): string {
       // Histories recorded before the code was dropped at the API carry the code itself: never echoed.
       const outcome = authCodeOutcomeOf(content);
       if (outcome === 'none') return `auth error: ${content.error?.error ?? 'unknown'}`;
-      return outcome === 'handed_over' ? 'authorization code handed over' : outcome === 'not_handed_over' ? 'authorization code not handed over' : 'authorization code received';
+      return outcome === 'handed_over'
+        ? 'authorization code handed over'
+        : outcome === 'not_handed_over'
+          ? 'authorization code not handed over'
+          : 'authorization code received';
     }
   }
 }
@@ -257,9 +275,16 @@ export class ConversationState {
       if (this.data.events.length > MAX_EVENTS) this.data.events.shift();
       if (event.type === 'message') {
         if (event.context) this.data.lastContext = { ...this.data.lastContext, ...event.context };
-        if (event.context?.displayName) this.data.routing = { ...this.data.routing, displayName: event.context.displayName };
+        if (event.context?.displayName)
+          this.data.routing = { ...this.data.routing, displayName: event.context.displayName };
         this.data.userTyping = { ...this.data.userTyping, isTyping: false };
-        this.addHistory({ direction: 'inbound', messageId: event.messageId, kind: event.content.kind, summary: summarize(event.content), at: event.occurredAt ?? event.receivedAt });
+        this.addHistory({
+          direction: 'inbound',
+          messageId: event.messageId,
+          kind: event.content.kind,
+          summary: summarize(event.content),
+          at: event.occurredAt ?? event.receivedAt,
+        });
         this.data.pending.push(event);
       }
     }
@@ -429,12 +454,22 @@ export class ConversationState {
     const old = new Set(previous.dedupeKeys);
     this.data.events = this.data.events.filter((e) => !old.has(e.dedupeKey));
     this.data.pending = this.data.pending.filter((e) => !old.has(e.dedupeKey));
-    const redelivered = new Set(this.data.history.filter((h) => h.direction === 'inbound' && previous.history.some((p) => p.messageId === h.messageId)).map((h) => h.messageId));
-    this.data.history = [...previous.history, ...this.data.history.filter((h) => !redelivered.has(h.messageId))].slice(-this.settings.maxHistory);
-    this.data.dedupeKeys = [...previous.dedupeKeys, ...this.data.dedupeKeys.filter((k) => !old.has(k))].slice(-this.settings.dedupeWindow);
+    const redelivered = new Set(
+      this.data.history
+        .filter((h) => h.direction === 'inbound' && previous.history.some((p) => p.messageId === h.messageId))
+        .map((h) => h.messageId),
+    );
+    this.data.history = [...previous.history, ...this.data.history.filter((h) => !redelivered.has(h.messageId))].slice(
+      -this.settings.maxHistory,
+    );
+    this.data.dedupeKeys = [...previous.dedupeKeys, ...this.data.dedupeKeys.filter((k) => !old.has(k))].slice(
+      -this.settings.dedupeWindow,
+    );
     this.seen.clear();
     for (const k of this.data.dedupeKeys) this.seen.add(k);
-    this.data.readReceiptsSent = [...previous.readReceiptsSent, ...this.data.readReceiptsSent].slice(-MAX_READ_RECEIPTS);
+    this.data.readReceiptsSent = [...previous.readReceiptsSent, ...this.data.readReceiptsSent].slice(
+      -MAX_READ_RECEIPTS,
+    );
     this.data.routing = { ...previous.routing, isNew: false, automationFailures: 0 };
     this.data.lastContext = { ...previous.lastContext, ...this.data.lastContext };
     this.data.humans = previous.humans;
@@ -477,7 +512,11 @@ export class ConversationState {
 
 /** A snapshot carried from a run that kept sign-in codes in its events: the same memory without them. */
 function withoutCarriedCredentials(snapshot: ConversationSnapshot): ConversationSnapshot {
-  return { ...snapshot, events: snapshot.events.map(withoutCredentials), pending: snapshot.pending.map(withoutCredentials) };
+  return {
+    ...snapshot,
+    events: snapshot.events.map(withoutCredentials),
+    pending: snapshot.pending.map(withoutCredentials),
+  };
 }
 
 /** Deep copy of JSON data (the workflow sandbox has no structuredClone guarantee across Node versions). */

@@ -1,5 +1,14 @@
 import { msToNumber } from '@temporalio/common/lib/time';
-import { allHandlersFinished, condition, continueAsNew, log, patched, setHandler, upsertMemo, workflowInfo } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  log,
+  patched,
+  setHandler,
+  upsertMemo,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { maskPhone } from '../domain/conversation-key';
 import { type OutboundContent } from '../domain/outbound';
 import { localActivities } from './activity-proxies';
@@ -7,7 +16,12 @@ import { recordActivityFailure } from './activity-failures';
 import { resolveSettings } from './conversation-settings';
 import { COST_PATCHES } from './cost-patches';
 import { type ConversationSnapshot, ConversationState } from './conversation-state';
-import { type CarriedConversation, conversationStateQuery, type ConversationInput, inboundEventsSignal } from './definitions';
+import {
+  type CarriedConversation,
+  conversationStateQuery,
+  type ConversationInput,
+  inboundEventsSignal,
+} from './definitions';
 import { HandoffController } from './handoff';
 import { IdleClock, MovableDeadline } from './idle-clock';
 import { handleLiveAgentRequest, handleUserMessage } from './message-handling';
@@ -36,12 +50,19 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Ca
   const settings = resolveSettings(input.settings);
   const routing = new ConversationRouting(input);
   // Asked before the first await: a patch marker belongs to the first task, whatever its local activities do.
-  const initialAttributes = patched(COST_PATCHES.initialSearchAttributes) ? workflowInfo().typedSearchAttributes : undefined;
+  const initialAttributes = patched(COST_PATCHES.initialSearchAttributes)
+    ? workflowInfo().typedSearchAttributes
+    : undefined;
   const typingFadeByReader = patched(COST_PATCHES.typingFadeByReader);
   const readReceiptInReply = patched(COST_PATCHES.readReceiptInReply);
   const state = new ConversationState(input.key, settings, input.carried?.conversation, patches.dormantOnIdle);
   state.typingFadesFromLastEvent = typingFadeByReader;
-  const typing = new TypingIndicator(state, settings.typingKeepAlive, patches.typingMaxDuration ? settings.typingMaxDuration : undefined, patches.settledBeforeContinueAsNew);
+  const typing = new TypingIndicator(
+    state,
+    settings.typingKeepAlive,
+    patches.typingMaxDuration ? settings.typingMaxDuration : undefined,
+    patches.settledBeforeContinueAsNew,
+  );
   const receipts = new ReadReceipts(state);
   const idle = new IdleClock(state, msToNumber(settings.idleTimeout));
   // A fresh run (not continued) of a run started before `noPreviousRunLookup` may be a reopened
@@ -53,9 +74,21 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Ca
     waitForPrevious: lookUpPreviousRun,
     readWithinNeedsReadReceipts: patches.readWithinNeedsReadReceipts,
     // Issue 11 #13: an operator message that names no representative speaks as the assigned human.
-    defaultRepresentative: () => (state.assignment.kind === 'human' ? { type: 'HUMAN', ...(state.assignment.displayName !== undefined ? { displayName: state.assignment.displayName } : {}) } : { type: 'BOT' }),
+    defaultRepresentative: () =>
+      state.assignment.kind === 'human'
+        ? {
+            type: 'HUMAN',
+            ...(state.assignment.displayName !== undefined ? { displayName: state.assignment.displayName } : {}),
+          }
+        : { type: 'BOT' },
     onAccepted: (message) => {
-      state.addHistory({ direction: 'outbound', messageId: message.messageId, kind: 'text', summary: message.summary, at: new Date(message.acceptedAtMs).toISOString() });
+      state.addHistory({
+        direction: 'outbound',
+        messageId: message.messageId,
+        kind: 'text',
+        summary: message.summary,
+        at: new Date(message.acceptedAtMs).toISOString(),
+      });
       // The message clears the channel's typing indicator itself.
       void typing.stop(false);
     },
@@ -81,7 +114,8 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Ca
     replyBesideReceipt: patches.replyBesideReceipt,
     bmDeviceLanguage: patches.bmDeviceLanguage,
     readReceiptInReply: readReceiptInReply && patches.replyBesideReceipt,
-    reply: (content: OutboundContent, options?: { readReceiptFor?: string }) => sendReply(state, outbound, content, options),
+    reply: (content: OutboundContent, options?: { readReceiptFor?: string }) =>
+      sendReply(state, outbound, content, options),
   };
 
   /** A dormant run woken by the user reopens an open handoff before the message is handled. */
@@ -106,14 +140,22 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Ca
   setHandler(inboundEventsSignal, (events) => {
     routing.noteEvents(events);
     for (const event of state.accept(events)) {
-      if (event.type === 'typing' && event.isTyping && patches.dormantOnIdle && !typingFadeByReader) userTypingFade.arm();
+      if (event.type === 'typing' && event.isTyping && patches.dormantOnIdle && !typingFadeByReader)
+        userTypingFade.arm();
       if (event.type === 'receipt' || event.type === 'ttl_expired') outbound.onInboundEvent(event);
       else if (event.type === 'live_agent_requested') state.liveAgentRequested = true;
       if (event.type === 'message' || event.type === 'live_agent_requested') activity(true);
     }
   });
   setHandler(conversationStateQuery, () => state.view());
-  registerOperatorHandlers({ state, handoff, typing, receipts, receiptAfterSuccess: patches.replyBesideReceipt, onOperatorActivity: () => activity(false) });
+  registerOperatorHandlers({
+    state,
+    handoff,
+    typing,
+    receipts,
+    receiptAfterSuccess: patches.replyBesideReceipt,
+    onOperatorActivity: () => activity(false),
+  });
   registerOutboundHandlers(outbound, () => activity(false));
 
   // The routing file of the start's version, in the same task as the previous run's memory.
@@ -135,13 +177,17 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Ca
   typing.resume();
   attributes.sync();
 
-  const shouldContinueAsNew = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > settings.continueAsNewAfterEvents;
+  const shouldContinueAsNew = () =>
+    workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > settings.continueAsNewAfterEvents;
   const hasWork = () => state.pending.length > 0 || state.liveAgentRequested;
   const afterHandling = () => {
     attributes.sync();
     const displayName = state.routing.displayName;
     if (displayName && !attributes.memoSet) {
-      upsertMemo({ displayName: maskDisplayName(displayName), conversation: state.channel === 'rbm' ? 'rbm (number masked)' : input.key });
+      upsertMemo({
+        displayName: maskDisplayName(displayName),
+        conversation: state.channel === 'rbm' ? 'rbm (number masked)' : input.key,
+      });
       attributes.memoSet = true;
     }
   };
@@ -149,7 +195,11 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Ca
   if (patches.dormantOnIdle) {
     // Nothing in flight: no activity of an outbound lifecycle or a receipt, no update handler (and,
     // from IN_FLIGHT_BEFORE_CONTINUE_AS_NEW_PATCH on, no typing indicator, no expired SLA's messages).
-    const quiet = () => !outbound.busy && receipts.inFlight === 0 && allHandlersFinished() && (!patches.settledBeforeContinueAsNew || (typing.sending === 0 && !handoff.busy));
+    const quiet = () =>
+      !outbound.busy &&
+      receipts.inFlight === 0 &&
+      allHandlersFinished() &&
+      (!patches.settledBeforeContinueAsNew || (typing.sending === 0 && !handoff.busy));
     if (!state.dormant) idle.resume();
     for (;;) {
       await condition(() => hasWork() || shouldContinueAsNew() || idle.expired);
@@ -186,8 +236,14 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Ca
       if (hasWork() || !quiet() || (!idle.expired && !shouldContinueAsNew())) continue;
       if (idle.expired) state.dormant = true;
       attributes.sync();
-      log.info(state.dormant ? 'conversation idle: continuing as new, dormant' : 'continuing as new', { historyLength: workflowInfo().historyLength });
-      await continueAsNew<typeof conversationWorkflow>({ ...input, ...routing.carryInput(), carried: carry(state.snapshot(), outbound) });
+      log.info(state.dormant ? 'conversation idle: continuing as new, dormant' : 'continuing as new', {
+        historyLength: workflowInfo().historyLength,
+      });
+      await continueAsNew<typeof conversationWorkflow>({
+        ...input,
+        ...routing.carryInput(),
+        carried: carry(state.snapshot(), outbound),
+      });
     }
   }
 
@@ -217,7 +273,11 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Ca
       }
       await condition(allHandlersFinished);
       log.info('continuing as new', { historyLength: workflowInfo().historyLength });
-      await continueAsNew<typeof conversationWorkflow>({ ...input, ...routing.carryInput(), carried: carry(state.snapshot(), outbound) });
+      await continueAsNew<typeof conversationWorkflow>({
+        ...input,
+        ...routing.carryInput(),
+        carried: carry(state.snapshot(), outbound),
+      });
     }
   }
 

@@ -18,16 +18,24 @@ export const inboundEventsSignal = defineSignal<[InboundEvent[]]>('inboundEvents
 export const conversationStateQuery = defineQuery<ConversationView>('conversationState');
 
 /** Operator: mark the user's messages READ (all unread human-handled ones when messageIds is omitted). */
-export const markReadUpdate = defineUpdate<{ marked: string[]; failed?: string[] }, [{ agentId: string; messageIds?: string[] }]>('markRead');
+export const markReadUpdate = defineUpdate<
+  { marked: string[]; failed?: string[] },
+  [{ agentId: string; messageIds?: string[] }]
+>('markRead');
 
 /** Operator: a human agent starts or stops typing; the workflow keeps the channel's indicator alive. */
-export const agentTypingUpdate = defineUpdate<{ typing: boolean }, [{ agentId: string; typing: boolean }]>('agentTyping');
+export const agentTypingUpdate = defineUpdate<{ typing: boolean }, [{ agentId: string; typing: boolean }]>(
+  'agentTyping',
+);
 
 /** Operator: hand the conversation to a human agent (join) or release it back to automation. */
 export const assignUpdate = defineUpdate<{ assignedTo: Assignment }, [AssignRequest]>('assign');
 
 export type AssignRequest = { to: 'human'; agentId: string; displayName?: string } | { to: 'automation' };
-export type Assignment = { kind: 'automation' } | { kind: 'queue'; queue: string } | { kind: 'human'; agentId: string; displayName?: string; queue?: string };
+export type Assignment =
+  | { kind: 'automation' }
+  | { kind: 'queue'; queue: string }
+  | { kind: 'human'; agentId: string; displayName?: string; queue?: string };
 
 /** Search attributes the workflow keeps current; registered on the namespace at start-up. */
 export const searchAttributes = {
@@ -213,15 +221,19 @@ export interface UnrecognizedPayloadView extends UnrecognizedPayload {
 }
 
 /** Google delivered the payload (first time or again). */
-export const unrecognizedPayloadDeliveredSignal = defineSignal<[UnrecognizedPayloadDelivery]>('unrecognizedPayloadDelivered');
+export const unrecognizedPayloadDeliveredSignal =
+  defineSignal<[UnrecognizedPayloadDelivery]>('unrecognizedPayloadDelivered');
 /** An operator replayed it; see UnrecognizedPayloadReplay. */
-export const unrecognizedPayloadReplayedSignal = defineSignal<[UnrecognizedPayloadReplay]>('unrecognizedPayloadReplayed');
+export const unrecognizedPayloadReplayedSignal =
+  defineSignal<[UnrecognizedPayloadReplay]>('unrecognizedPayloadReplayed');
 /** An operator closed it without a replay. */
-export const unrecognizedPayloadDismissedSignal = defineSignal<[{ at: string; note?: string }]>('unrecognizedPayloadDismissed');
+export const unrecognizedPayloadDismissedSignal =
+  defineSignal<[{ at: string; note?: string }]>('unrecognizedPayloadDismissed');
 /** The kept payload, its status, deliveries and replays. */
 export const unrecognizedPayloadQuery = defineQuery<UnrecognizedPayloadView>('unrecognizedPayload');
 /** One more part of a body kept in parts (UnrecognizedPayload.bodyChunks); index 1 … bodyChunks - 1. */
-export const unrecognizedPayloadChunkSignal = defineSignal<[{ index: number; data: string }]>('unrecognizedPayloadChunk');
+export const unrecognizedPayloadChunkSignal =
+  defineSignal<[{ index: number; data: string }]>('unrecognizedPayloadChunk');
 /** Part `index` of the body (0 is bodyBase64), or null while it has not arrived. */
 export const unrecognizedPayloadChunkQuery = defineQuery<string | null, [number]>('unrecognizedPayloadChunk');
 

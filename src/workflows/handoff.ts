@@ -1,5 +1,13 @@
 import { msToNumber } from '@temporalio/common/lib/time';
-import { ActivityFailure, ApplicationFailure, CancellationScope, condition, isCancellation, log, patched } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  isCancellation,
+  log,
+  patched,
+} from '@temporalio/workflow';
 import { type Duration } from '@temporalio/common';
 import { type OutboundContent } from '../domain/outbound';
 import { releaseToAutomation, withLiveAgent } from '../routing';
@@ -74,7 +82,13 @@ export class HandoffController {
     const open = state.handoff;
     if (!open || state.assignment.kind !== 'queue') return;
     const handoffId = state.nextEventId('handoff');
-    state.startHandoff({ handoffId, queue: open.queue, reason: 'reopened', requestedAt: new Date().toISOString(), holdingMessageSent: false });
+    state.startHandoff({
+      handoffId,
+      queue: open.queue,
+      reason: 'reopened',
+      requestedAt: new Date().toISOString(),
+      holdingMessageSent: false,
+    });
     this.armSla();
     await this.notifyDesk(handoffId, open.queue, 'reopened');
   }
@@ -89,7 +103,9 @@ export class HandoffController {
       reason,
       locale: state.routing.locale,
       displayName: state.routing.displayName,
-      summary: state.history.slice(-10).map((h) => `${h.direction === 'inbound' ? 'user' : 'agent'} [${h.kind}] ${h.summary}`),
+      summary: state.history
+        .slice(-10)
+        .map((h) => `${h.direction === 'inbound' ? 'user' : 'agent'} [${h.kind}] ${h.summary}`),
     };
   }
 
@@ -163,10 +179,17 @@ export class HandoffController {
           : undefined;
     if (event) {
       try {
-        await channelActivities.sendRepresentativeEvent({ conversationKey: state.key, eventId: state.nextEventId(event.event), ...event });
+        await channelActivities.sendRepresentativeEvent({
+          conversationKey: state.key,
+          eventId: state.nextEventId(event.event),
+          ...event,
+        });
       } catch (err) {
         recordActivityFailure(state, 'representative_event', err);
-        throw ApplicationFailure.nonRetryable(`the ${event.event} event was not delivered, the assignment is unchanged: ${describeActivityFailure(err)}`, 'AssignmentNotDelivered');
+        throw ApplicationFailure.nonRetryable(
+          `the ${event.event} event was not delivered, the assignment is unchanged: ${describeActivityFailure(err)}`,
+          'AssignmentNotDelivered',
+        );
       }
     }
     const queue = current.kind === 'queue' ? current.queue : current.kind === 'human' ? current.queue : undefined;
@@ -194,7 +217,12 @@ export class HandoffController {
       state.routing = withLiveAgent(state.routing, { id: request.agentId, queue });
       state.endHandoff();
       this.cancelSla();
-      await channelActivities.sendRepresentativeEvent({ conversationKey: state.key, eventId: state.nextEventId('joined'), event: 'joined', representative: { type: 'HUMAN', displayName: request.displayName } });
+      await channelActivities.sendRepresentativeEvent({
+        conversationKey: state.key,
+        eventId: state.nextEventId('joined'),
+        event: 'joined',
+        representative: { type: 'HUMAN', displayName: request.displayName },
+      });
     } else {
       if (current.kind === 'automation') return current;
       state.assign({ kind: 'automation' });
@@ -202,7 +230,12 @@ export class HandoffController {
       state.endHandoff();
       this.cancelSla();
       if (current.kind === 'human') {
-        await channelActivities.sendRepresentativeEvent({ conversationKey: state.key, eventId: state.nextEventId('left'), event: 'left', representative: { type: 'HUMAN', displayName: current.displayName } });
+        await channelActivities.sendRepresentativeEvent({
+          conversationKey: state.key,
+          eventId: state.nextEventId('left'),
+          event: 'left',
+          representative: { type: 'HUMAN', displayName: current.displayName },
+        });
       }
     }
     return state.assignment;
@@ -228,7 +261,8 @@ export class HandoffController {
           if (patched(HANDOFF_SLA_ESCALATION) && this.deps.state.assignment.kind === 'queue') {
             this.deps.state.recordDecision('-', 'handoff_sla_expired', new Date().toISOString(), open.queue);
             const handoffId = this.deps.state.nextEventId('handoff-escalation');
-            if (this.deps.settled) await CancellationScope.nonCancellable(() => this.notifyDesk(handoffId, open.queue, 'sla_expired'));
+            if (this.deps.settled)
+              await CancellationScope.nonCancellable(() => this.notifyDesk(handoffId, open.queue, 'sla_expired'));
             else await this.notifyDesk(handoffId, open.queue, 'sla_expired');
           }
         } finally {

@@ -1,6 +1,12 @@
 import { log } from '@temporalio/workflow';
 import { type OutboundContent } from '../domain/outbound';
-import { applyContextUpdate, decideLiveAgentRequest, decideRoute, type RouteDecision, type RoutingConfig } from '../routing';
+import {
+  applyContextUpdate,
+  decideLiveAgentRequest,
+  decideRoute,
+  type RouteDecision,
+  type RoutingConfig,
+} from '../routing';
 import { channelActivities } from './activity-proxies';
 import { recordActivityFailure } from './activity-failures';
 import { type ConversationState, type UserMessageEvent } from './conversation-state';
@@ -14,7 +20,10 @@ export interface MessageHandlingDeps {
   /** Validated routing file; without one every message goes to the default human queue. */
   routing: RoutingConfig | undefined;
   /** Sends automation's reply (stops the typing indicator as it goes out), with a user message's READ receipt in the same activity if asked. */
-  reply(content: OutboundContent, options?: { readReceiptFor?: string }): Promise<{ readReceipt?: ReadReceiptInReply['state'] } | undefined>;
+  reply(
+    content: OutboundContent,
+    options?: { readReceiptFor?: string },
+  ): Promise<{ readReceipt?: ReadReceiptInReply['state'] } | undefined>;
   receipts: ReadReceipts;
   /** Issue 11 #2: the receipt runs beside the reply instead of before it (false only for runs started before that change). */
   replyBesideReceipt: boolean;
@@ -45,7 +54,11 @@ async function markReadByAutomation(deps: MessageHandlingDeps, message: UserMess
   // Runs started before that change: the receipt first, exactly as they recorded it; a failure is recorded, not fatal.
   if (!state.claimReadReceipt(message.messageId)) return;
   try {
-    await channelActivities.sendReadReceipt({ conversationKey: state.key, messageId: message.messageId, eventId: `read-${message.messageId}` });
+    await channelActivities.sendReadReceipt({
+      conversationKey: state.key,
+      messageId: message.messageId,
+      eventId: `read-${message.messageId}`,
+    });
   } catch (err) {
     recordActivityFailure(state, 'read_receipt', err, message.messageId);
   }
@@ -56,7 +69,11 @@ async function markReadByAutomation(deps: MessageHandlingDeps, message: UserMess
  * first (no second one starts meanwhile); when the reply's activity could not send it (failed,
  * hung, or the reply was never sent) it goes out on its own, as before.
  */
-async function replyWithReadReceipt(deps: MessageHandlingDeps, message: UserMessageEvent, content: OutboundContent): Promise<void> {
+async function replyWithReadReceipt(
+  deps: MessageHandlingDeps,
+  message: UserMessageEvent,
+  content: OutboundContent,
+): Promise<void> {
   const { receipts } = deps;
   if (!receipts.claim(message.messageId)) {
     await deps.reply(content);
@@ -80,7 +97,10 @@ export async function handleUserMessage(message: UserMessageEvent, deps: Message
     await deps.handoff.request(state.routing.handoffQueue ?? 'default', 'no routing file configured');
     return;
   }
-  const decision = decideRoute({ event: message, context: state.routing, compareDeviceLanguage: deps.bmDeviceLanguage }, routing);
+  const decision = decideRoute(
+    { event: message, context: state.routing, compareDeviceLanguage: deps.bmDeviceLanguage },
+    routing,
+  );
   await carryOut(decision, message, deps);
 }
 
@@ -94,10 +114,23 @@ export async function handleLiveAgentRequest(deps: MessageHandlingDeps): Promise
   await carryOut(decideLiveAgentRequest(state.routing, routing), undefined, deps);
 }
 
-async function carryOut(decision: RouteDecision, message: UserMessageEvent | undefined, deps: MessageHandlingDeps): Promise<void> {
+async function carryOut(
+  decision: RouteDecision,
+  message: UserMessageEvent | undefined,
+  deps: MessageHandlingDeps,
+): Promise<void> {
   const { state, handoff } = deps;
   state.routing = applyContextUpdate(state.routing, { ...decision.contextUpdate, locale: decision.locale });
-  const detail = 'queue' in decision ? decision.queue : 'intent' in decision ? decision.intent : 'agentId' in decision ? decision.agentId : 'reason' in decision ? decision.reason : undefined;
+  const detail =
+    'queue' in decision
+      ? decision.queue
+      : 'intent' in decision
+        ? decision.intent
+        : 'agentId' in decision
+          ? decision.agentId
+          : 'reason' in decision
+            ? decision.reason
+            : undefined;
   state.recordDecision(message?.messageId ?? '-', decision.action, new Date().toISOString(), detail);
 
   switch (decision.action) {

@@ -19,7 +19,14 @@ export interface OperatorHandlerDeps {
 }
 
 /** The operator API's updates: mark read, agent typing, assign to a human or back to automation. */
-export function registerOperatorHandlers({ state, handoff, typing, receipts, receiptAfterSuccess, onOperatorActivity }: OperatorHandlerDeps): void {
+export function registerOperatorHandlers({
+  state,
+  handoff,
+  typing,
+  receipts,
+  receiptAfterSuccess,
+  onOperatorActivity,
+}: OperatorHandlerDeps): void {
   setHandler(
     markReadUpdate,
     async ({ messageIds }) => {
@@ -38,7 +45,11 @@ export function registerOperatorHandlers({ state, handoff, typing, receipts, rec
         if (!state.claimReadReceipt(messageId)) continue;
         marked.push(messageId);
         try {
-          await channelActivities.sendReadReceipt({ conversationKey: state.key, messageId, eventId: `read-${messageId}` });
+          await channelActivities.sendReadReceipt({
+            conversationKey: state.key,
+            messageId,
+            eventId: `read-${messageId}`,
+          });
         } catch (err) {
           recordActivityFailure(state, 'read_receipt', err, messageId);
         }
@@ -49,8 +60,14 @@ export function registerOperatorHandlers({ state, handoff, typing, receipts, rec
       validator: ({ agentId, messageIds }) => {
         if (!agentId) throw ApplicationFailure.nonRetryable('agentId is required', 'InvalidOperatorRequest');
         const known = new Set(state.history.filter((h) => h.direction === 'inbound').map((h) => h.messageId));
-        const unknown = (messageIds ?? []).filter((id: string) => !known.has(id) && !state.unreadByAgent().includes(id));
-        if (unknown.length > 0) throw ApplicationFailure.nonRetryable(`unknown user message id(s): ${unknown.join(', ')}`, 'InvalidOperatorRequest');
+        const unknown = (messageIds ?? []).filter(
+          (id: string) => !known.has(id) && !state.unreadByAgent().includes(id),
+        );
+        if (unknown.length > 0)
+          throw ApplicationFailure.nonRetryable(
+            `unknown user message id(s): ${unknown.join(', ')}`,
+            'InvalidOperatorRequest',
+          );
       },
     },
   );
@@ -59,7 +76,8 @@ export function registerOperatorHandlers({ state, handoff, typing, receipts, rec
     agentTypingUpdate,
     async ({ agentId, typing: isTyping }) => {
       onOperatorActivity?.();
-      const agent = state.assignment.kind === 'human' && state.assignment.agentId === agentId ? state.assignment : undefined;
+      const agent =
+        state.assignment.kind === 'human' && state.assignment.agentId === agentId ? state.assignment : undefined;
       if (isTyping) typing.start({ type: 'HUMAN', displayName: agent?.displayName });
       else await typing.stop(true);
       return { typing: isTyping };
@@ -78,9 +96,11 @@ export function registerOperatorHandlers({ state, handoff, typing, receipts, rec
       return { assignedTo: await handoff.assign(request) };
     },
     {
-    validator: (request) => {
-      if (request.to !== 'human' && request.to !== 'automation') throw ApplicationFailure.nonRetryable('to must be "human" or "automation"', 'InvalidOperatorRequest');
-      if (request.to === 'human' && !request.agentId) throw ApplicationFailure.nonRetryable('agentId is required to assign to a human', 'InvalidOperatorRequest');
+      validator: (request) => {
+        if (request.to !== 'human' && request.to !== 'automation')
+          throw ApplicationFailure.nonRetryable('to must be "human" or "automation"', 'InvalidOperatorRequest');
+        if (request.to === 'human' && !request.agentId)
+          throw ApplicationFailure.nonRetryable('agentId is required to assign to a human', 'InvalidOperatorRequest');
       },
     },
   );

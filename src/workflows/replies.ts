@@ -18,8 +18,19 @@ export async function sendReply(
   options: { representative?: Representative; readReceiptFor?: string } = {},
 ): Promise<{ messageId: string; readReceipt?: ReadReceiptInReply['state'] } | undefined> {
   try {
-    const result = await outbound.send({ conversationKey: state.key, content, representative: options.representative ?? { type: 'BOT' }, origin: 'automation' }, options.readReceiptFor !== undefined ? { readReceiptFor: options.readReceiptFor } : {});
-    return { messageId: result.messageId, ...(result.readReceipt !== undefined ? { readReceipt: result.readReceipt } : {}) };
+    const result = await outbound.send(
+      {
+        conversationKey: state.key,
+        content,
+        representative: options.representative ?? { type: 'BOT' },
+        origin: 'automation',
+      },
+      options.readReceiptFor !== undefined ? { readReceiptFor: options.readReceiptFor } : {},
+    );
+    return {
+      messageId: result.messageId,
+      ...(result.readReceipt !== undefined ? { readReceipt: result.readReceipt } : {}),
+    };
   } catch (err) {
     if (!(err instanceof ApplicationFailure || err instanceof ActivityFailure)) throw err;
     state.recordDecision('-', 'reply_failed', new Date().toISOString(), err.message);

@@ -30,15 +30,24 @@ export class SearchAttributeSync {
   sync(): void {
     const s = this.state;
     const assignment = s.assignment;
-    const queue = assignment.kind === 'queue' ? assignment.queue : assignment.kind === 'human' ? assignment.queue : undefined;
+    const queue =
+      assignment.kind === 'queue' ? assignment.queue : assignment.kind === 'human' ? assignment.queue : undefined;
     const lastInbound = s.lastInboundAt ? lastInboundHour(s.lastInboundAt) : undefined;
     const wanted: [string, SearchAttributeUpdatePair | undefined][] = [
       ['channel', { key: searchAttributes.channel, value: s.channel }],
       ['status', { key: searchAttributes.status, value: s.status() }],
       ['locale', s.routing.locale ? { key: searchAttributes.locale, value: s.routing.locale } : undefined],
-      ['place', (s.routing.confirmedPlaceId ?? s.lastContext?.placeId) ? { key: searchAttributes.place, value: (s.routing.confirmedPlaceId ?? s.lastContext?.placeId) as string } : undefined],
+      [
+        'place',
+        (s.routing.confirmedPlaceId ?? s.lastContext?.placeId)
+          ? { key: searchAttributes.place, value: (s.routing.confirmedPlaceId ?? s.lastContext?.placeId) as string }
+          : undefined,
+      ],
       ['queue', queue ? { key: searchAttributes.queue, value: queue } : undefined],
-      ['lastInboundAt', lastInbound !== undefined ? { key: searchAttributes.lastInboundAt, value: lastInbound } : undefined],
+      [
+        'lastInboundAt',
+        lastInbound !== undefined ? { key: searchAttributes.lastInboundAt, value: lastInbound } : undefined,
+      ],
     ];
     const changed: SearchAttributeUpdatePair[] = [];
     for (const [name, pair] of wanted) {

@@ -108,13 +108,22 @@ export class TypingIndicator {
   private remember(lastSentAtMs?: number): void {
     if (!this.settled) return;
     const previous: AgentTypingSnapshot | undefined = this.state.agentTyping;
-    this.state.agentTyping = { representative: this.representative, refreshedAtMs: this.refreshedAt, lastSentAtMs: lastSentAtMs ?? previous?.lastSentAtMs ?? 0 };
+    this.state.agentTyping = {
+      representative: this.representative,
+      refreshedAtMs: this.refreshedAt,
+      lastSentAtMs: lastSentAtMs ?? previous?.lastSentAtMs ?? 0,
+    };
   }
 
   private async send(typing: 'start' | 'stop'): Promise<void> {
     this.running++;
     try {
-      await typingActivities.sendTyping({ conversationKey: this.state.key, eventId: this.state.nextEventId(`typing-${typing}`), typing, representative: this.representative });
+      await typingActivities.sendTyping({
+        conversationKey: this.state.key,
+        eventId: this.state.nextEventId(`typing-${typing}`),
+        typing,
+        representative: this.representative,
+      });
     } catch (err) {
       if (isCancellation(err)) throw err;
       log.warn('typing indicator not delivered', { typing });

@@ -19,7 +19,9 @@ const MAX_REPLAYS = 20;
  * signed bytes) rather than one store for all: each history stays small however large the bodies
  * are, Google's redeliveries land on the same workflow, and Temporal's visibility lists them.
  */
-export async function unrecognizedPayloadWorkflow(payload: UnrecognizedPayload): Promise<Omit<UnrecognizedPayloadView, 'bodyBase64'>> {
+export async function unrecognizedPayloadWorkflow(
+  payload: UnrecognizedPayload,
+): Promise<Omit<UnrecognizedPayloadView, 'bodyBase64'>> {
   const view: UnrecognizedPayloadView = { ...payload, status: 'pending', deliveries: { count: 0 }, replays: [] };
 
   setHandler(unrecognizedPayloadDeliveredSignal, ({ at }) => {

@@ -31,7 +31,16 @@ describe('operator API: outbound messages', () => {
     return `rbm:agent@rbm.goog:+1415${digits}`;
   }
 
-  async function withApi(rec: ReturnType<typeof recordingActivities>, body: (request: (method: string, path: string, init?: { json?: unknown; headers?: Record<string, string> }) => Promise<Response>) => Promise<void>) {
+  async function withApi(
+    rec: ReturnType<typeof recordingActivities>,
+    body: (
+      request: (
+        method: string,
+        path: string,
+        init?: { json?: unknown; headers?: Record<string, string> },
+      ) => Promise<Response>,
+    ) => Promise<void>,
+  ) {
     const taskQueue = uniqueTaskQueue('messages-api');
     const config = loadConfig({ API_TOKEN: TOKEN, TEMPORAL_TASK_QUEUE: taskQueue });
     const conversations = new ConversationGateway({
@@ -42,7 +51,12 @@ describe('operator API: outbound messages', () => {
       startInput: { settings: { idleTimeout: '60 days' } },
     });
     const app = createApp({ config, conversations, logger: silentLogger });
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: workflowBundle(), activities: rec.activities });
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: workflowBundle(),
+      activities: rec.activities,
+    });
     await worker.runUntil(() =>
       body((method, path, init = {}) =>
         Promise.resolve(
@@ -62,7 +76,11 @@ describe('operator API: outbound messages', () => {
     const rec = recordingActivities();
     const key = rbmKey();
     await withApi(rec, async (request) => {
-      const body = { text: 'Your table is ready', suggestions: [{ kind: 'reply', text: 'On my way', postbackData: 'omw' }], delivery: { deliverWithin: '10m', fallbackSms: { text: 'Table ready' } } };
+      const body = {
+        text: 'Your table is ready',
+        suggestions: [{ kind: 'reply', text: 'On my way', postbackData: 'omw' }],
+        delivery: { deliverWithin: '10m', fallbackSms: { text: 'Table ready' } },
+      };
       const headers = { 'idempotency-key': 'table-ready-7' };
       // The first request starts the conversation's workflow (update-with-start); two more race and retry.
       const first = await request('POST', messagesPath(key), { json: body, headers });
@@ -70,21 +88,32 @@ describe('operator API: outbound messages', () => {
       const created = (await first.json()) as { messageId: string; status: string };
       expect(created.status).toBe('SENT');
       expect(first.headers.get('location')).toBe(`${messagesPath(key)}/${created.messageId}`);
-      const retries = await Promise.all([request('POST', messagesPath(key), { json: body, headers }), request('POST', messagesPath(key), { json: body, headers })]);
+      const retries = await Promise.all([
+        request('POST', messagesPath(key), { json: body, headers }),
+        request('POST', messagesPath(key), { json: body, headers }),
+      ]);
       for (const res of retries) {
         expect([200, 201]).toContain(res.status);
         expect(((await res.json()) as { messageId: string }).messageId).toBe(created.messageId);
       }
-      expect(rec.callsTo('sendMessage')).toEqual([expect.objectContaining({ messageId: created.messageId, conversationKey: key })]);
+      expect(rec.callsTo('sendMessage')).toEqual([
+        expect.objectContaining({ messageId: created.messageId, conversationKey: key }),
+      ]);
 
       // A different key is a different message.
-      const other = await request('POST', messagesPath(key), { json: { text: 'Second' }, headers: { 'idempotency-key': 'other-1' } });
+      const other = await request('POST', messagesPath(key), {
+        json: { text: 'Second' },
+        headers: { 'idempotency-key': 'other-1' },
+      });
       expect(other.status).toBe(201);
       expect(rec.callsTo('sendMessage')).toHaveLength(2);
 
       const list = await request('GET', messagesPath(key));
       expect(list.status).toBe(200);
-      const view = (await list.json()) as { messages: { messageId: string; status: string; idempotencyKey?: string; deadlines: { deliverBy?: string } }[]; metrics: { sent: number; accepted: number } };
+      const view = (await list.json()) as {
+        messages: { messageId: string; status: string; idempotencyKey?: string; deadlines: { deliverBy?: string } }[];
+        metrics: { sent: number; accepted: number };
+      };
       expect(view.messages.map((m) => m.idempotencyKey)).toEqual(['table-ready-7', 'other-1']);
       expect(view.messages[0]!.deadlines.deliverBy).toMatch(/^\d{4}-\d\d-\d\dT/);
       expect(view.metrics).toMatchObject({ accepted: 2, sent: 2 });
@@ -104,9 +133,14 @@ describe('operator API: outbound messages', () => {
     });
     const key = rbmKey();
     await withApi(rec, async (request) => {
-      const res = await request('POST', messagesPath(key), { json: { text: 'Code 4711', delivery: { fallbackSms: { text: 'Code 4711' } } } });
+      const res = await request('POST', messagesPath(key), {
+        json: { text: 'Code 4711', delivery: { fallbackSms: { text: 'Code 4711' } } },
+      });
       expect(res.status).toBe(201);
-      expect(await res.json()).toMatchObject({ status: 'FALLBACK_SENT', message: { send: { state: 'failed', failureType: 'NotRcsReachable' }, sms: { state: 'sent' } } });
+      expect(await res.json()).toMatchObject({
+        status: 'FALLBACK_SENT',
+        message: { send: { state: 'failed', failureType: 'NotRcsReachable' }, sms: { state: 'sent' } },
+      });
     });
     expect(rec.callsTo('sendSms')).toEqual([expect.objectContaining({ to: key.split(':')[2], body: 'Code 4711' })]);
   });

@@ -23,7 +23,11 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-function request(method: string, path: string, init: { json?: unknown; body?: string; headers?: Record<string, string> } = {}) {
+function request(
+  method: string,
+  path: string,
+  init: { json?: unknown; body?: string; headers?: Record<string, string> } = {},
+) {
   return Promise.resolve(
     h.app.request(path, {
       method,
@@ -42,7 +46,7 @@ async function expectError(res: Response, status: number, code: string) {
   expect(json.error.message.length).toBeGreaterThan(0);
 }
 
-describe('conversation keys: the webhooks\' rules, and never past Temporal\'s workflow ID limit', () => {
+describe("conversation keys: the webhooks' rules, and never past Temporal's workflow ID limit", () => {
   test.each([
     ['1,001 characters', `bm:${'a'.repeat(998)}`],
     ['a 257-character conversationId', `bm:${'c'.repeat(257)}`],
@@ -63,22 +67,57 @@ describe('conversation keys: the webhooks\' rules, and never past Temporal\'s wo
       ['GET', '/messages', undefined],
       ['POST', '/typing', { agentId: 'a', typing: true }],
     ] as const) {
-      await expectError(await request(method, `${path}${suffix}`, json === undefined ? {} : { json }), 400, 'invalid_conversation_key');
+      await expectError(
+        await request(method, `${path}${suffix}`, json === undefined ? {} : { json }),
+        400,
+        'invalid_conversation_key',
+      );
     }
   });
 });
 
 describe('bodies and URLs', () => {
   test('a 3 MB rich card is 413 before it reaches Temporal', async () => {
-    const res = await request('POST', messages(rbmKey()), { json: { richCard: { standaloneCard: { cardContent: { description: 'x'.repeat(3 * 1024 * 1024) } } } } });
+    const res = await request('POST', messages(rbmKey()), {
+      json: { richCard: { standaloneCard: { cardContent: { description: 'x'.repeat(3 * 1024 * 1024) } } } },
+    });
     await expectError(res, 413, 'payload_too_large');
   });
 
   test.each([
-    ['an http openUrl', { text: 'hi', suggestions: [{ kind: 'action', text: 'Open', postbackData: 'p', openUrl: 'http://example.com' }] }, 'suggestions.0.openUrl'],
-    ['a javascript: openUrl', { text: 'hi', suggestions: [{ kind: 'action', text: 'Open', postbackData: 'p', openUrl: 'javascript:alert(1)' }] }, 'suggestions.0.openUrl'],
-    ['a rich card image over http', { richCard: { standaloneCard: { cardContent: { media: { contentInfo: { fileUrl: 'http://example.com/a.png' } } } } } }, 'richCard.standaloneCard.cardContent.media.contentInfo.fileUrl'],
-    ['a rich card action with a data: URL', { richCard: { standaloneCard: { cardContent: { suggestions: [{ action: { openUrlAction: { url: 'data:text/html,<b>x</b>' } } }] } } } }, 'richCard.standaloneCard.cardContent.suggestions.0.action.openUrlAction.url'],
+    [
+      'an http openUrl',
+      { text: 'hi', suggestions: [{ kind: 'action', text: 'Open', postbackData: 'p', openUrl: 'http://example.com' }] },
+      'suggestions.0.openUrl',
+    ],
+    [
+      'a javascript: openUrl',
+      {
+        text: 'hi',
+        suggestions: [{ kind: 'action', text: 'Open', postbackData: 'p', openUrl: 'javascript:alert(1)' }],
+      },
+      'suggestions.0.openUrl',
+    ],
+    [
+      'a rich card image over http',
+      {
+        richCard: {
+          standaloneCard: { cardContent: { media: { contentInfo: { fileUrl: 'http://example.com/a.png' } } } },
+        },
+      },
+      'richCard.standaloneCard.cardContent.media.contentInfo.fileUrl',
+    ],
+    [
+      'a rich card action with a data: URL',
+      {
+        richCard: {
+          standaloneCard: {
+            cardContent: { suggestions: [{ action: { openUrlAction: { url: 'data:text/html,<b>x</b>' } } }] },
+          },
+        },
+      },
+      'richCard.standaloneCard.cardContent.suggestions.0.action.openUrlAction.url',
+    ],
     ['a rich card nested 5 000 levels deep', `{"richCard":${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}}`, 'richCard'],
   ])('%s: 400 naming the field', async (_name, json, field) => {
     const res = await request('POST', messages(rbmKey()), typeof json === 'string' ? { body: json } : { json });
@@ -95,7 +134,9 @@ describe('bodies and URLs', () => {
         { kind: 'action', text: 'Map', postbackData: 'm', openUrl: 'geo:37.422,-122.084' },
       ],
     };
-    expect((await request('POST', messages(rbmKey()), { json, headers: { 'idempotency-key': randomUUID() } })).status).toBe(201);
+    expect(
+      (await request('POST', messages(rbmKey()), { json, headers: { 'idempotency-key': randomUUID() } })).status,
+    ).toBe(201);
   });
 });
 
@@ -103,14 +144,24 @@ describe('Idempotency-Key', () => {
   test('the same key with the same body is the same message; with another body 422 and nothing sent', async () => {
     const key = rbmKey();
     const idem = `idem-${randomUUID()}`;
-    const first = await request('POST', messages(key), { json: { text: 'first' }, headers: { 'idempotency-key': idem } });
+    const first = await request('POST', messages(key), {
+      json: { text: 'first' },
+      headers: { 'idempotency-key': idem },
+    });
     expect(first.status).toBe(201);
     const { messageId } = (await first.json()) as { messageId: string };
-    const retry = await request('POST', messages(key), { json: { text: 'first' }, headers: { 'idempotency-key': idem } });
+    const retry = await request('POST', messages(key), {
+      json: { text: 'first' },
+      headers: { 'idempotency-key': idem },
+    });
     expect(retry.status).toBe(200);
     expect(await retry.json()).toMatchObject({ messageId, duplicate: true, message: { idempotencyKey: idem } });
 
-    await expectError(await request('POST', messages(key), { json: { text: 'something else' }, headers: { 'idempotency-key': idem } }), 422, 'idempotency_key_reused');
+    await expectError(
+      await request('POST', messages(key), { json: { text: 'something else' }, headers: { 'idempotency-key': idem } }),
+      422,
+      'idempotency_key_reused',
+    );
     const list = (await (await request('GET', messages(key))).json()) as { messages: { messageId: string }[] };
     expect(list.messages.map((m) => m.messageId)).toEqual([messageId]);
   });
@@ -118,7 +169,9 @@ describe('Idempotency-Key', () => {
 
 describe('authentication', () => {
   test.each(['bearer', 'BEARER', 'Bearer'])('scheme %s is accepted', async (scheme) => {
-    const res = await request('GET', '/v1/conversations?limit=1', { headers: { authorization: `${scheme} ${API_TOKEN}` } });
+    const res = await request('GET', '/v1/conversations?limit=1', {
+      headers: { authorization: `${scheme} ${API_TOKEN}` },
+    });
     expect(res.status).toBe(200);
   });
 
@@ -128,7 +181,9 @@ describe('authentication', () => {
     ['a wrong token', 'Bearer not-the-token-at-all'],
     ['the token with junk after it', `Bearer ${API_TOKEN} x`],
   ])('%s: 401 with WWW-Authenticate', async (_name, authorization) => {
-    const res = await Promise.resolve(h.app.request('/v1/conversations', { headers: authorization === undefined ? {} : { authorization } }));
+    const res = await Promise.resolve(
+      h.app.request('/v1/conversations', { headers: authorization === undefined ? {} : { authorization } }),
+    );
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toBe('Bearer');
   });
@@ -148,7 +203,10 @@ describe('list filters', () => {
   });
 
   test('valid filters with quotes and backslashes reach Temporal and answer 200', async () => {
-    const res = await request('GET', `/v1/conversations?place=${encodeURIComponent("it's \\ here")}&queue=q&locale=fr-CA`);
+    const res = await request(
+      'GET',
+      `/v1/conversations?place=${encodeURIComponent("it's \\ here")}&queue=q&locale=fr-CA`,
+    );
     expect(res.status).toBe(200);
   });
 });

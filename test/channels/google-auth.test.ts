@@ -25,11 +25,17 @@ describe('service-account token flow against the simulator', () => {
 
   test('one token serves many requests, and the JWT assertion was checked by the token endpoint', async () => {
     const rbm = platform.rbm();
-    for (let i = 0; i < 5; i++) await rbm.createAgentMessage({ agentId: AGENT, msisdn: PHONE, messageId: `m-${i}`, message: text(`hi ${i}`) });
+    for (let i = 0; i < 5; i++)
+      await rbm.createAgentMessage({ agentId: AGENT, msisdn: PHONE, messageId: `m-${i}`, message: text(`hi ${i}`) });
 
     const tokenCalls = platform.sim.calls({ api: 'oauth' });
     expect(tokenCalls).toHaveLength(1);
-    expect(tokenCalls[0]).toMatchObject({ method: 'POST', path: '/token', status: 200, body: { grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: '<redacted JWT>' } });
+    expect(tokenCalls[0]).toMatchObject({
+      method: 'POST',
+      path: '/token',
+      status: 200,
+      body: { grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: '<redacted JWT>' },
+    });
     expect(platform.sim.tokensIssued()).toBe(1);
     expect(platform.sim.calls({ api: 'rbm' }).map((c) => c.status)).toEqual([200, 200, 200, 200, 200]);
   });
@@ -39,12 +45,14 @@ describe('service-account token flow against the simulator', () => {
     await platform.stop();
     platform = await startTestPlatform({ tokenLifetimeS: 60, defaults: { deliverAfterMs: null } });
     const rbm = platform.rbm();
-    for (let i = 0; i < 3; i++) await rbm.createAgentMessage({ agentId: AGENT, msisdn: PHONE, messageId: `e-${i}`, message: text('x') });
+    for (let i = 0; i < 3; i++)
+      await rbm.createAgentMessage({ agentId: AGENT, msisdn: PHONE, messageId: `e-${i}`, message: text('x') });
     expect(platform.sim.tokensIssued()).toBe(3);
 
     // With a refresh window shorter than the lifetime the token is reused.
     const patient = platform.rbm({ eagerRefreshThresholdMillis: 1000 });
-    for (let i = 0; i < 3; i++) await patient.createAgentMessage({ agentId: AGENT, msisdn: PHONE, messageId: `p-${i}`, message: text('x') });
+    for (let i = 0; i < 3; i++)
+      await patient.createAgentMessage({ agentId: AGENT, msisdn: PHONE, messageId: `p-${i}`, message: text('x') });
     expect(platform.sim.tokensIssued()).toBe(4);
   });
 
@@ -79,7 +87,12 @@ describe('service-account token flow against the simulator', () => {
 
   test('GOOGLE_TOKEN_URI overrides the token_uri of the key', async () => {
     const key = { ...platform.sim.serviceAccountKey(), token_uri: 'http://127.0.0.1:9/nowhere' };
-    const tokens = serviceAccountTokenSource({ key, scopes: [RBM_SCOPE], tokenUri: `${platform.url}/token`, timeoutMs: 2000 });
+    const tokens = serviceAccountTokenSource({
+      key,
+      scopes: [RBM_SCOPE],
+      tokenUri: `${platform.url}/token`,
+      timeoutMs: 2000,
+    });
     await expect(tokens.getToken()).resolves.toMatch(/^ya29\.sim-/);
 
     const unreachable = serviceAccountTokenSource({ key, scopes: [RBM_SCOPE], timeoutMs: 2000 });
@@ -97,7 +110,11 @@ describe('service-account token flow against the simulator', () => {
     // The next attempt (Temporal's retry) gets a token.
     await expect(tokens.getToken()).resolves.toMatch(/^ya29\.sim-/);
 
-    const missing = serviceAccountTokenSource({ key: { file: path.join(path.dirname(platform.keyFile), 'absent.json') }, scopes: [RBM_SCOPE], timeoutMs: 2000 });
+    const missing = serviceAccountTokenSource({
+      key: { file: path.join(path.dirname(platform.keyFile), 'absent.json') },
+      scopes: [RBM_SCOPE],
+      timeoutMs: 2000,
+    });
     const notConfigured = await failureOf(() => missing.getToken());
     expect(notConfigured.type).toBe(FailureType.NotConfigured);
     expect(notConfigured.nonRetryable).toBe(true);

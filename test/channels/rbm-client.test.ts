@@ -44,7 +44,14 @@ describe('RBM client against the simulator', () => {
     expect(Date.parse(sentAt)).not.toBeNaN();
 
     const [call] = platform.sim.calls({ api: 'rbm' });
-    expect(call).toMatchObject({ method: 'POST', path: `/v1/phones/${PHONE}/agentMessages`, query: { messageId: 'msg-1', agentId: AGENT }, status: 200, phone: PHONE, conversation: KEY });
+    expect(call).toMatchObject({
+      method: 'POST',
+      path: `/v1/phones/${PHONE}/agentMessages`,
+      query: { messageId: 'msg-1', agentId: AGENT },
+      status: 200,
+      phone: PHONE,
+      conversation: KEY,
+    });
     expect(call?.body).toEqual({
       contentMessage: {
         text: 'Your parcel is on its way',
@@ -63,9 +70,19 @@ describe('RBM client against the simulator', () => {
   });
 
   test('rich cards pass through; expireTime is sent as given', async () => {
-    const richCard = { standaloneCard: { cardOrientation: 'VERTICAL', cardContent: { title: 'Hello', description: 'World' } } };
+    const richCard = {
+      standaloneCard: { cardOrientation: 'VERTICAL', cardContent: { title: 'Hello', description: 'World' } },
+    };
     const expireTime = new Date(Date.now() + 60_000).toISOString();
-    await platform.gateway().sendMessage({ conversationKey: KEY, messageId: 'card-1', representative: BOT, expireTime, content: { richCard } });
+    await platform
+      .gateway()
+      .sendMessage({
+        conversationKey: KEY,
+        messageId: 'card-1',
+        representative: BOT,
+        expireTime,
+        content: { richCard },
+      });
     expect(platform.sim.calls({ api: 'rbm' })[0]?.body).toEqual({ contentMessage: { richCard }, expireTime });
   });
 
@@ -106,14 +123,20 @@ describe('RBM client against the simulator', () => {
   test('a user without RCS (404) is NotRcsReachable and not retryable', async () => {
     platform.sim.configurePhone(PHONE, { rcs: false });
     const gateway = platform.gateway();
-    const failure = await failureOf(() => gateway.sendMessage({ conversationKey: KEY, messageId: 'm-404', representative: BOT, content: { text: 'hi' } }));
+    const failure = await failureOf(() =>
+      gateway.sendMessage({ conversationKey: KEY, messageId: 'm-404', representative: BOT, content: { text: 'hi' } }),
+    );
     expect(failure.type).toBe(FailureType.NotRcsReachable);
     expect(failure.nonRetryable).toBe(true);
     expect(failure.message).not.toContain(PHONE);
 
-    const eventFailure = await failureOf(() => gateway.sendReadReceipt({ conversationKey: KEY, messageId: 'u-1', eventId: 'read-u-1' }));
+    const eventFailure = await failureOf(() =>
+      gateway.sendReadReceipt({ conversationKey: KEY, messageId: 'u-1', eventId: 'read-u-1' }),
+    );
     expect(eventFailure.type).toBe(FailureType.NotRcsReachable);
-    const capability = await failureOf(() => platform.rbm().getCapabilities({ agentId: AGENT, msisdn: PHONE, requestId: 'cap-1' }));
+    const capability = await failureOf(() =>
+      platform.rbm().getCapabilities({ agentId: AGENT, msisdn: PHONE, requestId: 'cap-1' }),
+    );
     expect(capability.type).toBe(FailureType.NotRcsReachable);
   });
 
@@ -121,14 +144,25 @@ describe('RBM client against the simulator', () => {
     platform.sim.addFault({ phone: PHONE, status: 404 });
     const gateway = platform.gateway();
     const other = rbmConversationKey(AGENT, '+447700900999');
-    await gateway.sendMessage({ conversationKey: other, messageId: 'ok-1', representative: BOT, content: { text: 'hi' } });
-    const failure = await failureOf(() => gateway.sendMessage({ conversationKey: KEY, messageId: 'nf-1', representative: BOT, content: { text: 'hi' } }));
+    await gateway.sendMessage({
+      conversationKey: other,
+      messageId: 'ok-1',
+      representative: BOT,
+      content: { text: 'hi' },
+    });
+    const failure = await failureOf(() =>
+      gateway.sendMessage({ conversationKey: KEY, messageId: 'nf-1', representative: BOT, content: { text: 'hi' } }),
+    );
     expect(failure.type).toBe(FailureType.NotRcsReachable);
   });
 
   test('429 carries Retry-After as nextRetryDelay, so Temporal waits at least that long', async () => {
     platform.sim.addFault({ api: 'rbm', status: 429, retryAfterSeconds: 7, times: 1 });
-    const failure = await failureOf(() => platform.gateway().sendMessage({ conversationKey: KEY, messageId: 'rl-1', representative: BOT, content: { text: 'hi' } }));
+    const failure = await failureOf(() =>
+      platform
+        .gateway()
+        .sendMessage({ conversationKey: KEY, messageId: 'rl-1', representative: BOT, content: { text: 'hi' } }),
+    );
     expect(failure.type).toBe(RetryableFailureType.RateLimited);
     expect(failure.nonRetryable).toBe(false);
     expect(failure.nextRetryDelay).toBeGreaterThanOrEqual(7000);
@@ -146,16 +180,39 @@ describe('RBM client against the simulator', () => {
     const held = await platform.sim.waitForCall((c) => c.api === 'rbm' && c.status === null);
     expect(held.query.messageId).toBe('slow-1');
 
-    const tooLong = await failureOf(() => gateway.sendMessage({ conversationKey: KEY, messageId: 'long-1', representative: BOT, content: { text: 'x'.repeat(3073) } }));
+    const tooLong = await failureOf(() =>
+      gateway.sendMessage({
+        conversationKey: KEY,
+        messageId: 'long-1',
+        representative: BOT,
+        content: { text: 'x'.repeat(3073) },
+      }),
+    );
     expect(tooLong.type).toBe(FailureType.InvalidRequest);
     expect(tooLong.nonRetryable).toBe(true);
   });
 
   test('bad input fails before any call: both ttl and expireTime, an action without a target', async () => {
     const gateway = platform.gateway();
-    const both = await failureOf(() => gateway.sendMessage({ conversationKey: KEY, messageId: 'b-1', representative: BOT, ttl: '10s', expireTime: new Date().toISOString(), content: { text: 'x' } }));
+    const both = await failureOf(() =>
+      gateway.sendMessage({
+        conversationKey: KEY,
+        messageId: 'b-1',
+        representative: BOT,
+        ttl: '10s',
+        expireTime: new Date().toISOString(),
+        content: { text: 'x' },
+      }),
+    );
     expect(both.type).toBe(FailureType.InvalidRequest);
-    const action = await failureOf(() => gateway.sendMessage({ conversationKey: KEY, messageId: 'b-2', representative: BOT, content: { text: 'x', suggestions: [{ kind: 'action', text: 'Go', postbackData: 'go' }] } }));
+    const action = await failureOf(() =>
+      gateway.sendMessage({
+        conversationKey: KEY,
+        messageId: 'b-2',
+        representative: BOT,
+        content: { text: 'x', suggestions: [{ kind: 'action', text: 'Go', postbackData: 'go' }] },
+      }),
+    );
     expect(action.type).toBe(FailureType.InvalidRequest);
     expect(platform.sim.calls({ api: 'rbm' })).toHaveLength(0);
   });
@@ -183,7 +240,12 @@ describe('RBM client against the simulator', () => {
     await gateway.sendReadReceipt({ conversationKey: KEY, messageId: 'user-msg-1', eventId: 'read-user-msg-1' });
     await gateway.sendTyping({ conversationKey: KEY, eventId: 'typing-1', typing: 'start', representative: BOT });
     await gateway.sendTyping({ conversationKey: KEY, eventId: 'typing-2', typing: 'stop', representative: BOT });
-    await gateway.sendRepresentativeEvent({ conversationKey: KEY, eventId: 'rep-1', event: 'joined', representative: { type: 'HUMAN', displayName: 'Ana' } });
+    await gateway.sendRepresentativeEvent({
+      conversationKey: KEY,
+      eventId: 'rep-1',
+      event: 'joined',
+      representative: { type: 'HUMAN', displayName: 'Ana' },
+    });
 
     const events = platform.sim.calls({ api: 'rbm' });
     expect(events.map((c) => [c.path, c.query.eventId, c.body, c.duplicate ?? false])).toEqual([
@@ -195,7 +257,9 @@ describe('RBM client against the simulator', () => {
 
   test('capability check returns the features; the regional base URL is derived from the region', async () => {
     platform.sim.configurePhone(PHONE, { features: ['REVOCATION', 'ACTION_DIAL'] });
-    await expect(platform.rbm().getCapabilities({ agentId: AGENT, msisdn: PHONE, requestId: 'cap-2' })).resolves.toEqual({ features: ['REVOCATION', 'ACTION_DIAL'] });
+    await expect(
+      platform.rbm().getCapabilities({ agentId: AGENT, msisdn: PHONE, requestId: 'cap-2' }),
+    ).resolves.toEqual({ features: ['REVOCATION', 'ACTION_DIAL'] });
     expect(platform.sim.calls({ api: 'rbm' })[0]?.query).toEqual({ requestId: 'cap-2', agentId: AGENT });
     expect(rbmBaseUrl('europe')).toBe('https://europe-rcsbusinessmessaging.googleapis.com');
     expect(rbmBaseUrl('global')).toBe('https://rcsbusinessmessaging.googleapis.com');
@@ -205,8 +269,13 @@ describe('RBM client against the simulator', () => {
     const url = platform.url;
     await platform.stop();
     const tokens = { getToken: async () => 'token', invalidate: () => undefined };
-    const down = createChannelGateway({ rbm: new RbmClient({ baseUrl: url, tokens, timeoutMs: 1000 }), logger: silentLogger });
-    const failure = await failureOf(() => down.sendMessage({ conversationKey: KEY, messageId: 'down-1', representative: BOT, content: { text: 'x' } }));
+    const down = createChannelGateway({
+      rbm: new RbmClient({ baseUrl: url, tokens, timeoutMs: 1000 }),
+      logger: silentLogger,
+    });
+    const failure = await failureOf(() =>
+      down.sendMessage({ conversationKey: KEY, messageId: 'down-1', representative: BOT, content: { text: 'x' } }),
+    );
     expect(failure.type).toBe(RetryableFailureType.Unavailable);
     expect(failure.message).toContain('ECONNREFUSED');
     platform = await startTestPlatform();

@@ -11,13 +11,29 @@ import { computeSignature, isSignatureForm, verifySignature } from '../../src/ch
 
 const VECTORS = [
   // RFC 4231 §4.3: key "Jefe", data "what do ya want for nothing?".
-  { key: 'Jefe', message: 'what do ya want for nothing?', signature: 'Fkt6e/z4GeLjlfvnO1bgo4e9ZCIugx/WECcM1+olBVSXWL91wFqZSm0DT2X48Ob9yuqxo01Ka0tjbgcKOLznNw==' },
+  {
+    key: 'Jefe',
+    message: 'what do ya want for nothing?',
+    signature: 'Fkt6e/z4GeLjlfvnO1bgo4e9ZCIugx/WECcM1+olBVSXWL91wFqZSm0DT2X48Ob9yuqxo01Ka0tjbgcKOLznNw==',
+  },
   // An RBM event's decoded message.data.
-  { key: 'kat-client-token', message: '{"senderPhoneNumber":"+14155550100","agentId":"a@rbm.goog","messageId":"m-1","text":"hi"}', signature: 'ekLoxLXruMFNEdytKlguQyoD43owBhtOFbQddQjD2zitKD+/CUMZmGugCBqraXnZRzgd5x8EjKC2zXc57FtCag==' },
+  {
+    key: 'kat-client-token',
+    message: '{"senderPhoneNumber":"+14155550100","agentId":"a@rbm.goog","messageId":"m-1","text":"hi"}',
+    signature: 'ekLoxLXruMFNEdytKlguQyoD43owBhtOFbQddQjD2zitKD+/CUMZmGugCBqraXnZRzgd5x8EjKC2zXc57FtCag==',
+  },
   // A Business Messages raw body with non-ASCII text (UTF-8 bytes are signed).
-  { key: 'kat-client-token', message: '{"conversationId":"c-1","requestId":"r-1","message":{"messageId":"u-1","text":"Grüße ✓"}}', signature: 't6z7rP4K/EpF6mLpWRqC8tDWOzEVUNar0Rw2mLn2PoL3hTxkQKKwawn9SOnDT23L5uUNNlK71glfPt7AVMdn+A==' },
+  {
+    key: 'kat-client-token',
+    message: '{"conversationId":"c-1","requestId":"r-1","message":{"messageId":"u-1","text":"Grüße ✓"}}',
+    signature: 't6z7rP4K/EpF6mLpWRqC8tDWOzEVUNar0Rw2mLn2PoL3hTxkQKKwawn9SOnDT23L5uUNNlK71glfPt7AVMdn+A==',
+  },
   // The empty message.
-  { key: 'kat-client-token', message: '', signature: 'VLcmSnFHptrggbgQzaxh77+JvJ1ML40cn0snXzeGVHM5ilN9vCrN7VZH3M6YKzPHdvaSlbej89vYQS7EhCiFpA==' },
+  {
+    key: 'kat-client-token',
+    message: '',
+    signature: 'VLcmSnFHptrggbgQzaxh77+JvJ1ML40cn0snXzeGVHM5ilN9vCrN7VZH3M6YKzPHdvaSlbej89vYQS7EhCiFpA==',
+  },
 ];
 
 describe('known-answer vectors (OpenSSL, RFC 4231)', () => {
@@ -45,8 +61,14 @@ describe('the header is exactly base64 of 64 bytes', () => {
     ['hex of the digest', Buffer.from(good.signature, 'base64').toString('hex')],
     ['63 bytes', Buffer.from(good.signature, 'base64').subarray(0, 63).toString('base64')],
     ['65 bytes', Buffer.concat([Buffer.from(good.signature, 'base64'), Buffer.from([0])]).toString('base64')],
-    ['the right length with a character base64 decoding skips', `${good.signature.slice(0, 40)}.${good.signature.slice(41)}`],
-    ['non-canonical last character (same bytes when decoded leniently)', `${good.signature.slice(0, 85)}${String.fromCharCode(good.signature.charCodeAt(85) + 1)}==`],
+    [
+      'the right length with a character base64 decoding skips',
+      `${good.signature.slice(0, 40)}.${good.signature.slice(41)}`,
+    ],
+    [
+      'non-canonical last character (same bytes when decoded leniently)',
+      `${good.signature.slice(0, 85)}${String.fromCharCode(good.signature.charCodeAt(85) + 1)}==`,
+    ],
   ])('%s is refused', (_name, header) => {
     expect(isSignatureForm(header)).toBe(false);
     expect(verifySignature(good.key, bytes, header)).toBe(false);

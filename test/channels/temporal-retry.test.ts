@@ -28,7 +28,12 @@ describe('activity retries against the simulator on a real Temporal server', () 
   beforeAll(async () => {
     // The first attempt fails on purpose: keep the SDK's WARN line about it out of the output.
     try {
-      Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'ERROR', other: 'ERROR' }) } } });
+      Runtime.install({
+        logger: new DefaultLogger('ERROR'),
+        telemetryOptions: {
+          logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'ERROR', other: 'ERROR' }) },
+        },
+      });
     } catch {
       // Already installed by an earlier file in this Jest worker: only the log level differs.
     }
@@ -57,19 +62,46 @@ describe('activity retries against the simulator on a real Temporal server', () 
       HANDOFF_URL: `${desk.url}/handoffs`,
       HANDOFF_SECRET: 'desk-secret',
     });
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: workflowBundle(), activities: createActivities(buildActivityDeps(config, silentLogger)) });
-    platform.sim.addFault({ api: 'rbm', pathContains: 'agentEvents', status: 429, retryAfterSeconds: RETRY_AFTER_S, times: 1 });
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: workflowBundle(),
+      activities: createActivities(buildActivityDeps(config, silentLogger)),
+    });
+    platform.sim.addFault({
+      api: 'rbm',
+      pathContains: 'agentEvents',
+      status: 429,
+      retryAfterSeconds: RETRY_AFTER_S,
+      times: 1,
+    });
 
     const msisdn = '+14155550188';
     const key = rbmConversationKey(AGENT, msisdn);
     const messageId = `user-${randomUUID()}`;
-    const event: InboundEvent = { type: 'message', dedupeKey: messageId, channel: 'rbm', conversationKey: key, receivedAt: new Date().toISOString(), messageId, content: { kind: 'text', text: 'hello' } };
+    const event: InboundEvent = {
+      type: 'message',
+      dedupeKey: messageId,
+      channel: 'rbm',
+      conversationKey: key,
+      receivedAt: new Date().toISOString(),
+      messageId,
+      content: { kind: 'text', text: 'hello' },
+    };
     const workflowId = `retry-test-${randomUUID()}`;
 
     await worker.runUntil(async () => {
-      const handle = await env.client.workflow.signalWithStart('conversationWorkflow', { workflowId, taskQueue, args: [{ key }], signal: inboundEventsSignal, signalArgs: [[event]] });
+      const handle = await env.client.workflow.signalWithStart('conversationWorkflow', {
+        workflowId,
+        taskQueue,
+        args: [{ key }],
+        signal: inboundEventsSignal,
+        signalArgs: [[event]],
+      });
       try {
-        const result = await handle.executeUpdate(markReadUpdate, { args: [{ agentId: 'ana', messageIds: [messageId] }] });
+        const result = await handle.executeUpdate(markReadUpdate, {
+          args: [{ agentId: 'ana', messageIds: [messageId] }],
+        });
         expect(result).toEqual({ marked: [messageId] });
       } finally {
         await handle.terminate('test over');

@@ -43,7 +43,9 @@ describe('chaos: workers killed, dev server restarted, platform errors, webhooks
     // Webhooks arrived while Temporal was down and were refused (then retried), not lost.
     expect(report.webhooks.non200['503']).toBeGreaterThan(0);
     expect(Object.values(report.faults.platformFaults).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
-    expect(report.faults.duplicatesPosted.userWebhooks + report.faults.duplicatesPosted.receiptWebhooks).toBeGreaterThan(0);
+    expect(
+      report.faults.duplicatesPosted.userWebhooks + report.faults.duplicatesPosted.receiptWebhooks,
+    ).toBeGreaterThan(0);
     expect(report.inbound.signalsCarryingThem).toBeGreaterThan(report.inbound.distinctEvents);
   });
 

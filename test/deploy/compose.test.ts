@@ -25,7 +25,9 @@ interface Service {
   stop_grace_period?: string;
 }
 
-const compose = parse(readFileSync(path.join(projectRoot, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, Service> };
+const compose = parse(readFileSync(path.join(projectRoot, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+  services: Record<string, Service>;
+};
 const services = compose.services;
 const service = (name: string): Service => {
   const s = services[name];
@@ -37,7 +39,8 @@ const SWITCHBOARD = ['worker', 'api'] as const;
 /** `30s`, `1m30s` → ms (compose durations). */
 function durationMs(value: string): number {
   let total = 0;
-  for (const [, n, unit] of value.matchAll(/(\d+)(ms|s|m|h)/g)) total += Number(n) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit as 'ms' | 's' | 'm' | 'h'];
+  for (const [, n, unit] of value.matchAll(/(\d+)(ms|s|m|h)/g))
+    total += Number(n) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit as 'ms' | 's' | 'm' | 'h'];
   return total;
 }
 
@@ -45,12 +48,23 @@ const script = (s: Service): string => (Array.isArray(s.command) ? s.command.joi
 
 describe('docker-compose.yml', () => {
   test('has the whole stack: PostgreSQL, schema setup, Temporal, its setup, the UI, worker and api', () => {
-    expect(Object.keys(services).sort()).toEqual(['api', 'postgresql', 'temporal', 'temporal-schema', 'temporal-setup', 'temporal-ui', 'worker']);
+    expect(Object.keys(services).sort()).toEqual([
+      'api',
+      'postgresql',
+      'temporal',
+      'temporal-schema',
+      'temporal-setup',
+      'temporal-ui',
+      'worker',
+    ]);
   });
 
   test('every image is pinned to an explicit version (no :latest, no untagged image)', () => {
     for (const [name, s] of Object.entries(services)) {
-      expect({ name, image: s.image }).toEqual({ name, image: expect.stringMatching(/^[a-z0-9./-]+:(?!latest$)[\w][\w.-]*$/) });
+      expect({ name, image: s.image }).toEqual({
+        name,
+        image: expect.stringMatching(/^[a-z0-9./-]+:(?!latest$)[\w][\w.-]*$/),
+      });
     }
     expect(service('postgresql').image).toMatch(/^postgres:\d+\.\d+$/);
     expect(service('temporal').image).toMatch(/^temporalio\/server:\d+\.\d+\.\d+$/);
@@ -61,7 +75,9 @@ describe('docker-compose.yml', () => {
     expect(service('temporal').image?.split(':')[1]).toBe(service('temporal-schema').image?.split(':')[1]);
     // … the release and the PostgreSQL major that `npm run test:production` runs (scripts/temporal-server.mjs).
     const pinned = readFileSync(path.join(projectRoot, 'scripts', 'temporal-server.mjs'), 'utf8');
-    expect(service('temporal').image).toBe(`temporalio/server:${/TEMPORAL_SERVER_VERSION = '([\d.]+)'/.exec(pinned)?.[1]}`);
+    expect(service('temporal').image).toBe(
+      `temporalio/server:${/TEMPORAL_SERVER_VERSION = '([\d.]+)'/.exec(pinned)?.[1]}`,
+    );
     expect(service('postgresql').image?.split(':')[1]?.split('.')[0]).toBe(/POSTGRES_MAJOR = (\d+)/.exec(pinned)?.[1]);
     for (const name of SWITCHBOARD) expect(service(name).build).toEqual({ context: '.', target: 'runtime' });
   });
@@ -95,7 +111,9 @@ describe('docker-compose.yml', () => {
       const unknown = Object.keys(env).filter((k) => !CONFIG_VARIABLES.includes(k));
       expect({ service: name, unknown }).toEqual({ service: name, unknown: [] });
       // Paths inside the image (/app) are the repository's here.
-      const local = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v.startsWith('/app/') ? path.join(projectRoot, v.slice(5)) : v]));
+      const local = Object.fromEntries(
+        Object.entries(env).map(([k, v]) => [k, v.startsWith('/app/') ? path.join(projectRoot, v.slice(5)) : v]),
+      );
       const config = loadConfig(local);
       expect(config.temporal.connection.address).toBe('temporal:7233');
       expect(config.temporal.namespace).toBe('default');
@@ -105,14 +123,22 @@ describe('docker-compose.yml', () => {
     const worker = loadConfig(workerEnv);
     expect(worker.env.WORKFLOW_BUNDLE_PATH).toBe('/app/dist/workflow-bundle.js');
     // Docker's SIGKILL must come after the worker's own grace time.
-    expect(durationMs(service('worker').stop_grace_period ?? '10s')).toBeGreaterThan(worker.env.WORKER_SHUTDOWN_GRACE_MS);
-    for (const name of ['temporal-ui', 'temporal-setup']) expect(service(name).environment?.TEMPORAL_ADDRESS).toBe('temporal:7233');
+    expect(durationMs(service('worker').stop_grace_period ?? '10s')).toBeGreaterThan(
+      worker.env.WORKER_SHUTDOWN_GRACE_MS,
+    );
+    for (const name of ['temporal-ui', 'temporal-setup'])
+      expect(service(name).environment?.TEMPORAL_ADDRESS).toBe('temporal:7233');
   });
 
   test('no password is written in the file: every password variable is ${POSTGRES_PASSWORD:?…}, so compose refuses to start without one in .env', () => {
-    const passwords = Object.entries(services).flatMap(([name, s]) => Object.entries(s.environment ?? {}).filter(([k]) => /PASSWORD|PWD/.test(k)).map(([k, v]) => ({ service: name, variable: k, value: v })));
+    const passwords = Object.entries(services).flatMap(([name, s]) =>
+      Object.entries(s.environment ?? {})
+        .filter(([k]) => /PASSWORD|PWD/.test(k))
+        .map(([k, v]) => ({ service: name, variable: k, value: v })),
+    );
     expect(passwords.map((p) => p.service).sort()).toEqual(expect.arrayContaining(['postgresql', 'temporal']));
-    for (const p of passwords) expect(p).toEqual({ ...p, value: expect.stringMatching(/^\$\{POSTGRES_PASSWORD:\?[^}]+\}$/) });
+    for (const p of passwords)
+      expect(p).toEqual({ ...p, value: expect.stringMatching(/^\$\{POSTGRES_PASSWORD:\?[^}]+\}$/) });
     const text = readFileSync(path.join(projectRoot, 'docker-compose.yml'), 'utf8');
     expect(text).not.toMatch(/POSTGRES_PASSWORD:-/);
   });
@@ -124,13 +150,21 @@ describe('docker-compose.yml', () => {
     expect(deps('temporal-setup')).toEqual({ temporal: { condition: 'service_healthy' } });
     expect(deps('temporal-ui')).toEqual({ temporal: { condition: 'service_healthy' } });
     for (const name of SWITCHBOARD) {
-      expect(deps(name)).toEqual({ temporal: { condition: 'service_healthy' }, 'temporal-setup': { condition: 'service_completed_successfully' } });
+      expect(deps(name)).toEqual({
+        temporal: { condition: 'service_healthy' },
+        'temporal-setup': { condition: 'service_completed_successfully' },
+      });
     }
     for (const [name, s] of Object.entries(services)) {
       for (const [target, { condition }] of Object.entries(s.depends_on ?? {})) {
         expect({ name, target, exists: target in services }).toEqual({ name, target, exists: true });
-        if (condition === 'service_healthy') expect({ target, healthcheck: service(target).healthcheck !== undefined }).toEqual({ target, healthcheck: true });
-        if (condition === 'service_completed_successfully') expect({ target, restart: service(target).restart }).toEqual({ target, restart: 'no' });
+        if (condition === 'service_healthy')
+          expect({ target, healthcheck: service(target).healthcheck !== undefined }).toEqual({
+            target,
+            healthcheck: true,
+          });
+        if (condition === 'service_completed_successfully')
+          expect({ target, restart: service(target).restart }).toEqual({ target, restart: 'no' });
       }
     }
   });
@@ -145,10 +179,14 @@ describe('docker-compose.yml', () => {
   });
 
   test("the search attributes registered at start are exactly src/workflows/definitions.ts's", () => {
-    const registered = [...script(service('temporal-setup')).matchAll(/^\s*attribute (\w+) (\w+)\s*$/gm)].map(([, name, type]) => `${name}=${type}`);
+    const registered = [...script(service('temporal-setup')).matchAll(/^\s*attribute (\w+) (\w+)\s*$/gm)].map(
+      ([, name, type]) => `${name}=${type}`,
+    );
     const expected = searchAttributeCliArgs().filter((a) => a !== '--search-attribute');
     expect(registered.sort()).toEqual(expected.sort());
-    expect(script(service('temporal-setup'))).toContain('temporal operator search-attribute create --namespace default --name "$$1" --type "$$2"');
+    expect(script(service('temporal-setup'))).toContain(
+      'temporal operator search-attribute create --namespace default --name "$$1" --type "$$2"',
+    );
   });
 
   test('mounted files exist and the server is pointed at its dynamic config', () => {
@@ -157,8 +195,16 @@ describe('docker-compose.yml', () => {
     const [source, target] = (mount ?? '').split(':');
     expect(existsSync(path.join(projectRoot, source ?? ''))).toBe(true);
     expect(target).toBe(`/etc/temporal/${temporal.environment?.DYNAMIC_CONFIG_FILE_PATH}`);
-    const dynamicConfig = parse(readFileSync(path.join(projectRoot, source ?? ''), 'utf8')) as Record<string, { value: unknown }[]>;
-    for (const key of ['frontend.enableExecuteMultiOperation', 'system.enableDeploymentVersions', 'frontend.workerVersioningWorkflowAPIs']) expect(dynamicConfig[key]?.[0]?.value).toBe(true);
+    const dynamicConfig = parse(readFileSync(path.join(projectRoot, source ?? ''), 'utf8')) as Record<
+      string,
+      { value: unknown }[]
+    >;
+    for (const key of [
+      'frontend.enableExecuteMultiOperation',
+      'system.enableDeploymentVersions',
+      'frontend.workerVersioningWorkflowAPIs',
+    ])
+      expect(dynamicConfig[key]?.[0]?.value).toBe(true);
     // A test-only setting: with it, a database outage is answered NamespaceNotFound (the API's 500s in the production chaos run).
     expect(dynamicConfig).not.toHaveProperty(['system.forceSearchAttributesCacheRefreshOnRead']);
   });
@@ -166,8 +212,12 @@ describe('docker-compose.yml', () => {
   test('worker and api run the built image by command, with health checks on their own ports', () => {
     expect(service('worker').command).toEqual(['node', 'dist/worker.js']);
     expect(service('api').command).toEqual(['node', 'dist/server.js']);
-    expect(service('worker').healthcheck?.test.join(' ')).toContain(`http://127.0.0.1:${service('worker').environment?.WORKER_HEALTH_PORT}/readyz`);
-    expect(service('api').healthcheck?.test.join(' ')).toContain(`http://127.0.0.1:${service('api').environment?.API_PORT}/readyz`);
+    expect(service('worker').healthcheck?.test.join(' ')).toContain(
+      `http://127.0.0.1:${service('worker').environment?.WORKER_HEALTH_PORT}/readyz`,
+    );
+    expect(service('api').healthcheck?.test.join(' ')).toContain(
+      `http://127.0.0.1:${service('api').environment?.API_PORT}/readyz`,
+    );
   });
 });
 
@@ -216,7 +266,9 @@ describe('Dockerfile', () => {
   });
 
   test('.dockerignore keeps local state and secrets out of the build context', () => {
-    const ignored = readFileSync(path.join(projectRoot, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
+    const ignored = readFileSync(path.join(projectRoot, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim());
     expect(ignored).toEqual(expect.arrayContaining(['node_modules', 'dist', '.env', '.data', '.tools']));
   });
 });

@@ -46,7 +46,10 @@ function documentedDefault(name: string): string {
 describe('configuration reference', () => {
   test('the docs/configuration.md table lists exactly the variables src/config.ts reads', () => {
     const documented = [...referenceTable().keys()];
-    expect({ missingFromReference: CONFIG_VARIABLES.filter((v) => !documented.includes(v)), notInConfig: documented.filter((v) => !CONFIG_VARIABLES.includes(v)) }).toEqual({
+    expect({
+      missingFromReference: CONFIG_VARIABLES.filter((v) => !documented.includes(v)),
+      notInConfig: documented.filter((v) => !CONFIG_VARIABLES.includes(v)),
+    }).toEqual({
       missingFromReference: [],
       notInConfig: [],
     });
@@ -54,7 +57,11 @@ describe('configuration reference', () => {
 
   test("docs/configuration.md's defaults are the ones config.ts applies", () => {
     const table = referenceTable();
-    const wrong = CONFIG_VARIABLES.filter((v) => table.has(v) && table.get(v) !== documentedDefault(v)).map((v) => ({ variable: v, documented: table.get(v), config: documentedDefault(v) }));
+    const wrong = CONFIG_VARIABLES.filter((v) => table.has(v) && table.get(v) !== documentedDefault(v)).map((v) => ({
+      variable: v,
+      documented: table.get(v),
+      config: documentedDefault(v),
+    }));
     expect(wrong).toEqual([]);
   });
 

@@ -17,8 +17,13 @@ import { projectRoot } from '../../src/temporal/binaries';
  * shared machine at a load average of ~30).
  */
 export function buildProduction(outDir: string): void {
-  const res = spawnSync(process.execPath, [path.join(projectRoot, 'scripts', 'build.mjs'), '--out-dir', outDir], { cwd: projectRoot, encoding: 'utf8', timeout: 480_000 });
-  if (res.status !== 0) throw new Error(`production build failed (exit ${res.status ?? res.signal}):\n${res.stdout}\n${res.stderr}`);
+  const res = spawnSync(process.execPath, [path.join(projectRoot, 'scripts', 'build.mjs'), '--out-dir', outDir], {
+    cwd: projectRoot,
+    encoding: 'utf8',
+    timeout: 480_000,
+  });
+  if (res.status !== 0)
+    throw new Error(`production build failed (exit ${res.status ?? res.signal}):\n${res.stdout}\n${res.stderr}`);
 }
 
 /** A scratch folder under .tools/ (inside the project, so the build's requires find node_modules). */
@@ -43,7 +48,10 @@ export class ProcessUnderTest {
 
   constructor(entry: string, env: Record<string, string>) {
     // Only what the test gives, plus PATH/HOME: nothing from the developer's shell leaks in.
-    this.child = spawn(process.execPath, [entry], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(process.execPath, [entry], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let buffered = '';
     this.child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
       buffered += chunk;
@@ -61,7 +69,9 @@ export class ProcessUnderTest {
       for (const l of this.listeners) l();
     });
     this.child.stderr?.setEncoding('utf8').on('data', (chunk: string) => this.stderr.push(chunk));
-    this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() })));
+    this.exited = new Promise((resolve) =>
+      this.child.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
+    );
   }
 
   get pid(): number | undefined {
@@ -73,7 +83,11 @@ export class ProcessUnderTest {
   }
 
   /** Resolves with the first log line matching `predicate` (past or future); rejects at the deadline or if the process exits first. */
-  waitForLine(predicate: (line: LogLine) => boolean, timeoutMs = 30_000, what = 'a matching log line'): Promise<LogLine> {
+  waitForLine(
+    predicate: (line: LogLine) => boolean,
+    timeoutMs = 30_000,
+    what = 'a matching log line',
+  ): Promise<LogLine> {
     return new Promise((resolve, reject) => {
       const check = () => {
         const found = this.lines.find(predicate);
@@ -114,7 +128,11 @@ export class ProcessUnderTest {
 }
 
 /** Polls an HTTP URL until `done(status, body)` holds or the deadline passes. */
-export async function waitForHttp(url: string, done: (status: number, body: string) => boolean, timeoutMs = 30_000): Promise<{ status: number; body: string }> {
+export async function waitForHttp(
+  url: string,
+  done: (status: number, body: string) => boolean,
+  timeoutMs = 30_000,
+): Promise<{ status: number; body: string }> {
   const deadline = Date.now() + timeoutMs;
   let last = { status: 0, body: '' };
   for (;;) {
@@ -125,7 +143,10 @@ export async function waitForHttp(url: string, done: (status: number, body: stri
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) throw new Error(`${url} did not reach the expected answer within ${timeoutMs} ms (last: ${last.status} ${last.body.slice(0, 300)})`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `${url} did not reach the expected answer within ${timeoutMs} ms (last: ${last.status} ${last.body.slice(0, 300)})`,
+      );
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -160,7 +181,13 @@ export async function startHeldGoogle() {
         path: url.pathname,
         query: url.searchParams,
         body,
-        release(status = 200, answer = { name: `phones/x/agentMessages/${url.searchParams.get('messageId') ?? ''}`, sendTime: new Date().toISOString() }) {
+        release(
+          status = 200,
+          answer = {
+            name: `phones/x/agentMessages/${url.searchParams.get('messageId') ?? ''}`,
+            sendTime: new Date().toISOString(),
+          },
+        ) {
           if (answered || res.destroyed) return;
           answered = true;
           res.writeHead(status, { 'content-type': 'application/json' });
@@ -186,7 +213,10 @@ export async function startHeldGoogle() {
       const existing = calls[n - 1];
       if (existing) return Promise.resolve(existing);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`call #${n} did not arrive within ${timeoutMs} ms (${calls.length} so far)`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`call #${n} did not arrive within ${timeoutMs} ms (${calls.length} so far)`)),
+          timeoutMs,
+        );
         waiters.push({ n, resolve: (c) => (clearTimeout(timer), resolve(c)) });
       });
     },
@@ -196,9 +226,23 @@ export async function startHeldGoogle() {
 
 /** A service-account key file whose token_uri points at `tokenUri` (fresh RSA key, never committed). */
 export function writeServiceAccountKey(dir: string, tokenUri: string): string {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+  const { privateKey } = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
   const file = path.join(dir, 'service-account.json');
-  writeFileSync(file, JSON.stringify({ type: 'service_account', client_email: 'deploy-test@switchboard.iam.gserviceaccount.com', private_key: privateKey, private_key_id: 'k1', token_uri: tokenUri }), { mode: 0o600 });
+  writeFileSync(
+    file,
+    JSON.stringify({
+      type: 'service_account',
+      client_email: 'deploy-test@switchboard.iam.gserviceaccount.com',
+      private_key: privateKey,
+      private_key_id: 'k1',
+      token_uri: tokenUri,
+    }),
+    { mode: 0o600 },
+  );
   return file;
 }
 
@@ -212,7 +256,12 @@ export interface CollectedSpan {
 /** An OTLP/HTTP collector (JSON encoding, as @opentelemetry/exporter-trace-otlp-http sends it) that keeps every span. */
 export async function startCollector() {
   const received: CollectedSpan[] = [];
-  type OtlpJson = { resourceSpans?: { resource?: { attributes?: { key: string; value: { stringValue?: string } }[] }; scopeSpans?: { spans?: { traceId: string; spanId: string; name: string }[] }[] }[] };
+  type OtlpJson = {
+    resourceSpans?: {
+      resource?: { attributes?: { key: string; value: { stringValue?: string } }[] };
+      scopeSpans?: { spans?: { traceId: string; spanId: string; name: string }[] }[];
+    }[];
+  };
   const server = createServer((req, res) => {
     let body = '';
     req.setEncoding('utf8').on('data', (d: string) => (body += d));
@@ -221,7 +270,9 @@ export async function startCollector() {
         const parsed = JSON.parse(body) as OtlpJson;
         for (const rs of parsed.resourceSpans ?? []) {
           const serviceName = rs.resource?.attributes?.find((a) => a.key === 'service.name')?.value.stringValue;
-          for (const ss of rs.scopeSpans ?? []) for (const span of ss.spans ?? []) received.push({ traceId: span.traceId, spanId: span.spanId, name: span.name, serviceName });
+          for (const ss of rs.scopeSpans ?? [])
+            for (const span of ss.spans ?? [])
+              received.push({ traceId: span.traceId, spanId: span.spanId, name: span.name, serviceName });
         }
       }
       res.writeHead(200, { 'content-type': 'application/json' });

@@ -19,7 +19,15 @@ import { freePort } from '../helpers/ports';
 import { signedRbmRequest } from '../helpers/signing';
 import { devServerAddress, uniqueTaskQueue } from '../helpers/temporal';
 import { waitUntil } from '../helpers/wait';
-import { ProcessUnderTest, buildProduction, scratchDir, startCollector, startHeldGoogle, waitForHttp, writeServiceAccountKey } from './processes';
+import {
+  ProcessUnderTest,
+  buildProduction,
+  scratchDir,
+  startCollector,
+  startHeldGoogle,
+  waitForHttp,
+  writeServiceAccountKey,
+} from './processes';
 
 const AGENT = 'deploy@rbm.goog';
 const WEBHOOK_TOKEN = 'deploy-test-client-token';
@@ -80,7 +88,10 @@ async function startWorker(taskQueue: string, env: Record<string, string> = {}):
   return { proc, healthUrl, metricsUrl: `http://127.0.0.1:${metricsPort}/metrics` };
 }
 
-function gatewayFor(taskQueue: string, client: Client = new Client({ connection, namespace: 'default' })): ConversationGateway {
+function gatewayFor(
+  taskQueue: string,
+  client: Client = new Client({ connection, namespace: 'default' }),
+): ConversationGateway {
   return new ConversationGateway({
     client,
     taskQueue,
@@ -104,17 +115,30 @@ async function sendAndRelease(gateway: ConversationGateway, key: string): Promis
 }
 
 function textMessage(key: string): OutboundSendInput {
-  return { conversationKey: key, content: { text: 'Your table is ready' }, representative: { type: 'BOT' }, policy: {}, origin: 'operator' };
+  return {
+    conversationKey: key,
+    content: { text: 'Your table is ready' },
+    representative: { type: 'BOT' },
+    policy: {},
+    origin: 'operator',
+  };
 }
 
-const stateIs = (state: string) => (line: { msg?: string; state?: unknown }) => line.msg === 'Worker state changed' && line.state === state;
+const stateIs = (state: string) => (line: { msg?: string; state?: unknown }) =>
+  line.msg === 'Worker state changed' && line.state === state;
 
 describe('production worker (dist/worker.js + dist/workflow-bundle.js)', () => {
   test('SIGTERM during an activity: polling stops, the activity finishes within the grace time, the worker exits 0, and nothing is lost', async () => {
     const taskQueue = uniqueTaskQueue('deploy-drain');
     const graceMs = 30_000;
-    const first = await startWorker(taskQueue, { WORKER_SHUTDOWN_GRACE_MS: String(graceMs), OUTBOUND_HTTP_TIMEOUT_MS: '60000' });
-    expect(first.proc.lines.find((l) => l.msg === 'worker starting')).toMatchObject({ workflowBundle: path.join(buildDir, 'workflow-bundle.js'), taskQueue });
+    const first = await startWorker(taskQueue, {
+      WORKER_SHUTDOWN_GRACE_MS: String(graceMs),
+      OUTBOUND_HTTP_TIMEOUT_MS: '60000',
+    });
+    expect(first.proc.lines.find((l) => l.msg === 'worker starting')).toMatchObject({
+      workflowBundle: path.join(buildDir, 'workflow-bundle.js'),
+      taskQueue,
+    });
 
     const gateway = gatewayFor(taskQueue);
     const key = `rbm:${AGENT}:${randomPhone()}`;
@@ -125,7 +149,11 @@ describe('production worker (dist/worker.js + dist/workflow-bundle.js)', () => {
     // The sendMessage activity is now waiting on Google's answer.
     const held = await google.nthCall(calls + 1);
     expect(held.path).toMatch(/\/agentMessages$/);
-    const busy = await waitForHttp(`${first.healthUrl}/healthz`, (_s, body) => (JSON.parse(body) as { status: { numInFlightActivities: number } }).status.numInFlightActivities === 1);
+    const busy = await waitForHttp(
+      `${first.healthUrl}/healthz`,
+      (_s, body) =>
+        (JSON.parse(body) as { status: { numInFlightActivities: number } }).status.numInFlightActivities === 1,
+    );
     expect(JSON.parse(busy.body)).toMatchObject({ state: 'RUNNING' });
 
     const signalledAt = Date.now();
@@ -199,24 +227,48 @@ describe('production worker (dist/worker.js + dist/workflow-bundle.js)', () => {
     await sendAndRelease(gateway, key);
 
     // API traffic: one accepted webhook, one with a bad signature, one scrape of the docs-less 404.
-    const config = loadConfig({ TEMPORAL_ADDRESS: devServerAddress(), TEMPORAL_TASK_QUEUE: taskQueue, RBM_CLIENT_TOKEN: WEBHOOK_TOKEN });
+    const config = loadConfig({
+      TEMPORAL_ADDRESS: devServerAddress(),
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      RBM_CLIENT_TOKEN: WEBHOOK_TOKEN,
+    });
     const metrics = createApiMetrics();
     const app = createApp({ config, conversations: gateway, logger: silentLogger, metrics });
     const phone = randomPhone();
-    const signed = signedRbmRequest(WEBHOOK_TOKEN, { senderPhoneNumber: phone, agentId: AGENT, messageId: `m-${randomUUID()}`, text: 'hi', sendTime: new Date().toISOString() });
-    expect((await app.request('/webhooks/rbm', { method: 'POST', body: signed.body, headers: signed.headers })).status).toBe(200);
-    expect((await app.request('/webhooks/rbm', { method: 'POST', body: signed.body, headers: { ...signed.headers, 'x-goog-signature': 'AAAA' } })).status).toBe(401);
+    const signed = signedRbmRequest(WEBHOOK_TOKEN, {
+      senderPhoneNumber: phone,
+      agentId: AGENT,
+      messageId: `m-${randomUUID()}`,
+      text: 'hi',
+      sendTime: new Date().toISOString(),
+    });
+    expect(
+      (await app.request('/webhooks/rbm', { method: 'POST', body: signed.body, headers: signed.headers })).status,
+    ).toBe(200);
+    expect(
+      (
+        await app.request('/webhooks/rbm', {
+          method: 'POST',
+          body: signed.body,
+          headers: { ...signed.headers, 'x-goog-signature': 'AAAA' },
+        })
+      ).status,
+    ).toBe(401);
     expect((await app.request('/no/such/route')).status).toBe(404);
 
     const apiMetrics = await app.request('/metrics');
     expect(apiMetrics.status).toBe(200);
     expect(apiMetrics.headers.get('content-type')).toContain('text/plain');
     const api = await apiMetrics.text();
-    expect(api).toMatch(/^switchboard_http_request_duration_seconds_bucket\{.*route="\/webhooks\/rbm".*status="200".*\} 1$/m);
+    expect(api).toMatch(
+      /^switchboard_http_request_duration_seconds_bucket\{.*route="\/webhooks\/rbm".*status="200".*\} 1$/m,
+    );
     expect(api).toMatch(/^switchboard_http_requests_total\{method="POST",route="\/webhooks\/rbm",status="401"\} 1$/m);
     expect(api).toMatch(/^switchboard_http_requests_total\{method="GET",route="unmatched",status="404"\} 1$/m);
     expect(api).toMatch(/^switchboard_webhook_requests_total\{channel="rbm",outcome="accepted",status="200"\} 1$/m);
-    expect(api).toMatch(/^switchboard_webhook_requests_total\{channel="rbm",outcome="unauthenticated",status="401"\} 1$/m);
+    expect(api).toMatch(
+      /^switchboard_webhook_requests_total\{channel="rbm",outcome="unauthenticated",status="401"\} 1$/m,
+    );
     expect(api).toMatch(/^switchboard_api_process_cpu_user_seconds_total /m);
     expect(api).not.toContain(phone);
 
@@ -226,8 +278,12 @@ describe('production worker (dist/worker.js + dist/workflow-bundle.js)', () => {
       (text) => /switchboard_outbound_sent\{/.test(text) && text.includes(`task_queue="${taskQueue}"`),
       15_000,
     );
-    expect(scraped).toMatch(new RegExp(`^temporal_workflow_task_execution_latency_count\\{[^}]*task_queue="${taskQueue}"[^}]*\\} [1-9]`, 'm'));
-    expect(scraped).toMatch(new RegExp(`^temporal_activity_execution_latency_count\\{[^}]*activity_type="sendMessage"[^}]*\\} 1$`, 'm'));
+    expect(scraped).toMatch(
+      new RegExp(`^temporal_workflow_task_execution_latency_count\\{[^}]*task_queue="${taskQueue}"[^}]*\\} [1-9]`, 'm'),
+    );
+    expect(scraped).toMatch(
+      new RegExp(`^temporal_activity_execution_latency_count\\{[^}]*activity_type="sendMessage"[^}]*\\} 1$`, 'm'),
+    );
     expect(scraped).toMatch(/^switchboard_outbound_sent\{[^}]*channel="rbm"[^}]*\} 1$/m);
 
     worker.proc.kill('SIGTERM');
@@ -241,10 +297,19 @@ describe('production worker (dist/worker.js + dist/workflow-bundle.js)', () => {
     const tracing = startTracing({ serviceName: 'deploy-test-api', exporter: clientSpans });
     try {
       const taskQueue = uniqueTaskQueue('deploy-tracing');
-      const worker = await startWorker(taskQueue, { OTEL_ENABLED: 'true', OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_SERVICE_NAME: 'deploy-test-worker' });
+      const worker = await startWorker(taskQueue, {
+        OTEL_ENABLED: 'true',
+        OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
+        OTEL_SERVICE_NAME: 'deploy-test-worker',
+      });
       // Tracing picks the build's second bundle, the one with the OpenTelemetry workflow interceptors.
-      expect(worker.proc.lines.find((l) => l.msg === 'worker starting')).toMatchObject({ workflowBundle: path.join(buildDir, 'workflow-bundle-tracing.js') });
-      const gateway = gatewayFor(taskQueue, new Client({ connection, namespace: 'default', plugins: [tracing.plugin] }));
+      expect(worker.proc.lines.find((l) => l.msg === 'worker starting')).toMatchObject({
+        workflowBundle: path.join(buildDir, 'workflow-bundle-tracing.js'),
+      });
+      const gateway = gatewayFor(
+        taskQueue,
+        new Client({ connection, namespace: 'default', plugins: [tracing.plugin] }),
+      );
       const key = `rbm:${AGENT}:${randomPhone()}`;
       await sendAndRelease(gateway, key);
       // Shutdown flushes the worker's batch span processor.
@@ -258,7 +323,9 @@ describe('production worker (dist/worker.js + dist/workflow-bundle.js)', () => {
       const traceId = root?.spanContext().traceId;
       const workerSpans = collector.spans().filter((s) => s.traceId === traceId);
       const names = workerSpans.map((s) => s.name);
-      expect(names).toEqual(expect.arrayContaining(['HandleUpdate:sendMessage', 'StartActivity:sendMessage', 'RunActivity:sendMessage']));
+      expect(names).toEqual(
+        expect.arrayContaining(['HandleUpdate:sendMessage', 'StartActivity:sendMessage', 'RunActivity:sendMessage']),
+      );
       expect(new Set(workerSpans.map((s) => s.serviceName))).toEqual(new Set(['deploy-test-worker']));
     } finally {
       await tracing.shutdown();

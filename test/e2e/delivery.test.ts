@@ -47,7 +47,13 @@ describe('delivery end to end: simulator phones, dev server, operator API', () =
     env = await createDevServerEnv();
     const apiPort = await freePort();
     apiUrl = `http://127.0.0.1:${apiPort}`;
-    platform = await startTestPlatform({ webhookBaseUrl: apiUrl, rbmClientToken: CLIENT_TOKEN, rbmAgentId: AGENT, twilio: TWILIO, defaults: { deliverAfterMs: 300, readAfterMs: 300 } });
+    platform = await startTestPlatform({
+      webhookBaseUrl: apiUrl,
+      rbmClientToken: CLIENT_TOKEN,
+      rbmAgentId: AGENT,
+      twilio: TWILIO,
+      defaults: { deliverAfterMs: 300, readAfterMs: 300 },
+    });
     const taskQueue = uniqueTaskQueue('delivery-e2e');
     const config = loadConfig({
       TEMPORAL_ADDRESS: devServerAddress(),
@@ -75,7 +81,12 @@ describe('delivery end to end: simulator phones, dev server, operator API', () =
     server = await new Promise<Server>((resolve) => {
       const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: apiPort }, () => resolve(s as Server));
     });
-    worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: workflowBundle(), activities: createActivities(buildActivityDeps(config, silentLogger)) });
+    worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: workflowBundle(),
+      activities: createActivities(buildActivityDeps(config, silentLogger)),
+    });
     running = worker.run();
   });
 
@@ -92,11 +103,16 @@ describe('delivery end to end: simulator phones, dev server, operator API', () =
   function newPhone(): string {
     return `+1628${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`;
   }
-  const path = (msisdn: string) => `${apiUrl}/v1/conversations/${encodeURIComponent(`rbm:${AGENT}:${msisdn}`)}/messages`;
+  const path = (msisdn: string) =>
+    `${apiUrl}/v1/conversations/${encodeURIComponent(`rbm:${AGENT}:${msisdn}`)}/messages`;
   const headers = { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' };
 
   async function post(msisdn: string, body: unknown): Promise<{ messageId: string; status: string }> {
-    const res = await fetch(path(msisdn), { method: 'POST', headers: { ...headers, 'idempotency-key': randomUUID() }, body: JSON.stringify(body) });
+    const res = await fetch(path(msisdn), {
+      method: 'POST',
+      headers: { ...headers, 'idempotency-key': randomUUID() },
+      body: JSON.stringify(body),
+    });
     expect(res.status).toBe(201);
     return (await res.json()) as { messageId: string; status: string };
   }
@@ -108,21 +124,31 @@ describe('delivery end to end: simulator phones, dev server, operator API', () =
   }
 
   /** Waits until the workflow says the message's lifecycle is over (or `done` holds). */
-  async function settled(msisdn: string, messageId: string, done: (m: ApiMessage) => boolean = (m) => m.finished): Promise<ApiMessage> {
+  async function settled(
+    msisdn: string,
+    messageId: string,
+    done: (m: ApiMessage) => boolean = (m) => m.finished,
+  ): Promise<ApiMessage> {
     const m = await waitUntil(() => message(msisdn, messageId), done, 20_000, 100);
     expect(done(m)).toBe(true);
     return m;
   }
 
-  const revokeCalls = (msisdn: string) => platform.sim.calls({ phone: msisdn, api: 'rbm' }).filter((c) => c.direction === 'inbound' && c.method === 'DELETE');
+  const revokeCalls = (msisdn: string) =>
+    platform.sim.calls({ phone: msisdn, api: 'rbm' }).filter((c) => c.direction === 'inbound' && c.method === 'DELETE');
   const smsTo = (msisdn: string) => platform.sim.sms().filter((s) => s.to === msisdn);
 
   test('a phone that delivers and reads: READ over the API, no revoke, no SMS', async () => {
     const msisdn = newPhone();
-    const { messageId, status } = await post(msisdn, { text: 'Your parcel arrives today', delivery: { ttl: '60s', deliverWithin: '20s', fallbackSms: { text: 'Parcel today' } } });
+    const { messageId, status } = await post(msisdn, {
+      text: 'Your parcel arrives today',
+      delivery: { ttl: '60s', deliverWithin: '20s', fallbackSms: { text: 'Parcel today' } },
+    });
     expect(status).toBe('SENT');
     const m = await settled(msisdn, messageId, (x) => x.status === 'READ');
-    expect(m.timestamps).toEqual(expect.objectContaining({ SENT: expect.any(String), DELIVERED: expect.any(String), READ: expect.any(String) }));
+    expect(m.timestamps).toEqual(
+      expect.objectContaining({ SENT: expect.any(String), DELIVERED: expect.any(String), READ: expect.any(String) }),
+    );
     expect(platform.sim.messages({ phone: msisdn })).toEqual([expect.objectContaining({ messageId, status: 'read' })]);
     expect(revokeCalls(msisdn)).toEqual([]);
     expect(smsTo(msisdn)).toEqual([]);
@@ -131,9 +157,16 @@ describe('delivery end to end: simulator phones, dev server, operator API', () =
   test('a phone that never delivers: deliverWithin passes → revoke at the platform, then one SMS', async () => {
     const msisdn = newPhone();
     platform.sim.configurePhone(msisdn, { deliverAfterMs: null });
-    const { messageId } = await post(msisdn, { text: 'Table ready', delivery: { deliverWithin: '2s', fallbackSms: { text: 'Table ready (SMS)' } } });
+    const { messageId } = await post(msisdn, {
+      text: 'Table ready',
+      delivery: { deliverWithin: '2s', fallbackSms: { text: 'Table ready (SMS)' } },
+    });
     const m = await settled(msisdn, messageId);
-    expect(m).toMatchObject({ status: 'FALLBACK_SENT', expiry: { reason: 'deliver_within' }, revoke: { state: 'revoked', source: 'explicit' } });
+    expect(m).toMatchObject({
+      status: 'FALLBACK_SENT',
+      expiry: { reason: 'deliver_within' },
+      revoke: { state: 'revoked', source: 'explicit' },
+    });
     expect(revokeCalls(msisdn)).toEqual([expect.objectContaining({ status: 200 })]);
     expect(platform.sim.messages({ phone: msisdn })).toEqual([expect.objectContaining({ status: 'revoked' })]);
     expect(smsTo(msisdn)).toEqual([expect.objectContaining({ body: 'Table ready (SMS)' })]);
@@ -142,7 +175,10 @@ describe('delivery end to end: simulator phones, dev server, operator API', () =
   test('TTL expiry with TTL_EXPIRATION_REVOKED: one SMS, no revoke call of ours', async () => {
     const msisdn = newPhone();
     platform.sim.configurePhone(msisdn, { deliverAfterMs: null, ttlOutcome: 'revoked' });
-    const { messageId } = await post(msisdn, { text: 'Offer ends soon', delivery: { ttl: '2s', fallbackSms: { text: 'Offer (SMS)' } } });
+    const { messageId } = await post(msisdn, {
+      text: 'Offer ends soon',
+      delivery: { ttl: '2s', fallbackSms: { text: 'Offer (SMS)' } },
+    });
     const m = await settled(msisdn, messageId);
     expect(m).toMatchObject({ status: 'FALLBACK_SENT', revoke: { state: 'revoked', source: 'ttl' } });
     expect(revokeCalls(msisdn)).toEqual([]);
@@ -152,9 +188,16 @@ describe('delivery end to end: simulator phones, dev server, operator API', () =
   test('TTL expiry with TTL_EXPIRATION_REVOKE_FAILED and silence: our revoke succeeds after the grace → one SMS', async () => {
     const msisdn = newPhone();
     platform.sim.configurePhone(msisdn, { deliverAfterMs: null, ttlOutcome: 'revoke_failed' });
-    const { messageId } = await post(msisdn, { text: 'OTP 1234', delivery: { ttl: '2s', revokeFailedGrace: '1s', fallbackSms: { text: 'OTP 1234' } } });
+    const { messageId } = await post(msisdn, {
+      text: 'OTP 1234',
+      delivery: { ttl: '2s', revokeFailedGrace: '1s', fallbackSms: { text: 'OTP 1234' } },
+    });
     const m = await settled(msisdn, messageId);
-    expect(m).toMatchObject({ status: 'FALLBACK_SENT', expiry: { reason: 'ttl_revoke_failed' }, revoke: { state: 'revoked', source: 'explicit' } });
+    expect(m).toMatchObject({
+      status: 'FALLBACK_SENT',
+      expiry: { reason: 'ttl_revoke_failed' },
+      revoke: { state: 'revoked', source: 'explicit' },
+    });
     expect(revokeCalls(msisdn)).toEqual([expect.objectContaining({ status: 200 })]);
     expect(smsTo(msisdn)).toHaveLength(1);
   });
@@ -163,7 +206,10 @@ describe('delivery end to end: simulator phones, dev server, operator API', () =
     const msisdn = newPhone();
     platform.sim.configurePhone(msisdn, { deliverAfterMs: null, ttlOutcome: 'revoke_failed' });
     platform.sim.addFault({ api: 'rbm', method: 'DELETE', phone: msisdn, status: 404 });
-    const { messageId } = await post(msisdn, { text: 'Reminder', delivery: { ttl: '2s', revokeFailedGrace: '1s', fallbackSms: { text: 'Reminder (SMS)' } } });
+    const { messageId } = await post(msisdn, {
+      text: 'Reminder',
+      delivery: { ttl: '2s', revokeFailedGrace: '1s', fallbackSms: { text: 'Reminder (SMS)' } },
+    });
     const m = await settled(msisdn, messageId);
     expect(m).toMatchObject({ status: 'EXPIRED', revoke: { state: 'not_revoked', source: 'explicit' } });
     expect(revokeCalls(msisdn)).toEqual([expect.objectContaining({ status: 404 })]);
@@ -173,7 +219,10 @@ describe('delivery end to end: simulator phones, dev server, operator API', () =
   test('TTL_EXPIRATION_REVOKE_FAILED, then the phone delivers within the grace: DELIVERED, no revoke, no SMS', async () => {
     const msisdn = newPhone();
     platform.sim.configurePhone(msisdn, { deliverAfterMs: 3000, readAfterMs: null, ttlOutcome: 'revoke_failed' });
-    const { messageId } = await post(msisdn, { text: 'Late but fine', delivery: { ttl: '1s', revokeFailedGrace: '10s', fallbackSms: { text: 'Late (SMS)' } } });
+    const { messageId } = await post(msisdn, {
+      text: 'Late but fine',
+      delivery: { ttl: '1s', revokeFailedGrace: '10s', fallbackSms: { text: 'Late (SMS)' } },
+    });
     const m = await settled(msisdn, messageId);
     expect(m).toMatchObject({ status: 'DELIVERED', expiry: { reason: 'ttl_revoke_failed' } });
     expect(revokeCalls(msisdn)).toEqual([]);
@@ -183,7 +232,10 @@ describe('delivery end to end: simulator phones, dev server, operator API', () =
   test('a number without RCS: the platform answers 404 and the SMS goes out at once', async () => {
     const msisdn = newPhone();
     platform.sim.configurePhone(msisdn, { rcs: false });
-    const { status, messageId } = await post(msisdn, { text: 'Hello', delivery: { fallbackSms: { text: 'Hello (SMS)' } } });
+    const { status, messageId } = await post(msisdn, {
+      text: 'Hello',
+      delivery: { fallbackSms: { text: 'Hello (SMS)' } },
+    });
     expect(status).toBe('FALLBACK_SENT');
     expect((await message(msisdn, messageId)).sms).toMatchObject({ state: 'sent', to: msisdn });
     expect(smsTo(msisdn)).toHaveLength(1);

@@ -40,11 +40,25 @@ describe("npm start's dev UI decodes through the codec endpoint", () => {
     apiUrl = `http://127.0.0.1:${apiPort}`;
     uiUrl = `http://127.0.0.1:${uiPort}`;
     privacy = devPayloadPrivacy({ dataDir, apiUrl, uiOrigins: [uiUrl], userEnv: {} });
-    server = await DevServer.start({ cliPath: readTemporalBinaries().cli, port, uiPort, uiCodecEndpoint: privacy.uiCodecEndpoint });
+    server = await DevServer.start({
+      cliPath: readTemporalBinaries().cli,
+      port,
+      uiPort,
+      uiCodecEndpoint: privacy.uiCodecEndpoint,
+    });
     const config = loadConfig({ ...privacy.env, TEMPORAL_ADDRESS: server.address });
     requirePayloadEncryption(config);
     apiClient = createLazyClient(config.temporal);
-    const app = createApp({ config, logger: silentLogger, conversations: new ConversationGateway({ client: apiClient, taskQueue: 'unpolled', timeoutMs: 5000, workflowIds: { revealPhoneNumbers: false, secret: 'x' } }) });
+    const app = createApp({
+      config,
+      logger: silentLogger,
+      conversations: new ConversationGateway({
+        client: apiClient,
+        taskQueue: 'unpolled',
+        timeoutMs: 5000,
+        workflowIds: { revealPhoneNumbers: false, secret: 'x' },
+      }),
+    });
     http = await new Promise<Server>((resolve) => {
       const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: apiPort }, () => resolve(s as Server));
     });
@@ -62,7 +76,12 @@ describe("npm start's dev UI decodes through the codec endpoint", () => {
   test('a dev key is generated in the data folder, and the processes run in development mode with encryption on', () => {
     expect(privacy.createdKey).toBe(true);
     expect(privacy.keyFile).toBe(path.join(dataDir, 'dev', 'payload-keys'));
-    expect(privacy.env).toMatchObject({ SWITCHBOARD_MODE: 'development', PAYLOAD_ENCRYPTION_KEY_FILE: privacy.keyFile, CODEC_SERVER_TOKEN: DEV_CODEC_TOKEN, CODEC_SERVER_CORS_ORIGINS: uiUrl });
+    expect(privacy.env).toMatchObject({
+      SWITCHBOARD_MODE: 'development',
+      PAYLOAD_ENCRYPTION_KEY_FILE: privacy.keyFile,
+      CODEC_SERVER_TOKEN: DEV_CODEC_TOKEN,
+      CODEC_SERVER_CORS_ORIGINS: uiUrl,
+    });
     expect(loadConfig(privacy.env).temporal.payloadEncryption.encrypt).toBe(true);
     expect(devPayloadPrivacy({ dataDir, apiUrl, uiOrigins: [uiUrl], userEnv: {} }).createdKey).toBe(false);
   });
@@ -72,11 +91,17 @@ describe("npm start's dev UI decodes through the codec endpoint", () => {
     expect(settings.Codec.Endpoint).toBe(privacy.uiCodecEndpoint);
 
     const workflowId = `dev-ui-${Date.now()}`;
-    await apiClient.workflow.start('conversationWorkflow', { workflowId, taskQueue: 'unpolled', args: [{ key: 'rbm:dev@rbm.goog:+14155550100', note: SECRET }] });
+    await apiClient.workflow.start('conversationWorkflow', {
+      workflowId,
+      taskQueue: 'unpolled',
+      args: [{ key: 'rbm:dev@rbm.goog:+14155550100', note: SECRET }],
+    });
     const raw = await new Client({ connection }).workflow.getHandle(workflowId).fetchHistory();
     const stored = raw.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
     const payload: JsonPayload = {
-      metadata: Object.fromEntries(Object.entries(stored?.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
+      metadata: Object.fromEntries(
+        Object.entries(stored?.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+      ),
       data: Buffer.from(stored?.data ?? new Uint8Array()).toString('base64'),
     };
     expect(Buffer.from(payload.data ?? '', 'base64').toString('latin1')).not.toContain(SECRET);
@@ -87,15 +112,34 @@ describe("npm start's dev UI decodes through the codec endpoint", () => {
     expect(viaUi).not.toContain(Buffer.from(SECRET).toString('base64').slice(0, 12));
 
     // The browser's preflight, then its POST, from the UI's origin.
-    const preflight = await fetch(`${settings.Codec.Endpoint}/decode`, { method: 'OPTIONS', headers: { origin: uiUrl, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-namespace' } });
+    const preflight = await fetch(`${settings.Codec.Endpoint}/decode`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: uiUrl,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type,x-namespace',
+      },
+    });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-origin')).toBe(uiUrl);
-    const res = await fetch(`${settings.Codec.Endpoint}/decode`, { method: 'POST', headers: { origin: uiUrl, 'content-type': 'application/json', 'x-namespace': 'default' }, body: JSON.stringify({ payloads: [payload] }) });
+    const res = await fetch(`${settings.Codec.Endpoint}/decode`, {
+      method: 'POST',
+      headers: { origin: uiUrl, 'content-type': 'application/json', 'x-namespace': 'default' },
+      body: JSON.stringify({ payloads: [payload] }),
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('access-control-allow-origin')).toBe(uiUrl);
     const [decoded] = ((await res.json()) as { payloads: JsonPayload[] }).payloads;
     expect(Buffer.from(decoded?.data ?? '', 'base64').toString('utf8')).toContain(SECRET);
     // The same request to the endpoint without the token in its path is refused.
-    expect((await fetch(`${apiUrl}/codec/decode`, { method: 'POST', headers: { origin: uiUrl, 'content-type': 'application/json' }, body: JSON.stringify({ payloads: [payload] }) })).status).toBe(401);
+    expect(
+      (
+        await fetch(`${apiUrl}/codec/decode`, {
+          method: 'POST',
+          headers: { origin: uiUrl, 'content-type': 'application/json' },
+          body: JSON.stringify({ payloads: [payload] }),
+        })
+      ).status,
+    ).toBe(401);
   });
 });

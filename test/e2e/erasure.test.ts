@@ -30,7 +30,15 @@ const AGENT = 'erasure@rbm.goog';
 const phone = () => `+1628${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`;
 const text = (key: string, body: string): InboundEvent => {
   const messageId = `m-${randomUUID()}`;
-  return { type: 'message', channel: 'rbm', conversationKey: key, dedupeKey: messageId, messageId, content: { kind: 'text', text: body }, receivedAt: new Date().toISOString() };
+  return {
+    type: 'message',
+    channel: 'rbm',
+    conversationKey: key,
+    dedupeKey: messageId,
+    messageId,
+    content: { kind: 'text', text: body },
+    receivedAt: new Date().toISOString(),
+  };
 };
 
 describe('erasure: DELETE /v1/conversations/{key}', () => {
@@ -45,7 +53,13 @@ describe('erasure: DELETE /v1/conversations/{key}', () => {
   beforeAll(async () => {
     env = await createDevServerEnv({ dataConverter: testDataConverter() });
     client = env.client;
-    worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: workflowBundle(), activities: recordingActivities().activities, dataConverter: testDataConverter() });
+    worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: workflowBundle(),
+      activities: recordingActivities().activities,
+      dataConverter: testDataConverter(),
+    });
     running = worker.run();
     gateway = new ConversationGateway({
       client,
@@ -55,7 +69,11 @@ describe('erasure: DELETE /v1/conversations/{key}', () => {
       // Continue as new after a few events, so a conversation soon has a chain of runs.
       startInput: { routing: exampleRouting(), settings: { continueAsNewAfterEvents: 12, idleTimeout: '1 day' } },
     });
-    app = createApp({ config: loadConfig({ TEMPORAL_ADDRESS: devServerAddress(), TEMPORAL_TASK_QUEUE: taskQueue, API_TOKEN }), conversations: gateway, logger: silentLogger });
+    app = createApp({
+      config: loadConfig({ TEMPORAL_ADDRESS: devServerAddress(), TEMPORAL_TASK_QUEUE: taskQueue, API_TOKEN }),
+      conversations: gateway,
+      logger: silentLogger,
+    });
   });
   afterAll(async () => {
     worker?.shutdown();
@@ -63,7 +81,11 @@ describe('erasure: DELETE /v1/conversations/{key}', () => {
     await env?.teardown();
   });
 
-  const del = (key: string) => app.request(`/v1/conversations/${encodeURIComponent(key)}`, { method: 'DELETE', headers: { authorization: `Bearer ${API_TOKEN}` } });
+  const del = (key: string) =>
+    app.request(`/v1/conversations/${encodeURIComponent(key)}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${API_TOKEN}` },
+    });
   const runIdsInVisibility = async (workflowId: string) => {
     const ids: string[] = [];
     for await (const e of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) ids.push(e.runId);
@@ -78,12 +100,18 @@ describe('erasure: DELETE /v1/conversations/{key}', () => {
         () => false,
         (err: unknown) => err instanceof WorkflowNotFoundError,
       );
-  const allGone = async (workflowId: string, runIds: string[]) => (await Promise.all(runIds.map((r) => gone(workflowId, r)))).every(Boolean);
+  const allGone = async (workflowId: string, runIds: string[]) =>
+    (await Promise.all(runIds.map((r) => gone(workflowId, r)))).every(Boolean);
 
   test('every run is deleted: an earlier terminated run, a continue-as-new chain and the open one; a second DELETE is no error', async () => {
     const key = `rbm:${AGENT}:${phone()}`;
     const workflowId = gateway.workflowId(key);
-    const inbound = async (n: number) => waitUntil(() => gateway.getState(key).catch(() => undefined), (s) => (s?.history.filter((h) => h.direction === 'inbound').length ?? 0) >= n, 15_000);
+    const inbound = async (n: number) =>
+      waitUntil(
+        () => gateway.getState(key).catch(() => undefined),
+        (s) => (s?.history.filter((h) => h.direction === 'inbound').length ?? 0) >= n,
+        15_000,
+      );
     // A run that ended otherwise; the next message reopens the conversation in a new run…
     await gateway.deliver(key, [text(key, 'hello')]);
     await inbound(1);
@@ -94,7 +122,11 @@ describe('erasure: DELETE /v1/conversations/{key}', () => {
       await gateway.deliver(key, [text(key, `question ${i}: what are your opening hours?`)]);
       await inbound(i + 1);
     }
-    const runs = await waitUntil(() => runIdsInVisibility(workflowId), (ids) => ids.length >= 3, 15_000);
+    const runs = await waitUntil(
+      () => runIdsInVisibility(workflowId),
+      (ids) => ids.length >= 3,
+      15_000,
+    );
     expect(runs.length).toBeGreaterThanOrEqual(3);
     // The chain is found from the latest run through history alone (what visibility may not show yet).
     const chain = (await findRuns(client, workflowId, { visibility: false })).map((r) => r.runId);
@@ -104,15 +136,32 @@ describe('erasure: DELETE /v1/conversations/{key}', () => {
 
     const res = await del(key);
     expect(res.status).toBe(202);
-    const body = (await res.json()) as { status: string; workflowId: string; runIds: string[]; terminatedRunIds: string[] };
+    const body = (await res.json()) as {
+      status: string;
+      workflowId: string;
+      runIds: string[];
+      terminatedRunIds: string[];
+    };
     expect(body).toMatchObject({ status: 'deletion_accepted', workflowId });
     expect(body.runIds).toEqual(expect.arrayContaining(runs));
     expect(body.terminatedRunIds).toContain(open);
 
     // Temporal deletes closed runs with a task of its own: ~30 s on the dev server.
     expect(await waitUntil(() => allGone(workflowId, runs), Boolean, 90_000, 500)).toBe(true);
-    expect(await waitUntil(() => runIdsInVisibility(workflowId), (ids) => ids.length === 0, 30_000)).toEqual([]);
-    expect((await app.request(`/v1/conversations/${encodeURIComponent(key)}`, { headers: { authorization: `Bearer ${API_TOKEN}` } })).status).toBe(404);
+    expect(
+      await waitUntil(
+        () => runIdsInVisibility(workflowId),
+        (ids) => ids.length === 0,
+        30_000,
+      ),
+    ).toEqual([]);
+    expect(
+      (
+        await app.request(`/v1/conversations/${encodeURIComponent(key)}`, {
+          headers: { authorization: `Bearer ${API_TOKEN}` },
+        })
+      ).status,
+    ).toBe(404);
 
     const again = await del(key);
     expect(again.status).toBe(202);
@@ -124,14 +173,27 @@ describe('erasure: DELETE /v1/conversations/{key}', () => {
     expect(res.status).toBe(202);
     expect(await res.json()).toMatchObject({ deletedRuns: 0 });
     expect((await del('not-a-key')).status).toBe(400);
-    expect((await app.request(`/v1/conversations/${encodeURIComponent(`rbm:${AGENT}:${phone()}`)}`, { method: 'DELETE' })).status).toBe(401);
+    expect(
+      (await app.request(`/v1/conversations/${encodeURIComponent(`rbm:${AGENT}:${phone()}`)}`, { method: 'DELETE' }))
+        .status,
+    ).toBe(401);
   });
 
   test('a conversation encrypted with a key this process does not have (a lost key) is still erased', async () => {
-    const lost = new Client({ connection: env.connection, namespace: 'default', dataConverter: payloadDataConverter({ keys: parsePayloadKeys(generatePayloadKeyEntry('lost')), encrypt: true }) });
+    const lost = new Client({
+      connection: env.connection,
+      namespace: 'default',
+      dataConverter: payloadDataConverter({ keys: parsePayloadKeys(generatePayloadKeyEntry('lost')), encrypt: true }),
+    });
     const key = `rbm:${AGENT}:${phone()}`;
     const workflowId = gateway.workflowId(key);
-    const start = () => lost.workflow.start('conversationWorkflow', { workflowId, taskQueue: `${taskQueue}-unpolled`, args: [{ key }], memo: { displayName: 'A. Person' } });
+    const start = () =>
+      lost.workflow.start('conversationWorkflow', {
+        workflowId,
+        taskQueue: `${taskQueue}-unpolled`,
+        args: [{ key }],
+        memo: { displayName: 'A. Person' },
+      });
     const closed = (await start()).firstExecutionRunId;
     await lost.workflow.getHandle(workflowId).terminate('closed for the test');
     const open = (await start()).firstExecutionRunId;
@@ -142,10 +204,12 @@ describe('erasure: DELETE /v1/conversations/{key}', () => {
     expect(res.status).toBe(202);
     expect(((await res.json()) as { runIds: string[] }).runIds).toEqual(expect.arrayContaining([closed, open]));
     const rawGone = () =>
-      client.workflowService.describeWorkflowExecution({ namespace: 'default', execution: { workflowId, runId: open } }).then(
-        () => false,
-        (err: unknown) => (err as { code?: number }).code === 5,
-      );
+      client.workflowService
+        .describeWorkflowExecution({ namespace: 'default', execution: { workflowId, runId: open } })
+        .then(
+          () => false,
+          (err: unknown) => (err as { code?: number }).code === 5,
+        );
     expect(await waitUntil(rawGone, Boolean, 30_000)).toBe(true);
   });
 
@@ -154,7 +218,11 @@ describe('erasure: DELETE /v1/conversations/{key}', () => {
       const key = `rbm:${AGENT}:${phone()}`;
       const workflowId = gateway.workflowId(key);
       await gateway.deliver(key, [text(key, 'hello')]);
-      await waitUntil(() => gateway.getState(key), (s) => (s?.history.length ?? 0) >= 1, 15_000);
+      await waitUntil(
+        () => gateway.getState(key),
+        (s) => (s?.history.length ?? 0) >= 1,
+        15_000,
+      );
       let racing: string | undefined;
       const outcome = await eraseWorkflowRuns(client, workflowId, {
         maxPasses,
@@ -176,7 +244,9 @@ describe('erasure: DELETE /v1/conversations/{key}', () => {
     expect(missed.outcome).toBeInstanceOf(ErasureIncompleteError);
     const survivor = await client.workflow.getHandle(missed.workflowId, missed.racing).describe();
     expect(survivor.status.name).toBe('RUNNING');
-    expect((await client.workflow.getHandle(missed.workflowId).query(conversationStateQuery)).history.length).toBeGreaterThanOrEqual(1);
+    expect(
+      (await client.workflow.getHandle(missed.workflowId).query(conversationStateQuery)).history.length,
+    ).toBeGreaterThanOrEqual(1);
     // Clean up: a full erasure removes it.
     await eraseWorkflowRuns(client, missed.workflowId);
   });

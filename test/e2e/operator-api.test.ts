@@ -31,7 +31,12 @@ describe('operator API and conversation lifecycle on the dev server', () => {
 
   function stack(settings: { idleTimeout?: string } = {}) {
     const taskQueue = uniqueTaskQueue('operator');
-    const config = loadConfig({ TEMPORAL_ADDRESS: devServerAddress(), TEMPORAL_TASK_QUEUE: taskQueue, RBM_CLIENT_TOKEN: RBM_TOKEN, API_TOKEN });
+    const config = loadConfig({
+      TEMPORAL_ADDRESS: devServerAddress(),
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      RBM_CLIENT_TOKEN: RBM_TOKEN,
+      API_TOKEN,
+    });
     const conversations = new ConversationGateway({
       client,
       taskQueue,
@@ -41,12 +46,29 @@ describe('operator API and conversation lifecycle on the dev server', () => {
     });
     const app = createApp({ config, conversations, logger: silentLogger });
     const rec = recordingActivities();
-    const activities = { ...rec.activities, loadPreviousRun: (workflowId: string) => createPreviousRunLoader(client).previousRun(workflowId) };
-    const workerReady = Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: workflowBundle(), activities });
+    const activities = {
+      ...rec.activities,
+      loadPreviousRun: (workflowId: string) => createPreviousRunLoader(client).previousRun(workflowId),
+    };
+    const workerReady = Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: workflowBundle(),
+      activities,
+    });
     const auth = { authorization: `Bearer ${API_TOKEN}` };
-    const api = (path: string, init: RequestInit = {}) => app.request(path, { ...init, headers: { ...auth, 'content-type': 'application/json', ...(init.headers as Record<string, string>) } });
+    const api = (path: string, init: RequestInit = {}) =>
+      app.request(path, {
+        ...init,
+        headers: { ...auth, 'content-type': 'application/json', ...(init.headers as Record<string, string>) },
+      });
     const userSays = (msisdn: string, payload: Record<string, unknown>) => {
-      const { body, headers } = signedRbmRequest(RBM_TOKEN, { senderPhoneNumber: msisdn, agentId: AGENT, sendTime: new Date().toISOString(), ...payload });
+      const { body, headers } = signedRbmRequest(RBM_TOKEN, {
+        senderPhoneNumber: msisdn,
+        agentId: AGENT,
+        sendTime: new Date().toISOString(),
+        ...payload,
+      });
       return app.request('/webhooks/rbm', { method: 'POST', body, headers });
     };
     return { conversations, api, userSays, rec, workerReady, app };
@@ -59,37 +81,86 @@ describe('operator API and conversation lifecycle on the dev server', () => {
     const key = encodeURIComponent(`rbm:${AGENT}:${msisdn}`);
     const messageId = `img-${randomUUID()}`;
     await worker.runUntil(async () => {
-      const res = await userSays(msisdn, { messageId, userFile: { payload: { mimeType: 'image/jpeg', fileSizeBytes: 1024, fileName: 'receipt.jpg', fileUri: 'https://example.test/f.jpg' } } });
+      const res = await userSays(msisdn, {
+        messageId,
+        userFile: {
+          payload: {
+            mimeType: 'image/jpeg',
+            fileSizeBytes: 1024,
+            fileName: 'receipt.jpg',
+            fileUri: 'https://example.test/f.jpg',
+          },
+        },
+      });
       expect(res.status).toBe(200);
 
-      const waiting = await waitUntil(async () => (await (await api(`/v1/conversations/${key}`)).json()) as ConversationView, (st) => st.status === 'waiting_for_agent');
+      const waiting = await waitUntil(
+        async () => (await (await api(`/v1/conversations/${key}`)).json()) as ConversationView,
+        (st) => st.status === 'waiting_for_agent',
+      );
       expect(waiting.unreadByAgent).toEqual([messageId]);
       const queue = waiting.assignment.kind === 'queue' ? waiting.assignment.queue : undefined;
       expect(queue).toBeDefined();
 
       // Visibility: the conversation is found by its search attributes, as the Temporal UI filter does.
       const listed = await waitUntil(
-        async () => (await (await api(`/v1/conversations?queue=${queue}&channel=rbm&status=waiting_for_agent`)).json()) as { conversations: { workflowId: string }[] },
+        async () =>
+          (await (await api(`/v1/conversations?queue=${queue}&channel=rbm&status=waiting_for_agent`)).json()) as {
+            conversations: { workflowId: string }[];
+          },
         (body) => body.conversations.length > 0,
       );
-      expect(listed.conversations.map((c) => c.workflowId)).toContain(conversations.workflowId(`rbm:${AGENT}:${msisdn}`));
+      expect(listed.conversations.map((c) => c.workflowId)).toContain(
+        conversations.workflowId(`rbm:${AGENT}:${msisdn}`),
+      );
       expect(JSON.stringify(listed)).not.toContain(msisdn);
 
-      const assigned = await api(`/v1/conversations/${key}/assign`, { method: 'POST', body: JSON.stringify({ to: 'human', agentId: 'dana', displayName: 'Dana' }) });
+      const assigned = await api(`/v1/conversations/${key}/assign`, {
+        method: 'POST',
+        body: JSON.stringify({ to: 'human', agentId: 'dana', displayName: 'Dana' }),
+      });
       expect(assigned.status).toBe(200);
-      expect(await assigned.json()).toEqual({ assignedTo: expect.objectContaining({ kind: 'human', agentId: 'dana' }) });
+      expect(await assigned.json()).toEqual({
+        assignedTo: expect.objectContaining({ kind: 'human', agentId: 'dana' }),
+      });
 
-      expect((await api(`/v1/conversations/${key}/typing`, { method: 'POST', body: JSON.stringify({ agentId: 'dana', typing: true }) })).status).toBe(200);
-      expect((await api(`/v1/conversations/${key}/typing`, { method: 'POST', body: JSON.stringify({ agentId: 'dana', typing: false }) })).status).toBe(200);
+      expect(
+        (
+          await api(`/v1/conversations/${key}/typing`, {
+            method: 'POST',
+            body: JSON.stringify({ agentId: 'dana', typing: true }),
+          })
+        ).status,
+      ).toBe(200);
+      expect(
+        (
+          await api(`/v1/conversations/${key}/typing`, {
+            method: 'POST',
+            body: JSON.stringify({ agentId: 'dana', typing: false }),
+          })
+        ).status,
+      ).toBe(200);
 
-      const firstRead = await api(`/v1/conversations/${key}/read`, { method: 'POST', body: JSON.stringify({ agentId: 'dana' }) });
+      const firstRead = await api(`/v1/conversations/${key}/read`, {
+        method: 'POST',
+        body: JSON.stringify({ agentId: 'dana' }),
+      });
       expect(await firstRead.json()).toEqual({ marked: [messageId] });
-      const secondRead = await api(`/v1/conversations/${key}/read`, { method: 'POST', body: JSON.stringify({ agentId: 'dana', messageIds: [messageId] }) });
+      const secondRead = await api(`/v1/conversations/${key}/read`, {
+        method: 'POST',
+        body: JSON.stringify({ agentId: 'dana', messageIds: [messageId] }),
+      });
       expect(await secondRead.json()).toEqual({ marked: [] });
 
-      const unknownMessage = await api(`/v1/conversations/${key}/read`, { method: 'POST', body: JSON.stringify({ agentId: 'dana', messageIds: ['nope'] }) });
+      const unknownMessage = await api(`/v1/conversations/${key}/read`, {
+        method: 'POST',
+        body: JSON.stringify({ agentId: 'dana', messageIds: ['nope'] }),
+      });
       expect(unknownMessage.status).toBe(422);
-      expect((await api(`/v1/conversations/${key}/assign`, { method: 'POST', body: JSON.stringify({ to: 'robot' }) })).status).toBe(400);
+      expect(
+        (await api(`/v1/conversations/${key}/assign`, { method: 'POST', body: JSON.stringify({ to: 'robot' }) }))
+          .status,
+      ).toBe(400);
       expect((await app.request(`/v1/conversations/${key}`)).status).toBe(401);
       expect((await api(`/v1/conversations/${encodeURIComponent('rbm:x@rbm.goog:+19995550000')}`)).status).toBe(404);
       expect((await api(`/v1/conversations/not-a-key`)).status).toBe(400);
@@ -108,12 +179,22 @@ describe('operator API and conversation lifecycle on the dev server', () => {
       expect((await userSays(msisdn, { messageId: 'first-visit', text: 'When are you open?' })).status).toBe(200);
       const firstRun = client.workflow.getHandle(conversations.workflowId(key));
       const { runId } = await firstRun.describe();
-      await waitUntil(() => client.workflow.getHandle(conversations.workflowId(key), runId).describe(), (d) => d.status.name === 'CONTINUED_AS_NEW', 20_000);
+      await waitUntil(
+        () => client.workflow.getHandle(conversations.workflowId(key), runId).describe(),
+        (d) => d.status.name === 'CONTINUED_AS_NEW',
+        20_000,
+      );
 
       expect((await userSays(msisdn, { messageId: 'second-visit', text: 'Do you deliver?' })).status).toBe(200);
-      const reopened = await waitUntil(() => conversations.getState(key), (st) => (st?.history.filter((h) => h.direction === 'outbound').length ?? 0) >= 2);
+      const reopened = await waitUntil(
+        () => conversations.getState(key),
+        (st) => (st?.history.filter((h) => h.direction === 'outbound').length ?? 0) >= 2,
+      );
       expect(reopened?.generation).toBe(1);
-      expect(reopened?.history.filter((h) => h.direction === 'inbound').map((h) => h.messageId)).toEqual(['first-visit', 'second-visit']);
+      expect(reopened?.history.filter((h) => h.direction === 'inbound').map((h) => h.messageId)).toEqual([
+        'first-visit',
+        'second-visit',
+      ]);
 
       expect((await userSays(msisdn, { messageId: 'first-visit', text: 'When are you open?' })).status).toBe(200);
       const after = await conversations.getState(key);
@@ -123,7 +204,10 @@ describe('operator API and conversation lifecycle on the dev server', () => {
 
       // The full transcript spans both runs, read back from Temporal's histories.
       const transcript = await conversations.transcript(key);
-      expect(transcript.filter((e) => e.direction === 'inbound').map((e) => e.messageId)).toEqual(['first-visit', 'second-visit']);
+      expect(transcript.filter((e) => e.direction === 'inbound').map((e) => e.messageId)).toEqual([
+        'first-visit',
+        'second-visit',
+      ]);
       expect(transcript.filter((e) => e.direction === 'outbound')).toHaveLength(2);
       expect(new Set(transcript.map((e) => e.runId)).size).toBe(2);
     });

@@ -19,7 +19,14 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client, WorkflowNotFoundError } from '@temporalio/client';
-import { type ApiHandle, BENCH_AGENT, BENCH_API_TOKEN, BENCH_CODEC_TOKEN, BenchStack, type WorkerHandle } from '../../bench/lib/stack';
+import {
+  type ApiHandle,
+  BENCH_AGENT,
+  BENCH_API_TOKEN,
+  BENCH_CODEC_TOKEN,
+  BenchStack,
+  type WorkerHandle,
+} from '../../bench/lib/stack';
 import { type InboundEvent } from '../../src/domain/inbound';
 import { readTemporalBinaries } from '../../src/temporal/binaries';
 import { generatePayloadKeyEntry } from '../../src/temporal/payload-keys';
@@ -55,8 +62,16 @@ function readable(json: string): string {
 
 /** Every payload of the history's inbound signals (signal-with-start's included), as proto JSON. */
 function signalPayloads(json: string): JsonPayload[] {
-  const history = JSON.parse(json) as { events: { workflowExecutionSignaledEventAttributes?: { signalName?: string; input?: { payloads?: JsonPayload[] } } }[] };
-  return history.events.flatMap((e) => (e.workflowExecutionSignaledEventAttributes?.signalName === inboundEventsSignal.name ? (e.workflowExecutionSignaledEventAttributes.input?.payloads ?? []) : []));
+  const history = JSON.parse(json) as {
+    events: {
+      workflowExecutionSignaledEventAttributes?: { signalName?: string; input?: { payloads?: JsonPayload[] } };
+    }[];
+  };
+  return history.events.flatMap((e) =>
+    e.workflowExecutionSignaledEventAttributes?.signalName === inboundEventsSignal.name
+      ? (e.workflowExecutionSignaledEventAttributes.input?.payloads ?? [])
+      : [],
+  );
 }
 
 const metadataText = (p: JsonPayload, key: string) => Buffer.from(p.metadata?.[key] ?? '', 'base64').toString('utf8');
@@ -69,15 +84,28 @@ describe('privacy at rest with the real processes: encrypted histories, codec en
   let plainClient: Client;
   const rawRuns = new Map<string, string>();
 
-  const cli = async (args: string[]) => (await run(readTemporalBinaries().cli, [...args, '--address', stack.temporal.address], { encoding: 'utf8', timeout: 60_000, maxBuffer: 64 * 1024 * 1024 })).stdout;
-  const apiGet = async (p: string) => fetch(`${(api as ApiHandle).url}${p}`, { headers: { authorization: `Bearer ${BENCH_API_TOKEN}` } });
+  const cli = async (args: string[]) =>
+    (
+      await run(readTemporalBinaries().cli, [...args, '--address', stack.temporal.address], {
+        encoding: 'utf8',
+        timeout: 60_000,
+        maxBuffer: 64 * 1024 * 1024,
+      })
+    ).stdout;
+  const apiGet = async (p: string) =>
+    fetch(`${(api as ApiHandle).url}${p}`, { headers: { authorization: `Bearer ${BENCH_API_TOKEN}` } });
   const transcript = async (key: string): Promise<Entry[]> => {
     const res = await apiGet(`/v1/conversations/${encodeURIComponent(key)}/history`);
     return res.status === 200 ? ((await res.json()) as { entries: Entry[] }).entries : [];
   };
-  const has = (entries: Entry[], direction: string, text: string) => entries.some((e) => e.direction === direction && e.summary === text);
+  const has = (entries: Entry[], direction: string, text: string) =>
+    entries.some((e) => e.direction === direction && e.summary === text);
   const userTexts = async (msisdn: string, text: string) => {
-    const res = await fetch(`${stack.simUrl}/sim/users/rbm/${encodeURIComponent(msisdn)}/text`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text, agentId: BENCH_AGENT }) });
+    const res = await fetch(`${stack.simUrl}/sim/users/rbm/${encodeURIComponent(msisdn)}/text`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ text, agentId: BENCH_AGENT }),
+    });
     expect(((await res.json()) as { webhook: { status: number } }).webhook.status).toBe(200);
   };
   const startProcesses = async (keyFile: string) => {
@@ -89,7 +117,8 @@ describe('privacy at rest with the real processes: encrypted histories, codec en
   };
   const runIdsOf = async (workflowId: string) => {
     const runs: { runId: string; startTime: number }[] = [];
-    for await (const e of plainClient.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs.push({ runId: e.runId, startTime: e.startTime.getTime() });
+    for await (const e of plainClient.workflow.list({ query: `WorkflowId = '${workflowId}'` }))
+      runs.push({ runId: e.runId, startTime: e.startTime.getTime() });
     // Newest first, whatever order the visibility store answers in.
     return runs.sort((a, b) => b.startTime - a.startTime).map((r) => r.runId);
   };
@@ -114,23 +143,49 @@ describe('privacy at rest with the real processes: encrypted histories, codec en
     // 1. Before the rotation.
     await startProcesses(oldKeys);
     const gateway = stack.gateway();
-    const controlEvent: InboundEvent = { type: 'message', channel: 'rbm', conversationKey: CONTROL_KEY, dedupeKey: 'control-1', messageId: 'control-1', content: { kind: 'text', text: CONTROL_TEXT }, receivedAt: new Date().toISOString() };
-    await plainClient.workflow.signalWithStart(conversationWorkflow, { workflowId: gateway.workflowId(CONTROL_KEY), taskQueue: stack.taskQueue, args: [gateway.startInput(CONTROL_KEY)], signal: inboundEventsSignal, signalArgs: [[controlEvent]] });
+    const controlEvent: InboundEvent = {
+      type: 'message',
+      channel: 'rbm',
+      conversationKey: CONTROL_KEY,
+      dedupeKey: 'control-1',
+      messageId: 'control-1',
+      content: { kind: 'text', text: CONTROL_TEXT },
+      receivedAt: new Date().toISOString(),
+    };
+    await plainClient.workflow.signalWithStart(conversationWorkflow, {
+      workflowId: gateway.workflowId(CONTROL_KEY),
+      taskQueue: stack.taskQueue,
+      args: [gateway.startInput(CONTROL_KEY)],
+      signal: inboundEventsSignal,
+      signalArgs: [[controlEvent]],
+    });
     await userTexts(NUMBER, FIRST);
-    await waitUntil(() => transcript(KEY), (t) => has(t, 'inbound', FIRST) && t.some((e) => e.direction === 'outbound'), 60_000, 250);
-    await waitUntil(() => transcript(CONTROL_KEY), (t) => has(t, 'inbound', CONTROL_TEXT), 60_000, 250);
+    await waitUntil(
+      () => transcript(KEY),
+      (t) => has(t, 'inbound', FIRST) && t.some((e) => e.direction === 'outbound'),
+      60_000,
+      250,
+    );
+    await waitUntil(
+      () => transcript(CONTROL_KEY),
+      (t) => has(t, 'inbound', CONTROL_TEXT),
+      60_000,
+      250,
+    );
 
     // 2. After the rotation: new processes, `new` encrypts, `old` still decrypts.
     await stopProcesses();
     await startProcesses(rotatedKeys);
     await userTexts(NUMBER, SECOND);
     await waitUntil(
-      async () => (await apiGet(`/v1/conversations/${encodeURIComponent(KEY)}`)).json() as Promise<{ history?: Entry[] }>,
+      async () =>
+        (await apiGet(`/v1/conversations/${encodeURIComponent(KEY)}`)).json() as Promise<{ history?: Entry[] }>,
       (view) => (view.history ?? []).some((h) => h.summary === SECOND),
       60_000,
       250,
     );
-    for (const runId of await runIdsOf(stack.workflowId(KEY))) rawRuns.set(runId, await cli(['workflow', 'show', '-w', stack.workflowId(KEY), '-r', runId, '--output', 'json']));
+    for (const runId of await runIdsOf(stack.workflowId(KEY)))
+      rawRuns.set(runId, await cli(['workflow', 'show', '-w', stack.workflowId(KEY), '-r', runId, '--output', 'json']));
   }, 300_000);
 
   afterAll(async () => {
@@ -153,14 +208,19 @@ describe('privacy at rest with the real processes: encrypted histories, codec en
     // The same search finds plaintext where there is some: the control conversation's signal.
     // The oldest run: the signal is there; a later run (continued as new) was started by the worker, with the codec.
     const controlRun = (await runIdsOf(stack.workflowId(CONTROL_KEY))).at(-1) as string;
-    const control = readable(await cli(['workflow', 'show', '-w', stack.workflowId(CONTROL_KEY), '-r', controlRun, '--output', 'json']));
+    const control = readable(
+      await cli(['workflow', 'show', '-w', stack.workflowId(CONTROL_KEY), '-r', controlRun, '--output', 'json']),
+    );
     expect(control).toContain(CONTROL_TEXT);
     expect(control).toContain(CONTROL_NUMBER);
   });
 
   test("the dev server's SQLite file holds neither the texts nor the number; the control's text is found there", () => {
     const db = stack.dbFile as string;
-    const bytes = [db, `${db}-wal`].filter((f) => existsSync(f)).map((f) => readFileSync(f).toString('latin1')).join('\n');
+    const bytes = [db, `${db}-wal`]
+      .filter((f) => existsSync(f))
+      .map((f) => readFileSync(f).toString('latin1'))
+      .join('\n');
     expect(bytes.length).toBeGreaterThan(0);
     for (const secret of [FIRST, SECOND, NUMBER, NUMBER.slice(1)]) expect(bytes).not.toContain(secret);
     expect(bytes).toContain(CONTROL_TEXT);
@@ -169,7 +229,11 @@ describe('privacy at rest with the real processes: encrypted histories, codec en
   test('the codec endpoint decodes both messages with the token, the old-key one included, and refuses without it', async () => {
     const payloads = [...rawRuns.values()].flatMap(signalPayloads);
     const decode = (p: string, headers: Record<string, string>) =>
-      fetch(`${(api as ApiHandle).url}${p}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-namespace': 'default', ...headers }, body: JSON.stringify({ payloads }) });
+      fetch(`${(api as ApiHandle).url}${p}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-namespace': 'default', ...headers },
+        body: JSON.stringify({ payloads }),
+      });
 
     const refused = await decode('/codec/decode', {});
     expect(refused.status).toBe(401);
@@ -177,7 +241,10 @@ describe('privacy at rest with the real processes: encrypted histories, codec en
     expect((await decode('/codec/decode', { authorization: 'Bearer not-the-codec-token' })).status).toBe(401);
     expect((await decode('/codec/decode', { authorization: `Bearer ${BENCH_API_TOKEN}` })).status).toBe(401);
 
-    for (const res of [await decode('/codec/decode', { authorization: `Bearer ${BENCH_CODEC_TOKEN}` }), await decode(`/codec/${BENCH_CODEC_TOKEN}/decode`, {})]) {
+    for (const res of [
+      await decode('/codec/decode', { authorization: `Bearer ${BENCH_CODEC_TOKEN}` }),
+      await decode(`/codec/${BENCH_CODEC_TOKEN}/decode`, {}),
+    ]) {
       expect(res.status).toBe(200);
       const decoded = ((await res.json()) as { payloads: JsonPayload[] }).payloads;
       const first = payloads[decoded.findIndex((p) => dataText(p).includes(FIRST))];
@@ -189,7 +256,22 @@ describe('privacy at rest with the real processes: encrypted histories, codec en
 
   test('temporal workflow show decodes through the codec endpoint with --codec-auth', async () => {
     const latest = (await plainClient.workflow.getHandle(stack.workflowId(KEY)).describe()).runId;
-    const shown = readable(await cli(['workflow', 'show', '-w', stack.workflowId(KEY), '-r', latest, '--output', 'json', '--codec-endpoint', `${(api as ApiHandle).url}/codec`, '--codec-auth', `Bearer ${BENCH_CODEC_TOKEN}`]));
+    const shown = readable(
+      await cli([
+        'workflow',
+        'show',
+        '-w',
+        stack.workflowId(KEY),
+        '-r',
+        latest,
+        '--output',
+        'json',
+        '--codec-endpoint',
+        `${(api as ApiHandle).url}/codec`,
+        '--codec-auth',
+        `Bearer ${BENCH_CODEC_TOKEN}`,
+      ]),
+    );
     expect(shown).toContain(SECOND);
     expect(shown).toContain(NUMBER);
   });
@@ -197,13 +279,21 @@ describe('privacy at rest with the real processes: encrypted histories, codec en
   test('DELETE /v1/conversations/{key} removes every run; the control conversation is untouched', async () => {
     const workflowId = stack.workflowId(KEY);
     // The phone reads every reply first: fewer late receipts race the erasure (see the end).
-    const allRead = async () => ((await (await fetch(`${stack.simUrl}/sim/messages?phone=${encodeURIComponent(NUMBER)}`)).json()) as { messages: { status: string }[] }).messages;
+    const allRead = async () =>
+      (
+        (await (await fetch(`${stack.simUrl}/sim/messages?phone=${encodeURIComponent(NUMBER)}`)).json()) as {
+          messages: { status: string }[];
+        }
+      ).messages;
     const replies = await waitUntil(allRead, (m) => m.length > 0 && m.every((x) => x.status === 'read'), 30_000, 250);
     expect(replies.length).toBeGreaterThan(0);
     expect(replies.map((m) => m.status)).toEqual(replies.map(() => 'read'));
     const runs = await runIdsOf(workflowId);
     expect(runs.length).toBeGreaterThanOrEqual(2);
-    const res = await fetch(`${(api as ApiHandle).url}/v1/conversations/${encodeURIComponent(KEY)}`, { method: 'DELETE', headers: { authorization: `Bearer ${BENCH_API_TOKEN}` } });
+    const res = await fetch(`${(api as ApiHandle).url}/v1/conversations/${encodeURIComponent(KEY)}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${BENCH_API_TOKEN}` },
+    });
     expect(res.status).toBe(202);
     expect(((await res.json()) as { runIds: string[] }).runIds).toEqual(expect.arrayContaining(runs));
     const gone = async () =>
@@ -231,6 +321,8 @@ describe('privacy at rest with the real processes: encrypted histories, codec en
       const entries = await transcript(KEY);
       expect(has(entries, 'inbound', FIRST) || has(entries, 'inbound', SECOND)).toBe(false);
     }
-    expect((await plainClient.workflow.getHandle(stack.workflowId(CONTROL_KEY)).describe()).status.name).toBe('RUNNING');
+    expect((await plainClient.workflow.getHandle(stack.workflowId(CONTROL_KEY)).describe()).status.name).toBe(
+      'RUNNING',
+    );
   });
 });

@@ -25,7 +25,11 @@ describe('end to end on the dev server: HTTP → signalWithStart → workflow �
 
   test('a signed RBM text message is accepted, marked READ and visible in the state query', async () => {
     const taskQueue = uniqueTaskQueue('e2e');
-    const config = loadConfig({ TEMPORAL_ADDRESS: devServerAddress(), TEMPORAL_TASK_QUEUE: taskQueue, RBM_CLIENT_TOKEN: TOKEN });
+    const config = loadConfig({
+      TEMPORAL_ADDRESS: devServerAddress(),
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      RBM_CLIENT_TOKEN: TOKEN,
+    });
     const conversations = new ConversationGateway({
       client: new Client({ connection: env.connection, namespace: 'default' }),
       taskQueue,
@@ -53,7 +57,13 @@ describe('end to end on the dev server: HTTP → signalWithStart → workflow �
 
     const msisdn = '+14155550123';
     const messageId = `msg-${randomUUID()}`;
-    const { body, headers } = signedRbmRequest(TOKEN, { senderPhoneNumber: msisdn, agentId: 'e2e@rbm.goog', messageId, text: 'When are you open?', sendTime: new Date().toISOString() });
+    const { body, headers } = signedRbmRequest(TOKEN, {
+      senderPhoneNumber: msisdn,
+      agentId: 'e2e@rbm.goog',
+      messageId,
+      text: 'When are you open?',
+      sendTime: new Date().toISOString(),
+    });
 
     await worker.runUntil(async () => {
       const res = await app.request('/webhooks/rbm', { method: 'POST', body, headers });
@@ -61,8 +71,14 @@ describe('end to end on the dev server: HTTP → signalWithStart → workflow �
       const key = `rbm:e2e@rbm.goog:${msisdn}`;
       expect(conversations.workflowId(key)).not.toContain(msisdn);
       await firstReceipt;
-      const state = await waitUntil(() => conversations.getState(key), (st) => (st?.history.length ?? 0) >= 2);
-      expect(state?.history).toEqual([expect.objectContaining({ direction: 'inbound', messageId, kind: 'text', summary: 'When are you open?' }), expect.objectContaining({ direction: 'outbound' })]);
+      const state = await waitUntil(
+        () => conversations.getState(key),
+        (st) => (st?.history.length ?? 0) >= 2,
+      );
+      expect(state?.history).toEqual([
+        expect.objectContaining({ direction: 'inbound', messageId, kind: 'text', summary: 'When are you open?' }),
+        expect.objectContaining({ direction: 'outbound' }),
+      ]);
       expect(state?.readReceiptsSent).toEqual([messageId]);
     });
     expect(read).toEqual([messageId]);

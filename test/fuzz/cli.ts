@@ -39,7 +39,20 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { runs: 200, seed: Date.now() % 2 ** 31, from: 0, lanes: 4, profile: 'full', repeat: 1, shrink: false, trace: false, weights: {}, profileGiven: false, shrinkBudget: 80, findingsDir: path.join(projectRoot, 'test', 'fuzz', 'findings') };
+  const args: Args = {
+    runs: 200,
+    seed: Date.now() % 2 ** 31,
+    from: 0,
+    lanes: 4,
+    profile: 'full',
+    repeat: 1,
+    shrink: false,
+    trace: false,
+    weights: {},
+    profileGiven: false,
+    shrinkBudget: 80,
+    findingsDir: path.join(projectRoot, 'test', 'fuzz', 'findings'),
+  };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = argv[i + 1];
@@ -50,27 +63,62 @@ function parseArgs(argv: string[]): Args {
       return n;
     };
     switch (flag) {
-      case '--runs': args.runs = num(); break;
-      case '--seed': args.seed = num(); break;
-      case '--from': args.from = num(); break;
-      case '--lanes': args.lanes = Math.max(1, num()); break;
-      case '--repeat': args.repeat = Math.max(1, num()); break;
-      case '--shrink-budget': args.shrinkBudget = num(); break;
-      case '--max-failures': args.maxFailures = num(); break;
-      case '--profile': if (!value || !PROFILES[value]) throw new Error(`--profile must be one of ${Object.keys(PROFILES).join(', ')}`); args.profile = value; args.profileGiven = true; i++; break;
-      case '--shrink': args.shrink = true; break;
-      case '--trace': args.trace = true; break;
-      case '--stall-ms': args.stallMs = num(); break;
+      case '--runs':
+        args.runs = num();
+        break;
+      case '--seed':
+        args.seed = num();
+        break;
+      case '--from':
+        args.from = num();
+        break;
+      case '--lanes':
+        args.lanes = Math.max(1, num());
+        break;
+      case '--repeat':
+        args.repeat = Math.max(1, num());
+        break;
+      case '--shrink-budget':
+        args.shrinkBudget = num();
+        break;
+      case '--max-failures':
+        args.maxFailures = num();
+        break;
+      case '--profile':
+        if (!value || !PROFILES[value]) throw new Error(`--profile must be one of ${Object.keys(PROFILES).join(', ')}`);
+        args.profile = value;
+        args.profileGiven = true;
+        i++;
+        break;
+      case '--shrink':
+        args.shrink = true;
+        break;
+      case '--trace':
+        args.trace = true;
+        break;
+      case '--stall-ms':
+        args.stallMs = num();
+        break;
       case '--weight': {
         const [kind, w] = (value ?? '').split('=');
-        if (!kind || w === undefined || !Number.isFinite(Number(w))) throw new Error('--weight needs kind=number, e.g. agentTyping=0');
+        if (!kind || w === undefined || !Number.isFinite(Number(w)))
+          throw new Error('--weight needs kind=number, e.g. agentTyping=0');
         args.weights[kind] = Number(w);
         i++;
         break;
       }
-      case '--replay': if (!value) throw new Error('--replay needs a file'); args.replay = value; i++; break;
-      case '--findings-dir': if (!value) throw new Error('--findings-dir needs a folder'); args.findingsDir = path.resolve(value); i++; break;
-      default: throw new Error(`unknown argument ${flag} (see test/fuzz/cli.ts)`);
+      case '--replay':
+        if (!value) throw new Error('--replay needs a file');
+        args.replay = value;
+        i++;
+        break;
+      case '--findings-dir':
+        if (!value) throw new Error('--findings-dir needs a folder');
+        args.findingsDir = path.resolve(value);
+        i++;
+        break;
+      default:
+        throw new Error(`unknown argument ${flag} (see test/fuzz/cli.ts)`);
     }
   }
   return args;
@@ -78,7 +126,10 @@ function parseArgs(argv: string[]): Args {
 
 async function bundle(): Promise<string> {
   const out = path.join(projectRoot, '.tools', 'fuzz', 'workflow-bundle.js');
-  const { code } = await bundleWorkflowCode({ workflowsPath: path.join(projectRoot, 'src', 'workflows'), logger: new DefaultLogger('WARN') });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: path.join(projectRoot, 'src', 'workflows'),
+    logger: new DefaultLogger('WARN'),
+  });
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, code);
   return out;
@@ -87,34 +138,73 @@ async function bundle(): Promise<string> {
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
   const base = PROFILES[args.profile]!;
-  const profile = { ...base, generator: { ...base.generator, weights: { ...base.generator.weights, ...args.weights } } };
+  const profile = {
+    ...base,
+    generator: { ...base.generator, weights: { ...base.generator.weights, ...args.weights } },
+  };
   const log = (line: string) => console.log(line);
   const started = Date.now();
-  const fuzz = await startFuzzEnvironment(await bundle(), { stallLog: log, ...(args.stallMs !== undefined ? { stallMs: args.stallMs } : {}), ...(args.trace ? { debug: (line: string) => log(`[trace +${Date.now() - started} ms] ${line}`) } : {}) });
+  const fuzz = await startFuzzEnvironment(await bundle(), {
+    stallLog: log,
+    ...(args.stallMs !== undefined ? { stallMs: args.stallMs } : {}),
+    ...(args.trace ? { debug: (line: string) => log(`[trace +${Date.now() - started} ms] ${line}`) } : {}),
+  });
   try {
     if (args.replay) {
-      const parsed = JSON.parse(readFileSync(args.replay, 'utf8')) as Sequence | { sequence: Sequence; profile?: string };
+      const parsed = JSON.parse(readFileSync(args.replay, 'utf8')) as
+        Sequence | { sequence: Sequence; profile?: string };
       const sequence = 'sequence' in parsed ? parsed.sequence : parsed;
       // A finding replays under the profile it was found with unless --profile says otherwise.
-      if (!args.profileGiven && 'sequence' in parsed && parsed.profile && PROFILES[parsed.profile]) Object.assign(profile, PROFILES[parsed.profile], { generator: profile.generator });
+      if (!args.profileGiven && 'sequence' in parsed && parsed.profile && PROFILES[parsed.profile])
+        Object.assign(profile, PROFILES[parsed.profile], { generator: profile.generator });
       let failed = 0;
       for (let i = 0; i < args.repeat; i++) {
         const result = await runSequence(fuzz, sequence, profile);
-        log(`[fuzz] replay ${i + 1}/${args.repeat}: ${result.violations.length === 0 ? 'no violation' : result.violations.map((v) => `${v.check}: ${v.message}`).join(' | ')} (${result.observation.realMs} ms, ${result.observation.runs.length} runs)`);
+        log(
+          `[fuzz] replay ${i + 1}/${args.repeat}: ${result.violations.length === 0 ? 'no violation' : result.violations.map((v) => `${v.check}: ${v.message}`).join(' | ')} (${result.observation.realMs} ms, ${result.observation.runs.length} runs)`,
+        );
         if (result.violations.length > 0) {
           failed++;
           if (args.shrink && failed === 1) {
-            const shrunk = await shrink(fuzz, { ...result, index: 0 }, { profile, shrinkBudget: args.shrinkBudget, log });
-            const file = writeFinding(args.findingsDir, { seed: sequence.seed, index: 0, profile: profile.name, violations: shrunk.violations, sequence: shrunk.sequence, originalSteps: sequence.steps.length, reproducedAlone: shrunk.reproduced });
-            log(`[fuzz] shrunk to ${shrunk.sequence.steps.length} of ${sequence.steps.length} steps (${file}):\n${JSON.stringify(shrunk.sequence)}`);
+            const shrunk = await shrink(
+              fuzz,
+              { ...result, index: 0 },
+              { profile, shrinkBudget: args.shrinkBudget, log },
+            );
+            const file = writeFinding(args.findingsDir, {
+              seed: sequence.seed,
+              index: 0,
+              profile: profile.name,
+              violations: shrunk.violations,
+              sequence: shrunk.sequence,
+              originalSteps: sequence.steps.length,
+              reproducedAlone: shrunk.reproduced,
+            });
+            log(
+              `[fuzz] shrunk to ${shrunk.sequence.steps.length} of ${sequence.steps.length} steps (${file}):\n${JSON.stringify(shrunk.sequence)}`,
+            );
           }
         }
       }
       return failed > 0 ? 1 : 0;
     }
-    log(`[fuzz] profile ${profile.name}, seed ${args.seed}, ${args.runs} sequences${args.from > 0 ? ` from ${args.from}` : ''}, ${args.lanes} lanes`);
-    const report = await runFuzz(fuzz, { runs: args.runs, seed: args.seed, from: args.from, lanes: args.lanes, profile, shrinkBudget: args.shrinkBudget, maxFailures: args.maxFailures, findingsDir: args.findingsDir, log });
-    log(`[fuzz] done: ${report.sequences} sequences (${report.steps} steps) in ${(report.realMs / 1000).toFixed(0)} s = ${report.perMinute.toFixed(1)} sequences/min; ${report.findings.length} failing; worker restarts ${report.workerRestarts}`);
+    log(
+      `[fuzz] profile ${profile.name}, seed ${args.seed}, ${args.runs} sequences${args.from > 0 ? ` from ${args.from}` : ''}, ${args.lanes} lanes`,
+    );
+    const report = await runFuzz(fuzz, {
+      runs: args.runs,
+      seed: args.seed,
+      from: args.from,
+      lanes: args.lanes,
+      profile,
+      shrinkBudget: args.shrinkBudget,
+      maxFailures: args.maxFailures,
+      findingsDir: args.findingsDir,
+      log,
+    });
+    log(
+      `[fuzz] done: ${report.sequences} sequences (${report.steps} steps) in ${(report.realMs / 1000).toFixed(0)} s = ${report.perMinute.toFixed(1)} sequences/min; ${report.findings.length} failing; worker restarts ${report.workerRestarts}`,
+    );
     return report.findings.length > 0 ? 1 : 0;
   } finally {
     await fuzz.close();

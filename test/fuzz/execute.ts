@@ -5,7 +5,12 @@
  * what the invariants need: every run of the chain with its history, the final state, the search
  * attributes and the activity attempts the scripted platform saw.
  */
-import { type Client, WithStartWorkflowOperation, WorkflowUpdateStage, type WorkflowUpdateHandle } from '@temporalio/client';
+import {
+  type Client,
+  WithStartWorkflowOperation,
+  WorkflowUpdateStage,
+  type WorkflowUpdateHandle,
+} from '@temporalio/client';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
 import { type InboundEvent, type MessageContent } from '../../src/domain/inbound';
@@ -66,11 +71,15 @@ export class SharedClock {
     const run = this.chain.then(async () => {
       let timer: NodeJS.Timeout | undefined;
       const stalled = new Promise<'stalled'>((resolve) => (timer = setTimeout(() => resolve('stalled'), this.stallMs)));
-      const outcome = await Promise.race([this.env.sleep(ms).then(() => 'skipped' as const), stalled]).finally(() => clearTimeout(timer));
+      const outcome = await Promise.race([this.env.sleep(ms).then(() => 'skipped' as const), stalled]).finally(() =>
+        clearTimeout(timer),
+      );
       if (outcome === 'stalled') {
         this.stalls++;
         await this.onStall();
-        throw new Error(`a ${ms} ms time skip did not return within ${this.stallMs} ms: a workflow task never completed (worker killed)`);
+        throw new Error(
+          `a ${ms} ms time skip did not return within ${this.stallMs} ms: a workflow task never completed (worker killed)`,
+        );
       }
       this.total += ms;
     });
@@ -148,7 +157,12 @@ let conversationCounter = 0;
 function conversationKeyFor(seq: Sequence, slot: number): string {
   const n = String(slot).padStart(7, '0');
   if (seq.setup.channel === 'bm') return `bm:fuzz-${seq.seed.toString(16)}-${n}`;
-  const msisdn = seq.setup.country === 'FR' ? `+336${n.slice(-8).padStart(8, '1')}` : seq.setup.country === 'ES' ? `+346${n.slice(-8).padStart(8, '1')}` : `+1415555${n.slice(-4)}`;
+  const msisdn =
+    seq.setup.country === 'FR'
+      ? `+336${n.slice(-8).padStart(8, '1')}`
+      : seq.setup.country === 'ES'
+        ? `+346${n.slice(-8).padStart(8, '1')}`
+        : `+1415555${n.slice(-4)}`;
   return `rbm:fuzz@rbm.goog:${msisdn}`;
 }
 
@@ -159,7 +173,11 @@ function contentOf(text: string): MessageContent {
 }
 
 /** Executes `seq` in a conversation of its own and observes the outcome. Never throws for a workflow's fault. */
-export async function executeSequence(ctx: FuzzContext, seq: Sequence, options: { settleMs: number; idleTimeoutMs: number }): Promise<Observation> {
+export async function executeSequence(
+  ctx: FuzzContext,
+  seq: Sequence,
+  options: { settleMs: number; idleTimeoutMs: number },
+): Promise<Observation> {
   const realStart = Date.now();
   // US numbers have 4 free digits: slots wrap after 10 000 conversations per server, which a run never reaches per number space.
   const slot = ++conversationCounter;
@@ -171,7 +189,12 @@ export async function executeSequence(ctx: FuzzContext, seq: Sequence, options: 
   const input: ConversationInput = {
     key,
     ...(seq.setup.routing ? { routing: ctx.routing } : {}),
-    settings: { ...FUZZ_SETTINGS, idleTimeout: options.idleTimeoutMs, continueAsNewAfterEvents: seq.setup.continueAsNewAfterEvents, ...(seq.setup.dedupeWindow !== undefined ? { dedupeWindow: seq.setup.dedupeWindow } : {}) },
+    settings: {
+      ...FUZZ_SETTINGS,
+      idleTimeout: options.idleTimeoutMs,
+      continueAsNewAfterEvents: seq.setup.continueAsNewAfterEvents,
+      ...(seq.setup.dedupeWindow !== undefined ? { dedupeWindow: seq.setup.dedupeWindow } : {}),
+    },
   };
   const channel = seq.setup.channel;
   const obs: Observation = {
@@ -202,7 +225,13 @@ export async function executeSequence(ctx: FuzzContext, seq: Sequence, options: 
   const deliver = async (events: InboundEvent[]): Promise<boolean> => {
     try {
       const handle = await bounded(() =>
-        client.workflow.signalWithStart(conversationWorkflow, { workflowId, taskQueue: ctx.taskQueue, args: [input], signal: inboundEventsSignal, signalArgs: [events] }),
+        client.workflow.signalWithStart(conversationWorkflow, {
+          workflowId,
+          taskQueue: ctx.taskQueue,
+          args: [input],
+          signal: inboundEventsSignal,
+          signalArgs: [events],
+        }),
       );
       runIds.add(handle.signaledRunId);
       return true;
@@ -224,8 +253,20 @@ export async function executeSequence(ctx: FuzzContext, seq: Sequence, options: 
     const at = new Date(serverNow).toISOString();
     return { channel, conversationKey: key, dedupeKey, receivedAt: at, occurredAt: at, ...body } as InboundEvent;
   };
-  const outboundIds = () => [...new Set(host.calls(key).filter((c) => c.activity === 'sendMessage' && c.effect && c.messageId).map((c) => c.messageId as string))];
-  const startUpdate = (index: number, name: string, fn: () => Promise<WorkflowUpdateHandle<unknown>>, idem?: string) => {
+  const outboundIds = () => [
+    ...new Set(
+      host
+        .calls(key)
+        .filter((c) => c.activity === 'sendMessage' && c.effect && c.messageId)
+        .map((c) => c.messageId as string),
+    ),
+  ];
+  const startUpdate = (
+    index: number,
+    name: string,
+    fn: () => Promise<WorkflowUpdateHandle<unknown>>,
+    idem?: string,
+  ) => {
     const u: UpdateObservation = { step: index, name, ...(idem ? { idem } : {}), outcome: 'pending' };
     obs.updates.push(u);
     const handle = bounded(fn);
@@ -280,14 +321,20 @@ export async function executeSequence(ctx: FuzzContext, seq: Sequence, options: 
       case 'receipt': {
         const ids = outboundIds();
         if (ids.length === 0) break;
-        const ev = event({ type: 'receipt', messageId: ids[step.pick % ids.length], receipt: step.receipt }, `ev-${++eventCounter}`);
+        const ev = event(
+          { type: 'receipt', messageId: ids[step.pick % ids.length], receipt: step.receipt },
+          `ev-${++eventCounter}`,
+        );
         if (await deliver([ev])) delivered.push(ev);
         break;
       }
       case 'ttl': {
         const ids = outboundIds();
         if (ids.length === 0) break;
-        const ev = event({ type: 'ttl_expired', messageId: ids[step.pick % ids.length], revoked: step.revoked }, `ttl-${++eventCounter}`);
+        const ev = event(
+          { type: 'ttl_expired', messageId: ids[step.pick % ids.length], revoked: step.revoked },
+          `ttl-${++eventCounter}`,
+        );
         if (await deliver([ev])) delivered.push(ev);
         break;
       }
@@ -309,36 +356,74 @@ export async function executeSequence(ctx: FuzzContext, seq: Sequence, options: 
           policy: {
             ...(step.deliverWithinMs !== undefined ? { deliverWithinMs: step.deliverWithinMs } : {}),
             ...(step.readWithinMs !== undefined ? { readWithinMs: step.readWithinMs } : {}),
-            ...(step.sms ? { fallbackSms: { text: `operator message ${step.idem} (SMS)`, ...(channel === 'bm' ? { to: '+14155550199' } : {}) } } : {}),
+            ...(step.sms
+              ? {
+                  fallbackSms: {
+                    text: `operator message ${step.idem} (SMS)`,
+                    ...(channel === 'bm' ? { to: '+14155550199' } : {}),
+                  },
+                }
+              : {}),
             ...(step.timeSensitive ? { timeSensitive: true } : {}),
           },
           idempotencyKey: step.idem,
           origin: 'operator',
         };
-        const startWorkflowOperation = new WithStartWorkflowOperation(conversationWorkflow, { workflowId, taskQueue: ctx.taskQueue, args: [input], workflowIdConflictPolicy: 'USE_EXISTING' });
+        const startWorkflowOperation = new WithStartWorkflowOperation(conversationWorkflow, {
+          workflowId,
+          taskQueue: ctx.taskQueue,
+          args: [input],
+          workflowIdConflictPolicy: 'USE_EXISTING',
+        });
         await startUpdate(
           index,
           'sendMessage',
-          () => client.workflow.startUpdateWithStart(sendMessageUpdate, { args: [request], updateId: sendMessageUpdateId(step.idem), waitForStage: WorkflowUpdateStage.ACCEPTED, startWorkflowOperation }) as Promise<WorkflowUpdateHandle<unknown>>,
+          () =>
+            client.workflow.startUpdateWithStart(sendMessageUpdate, {
+              args: [request],
+              updateId: sendMessageUpdateId(step.idem),
+              waitForStage: WorkflowUpdateStage.ACCEPTED,
+              startWorkflowOperation,
+            }) as Promise<WorkflowUpdateHandle<unknown>>,
           step.idem,
         );
         break;
       }
       case 'assign':
         await startUpdate(index, `assign:${step.to}`, () =>
-          client.workflow.getHandle(workflowId).startUpdate(assignUpdate, { args: [step.to === 'human' ? { to: 'human', agentId: step.agent ?? 'alice', displayName: step.agent } : { to: 'automation' }], waitForStage: WorkflowUpdateStage.ACCEPTED }),
+          client.workflow
+            .getHandle(workflowId)
+            .startUpdate(assignUpdate, {
+              args: [
+                step.to === 'human'
+                  ? { to: 'human', agentId: step.agent ?? 'alice', displayName: step.agent }
+                  : { to: 'automation' },
+              ],
+              waitForStage: WorkflowUpdateStage.ACCEPTED,
+            }),
         );
         break;
       case 'read':
-        await startUpdate(index, 'markRead', () => client.workflow.getHandle(workflowId).startUpdate(markReadUpdate, { args: [{ agentId: 'alice' }], waitForStage: WorkflowUpdateStage.ACCEPTED }));
+        await startUpdate(index, 'markRead', () =>
+          client.workflow
+            .getHandle(workflowId)
+            .startUpdate(markReadUpdate, { args: [{ agentId: 'alice' }], waitForStage: WorkflowUpdateStage.ACCEPTED }),
+        );
         break;
       case 'agentTyping':
         await startUpdate(index, `agentTyping:${step.on}`, () =>
-          client.workflow.getHandle(workflowId).startUpdate(agentTypingUpdate, { args: [{ agentId: 'alice', typing: step.on }], waitForStage: WorkflowUpdateStage.ACCEPTED }),
+          client.workflow
+            .getHandle(workflowId)
+            .startUpdate(agentTypingUpdate, {
+              args: [{ agentId: 'alice', typing: step.on }],
+              waitForStage: WorkflowUpdateStage.ACCEPTED,
+            }),
         );
         break;
       case 'fault':
-        await host.script(key, step.activity, step.outcomes).catch((err: Error) => obs.errors.push(`script: ${err.message}`));
+        await host
+          .script(key, step.activity, step.outcomes)
+          .catch((err: Error) => obs.errors.push(`script: ${err.message}`));
         break;
       case 'skip':
         ownSkips += await skip(step.ms);
@@ -353,7 +438,8 @@ export async function executeSequence(ctx: FuzzContext, seq: Sequence, options: 
   // Settle: let retries, timers and handlers run out, then collect every update's outcome. The
   // half second keeps the settle's end off the timers a sequence sets (whole seconds after one of
   // its steps, e.g. the idle deadline right after the last step when settle = idle timeout).
-  for (let left = options.settleMs + SETTLE_OFFSET_MS; left > 0 && host.alive; left -= 30 * 60_000) await skip(Math.min(left, 30 * 60_000));
+  for (let left = options.settleMs + SETTLE_OFFSET_MS; left > 0 && host.alive; left -= 30 * 60_000)
+    await skip(Math.min(left, 30 * 60_000));
   ctx.debug?.(`${workflowId} collecting updates at +${Date.now() - realStart} ms`);
   if (host.alive) await collectUpdates(pendingUpdates, ctx);
   ctx.debug?.(`${workflowId} observing at +${Date.now() - realStart} ms`);
@@ -374,7 +460,8 @@ export async function executeSequence(ctx: FuzzContext, seq: Sequence, options: 
   });
   obs.calls = [...host.calls(key)];
   obs.workerDied = host.generation !== workerGeneration || !host.alive;
-  if (obs.workerDied && host.lastExit) obs.workerExit = `code ${host.lastExit.code}, signal ${host.lastExit.signal}\n${host.lastExit.stderrTail}`;
+  if (obs.workerDied && host.lastExit)
+    obs.workerExit = `code ${host.lastExit.code}, signal ${host.lastExit.signal}\n${host.lastExit.stderrTail}`;
   await host.forget(key);
   obs.realMs = Date.now() - realStart;
   return obs;
@@ -391,12 +478,15 @@ const SETTLE_OFFSET_MS = 500;
 async function untilQuiet(ctx: FuzzContext, obs: Observation): Promise<string | undefined> {
   const started = Date.now();
   // A workflow task completes within its 10 s timeout; an activity attempt may be a `slow` one (31 s).
-  const bound = (activitiesOnly: boolean) => started + (activitiesOnly ? Math.max(ctx.callTimeoutMs, 45_000) : ctx.callTimeoutMs);
+  const bound = (activitiesOnly: boolean) =>
+    started + (activitiesOnly ? Math.max(ctx.callTimeoutMs, 45_000) : ctx.callTimeoutMs);
   const deadline = bound(true);
   for (;;) {
     let d: Awaited<ReturnType<ReturnType<Client['workflow']['getHandle']>['describe']>>;
     try {
-      d = await ctx.client.withDeadline(deadline + 5_000, () => ctx.client.workflow.getHandle(obs.workflowId).describe());
+      d = await ctx.client.withDeadline(deadline + 5_000, () =>
+        ctx.client.workflow.getHandle(obs.workflowId).describe(),
+      );
     } catch (err) {
       obs.errors.push(`describe: ${(err as Error).message}`);
       return undefined;
@@ -406,7 +496,12 @@ async function untilQuiet(ctx: FuzzContext, obs: Observation): Promise<string | 
     const activities = d.raw.pendingActivities ?? [];
     if (!task && activities.length === 0) return `${d.runId}:${d.historyLength}`;
     if (Date.now() > bound(!task)) {
-      const what = [task ? `a workflow task (${temporal.api.enums.v1.PendingWorkflowTaskState[task.state ?? 0]}, attempt ${task.attempt})` : '', ...activities.map((a) => `activity ${a.activityType?.name} (attempt ${a.attempt})`)].filter(Boolean);
+      const what = [
+        task
+          ? `a workflow task (${temporal.api.enums.v1.PendingWorkflowTaskState[task.state ?? 0]}, attempt ${task.attempt})`
+          : '',
+        ...activities.map((a) => `activity ${a.activityType?.name} (attempt ${a.attempt})`),
+      ].filter(Boolean);
       obs.stuckWorkflowTask = `run ${d.runId}: ${what.join(', ')} still outstanding ${Math.round((Date.now() - started) / 1000)} s after the settle (history length ${d.historyLength})`;
       return undefined;
     }
@@ -414,7 +509,10 @@ async function untilQuiet(ctx: FuzzContext, obs: Observation): Promise<string | 
   }
 }
 
-async function collectUpdates(pending: { obs: UpdateObservation; handle: Promise<WorkflowUpdateHandle<unknown>> }[], ctx: FuzzContext): Promise<void> {
+async function collectUpdates(
+  pending: { obs: UpdateObservation; handle: Promise<WorkflowUpdateHandle<unknown>> }[],
+  ctx: FuzzContext,
+): Promise<void> {
   await Promise.all(
     pending.map(async ({ obs, handle }) => {
       if (obs.outcome !== 'pending') return;
@@ -441,7 +539,14 @@ async function collectUpdates(pending: { obs: UpdateObservation; handle: Promise
   );
 }
 
-const CLOSING_EVENTS = new Set(['WorkflowExecutionCompleted', 'WorkflowExecutionFailed', 'WorkflowExecutionTerminated', 'WorkflowExecutionTimedOut', 'WorkflowExecutionCanceled', 'WorkflowExecutionContinuedAsNew']);
+const CLOSING_EVENTS = new Set([
+  'WorkflowExecutionCompleted',
+  'WorkflowExecutionFailed',
+  'WorkflowExecutionTerminated',
+  'WorkflowExecutionTimedOut',
+  'WorkflowExecutionCanceled',
+  'WorkflowExecutionContinuedAsNew',
+]);
 
 function eventTypeName(e: temporal.api.history.v1.IHistoryEvent): string {
   const attrs = Object.keys(e).find((k) => k.endsWith('EventAttributes') && (e as Record<string, unknown>)[k]);
@@ -465,7 +570,12 @@ async function observeChain(ctx: FuzzContext, obs: Observation, known: Set<strin
       known.add(runId);
       obs.describeStatus = latest.status.name;
       const sa = latest.typedSearchAttributes;
-      obs.searchAttributes = { status: sa.get(searchAttributes.status), queue: sa.get(searchAttributes.queue), channel: sa.get(searchAttributes.channel), locale: sa.get(searchAttributes.locale) };
+      obs.searchAttributes = {
+        status: sa.get(searchAttributes.status),
+        queue: sa.get(searchAttributes.queue),
+        channel: sa.get(searchAttributes.channel),
+        locale: sa.get(searchAttributes.locale),
+      };
     } catch (err) {
       obs.errors.push(`describe: ${(err as Error).message}`);
       break;
@@ -501,7 +611,10 @@ async function observeChain(ctx: FuzzContext, obs: Observation, known: Set<strin
   try {
     // The test server has no visibility queries, but it answers the older list calls: every run of the ID, open or closed.
     const filter = { namespace: 'default', maximumPageSize: 1000, executionFilter: { workflowId: obs.workflowId } };
-    const [closed, open] = await Promise.all([bounded(() => client.workflowService.listClosedWorkflowExecutions(filter)), bounded(() => client.workflowService.listOpenWorkflowExecutions(filter))]);
+    const [closed, open] = await Promise.all([
+      bounded(() => client.workflowService.listClosedWorkflowExecutions(filter)),
+      bounded(() => client.workflowService.listOpenWorkflowExecutions(filter)),
+    ]);
     for (const e of [...closed.executions, ...open.executions]) if (e.execution?.runId) known.add(e.execution.runId);
   } catch (err) {
     obs.errors.push(`list runs: ${(err as Error).message}`);
@@ -515,16 +628,34 @@ async function observeChain(ctx: FuzzContext, obs: Observation, known: Set<strin
       const history = await bounded(() => client.workflow.getHandle(obs.workflowId, runId).fetchHistory());
       const events = history.events ?? [];
       const open = new Map<string, string>();
-      const run: RunObservation & { startMs: number } = { runId, status: 'RUNNING', historyLength: events.length, workflowTaskFailures: [], workflowTaskTimeouts: 0, openActivities: [], startMs: Number(events[0]?.eventTime?.seconds ?? 0) * 1000 };
+      const run: RunObservation & { startMs: number } = {
+        runId,
+        status: 'RUNNING',
+        historyLength: events.length,
+        workflowTaskFailures: [],
+        workflowTaskTimeouts: 0,
+        openActivities: [],
+        startMs: Number(events[0]?.eventTime?.seconds ?? 0) * 1000,
+      };
       let failedInARow = 0;
       for (const e of events) {
         const type = eventTypeName(e);
         if (type === 'WorkflowTaskCompleted') failedInARow = 0;
-        if (type === 'WorkflowTaskFailed') run.workflowTaskFailures.push({ cause: String(e.workflowTaskFailedEventAttributes?.cause ?? ''), message: e.workflowTaskFailedEventAttributes?.failure?.message ?? '', sinceCompleted: ++failedInARow });
+        if (type === 'WorkflowTaskFailed')
+          run.workflowTaskFailures.push({
+            cause: String(e.workflowTaskFailedEventAttributes?.cause ?? ''),
+            message: e.workflowTaskFailedEventAttributes?.failure?.message ?? '',
+            sinceCompleted: ++failedInARow,
+          });
         if (type === 'WorkflowTaskTimedOut') run.workflowTaskTimeouts++;
         if (CLOSING_EVENTS.has(type)) run.status = type;
-        if (e.activityTaskScheduledEventAttributes) open.set(String(e.eventId), e.activityTaskScheduledEventAttributes.activityType?.name ?? '?');
-        const ended = e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes ?? e.activityTaskTimedOutEventAttributes ?? e.activityTaskCanceledEventAttributes;
+        if (e.activityTaskScheduledEventAttributes)
+          open.set(String(e.eventId), e.activityTaskScheduledEventAttributes.activityType?.name ?? '?');
+        const ended =
+          e.activityTaskCompletedEventAttributes ??
+          e.activityTaskFailedEventAttributes ??
+          e.activityTaskTimedOutEventAttributes ??
+          e.activityTaskCanceledEventAttributes;
         if (ended) open.delete(String(ended.scheduledEventId));
       }
       run.openActivities = [...open.values()];
@@ -533,7 +664,9 @@ async function observeChain(ctx: FuzzContext, obs: Observation, known: Set<strin
       const next = events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId;
       if (next) queue.push(next);
       if (run.status === 'WorkflowExecutionCompleted') {
-        run.result = (await bounded(() => client.workflow.getHandle(obs.workflowId, runId, { followRuns: false }).result())) as CarriedConversation;
+        run.result = (await bounded(() =>
+          client.workflow.getHandle(obs.workflowId, runId, { followRuns: false }).result(),
+        )) as CarriedConversation;
       }
       seen.set(runId, run);
     } catch (err) {
@@ -542,7 +675,9 @@ async function observeChain(ctx: FuzzContext, obs: Observation, known: Set<strin
   }
   obs.runs = [...seen.values()].sort((a, b) => a.startMs - b.startMs).map(({ startMs: _startMs, ...run }) => run);
   // Decisions: each completed run returned its segment's (a reopened run starts a new list); the running one has the rest.
-  const segments: ConversationView['routingDecisions'][] = obs.runs.filter((r) => r.result).map((r) => (r.result?.conversation as ConversationSnapshot | undefined)?.decisions ?? []);
+  const segments: ConversationView['routingDecisions'][] = obs.runs
+    .filter((r) => r.result)
+    .map((r) => (r.result?.conversation as ConversationSnapshot | undefined)?.decisions ?? []);
   if (obs.view) segments.push(obs.view.routingDecisions);
   const unique = new Map<string, ConversationView['routingDecisions'][number]>();
   for (const segment of segments) {

@@ -14,7 +14,13 @@ import { projectRoot } from '../../src/temporal/binaries';
 import { ensureSchemathesis } from './schemathesis';
 
 /** What the run judges: "no 5xx, no response that contradicts the document". */
-const CHECKS = ['not_a_server_error', 'status_code_conformance', 'content_type_conformance', 'response_headers_conformance', 'response_schema_conformance'];
+const CHECKS = [
+  'not_a_server_error',
+  'status_code_conformance',
+  'content_type_conformance',
+  'response_headers_conformance',
+  'response_schema_conformance',
+];
 
 function option(name: string, fallback: string): string {
   const at = process.argv.indexOf(`--${name}`);
@@ -24,7 +30,13 @@ function option(name: string, fallback: string): string {
 async function main(): Promise<number> {
   const st = ensureSchemathesis();
   const log = (line: string) => console.error(`[fuzz:api] ${line}`);
-  const stack = await BenchStack.start({ label: 'fuzz', persistence: 'memory', payloadEncryption: 'on', handleSignals: true, log });
+  const stack = await BenchStack.start({
+    label: 'fuzz',
+    persistence: 'memory',
+    payloadEncryption: 'on',
+    handleSignals: true,
+    log,
+  });
   try {
     await stack.startWorker();
     const api = await stack.startApi('switchboard', { LOG_LEVEL: 'error' });
@@ -66,7 +78,11 @@ async function main(): Promise<number> {
     });
     const answers = statusCounts(reportDir, started);
     if (answers) log(answers);
-    log(code === 0 ? 'no server error, no response the document does not describe' : `schemathesis failed (exit ${code}); report in ${reportDir}`);
+    log(
+      code === 0
+        ? 'no server error, no response the document does not describe'
+        : `schemathesis failed (exit ${code}); report in ${reportDir}`,
+    );
     return code;
   } finally {
     await stack.stop();
@@ -82,7 +98,9 @@ function statusCounts(dir: string, since: number): string | undefined {
     .sort()
     .at(-1);
   if (!file) return undefined;
-  const har = JSON.parse(readFileSync(file, 'utf8')) as { log: { entries: { request: { method: string; url: string }; response: { status: number } }[] } };
+  const har = JSON.parse(readFileSync(file, 'utf8')) as {
+    log: { entries: { request: { method: string; url: string }; response: { status: number } }[] };
+  };
   const byStatus = new Map<number, number>();
   const byOperation = new Map<string, Map<number, number>>();
   for (const { request, response } of har.log.entries) {
@@ -94,8 +112,14 @@ function statusCounts(dir: string, since: number): string | undefined {
     counts.set(response.status, (counts.get(response.status) ?? 0) + 1);
     byOperation.set(operation, counts);
   }
-  const list = (m: Map<number, number>) => [...m].sort(([a], [b]) => a - b).map(([status, n]) => `${status} ×${n}`).join(', ');
-  const serverErrors = [...byStatus].filter(([status]) => status >= 500 && status !== 503).reduce((sum, [, n]) => sum + n, 0);
+  const list = (m: Map<number, number>) =>
+    [...m]
+      .sort(([a], [b]) => a - b)
+      .map(([status, n]) => `${status} ×${n}`)
+      .join(', ');
+  const serverErrors = [...byStatus]
+    .filter(([status]) => status >= 500 && status !== 503)
+    .reduce((sum, [, n]) => sum + n, 0);
   const lines = [...byOperation].sort(([a], [b]) => a.localeCompare(b)).map(([op, m]) => `  ${op}: ${list(m)}`);
   return `${har.log.entries.length} requests; 5xx other than 503: ${serverErrors}; 503: ${byStatus.get(503) ?? 0}; by status: ${list(byStatus)}\n${lines.join('\n')}`;
 }

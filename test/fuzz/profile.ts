@@ -42,7 +42,10 @@ export interface FuzzProfile {
   idleTimeoutMs: number;
 }
 
-const ALL_CHECKS: Record<CheckName, boolean> = Object.fromEntries(CHECK_NAMES.map((c) => [c, true])) as Record<CheckName, boolean>;
+const ALL_CHECKS: Record<CheckName, boolean> = Object.fromEntries(CHECK_NAMES.map((c) => [c, true])) as Record<
+  CheckName,
+  boolean
+>;
 
 /** Everything the issue asks for: the CLI's default (`npm run fuzz:workflow`). */
 export const FULL_PROFILE: FuzzProfile = {
@@ -53,9 +56,35 @@ export const FULL_PROFILE: FuzzProfile = {
   generator: {
     minSteps: 8,
     maxSteps: 36,
-    weights: { msg: 22, redeliver: 8, receipt: 14, ttl: 3, typing: 6, liveAgent: 3, send: 10, assign: 7, read: 4, agentTyping: 4, fault: 12, skip: 10, idle: 3 },
+    weights: {
+      msg: 22,
+      redeliver: 8,
+      receipt: 14,
+      ttl: 3,
+      typing: 6,
+      liveAgent: 3,
+      send: 10,
+      assign: 7,
+      read: 4,
+      agentTyping: 4,
+      fault: 12,
+      skip: 10,
+      idle: 3,
+    },
     outcomes: { retryable: 6, nonRetryable: 3, slow: 0.15, lag: 2 },
-    faultActivities: ['sendMessage', 'sendMessage', 'sendReadReceipt', 'sendReadReceipt', 'sendTyping', 'sendRepresentativeEvent', 'revokeMessage', 'sendSms', 'sendSms', 'notifyHandoff', 'loadPreviousRun'],
+    faultActivities: [
+      'sendMessage',
+      'sendMessage',
+      'sendReadReceipt',
+      'sendReadReceipt',
+      'sendTyping',
+      'sendRepresentativeEvent',
+      'revokeMessage',
+      'sendSms',
+      'sendSms',
+      'notifyHandoff',
+      'loadPreviousRun',
+    ],
     smallDedupeWindow: 0.15,
     noRouting: 0.1,
     continueAsNewThresholds: [30, 40, 60, 100],

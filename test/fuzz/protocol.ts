@@ -22,7 +22,8 @@ export type ParentToChild =
   | { t: 'register'; reqId: number; workflowId: string; conversationKey: string }
   | { t: 'forget'; reqId: number; conversationKey: string };
 
-export type ChildToParent = { t: 'ready' } | { t: 'ack'; reqId: number } | { t: 'call'; call: CallRecord } | { t: 'fatal'; message: string };
+export type ChildToParent =
+  { t: 'ready' } | { t: 'ack'; reqId: number } | { t: 'call'; call: CallRecord } | { t: 'fatal'; message: string };
 
 /** Real-time wait of a `slow` attempt beyond the proxies' start-to-close timeouts (src/workflows/activity-proxies.ts, outbound/lifecycle.ts). */
 export const SLOW_ATTEMPT_MS: Record<ScriptableActivity, number> = {

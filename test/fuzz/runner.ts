@@ -25,7 +25,16 @@ export interface FuzzEnvironment {
 }
 
 /** The time-skipping server, a plain client and the worker child on a task queue of their own. */
-export async function startFuzzEnvironment(bundlePath: string, options: { routing?: RoutingConfig; callTimeoutMs?: number; stallMs?: number; debug?: (line: string) => void; stallLog?: (line: string) => void } = {}): Promise<FuzzEnvironment> {
+export async function startFuzzEnvironment(
+  bundlePath: string,
+  options: {
+    routing?: RoutingConfig;
+    callTimeoutMs?: number;
+    stallMs?: number;
+    debug?: (line: string) => void;
+    stallLog?: (line: string) => void;
+  } = {},
+): Promise<FuzzEnvironment> {
   const env = await createTimeSkippingEnv();
   const taskQueue = `fuzz-${randomUUID()}`;
   const host = new WorkerHost({ address: env.address, taskQueue, bundlePath });
@@ -70,12 +79,17 @@ async function describeStall(client: Client, host: WorkerHost, debug: (line: str
     try {
       const handle = client.workflow.getHandle(workflowId);
       const d = await client.withDeadline(Date.now() + 5_000, () => handle.describe());
-      const pending = d.raw.pendingActivities?.map((a) => `${a.activityType?.name} attempt ${a.attempt} state ${a.state}`) ?? [];
-      debug(`stall: ${workflowId} ${d.status.name}, pending activities [${pending.join('; ')}], pending workflow task ${d.raw.pendingWorkflowTask ? `state ${d.raw.pendingWorkflowTask.state} attempt ${d.raw.pendingWorkflowTask.attempt}` : 'none'}`);
+      const pending =
+        d.raw.pendingActivities?.map((a) => `${a.activityType?.name} attempt ${a.attempt} state ${a.state}`) ?? [];
+      debug(
+        `stall: ${workflowId} ${d.status.name}, pending activities [${pending.join('; ')}], pending workflow task ${d.raw.pendingWorkflowTask ? `state ${d.raw.pendingWorkflowTask.state} attempt ${d.raw.pendingWorkflowTask.attempt}` : 'none'}`,
+      );
       const history = await client.withDeadline(Date.now() + 5_000, () => handle.fetchHistory());
       for (const e of (history.events ?? []).slice(-15)) {
         const attrs = Object.keys(e).find((k) => k.endsWith('EventAttributes') && (e as Record<string, unknown>)[k]);
-        debug(`stall:   #${e.eventId} ${attrs?.replace(/EventAttributes$/, '')} ${JSON.stringify((e as Record<string, unknown>)[attrs ?? ''])?.slice(0, 200)}`);
+        debug(
+          `stall:   #${e.eventId} ${attrs?.replace(/EventAttributes$/, '')} ${JSON.stringify((e as Record<string, unknown>)[attrs ?? ''])?.slice(0, 200)}`,
+        );
       }
     } catch (err) {
       debug(`stall: ${workflowId}: ${(err as Error).message}`);
@@ -91,11 +105,31 @@ export interface SequenceResult {
 }
 
 /** Executes one sequence (restarting the worker first if an earlier sequence killed it) and checks it. */
-export async function runSequence(fuzz: FuzzEnvironment, sequence: Sequence, profile: FuzzProfile, index = 0): Promise<SequenceResult> {
+export async function runSequence(
+  fuzz: FuzzEnvironment,
+  sequence: Sequence,
+  profile: FuzzProfile,
+  index = 0,
+): Promise<SequenceResult> {
   const { client } = fuzz.ctx;
-  await fuzz.ctx.host.ensureStarted((workflowIds) => Promise.all(workflowIds.map((id) => client.workflow.getHandle(id).terminate('worker died while it ran').catch(() => undefined))).then(() => undefined));
-  const observation = await executeSequence(fuzz.ctx, sequence, { settleMs: profile.settleMs, idleTimeoutMs: profile.idleTimeoutMs });
-  const violations = checkInvariants(observation, profile.checks, { continueAsNewAfterEvents: sequence.setup.continueAsNewAfterEvents, channel: sequence.setup.channel });
+  await fuzz.ctx.host.ensureStarted((workflowIds) =>
+    Promise.all(
+      workflowIds.map((id) =>
+        client.workflow
+          .getHandle(id)
+          .terminate('worker died while it ran')
+          .catch(() => undefined),
+      ),
+    ).then(() => undefined),
+  );
+  const observation = await executeSequence(fuzz.ctx, sequence, {
+    settleMs: profile.settleMs,
+    idleTimeoutMs: profile.idleTimeoutMs,
+  });
+  const violations = checkInvariants(observation, profile.checks, {
+    continueAsNewAfterEvents: sequence.setup.continueAsNewAfterEvents,
+    channel: sequence.setup.channel,
+  });
   return { index, sequence, observation, violations };
 }
 
@@ -180,26 +214,59 @@ export async function runFuzz(fuzz: FuzzEnvironment, options: FuzzRunOptions): P
       steps += sequence.steps.length;
       if (result.violations.length > 0) {
         failing.push(result);
-        options.log(`[fuzz] sequence ${index} (seed ${options.seed}) violated ${[...new Set(result.violations.map((v) => v.check))].join(', ')}: ${result.violations[0]?.message}`);
+        options.log(
+          `[fuzz] sequence ${index} (seed ${options.seed}) violated ${[...new Set(result.violations.map((v) => v.check))].join(', ')}: ${result.violations[0]?.message}`,
+        );
       }
       if (done % 25 === 0 || done === total) {
         const minutes = (Date.now() - started) / 60_000;
-        options.log(`[fuzz] ${done}/${total} sequences${from > 0 ? ` (${from + done}/${options.runs} of the seed)` : ''}, ${failing.length} failing, ${(done / minutes).toFixed(1)} sequences/min`);
+        options.log(
+          `[fuzz] ${done}/${total} sequences${from > 0 ? ` (${from + done}/${options.runs} of the seed)` : ''}, ${failing.length} failing, ${(done / minutes).toFixed(1)} sequences/min`,
+        );
       }
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, options.lanes) }, lane));
   for (const result of failing) {
-    const shrunk = options.shrinkBudget > 0 && !pastDeadline() ? await shrink(fuzz, result, { ...options, pastDeadline }) : { sequence: { ...result.sequence, steps: result.observation.trace }, violations: result.violations, reproduced: undefined };
-    const finding: Finding = { seed: options.seed, index: result.index, profile: options.profile.name, violations: shrunk.violations, sequence: shrunk.sequence, originalSteps: result.sequence.steps.length, ...(shrunk.reproduced !== undefined ? { reproducedAlone: shrunk.reproduced } : {}) };
+    const shrunk =
+      options.shrinkBudget > 0 && !pastDeadline()
+        ? await shrink(fuzz, result, { ...options, pastDeadline })
+        : {
+            sequence: { ...result.sequence, steps: result.observation.trace },
+            violations: result.violations,
+            reproduced: undefined,
+          };
+    const finding: Finding = {
+      seed: options.seed,
+      index: result.index,
+      profile: options.profile.name,
+      violations: shrunk.violations,
+      sequence: shrunk.sequence,
+      originalSteps: result.sequence.steps.length,
+      ...(shrunk.reproduced !== undefined ? { reproducedAlone: shrunk.reproduced } : {}),
+    };
     if (options.findingsDir) finding.file = writeFinding(options.findingsDir, finding);
     findings.push(finding);
-    options.log(`[fuzz] FAILED seed ${options.seed} sequence ${result.index}: ${shrunk.violations.map((v) => `${v.check}: ${v.message}`).join(' | ')}`);
-    options.log(`[fuzz] shrunk to ${shrunk.sequence.steps.length} of ${result.sequence.steps.length} steps${finding.file ? ` (${finding.file})` : ''}:\n${JSON.stringify(shrunk.sequence)}`);
+    options.log(
+      `[fuzz] FAILED seed ${options.seed} sequence ${result.index}: ${shrunk.violations.map((v) => `${v.check}: ${v.message}`).join(' | ')}`,
+    );
+    options.log(
+      `[fuzz] shrunk to ${shrunk.sequence.steps.length} of ${result.sequence.steps.length} steps${finding.file ? ` (${finding.file})` : ''}:\n${JSON.stringify(shrunk.sequence)}`,
+    );
   }
   const realMs = Date.now() - started;
-  if (stoppedAtDeadline) options.log(`[fuzz] deadline passed: ${done} of ${total} sequences ran in ${Math.round(realMs / 1000)} s`);
-  return { sequences: done, steps, realMs, perMinute: done / (realMs / 60_000), findings, workerRestarts: fuzz.ctx.host.generation - generationAtStart, stalls: fuzz.ctx.clock.stalls - stallsAtStart, stoppedAtDeadline };
+  if (stoppedAtDeadline)
+    options.log(`[fuzz] deadline passed: ${done} of ${total} sequences ran in ${Math.round(realMs / 1000)} s`);
+  return {
+    sequences: done,
+    steps,
+    realMs,
+    perMinute: done / (realMs / 60_000),
+    findings,
+    workerRestarts: fuzz.ctx.host.generation - generationAtStart,
+    stalls: fuzz.ctx.clock.stalls - stallsAtStart,
+    stoppedAtDeadline,
+  };
 }
 
 /** Writes a finding as JSON (replayable with --replay) and returns its path. */
@@ -218,7 +285,11 @@ export function writeFinding(dir: string, finding: Finding): string {
  * candidates would blame each other. A trace that does not fail again alone (it only broke with
  * another sequence, e.g. the worker another lane crashed) is reported as not reproduced.
  */
-export async function shrink(fuzz: FuzzEnvironment, failing: SequenceResult, options: Pick<FuzzRunOptions, 'profile' | 'shrinkBudget' | 'log'> & { pastDeadline?: () => boolean }): Promise<{ sequence: Sequence; violations: Violation[]; reproduced: boolean }> {
+export async function shrink(
+  fuzz: FuzzEnvironment,
+  failing: SequenceResult,
+  options: Pick<FuzzRunOptions, 'profile' | 'shrinkBudget' | 'log'> & { pastDeadline?: () => boolean },
+): Promise<{ sequence: Sequence; violations: Violation[]; reproduced: boolean }> {
   const wanted = new Set(failing.violations.map((v) => v.check));
   let budget = options.shrinkBudget;
   const left = () => budget > 0 && !options.pastDeadline?.();
@@ -230,8 +301,14 @@ export async function shrink(fuzz: FuzzEnvironment, failing: SequenceResult, opt
   };
   const alone = await fails(failing.observation.trace);
   if (!alone) {
-    options.log(`[fuzz] sequence ${failing.index} does not fail when run alone: ${[...wanted].join(', ')} came from another lane`);
-    return { sequence: { ...failing.sequence, steps: failing.observation.trace }, violations: failing.violations, reproduced: false };
+    options.log(
+      `[fuzz] sequence ${failing.index} does not fail when run alone: ${[...wanted].join(', ')} came from another lane`,
+    );
+    return {
+      sequence: { ...failing.sequence, steps: failing.observation.trace },
+      violations: failing.violations,
+      reproduced: false,
+    };
   }
   let best = { sequence: { ...failing.sequence, steps: failing.observation.trace }, violations: alone };
   let n = 2;

@@ -54,21 +54,60 @@ export class ScriptedPlatform {
   activities() {
     const deps: ActivityDeps = {
       channels: {
-        sendMessage: (args) => this.attempt('sendMessage', args.conversationKey, { messageId: args.messageId }, () => ({ sentAt: new Date().toISOString() })),
-        sendReadReceipt: (args) => this.attempt('sendReadReceipt', args.conversationKey, { messageId: args.messageId, eventId: args.eventId }, () => undefined),
-        sendTyping: (args) => this.attempt('sendTyping', args.conversationKey, { eventId: args.eventId, detail: args.typing }, () => undefined),
-        sendRepresentativeEvent: (args) => this.attempt('sendRepresentativeEvent', args.conversationKey, { eventId: args.eventId, detail: args.event }, () => undefined),
-        revokeMessage: (args) => this.attempt('revokeMessage', args.conversationKey, { messageId: args.messageId }, () => 'revoked' as const),
+        sendMessage: (args) =>
+          this.attempt('sendMessage', args.conversationKey, { messageId: args.messageId }, () => ({
+            sentAt: new Date().toISOString(),
+          })),
+        sendReadReceipt: (args) =>
+          this.attempt(
+            'sendReadReceipt',
+            args.conversationKey,
+            { messageId: args.messageId, eventId: args.eventId },
+            () => undefined,
+          ),
+        sendTyping: (args) =>
+          this.attempt(
+            'sendTyping',
+            args.conversationKey,
+            { eventId: args.eventId, detail: args.typing },
+            () => undefined,
+          ),
+        sendRepresentativeEvent: (args) =>
+          this.attempt(
+            'sendRepresentativeEvent',
+            args.conversationKey,
+            { eventId: args.eventId, detail: args.event },
+            () => undefined,
+          ),
+        revokeMessage: (args) =>
+          this.attempt('revokeMessage', args.conversationKey, { messageId: args.messageId }, () => 'revoked' as const),
       },
       sms: {
-        sendSms: (args) => this.attempt('sendSms', args.conversationKey, { idempotencyKey: args.idempotencyKey }, () => ({ providerMessageId: `SM-${args.idempotencyKey}` })),
+        sendSms: (args) =>
+          this.attempt('sendSms', args.conversationKey, { idempotencyKey: args.idempotencyKey }, () => ({
+            providerMessageId: `SM-${args.idempotencyKey}`,
+          })),
       },
-      handoff: { notify: (args) => this.attempt('notifyHandoff', args.conversationKey, { eventId: args.handoffId, detail: args.queue }, () => undefined) },
+      handoff: {
+        notify: (args) =>
+          this.attempt(
+            'notifyHandoff',
+            args.conversationKey,
+            { eventId: args.handoffId, detail: args.queue },
+            () => undefined,
+          ),
+      },
       previousRuns: {
         previousRun: async (workflowId) => {
           const key = this.keyOfWorkflow.get(workflowId) ?? workflowId;
           let found: unknown;
-          await this.attempt('loadPreviousRun', key, {}, async () => (found = await this.options.previousRun(workflowId)), () => (found = undefined));
+          await this.attempt(
+            'loadPreviousRun',
+            key,
+            {},
+            async () => (found = await this.options.previousRun(workflowId)),
+            () => (found = undefined),
+          );
           return found;
         },
       },
@@ -76,11 +115,25 @@ export class ScriptedPlatform {
     return createActivities(deps);
   }
 
-  private async attempt<T>(activity: ScriptableActivity, conversationKey: string, ids: Pick<CallRecord, 'messageId' | 'eventId' | 'idempotencyKey' | 'detail'>, succeed: () => T | Promise<T>, lag?: () => T): Promise<T> {
+  private async attempt<T>(
+    activity: ScriptableActivity,
+    conversationKey: string,
+    ids: Pick<CallRecord, 'messageId' | 'eventId' | 'idempotencyKey' | 'detail'>,
+    succeed: () => T | Promise<T>,
+    lag?: () => T,
+  ): Promise<T> {
     const queue = this.scripts.get(`${conversationKey}|${activity}`);
     const outcome: Outcome = queue?.shift() ?? 'ok';
     const info = Context.current().info;
-    const call: CallRecord = { activity, conversationKey, attempt: info.attempt, scheduledMs: info.currentAttemptScheduledTimestampMs, outcome, effect: false, ...ids };
+    const call: CallRecord = {
+      activity,
+      conversationKey,
+      attempt: info.attempt,
+      scheduledMs: info.currentAttemptScheduledTimestampMs,
+      outcome,
+      effect: false,
+      ...ids,
+    };
     switch (outcome) {
       case 'retryable':
         this.options.report(call);

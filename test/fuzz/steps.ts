@@ -6,7 +6,16 @@
 import { type Rng } from './rng';
 
 /** Activities whose outcomes a sequence scripts (per conversation, consumed in call order). */
-export const SCRIPTABLE_ACTIVITIES = ['sendMessage', 'sendReadReceipt', 'sendTyping', 'sendRepresentativeEvent', 'revokeMessage', 'sendSms', 'notifyHandoff', 'loadPreviousRun'] as const;
+export const SCRIPTABLE_ACTIVITIES = [
+  'sendMessage',
+  'sendReadReceipt',
+  'sendTyping',
+  'sendRepresentativeEvent',
+  'revokeMessage',
+  'sendSms',
+  'notifyHandoff',
+  'loadPreviousRun',
+] as const;
 export type ScriptableActivity = (typeof SCRIPTABLE_ACTIVITIES)[number];
 
 /**
@@ -30,7 +39,15 @@ export type Step =
   /** Business Messages: the user asked for a live agent. */
   | { k: 'liveAgent' }
   /** Operator POST .../messages (update-with-start); the same `idem` again is a retried POST. */
-  | { k: 'send'; idem: string; deliverWithinMs?: number; readWithinMs?: number; sms?: boolean; timeSensitive?: boolean; human?: boolean }
+  | {
+      k: 'send';
+      idem: string;
+      deliverWithinMs?: number;
+      readWithinMs?: number;
+      sms?: boolean;
+      timeSensitive?: boolean;
+      human?: boolean;
+    }
   | { k: 'assign'; to: 'human' | 'automation'; agent?: string }
   /** Operator marks every unread message READ. */
   | { k: 'read' }
@@ -85,7 +102,16 @@ export interface GeneratorOptions {
 }
 
 const TEXTS: Record<string, string[]> = {
-  en: ['What are your opening hours?', 'where is my parcel', 'I want a refund', 'I need a human', 'blorp', 'hello', 'faq:opening-hours', '[image]'],
+  en: [
+    'What are your opening hours?',
+    'where is my parcel',
+    'I want a refund',
+    'I need a human',
+    'blorp',
+    'hello',
+    'faq:opening-hours',
+    '[image]',
+  ],
   fr: ['Quels sont vos horaires ?', 'mon colis', 'je veux un humain', 'bonjour', 'zzz'],
   es: ['¿Cuál es el horario?', 'quiero una devolución', 'hola', 'persona'],
 };
@@ -103,7 +129,10 @@ export function generateSequence(rng: Rng, seed: number, options: GeneratorOptio
   };
   if (channel === 'bm') {
     const locales = ['en', 'en-US', 'fr', 'fr-FR', 'es', 'de'];
-    setup.bmLocale = { ...(rng.chance(0.8) ? { resolvedLocale: rng.pick(locales) } : {}), ...(rng.chance(0.6) ? { userDeviceLocale: rng.pick(locales) } : {}) };
+    setup.bmLocale = {
+      ...(rng.chance(0.8) ? { resolvedLocale: rng.pick(locales) } : {}),
+      ...(rng.chance(0.6) ? { userDeviceLocale: rng.pick(locales) } : {}),
+    };
   }
   const weights = { ...options.weights };
   if (channel !== 'bm') delete weights.liveAgent;
@@ -114,17 +143,29 @@ export function generateSequence(rng: Rng, seed: number, options: GeneratorOptio
   let sends = 0;
   for (let i = 0; i < length; i++) {
     const kind = i === 0 ? 'msg' : rng.weighted(weights);
-    steps.push(drawStep(kind, rng, options, { nextMessage: () => `m${++messages}`, nextSend: () => (sends > 0 && rng.chance(0.25) ? `op-${rng.int(1, sends)}` : `op-${++sends}`), locale: localeOf(setup) }));
+    steps.push(
+      drawStep(kind, rng, options, {
+        nextMessage: () => `m${++messages}`,
+        nextSend: () => (sends > 0 && rng.chance(0.25) ? `op-${rng.int(1, sends)}` : `op-${++sends}`),
+        locale: localeOf(setup),
+      }),
+    );
   }
   return { seed, setup, steps };
 }
 
 function localeOf(setup: SequenceSetup): string {
-  if (setup.channel === 'bm') return (setup.bmLocale?.resolvedLocale ?? setup.bmLocale?.userDeviceLocale ?? 'en').slice(0, 2);
+  if (setup.channel === 'bm')
+    return (setup.bmLocale?.resolvedLocale ?? setup.bmLocale?.userDeviceLocale ?? 'en').slice(0, 2);
   return setup.country === 'FR' ? 'fr' : setup.country === 'ES' ? 'es' : 'en';
 }
 
-function drawStep(kind: StepKind, rng: Rng, options: GeneratorOptions, ids: { nextMessage(): string; nextSend(): string; locale: string }): Step {
+function drawStep(
+  kind: StepKind,
+  rng: Rng,
+  options: GeneratorOptions,
+  ids: { nextMessage(): string; nextSend(): string; locale: string },
+): Step {
   switch (kind) {
     case 'msg': {
       const avoid = new Set(options.avoidTexts ?? []);
@@ -151,7 +192,9 @@ function drawStep(kind: StepKind, rng: Rng, options: GeneratorOptions, ids: { ne
       return step;
     }
     case 'assign':
-      return rng.chance(0.6) ? { k: 'assign', to: 'human', agent: rng.pick(['alice', 'bob']) } : { k: 'assign', to: 'automation' };
+      return rng.chance(0.6)
+        ? { k: 'assign', to: 'human', agent: rng.pick(['alice', 'bob']) }
+        : { k: 'assign', to: 'automation' };
     case 'read':
       return { k: 'read' };
     case 'agentTyping':

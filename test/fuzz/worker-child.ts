@@ -17,17 +17,30 @@ function send(message: ChildToParent): void {
 async function main(): Promise<void> {
   const [address, taskQueue, bundlePath] = process.argv.slice(2);
   if (!address || !taskQueue || !bundlePath) throw new Error('usage: worker-child <address> <taskQueue> <bundlePath>');
-  Runtime.install({ logger: new DefaultLogger('WARN'), telemetryOptions: { logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'ERROR', other: 'ERROR' }) } } });
+  Runtime.install({
+    logger: new DefaultLogger('WARN'),
+    telemetryOptions: {
+      logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'ERROR', other: 'ERROR' }) },
+    },
+  });
   const connection = await NativeConnection.connect({ address });
   const client = new Client({ connection: await Connection.connect({ address }) });
   const platform = new ScriptedPlatform({
     report: (call) => send({ t: 'call', call }),
     previousRun: async (workflowId) => {
       // The real loader asks visibility for the newest completed run; the test server answers the older list API.
-      const res = await client.workflowService.listClosedWorkflowExecutions({ namespace: 'default', maximumPageSize: 100, executionFilter: { workflowId } });
+      const res = await client.workflowService.listClosedWorkflowExecutions({
+        namespace: 'default',
+        maximumPageSize: 100,
+        executionFilter: { workflowId },
+      });
       const completed = res.executions
         .filter((e) => e.status === temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED)
-        .sort((a, b) => Number(b.closeTime?.seconds ?? 0) - Number(a.closeTime?.seconds ?? 0) || Number(b.closeTime?.nanos ?? 0) - Number(a.closeTime?.nanos ?? 0));
+        .sort(
+          (a, b) =>
+            Number(b.closeTime?.seconds ?? 0) - Number(a.closeTime?.seconds ?? 0) ||
+            Number(b.closeTime?.nanos ?? 0) - Number(a.closeTime?.nanos ?? 0),
+        );
       const newest = completed[0]?.execution?.runId;
       return newest ? client.workflow.getHandle(workflowId, newest).result() : undefined;
     },
@@ -38,7 +51,13 @@ async function main(): Promise<void> {
     else platform.forget(message.conversationKey);
     send({ t: 'ack', reqId: message.reqId });
   });
-  const worker = await Worker.create({ connection, taskQueue, workflowBundle: { codePath: bundlePath }, activities: platform.activities(), maxCachedWorkflows: 200 });
+  const worker = await Worker.create({
+    connection,
+    taskQueue,
+    workflowBundle: { codePath: bundlePath },
+    activities: platform.activities(),
+    maxCachedWorkflows: 200,
+  });
   process.once('disconnect', () => worker.shutdown());
   send({ t: 'ready' });
   await worker.run();

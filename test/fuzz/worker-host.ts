@@ -58,10 +58,14 @@ export class WorkerHost {
 
   private async start(): Promise<void> {
     this.stderr = '';
-    const child = fork(path.join(__dirname, 'worker-child.ts'), [this.options.address, this.options.taskQueue, this.options.bundlePath], {
-      execArgv: ['--import', 'tsx'],
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-    });
+    const child = fork(
+      path.join(__dirname, 'worker-child.ts'),
+      [this.options.address, this.options.taskQueue, this.options.bundlePath],
+      {
+        execArgv: ['--import', 'tsx'],
+        stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      },
+    );
     this.child = child;
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
       this.stderr = (this.stderr + chunk).slice(-4000);
@@ -84,7 +88,9 @@ export class WorkerHost {
         for (const p of this.pending.values()) p.reject(new Error(`worker exited (code ${code}, signal ${signal})`));
         this.pending.clear();
         for (const w of this.exitWaiters.splice(0)) w();
-        reject(new Error(`worker exited before it was ready (code ${code}, signal ${signal}): ${this.stderr.slice(-2000)}`));
+        reject(
+          new Error(`worker exited before it was ready (code ${code}, signal ${signal}): ${this.stderr.slice(-2000)}`),
+        );
       });
     });
     await ready;

@@ -9,7 +9,14 @@ import { type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from 
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { conversationWorkflow } from '../../src/workflows';
-import { agentTypingUpdate, assignUpdate, conversationStateQuery, type ConversationInput, type ConversationView, inboundEventsSignal } from '../../src/workflows/definitions';
+import {
+  agentTypingUpdate,
+  assignUpdate,
+  conversationStateQuery,
+  type ConversationInput,
+  type ConversationView,
+  inboundEventsSignal,
+} from '../../src/workflows/definitions';
 import { recordingActivities } from '../helpers/recording-activities';
 import { createTimeSkippingEnv, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
 import { waitUntil } from '../helpers/wait';
@@ -21,7 +28,12 @@ type Started = WorkflowHandleWithFirstExecutionRunId<typeof conversationWorkflow
 type Recording = ReturnType<typeof recordingActivities>;
 type HistoryEvents = NonNullable<Awaited<ReturnType<Handle['fetchHistory']>>['events']>;
 
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {
+async function until<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<T> {
   const value = await waitUntil(read, done, timeoutMs);
   if (!done(value)) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(value).slice(0, 2000)}`);
   return value;
@@ -29,15 +41,27 @@ async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, wha
 
 /** Typing events of the user: each is one signal in history, so they push a run over its continue-as-new threshold. */
 function typingEvents(n: number) {
-  return Array.from({ length: n }, () => ({ type: 'typing' as const, channel: 'bm' as const, conversationKey: BM_KEY, dedupeKey: `typ-${randomUUID()}`, isTyping: false, receivedAt: new Date().toISOString() }));
+  return Array.from({ length: n }, () => ({
+    type: 'typing' as const,
+    channel: 'bm' as const,
+    conversationKey: BM_KEY,
+    dedupeKey: `typ-${randomUUID()}`,
+    isTyping: false,
+    receivedAt: new Date().toISOString(),
+  }));
 }
 
 /** Activities a run scheduled that have no completion, failure, timeout or cancellation in its history. */
 function openActivities(events: HistoryEvents): string[] {
   const open = new Map<string, string>();
   for (const e of events) {
-    if (e.activityTaskScheduledEventAttributes) open.set(String(e.eventId), e.activityTaskScheduledEventAttributes.activityType?.name ?? '?');
-    const done = e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes ?? e.activityTaskTimedOutEventAttributes ?? e.activityTaskCanceledEventAttributes;
+    if (e.activityTaskScheduledEventAttributes)
+      open.set(String(e.eventId), e.activityTaskScheduledEventAttributes.activityType?.name ?? '?');
+    const done =
+      e.activityTaskCompletedEventAttributes ??
+      e.activityTaskFailedEventAttributes ??
+      e.activityTaskTimedOutEventAttributes ??
+      e.activityTaskCanceledEventAttributes;
     if (done) open.delete(String(done.scheduledEventId));
   }
   return [...open.values()];
@@ -53,10 +77,19 @@ describe('workflow fuzzer findings', () => {
     await env?.teardown();
   });
 
-  async function conversation(rec: Recording, input: ConversationInput, body: (handle: Started, state: () => Promise<ConversationView>) => Promise<void>): Promise<void> {
+  async function conversation(
+    rec: Recording,
+    input: ConversationInput,
+    body: (handle: Started, state: () => Promise<ConversationView>) => Promise<void>,
+  ): Promise<void> {
     const taskQueue = uniqueTaskQueue('findings');
     const workflowId = `conv-findings-${randomUUID()}`;
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: workflowBundle(), activities: rec.activities });
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: workflowBundle(),
+      activities: rec.activities,
+    });
     await worker.runUntil(async () => {
       const handle = await env.client.workflow.start(conversationWorkflow, { workflowId, taskQueue, args: [input] });
       const latest = () => env.client.workflow.getHandle(workflowId) as Handle;
@@ -79,49 +112,89 @@ describe('workflow fuzzer findings', () => {
   /** The first run's history once it has continued as new. */
   async function firstRunClosed(handle: Started): Promise<HistoryEvents> {
     const first = env.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId);
-    await until(async () => (await first.describe()).status.name, (s) => s !== 'RUNNING', 'the first run to continue as new');
+    await until(
+      async () => (await first.describe()).status.name,
+      (s) => s !== 'RUNNING',
+      'the first run to continue as new',
+    );
     return (await first.fetchHistory()).events ?? [];
   }
 
   // findings/can-in-flight-crash.json: one in a few replays stopped the test server's clock.
   test('continue-as-new waits for a typing indicator in flight, and the keep-alive goes on in the next run', async () => {
     const typingGate = gate();
-    const rec = recordingActivities({ channels: { sendTyping: async (args) => void (rec.calls.push({ activity: 'sendTyping', args }), await typingGate.pass()) } });
-    await conversation(rec, { key: BM_KEY, settings: { continueAsNewAfterEvents: 20, typingKeepAlive: '15 seconds', idleTimeout: '1 day' } }, async (handle) => {
-      await handle.executeUpdate(agentTypingUpdate, { args: [{ agentId: 'alice', typing: true }] });
-      await until(async () => typingGate.entered, (n) => n >= 1, 'the first IS_TYPING to be in flight');
-      await handle.signal(inboundEventsSignal, typingEvents(25));
-      await until(async () => (await handle.describe()).historyLength, (n) => n > 20, 'the history to pass the threshold');
-      expect((await handle.describe()).status.name).toBe('RUNNING');
-      typingGate.open();
-      const events = await firstRunClosed(handle);
-      expect(events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
-      expect(openActivities(events)).toEqual([]);
-      // The desk never said typing=false: the next run keeps the indicator alive.
-      const before = rec.callsTo('sendTyping').length;
-      await env.sleep('40 seconds');
-      expect(rec.callsTo('sendTyping').length).toBeGreaterThan(before);
+    const rec = recordingActivities({
+      channels: {
+        sendTyping: async (args) => void (rec.calls.push({ activity: 'sendTyping', args }), await typingGate.pass()),
+      },
     });
+    await conversation(
+      rec,
+      { key: BM_KEY, settings: { continueAsNewAfterEvents: 20, typingKeepAlive: '15 seconds', idleTimeout: '1 day' } },
+      async (handle) => {
+        await handle.executeUpdate(agentTypingUpdate, { args: [{ agentId: 'alice', typing: true }] });
+        await until(
+          async () => typingGate.entered,
+          (n) => n >= 1,
+          'the first IS_TYPING to be in flight',
+        );
+        await handle.signal(inboundEventsSignal, typingEvents(25));
+        await until(
+          async () => (await handle.describe()).historyLength,
+          (n) => n > 20,
+          'the history to pass the threshold',
+        );
+        expect((await handle.describe()).status.name).toBe('RUNNING');
+        typingGate.open();
+        const events = await firstRunClosed(handle);
+        expect(events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
+        expect(openActivities(events)).toEqual([]);
+        // The desk never said typing=false: the next run keeps the indicator alive.
+        const before = rec.callsTo('sendTyping').length;
+        await env.sleep('40 seconds');
+        expect(rec.callsTo('sendTyping').length).toBeGreaterThan(before);
+      },
+    );
   });
 
   test("an expired SLA's holding message and desk escalation finish before continue-as-new", async () => {
     const sendGate = gate();
-    const rec = recordingActivities({ channels: { sendMessage: async (args) => (rec.calls.push({ activity: 'sendMessage', args }), await sendGate.pass(), { sentAt: new Date().toISOString() }) } });
-    await conversation(rec, { key: BM_KEY, settings: { continueAsNewAfterEvents: 30, handoffSla: '2 minutes', idleTimeout: '1 day' } }, async (handle, state) => {
-      await handle.signal(inboundEventsSignal, [liveAgentRequest(BM_KEY)]);
-      await until(state, (s) => s.status === 'waiting_for_agent', 'the handoff');
-      await env.sleep('121 seconds');
-      await until(async () => sendGate.entered, (n) => n >= 1, 'the holding message to be in flight');
-      await handle.signal(inboundEventsSignal, typingEvents(35));
-      await until(async () => (await handle.describe()).historyLength, (n) => n > 30, 'the history to pass the threshold');
-      sendGate.open();
-      const events = await firstRunClosed(handle);
-      expect(openActivities(events)).toEqual([]);
-      const reasons = (rec.callsTo('notifyHandoff') as { reason: string }[]).map((c) => c.reason);
-      expect(reasons).toEqual(['user_request', 'sla_expired']);
-      expect(sendGate.entered).toBe(1);
-      // A human joining later cancels nothing that is still running.
-      await handle.executeUpdate(assignUpdate, { args: [{ to: 'human', agentId: 'alice', displayName: 'Alice' }] });
+    const rec = recordingActivities({
+      channels: {
+        sendMessage: async (args) => (
+          rec.calls.push({ activity: 'sendMessage', args }),
+          await sendGate.pass(),
+          { sentAt: new Date().toISOString() }
+        ),
+      },
     });
+    await conversation(
+      rec,
+      { key: BM_KEY, settings: { continueAsNewAfterEvents: 30, handoffSla: '2 minutes', idleTimeout: '1 day' } },
+      async (handle, state) => {
+        await handle.signal(inboundEventsSignal, [liveAgentRequest(BM_KEY)]);
+        await until(state, (s) => s.status === 'waiting_for_agent', 'the handoff');
+        await env.sleep('121 seconds');
+        await until(
+          async () => sendGate.entered,
+          (n) => n >= 1,
+          'the holding message to be in flight',
+        );
+        await handle.signal(inboundEventsSignal, typingEvents(35));
+        await until(
+          async () => (await handle.describe()).historyLength,
+          (n) => n > 30,
+          'the history to pass the threshold',
+        );
+        sendGate.open();
+        const events = await firstRunClosed(handle);
+        expect(openActivities(events)).toEqual([]);
+        const reasons = (rec.callsTo('notifyHandoff') as { reason: string }[]).map((c) => c.reason);
+        expect(reasons).toEqual(['user_request', 'sla_expired']);
+        expect(sendGate.entered).toBe(1);
+        // A human joining later cancels nothing that is still running.
+        await handle.executeUpdate(assignUpdate, { args: [{ to: 'human', agentId: 'alice', displayName: 'Alice' }] });
+      },
+    );
   });
 });

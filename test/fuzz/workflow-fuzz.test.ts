@@ -13,7 +13,9 @@ import { type FuzzEnvironment, runFuzz, runSequence, startFuzzEnvironment } from
 import { type Sequence } from './steps';
 
 const FINDINGS_DIR = path.join(projectRoot, 'test', 'fuzz', 'findings');
-const findings = readdirSync(FINDINGS_DIR).filter((f) => f.endsWith('.json')).sort();
+const findings = readdirSync(FINDINGS_DIR)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 
 const SEED = 20_261_202;
 const SEQUENCES = 200;
@@ -39,31 +41,42 @@ describe('workflow fuzzer, fixed seed', () => {
     await fuzz?.close();
   });
 
-  test(`${SEQUENCES} sequences of seed ${SEED} violate no invariant`, async () => {
-    const report = await runFuzz(fuzz, {
-      deadlineAtMs: Date.now() + RUN_BUDGET_MS,
-      runs: SEQUENCES,
-      seed: SEED,
-      lanes: 3,
-      profile: CI_PROFILE,
-      shrinkBudget: 40,
-      findingsDir: path.join(projectRoot, '.data', 'fuzz-findings'),
-      log,
-    });
-    // On a violation the message carries the fuzzer's own report: seed, sequence, shrunk steps.
-    if (report.findings.length > 0) throw new Error(lines.filter((l) => !l.includes(' sequences, ')).join('\n'));
-    // A run the budget ended says how far it got and what held it (stalls, worker restarts).
-    const progress = [`${report.sequences} of ${SEQUENCES} sequences in ${Math.round(report.realMs / 1000)} s: ${report.stalls} stalled time skips, ${report.workerRestarts} worker restarts`, ...lines].join('\n');
-    if (report.sequences < MIN_SEQUENCES) throw new Error(progress);
-    if (report.sequences < SEQUENCES) console.warn(`workflow fuzz: the time budget ended the run early\n${progress}`);
-    expect(report.findings).toEqual([]);
-    expect(report.stoppedAtDeadline || report.sequences === SEQUENCES).toBe(true);
-  }, TEST_TIMEOUT_MS);
+  test(
+    `${SEQUENCES} sequences of seed ${SEED} violate no invariant`,
+    async () => {
+      const report = await runFuzz(fuzz, {
+        deadlineAtMs: Date.now() + RUN_BUDGET_MS,
+        runs: SEQUENCES,
+        seed: SEED,
+        lanes: 3,
+        profile: CI_PROFILE,
+        shrinkBudget: 40,
+        findingsDir: path.join(projectRoot, '.data', 'fuzz-findings'),
+        log,
+      });
+      // On a violation the message carries the fuzzer's own report: seed, sequence, shrunk steps.
+      if (report.findings.length > 0) throw new Error(lines.filter((l) => !l.includes(' sequences, ')).join('\n'));
+      // A run the budget ended says how far it got and what held it (stalls, worker restarts).
+      const progress = [
+        `${report.sequences} of ${SEQUENCES} sequences in ${Math.round(report.realMs / 1000)} s: ${report.stalls} stalled time skips, ${report.workerRestarts} worker restarts`,
+        ...lines,
+      ].join('\n');
+      if (report.sequences < MIN_SEQUENCES) throw new Error(progress);
+      if (report.sequences < SEQUENCES) console.warn(`workflow fuzz: the time budget ended the run early\n${progress}`);
+      expect(report.findings).toEqual([]);
+      expect(report.stoppedAtDeadline || report.sequences === SEQUENCES).toBe(true);
+    },
+    TEST_TIMEOUT_MS,
+  );
 
   // Every sequence the fuzzer ever shrunk (each broke the workflow code of its day) passes now.
-  test.each(findings)('finding %s replays without a violation', async (file) => {
-    const { sequence } = JSON.parse(readFileSync(path.join(FINDINGS_DIR, file), 'utf8')) as { sequence: Sequence };
-    const result = await runSequence(fuzz, sequence, FULL_PROFILE);
-    expect(result.violations).toEqual([]);
-  }, 5 * 60_000);
+  test.each(findings)(
+    'finding %s replays without a violation',
+    async (file) => {
+      const { sequence } = JSON.parse(readFileSync(path.join(FINDINGS_DIR, file), 'utf8')) as { sequence: Sequence };
+      const result = await runSequence(fuzz, sequence, FULL_PROFILE);
+      expect(result.violations).toEqual([]);
+    },
+    5 * 60_000,
+  );
 });

@@ -19,7 +19,9 @@ async function startDevServer(cliPath: string): Promise<DevServer> {
       return await DevServer.start({ cliPath, port: await freePort() });
     } catch (err) {
       if (attempt >= 3) throw err;
-      console.warn(`dev server did not start (attempt ${attempt}): ${(err as Error).message}; retrying on another port`);
+      console.warn(
+        `dev server did not start (attempt ${attempt}): ${(err as Error).message}; retrying on another port`,
+      );
     }
   }
 }
@@ -27,7 +29,10 @@ async function startDevServer(cliPath: string): Promise<DevServer> {
 export default async function globalSetup(): Promise<void> {
   const binaries = readTemporalBinaries();
   const [bundle, server] = await Promise.all([
-    bundleWorkflowCode({ workflowsPath: path.join(projectRoot, 'src', 'workflows'), logger: new DefaultLogger('WARN') }),
+    bundleWorkflowCode({
+      workflowsPath: path.join(projectRoot, 'src', 'workflows'),
+      logger: new DefaultLogger('WARN'),
+    }),
     startDevServer(binaries.cli),
   ]);
   mkdirSync(path.dirname(TEST_BUNDLE_PATH), { recursive: true });

@@ -10,7 +10,13 @@ export interface RecordedCall {
  * the time-skipping server. `overrides` replaces single gateway methods (e.g. to fail a send).
  */
 export function recordingActivities(
-  overrides: { channels?: Partial<ActivityDeps['channels']>; sms?: Partial<ActivityDeps['sms']>; handoff?: Partial<ActivityDeps['handoff']>; previousRuns?: ActivityDeps['previousRuns']; routing?: ActivityDeps['routing'] } = {},
+  overrides: {
+    channels?: Partial<ActivityDeps['channels']>;
+    sms?: Partial<ActivityDeps['sms']>;
+    handoff?: Partial<ActivityDeps['handoff']>;
+    previousRuns?: ActivityDeps['previousRuns'];
+    routing?: ActivityDeps['routing'];
+  } = {},
 ) {
   const calls: RecordedCall[] = [];
   const record = (activity: string, args: unknown) => calls.push({ activity, args });
@@ -23,10 +29,17 @@ export function recordingActivities(
       revokeMessage: async (args) => (record('revokeMessage', args), 'revoked' as const),
       ...overrides.channels,
     },
-    sms: { sendSms: async (args) => (record('sendSms', args), { providerMessageId: `SM${calls.length}` }), ...overrides.sms },
+    sms: {
+      sendSms: async (args) => (record('sendSms', args), { providerMessageId: `SM${calls.length}` }),
+      ...overrides.sms,
+    },
     handoff: { notify: async (args) => void record('notifyHandoff', args), ...overrides.handoff },
     ...(overrides.previousRuns ? { previousRuns: overrides.previousRuns } : {}),
     ...(overrides.routing ? { routing: overrides.routing } : {}),
   };
-  return { activities: createActivities(deps), calls, callsTo: (activity: string) => calls.filter((c) => c.activity === activity).map((c) => c.args) };
+  return {
+    activities: createActivities(deps),
+    calls,
+    callsTo: (activity: string) => calls.filter((c) => c.activity === activity).map((c) => c.args),
+  };
 }

@@ -14,7 +14,12 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Hono } from 'hono';
 import { BmClient } from '../../src/channels/bm/client';
 import { createChannelGateway } from '../../src/channels/gateway';
-import { BM_SCOPE, RBM_SCOPE, type ServiceAccountTokenOptions, serviceAccountTokenSource } from '../../src/channels/google-auth';
+import {
+  BM_SCOPE,
+  RBM_SCOPE,
+  type ServiceAccountTokenOptions,
+  serviceAccountTokenSource,
+} from '../../src/channels/google-auth';
 import { RbmClient } from '../../src/channels/rbm/client';
 import { silentLogger } from '../../src/logger';
 import { type RunningSimulator, startSimulator } from '../../src/simulator/server';
@@ -31,20 +36,32 @@ export interface TestPlatform extends RunningSimulator {
 }
 
 export async function startTestPlatform(options: SimulatorOptions = {}): Promise<TestPlatform> {
-  const running = await startSimulator({ port: await freePort(), webhookRetry: { baseDelayMs: 20, maxDelayMs: 100, maxAttempts: 4, attemptTimeoutMs: 2000 }, ...options });
+  const running = await startSimulator({
+    port: await freePort(),
+    webhookRetry: { baseDelayMs: 20, maxDelayMs: 100, maxAttempts: 4, attemptTimeoutMs: 2000 },
+    ...options,
+  });
   const dir = mkdtempSync(path.join(tmpdir(), 'switchboard-sim-'));
   const keyFile = path.join(dir, 'service-account.json');
   writeFileSync(keyFile, JSON.stringify(running.sim.serviceAccountKey()), { mode: 0o600 });
 
-  const tokens = (scope: string, extra: Partial<ServiceAccountTokenOptions> = {}) => serviceAccountTokenSource({ key: { file: keyFile }, scopes: [scope], timeoutMs: 2000, ...extra });
-  const rbm: TestPlatform['rbm'] = ({ timeoutMs = 2000, ...extra } = {}) => new RbmClient({ baseUrl: running.url, tokens: tokens(RBM_SCOPE, extra), timeoutMs });
-  const bm: TestPlatform['bm'] = ({ timeoutMs = 2000, ...extra } = {}) => new BmClient({ baseUrl: running.url, tokens: tokens(BM_SCOPE, extra), timeoutMs });
+  const tokens = (scope: string, extra: Partial<ServiceAccountTokenOptions> = {}) =>
+    serviceAccountTokenSource({ key: { file: keyFile }, scopes: [scope], timeoutMs: 2000, ...extra });
+  const rbm: TestPlatform['rbm'] = ({ timeoutMs = 2000, ...extra } = {}) =>
+    new RbmClient({ baseUrl: running.url, tokens: tokens(RBM_SCOPE, extra), timeoutMs });
+  const bm: TestPlatform['bm'] = ({ timeoutMs = 2000, ...extra } = {}) =>
+    new BmClient({ baseUrl: running.url, tokens: tokens(BM_SCOPE, extra), timeoutMs });
   return {
     ...running,
     keyFile,
     rbm,
     bm,
-    gateway: ({ timeoutMs } = {}) => createChannelGateway({ rbm: rbm({ ...(timeoutMs ? { timeoutMs } : {}) }), bm: bm({ ...(timeoutMs ? { timeoutMs } : {}) }), logger: silentLogger }),
+    gateway: ({ timeoutMs } = {}) =>
+      createChannelGateway({
+        rbm: rbm({ ...(timeoutMs ? { timeoutMs } : {}) }),
+        bm: bm({ ...(timeoutMs ? { timeoutMs } : {}) }),
+        logger: silentLogger,
+      }),
     stop: async () => {
       await running.close();
       rmSync(dir, { recursive: true, force: true });
@@ -79,7 +96,11 @@ export async function startReceiver(respond: (req: ReceivedWebhook, index: numbe
   let waiters: { predicate: (r: ReceivedWebhook) => boolean; resolve: (r: ReceivedWebhook) => void }[] = [];
   const app = new Hono();
   app.post('*', async (c) => {
-    const req: ReceivedWebhook = { path: c.req.path, headers: c.req.header(), raw: Buffer.from(await c.req.arrayBuffer()) };
+    const req: ReceivedWebhook = {
+      path: c.req.path,
+      headers: c.req.header(),
+      raw: Buffer.from(await c.req.arrayBuffer()),
+    };
     received.push(req);
     const status = respond(req, received.length - 1);
     for (const w of [...waiters]) {
@@ -93,7 +114,9 @@ export async function startReceiver(respond: (req: ReceivedWebhook, index: numbe
     return c.body(status === 200 ? 'ok' : 'nope', status as 200);
   });
   const { server, port } = await new Promise<{ server: Server; port: number }>((resolve) => {
-    const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info: AddressInfo) => resolve({ server: s as Server, port: info.port }));
+    const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info: AddressInfo) =>
+      resolve({ server: s as Server, port: info.port }),
+    );
   });
   return {
     url: `http://127.0.0.1:${port}`,

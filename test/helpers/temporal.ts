@@ -18,7 +18,9 @@ export function installTestRuntime(): void {
   try {
     Runtime.install({
       logger: new DefaultLogger('WARN'),
-      telemetryOptions: { logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'ERROR', other: 'ERROR' }) } },
+      telemetryOptions: {
+        logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'ERROR', other: 'ERROR' }) },
+      },
     });
   } catch {
     // Already installed by an earlier file in this Jest worker.
@@ -32,7 +34,10 @@ export function installTestRuntime(): void {
  */
 export function workflowBundle(): { codePath: string } {
   const codePath = process.env.SWITCHBOARD_TEST_WORKFLOW_BUNDLE;
-  if (!codePath) throw new Error('SWITCHBOARD_TEST_WORKFLOW_BUNDLE is not set: run the tests through jest (global-setup bundles the workflows)');
+  if (!codePath)
+    throw new Error(
+      'SWITCHBOARD_TEST_WORKFLOW_BUNDLE is not set: run the tests through jest (global-setup bundles the workflows)',
+    );
   return { codePath };
 }
 
@@ -55,14 +60,21 @@ export async function createTimeSkippingEnv(options: TestEnvOptions = {}): Promi
 /** The address of the shared dev server started by global-setup. */
 export function devServerAddress(): string {
   const address = process.env.SWITCHBOARD_TEST_TEMPORAL_ADDRESS;
-  if (!address) throw new Error('SWITCHBOARD_TEST_TEMPORAL_ADDRESS is not set: run the tests through jest (global-setup starts the dev server)');
+  if (!address)
+    throw new Error(
+      'SWITCHBOARD_TEST_TEMPORAL_ADDRESS is not set: run the tests through jest (global-setup starts the dev server)',
+    );
   return address;
 }
 
 /** An environment on the shared dev server (no time skipping). */
 export async function createDevServerEnv(options: TestEnvOptions = {}): Promise<TestWorkflowEnvironment> {
   installTestRuntime();
-  return TestWorkflowEnvironment.createFromExistingServer({ address: devServerAddress(), namespace: 'default', ...(options.dataConverter ? { client: { dataConverter: options.dataConverter } } : {}) });
+  return TestWorkflowEnvironment.createFromExistingServer({
+    address: devServerAddress(),
+    namespace: 'default',
+    ...(options.dataConverter ? { client: { dataConverter: options.dataConverter } } : {}),
+  });
 }
 
 /** A task queue no other test uses. */

@@ -13,13 +13,32 @@ import { loadConfig } from '../../src/config';
 import { silentLogger } from '../../src/logger';
 import { createLazyClient } from '../../src/temporal/connections';
 
-type Doc = { openapi: string; paths: Record<string, Record<string, { responses: Record<string, unknown>; security?: unknown[]; parameters?: { name: string; in: string; schema: Record<string, unknown> }[] }>>; components: { schemas: Record<string, unknown> } };
+type Doc = {
+  openapi: string;
+  paths: Record<
+    string,
+    Record<
+      string,
+      {
+        responses: Record<string, unknown>;
+        security?: unknown[];
+        parameters?: { name: string; in: string; schema: Record<string, unknown> }[];
+      }
+    >
+  >;
+  components: { schemas: Record<string, unknown> };
+};
 
 // A lazy client never connects unless a route uses it; these tests only read the documentation.
 const config = loadConfig({ TEMPORAL_ADDRESS: '127.0.0.1:1', API_TOKEN: 'openapi-test-token-0123456789' });
 const app = createApp({
   config,
-  conversations: new ConversationGateway({ client: createLazyClient(config.temporal), taskQueue: 'unused', timeoutMs: 100, workflowIds: { revealPhoneNumbers: false, secret: 'x' } }),
+  conversations: new ConversationGateway({
+    client: createLazyClient(config.temporal),
+    taskQueue: 'unused',
+    timeoutMs: 100,
+    workflowIds: { revealPhoneNumbers: false, secret: 'x' },
+  }),
   logger: silentLogger,
 });
 
@@ -44,17 +63,34 @@ describe('OpenAPI document', () => {
   test('the validator does reject a broken document (so the check above means something)', async () => {
     const doc = await document();
     const broken = structuredClone(doc);
-    (broken.paths['/healthz'] as Record<string, unknown>).get = { responses: { 200: { description: 'x', content: { 'application/json': { schema: { $ref: '#/components/schemas/Nope' } } } } } };
+    (broken.paths['/healthz'] as Record<string, unknown>).get = {
+      responses: {
+        200: { description: 'x', content: { 'application/json': { schema: { $ref: '#/components/schemas/Nope' } } } },
+      },
+    };
     await expect(SwaggerParser.validate(broken as never)).rejects.toThrow();
   });
 
   test('covers every route the app mounts, and documents no route the app lacks', async () => {
     const doc = await document();
-    const mounted = app.routes.filter((r) => r.method !== 'ALL').map((r) => `${r.method.toLowerCase()} ${toOpenApiPath(r.path)}`);
+    const mounted = app.routes
+      .filter((r) => r.method !== 'ALL')
+      .map((r) => `${r.method.toLowerCase()} ${toOpenApiPath(r.path)}`);
     const documented = Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m} ${p}`));
     expect(mounted.length).toBeGreaterThanOrEqual(15);
-    expect({ undocumented: mounted.filter((r) => !documented.includes(r)), stale: documented.filter((d) => !mounted.includes(d)) }).toEqual({ undocumented: [], stale: [] });
-    for (const route of ['get /healthz', 'get /readyz', 'get /metrics', 'post /webhooks/rbm', 'post /webhooks/bm', 'post /v1/conversations/{key}/messages', 'get /v1/unrecognized-payloads']) {
+    expect({
+      undocumented: mounted.filter((r) => !documented.includes(r)),
+      stale: documented.filter((d) => !mounted.includes(d)),
+    }).toEqual({ undocumented: [], stale: [] });
+    for (const route of [
+      'get /healthz',
+      'get /readyz',
+      'get /metrics',
+      'post /webhooks/rbm',
+      'post /webhooks/bm',
+      'post /v1/conversations/{key}/messages',
+      'get /v1/unrecognized-payloads',
+    ]) {
       expect(documented).toContain(route);
     }
   });
@@ -78,7 +114,11 @@ describe('OpenAPI document', () => {
 
   test("schemas are the routes' own zod schemas", async () => {
     const doc = await document();
-    const { $schema: _d, ...sendBody } = z.toJSONSchema(sendMessageBody, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+    const { $schema: _d, ...sendBody } = z.toJSONSchema(sendMessageBody, {
+      target: 'draft-2020-12',
+      io: 'input',
+      unrepresentable: 'any',
+    }) as Record<string, unknown>;
     expect(doc.components.schemas.SendMessageBody).toEqual(sendBody);
     // Strict: an unknown field is a 400 at the route, and the document says so.
     expect(doc.components.schemas.SendMessageBody).toMatchObject({ additionalProperties: false });
@@ -89,21 +129,49 @@ describe('OpenAPI document', () => {
 
   test('the constraints the document states are the ones the routes enforce: conversation keys and list filters', async () => {
     const doc = await document();
-    const keySchema = doc.paths['/v1/conversations/{key}']?.get?.parameters?.find((p) => p.name === 'key')?.schema as { pattern: string; minLength: number; maxLength: number };
-    const placeSchema = doc.paths['/v1/conversations']?.get?.parameters?.find((p) => p.name === 'place')?.schema as { pattern: string; maxLength?: number };
+    const keySchema = doc.paths['/v1/conversations/{key}']?.get?.parameters?.find((p) => p.name === 'key')?.schema as {
+      pattern: string;
+      minLength: number;
+      maxLength: number;
+    };
+    const placeSchema = doc.paths['/v1/conversations']?.get?.parameters?.find((p) => p.name === 'place')?.schema as {
+      pattern: string;
+      maxLength?: number;
+    };
     expect(keySchema).toMatchObject({ pattern: expect.any(String), maxLength: 277 });
     expect(placeSchema).toMatchObject({ pattern: expect.any(String) });
-    const documented = (value: string, schema: { pattern: string; minLength?: number; maxLength?: number }) => new RegExp(schema.pattern, 'u').test(value) && value.length >= (schema.minLength ?? 0) && value.length <= (schema.maxLength ?? Infinity);
+    const documented = (value: string, schema: { pattern: string; minLength?: number; maxLength?: number }) =>
+      new RegExp(schema.pattern, 'u').test(value) &&
+      value.length >= (schema.minLength ?? 0) &&
+      value.length <= (schema.maxLength ?? Infinity);
     const auth = { authorization: 'Bearer openapi-test-token-0123456789' };
     // A value the document allows gets past validation (here to Temporal at a closed port: 503); one it forbids is a 400.
-    const keys = ['rbm:agent@rbm.goog:+14155550100', 'bm:conversation-1', `bm:${'c'.repeat(256)}`, `bm:${'c'.repeat(257)}`, `rbm:${'a'.repeat(256)}:+14155550100`, 'bm:a/b', 'rbm:agent with space:+14155550100', 'rbm:agent@rbm.goog:14155550100', 'bm:', 'bm:x\u0000y', 'sms:+14155550100'];
+    const keys = [
+      'rbm:agent@rbm.goog:+14155550100',
+      'bm:conversation-1',
+      `bm:${'c'.repeat(256)}`,
+      `bm:${'c'.repeat(257)}`,
+      `rbm:${'a'.repeat(256)}:+14155550100`,
+      'bm:a/b',
+      'rbm:agent with space:+14155550100',
+      'rbm:agent@rbm.goog:14155550100',
+      'bm:',
+      'bm:x\u0000y',
+      'sms:+14155550100',
+    ];
     for (const key of keys) {
       const res = await app.request(`/v1/conversations/${encodeURIComponent(key)}`, { headers: auth });
-      expect({ key, status: res.status === 400 ? 400 : 'past validation' }).toEqual({ key, status: documented(key, keySchema) ? 'past validation' : 400 });
+      expect({ key, status: res.status === 400 ? 400 : 'past validation' }).toEqual({
+        key,
+        status: documented(key, keySchema) ? 'past validation' : 400,
+      });
     }
     for (const place of ['ChIJ-place', "o'brien\\x", 'abc\u0000def', 'tab\there', 'p'.repeat(200)]) {
       const res = await app.request(`/v1/conversations?place=${encodeURIComponent(place)}`, { headers: auth });
-      expect({ place, status: res.status === 400 ? 400 : 'past validation' }).toEqual({ place, status: documented(place, placeSchema) ? 'past validation' : 400 });
+      expect({ place, status: res.status === 400 ? 400 : 'past validation' }).toEqual({
+        place,
+        status: documented(place, placeSchema) ? 'past validation' : 400,
+      });
     }
   }, 30_000);
 });

@@ -18,7 +18,11 @@ interface Outcome {
 /** Runs an entry point with only `env` (plus PATH/HOME) until it exits or has printed everything `until` lists; then stops it. */
 function runEntry(entry: string, env: Record<string, string>, until: RegExp[] = []): Promise<Outcome> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'src', entry)], { cwd: projectRoot, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'src', entry)], {
+      cwd: projectRoot,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     const onData = (chunk: Buffer) => {
       out += chunk.toString('utf8');
@@ -33,17 +37,40 @@ function runEntry(entry: string, env: Record<string, string>, until: RegExp[] = 
 const NO_TEMPORAL = { TEMPORAL_ADDRESS: '127.0.0.1:1', LOG_LEVEL: 'info', WORKER_METRICS_ADDRESS: 'off' };
 
 describe('start-up rule: production needs a payload key unless encryption is turned off on purpose', () => {
-  test.each(['worker.ts', 'server.ts'])('%s without a key in production exits 1, naming the variables', async (entry) => {
-    const { code, out } = await runEntry(entry, NO_TEMPORAL);
-    expect(code).toBe(1);
-    expect(out).toMatch(/SWITCHBOARD_MODE=production needs payload encryption keys: set PAYLOAD_ENCRYPTION_KEYS or PAYLOAD_ENCRYPTION_KEY_FILE/);
-  });
+  test.each(['worker.ts', 'server.ts'])(
+    '%s without a key in production exits 1, naming the variables',
+    async (entry) => {
+      const { code, out } = await runEntry(entry, NO_TEMPORAL);
+      expect(code).toBe(1);
+      expect(out).toMatch(
+        /SWITCHBOARD_MODE=production needs payload encryption keys: set PAYLOAD_ENCRYPTION_KEYS or PAYLOAD_ENCRYPTION_KEY_FILE/,
+      );
+    },
+  );
 
   test('server.ts with PAYLOAD_ENCRYPTION=off starts, and warns that payloads go in clear', async () => {
-    const { out } = await runEntry('server.ts', { ...NO_TEMPORAL, PAYLOAD_ENCRYPTION: 'off', WORKFLOW_ID_SECRET: 'this deployment\'s own workflow id secret', API_PORT: String(await freePort()) }, [/payload encryption is off/, /api listening/]);
-    const entries = out.split('\n').flatMap((line) => (line.startsWith('{') ? [JSON.parse(line) as Record<string, unknown>] : []));
-    expect(entries.find((entry) => entry.msg === 'api listening')).toMatchObject({ payloadEncryption: 'off: payloads written and read in clear' });
-    expect(entries).toContainEqual(expect.objectContaining({ level: 'warn', msg: 'payload encryption is off: message texts and phone numbers reach Temporal in clear' }));
+    const { out } = await runEntry(
+      'server.ts',
+      {
+        ...NO_TEMPORAL,
+        PAYLOAD_ENCRYPTION: 'off',
+        WORKFLOW_ID_SECRET: "this deployment's own workflow id secret",
+        API_PORT: String(await freePort()),
+      },
+      [/payload encryption is off/, /api listening/],
+    );
+    const entries = out
+      .split('\n')
+      .flatMap((line) => (line.startsWith('{') ? [JSON.parse(line) as Record<string, unknown>] : []));
+    expect(entries.find((entry) => entry.msg === 'api listening')).toMatchObject({
+      payloadEncryption: 'off: payloads written and read in clear',
+    });
+    expect(entries).toContainEqual(
+      expect.objectContaining({
+        level: 'warn',
+        msg: 'payload encryption is off: message texts and phone numbers reach Temporal in clear',
+      }),
+    );
   });
 
   test('worker.ts with a key gets past the check (and stops at connecting to no Temporal)', async () => {

@@ -21,8 +21,19 @@ describe('npm start supervisor', () => {
     // Appends one line per start, prints it, then crashes with code 3.
     const script = `require('fs').appendFileSync(${JSON.stringify(starts)}, Date.now() + '\\n'); console.log('started'); process.exit(3);`;
     const lines: string[] = [];
-    const child = new ManagedChild('crasher', process.execPath, ['-e', script], process.env, (line) => lines.push(line), { initialMs: 100, maxMs: 400, stableMs: 60_000 });
-    await waitUntil(async () => readStarts(starts).length, (n) => n >= 4, 20_000);
+    const child = new ManagedChild(
+      'crasher',
+      process.execPath,
+      ['-e', script],
+      process.env,
+      (line) => lines.push(line),
+      { initialMs: 100, maxMs: 400, stableMs: 60_000 },
+    );
+    await waitUntil(
+      async () => readStarts(starts).length,
+      (n) => n >= 4,
+      20_000,
+    );
     await child.stop();
     const at = readStarts(starts);
     expect(child.restartCount).toBeGreaterThanOrEqual(3);
@@ -40,7 +51,14 @@ describe('npm start supervisor', () => {
 
   test('a child stopped on purpose is not restarted', async () => {
     const lines: string[] = [];
-    const child = new ManagedChild('steady', process.execPath, ['-e', "console.log('up'); setInterval(() => undefined, 1000);"], process.env, (line) => lines.push(line), { initialMs: 50, maxMs: 50, stableMs: 1000 });
+    const child = new ManagedChild(
+      'steady',
+      process.execPath,
+      ['-e', "console.log('up'); setInterval(() => undefined, 1000);"],
+      process.env,
+      (line) => lines.push(line),
+      { initialMs: 50, maxMs: 50, stableMs: 1000 },
+    );
     await waitUntil(async () => lines.includes('[steady] up'), Boolean, 10_000);
     await child.stop();
     expect(child.restartCount).toBe(0);

@@ -47,7 +47,9 @@ describe('production chaos: PostgreSQL-backed server, two workers, two APIs', ()
     expect(report.faults.postgresRestart).toBeDefined();
     expect(Object.entries(report.webhooks.non200).filter(([status]) => status !== '200').length).toBeGreaterThan(0);
     expect(Object.values(report.faults.platformFaults).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
-    expect(report.faults.duplicatesPosted.userWebhooks + report.faults.duplicatesPosted.receiptWebhooks).toBeGreaterThan(0);
+    expect(
+      report.faults.duplicatesPosted.userWebhooks + report.faults.duplicatesPosted.receiptWebhooks,
+    ).toBeGreaterThan(0);
     expect(report.inbound.signalsCarryingThem).toBeGreaterThan(report.inbound.distinctEvents);
   });
 

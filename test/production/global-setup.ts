@@ -29,5 +29,7 @@ export default async function globalSetup(): Promise<void> {
   process.env.SWITCHBOARD_TEST_TEMPORAL_ADDRESS = deployment.address;
   process.env.SWITCHBOARD_TEST_WORKFLOW_BUNDLE = TEST_BUNDLE_PATH;
   process.env.SWITCHBOARD_TEST_UPGRADE_BUNDLES = UPGRADE_BUNDLES_DIR;
-  console.log(`\nproduction deployment: temporal-server ${deployment.binaries.version} on ${deployment.binaries.postgresVersion} at ${deployment.address}, up in ${((Date.now() - started) / 1000).toFixed(1)} s (with the workflow bundles)`);
+  console.log(
+    `\nproduction deployment: temporal-server ${deployment.binaries.version} on ${deployment.binaries.postgresVersion} at ${deployment.address}, up in ${((Date.now() - started) / 1000).toFixed(1)} s (with the workflow bundles)`,
+  );
 }

@@ -14,8 +14,15 @@ import { devServerAddress } from '../helpers/temporal';
 
 function bundles() {
   const dir = process.env.SWITCHBOARD_TEST_UPGRADE_BUNDLES;
-  if (!dir) throw new Error('SWITCHBOARD_TEST_UPGRADE_BUNDLES is not set: run through `npm run test:production` (its global setup builds the bundles)');
-  return { a: upgradeBundlePath(dir, 'a'), b: upgradeBundlePath(dir, 'b'), unpatched: upgradeBundlePath(dir, 'unpatched') };
+  if (!dir)
+    throw new Error(
+      'SWITCHBOARD_TEST_UPGRADE_BUNDLES is not set: run through `npm run test:production` (its global setup builds the bundles)',
+    );
+  return {
+    a: upgradeBundlePath(dir, 'a'),
+    b: upgradeBundlePath(dir, 'b'),
+    unpatched: upgradeBundlePath(dir, 'unpatched'),
+  };
 }
 
 describe('rolling upgrade A → B with Worker Versioning, one worker at a time, traffic flowing', () => {
@@ -64,9 +71,21 @@ describe('rolling upgrade A → B with Worker Versioning, one worker at a time, 
   });
 
   test('the change took effect where its point came after the upgrade, and only there', () => {
-    expect(report.handoffExpiredOnA).toMatchObject({ slaExpiredOn: BUILD_A, holdingMessages: 1, escalated: false, patchMarker: false, finalStatus: 'automation' });
+    expect(report.handoffExpiredOnA).toMatchObject({
+      slaExpiredOn: BUILD_A,
+      holdingMessages: 1,
+      escalated: false,
+      patchMarker: false,
+      finalStatus: 'automation',
+    });
     expect(report.handoffExpiredOnA.deskNotifications).not.toContain('sla_expired');
-    expect(report.handoffExpiringOnB).toMatchObject({ slaExpiredOn: BUILD_B, holdingMessages: 1, escalated: true, patchMarker: true, finalStatus: 'waiting_for_agent' });
+    expect(report.handoffExpiringOnB).toMatchObject({
+      slaExpiredOn: BUILD_B,
+      holdingMessages: 1,
+      escalated: true,
+      patchMarker: true,
+      finalStatus: 'waiting_for_agent',
+    });
     expect(report.handoffExpiringOnB.deskNotifications.filter((reason) => reason === 'sla_expired')).toHaveLength(1);
   });
 

@@ -25,10 +25,19 @@ const KEY = `rbm:agent@rbm.goog:${NUMBER}`;
 const TEXT = `what are your opening hours? ref ${randomUUID()}`;
 const OLD = generatePayloadKeyEntry('replay-old');
 const NEW = generatePayloadKeyEntry('replay-new');
-const converter = (...entries: string[]) => payloadDataConverter({ keys: parsePayloadKeys(entries.join(',')), encrypt: true });
+const converter = (...entries: string[]) =>
+  payloadDataConverter({ keys: parsePayloadKeys(entries.join(',')), encrypt: true });
 
 function text(messageId: string, body: string): InboundEvent {
-  return { type: 'message', channel: 'rbm', conversationKey: KEY, dedupeKey: messageId, messageId, content: { kind: 'text', text: body }, receivedAt: new Date().toISOString() };
+  return {
+    type: 'message',
+    channel: 'rbm',
+    conversationKey: KEY,
+    dedupeKey: messageId,
+    messageId,
+    content: { kind: 'text', text: body },
+    receivedAt: new Date().toISOString(),
+  };
 }
 
 /** The history as JSON text, plus every payload's data decoded from base64 (where plaintext would show). */
@@ -49,7 +58,13 @@ describe('replaying histories written through the payload codec', () => {
   beforeAll(async () => {
     env = await createTimeSkippingEnv({ dataConverter: converter(OLD) });
     const taskQueue = uniqueTaskQueue('encrypted-replay');
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: workflowBundle(), activities: recordingActivities().activities, dataConverter: converter(OLD) });
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: workflowBundle(),
+      activities: recordingActivities().activities,
+      dataConverter: converter(OLD),
+    });
     await worker.runUntil(async () => {
       const handle = await env.client.workflow.signalWithStart(conversationWorkflow, {
         workflowId: `encrypted-${randomUUID()}`,
@@ -58,12 +73,21 @@ describe('replaying histories written through the payload codec', () => {
         signal: inboundEventsSignal,
         signalArgs: [[text('m1', TEXT)]],
       });
-      await waitUntil(() => handle.query(conversationStateQuery), (s) => s.history.some((h) => h.direction === 'outbound'));
+      await waitUntil(
+        () => handle.query(conversationStateQuery),
+        (s) => s.history.some((h) => h.direction === 'outbound'),
+      );
       await handle.signal(inboundEventsSignal, [text('m2', 'thanks')]);
-      await waitUntil(() => handle.query(conversationStateQuery), (s) => s.history.filter((h) => h.direction === 'outbound').length >= 2);
+      await waitUntil(
+        () => handle.query(conversationStateQuery),
+        (s) => s.history.filter((h) => h.direction === 'outbound').length >= 2,
+      );
       // Past the idle period the run continues as new into a dormant run: its history is complete.
       await env.sleep('2 hours');
-      await waitUntil(() => env.client.workflow.getHandle(handle.workflowId).describe(), (d) => d.runId !== handle.signaledRunId);
+      await waitUntil(
+        () => env.client.workflow.getHandle(handle.workflowId).describe(),
+        (d) => d.runId !== handle.signaledRunId,
+      );
       recorded = await env.client.workflow.getHandle(handle.workflowId, handle.signaledRunId).fetchHistory();
       await env.client.workflow.getHandle(handle.workflowId).terminate('recorded');
     });
@@ -75,7 +99,10 @@ describe('replaying histories written through the payload codec', () => {
   /** Replays the recorded history with `dataConverter` (the failing case logs the worker's activation error). */
   const replayWith = async (dataConverter: ReturnType<typeof converter>) => {
     installTestRuntime();
-    return Worker.runReplayHistory({ workflowBundle: workflowBundle(), replayName: 'encrypted-replay', dataConverter }, recorded).then(
+    return Worker.runReplayHistory(
+      { workflowBundle: workflowBundle(), replayName: 'encrypted-replay', dataConverter },
+      recorded,
+    ).then(
       () => undefined,
       (err: unknown) => err as Error,
     );
@@ -86,7 +113,10 @@ describe('replaying histories written through the payload codec', () => {
     expect(raw).not.toContain(TEXT);
     expect(raw).not.toContain(NUMBER);
     expect(raw).not.toContain(NUMBER.slice(1));
-    const [first] = await converter(OLD).payloadCodecs?.[0]?.decode([recorded.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0] ?? {}]) ?? [];
+    const [first] =
+      (await converter(OLD).payloadCodecs?.[0]?.decode([
+        recorded.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0] ?? {},
+      ])) ?? [];
     expect(Buffer.from(first?.data ?? new Uint8Array()).toString('utf8')).toContain(NUMBER);
   });
 

@@ -66,10 +66,18 @@ export function loadHistories(dir = HISTORIES_DIR): StoredHistory[] {
     .filter((name) => name.endsWith('.json'))
     .map((file) => {
       const match = FILE_PATTERN.exec(file);
-      if (!match?.groups?.scenario) throw new Error(`${path.join(dir, file)}: expected <scenario>.json or <scenario>.run-<n>.json`);
+      if (!match?.groups?.scenario)
+        throw new Error(`${path.join(dir, file)}: expected <scenario>.json or <scenario>.run-<n>.json`);
       const history = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as StoredHistory['history'];
-      if (!Array.isArray(history.events) || history.events.length === 0) throw new Error(`${path.join(dir, file)}: not a workflow history (no events)`);
-      return { file, scenario: match.groups.scenario, run: Number(match.groups.run ?? 0), workflowId: workflowIdFor(match.groups.scenario), history };
+      if (!Array.isArray(history.events) || history.events.length === 0)
+        throw new Error(`${path.join(dir, file)}: not a workflow history (no events)`);
+      return {
+        file,
+        scenario: match.groups.scenario,
+        run: Number(match.groups.run ?? 0),
+        workflowId: workflowIdFor(match.groups.scenario),
+        history,
+      };
     });
   stored.sort((a, b) => a.scenario.localeCompare(b.scenario) || a.run - b.run);
   return stored.map(({ file, scenario, workflowId, history }) => ({ file, scenario, workflowId, history }));

@@ -29,7 +29,9 @@ interface ProtoJson {
 
 const nodeRequire = createRequire(__filename);
 const protoRoot = nodeRequire('@temporalio/proto') as ProtoRoot;
-const protojson = nodeRequire(nodeRequire.resolve('protobufjs/ext/protojson', { paths: [path.dirname(nodeRequire.resolve('@temporalio/proto'))] })) as ProtoJson;
+const protojson = nodeRequire(
+  nodeRequire.resolve('protobufjs/ext/protojson', { paths: [path.dirname(nodeRequire.resolve('@temporalio/proto'))] }),
+) as ProtoJson;
 const historyType = protoRoot.lookupType('temporal.api.history.v1.History');
 
 /** A history (e.g. from `handle.fetchHistory()`) as proto3 JSON, ready for JSON.stringify. */

@@ -18,7 +18,11 @@
  */
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId, type WorkflowHandleWithSignaledRunId } from '@temporalio/client';
+import {
+  type WorkflowHandle,
+  type WorkflowHandleWithFirstExecutionRunId,
+  type WorkflowHandleWithSignaledRunId,
+} from '@temporalio/client';
 import { type History } from '@temporalio/common/lib/proto-utils';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
@@ -60,13 +64,20 @@ interface ScenarioContext {
   /** Starts the scenario's workflow (fixed workflow id, own task queue). */
   start(input: ConversationInput): Promise<WorkflowHandleWithFirstExecutionRunId<typeof conversationWorkflow>>;
   /** Starts it through signal-with-start, the webhook's path. */
-  signalWithStart(input: ConversationInput, events: InboundEvent[]): Promise<WorkflowHandleWithSignaledRunId<typeof conversationWorkflow>>;
+  signalWithStart(
+    input: ConversationInput,
+    events: InboundEvent[],
+  ): Promise<WorkflowHandleWithSignaledRunId<typeof conversationWorkflow>>;
   /**
    * Delivers as the API does since issue 14 (ConversationGateway.deliveryOptions): the start carries
    * `routingVersion` (files from ROUTING_VERSIONS, held by the worker) and the first search
    * attributes; the events are stamped with the version.
    */
-  deliver(routingVersion: string, events: InboundEvent[], settings?: ConversationInput['settings']): Promise<WorkflowHandleWithSignaledRunId<typeof conversationWorkflow>>;
+  deliver(
+    routingVersion: string,
+    events: InboundEvent[],
+    settings?: ConversationInput['settings'],
+  ): Promise<WorkflowHandleWithSignaledRunId<typeof conversationWorkflow>>;
   /** A handle on the latest run (follows continue-as-new). */
   latest: Handle;
   /** Run ids of earlier, separate runs the scenario went through (reopened after an idle close). */
@@ -93,35 +104,91 @@ interface Scenario {
 /** The routing files the recorder's worker holds, by version: the example file and an edit of it. */
 const ROUTING_VERSIONS: Record<string, RoutingConfig> = (() => {
   const example = exampleRouting();
-  const edited: RoutingConfig = { ...example, faq: example.faq.map((f) => (f.id === 'opening-hours' ? { ...f, answers: { ...f.answers, en: "We're open every day, 8am to 10pm." } } : f)) };
+  const edited: RoutingConfig = {
+    ...example,
+    faq: example.faq.map((f) =>
+      f.id === 'opening-hours' ? { ...f, answers: { ...f.answers, en: "We're open every day, 8am to 10pm." } } : f,
+    ),
+  };
   return { 'example-v1': example, 'example-v2': edited };
 })();
 
 // --- Events as the webhook normalizes them (fixed ids, so re-recorded files differ only in times) ---
 
-function text(key: string, messageId: string, body: string, context?: Extract<InboundEvent, { type: 'message' }>['context']): InboundEvent {
+function text(
+  key: string,
+  messageId: string,
+  body: string,
+  context?: Extract<InboundEvent, { type: 'message' }>['context'],
+): InboundEvent {
   const channel = key.startsWith('bm:') ? 'bm' : 'rbm';
-  return { type: 'message', channel, conversationKey: key, dedupeKey: messageId, messageId, content: { kind: 'text', text: body }, ...(context ? { context } : {}), receivedAt: new Date().toISOString() };
+  return {
+    type: 'message',
+    channel,
+    conversationKey: key,
+    dedupeKey: messageId,
+    messageId,
+    content: { kind: 'text', text: body },
+    ...(context ? { context } : {}),
+    receivedAt: new Date().toISOString(),
+  };
 }
 
 function liveAgentRequest(key: string, requestId: string): InboundEvent {
-  return { type: 'live_agent_requested', channel: 'bm', conversationKey: key, dedupeKey: requestId, receivedAt: new Date().toISOString() };
+  return {
+    type: 'live_agent_requested',
+    channel: 'bm',
+    conversationKey: key,
+    dedupeKey: requestId,
+    receivedAt: new Date().toISOString(),
+  };
 }
 
 function receipt(key: string, messageId: string, kind: 'DELIVERED' | 'READ'): InboundEvent {
-  return { type: 'receipt', channel: key.startsWith('bm:') ? 'bm' : 'rbm', conversationKey: key, dedupeKey: `${kind.toLowerCase()}-${messageId}`, messageId, receipt: kind, receivedAt: new Date().toISOString() };
+  return {
+    type: 'receipt',
+    channel: key.startsWith('bm:') ? 'bm' : 'rbm',
+    conversationKey: key,
+    dedupeKey: `${kind.toLowerCase()}-${messageId}`,
+    messageId,
+    receipt: kind,
+    receivedAt: new Date().toISOString(),
+  };
 }
 
 function ttlRevokeFailed(key: string, messageId: string): InboundEvent {
-  return { type: 'ttl_expired', channel: 'rbm', conversationKey: key, dedupeKey: `ttl-${messageId}`, messageId, revoked: false, receivedAt: new Date().toISOString() };
+  return {
+    type: 'ttl_expired',
+    channel: 'rbm',
+    conversationKey: key,
+    dedupeKey: `ttl-${messageId}`,
+    messageId,
+    revoked: false,
+    receivedAt: new Date().toISOString(),
+  };
 }
 
 function typing(key: string, eventId: string, isTyping: boolean): InboundEvent {
-  return { type: 'typing', channel: key.startsWith('bm:') ? 'bm' : 'rbm', conversationKey: key, dedupeKey: eventId, isTyping, receivedAt: new Date().toISOString() };
+  return {
+    type: 'typing',
+    channel: key.startsWith('bm:') ? 'bm' : 'rbm',
+    conversationKey: key,
+    dedupeKey: eventId,
+    isTyping,
+    receivedAt: new Date().toISOString(),
+  };
 }
 
 function ttlRevoked(key: string, messageId: string): InboundEvent {
-  return { type: 'ttl_expired', channel: 'rbm', conversationKey: key, dedupeKey: `ttl-ok-${messageId}`, messageId, revoked: true, receivedAt: new Date().toISOString() };
+  return {
+    type: 'ttl_expired',
+    channel: 'rbm',
+    conversationKey: key,
+    dedupeKey: `ttl-ok-${messageId}`,
+    messageId,
+    revoked: true,
+    receivedAt: new Date().toISOString(),
+  };
 }
 
 /**
@@ -129,11 +196,27 @@ function ttlRevoked(key: string, messageId: string): InboundEvent {
  * signalled it before issue 12 (the code in the signal), `{ codeOutcome }` as it does since.
  */
 function signIn(key: string, requestId: string, content: Record<string, unknown>): InboundEvent {
-  return { type: 'message', channel: 'bm', conversationKey: key, dedupeKey: requestId, messageId: requestId, content: { kind: 'auth', redirectUri: 'https://business.google.com/callback', ...content }, receivedAt: new Date().toISOString() } as unknown as InboundEvent;
+  return {
+    type: 'message',
+    channel: 'bm',
+    conversationKey: key,
+    dedupeKey: requestId,
+    messageId: requestId,
+    content: { kind: 'auth', redirectUri: 'https://business.google.com/callback', ...content },
+    receivedAt: new Date().toISOString(),
+  } as unknown as InboundEvent;
 }
 
 function chip(key: string, requestId: string, postbackData: string): InboundEvent {
-  return { type: 'message', channel: 'bm', conversationKey: key, dedupeKey: requestId, messageId: requestId, content: { kind: 'suggestion', postbackData, text: postbackData, suggestionType: 'REPLY' }, receivedAt: new Date().toISOString() };
+  return {
+    type: 'message',
+    channel: 'bm',
+    conversationKey: key,
+    dedupeKey: requestId,
+    messageId: requestId,
+    content: { kind: 'suggestion', postbackData, text: postbackData, suggestionType: 'REPLY' },
+    receivedAt: new Date().toISOString(),
+  };
 }
 
 /** Message ids of the conversation's outbound messages, oldest first. */
@@ -142,11 +225,19 @@ async function outboundIds(handle: Handle): Promise<string[]> {
 }
 
 function send(handle: Handle, input: OutboundSendInput & { idempotencyKey: string }) {
-  return handle.executeUpdate(sendMessageUpdate, { args: [input], updateId: sendMessageUpdateId(input.idempotencyKey) });
+  return handle.executeUpdate(sendMessageUpdate, {
+    args: [input],
+    updateId: sendMessageUpdateId(input.idempotencyKey),
+  });
 }
 
 /** Polls the latest run's state until `done` holds; query errors (e.g. mid continue-as-new) are retried. */
-async function stateUntil(handle: Handle, done: (view: ConversationView) => boolean, what: string, timeoutMs = 15_000): Promise<ConversationView> {
+async function stateUntil(
+  handle: Handle,
+  done: (view: ConversationView) => boolean,
+  what: string,
+  timeoutMs = 15_000,
+): Promise<ConversationView> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -157,7 +248,8 @@ async function stateUntil(handle: Handle, done: (view: ConversationView) => bool
     } catch (err) {
       lastError = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -169,7 +261,10 @@ const scenarios: Scenario[] = [
     // New RBM conversation with a known question: automation marks it READ and answers from the FAQ.
     name: 'faq-answer',
     async drive({ signalWithStart }) {
-      const handle = await signalWithStart({ key: RBM_KEY, routing: exampleRouting(), settings: { idleTimeout: '1 hour' } }, [text(RBM_KEY, 'faq-m1', 'what are your opening hours?')]);
+      const handle = await signalWithStart(
+        { key: RBM_KEY, routing: exampleRouting(), settings: { idleTimeout: '1 hour' } },
+        [text(RBM_KEY, 'faq-m1', 'what are your opening hours?')],
+      );
       await stateUntil(handle, (s) => s.history.some((h) => h.direction === 'outbound'), 'the FAQ answer');
       return handle.signaledRunId;
     },
@@ -181,15 +276,30 @@ const scenarios: Scenario[] = [
     name: 'handoff-agent-release',
     async drive({ env, signalWithStart }) {
       const handle = await signalWithStart(
-        { key: BM_KEY, routing: exampleRouting(), settings: { handoffSla: '2 minutes', typingKeepAlive: '15 seconds', idleTimeout: '1 hour' } },
-        [text(BM_KEY, 'handoff-m1', 'my parcel never arrived', { displayName: 'Maria Gonzalez', resolvedLocale: 'en' })],
+        {
+          key: BM_KEY,
+          routing: exampleRouting(),
+          settings: { handoffSla: '2 minutes', typingKeepAlive: '15 seconds', idleTimeout: '1 hour' },
+        },
+        [
+          text(BM_KEY, 'handoff-m1', 'my parcel never arrived', {
+            displayName: 'Maria Gonzalez',
+            resolvedLocale: 'en',
+          }),
+        ],
       );
       await stateUntil(handle, (s) => s.routingDecisions.length >= 1, 'the first message to be routed');
       await handle.signal(inboundEventsSignal, [liveAgentRequest(BM_KEY, 'handoff-req-1')]);
       await stateUntil(handle, (s) => s.status === 'waiting_for_agent', 'the handoff');
-      const outboundBefore = (await handle.query(conversationStateQuery)).history.filter((h) => h.direction === 'outbound').length;
+      const outboundBefore = (await handle.query(conversationStateQuery)).history.filter(
+        (h) => h.direction === 'outbound',
+      ).length;
       await env.sleep('3 minutes');
-      await stateUntil(handle, (s) => s.history.filter((h) => h.direction === 'outbound').length > outboundBefore, 'the SLA holding message');
+      await stateUntil(
+        handle,
+        (s) => s.history.filter((h) => h.direction === 'outbound').length > outboundBefore,
+        'the SLA holding message',
+      );
       await handle.executeUpdate(assignUpdate, { args: [{ to: 'human', agentId: 'alice', displayName: 'Alice' }] });
       await handle.signal(inboundEventsSignal, [text(BM_KEY, 'handoff-m2', 'hi Alice, it was order 1234')]);
       await stateUntil(handle, (s) => s.unreadByAgent.includes('handoff-m2'), 'the message for the agent');
@@ -218,7 +328,11 @@ const scenarios: Scenario[] = [
     async drive({ start }) {
       const handle = await start({ key: RBM_KEY, routing: exampleRouting(), settings: { idleTimeout: '1 hour' } });
       await handle.signal(inboundEventsSignal, [text(RBM_KEY, 'dup-m1', 'do you deliver?')]);
-      await stateUntil(handle, (s) => s.readReceiptsSent.includes('dup-m1') && s.history.length >= 2, 'the first delivery to be answered');
+      await stateUntil(
+        handle,
+        (s) => s.readReceiptsSent.includes('dup-m1') && s.history.length >= 2,
+        'the first delivery to be answered',
+      );
       await handle.signal(inboundEventsSignal, [text(RBM_KEY, 'dup-m1', 'do you deliver?')]);
       await handle.signal(inboundEventsSignal, [text(RBM_KEY, 'dup-m1', 'do you deliver?')]);
       return handle.firstExecutionRunId;
@@ -277,7 +391,11 @@ const scenarios: Scenario[] = [
       ctx.earlier.push(first.signaledRunId);
       await env.sleep('2 hours');
       const second = await signalWithStart(input, [text(RBM_KEY, 'reopen-m2', 'do you deliver?')]);
-      await stateUntil(second, (s) => s.history.filter((h) => h.direction === 'outbound').length >= 2 && s.generation >= 1, 'the reopened run to answer');
+      await stateUntil(
+        second,
+        (s) => s.history.filter((h) => h.direction === 'outbound').length >= 2 && s.generation >= 1,
+        'the reopened run to answer',
+      );
       return second.signaledRunId;
     },
   },
@@ -287,10 +405,10 @@ const scenarios: Scenario[] = [
     // reads the user's next message, answers; a user message after release; idle close.
     name: 'sla-typing-keepalive',
     async drive({ env, signalWithStart }) {
-      const handle = await signalWithStart({ key: RBM_KEY, settings: { handoffSla: '2 minutes', typingKeepAlive: '15 seconds', idleTimeout: '1 hour' } }, [
-        typing(RBM_KEY, 'sla-t1', true),
-        text(RBM_KEY, 'sla-m1', 'my order is late'),
-      ]);
+      const handle = await signalWithStart(
+        { key: RBM_KEY, settings: { handoffSla: '2 minutes', typingKeepAlive: '15 seconds', idleTimeout: '1 hour' } },
+        [typing(RBM_KEY, 'sla-t1', true), text(RBM_KEY, 'sla-m1', 'my order is late')],
+      );
       await stateUntil(handle, (s) => s.status === 'waiting_for_agent', 'the handoff to the default queue');
       await env.sleep('3 minutes');
       await stateUntil(handle, (s) => s.history.some((h) => h.direction === 'outbound'), 'the SLA holding message');
@@ -298,10 +416,20 @@ const scenarios: Scenario[] = [
       await handle.executeUpdate(agentTypingUpdate, { args: [{ agentId: 'bob', typing: true }] });
       await env.sleep('50 seconds');
       await handle.executeUpdate(agentTypingUpdate, { args: [{ agentId: 'bob', typing: false }] });
-      await handle.signal(inboundEventsSignal, [typing(RBM_KEY, 'sla-t2', true), typing(RBM_KEY, 'sla-t3', false), text(RBM_KEY, 'sla-m2', 'any news?')]);
+      await handle.signal(inboundEventsSignal, [
+        typing(RBM_KEY, 'sla-t2', true),
+        typing(RBM_KEY, 'sla-t3', false),
+        text(RBM_KEY, 'sla-m2', 'any news?'),
+      ]);
       await stateUntil(handle, (s) => s.unreadByAgent.includes('sla-m2'), 'the message for the agent');
       await handle.executeUpdate(markReadUpdate, { args: [{ agentId: 'bob', messageIds: ['sla-m1', 'sla-m2'] }] });
-      await send(handle, { conversationKey: RBM_KEY, content: { text: 'It ships today.' }, representative: { type: 'HUMAN', displayName: 'Bob' }, idempotencyKey: 'sla-reply-1', origin: 'operator' });
+      await send(handle, {
+        conversationKey: RBM_KEY,
+        content: { text: 'It ships today.' },
+        representative: { type: 'HUMAN', displayName: 'Bob' },
+        idempotencyKey: 'sla-reply-1',
+        origin: 'operator',
+      });
       await handle.executeUpdate(assignUpdate, { args: [{ to: 'automation' }] });
       await handle.signal(inboundEventsSignal, [text(RBM_KEY, 'sla-m3', 'thanks')]);
       await stateUntil(handle, (s) => s.routingDecisions.length >= 3, 'the message after release');
@@ -320,10 +448,17 @@ const scenarios: Scenario[] = [
       },
     },
     async drive({ signalWithStart }) {
-      const handle = await signalWithStart({ key: RBM_KEY, routing: exampleRouting(), settings: { idleTimeout: '1 hour' } }, [text(RBM_KEY, 'fail-m1', 'blorp')]);
+      const handle = await signalWithStart(
+        { key: RBM_KEY, routing: exampleRouting(), settings: { idleTimeout: '1 hour' } },
+        [text(RBM_KEY, 'fail-m1', 'blorp')],
+      );
       await stateUntil(handle, (s) => s.routingDecisions.length >= 1, 'the first unknown message');
       await handle.signal(inboundEventsSignal, [text(RBM_KEY, 'fail-m2', 'zzzt')]);
-      await stateUntil(handle, (s) => s.routingDecisions.some((d) => d.action === 'handoff_notification_failed'), 'the refused desk');
+      await stateUntil(
+        handle,
+        (s) => s.routingDecisions.some((d) => d.action === 'handoff_notification_failed'),
+        'the refused desk',
+      );
       await handle.signal(inboundEventsSignal, [text(RBM_KEY, 'fail-m3', 'what are your opening hours?')]);
       await stateUntil(handle, (s) => s.routingDecisions.length >= 4, 'the third message');
       return handle.signaledRunId;
@@ -334,9 +469,16 @@ const scenarios: Scenario[] = [
     // resolvedLocale (automation answers in English). User receipts for the answer.
     name: 'bm-locale-receipts',
     async drive({ signalWithStart }) {
-      const handle = await signalWithStart({ key: BM_KEY, routing: exampleRouting(), settings: { idleTimeout: '1 hour' } }, [
-        text(BM_KEY, 'loc-m1', 'how do I return this?', { displayName: 'Ana Ruiz', resolvedLocale: 'en', userDeviceLocale: 'es-MX' }),
-      ]);
+      const handle = await signalWithStart(
+        { key: BM_KEY, routing: exampleRouting(), settings: { idleTimeout: '1 hour' } },
+        [
+          text(BM_KEY, 'loc-m1', 'how do I return this?', {
+            displayName: 'Ana Ruiz',
+            resolvedLocale: 'en',
+            userDeviceLocale: 'es-MX',
+          }),
+        ],
+      );
       await stateUntil(handle, (s) => s.history.some((h) => h.direction === 'outbound'), 'the answer');
       const [answer] = await outboundIds(handle);
       if (answer === undefined) throw new Error('no outbound message');
@@ -355,7 +497,8 @@ const scenarios: Scenario[] = [
     activities: {
       channels: {
         sendMessage: async (args) => {
-          if (args.content.text === 'unreachable') throw ApplicationFailure.nonRetryable('not RCS', FailureType.NotRcsReachable);
+          if (args.content.text === 'unreachable')
+            throw ApplicationFailure.nonRetryable('not RCS', FailureType.NotRcsReachable);
           return { sentAt: new Date().toISOString() };
         },
       },
@@ -364,11 +507,41 @@ const scenarios: Scenario[] = [
       const handle = await start({ key: RBM_KEY, settings: { idleTimeout: '1 hour' } });
       await handle.executeUpdate(assignUpdate, { args: [{ to: 'human', agentId: 'dana', displayName: 'Dana' }] });
       const sms = (t: string) => ({ text: `${t} (SMS)` });
-      const a = await send(handle, { conversationKey: RBM_KEY, content: { text: 'deliver within' }, policy: { deliverWithinMs: 10 * MIN, fallbackSms: sms('a') }, idempotencyKey: 'fb-a', origin: 'operator' });
-      const b = await send(handle, { conversationKey: RBM_KEY, content: { text: 'read within' }, policy: { readWithinMs: 20 * MIN, fallbackSms: sms('b') }, idempotencyKey: 'fb-b', origin: 'operator' });
-      await send(handle, { conversationKey: RBM_KEY, content: { text: 'unreachable' }, policy: { fallbackSms: sms('c') }, idempotencyKey: 'fb-c', origin: 'operator' });
-      await send(handle, { conversationKey: RBM_KEY, content: { text: 'one-time code 123456' }, policy: { timeSensitive: true, fallbackSms: sms('d') }, idempotencyKey: 'fb-d', origin: 'operator' });
-      const e = await send(handle, { conversationKey: RBM_KEY, content: { text: 'ttl' }, policy: { ttl: '300s', fallbackSms: sms('e') }, idempotencyKey: 'fb-e', origin: 'operator' });
+      const a = await send(handle, {
+        conversationKey: RBM_KEY,
+        content: { text: 'deliver within' },
+        policy: { deliverWithinMs: 10 * MIN, fallbackSms: sms('a') },
+        idempotencyKey: 'fb-a',
+        origin: 'operator',
+      });
+      const b = await send(handle, {
+        conversationKey: RBM_KEY,
+        content: { text: 'read within' },
+        policy: { readWithinMs: 20 * MIN, fallbackSms: sms('b') },
+        idempotencyKey: 'fb-b',
+        origin: 'operator',
+      });
+      await send(handle, {
+        conversationKey: RBM_KEY,
+        content: { text: 'unreachable' },
+        policy: { fallbackSms: sms('c') },
+        idempotencyKey: 'fb-c',
+        origin: 'operator',
+      });
+      await send(handle, {
+        conversationKey: RBM_KEY,
+        content: { text: 'one-time code 123456' },
+        policy: { timeSensitive: true, fallbackSms: sms('d') },
+        idempotencyKey: 'fb-d',
+        origin: 'operator',
+      });
+      const e = await send(handle, {
+        conversationKey: RBM_KEY,
+        content: { text: 'ttl' },
+        policy: { ttl: '300s', fallbackSms: sms('e') },
+        idempotencyKey: 'fb-e',
+        origin: 'operator',
+      });
       await handle.signal(inboundEventsSignal, [receipt(RBM_KEY, b.messageId, 'DELIVERED')]);
       await env.sleep('6 minutes');
       await handle.signal(inboundEventsSignal, [ttlRevoked(RBM_KEY, e.messageId)]);
@@ -376,7 +549,13 @@ const scenarios: Scenario[] = [
       await waitForOutbound(handle, a.messageId, 'FALLBACK_SENT');
       await waitForOutbound(handle, e.messageId, 'FALLBACK_SENT');
       // A retried POST with a used Idempotency-Key: no second message.
-      await send(handle, { conversationKey: RBM_KEY, content: { text: 'deliver within' }, policy: { deliverWithinMs: 10 * MIN, fallbackSms: sms('a') }, idempotencyKey: 'fb-a', origin: 'operator' });
+      await send(handle, {
+        conversationKey: RBM_KEY,
+        content: { text: 'deliver within' },
+        policy: { deliverWithinMs: 10 * MIN, fallbackSms: sms('a') },
+        idempotencyKey: 'fb-a',
+        origin: 'operator',
+      });
       return handle.firstExecutionRunId;
     },
   },
@@ -389,8 +568,13 @@ const scenarios: Scenario[] = [
     minRuns: 2,
     async drive({ deliver, latest, env }) {
       const settings = { idleTimeout: '1 hour', continueAsNewAfterEvents: 40 };
-      const withCountry = (event: InboundEvent): InboundEvent => (event.type === 'message' ? { ...event, senderCountry: { callingCode: '+1', country: 'US' } } : event);
-      const first = await deliver('example-v1', [typing(RBM_KEY, 'rv-t1', true), withCountry(text(RBM_KEY, 'rv-m1', 'what are your opening hours?'))], settings);
+      const withCountry = (event: InboundEvent): InboundEvent =>
+        event.type === 'message' ? { ...event, senderCountry: { callingCode: '+1', country: 'US' } } : event;
+      const first = await deliver(
+        'example-v1',
+        [typing(RBM_KEY, 'rv-t1', true), withCountry(text(RBM_KEY, 'rv-m1', 'what are your opening hours?'))],
+        settings,
+      );
       await stateUntil(latest, (s) => s.history.some((h) => h.direction === 'outbound'), 'the first answer');
       // The edited file's version: answered by it, after which the history is long enough to continue as new
       // (queries can race a continue-as-new on the test server: the histories tell when a signal was handled).
@@ -408,9 +592,18 @@ const scenarios: Scenario[] = [
     name: 'open-pending-timers',
     open: true,
     async drive({ env, signalWithStart }) {
-      const handle = await signalWithStart({ key: RBM_KEY, settings: { handoffSla: '1 hour', idleTimeout: '7 days' } }, [text(RBM_KEY, 'open-m1', 'I need help with my bill')]);
+      const handle = await signalWithStart(
+        { key: RBM_KEY, settings: { handoffSla: '1 hour', idleTimeout: '7 days' } },
+        [text(RBM_KEY, 'open-m1', 'I need help with my bill')],
+      );
       await stateUntil(handle, (s) => s.status === 'waiting_for_agent', 'the handoff');
-      await send(handle, { conversationKey: RBM_KEY, content: { text: 'We will call you back.' }, policy: { deliverWithinMs: 2 * 60 * MIN, fallbackSms: { text: 'We will call you back (SMS).' } }, idempotencyKey: 'open-1', origin: 'operator' });
+      await send(handle, {
+        conversationKey: RBM_KEY,
+        content: { text: 'We will call you back.' },
+        policy: { deliverWithinMs: 2 * 60 * MIN, fallbackSms: { text: 'We will call you back (SMS).' } },
+        idempotencyKey: 'open-1',
+        origin: 'operator',
+      });
       await handle.signal(inboundEventsSignal, [typing(RBM_KEY, 'open-t1', true)]);
       await env.sleep('10 minutes');
       await stateUntil(handle, (s) => s.userTyping.changes >= 1, 'the typing event');
@@ -425,15 +618,26 @@ const scenarios: Scenario[] = [
     name: 'dormant-reopen',
     open: true,
     async drive({ env, signalWithStart, latest }) {
-      const input: ConversationInput = { key: RBM_KEY, routing: exampleRouting(), settings: { idleTimeout: '1 hour', handoffSla: '5 minutes' } };
+      const input: ConversationInput = {
+        key: RBM_KEY,
+        routing: exampleRouting(),
+        settings: { idleTimeout: '1 hour', handoffSla: '5 minutes' },
+      };
       const first = await signalWithStart(input, [text(RBM_KEY, 'dormant-m1', 'I want to talk to a person')]);
       await stateUntil(first, (s) => s.status === 'waiting_for_agent', 'the handoff');
       await env.sleep('2 hours');
       await stateUntil(latest, (s) => s.dormant === true, 'the dormant run');
-      await signalWithStart(input, [text(RBM_KEY, 'dormant-m1', 'I want to talk to a person'), text(RBM_KEY, 'dormant-m2', 'hello? anyone?')]);
+      await signalWithStart(input, [
+        text(RBM_KEY, 'dormant-m1', 'I want to talk to a person'),
+        text(RBM_KEY, 'dormant-m2', 'hello? anyone?'),
+      ]);
       await stateUntil(latest, (s) => s.unreadByAgent.includes('dormant-m2'), 'the reopened conversation');
       await env.sleep('6 minutes');
-      await stateUntil(latest, (s) => s.history.filter((h) => h.direction === 'outbound').length >= 3, 'the second holding message');
+      await stateUntil(
+        latest,
+        (s) => s.history.filter((h) => h.direction === 'outbound').length >= 3,
+        'the second holding message',
+      );
       return first.signaledRunId;
     },
   },
@@ -450,17 +654,34 @@ const scenarios: Scenario[] = [
           throw ApplicationFailure.nonRetryable('not RCS reachable', FailureType.NotRcsReachable);
         },
         sendRepresentativeEvent: async (args) => {
-          if (args.representative.displayName === 'Refused') throw ApplicationFailure.nonRetryable('permission denied', FailureType.PermissionDenied);
+          if (args.representative.displayName === 'Refused')
+            throw ApplicationFailure.nonRetryable('permission denied', FailureType.PermissionDenied);
         },
       },
     },
     async drive({ env, start }) {
-      const handle = await start({ key: RBM_KEY, routing: exampleRouting(), settings: { idleTimeout: '1 day', typingKeepAlive: '15 seconds', typingMaxDuration: '1 minute' } });
+      const handle = await start({
+        key: RBM_KEY,
+        routing: exampleRouting(),
+        settings: { idleTimeout: '1 day', typingKeepAlive: '15 seconds', typingMaxDuration: '1 minute' },
+      });
       await handle.signal(inboundEventsSignal, [text(RBM_KEY, 'rules-m1', 'what are your opening hours?')]);
-      await stateUntil(handle, (s) => (s.activityFailures?.length ?? 0) >= 1 && s.history.some((h) => h.direction === 'outbound'), 'the answer beside the failed receipt');
-      await handle.executeUpdate(assignUpdate, { args: [{ to: 'human', agentId: 'x', displayName: 'Refused' }] }).catch(() => undefined);
+      await stateUntil(
+        handle,
+        (s) => (s.activityFailures?.length ?? 0) >= 1 && s.history.some((h) => h.direction === 'outbound'),
+        'the answer beside the failed receipt',
+      );
+      await handle
+        .executeUpdate(assignUpdate, { args: [{ to: 'human', agentId: 'x', displayName: 'Refused' }] })
+        .catch(() => undefined);
       await handle.executeUpdate(assignUpdate, { args: [{ to: 'human', agentId: 'erin', displayName: 'Erin' }] });
-      const { messageId } = await send(handle, { conversationKey: RBM_KEY, content: { text: 'Erin here' }, policy: { readWithinMs: 10 * MIN, fallbackSms: { text: 'Erin here (SMS)' } }, idempotencyKey: 'rules-1', origin: 'operator' });
+      const { messageId } = await send(handle, {
+        conversationKey: RBM_KEY,
+        content: { text: 'Erin here' },
+        policy: { readWithinMs: 10 * MIN, fallbackSms: { text: 'Erin here (SMS)' } },
+        idempotencyKey: 'rules-1',
+        origin: 'operator',
+      });
       await handle.signal(inboundEventsSignal, [receipt(RBM_KEY, messageId, 'DELIVERED')]);
       await handle.executeUpdate(agentTypingUpdate, { args: [{ agentId: 'erin', typing: true }] });
       await handle.signal(inboundEventsSignal, [typing(RBM_KEY, 'rules-t1', true)]);
@@ -477,12 +698,29 @@ const scenarios: Scenario[] = [
     // Idle conversations go dormant and never complete (issue 11): recorded open.
     open: true,
     async drive({ signalWithStart }) {
-      const handle = await signalWithStart({ key: BM_KEY, routing: exampleRouting(), settings: { idleTimeout: '1 hour' } }, [signIn(BM_KEY, 'legacy-auth-1', { code: 'replay-legacy-authorization-code' })]);
-      await stateUntil(handle, (s) => s.history.filter((h) => h.direction === 'outbound').length >= 1, 'the signed-in answer');
-      await handle.signal(inboundEventsSignal, [signIn(BM_KEY, 'legacy-auth-2', { error: { error: 'ACCESS_DENIED', errorDescription: 'the user said no' } })]);
-      await stateUntil(handle, (s) => s.history.filter((h) => h.direction === 'outbound').length >= 2, 'the try-again answer');
+      const handle = await signalWithStart(
+        { key: BM_KEY, routing: exampleRouting(), settings: { idleTimeout: '1 hour' } },
+        [signIn(BM_KEY, 'legacy-auth-1', { code: 'replay-legacy-authorization-code' })],
+      );
+      await stateUntil(
+        handle,
+        (s) => s.history.filter((h) => h.direction === 'outbound').length >= 1,
+        'the signed-in answer',
+      );
+      await handle.signal(inboundEventsSignal, [
+        signIn(BM_KEY, 'legacy-auth-2', { error: { error: 'ACCESS_DENIED', errorDescription: 'the user said no' } }),
+      ]);
+      await stateUntil(
+        handle,
+        (s) => s.history.filter((h) => h.direction === 'outbound').length >= 2,
+        'the try-again answer',
+      );
       await handle.signal(inboundEventsSignal, [chip(BM_KEY, 'legacy-auth-3', 'auth:retry')]);
-      await stateUntil(handle, (s) => s.routingDecisions.some((d) => d.messageId === 'legacy-auth-3'), 'the retry decision');
+      await stateUntil(
+        handle,
+        (s) => s.routingDecisions.some((d) => d.messageId === 'legacy-auth-3'),
+        'the retry decision',
+      );
       return handle.signaledRunId;
     },
   },
@@ -494,14 +732,20 @@ const scenarios: Scenario[] = [
     // Idle conversations go dormant and never complete (issue 11): recorded open.
     open: true,
     async drive({ signalWithStart }) {
-      const outbound = (n: number) => (s: ConversationView) => s.history.filter((h) => h.direction === 'outbound').length >= n;
-      const handle = await signalWithStart({ key: BM_KEY, routing: exampleRouting(), settings: { idleTimeout: '1 hour' } }, [signIn(BM_KEY, 'auth-1', { codeOutcome: 'handed_over' })]);
+      const outbound = (n: number) => (s: ConversationView) =>
+        s.history.filter((h) => h.direction === 'outbound').length >= n;
+      const handle = await signalWithStart(
+        { key: BM_KEY, routing: exampleRouting(), settings: { idleTimeout: '1 hour' } },
+        [signIn(BM_KEY, 'auth-1', { codeOutcome: 'handed_over' })],
+      );
       await stateUntil(handle, outbound(1), 'the signed-in answer');
       await handle.signal(inboundEventsSignal, [signIn(BM_KEY, 'auth-2', { codeOutcome: 'not_handed_over' })]);
       await stateUntil(handle, outbound(2), 'the try-again answer');
       await handle.signal(inboundEventsSignal, [signIn(BM_KEY, 'auth-3', { codeOutcome: 'dropped' })]);
       await stateUntil(handle, outbound(3), 'the answer to a dropped code');
-      await handle.signal(inboundEventsSignal, [signIn(BM_KEY, 'auth-4', { codeOutcome: 'none', error: { error: 'ACCESS_DENIED' } })]);
+      await handle.signal(inboundEventsSignal, [
+        signIn(BM_KEY, 'auth-4', { codeOutcome: 'none', error: { error: 'ACCESS_DENIED' } }),
+      ]);
       await stateUntil(handle, outbound(4), 'the answer to an error');
       await handle.signal(inboundEventsSignal, [signIn(BM_KEY, 'auth-5', { code: 'replay-code-from-an-older-api' })]);
       await stateUntil(handle, outbound(5), 'the answer to an older signal');
@@ -519,8 +763,12 @@ const scenarios: Scenario[] = [
     name: 'typing-fade-by-reader',
     open: true,
     async drive({ env, signalWithStart }) {
-      const outbound = (n: number) => (s: ConversationView) => s.history.filter((h) => h.direction === 'outbound').length >= n;
-      const handle = await signalWithStart({ key: RBM_KEY, routing: exampleRouting(), settings: { idleTimeout: '1 hour' } }, [typing(RBM_KEY, 'fade-t1', true)]);
+      const outbound = (n: number) => (s: ConversationView) =>
+        s.history.filter((h) => h.direction === 'outbound').length >= n;
+      const handle = await signalWithStart(
+        { key: RBM_KEY, routing: exampleRouting(), settings: { idleTimeout: '1 hour' } },
+        [typing(RBM_KEY, 'fade-t1', true)],
+      );
       await stateUntil(handle, (s) => s.userTyping.changes >= 1, 'the typing event');
       await handle.signal(inboundEventsSignal, [text(RBM_KEY, 'fade-m1', 'what are your opening hours?')]);
       await stateUntil(handle, outbound(1), 'the FAQ answer');
@@ -563,16 +811,28 @@ const scenarios: Scenario[] = [
       },
     },
     async drive({ signalWithStart }) {
-      const outbound = (n: number) => (s: ConversationView) => s.history.filter((h) => h.direction === 'outbound').length >= n;
-      const handle = await signalWithStart({ key: RBM_KEY, routing: exampleRouting(), settings: { idleTimeout: '1 hour' } }, [text(RBM_KEY, 'rir-m1', 'what are your opening hours?')]);
-      await stateUntil(handle, (s) => outbound(1)(s) && s.readReceiptsSent.includes('rir-m1'), 'the answer with its READ receipt');
+      const outbound = (n: number) => (s: ConversationView) =>
+        s.history.filter((h) => h.direction === 'outbound').length >= n;
+      const handle = await signalWithStart(
+        { key: RBM_KEY, routing: exampleRouting(), settings: { idleTimeout: '1 hour' } },
+        [text(RBM_KEY, 'rir-m1', 'what are your opening hours?')],
+      );
+      await stateUntil(
+        handle,
+        (s) => outbound(1)(s) && s.readReceiptsSent.includes('rir-m1'),
+        'the answer with its READ receipt',
+      );
       const [first] = await outboundIds(handle);
       if (first === undefined) throw new Error('no outbound message');
       await handle.signal(inboundEventsSignal, [receipt(RBM_KEY, first, 'DELIVERED')]);
       await handle.signal(inboundEventsSignal, [receipt(RBM_KEY, first, 'READ')]);
       await waitForOutbound(handle, first, 'READ');
       await handle.signal(inboundEventsSignal, [text(RBM_KEY, 'rir-m2', 'what are your opening hours?')]);
-      await stateUntil(handle, (s) => outbound(2)(s) && s.readReceiptsSent.includes('rir-m2'), 'the second answer, its READ receipt sent on its own');
+      await stateUntil(
+        handle,
+        (s) => outbound(2)(s) && s.readReceiptsSent.includes('rir-m2'),
+        'the second answer, its READ receipt sent on its own',
+      );
       return handle.signaledRunId;
     },
   },
@@ -581,12 +841,19 @@ const scenarios: Scenario[] = [
 /** The payloads as the workflow sees them: fetched histories hold them as the codec encoded them. */
 async function decodedPayloads(env: TestWorkflowEnvironment, payloads: Payload[]): Promise<Payload[]> {
   let out = payloads;
-  for (const codec of [...env.client.options.loadedDataConverter.payloadCodecs].reverse()) out = await codec.decode(out);
+  for (const codec of [...env.client.options.loadedDataConverter.payloadCodecs].reverse())
+    out = await codec.decode(out);
   return out;
 }
 
 /** Waits until some run of the chain recorded a signal mentioning `marker` and completed a workflow task after it. */
-async function signalHandled(env: TestWorkflowEnvironment, workflowId: string, firstRunId: string, marker: string, timeoutMs = 15_000): Promise<void> {
+async function signalHandled(
+  env: TestWorkflowEnvironment,
+  workflowId: string,
+  firstRunId: string,
+  marker: string,
+  timeoutMs = 15_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     let runId: string | undefined = firstRunId;
@@ -595,7 +862,10 @@ async function signalHandled(env: TestWorkflowEnvironment, workflowId: string, f
       const events = history.events ?? [];
       const mentions: boolean[] = [];
       for (const e of events) {
-        const payloads = (await decodedPayloads(env, e.workflowExecutionSignaledEventAttributes?.input?.payloads ?? [])) as Payload[];
+        const payloads = (await decodedPayloads(
+          env,
+          e.workflowExecutionSignaledEventAttributes?.input?.payloads ?? [],
+        )) as Payload[];
         mentions.push(payloads.some((p) => p.data && Buffer.from(p.data).toString('utf8').includes(marker)));
       }
       const signalAt = mentions.indexOf(true);
@@ -612,7 +882,10 @@ async function waitForOutbound(handle: Handle, messageId: string, status: string
   for (;;) {
     const view = await handle.query(outboundMessagesQuery);
     if (view.messages.some((m) => m.messageId === messageId && m.status === status)) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${messageId} to be ${status}: ${JSON.stringify(view.messages.map((m) => [m.messageId, m.status, m.log.map((l) => l.event)]))}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out waiting for ${messageId} to be ${status}: ${JSON.stringify(view.messages.map((m) => [m.messageId, m.status, m.log.map((l) => l.event)]))}`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -625,7 +898,12 @@ interface Recorded {
 }
 
 /** Every run of the chain that starts at `firstRunId`, following continue-as-new. */
-async function fetchChain(env: TestWorkflowEnvironment, workflowId: string, firstRunId: string, open = false): Promise<History[]> {
+async function fetchChain(
+  env: TestWorkflowEnvironment,
+  workflowId: string,
+  firstRunId: string,
+  open = false,
+): Promise<History[]> {
   const runs: History[] = [];
   let runId: string | undefined = firstRunId;
   while (runId) {
@@ -636,32 +914,68 @@ async function fetchChain(env: TestWorkflowEnvironment, workflowId: string, firs
   }
   const last = runs.at(-1)?.events?.at(-1);
   if (open) {
-    if (last?.eventType !== undefined && !last.workflowTaskCompletedEventAttributes) throw new Error(`${workflowId}: an open history should end with a completed workflow task (last event ${String(last.eventType)})`);
+    if (last?.eventType !== undefined && !last.workflowTaskCompletedEventAttributes)
+      throw new Error(
+        `${workflowId}: an open history should end with a completed workflow task (last event ${String(last.eventType)})`,
+      );
     return runs;
   }
-  if (!last?.workflowExecutionCompletedEventAttributes) throw new Error(`${workflowId}: the last run did not complete (last event ${String(last?.eventType)})`);
+  if (!last?.workflowExecutionCompletedEventAttributes)
+    throw new Error(`${workflowId}: the last run did not complete (last event ${String(last?.eventType)})`);
   return runs;
 }
 
-async function record(env: TestWorkflowEnvironment, bundle: WorkflowBundleWithSourceMap, scenario: Scenario): Promise<Recorded> {
+async function record(
+  env: TestWorkflowEnvironment,
+  bundle: WorkflowBundleWithSourceMap,
+  scenario: Scenario,
+): Promise<Recorded> {
   const workflowId = workflowIdFor(scenario.name);
   const taskQueue = uniqueTaskQueue(`record-${scenario.name}`);
   const earlier: string[] = [];
   // A reopened conversation reads the result of its latest closed run, as the worker's visibility loader does.
-  const previousRuns = { previousRun: async (id: string) => (earlier.length > 0 ? env.client.workflow.getHandle(id, earlier.at(-1)).result() : undefined) };
-  const routing = { forVersion: (version: string) => (ROUTING_VERSIONS[version] ? { version, routing: ROUTING_VERSIONS[version] } : undefined) };
+  const previousRuns = {
+    previousRun: async (id: string) =>
+      earlier.length > 0 ? env.client.workflow.getHandle(id, earlier.at(-1)).result() : undefined,
+  };
+  const routing = {
+    forVersion: (version: string) =>
+      ROUTING_VERSIONS[version] ? { version, routing: ROUTING_VERSIONS[version] } : undefined,
+  };
   const { activities } = recordingActivities({ previousRuns, routing, ...scenario.activities });
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities, dataConverter: testDataConverter() });
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: bundle,
+    activities,
+    dataConverter: testDataConverter(),
+  });
   const latest = env.client.workflow.getHandle<typeof conversationWorkflow>(workflowId);
   const ctx: ScenarioContext = {
     env,
     latest,
     earlier,
     start: (input) => env.client.workflow.start(conversationWorkflow, { workflowId, taskQueue, args: [input] }),
-    signalWithStart: (input, events) => env.client.workflow.signalWithStart(conversationWorkflow, { workflowId, taskQueue, args: [input], signal: inboundEventsSignal, signalArgs: [events] }),
+    signalWithStart: (input, events) =>
+      env.client.workflow.signalWithStart(conversationWorkflow, {
+        workflowId,
+        taskQueue,
+        args: [input],
+        signal: inboundEventsSignal,
+        signalArgs: [events],
+      }),
     deliver: (routingVersion, events, settings) => {
-      const gateway = new ConversationGateway({ client: env.client, taskQueue, timeoutMs: 10_000, workflowIds: { revealPhoneNumbers: false, secret: 'replay' }, startInput: { routingVersion, ...(settings ? { settings } : {}) } });
-      return env.client.workflow.signalWithStart(conversationWorkflow, { ...gateway.deliveryOptions(RBM_KEY, events), workflowId });
+      const gateway = new ConversationGateway({
+        client: env.client,
+        taskQueue,
+        timeoutMs: 10_000,
+        workflowIds: { revealPhoneNumbers: false, secret: 'replay' },
+        startInput: { routingVersion, ...(settings ? { settings } : {}) },
+      });
+      return env.client.workflow.signalWithStart(conversationWorkflow, {
+        ...gateway.deliveryOptions(RBM_KEY, events),
+        workflowId,
+      });
     },
   };
   return worker.runUntil(async () => {
@@ -676,7 +990,8 @@ async function record(env: TestWorkflowEnvironment, bundle: WorkflowBundleWithSo
       const earlier: History[] = [];
       for (const runId of ctx.earlier) earlier.push(...(await fetchChain(env, workflowId, runId)));
       const runs = [...earlier, ...(await fetchChain(env, workflowId, firstRunId, scenario.open))];
-      if (scenario.minRuns !== undefined && runs.length < scenario.minRuns) throw new Error(`${workflowId}: expected at least ${scenario.minRuns} runs, got ${runs.length}`);
+      if (scenario.minRuns !== undefined && runs.length < scenario.minRuns)
+        throw new Error(`${workflowId}: expected at least ${scenario.minRuns} runs, got ${runs.length}`);
       return { scenario: scenario.name, runs };
     } finally {
       // A run left open would stop the shared test server from skipping time for the next scenario.
@@ -705,14 +1020,20 @@ function serialize(history: History): string {
 /** Committed files of a scenario (its single history or the runs of its chain). */
 function committedFiles(scenario: string): string[] {
   mkdirSync(HISTORIES_DIR, { recursive: true });
-  return readdirSync(HISTORIES_DIR).filter((file) => file === historyFileName(scenario) || (file.startsWith(`${scenario}.run-`) && file.endsWith('.json')));
+  return readdirSync(HISTORIES_DIR).filter(
+    (file) => file === historyFileName(scenario) || (file.startsWith(`${scenario}.run-`) && file.endsWith('.json')),
+  );
 }
 
 function write(recorded: Recorded): string[] {
   // Only reached with --overwrite when the scenario has files: drop them first (a chain may now have fewer runs).
   for (const file of committedFiles(recorded.scenario)) rmSync(path.join(HISTORIES_DIR, file));
-  const files = recorded.runs.map((_, i) => historyFileName(recorded.scenario, recorded.runs.length > 1 ? i + 1 : undefined));
-  recorded.runs.forEach((history, i) => writeFileSync(path.join(HISTORIES_DIR, files[i] as string), serialize(history)));
+  const files = recorded.runs.map((_, i) =>
+    historyFileName(recorded.scenario, recorded.runs.length > 1 ? i + 1 : undefined),
+  );
+  recorded.runs.forEach((history, i) =>
+    writeFileSync(path.join(HISTORIES_DIR, files[i] as string), serialize(history)),
+  );
   return files;
 }
 
@@ -722,19 +1043,26 @@ async function main(): Promise<void> {
   const wanted = args.filter((a) => a !== '--overwrite');
   const unknown = wanted.filter((name) => !(SCENARIOS as readonly string[]).includes(name));
   if (unknown.length > 0) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${SCENARIOS.join(', ')}`);
-  const selected = scenarios.filter((s) => (wanted.length === 0 ? committedFiles(s.name).length === 0 : wanted.includes(s.name)));
+  const selected = scenarios.filter((s) =>
+    wanted.length === 0 ? committedFiles(s.name).length === 0 : wanted.includes(s.name),
+  );
   // Committed histories are what running conversations look like: a behaviour change gets a new
   // scenario beside them, never a re-recording of an old one.
   const already = selected.filter((s) => committedFiles(s.name).length > 0);
   if (already.length > 0 && !overwrite) {
-    throw new Error(`${already.map((s) => s.name).join(', ')} already recorded: add a new scenario for new behaviour (or pass --overwrite to replace a history no running conversation can have)`);
+    throw new Error(
+      `${already.map((s) => s.name).join(', ')} already recorded: add a new scenario for new behaviour (or pass --overwrite to replace a history no running conversation can have)`,
+    );
   }
   if (selected.length === 0) {
     console.log('every scenario is recorded already; name one (with --overwrite) to record it again');
     return;
   }
 
-  const bundle = await bundleWorkflowCode({ workflowsPath: path.join(projectRoot, 'src', 'workflows'), logger: new DefaultLogger('WARN') });
+  const bundle = await bundleWorkflowCode({
+    workflowsPath: path.join(projectRoot, 'src', 'workflows'),
+    logger: new DefaultLogger('WARN'),
+  });
   // The production payload codec with the test key: histories are recorded as production writes them.
   const env = await createTimeSkippingEnv({ dataConverter: testDataConverter() });
   const recorded: Recorded[] = [];

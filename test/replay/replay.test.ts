@@ -20,7 +20,11 @@ const stored = loadHistories();
 async function replay(histories: { workflowId: string; history: History }[]): Promise<ReplayResult[]> {
   installTestRuntime();
   const results: ReplayResult[] = [];
-  for await (const result of Worker.runReplayHistories({ workflowBundle: workflowBundle(), replayName: 'switchboard-replay', dataConverter: testDataConverter() }, histories)) results.push(result);
+  for await (const result of Worker.runReplayHistories(
+    { workflowBundle: workflowBundle(), replayName: 'switchboard-replay', dataConverter: testDataConverter() },
+    histories,
+  ))
+    results.push(result);
   return results;
 }
 
@@ -32,7 +36,9 @@ describe('replaying committed histories against the current workflow code', () =
   let results: ReplayResult[] = [];
 
   beforeAll(async () => {
-    results = await replay(stored.map((h) => ({ workflowId: h.workflowId, history: historyFromJsonObject(h.history) })));
+    results = await replay(
+      stored.map((h) => ({ workflowId: h.workflowId, history: historyFromJsonObject(h.history) })),
+    );
   });
 
   test(`the committed histories are there: at least ${MIN_HISTORIES}, every scenario, a continue-as-new chain`, () => {
@@ -47,7 +53,11 @@ describe('replaying committed histories against the current workflow code', () =
     test(`${h.file} (${h.history.events.length} events) replays without a determinism violation or replay error`, () => {
       const result = results[index];
       expect(result).toBeDefined();
-      expect({ file: h.file, workflowId: result?.workflowId, error: describeError(result?.error) }).toEqual({ file: h.file, workflowId: h.workflowId, error: 'none' });
+      expect({ file: h.file, workflowId: result?.workflowId, error: describeError(result?.error) }).toEqual({
+        file: h.file,
+        workflowId: h.workflowId,
+        error: 'none',
+      });
     });
   }
 
@@ -55,16 +65,21 @@ describe('replaying committed histories against the current workflow code', () =
     const original = stored.find((h) => h.scenario === 'faq-answer');
     expect(original).toBeDefined();
     const tampered = tamperFirstActivityType(original as StoredHistory);
-    const [result] = await replay([{ workflowId: tampered.workflowId, history: historyFromJsonObject(tampered.history) }]);
+    const [result] = await replay([
+      { workflowId: tampered.workflowId, history: historyFromJsonObject(tampered.history) },
+    ]);
     expect(result?.error?.name).toBe('DeterminismViolationError');
   });
 });
 
 /** A copy of `h` whose first scheduled activity has a different type than the code schedules. */
 function tamperFirstActivityType(h: StoredHistory): StoredHistory {
-  const history = structuredClone(h.history) as { events: { activityTaskScheduledEventAttributes?: { activityType?: { name?: string } } }[] };
+  const history = structuredClone(h.history) as {
+    events: { activityTaskScheduledEventAttributes?: { activityType?: { name?: string } } }[];
+  };
   const scheduled = history.events.find((e) => e.activityTaskScheduledEventAttributes?.activityType);
-  if (!scheduled?.activityTaskScheduledEventAttributes?.activityType) throw new Error(`${h.file} schedules no activity`);
+  if (!scheduled?.activityTaskScheduledEventAttributes?.activityType)
+    throw new Error(`${h.file} schedules no activity`);
   scheduled.activityTaskScheduledEventAttributes.activityType.name = 'notAnActivityTheCodeSchedules';
   return { ...h, history: history as StoredHistory['history'] };
 }

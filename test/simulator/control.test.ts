@@ -34,13 +34,21 @@ describe('simulator control API', () => {
     await platform.stop();
   });
 
-  const sendTo = (rbm: ReturnType<TestPlatform['rbm']>, msisdn: string, messageId: string) => rbm.createAgentMessage({ agentId: AGENT, msisdn, messageId, message: { contentMessage: { text: 'x' } } });
+  const sendTo = (rbm: ReturnType<TestPlatform['rbm']>, msisdn: string, messageId: string) =>
+    rbm.createAgentMessage({ agentId: AGENT, msisdn, messageId, message: { contentMessage: { text: 'x' } } });
 
   test('GET /sim/calls lists every call and filters by phone (+ unencoded) and conversation', async () => {
     const rbm = platform.rbm();
     await sendTo(rbm, '+14155550001', 'a-1');
     await sendTo(rbm, '+14155550002', 'b-1');
-    await platform.gateway().sendMessage({ conversationKey: 'bm:conv-x', messageId: 'c-1', representative: { type: 'BOT' }, content: { text: 'x' } });
+    await platform
+      .gateway()
+      .sendMessage({
+        conversationKey: 'bm:conv-x',
+        messageId: 'c-1',
+        representative: { type: 'BOT' },
+        content: { text: 'x' },
+      });
 
     const all = await getJson<{ calls: CallRecord[] }>(`${platform.url}/sim/calls`);
     expect(all.calls.map((c) => c.api)).toEqual(['oauth', 'rbm', 'rbm', 'oauth', 'bm']);
@@ -61,7 +69,9 @@ describe('simulator control API', () => {
 
     const byPhone = await getJson<{ calls: CallRecord[] }>(`${platform.url}/sim/calls?phone=+14155550002`);
     expect(byPhone.calls.map((c) => c.query.messageId)).toEqual(['b-1']);
-    const byKey = await getJson<{ calls: CallRecord[] }>(`${platform.url}/sim/calls?conversation=${encodeURIComponent(`rbm:${AGENT}:+14155550001`)}`);
+    const byKey = await getJson<{ calls: CallRecord[] }>(
+      `${platform.url}/sim/calls?conversation=${encodeURIComponent(`rbm:${AGENT}:+14155550001`)}`,
+    );
     expect(byKey.calls.map((c) => c.query.messageId)).toEqual(['a-1']);
     const byBm = await getJson<{ calls: CallRecord[] }>(`${platform.url}/sim/calls?conversation=conv-x`);
     expect(byBm.calls.map((c) => (c.body as { messageId: string }).messageId)).toEqual(['c-1']);
@@ -71,8 +81,19 @@ describe('simulator control API', () => {
 
   test('faults over HTTP: N calls, per phone, latency; bad rules are refused; reset forgets everything', async () => {
     const phone = '+14155550003';
-    expect((await postJson(`${platform.url}/sim/faults`, { api: 'rbm', phone, status: 500, times: 2 })).status).toBe(201);
-    expect((await postJson(`${platform.url}/sim/faults`, { api: 'rbm', pathContains: 'capabilities', latencyMs: 150, times: 1 })).status).toBe(201);
+    expect((await postJson(`${platform.url}/sim/faults`, { api: 'rbm', phone, status: 500, times: 2 })).status).toBe(
+      201,
+    );
+    expect(
+      (
+        await postJson(`${platform.url}/sim/faults`, {
+          api: 'rbm',
+          pathContains: 'capabilities',
+          latencyMs: 150,
+          times: 1,
+        })
+      ).status,
+    ).toBe(201);
     expect((await postJson(`${platform.url}/sim/faults`, { api: 'rbm' })).status).toBe(400);
     expect((await postJson(`${platform.url}/sim/faults`, { status: 700 })).status).toBe(400);
 
@@ -104,7 +125,10 @@ describe('simulator control API', () => {
         for (let i = 0; i < 12; i++) {
           const res = await fetch(`${sim.url}/2010-04-01/Accounts/AC1/Messages.json`, {
             method: 'POST',
-            headers: { authorization: `Basic ${Buffer.from('AC1:t').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+            headers: {
+              authorization: `Basic ${Buffer.from('AC1:t').toString('base64')}`,
+              'content-type': 'application/x-www-form-urlencoded',
+            },
             body: new URLSearchParams({ To: '+14155550005', From: '+15550001111', Body: `m${i}` }).toString(),
           });
           statuses.push(res.status);
@@ -133,12 +157,22 @@ describe('simulator control API', () => {
 describe('simulator OAuth checks and key file', () => {
   const account = generateServiceAccount(new SeededRandom(3), 'http://sim/token');
   const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
-  const jwt = (claims: Record<string, unknown>, header: Record<string, unknown> = { alg: 'RS256', typ: 'JWT' }, key = account.key.private_key) => {
+  const jwt = (
+    claims: Record<string, unknown>,
+    header: Record<string, unknown> = { alg: 'RS256', typ: 'JWT' },
+    key = account.key.private_key,
+  ) => {
     const unsigned = `${b64(header)}.${b64(claims)}`;
     return `${unsigned}.${createSign('RSA-SHA256').update(unsigned).sign(key).toString('base64url')}`;
   };
   const now = Math.floor(Date.now() / 1000);
-  const good = { iss: account.key.client_email, scope: 'https://www.googleapis.com/auth/rcsbusinessmessaging', aud: 'http://sim/token', iat: now, exp: now + 3600 };
+  const good = {
+    iss: account.key.client_email,
+    scope: 'https://www.googleapis.com/auth/rcsbusinessmessaging',
+    aud: 'http://sim/token',
+    iat: now,
+    exp: now + 3600,
+  };
 
   test('accepts a well-formed assertion and refuses each way of getting it wrong', () => {
     expect(verifyAssertion(jwt(good), account, ['http://sim/token'])).toEqual({ ok: true, claims: good });

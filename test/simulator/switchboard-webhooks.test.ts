@@ -41,14 +41,40 @@ type Outcome = { status: number | null; attempts: number; delivered: boolean };
 
 async function serveApi(temporalAddress: string, env: Record<string, string> = {}, client?: Client): Promise<Api> {
   const taskQueue = uniqueTaskQueue('sim-contract');
-  const config = loadConfig({ TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_TASK_QUEUE: taskQueue, RBM_CLIENT_TOKEN: TOKEN, BM_CLIENT_TOKEN: TOKEN, API_TOKEN: 'contract-api-token-0123', WEBHOOK_BODY_LIMIT_BYTES: String(BODY_LIMIT), ...env });
+  const config = loadConfig({
+    TEMPORAL_ADDRESS: temporalAddress,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    RBM_CLIENT_TOKEN: TOKEN,
+    BM_CLIENT_TOKEN: TOKEN,
+    API_TOKEN: 'contract-api-token-0123',
+    WEBHOOK_BODY_LIMIT_BYTES: String(BODY_LIMIT),
+    ...env,
+  });
   const temporal = client ?? createLazyClient(config.temporal);
-  const conversations = new ConversationGateway({ client: temporal, taskQueue, timeoutMs: config.temporal.signalTimeoutMs, workflowIds: { revealPhoneNumbers: false, secret: randomUUID() } });
-  const store = new UnrecognizedPayloadStore({ client: temporal, taskQueue, timeoutMs: config.temporal.signalTimeoutMs });
+  const conversations = new ConversationGateway({
+    client: temporal,
+    taskQueue,
+    timeoutMs: config.temporal.signalTimeoutMs,
+    workflowIds: { revealPhoneNumbers: false, secret: randomUUID() },
+  });
+  const store = new UnrecognizedPayloadStore({
+    client: temporal,
+    taskQueue,
+    timeoutMs: config.temporal.signalTimeoutMs,
+  });
   const app = createApp({ config, conversations, logger: silentLogger, unrecognizedPayloads: store });
   const calls = trackTemporalCalls(conversations, store);
   return new Promise((resolve) => {
-    const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info: AddressInfo) => resolve({ url: `http://127.0.0.1:${info.port}`, server: server as Server, conversations, store, client: temporal, settled: () => calls.settled() }));
+    const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info: AddressInfo) =>
+      resolve({
+        url: `http://127.0.0.1:${info.port}`,
+        server: server as Server,
+        conversations,
+        store,
+        client: temporal,
+        settled: () => calls.settled(),
+      }),
+    );
   });
 }
 
@@ -62,7 +88,8 @@ async function closeApi(api: Api | undefined, closeConnection = false): Promise<
 }
 
 /** The id the API gives a kept payload: a digest of the channel and the signed bytes. */
-const keptId = (channel: 'rbm' | 'bm', signed: string) => digest(Buffer.concat([Buffer.from(`${channel}\n`), Buffer.from(signed)]));
+const keptId = (channel: 'rbm' | 'bm', signed: string) =>
+  digest(Buffer.concat([Buffer.from(`${channel}\n`), Buffer.from(signed)]));
 
 describe("simulator webhooks against Switchboard's webhook routes", () => {
   let env: TestWorkflowEnvironment;
@@ -78,17 +105,30 @@ describe("simulator webhooks against Switchboard's webhook routes", () => {
   });
 
   const act = async (sim: RunningSimulator, path: string, body: unknown) => {
-    const res = await fetch(`${sim.url}/sim/users/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`${sim.url}/sim/users/${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     return (await res.json()) as { conversation: string; webhook: Outcome };
   };
   const raw = async (sim: RunningSimulator, channel: 'rbm' | 'bm', body: unknown) => {
-    const res = await fetch(`${sim.url}/sim/webhooks/${channel}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`${sim.url}/sim/webhooks/${channel}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     expect(res.status).toBe(200);
     return ((await res.json()) as { webhook: Outcome }).webhook;
   };
 
   test('signed with the configured client token: accepted (RBM and Business Messages)', async () => {
-    const sim = await startSimulator({ webhookBaseUrl: api.url, rbmClientToken: TOKEN, bmClientToken: TOKEN, rbmAgentId: AGENT });
+    const sim = await startSimulator({
+      webhookBaseUrl: api.url,
+      rbmClientToken: TOKEN,
+      bmClientToken: TOKEN,
+      rbmAgentId: AGENT,
+    });
     const started: string[] = [];
     try {
       const rbm = await act(sim, `rbm/${encodeURIComponent('+14155550166')}/text`, { text: 'hello' });
@@ -98,22 +138,62 @@ describe("simulator webhooks against Switchboard's webhook routes", () => {
       started.push(rbm.conversation, bm.conversation);
     } finally {
       await sim.close();
-      for (const key of started) await env.client.workflow.getHandle(api.conversations.workflowId(key)).terminate('test over').catch(() => undefined);
+      for (const key of started)
+        await env.client.workflow
+          .getHandle(api.conversations.workflowId(key))
+          .terminate('test over')
+          .catch(() => undefined);
     }
   });
 
   test('an agent launch event, a new kind, a schema violation, data that is not JSON: each acknowledged at the first attempt, the unknown ones kept', async () => {
-    const sim = await startSimulator({ webhookBaseUrl: api.url, rbmClientToken: TOKEN, bmClientToken: TOKEN, rbmAgentId: AGENT, webhookRetry: { maxAttempts: 3, baseDelayMs: 10 } });
+    const sim = await startSimulator({
+      webhookBaseUrl: api.url,
+      rbmClientToken: TOKEN,
+      bmClientToken: TOKEN,
+      rbmAgentId: AGENT,
+      webhookRetry: { maxAttempts: 3, baseDelayMs: 10 },
+    });
     try {
-      const launch = { eventId: `launch-${randomUUID()}`, agentId: AGENT, regionId: '/v1/regions/fi-rcs', oldLaunchState: 'LAUNCH_STATE_PENDING', newLaunchState: 'LAUNCH_STATE_LAUNCHED', actingParty: 'CARRIER', sendTime: new Date().toISOString() };
+      const launch = {
+        eventId: `launch-${randomUUID()}`,
+        agentId: AGENT,
+        regionId: '/v1/regions/fi-rcs',
+        oldLaunchState: 'LAUNCH_STATE_PENDING',
+        newLaunchState: 'LAUNCH_STATE_LAUNCHED',
+        actingParty: 'CARRIER',
+        sendTime: new Date().toISOString(),
+      };
       expect(await raw(sim, 'rbm', { data: launch })).toEqual({ status: 200, attempts: 1, delivered: true });
 
       const phone = `+1415555${String(Math.floor(Math.random() * 10_000)).padStart(4, '0')}`;
       const kept: [channel: 'rbm' | 'bm', signed: string, kind: string][] = [
-        ['rbm', JSON.stringify({ senderPhoneNumber: phone, agentId: AGENT, eventType: 'REACTION', eventId: `ev-${randomUUID()}` }), 'rbm.user_event.REACTION'],
-        ['rbm', JSON.stringify({ senderPhoneNumber: phone, agentId: AGENT, messageId: `m-${randomUUID()}`, location: { latitude: 'north', longitude: 2.35 } }), 'rbm.user_message'],
+        [
+          'rbm',
+          JSON.stringify({
+            senderPhoneNumber: phone,
+            agentId: AGENT,
+            eventType: 'REACTION',
+            eventId: `ev-${randomUUID()}`,
+          }),
+          'rbm.user_event.REACTION',
+        ],
+        [
+          'rbm',
+          JSON.stringify({
+            senderPhoneNumber: phone,
+            agentId: AGENT,
+            messageId: `m-${randomUUID()}`,
+            location: { latitude: 'north', longitude: 2.35 },
+          }),
+          'rbm.user_message',
+        ],
         ['rbm', `not json ${randomUUID()}`, 'rbm.malformed_json'],
-        ['bm', JSON.stringify({ conversationId: randomUUID(), requestId: randomUUID(), reaction: { emoji: '👍' } }), 'bm.unknown'],
+        [
+          'bm',
+          JSON.stringify({ conversationId: randomUUID(), requestId: randomUUID(), reaction: { emoji: '👍' } }),
+          'bm.unknown',
+        ],
       ];
       for (const [channel, signed, kind] of kept) {
         const outcome = await raw(sim, channel, channel === 'rbm' ? { dataText: signed } : { bodyText: signed });
@@ -123,7 +203,12 @@ describe("simulator webhooks against Switchboard's webhook routes", () => {
         expect({ kind: entry.memo?.kind, running: entry.status.name }).toEqual({ kind, running: 'RUNNING' });
       }
       // Nothing of that reached a conversation, and nothing was posted twice.
-      expect(await env.client.workflow.getHandle(api.conversations.workflowId(rbmConversationKey(AGENT, phone))).describe().catch(() => undefined)).toBeUndefined();
+      expect(
+        await env.client.workflow
+          .getHandle(api.conversations.workflowId(rbmConversationKey(AGENT, phone)))
+          .describe()
+          .catch(() => undefined),
+      ).toBeUndefined();
       expect(sim.sim.calls({ direction: 'webhook' }).filter((c) => c.attempt !== 1)).toEqual([]);
     } finally {
       await sim.close();
@@ -131,7 +216,12 @@ describe("simulator webhooks against Switchboard's webhook routes", () => {
   });
 
   test('signed with another token: 401, and the simulator keeps retrying as Google would', async () => {
-    const sim = await startSimulator({ webhookBaseUrl: api.url, rbmClientToken: 'not-the-token', bmClientToken: 'not-the-token', webhookRetry: { maxAttempts: 2, baseDelayMs: 10 } });
+    const sim = await startSimulator({
+      webhookBaseUrl: api.url,
+      rbmClientToken: 'not-the-token',
+      bmClientToken: 'not-the-token',
+      webhookRetry: { maxAttempts: 2, baseDelayMs: 10 },
+    });
     try {
       const rbm = await act(sim, `rbm/${encodeURIComponent('+14155550167')}/text`, { text: 'forged' });
       expect(rbm.webhook).toMatchObject({ status: 401, delivered: false });
@@ -151,10 +241,17 @@ describe("simulator webhooks against Switchboard's webhook routes", () => {
   });
 
   test('a body over WEBHOOK_BODY_LIMIT_BYTES: 413 at every attempt, retried', async () => {
-    const sim = await startSimulator({ webhookBaseUrl: api.url, rbmClientToken: TOKEN, rbmAgentId: AGENT, webhookRetry: { maxAttempts: 2, baseDelayMs: 10 } });
+    const sim = await startSimulator({
+      webhookBaseUrl: api.url,
+      rbmClientToken: TOKEN,
+      rbmAgentId: AGENT,
+      webhookRetry: { maxAttempts: 2, baseDelayMs: 10 },
+    });
     try {
       const text = 'x'.repeat(BODY_LIMIT);
-      const outcome = await raw(sim, 'rbm', { data: { senderPhoneNumber: '+14155550168', agentId: AGENT, messageId: `big-${randomUUID()}`, text } });
+      const outcome = await raw(sim, 'rbm', {
+        data: { senderPhoneNumber: '+14155550168', agentId: AGENT, messageId: `big-${randomUUID()}`, text },
+      });
       expect(outcome).toMatchObject({ status: 413, delivered: false });
       await sim.sim.waitForCall((c) => c.direction === 'webhook' && c.attempt === 2);
       expect(sim.sim.calls({ direction: 'webhook' }).map((c) => [c.attempt, c.status])).toEqual([
@@ -170,7 +267,12 @@ describe("simulator webhooks against Switchboard's webhook routes", () => {
     // The API reaches Temporal through a TCP relay that does not listen yet: a real refused connection.
     const relayPort = await freePort();
     const down = await serveApi(`127.0.0.1:${relayPort}`, { TEMPORAL_SIGNAL_TIMEOUT_MS: '1000' });
-    const sim = await startSimulator({ webhookBaseUrl: down.url, rbmClientToken: TOKEN, rbmAgentId: AGENT, webhookRetry: { maxAttempts: 12, baseDelayMs: 200, maxDelayMs: 2000 } });
+    const sim = await startSimulator({
+      webhookBaseUrl: down.url,
+      rbmClientToken: TOKEN,
+      rbmAgentId: AGENT,
+      webhookRetry: { maxAttempts: 12, baseDelayMs: 200, maxDelayMs: 2000 },
+    });
     let relay: TcpServer | undefined;
     const sockets = new Set<Socket>();
     try {
@@ -199,10 +301,19 @@ describe("simulator webhooks against Switchboard's webhook routes", () => {
       // The same delivery (same bytes) each time; the one that was acknowledged is in Temporal.
       await waitFor(
         'the conversation',
-        () => env.client.workflow.getHandle(down.conversations.workflowId(rbmConversationKey(AGENT, phone))).describe().then(() => true, () => false),
+        () =>
+          env.client.workflow
+            .getHandle(down.conversations.workflowId(rbmConversationKey(AGENT, phone)))
+            .describe()
+            .then(
+              () => true,
+              () => false,
+            ),
         (exists): exists is true => exists,
       );
-      await env.client.workflow.getHandle(down.conversations.workflowId(rbmConversationKey(AGENT, phone))).terminate('test over');
+      await env.client.workflow
+        .getHandle(down.conversations.workflowId(rbmConversationKey(AGENT, phone)))
+        .terminate('test over');
     } finally {
       await sim.close();
       await closeApi(down, true);

@@ -3,7 +3,12 @@
  * receipt first, the reply whatever became of the receipt, and the result says which it was.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { type ActivityDeps, createActivities, READ_IN_REPLY_WAIT_MS, type ReplyWithReadReceiptArgs } from '../../src/activities';
+import {
+  type ActivityDeps,
+  createActivities,
+  READ_IN_REPLY_WAIT_MS,
+  type ReplyWithReadReceiptArgs,
+} from '../../src/activities';
 import { FailureType } from '../../src/domain/errors';
 
 const KEY = 'rbm:agent@rbm.goog:+14155550100';
@@ -51,7 +56,10 @@ describe('replyWithReadReceipt', () => {
       },
       calls,
     );
-    expect(await activities.replyWithReadReceipt(args)).toEqual({ sentAt: expect.any(String), readReceipt: 'not_sent' });
+    expect(await activities.replyWithReadReceipt(args)).toEqual({
+      sentAt: expect.any(String),
+      readReceipt: 'not_sent',
+    });
     expect(calls).toEqual(['send out-1']);
   });
 
@@ -76,6 +84,9 @@ describe('replyWithReadReceipt', () => {
       },
       [],
     );
-    await expect(activities.replyWithReadReceipt(args)).rejects.toMatchObject({ type: FailureType.NotRcsReachable, nonRetryable: true });
+    await expect(activities.replyWithReadReceipt(args)).rejects.toMatchObject({
+      type: FailureType.NotRcsReachable,
+      nonRetryable: true,
+    });
   });
 });

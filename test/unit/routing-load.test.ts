@@ -43,7 +43,7 @@ describe('routing file loader', () => {
     expect(config.countryLocales['+44']).toBe('en');
   });
 
-  test('an invalid file\'s error names the file, the line and the field', () => {
+  test("an invalid file's error names the file, the line and the field", () => {
     const { text, line } = exampleWith('    locales: [fr]', '    locales: fr');
     const error = errorOf(() => parseRoutingConfig(text, 'routing.yaml'));
     expect(error.message).toBe(`routing.yaml:${line}: queues[1].locales: expected array, received string`);
@@ -52,22 +52,35 @@ describe('routing file loader', () => {
 
   test('a misspelt field points at its own line; a missing one at the object lacking it', () => {
     const misspelt = exampleWith('    locales: [fr]', '    lcoales: [fr]');
-    expect(errorOf(() => parseRoutingConfig(misspelt.text, 'routing.yaml')).message).toContain(`routing.yaml:${misspelt.line}: queues[1]: unrecognized key: "lcoales"`);
-    expect(errorOf(() => parseRoutingConfig(misspelt.text, 'routing.yaml')).message).toContain('queues[1].locales: expected array, received undefined');
+    expect(errorOf(() => parseRoutingConfig(misspelt.text, 'routing.yaml')).message).toContain(
+      `routing.yaml:${misspelt.line}: queues[1]: unrecognized key: "lcoales"`,
+    );
+    expect(errorOf(() => parseRoutingConfig(misspelt.text, 'routing.yaml')).message).toContain(
+      'queues[1].locales: expected array, received undefined',
+    );
 
     const noGreeting = exampleWith('    greeting: "Bonjour[ {displayName}] !"', '');
     const frLine = EXAMPLE.split('\n').indexOf('  fr:') + 1;
-    expect(errorOf(() => parseRoutingConfig(noGreeting.text, 'routing.yaml')).message).toBe(`routing.yaml:${frLine}: templates.fr.greeting: expected string, received undefined`);
+    expect(errorOf(() => parseRoutingConfig(noGreeting.text, 'routing.yaml')).message).toBe(
+      `routing.yaml:${frLine}: templates.fr.greeting: expected string, received undefined`,
+    );
   });
 
   test('cross-reference errors name their line too: unknown place, second default queue, unknown placeholder, reserved postback', () => {
     const place = exampleWith('    placeIds: [ChIJswitchboardParisOpera01]', '    placeIds: [ChIJtypo]');
-    expect(errorOf(() => parseRoutingConfig(place.text, 'r.yaml')).message).toBe(`r.yaml:${place.line}: queues[2].placeIds[0]: unknown place "ChIJtypo" (not under places)`);
+    expect(errorOf(() => parseRoutingConfig(place.text, 'r.yaml')).message).toBe(
+      `r.yaml:${place.line}: queues[2].placeIds[0]: unknown place "ChIJtypo" (not under places)`,
+    );
 
     const defaults = exampleWith('    locales: [fr]', '    locales: [fr]\n    default: true');
-    expect(errorOf(() => parseRoutingConfig(defaults.text, 'r.yaml')).message).toBe(`r.yaml:${defaults.line + 1}: queues[1].default: only one default queue allowed (queues[0] is already)`);
+    expect(errorOf(() => parseRoutingConfig(defaults.text, 'r.yaml')).message).toBe(
+      `r.yaml:${defaults.line + 1}: queues[1].default: only one default queue allowed (queues[0] is already)`,
+    );
 
-    const placeholder = exampleWith('    confirmPlace: "Are you contacting us about {placeName}?"', '    confirmPlace: "Are you contacting us about {place}?"');
+    const placeholder = exampleWith(
+      '    confirmPlace: "Are you contacting us about {placeName}?"',
+      '    confirmPlace: "Are you contacting us about {place}?"',
+    );
     expect(errorOf(() => parseRoutingConfig(placeholder.text, 'r.yaml')).message).toBe(
       `r.yaml:${placeholder.line}: templates.en.confirmPlace: unknown placeholder {place}; use {displayName} or {placeName}`,
     );
@@ -78,7 +91,9 @@ describe('routing file loader', () => {
     );
 
     const noDefaultTemplates = exampleWith('defaultLocale: en', 'defaultLocale: de');
-    expect(errorOf(() => parseRoutingConfig(noDefaultTemplates.text, 'r.yaml')).message).toBe(`r.yaml:${noDefaultTemplates.line}: defaultLocale: no templates for "de" (add templates.de)`);
+    expect(errorOf(() => parseRoutingConfig(noDefaultTemplates.text, 'r.yaml')).message).toBe(
+      `r.yaml:${noDefaultTemplates.line}: defaultLocale: no templates for "de" (add templates.de)`,
+    );
   });
 
   test('YAML syntax errors name their line', () => {
@@ -97,30 +112,41 @@ describe('routing file loader', () => {
     const broken = json.replace('"locales": [\n        "fr"\n      ]', '"locales": "fr"');
     expect(broken).not.toBe(json);
     const line = broken.split('\n').findIndex((l) => l.includes('"locales": "fr"')) + 1;
-    expect(errorOf(() => parseRoutingConfig(broken, 'routing.json')).message).toBe(`routing.json:${line}: queues[1].locales: expected array, received string`);
+    expect(errorOf(() => parseRoutingConfig(broken, 'routing.json')).message).toBe(
+      `routing.json:${line}: queues[1].locales: expected array, received string`,
+    );
 
     const syntax = '{\n  "defaultLocale": "en",\n  "queues": [,]\n}';
-    expect(errorOf(() => parseRoutingConfig(syntax, 'routing.json')).message).toMatch(/^routing\.json:3: invalid JSON: /);
+    expect(errorOf(() => parseRoutingConfig(syntax, 'routing.json')).message).toMatch(
+      /^routing\.json:3: invalid JSON: /,
+    );
   });
 
   test('locale tags are normalized and duplicates (fr / FR) rejected', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'routing-'));
     try {
       const file = path.join(dir, 'routing.yaml');
-      writeFileSync(file, EXAMPLE.replace('defaultLocale: en', 'defaultLocale: EN').replace('    locales: [fr]', '    locales: [FR_ca]'));
+      writeFileSync(
+        file,
+        EXAMPLE.replace('defaultLocale: en', 'defaultLocale: EN').replace('    locales: [fr]', '    locales: [FR_ca]'),
+      );
       const config = loadRoutingConfig(file);
       expect(config.defaultLocale).toBe('en');
       expect(config.queues[1]?.locales).toEqual(['fr-CA']);
 
       const { text, line } = exampleWith('  es:', '  FR:');
-      expect(errorOf(() => parseRoutingConfig(text, 'r.yaml')).message).toBe(`r.yaml:${line}: templates.FR: same locale as "fr"`);
+      expect(errorOf(() => parseRoutingConfig(text, 'r.yaml')).message).toBe(
+        `r.yaml:${line}: templates.FR: same locale as "fr"`,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
 
   test('a missing file is a RoutingConfigError naming the path', () => {
-    expect(() => loadRoutingConfig('/nonexistent/routing.yaml')).toThrow(/^\/nonexistent\/routing\.yaml: cannot read routing file: ENOENT/);
+    expect(() => loadRoutingConfig('/nonexistent/routing.yaml')).toThrow(
+      /^\/nonexistent\/routing\.yaml: cannot read routing file: ENOENT/,
+    );
   });
 });
 

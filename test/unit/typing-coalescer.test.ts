@@ -9,8 +9,23 @@ import { type InboundEvent } from '../../src/domain/inbound';
 
 const KEY = 'rbm:agent@rbm.goog:+14155550100';
 let n = 0;
-const typing = (isTyping: boolean): InboundEvent => ({ type: 'typing', channel: 'rbm', conversationKey: KEY, dedupeKey: `t-${++n}`, isTyping, receivedAt: '2026-12-03T12:00:00.000Z' });
-const message = (): InboundEvent => ({ type: 'message', channel: 'rbm', conversationKey: KEY, dedupeKey: `m-${++n}`, messageId: `m-${n}`, content: { kind: 'text', text: 'hi' }, receivedAt: '2026-12-03T12:00:00.000Z' });
+const typing = (isTyping: boolean): InboundEvent => ({
+  type: 'typing',
+  channel: 'rbm',
+  conversationKey: KEY,
+  dedupeKey: `t-${++n}`,
+  isTyping,
+  receivedAt: '2026-12-03T12:00:00.000Z',
+});
+const message = (): InboundEvent => ({
+  type: 'message',
+  channel: 'rbm',
+  conversationKey: KEY,
+  dedupeKey: `m-${++n}`,
+  messageId: `m-${n}`,
+  content: { kind: 'text', text: 'hi' },
+  receivedAt: '2026-12-03T12:00:00.000Z',
+});
 
 describe('TypingCoalescer', () => {
   test('a repeated "typing" within the refresh period is dropped; after it, or after any other event, it goes through', () => {
@@ -49,7 +64,13 @@ describe('ConversationGateway.deliver', () => {
         },
       },
     } as unknown as Client;
-    const gateway = new ConversationGateway({ client, taskQueue: 'q', timeoutMs: 1_000, workflowIds: { revealPhoneNumbers: false, secret: 'test' }, typing: new TypingCoalescer(now) });
+    const gateway = new ConversationGateway({
+      client,
+      taskQueue: 'q',
+      timeoutMs: 1_000,
+      workflowIds: { revealPhoneNumbers: false, secret: 'test' },
+      typing: new TypingCoalescer(now),
+    });
     return { gateway, signalled };
   }
 

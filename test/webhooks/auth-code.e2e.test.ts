@@ -16,7 +16,11 @@ import { type InboundEvent } from '../../src/domain/inbound';
 import { createLogger } from '../../src/logger';
 import { type RunningSimulator, startSimulator } from '../../src/simulator/server';
 import { readTemporalBinaries } from '../../src/temporal/binaries';
-import { type ConversationView, type UnrecognizedPayloadView, inboundEventsSignal } from '../../src/workflows/definitions';
+import {
+  type ConversationView,
+  type UnrecognizedPayloadView,
+  inboundEventsSignal,
+} from '../../src/workflows/definitions';
 import { recordingActivities } from '../helpers/recording-activities';
 import { exampleRouting } from '../helpers/routing';
 import { signedBmRequest } from '../helpers/signing';
@@ -41,7 +45,11 @@ beforeAll(async () => {
   env = await createDevServerEnv();
   consumer = await startSimulator({ authCodeSecret: SECRET });
   h = await startHarness(env, {
-    env: { AUTH_CODE_URL: `${consumer.url}/desk/auth-codes`, AUTH_CODE_SECRET: SECRET, BM_CLIENT_TOKENS: JSON.stringify({ [OTHER_AGENT]: OTHER_TOKEN }) },
+    env: {
+      AUTH_CODE_URL: `${consumer.url}/desk/auth-codes`,
+      AUTH_CODE_SECRET: SECRET,
+      BM_CLIENT_TOKENS: JSON.stringify({ [OTHER_AGENT]: OTHER_TOKEN }),
+    },
     routing: exampleRouting(),
     activities: recorded.activities,
     logger: createLogger('debug', {}, (line) => logLines.push(line)),
@@ -55,18 +63,47 @@ afterAll(async () => {
 
 const uniqueCode = () => `4/0AY-${randomUUID()}-${randomUUID().slice(0, 8)}`;
 
-function signIn(conversationId: string, authenticationResponse: Record<string, unknown>, extra: Record<string, unknown> = {}) {
-  return { agent: AGENT, conversationId, requestId: `req-${randomUUID()}`, sendTime: new Date().toISOString(), authenticationResponse: { redirectUri: 'https://business.google.com/callback', ...authenticationResponse }, ...extra };
+function signIn(
+  conversationId: string,
+  authenticationResponse: Record<string, unknown>,
+  extra: Record<string, unknown> = {},
+) {
+  return {
+    agent: AGENT,
+    conversationId,
+    requestId: `req-${randomUUID()}`,
+    sendTime: new Date().toISOString(),
+    authenticationResponse: { redirectUri: 'https://business.google.com/callback', ...authenticationResponse },
+    ...extra,
+  };
 }
 
 const api = async (path: string, init: RequestInit = {}) => {
-  const res = await h.app.request(path, { ...init, headers: { authorization: `Bearer ${API_TOKEN}`, ...(init.headers as Record<string, string> | undefined) } });
+  const res = await h.app.request(path, {
+    ...init,
+    headers: { authorization: `Bearer ${API_TOKEN}`, ...(init.headers as Record<string, string> | undefined) },
+  });
   return { status: res.status, text: await res.text() };
 };
 
 /** The history as `temporal workflow show --output json` prints it without a codec, with every base64 payload decoded next to it. */
 async function rawHistory(workflowId: string): Promise<string> {
-  const { stdout } = await run(readTemporalBinaries().cli, ['workflow', 'show', '--workflow-id', workflowId, '--address', devServerAddress(), '--namespace', 'default', '--output', 'json'], { maxBuffer: 64 * 1024 * 1024 });
+  const { stdout } = await run(
+    readTemporalBinaries().cli,
+    [
+      'workflow',
+      'show',
+      '--workflow-id',
+      workflowId,
+      '--address',
+      devServerAddress(),
+      '--namespace',
+      'default',
+      '--output',
+      'json',
+    ],
+    { maxBuffer: 64 * 1024 * 1024 },
+  );
   const decoded: string[] = [];
   JSON.parse(stdout, (key, value: unknown) => {
     if (key === 'data' && typeof value === 'string') decoded.push(Buffer.from(value, 'base64').toString('utf8'));
@@ -75,8 +112,14 @@ async function rawHistory(workflowId: string): Promise<string> {
   return `${stdout}\n${decoded.join('\n')}`;
 }
 
-const authEvent = (state: ConversationView) => state.events.find((e): e is Extract<InboundEvent, { type: 'message' }> => e.type === 'message' && e.content.kind === 'auth');
-const repliesTo = (key: string) => recorded.callsTo('sendMessage').filter((a) => (a as { conversationKey: string }).conversationKey === key) as { content: { text?: string } }[];
+const authEvent = (state: ConversationView) =>
+  state.events.find(
+    (e): e is Extract<InboundEvent, { type: 'message' }> => e.type === 'message' && e.content.kind === 'auth',
+  );
+const repliesTo = (key: string) =>
+  recorded.callsTo('sendMessage').filter((a) => (a as { conversationKey: string }).conversationKey === key) as {
+    content: { text?: string };
+  }[];
 
 test('the code goes to AUTH_CODE_URL once and nowhere else: not the history, the state, the API, the logs', async () => {
   const conversationId = randomUUID();
@@ -91,11 +134,24 @@ test('the code goes to AUTH_CODE_URL once and nowhere else: not the history, the
   expect(JSON.parse(answer)).toMatchObject({ status: 'accepted', events: 1 });
 
   // The consumer has it, with the delivery's requestId and conversation (its signature checked with AUTH_CODE_SECRET).
-  expect(consumer.sim.authCodes()).toContainEqual({ requestId: payload.requestId, conversationKey: key, code, redirectUri: 'https://business.google.com/callback' });
+  expect(consumer.sim.authCodes()).toContainEqual({
+    requestId: payload.requestId,
+    conversationKey: key,
+    code,
+    redirectUri: 'https://business.google.com/callback',
+  });
 
   const state = await h.stateWhen(key, (s) => s.history.some((e) => e.direction === 'outbound'));
-  expect(authEvent(state)?.content).toEqual({ kind: 'auth', codeOutcome: 'handed_over', redirectUri: 'https://business.google.com/callback' });
-  await waitFor('the sign-in reply', async () => repliesTo(key), (r): r is { content: { text?: string } }[] => r.length > 0);
+  expect(authEvent(state)?.content).toEqual({
+    kind: 'auth',
+    codeOutcome: 'handed_over',
+    redirectUri: 'https://business.google.com/callback',
+  });
+  await waitFor(
+    'the sign-in reply',
+    async () => repliesTo(key),
+    (r): r is { content: { text?: string } }[] => r.length > 0,
+  );
   expect(repliesTo(key)[0]?.content.text).toBe(SIGNED_IN);
 
   // Google redelivers the same response: the consumer already has it (409 counts as handed over), the conversation dedupes.
@@ -108,7 +164,10 @@ test('the code goes to AUTH_CODE_URL once and nowhere else: not the history, the
   expect(history).toContain('handed_over');
   expect(history).not.toContain(code);
   expect(JSON.stringify(await h.conversations.getState(key))).not.toContain(code);
-  for (const path of [`/v1/conversations/${encodeURIComponent(key)}`, `/v1/conversations/${encodeURIComponent(key)}/history`]) {
+  for (const path of [
+    `/v1/conversations/${encodeURIComponent(key)}`,
+    `/v1/conversations/${encodeURIComponent(key)}/history`,
+  ]) {
     const read = await api(path);
     expect(read.status).toBe(200);
     expect(read.text).not.toContain(code);
@@ -131,7 +190,11 @@ test('a consumer that refuses the code: the user is offered to try again, and th
 
   const state = await h.stateWhen(key, (s) => s.history.some((e) => e.direction === 'outbound'));
   expect(authEvent(state)?.content).toMatchObject({ kind: 'auth', codeOutcome: 'not_handed_over' });
-  await waitFor('the retry offer', async () => repliesTo(key), (r): r is { content: { text?: string } }[] => r.length > 0);
+  await waitFor(
+    'the retry offer',
+    async () => repliesTo(key),
+    (r): r is { content: { text?: string } }[] => r.length > 0,
+  );
   expect(repliesTo(key)[0]?.content.text).toBe(FAILED);
   expect(await rawHistory(h.conversations.workflowId(key))).not.toContain(code);
   expect(logLines.join('\n')).not.toContain(code);
@@ -140,7 +203,10 @@ test('a consumer that refuses the code: the user is offered to try again, and th
 test('a signed sign-in that is kept instead of delivered (a schema violation beside it) is kept without its code, and cannot be replayed', async () => {
   const conversationId = randomUUID();
   const code = uniqueCode();
-  const { body, headers } = signedBmRequest(BM_TOKEN, signIn(conversationId, { code }, { context: { userInfo: { displayName: 42 } } }));
+  const { body, headers } = signedBmRequest(
+    BM_TOKEN,
+    signIn(conversationId, { code }, { context: { userInfo: { displayName: 42 } } }),
+  );
   const res = await h.post('/webhooks/bm', body, headers);
   expect(res.status).toBe(200);
   const stored = (await res.json()) as { status: string; id: string };
@@ -161,10 +227,15 @@ test('a signed sign-in that is kept instead of delivered (a schema violation bes
   expect(JSON.parse(replay.text)).toMatchObject({ error: { code: 'credentials_removed' } });
 });
 
-test("a sign-in signed by another agent for a conversation bound to this one: kept without its code, and the code never reaches the consumer", async () => {
+test('a sign-in signed by another agent for a conversation bound to this one: kept without its code, and the code never reaches the consumer', async () => {
   const conversationId = randomUUID();
   const key = bmConversationKey(conversationId);
-  const opened = signedBmRequest(OTHER_TOKEN, { agent: OTHER_AGENT, conversationId, requestId: `req-${randomUUID()}`, message: { messageId: `m-${randomUUID()}`, text: 'hello' } });
+  const opened = signedBmRequest(OTHER_TOKEN, {
+    agent: OTHER_AGENT,
+    conversationId,
+    requestId: `req-${randomUUID()}`,
+    message: { messageId: `m-${randomUUID()}`, text: 'hello' },
+  });
   expect((await h.post('/webhooks/bm', opened.body, opened.headers)).status).toBe(200);
   await h.stateWhen(key, (s) => s.events.length === 1);
 
@@ -172,7 +243,10 @@ test("a sign-in signed by another agent for a conversation bound to this one: ke
   const { body, headers } = signedBmRequest(BM_TOKEN, signIn(conversationId, { code }));
   const res = await h.post('/webhooks/bm', body, headers);
   expect(res.status).toBe(200);
-  expect(await res.json()).toMatchObject({ status: 'stored', reason: expect.stringContaining('belongs to another Business Messages agent') });
+  expect(await res.json()).toMatchObject({
+    status: 'stored',
+    reason: expect.stringContaining('belongs to another Business Messages agent'),
+  });
   expect(consumer.sim.authCodes().some((c) => c.code === code)).toBe(false);
   expect(await rawHistory(h.conversations.workflowId(key))).not.toContain(code);
 });
@@ -181,13 +255,31 @@ test('an older API that still signals the code: the workflow keeps the outcome, 
   const conversationId = randomUUID();
   const key = bmConversationKey(conversationId);
   const code = uniqueCode();
-  const legacy = { type: 'message', channel: 'bm', conversationKey: key, messageId: `req-${randomUUID()}`, dedupeKey: `req-${randomUUID()}`, receivedAt: new Date().toISOString(), content: { kind: 'auth', code, redirectUri: 'https://business.google.com/callback' } };
-  await h.client.workflow.signalWithStart('conversationWorkflow', { ...h.conversations.deliveryOptions(key, [legacy as unknown as InboundEvent]) });
+  const legacy = {
+    type: 'message',
+    channel: 'bm',
+    conversationKey: key,
+    messageId: `req-${randomUUID()}`,
+    dedupeKey: `req-${randomUUID()}`,
+    receivedAt: new Date().toISOString(),
+    content: { kind: 'auth', code, redirectUri: 'https://business.google.com/callback' },
+  };
+  await h.client.workflow.signalWithStart('conversationWorkflow', {
+    ...h.conversations.deliveryOptions(key, [legacy as unknown as InboundEvent]),
+  });
 
   const state = await h.stateWhen(key, (s) => s.history.some((e) => e.direction === 'outbound'));
-  expect(authEvent(state)?.content).toEqual({ kind: 'auth', codeOutcome: 'dropped', redirectUri: 'https://business.google.com/callback' });
+  expect(authEvent(state)?.content).toEqual({
+    kind: 'auth',
+    codeOutcome: 'dropped',
+    redirectUri: 'https://business.google.com/callback',
+  });
   expect(JSON.stringify(state)).not.toContain(code);
-  await waitFor('the sign-in reply', async () => repliesTo(key), (r): r is { content: { text?: string } }[] => r.length > 0);
+  await waitFor(
+    'the sign-in reply',
+    async () => repliesTo(key),
+    (r): r is { content: { text?: string } }[] => r.length > 0,
+  );
   expect(repliesTo(key)[0]?.content.text).toBe(SIGNED_IN);
   const transcript = await api(`/v1/conversations/${encodeURIComponent(key)}/history`);
   expect(transcript.status).toBe(200);
@@ -201,7 +293,18 @@ test('an entry kept with its code before codes were removed on the way in: GET n
   const { body, headers } = signedBmRequest(BM_TOKEN, payload);
   const id = randomUUID().replace(/-/g, '');
   // As an older build kept it: the exact signed bytes, code included.
-  await h.store.keep({ id, channel: 'bm', kind: 'bm.authenticationResponse', reason: 'kept by an older build', receivedAt: new Date().toISOString(), bodyBase64: Buffer.from(body).toString('base64'), headers: { 'x-goog-signature': headers['x-goog-signature'] ?? '', 'content-type': 'application/json' } }, { at: new Date().toISOString() });
+  await h.store.keep(
+    {
+      id,
+      channel: 'bm',
+      kind: 'bm.authenticationResponse',
+      reason: 'kept by an older build',
+      receivedAt: new Date().toISOString(),
+      bodyBase64: Buffer.from(body).toString('base64'),
+      headers: { 'x-goog-signature': headers['x-goog-signature'] ?? '', 'content-type': 'application/json' },
+    },
+    { at: new Date().toISOString() },
+  );
 
   const read = await api(`/v1/unrecognized-payloads/${id}`);
   expect(read.status).toBe(200);

@@ -30,12 +30,26 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-const ops = (path: string, init: RequestInit = {}) => h.app.request(`/v1/unrecognized-payloads${path}`, { ...init, headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json', ...(init.headers as Record<string, string> | undefined) } });
+const ops = (path: string, init: RequestInit = {}) =>
+  h.app.request(`/v1/unrecognized-payloads${path}`, {
+    ...init,
+    headers: {
+      authorization: `Bearer ${API_TOKEN}`,
+      'content-type': 'application/json',
+      ...(init.headers as Record<string, string> | undefined),
+    },
+  });
 const view = async (id: string) => (await (await ops(`/${id}`)).json()) as UnrecognizedPayloadView;
 
 /** An RBM request whose signature covers `data` (any bytes). */
 function rbmSigned(data: Buffer, token = RBM_TOKEN) {
-  return { body: JSON.stringify({ message: { data: data.toString('base64'), messageId: `ps-${randomUUID()}` }, subscription: 'projects/p/subscriptions/s' }), headers: { 'content-type': 'application/json', 'x-goog-signature': computeSignature(token, data) } };
+  return {
+    body: JSON.stringify({
+      message: { data: data.toString('base64'), messageId: `ps-${randomUUID()}` },
+      subscription: 'projects/p/subscriptions/s',
+    }),
+    headers: { 'content-type': 'application/json', 'x-goog-signature': computeSignature(token, data) },
+  };
 }
 /** A Business Messages request whose signature covers the raw body (any text). */
 function bmSigned(body: string, token = BM_TOKEN) {
@@ -43,7 +57,11 @@ function bmSigned(body: string, token = BM_TOKEN) {
 }
 
 /** Posts, expects 200 `stored`, and checks the entry holds the exact raw bytes. */
-async function expectStored(channel: 'rbm' | 'bm', request: { body: string; headers: Record<string, string> }, kind: string | RegExp) {
+async function expectStored(
+  channel: 'rbm' | 'bm',
+  request: { body: string; headers: Record<string, string> },
+  kind: string | RegExp,
+) {
   const res = await h.post(`/webhooks/${channel}`, request.body, request.headers);
   expect(res.status).toBe(200);
   const json = (await res.json()) as { status: string; id: string; kind: string; reason: string };
@@ -58,7 +76,16 @@ async function expectStored(channel: 'rbm' | 'bm', request: { body: string; head
 describe('a verified signature is Google: 200 once kept, whatever the content', () => {
   test('RBM schema violation (latitude not a number): kept with its raw bytes, the reason names the field, no conversation', async () => {
     const phone = randomPhone();
-    const request = rbmSigned(Buffer.from(JSON.stringify({ senderPhoneNumber: phone, agentId: AGENT, messageId: 'm', location: { latitude: 'north', longitude: 2.35 } })));
+    const request = rbmSigned(
+      Buffer.from(
+        JSON.stringify({
+          senderPhoneNumber: phone,
+          agentId: AGENT,
+          messageId: 'm',
+          location: { latitude: 'north', longitude: 2.35 },
+        }),
+      ),
+    );
     const stored = await expectStored('rbm', request, 'rbm.user_message');
     expect(stored.reason).toContain('message.data.location.latitude');
     expect(await h.workflowExists(rbmConversationKey(AGENT, phone))).toBe(false);
@@ -66,7 +93,16 @@ describe('a verified signature is Google: 200 once kept, whatever the content', 
 
   test('BM schema violation (receipt without receiptType): kept, no conversation', async () => {
     const conversationId = randomUUID();
-    const stored = await expectStored('bm', bmSigned(JSON.stringify({ conversationId, receipts: { receipts: [{ message: `conversations/${conversationId}/messages/m` }] } })), 'bm.receipts');
+    const stored = await expectStored(
+      'bm',
+      bmSigned(
+        JSON.stringify({
+          conversationId,
+          receipts: { receipts: [{ message: `conversations/${conversationId}/messages/m` }] },
+        }),
+      ),
+      'bm.receipts',
+    );
     expect(stored.reason).toContain('receipts.receipts[0].receiptType');
     expect(await h.workflowExists(bmConversationKey(conversationId))).toBe(false);
   });
@@ -77,14 +113,34 @@ describe('a verified signature is Google: 200 once kept, whatever the content', 
   });
 
   test('an RBM event with a conversation-less shape nobody documented: kept as rbm.unknown', async () => {
-    await expectStored('rbm', rbmSigned(Buffer.from(JSON.stringify({ agentId: AGENT, somethingNew: { a: 1 } }))), 'rbm.unknown');
+    await expectStored(
+      'rbm',
+      rbmSigned(Buffer.from(JSON.stringify({ agentId: AGENT, somethingNew: { a: 1 } }))),
+      'rbm.unknown',
+    );
   });
 
   test.each([
-    ['RBM text nested 100 000 arrays deep', 'rbm' as const, `{"senderPhoneNumber":"+14155550100","agentId":"${AGENT}","messageId":"m","text":${'['.repeat(100_000)}${']'.repeat(100_000)}}`],
-    ['RBM unknown field nested 100 000 objects deep', 'rbm' as const, `{"senderPhoneNumber":"+14155550100","agentId":"${AGENT}","messageId":"deep-${randomUUID()}","text":"hi","x":${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}}`],
-    ['BM message nested 100 000 objects deep', 'bm' as const, `{"conversationId":"${randomUUID()}","requestId":"r","message":${'{"text":'.repeat(100_000)}"x"${'}'.repeat(100_000)}}`],
-    ['BM suggestionResponse with a deep unknown member (hashed for its dedupe key)', 'bm' as const, `{"conversationId":"${randomUUID()}","suggestionResponse":{"postbackData":"p","x":${'['.repeat(100_000)}${']'.repeat(100_000)}}}`],
+    [
+      'RBM text nested 100 000 arrays deep',
+      'rbm' as const,
+      `{"senderPhoneNumber":"+14155550100","agentId":"${AGENT}","messageId":"m","text":${'['.repeat(100_000)}${']'.repeat(100_000)}}`,
+    ],
+    [
+      'RBM unknown field nested 100 000 objects deep',
+      'rbm' as const,
+      `{"senderPhoneNumber":"+14155550100","agentId":"${AGENT}","messageId":"deep-${randomUUID()}","text":"hi","x":${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}}`,
+    ],
+    [
+      'BM message nested 100 000 objects deep',
+      'bm' as const,
+      `{"conversationId":"${randomUUID()}","requestId":"r","message":${'{"text":'.repeat(100_000)}"x"${'}'.repeat(100_000)}}`,
+    ],
+    [
+      'BM suggestionResponse with a deep unknown member (hashed for its dedupe key)',
+      'bm' as const,
+      `{"conversationId":"${randomUUID()}","suggestionResponse":{"postbackData":"p","x":${'['.repeat(100_000)}${']'.repeat(100_000)}}}`,
+    ],
   ])('%s: 200, never a 500', async (_name, channel, json) => {
     const request = channel === 'rbm' ? rbmSigned(Buffer.from(json)) : bmSigned(json);
     const res = await h.post(`/webhooks/${channel}`, request.body, request.headers);
@@ -95,7 +151,9 @@ describe('a verified signature is Google: 200 once kept, whatever the content', 
   test('a signed payload Temporal refuses as too large is parked with its exact bytes, not lost', async () => {
     const phone = randomPhone();
     const text = 'a long message '.repeat(145_000); // ~2.2 MB (2.9 MB as base64 in the envelope): under WEBHOOK_BODY_LIMIT_BYTES, over Temporal's 2 MB payload limit
-    const request = rbmSigned(Buffer.from(JSON.stringify({ senderPhoneNumber: phone, agentId: AGENT, messageId: `big-${randomUUID()}`, text })));
+    const request = rbmSigned(
+      Buffer.from(JSON.stringify({ senderPhoneNumber: phone, agentId: AGENT, messageId: `big-${randomUUID()}`, text })),
+    );
     expect(request.body.length).toBeLessThan(BODY_LIMIT);
     const stored = await expectStored('rbm', request, 'rbm.user_message.text');
     expect(stored.reason).toMatch(/^Temporal refused the events/);
@@ -104,7 +162,9 @@ describe('a verified signature is Google: 200 once kept, whatever the content', 
   test('one that stays too large for a Temporal payload even compressed (random text) is parked with its exact bytes too', async () => {
     const phone = randomPhone();
     const text = randomBytes(1_700_000).toString('base64'); // ~2.3 MB that gzip cannot shrink below Temporal's 2 MB payload limit
-    const request = rbmSigned(Buffer.from(JSON.stringify({ senderPhoneNumber: phone, agentId: AGENT, messageId: `big-${randomUUID()}`, text })));
+    const request = rbmSigned(
+      Buffer.from(JSON.stringify({ senderPhoneNumber: phone, agentId: AGENT, messageId: `big-${randomUUID()}`, text })),
+    );
     expect(request.body.length).toBeLessThan(BODY_LIMIT);
     const stored = await expectStored('rbm', request, 'rbm.user_message.text');
     expect(stored.reason).toMatch(/^Temporal refused the events/);
@@ -117,7 +177,9 @@ describe('only an unverifiable signature is 401', () => {
   let data: Buffer;
   let good: string;
   do {
-    data = Buffer.from(JSON.stringify({ senderPhoneNumber: phone, agentId: AGENT, messageId: `sig-${randomUUID()}`, text: 'hello' }));
+    data = Buffer.from(
+      JSON.stringify({ senderPhoneNumber: phone, agentId: AGENT, messageId: `sig-${randomUUID()}`, text: 'hello' }),
+    );
     good = computeSignature(RBM_TOKEN, data);
   } while (!good.includes('+') || !good.includes('/'));
   const body = JSON.stringify({ message: { data: data.toString('base64') } });
@@ -153,10 +215,40 @@ describe('unrecognized payloads: one entry per payload, dismissed in bulk', () =
     const eventType = kind.slice('rbm.user_event.'.length);
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) {
-      const res = await h.post('/webhooks/rbm', ...Object.values(rbmSigned(Buffer.from(JSON.stringify({ senderPhoneNumber: randomPhone(), agentId: AGENT, eventType, eventId: `e-${i}-${randomUUID()}` })))) as [string, Record<string, string>]);
+      const res = await h.post(
+        '/webhooks/rbm',
+        ...(Object.values(
+          rbmSigned(
+            Buffer.from(
+              JSON.stringify({
+                senderPhoneNumber: randomPhone(),
+                agentId: AGENT,
+                eventType,
+                eventId: `e-${i}-${randomUUID()}`,
+              }),
+            ),
+          ),
+        ) as [string, Record<string, string>]),
+      );
       ids.push(((await res.json()) as { id: string }).id);
     }
-    const other = (await (await h.post('/webhooks/rbm', ...Object.values(rbmSigned(Buffer.from(JSON.stringify({ senderPhoneNumber: randomPhone(), agentId: AGENT, eventType: 'OTHER_KIND', eventId: randomUUID() })))) as [string, Record<string, string>])).json()) as { id: string };
+    const other = (await (
+      await h.post(
+        '/webhooks/rbm',
+        ...(Object.values(
+          rbmSigned(
+            Buffer.from(
+              JSON.stringify({
+                senderPhoneNumber: randomPhone(),
+                agentId: AGENT,
+                eventType: 'OTHER_KIND',
+                eventId: randomUUID(),
+              }),
+            ),
+          ),
+        ) as [string, Record<string, string>]),
+      )
+    ).json()) as { id: string };
     await waitFor(
       'the list to show all three',
       async () => ((await (await ops('?limit=1000')).json()) as { items: { id: string }[] }).items,
@@ -167,7 +259,12 @@ describe('unrecognized payloads: one entry per payload, dismissed in bulk', () =
     const result = (await res.json()) as { dismissed: number; ids: string[] };
     expect(result.dismissed).toBe(3);
     expect(result.ids.sort()).toEqual([...ids].sort());
-    for (const id of ids) await waitFor('dismissed', () => view(id), (v): v is UnrecognizedPayloadView => v.status === 'dismissed');
+    for (const id of ids)
+      await waitFor(
+        'dismissed',
+        () => view(id),
+        (v): v is UnrecognizedPayloadView => v.status === 'dismissed',
+      );
     expect((await view(other.id)).status).toBe('pending');
     expect((await ops('/dismiss', { method: 'POST', body: JSON.stringify({ kind: 7 }) })).status).toBe(400);
   });

@@ -5,7 +5,12 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { bmConversationKey, type Channel, type ConversationKey, rbmConversationKey } from '../../src/domain/conversation-key';
+import {
+  bmConversationKey,
+  type Channel,
+  type ConversationKey,
+  rbmConversationKey,
+} from '../../src/domain/conversation-key';
 import { type InboundEvent } from '../../src/domain/inbound';
 import { signedBmRequest, signedRbmRequest } from '../helpers/signing';
 
@@ -28,7 +33,10 @@ export function loadSeedFixtures(): SeedFixture[] {
   return readdirSync(DIR)
     .filter((f) => f.endsWith('.json'))
     .sort()
-    .map((f) => ({ name: f.replace(/\.json$/, ''), ...(JSON.parse(readFileSync(path.join(DIR, f), 'utf8')) as Omit<SeedFixture, 'name'>) }));
+    .map((f) => ({
+      name: f.replace(/\.json$/, ''),
+      ...(JSON.parse(readFileSync(path.join(DIR, f), 'utf8')) as Omit<SeedFixture, 'name'>),
+    }));
 }
 
 /** The conversation every fixture is written for. */
@@ -49,28 +57,60 @@ export function personalize(fixture: SeedFixture): { payload: Record<string, unk
   const text = JSON.stringify(fixture.payload);
   if (fixture.channel === 'bm') {
     const conversationId = randomUUID();
-    return { payload: JSON.parse(text.split(FIXTURE_CONVERSATION_ID).join(conversationId)) as Record<string, unknown>, key: bmConversationKey(conversationId) };
+    return {
+      payload: JSON.parse(text.split(FIXTURE_CONVERSATION_ID).join(conversationId)) as Record<string, unknown>,
+      key: bmConversationKey(conversationId),
+    };
   }
   const phone = randomPhone();
-  return { payload: JSON.parse(text.split(FIXTURE_PHONE).join(phone)) as Record<string, unknown>, key: rbmConversationKey(FIXTURE_AGENT, phone) };
+  return {
+    payload: JSON.parse(text.split(FIXTURE_PHONE).join(phone)) as Record<string, unknown>,
+    key: rbmConversationKey(FIXTURE_AGENT, phone),
+  };
 }
 
 /** A signed request for a fixture's channel. */
-export function signedRequest(channel: Channel, token: string, payload: unknown): { body: string; headers: Record<string, string> } {
+export function signedRequest(
+  channel: Channel,
+  token: string,
+  payload: unknown,
+): { body: string; headers: Record<string, string> } {
   return channel === 'rbm' ? signedRbmRequest(token, payload) : signedBmRequest(token, payload);
 }
 
 type Expected = Partial<InboundEvent> & Record<string, unknown>;
 
-const BM_CONTEXT = { entryPoint: 'PLACESHEET', placeId: 'ChIJLU7jZClu5kcR4PcOOO6p3I0', resolvedLocale: 'fr', displayName: 'Camille Martin', userDeviceLocale: 'fr-FR' };
+const BM_CONTEXT = {
+  entryPoint: 'PLACESHEET',
+  placeId: 'ChIJLU7jZClu5kcR4PcOOO6p3I0',
+  resolvedLocale: 'fr',
+  displayName: 'Camille Martin',
+  userDeviceLocale: 'fr-FR',
+};
 
 /** The events each fixture must become, in order (receivedAt left out: it is the time of the test). */
 export const EXPECTED: Record<string, (key: ConversationKey) => Expected[]> = {
   'bm-receipt-delivered': (key) => [
-    { type: 'receipt', channel: 'bm', conversationKey: key, messageId: 'sb-out-7f3a9c21', receipt: 'DELIVERED', occurredAt: '2024-05-14T09:31:07.120000Z', dedupeKey: `receipt:conversations/${key.slice(3)}/messages/sb-out-7f3a9c21:DELIVERED` },
+    {
+      type: 'receipt',
+      channel: 'bm',
+      conversationKey: key,
+      messageId: 'sb-out-7f3a9c21',
+      receipt: 'DELIVERED',
+      occurredAt: '2024-05-14T09:31:07.120000Z',
+      dedupeKey: `receipt:conversations/${key.slice(3)}/messages/sb-out-7f3a9c21:DELIVERED`,
+    },
   ],
   'bm-receipt-read': (key) => [
-    { type: 'receipt', channel: 'bm', conversationKey: key, messageId: 'sb-out-7f3a9c21', receipt: 'READ', occurredAt: '2024-05-14T09:31:07.120000Z', dedupeKey: `receipt:conversations/${key.slice(3)}/messages/sb-out-7f3a9c21:READ` },
+    {
+      type: 'receipt',
+      channel: 'bm',
+      conversationKey: key,
+      messageId: 'sb-out-7f3a9c21',
+      receipt: 'READ',
+      occurredAt: '2024-05-14T09:31:07.120000Z',
+      dedupeKey: `receipt:conversations/${key.slice(3)}/messages/sb-out-7f3a9c21:READ`,
+    },
   ],
   'bm-message-text': (key) => [
     {
@@ -84,7 +124,14 @@ export const EXPECTED: Record<string, (key: ConversationKey) => Expected[]> = {
       context: BM_CONTEXT,
       dialogflow: {
         autoResponded: true,
-        faqAnswers: [{ question: 'Quels sont vos horaires ?', answer: 'Nous sommes ouverts du mardi au dimanche, de 7 h à 19 h.', confidence: 0.91, confidenceLevel: 'HIGH' }],
+        faqAnswers: [
+          {
+            question: 'Quels sont vos horaires ?',
+            answer: 'Nous sommes ouverts du mardi au dimanche, de 7 h à 19 h.',
+            confidence: 0.91,
+            confidenceLevel: 'HIGH',
+          },
+        ],
         intents: [],
       },
     },
@@ -108,7 +155,13 @@ export const EXPECTED: Record<string, (key: ConversationKey) => Expected[]> = {
       dedupeKey: '5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a',
       messageId: '5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a',
       occurredAt: '2024-05-14T09:33:40.118Z',
-      content: { kind: 'suggestion', postbackData: 'order_pickup_sunday', text: 'Retrait dimanche', suggestionType: 'REPLY', inReplyTo: 'sb-out-1c9e2f44' },
+      content: {
+        kind: 'suggestion',
+        postbackData: 'order_pickup_sunday',
+        text: 'Retrait dimanche',
+        suggestionType: 'REPLY',
+        inReplyTo: 'sb-out-1c9e2f44',
+      },
       context: BM_CONTEXT,
     },
   ],
@@ -120,7 +173,12 @@ export const EXPECTED: Record<string, (key: ConversationKey) => Expected[]> = {
       dedupeKey: '7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d',
       occurredAt: '2024-05-14T09:35:02.777Z',
       // The code rides apart (InboundCredential) and is dropped unless AUTH_CODE_URL takes it: never in the event.
-      content: { kind: 'auth', codeOutcome: 'dropped', redirectUri: 'https://business.google.com/callback', error: { error: 'ERROR_UNSPECIFIED', errorDescription: '' } },
+      content: {
+        kind: 'auth',
+        codeOutcome: 'dropped',
+        redirectUri: 'https://business.google.com/callback',
+        error: { error: 'ERROR_UNSPECIFIED', errorDescription: '' },
+      },
     },
   ],
   'bm-context-full': (key) => [
@@ -144,16 +202,59 @@ export const EXPECTED: Record<string, (key: ConversationKey) => Expected[]> = {
     },
   ],
   'rbm-ttl-expiration-revoked': (key) => [
-    { type: 'ttl_expired', channel: 'rbm', conversationKey: key, messageId: 'sb-out-0d4e8b2f1a', revoked: true, dedupeKey: 'MxH3fK0pQvR7y2T9wZ1cA4b', occurredAt: '2024-05-14T11:00:03.512Z' },
+    {
+      type: 'ttl_expired',
+      channel: 'rbm',
+      conversationKey: key,
+      messageId: 'sb-out-0d4e8b2f1a',
+      revoked: true,
+      dedupeKey: 'MxH3fK0pQvR7y2T9wZ1cA4b',
+      occurredAt: '2024-05-14T11:00:03.512Z',
+    },
   ],
   'rbm-ttl-expiration-revoke-failed': (key) => [
-    { type: 'ttl_expired', channel: 'rbm', conversationKey: key, messageId: 'sb-out-0d4e8b2f1a', revoked: false, dedupeKey: 'MxH3fK0pQvR7y2T9wZ1cA4c', occurredAt: '2024-05-14T11:00:03.512Z' },
+    {
+      type: 'ttl_expired',
+      channel: 'rbm',
+      conversationKey: key,
+      messageId: 'sb-out-0d4e8b2f1a',
+      revoked: false,
+      dedupeKey: 'MxH3fK0pQvR7y2T9wZ1cA4c',
+      occurredAt: '2024-05-14T11:00:03.512Z',
+    },
   ],
-  'rbm-user-event-delivered': (key) => [{ type: 'receipt', channel: 'rbm', conversationKey: key, messageId: 'sb-out-5c3a9e7d21', receipt: 'DELIVERED', dedupeKey: 'MxDv9e2Lq8RkT4uY7iO0pA' }],
-  'rbm-user-event-read': (key) => [{ type: 'receipt', channel: 'rbm', conversationKey: key, messageId: 'sb-out-5c3a9e7d21', receipt: 'READ', dedupeKey: 'MxRd1a7Ws3EdC5rF6tG8hY' }],
-  'rbm-user-event-is-typing': (key) => [{ type: 'typing', channel: 'rbm', conversationKey: key, isTyping: true, dedupeKey: 'MxTy4u8Ik2Ol6Pz0Xc3Vb5' }],
+  'rbm-user-event-delivered': (key) => [
+    {
+      type: 'receipt',
+      channel: 'rbm',
+      conversationKey: key,
+      messageId: 'sb-out-5c3a9e7d21',
+      receipt: 'DELIVERED',
+      dedupeKey: 'MxDv9e2Lq8RkT4uY7iO0pA',
+    },
+  ],
+  'rbm-user-event-read': (key) => [
+    {
+      type: 'receipt',
+      channel: 'rbm',
+      conversationKey: key,
+      messageId: 'sb-out-5c3a9e7d21',
+      receipt: 'READ',
+      dedupeKey: 'MxRd1a7Ws3EdC5rF6tG8hY',
+    },
+  ],
+  'rbm-user-event-is-typing': (key) => [
+    { type: 'typing', channel: 'rbm', conversationKey: key, isTyping: true, dedupeKey: 'MxTy4u8Ik2Ol6Pz0Xc3Vb5' },
+  ],
   'rbm-user-message-text': (key) => [
-    { type: 'message', channel: 'rbm', conversationKey: key, messageId: 'MxTx7n3Bm5Vc1Xz9Lk2Jh4', dedupeKey: 'MxTx7n3Bm5Vc1Xz9Lk2Jh4', content: { kind: 'text', text: 'Hi' } },
+    {
+      type: 'message',
+      channel: 'rbm',
+      conversationKey: key,
+      messageId: 'MxTx7n3Bm5Vc1Xz9Lk2Jh4',
+      dedupeKey: 'MxTx7n3Bm5Vc1Xz9Lk2Jh4',
+      content: { kind: 'text', text: 'Hi' },
+    },
   ],
   'rbm-user-message-file': (key) => [
     {
@@ -168,7 +269,8 @@ export const EXPECTED: Record<string, (key: ConversationKey) => Expected[]> = {
           mimeType: 'image/gif',
           fileSizeBytes: 127806,
           fileName: '4_animated.gif',
-          fileUri: 'https://storage.googleapis.com/copper_test/77ddb795-24ad-4607-96ae-b08b4d86406a/d2dcc67ab888d34ee272899c020b13402856f81597228322079eb007e8c9',
+          fileUri:
+            'https://storage.googleapis.com/copper_test/77ddb795-24ad-4607-96ae-b08b4d86406a/d2dcc67ab888d34ee272899c020b13402856f81597228322079eb007e8c9',
         },
       },
     },
@@ -184,7 +286,14 @@ export const EXPECTED: Record<string, (key: ConversationKey) => Expected[]> = {
     },
   ],
   'rbm-suggestion-action': (key) => [
-    { type: 'message', channel: 'rbm', conversationKey: key, messageId: 'MxSa8q2We6Rt0Yu4Io7Pk9', dedupeKey: 'MxSa8q2We6Rt0Yu4Io7Pk9', content: { kind: 'suggestion', postbackData: 'postback_1234', suggestionType: 'ACTION' } },
+    {
+      type: 'message',
+      channel: 'rbm',
+      conversationKey: key,
+      messageId: 'MxSa8q2We6Rt0Yu4Io7Pk9',
+      dedupeKey: 'MxSa8q2We6Rt0Yu4Io7Pk9',
+      content: { kind: 'suggestion', postbackData: 'postback_1234', suggestionType: 'ACTION' },
+    },
   ],
 };
 

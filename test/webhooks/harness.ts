@@ -37,7 +37,11 @@ export interface Harness {
   /** True when Temporal knows a workflow for the conversation (any run, any status). */
   workflowExists(key: ConversationKey): Promise<boolean>;
   /** Polls the conversation's state query until `ready` holds (or fails after `timeoutMs`). */
-  stateWhen(key: ConversationKey, ready: (state: ConversationView) => boolean, timeoutMs?: number): Promise<ConversationView>;
+  stateWhen(
+    key: ConversationKey,
+    ready: (state: ConversationView) => boolean,
+    timeoutMs?: number,
+  ): Promise<ConversationView>;
   stop(): Promise<void>;
 }
 
@@ -68,13 +72,30 @@ export async function startHarness(env: TestWorkflowEnvironment, options: Harnes
     ...extraEnv,
   });
   const client = new Client({ connection: env.connection, namespace: 'default' });
-  const startInput = { ...(options.settings ? { settings: options.settings } : {}), ...(options.routing ? { routing: options.routing } : {}) };
-  const conversations = new ConversationGateway({ client, taskQueue, timeoutMs: 5000, workflowIds: { revealPhoneNumbers: false, secret: randomUUID() }, startInput });
+  const startInput = {
+    ...(options.settings ? { settings: options.settings } : {}),
+    ...(options.routing ? { routing: options.routing } : {}),
+  };
+  const conversations = new ConversationGateway({
+    client,
+    taskQueue,
+    timeoutMs: 5000,
+    workflowIds: { revealPhoneNumbers: false, secret: randomUUID() },
+    startInput,
+  });
   const store = new UnrecognizedPayloadStore({ client, taskQueue, timeoutMs: 5000 });
   const deps: WebhookAppDeps = { config, conversations, logger, unrecognizedPayloads: store };
   const app = createApp(deps);
 
-  const worker = options.worker === false ? undefined : await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: workflowBundle(), activities: options.activities ?? recordingActivities().activities });
+  const worker =
+    options.worker === false
+      ? undefined
+      : await Worker.create({
+          connection: env.nativeConnection,
+          taskQueue,
+          workflowBundle: workflowBundle(),
+          activities: options.activities ?? recordingActivities().activities,
+        });
   const running = worker?.run();
 
   return {
@@ -95,7 +116,12 @@ export async function startHarness(env: TestWorkflowEnvironment, options: Harnes
       }
     },
     async stateWhen(key, ready, timeoutMs = 15_000) {
-      return waitFor(`state of ${key}`, () => conversations.getState(key), (s): s is ConversationView => s !== undefined && ready(s), timeoutMs);
+      return waitFor(
+        `state of ${key}`,
+        () => conversations.getState(key),
+        (s): s is ConversationView => s !== undefined && ready(s),
+        timeoutMs,
+      );
     },
     async stop() {
       worker?.shutdown();
@@ -108,13 +134,19 @@ export async function startHarness(env: TestWorkflowEnvironment, options: Harnes
  * Polls `read` until `done` holds; fails with the last value after `timeoutMs`. The condition is
  * observable state (a query, a list), never elapsed time.
  */
-export async function waitFor<T, U extends T>(what: string, read: () => Promise<T>, done: (value: T) => value is U, timeoutMs = 15_000): Promise<U> {
+export async function waitFor<T, U extends T>(
+  what: string,
+  read: () => Promise<T>,
+  done: (value: T) => value is U,
+  timeoutMs = 15_000,
+): Promise<U> {
   const deadline = Date.now() + timeoutMs;
   let last: T | undefined;
   for (;;) {
     last = await read();
     if (done(last)) return last;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(last)?.slice(0, 2000)}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(last)?.slice(0, 2000)}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -124,7 +156,10 @@ export async function waitFor<T, U extends T>(what: string, read: () => Promise<
  * bound while the client may still be retrying in the background; closing the connection under such
  * a call crashes grpc-js, so tests wait for `settled()` before closing.
  */
-export function trackTemporalCalls(conversations: ConversationGateway, store: UnrecognizedPayloadStore): { settled(): Promise<void> } {
+export function trackTemporalCalls(
+  conversations: ConversationGateway,
+  store: UnrecognizedPayloadStore,
+): { settled(): Promise<void> } {
   const inflight = new Set<Promise<unknown>>();
   const track = <T>(p: Promise<T>): Promise<T> => {
     inflight.add(p);

@@ -23,7 +23,10 @@ let h: Harness;
 
 beforeAll(async () => {
   env = await createDevServerEnv();
-  h = await startHarness(env, { env: { BM_CLIENT_TOKENS: JSON.stringify({ [AGENT_A]: TOKEN_A, [AGENT_B]: TOKEN_B }) }, settings: { idleTimeout: '3 seconds', continueAsNewAfterEvents: 12 } });
+  h = await startHarness(env, {
+    env: { BM_CLIENT_TOKENS: JSON.stringify({ [AGENT_A]: TOKEN_A, [AGENT_B]: TOKEN_B }) },
+    settings: { idleTimeout: '3 seconds', continueAsNewAfterEvents: 12 },
+  });
 });
 afterAll(async () => {
   await h?.stop();
@@ -31,7 +34,13 @@ afterAll(async () => {
 });
 
 function message(agent: string, conversationId: string, text: string) {
-  return { agent, conversationId, requestId: `req-${randomUUID()}`, sendTime: new Date().toISOString(), message: { messageId: `m-${randomUUID()}`, text } };
+  return {
+    agent,
+    conversationId,
+    requestId: `req-${randomUUID()}`,
+    sendTime: new Date().toISOString(),
+    message: { messageId: `m-${randomUUID()}`, text },
+  };
 }
 
 async function post(token: string, payload: ReturnType<typeof message>) {
@@ -43,7 +52,9 @@ async function post(token: string, payload: ReturnType<typeof message>) {
 
 const texts = async (conversationId: string) => {
   const state = await h.conversations.getState(bmConversationKey(conversationId));
-  return (state?.events ?? []).flatMap((e) => (e.type === 'message' && e.content.kind === 'text' ? [e.content.text] : []));
+  return (state?.events ?? []).flatMap((e) =>
+    e.type === 'message' && e.content.kind === 'text' ? [e.content.text] : [],
+  );
 };
 
 test("a body signed with agent B's token naming agent A's conversation is kept, not delivered into it", async () => {
@@ -71,7 +82,10 @@ test('a conversation started under the default token is closed to an agent with 
 
 test('two agents racing to open the same conversation: one owns it, the other is kept', async () => {
   const conversationId = randomUUID();
-  const [a, b] = await Promise.all([post(TOKEN_A, message(AGENT_A, conversationId, 'A first')), post(TOKEN_B, message(AGENT_B, conversationId, 'B first'))]);
+  const [a, b] = await Promise.all([
+    post(TOKEN_A, message(AGENT_A, conversationId, 'A first')),
+    post(TOKEN_B, message(AGENT_B, conversationId, 'B first')),
+  ]);
   expect([a.status, b.status].sort()).toEqual(['accepted', 'stored']);
   const winner = a.status === 'accepted' ? 'A first' : 'B first';
   await h.stateWhen(bmConversationKey(conversationId), (s) => s.events.length === 1);
@@ -84,18 +98,37 @@ test('the binding outlives continue-as-new and the run closing on idle', async (
   const handle = h.client.workflow.getHandle(h.conversations.workflowId(key));
   const firstRun = (await post(TOKEN_A, message(AGENT_A, conversationId, 'm-0')), await handle.describe()).runId;
   // Every message is a few history events; 12 events force a continue-as-new within a handful.
-  for (let i = 1; i < 6; i++) expect((await post(TOKEN_A, message(AGENT_A, conversationId, `m-${i}`))).status).toBe('accepted');
-  await waitFor('a continue-as-new', () => handle.describe(), (d): d is Awaited<ReturnType<typeof handle.describe>> => d.runId !== firstRun);
+  for (let i = 1; i < 6; i++)
+    expect((await post(TOKEN_A, message(AGENT_A, conversationId, `m-${i}`))).status).toBe('accepted');
+  await waitFor(
+    'a continue-as-new',
+    () => handle.describe(),
+    (d): d is Awaited<ReturnType<typeof handle.describe>> => d.runId !== firstRun,
+  );
   expect((await handle.describe()).memo?.[OWNER_MEMO]).toBe(`agent:${AGENT_A}`);
   expect((await post(TOKEN_B, message(AGENT_B, conversationId, 'B after continue-as-new'))).status).toBe('stored');
 
   // Idle timeout (3 s): the conversation goes dormant (continues as new, status closed); a new message by B still finds A's binding, A's reopens it.
-  await waitFor('the conversation to go dormant', () => handle.describe(), (d): d is Awaited<ReturnType<typeof handle.describe>> => (d.searchAttributes as Record<string, unknown[] | undefined>).SwitchboardStatus?.[0] === 'closed', 30_000);
+  await waitFor(
+    'the conversation to go dormant',
+    () => handle.describe(),
+    (d): d is Awaited<ReturnType<typeof handle.describe>> =>
+      (d.searchAttributes as Record<string, unknown[] | undefined>).SwitchboardStatus?.[0] === 'closed',
+    30_000,
+  );
   expect((await post(TOKEN_B, message(AGENT_B, conversationId, 'B after close'))).status).toBe('stored');
   expect((await post(TOKEN_A, message(AGENT_A, conversationId, 'A reopens'))).status).toBe('accepted');
-  await waitFor('the reopened run', () => handle.describe(), (d): d is Awaited<ReturnType<typeof handle.describe>> => d.status.name === 'RUNNING');
+  await waitFor(
+    'the reopened run',
+    () => handle.describe(),
+    (d): d is Awaited<ReturnType<typeof handle.describe>> => d.status.name === 'RUNNING',
+  );
   expect((await handle.describe()).memo?.[OWNER_MEMO]).toBe(`agent:${AGENT_A}`);
-  const all = await waitFor('the reopened history', () => texts(conversationId), (t): t is string[] => t.includes('A reopens'));
+  const all = await waitFor(
+    'the reopened history',
+    () => texts(conversationId),
+    (t): t is string[] => t.includes('A reopens'),
+  );
   expect(all.filter((t) => t.startsWith('B'))).toEqual([]);
 }, 60_000);
 
@@ -103,7 +136,17 @@ test('a conversation running from before the binding (no owner memo) keeps its w
   const conversationId = randomUUID();
   const key = bmConversationKey(conversationId);
   // What the previous build did: signalWithStart without an owner.
-  await h.conversations.deliver(key, [{ channel: 'bm', conversationKey: key, dedupeKey: `legacy-${randomUUID()}`, receivedAt: new Date().toISOString(), type: 'message', messageId: 'legacy', content: { kind: 'text', text: 'legacy' } }]);
+  await h.conversations.deliver(key, [
+    {
+      channel: 'bm',
+      conversationKey: key,
+      dedupeKey: `legacy-${randomUUID()}`,
+      receivedAt: new Date().toISOString(),
+      type: 'message',
+      messageId: 'legacy',
+      content: { kind: 'text', text: 'legacy' },
+    },
+  ]);
   expect(h.conversations.workflowId(key)).toBe(`conv-bm-${conversationId}`);
   expect((await post(TOKEN_A, message(AGENT_A, conversationId, 'after upgrade'))).status).toBe('accepted');
   await h.stateWhen(key, (s) => s.events.length === 2);
@@ -112,7 +155,11 @@ test('a conversation running from before the binding (no owner memo) keeps its w
 test('an operator message cannot open a Business Messages conversation (it would be bound to no agent): 404, nothing started; the first signed delivery binds it', async () => {
   const conversationId = randomUUID();
   const key = bmConversationKey(conversationId);
-  const send = () => h.post(`/v1/conversations/${encodeURIComponent(key)}/messages`, JSON.stringify({ text: 'hello from the desk' }), { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' });
+  const send = () =>
+    h.post(`/v1/conversations/${encodeURIComponent(key)}/messages`, JSON.stringify({ text: 'hello from the desk' }), {
+      authorization: `Bearer ${API_TOKEN}`,
+      'content-type': 'application/json',
+    });
   const refused = await send();
   expect(refused.status).toBe(404);
   expect(await refused.json()).toMatchObject({ error: { code: 'conversation_not_found' } });

@@ -42,7 +42,12 @@ beforeAll(async () => {
   server = await DevServer.start({
     cliPath: readTemporalBinaries().cli,
     port: await freePort(),
-    extraArgs: ['--dynamic-config-value', 'frontend.namespaceRPS=1', '--dynamic-config-value', 'frontend.namespaceBurstRatio=1'],
+    extraArgs: [
+      '--dynamic-config-value',
+      'frontend.namespaceRPS=1',
+      '--dynamic-config-value',
+      'frontend.namespaceBurstRatio=1',
+    ],
   });
 }, 90_000);
 afterAll(async () => {
@@ -58,15 +63,35 @@ function causes(err: unknown): unknown[] {
 }
 
 function unknownKind() {
-  const data = Buffer.from(JSON.stringify({ eventId: randomUUID(), agentId: AGENT, senderPhoneNumber: randomPhone(), eventType: 'SOMETHING_NEW' }));
-  return { body: JSON.stringify({ message: { data: data.toString('base64'), messageId: 'ps-1' } }), headers: { 'x-goog-signature': computeSignature(TOKEN, data) } };
+  const data = Buffer.from(
+    JSON.stringify({
+      eventId: randomUUID(),
+      agentId: AGENT,
+      senderPhoneNumber: randomPhone(),
+      eventType: 'SOMETHING_NEW',
+    }),
+  );
+  return {
+    body: JSON.stringify({ message: { data: data.toString('base64'), messageId: 'ps-1' } }),
+    headers: { 'x-goog-signature': computeSignature(TOKEN, data) },
+  };
 }
 
 test('a burst over the namespace rate limit: every webhook 200 or 503 with Retry-After, never 500, and the limited ones are not parked', async () => {
   const taskQueue = uniqueTaskQueue('rate');
-  const config = loadConfig({ TEMPORAL_ADDRESS: server.address, TEMPORAL_TASK_QUEUE: taskQueue, TEMPORAL_SIGNAL_TIMEOUT_MS: String(BOUND_MS), RBM_CLIENT_TOKEN: TOKEN });
+  const config = loadConfig({
+    TEMPORAL_ADDRESS: server.address,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    TEMPORAL_SIGNAL_TIMEOUT_MS: String(BOUND_MS),
+    RBM_CLIENT_TOKEN: TOKEN,
+  });
   const client = createLazyClient(config.temporal);
-  const conversations = new ConversationGateway({ client, taskQueue, timeoutMs: BOUND_MS, workflowIds: { revealPhoneNumbers: false, secret: 's' } });
+  const conversations = new ConversationGateway({
+    client,
+    taskQueue,
+    timeoutMs: BOUND_MS,
+    workflowIds: { revealPhoneNumbers: false, secret: 's' },
+  });
   const store = new UnrecognizedPayloadStore({ client, taskQueue, timeoutMs: BOUND_MS });
   const calls = trackTemporalCalls(conversations, store);
   closers.push(async () => {
@@ -75,13 +100,35 @@ test('a burst over the namespace rate limit: every webhook 200 or 503 with Retry
   });
   const app = createApp({ config, conversations, logger: silentLogger, unrecognizedPayloads: store });
 
-  const requests = [...Array.from({ length: 5 }, () => signedRbmRequest(TOKEN, { senderPhoneNumber: randomPhone(), agentId: AGENT, messageId: randomUUID(), text: 'in a burst' })), unknownKind(), unknownKind()];
+  const requests = [
+    ...Array.from({ length: 5 }, () =>
+      signedRbmRequest(TOKEN, {
+        senderPhoneNumber: randomPhone(),
+        agentId: AGENT,
+        messageId: randomUUID(),
+        text: 'in a burst',
+      }),
+    ),
+    unknownKind(),
+    unknownKind(),
+  ];
   const responses = await Promise.all(requests.map((r) => app.request('/webhooks/rbm', { method: 'POST', ...r })));
-  const answers = await Promise.all(responses.map(async (res) => ({ status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json()) as { status?: string; error?: { code: string } } })));
+  const answers = await Promise.all(
+    responses.map(async (res) => ({
+      status: res.status,
+      retryAfter: res.headers.get('retry-after'),
+      body: (await res.json()) as { status?: string; error?: { code: string } },
+    })),
+  );
 
   for (const answer of answers) {
     if (answer.status === 200) expect(['accepted', 'stored']).toContain(answer.body.status);
-    else expect(answer).toEqual({ status: 503, retryAfter: '5', body: { error: expect.objectContaining({ code: 'temporal_unavailable' }) } });
+    else
+      expect(answer).toEqual({
+        status: 503,
+        retryAfter: '5',
+        body: { error: expect.objectContaining({ code: 'temporal_unavailable' }) },
+      });
   }
   expect(answers.filter((a) => a.status === 503).length).toBeGreaterThan(0);
   // A rate-limited delivery is Temporal's condition, not a payload to park: no user message was kept as unrecognized.
@@ -93,19 +140,47 @@ test('RESOURCE_EXHAUSTED itself (no client retries left): the gateway and the st
   closers.push(() => connection.close());
   const client = new Client({ connection, namespace: 'default' });
   const taskQueue = uniqueTaskQueue('rate-raw');
-  const conversations = new ConversationGateway({ client, taskQueue, timeoutMs: BOUND_MS, workflowIds: { revealPhoneNumbers: false, secret: 's' } });
+  const conversations = new ConversationGateway({
+    client,
+    taskQueue,
+    timeoutMs: BOUND_MS,
+    workflowIds: { revealPhoneNumbers: false, secret: 's' },
+  });
   const store = new UnrecognizedPayloadStore({ client, taskQueue, timeoutMs: BOUND_MS });
 
-  const event = (phone: string): InboundEvent => ({ type: 'message', channel: 'rbm', conversationKey: rbmConversationKey(AGENT, phone), messageId: randomUUID(), dedupeKey: randomUUID(), receivedAt: new Date().toISOString(), content: { kind: 'text', text: 'x' } });
+  const event = (phone: string): InboundEvent => ({
+    type: 'message',
+    channel: 'rbm',
+    conversationKey: rbmConversationKey(AGENT, phone),
+    messageId: randomUUID(),
+    dedupeKey: randomUUID(),
+    receivedAt: new Date().toISOString(),
+    content: { kind: 'text', text: 'x' },
+  });
   const attempts = [
     ...Array.from({ length: 4 }, () => {
       const phone = randomPhone();
       return conversations.deliver(rbmConversationKey(AGENT, phone), [event(phone)]);
     }),
-    ...Array.from({ length: 4 }, () => store.keep({ id: randomUUID().replace(/-/g, ''), channel: 'rbm', kind: 'rbm.unknown', reason: 'test', receivedAt: new Date().toISOString(), bodyBase64: '', headers: {} }, { at: new Date().toISOString() })),
+    ...Array.from({ length: 4 }, () =>
+      store.keep(
+        {
+          id: randomUUID().replace(/-/g, ''),
+          channel: 'rbm',
+          kind: 'rbm.unknown',
+          reason: 'test',
+          receivedAt: new Date().toISOString(),
+          bodyBase64: '',
+          headers: {},
+        },
+        { at: new Date().toISOString() },
+      ),
+    ),
   ];
   const results = await Promise.allSettled(attempts);
-  const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as unknown);
+  const refused = results
+    .filter((r): r is PromiseRejectedResult => r.status === 'rejected')
+    .map((r) => r.reason as unknown);
   expect(refused.length).toBeGreaterThan(0);
   for (const err of refused) {
     expect(err).toBeInstanceOf(TemporalUnavailableError);

@@ -37,9 +37,19 @@ const AGENT = 'down@rbm.goog';
 
 function apiOn(address: string) {
   const taskQueue = uniqueTaskQueue('down');
-  const config = loadConfig({ TEMPORAL_ADDRESS: address, TEMPORAL_TASK_QUEUE: taskQueue, TEMPORAL_SIGNAL_TIMEOUT_MS: String(BOUND_MS), RBM_CLIENT_TOKEN: TOKEN });
+  const config = loadConfig({
+    TEMPORAL_ADDRESS: address,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    TEMPORAL_SIGNAL_TIMEOUT_MS: String(BOUND_MS),
+    RBM_CLIENT_TOKEN: TOKEN,
+  });
   const client = createLazyClient(config.temporal);
-  const conversations = new ConversationGateway({ client, taskQueue, timeoutMs: BOUND_MS, workflowIds: { revealPhoneNumbers: false, secret: 's' } });
+  const conversations = new ConversationGateway({
+    client,
+    taskQueue,
+    timeoutMs: BOUND_MS,
+    workflowIds: { revealPhoneNumbers: false, secret: 's' },
+  });
   const store = new UnrecognizedPayloadStore({ client, taskQueue, timeoutMs: BOUND_MS });
   calls.push(trackTemporalCalls(conversations, store));
   const deps: WebhookAppDeps = { config, conversations, logger: silentLogger, unrecognizedPayloads: store };
@@ -53,7 +63,14 @@ async function timed(fn: () => Promise<Response>): Promise<{ res: Response; ms: 
 }
 
 function unknownKindEvent() {
-  const data = Buffer.from(JSON.stringify({ eventId: randomUUID(), agentId: AGENT, senderPhoneNumber: randomPhone(), eventType: 'SOMETHING_NEW' }));
+  const data = Buffer.from(
+    JSON.stringify({
+      eventId: randomUUID(),
+      agentId: AGENT,
+      senderPhoneNumber: randomPhone(),
+      eventType: 'SOMETHING_NEW',
+    }),
+  );
   const body = JSON.stringify({ message: { data: data.toString('base64'), messageId: 'ps-1' } });
   return { body, headers: { 'x-goog-signature': computeSignature(TOKEN, data) } };
 }
@@ -70,13 +87,20 @@ test('Temporal at a closed port: 503 within the bound for a delivery and for an 
   const api = apiOn(`127.0.0.1:${await freePort()}`);
   clients.push(api.client);
   const phone = randomPhone();
-  const { body, headers } = signedRbmRequest(TOKEN, { senderPhoneNumber: phone, agentId: AGENT, messageId: randomUUID(), text: 'hello?' });
+  const { body, headers } = signedRbmRequest(TOKEN, {
+    senderPhoneNumber: phone,
+    agentId: AGENT,
+    messageId: randomUUID(),
+    text: 'hello?',
+  });
 
   for (const request of [{ body, headers }, unknownKindEvent()]) {
     const { res, ms } = await timed(async () => api.app.request('/webhooks/rbm', { method: 'POST', ...request }));
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).toBe('5');
-    expect(await res.json()).toMatchObject({ error: { code: 'temporal_unavailable', message: expect.stringContaining(`${BOUND_MS} ms`) } });
+    expect(await res.json()).toMatchObject({
+      error: { code: 'temporal_unavailable', message: expect.stringContaining(`${BOUND_MS} ms`) },
+    });
     expect(ms).toBeLessThan(BOUND_MS + SLACK_MS);
   }
 });
@@ -93,12 +117,22 @@ test('dev server stopped: 503 within the bound; restarted on the same port: the 
   let connection: NativeConnection | undefined;
   try {
     const phone = randomPhone();
-    const warmUp = signedRbmRequest(TOKEN, { senderPhoneNumber: phone, agentId: AGENT, messageId: randomUUID(), text: 'first' });
+    const warmUp = signedRbmRequest(TOKEN, {
+      senderPhoneNumber: phone,
+      agentId: AGENT,
+      messageId: randomUUID(),
+      text: 'first',
+    });
     expect((await api.app.request('/webhooks/rbm', { method: 'POST', ...warmUp })).status).toBe(200);
 
     await server.stop();
     const messageId = `while-down-${randomUUID()}`;
-    const delivery = signedRbmRequest(TOKEN, { senderPhoneNumber: phone, agentId: AGENT, messageId, text: 'sent while Temporal was down' });
+    const delivery = signedRbmRequest(TOKEN, {
+      senderPhoneNumber: phone,
+      agentId: AGENT,
+      messageId,
+      text: 'sent while Temporal was down',
+    });
     const down = await timed(async () => api.app.request('/webhooks/rbm', { method: 'POST', ...delivery }));
     expect(down.res.status).toBe(503);
     expect(down.ms).toBeLessThan(BOUND_MS + SLACK_MS);
@@ -114,13 +148,26 @@ test('dev server stopped: 503 within the bound; restarted on the same port: the 
     expect(retried).toBe(200);
 
     connection = await NativeConnection.connect({ address: server.address });
-    worker = await Worker.create({ connection, taskQueue: api.taskQueue, workflowBundle: workflowBundle(), activities: recordingActivities().activities });
+    worker = await Worker.create({
+      connection,
+      taskQueue: api.taskQueue,
+      workflowBundle: workflowBundle(),
+      activities: recordingActivities().activities,
+    });
     running = worker.run();
     const key = rbmConversationKey(AGENT, phone);
     // The first query after a restart waits for the fresh worker's first workflow task; under load that can pass the API's
     // 1.5 s bound (a 503 to an operator), which is not what this test is about: poll through it.
-    const state = () => api.conversations.getState(key).catch((err: unknown) => (err instanceof TemporalUnavailableError ? undefined : Promise.reject(err)));
-    await waitFor('the retried message in the conversation', state, (s): s is NonNullable<typeof s> => s?.events.some((e) => e.dedupeKey === messageId) ?? false, 60_000);
+    const state = () =>
+      api.conversations
+        .getState(key)
+        .catch((err: unknown) => (err instanceof TemporalUnavailableError ? undefined : Promise.reject(err)));
+    await waitFor(
+      'the retried message in the conversation',
+      state,
+      (s): s is NonNullable<typeof s> => s?.events.some((e) => e.dedupeKey === messageId) ?? false,
+      60_000,
+    );
   } finally {
     worker?.shutdown();
     await running;

@@ -31,7 +31,12 @@ const taskQueue = uniqueTaskQueue('retention');
 
 beforeAll(async () => {
   env = await createTimeSkippingEnv();
-  worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: workflowBundle(), activities: recordingActivities().activities });
+  worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: workflowBundle(),
+    activities: recordingActivities().activities,
+  });
   running = worker.run();
 });
 afterAll(async () => {
@@ -49,17 +54,36 @@ function api(retentionDays?: number): Hono {
     API_TOKEN,
     ...(retentionDays !== undefined ? { UNRECOGNIZED_PAYLOAD_RETENTION_DAYS: String(retentionDays) } : {}),
   });
-  const conversations = new ConversationGateway({ client: env.client, taskQueue, timeoutMs: 10_000, workflowIds: { revealPhoneNumbers: false, secret: 's' } });
+  const conversations = new ConversationGateway({
+    client: env.client,
+    taskQueue,
+    timeoutMs: 10_000,
+    workflowIds: { revealPhoneNumbers: false, secret: 's' },
+  });
   return createApp({ config, conversations, logger: silentLogger });
 }
 
 /** A payload of a kind this build does not know, as Google would deliver it: each call a new unsigned Pub/Sub id. */
 function unknownKind() {
-  const data = Buffer.from(JSON.stringify({ senderPhoneNumber: randomPhone(), agentId: AGENT, eventType: 'SOMETHING_NEW', eventId: `ev-${randomUUID()}` }));
+  const data = Buffer.from(
+    JSON.stringify({
+      senderPhoneNumber: randomPhone(),
+      agentId: AGENT,
+      eventType: 'SOMETHING_NEW',
+      eventId: `ev-${randomUUID()}`,
+    }),
+  );
   const signature = computeSignature(TOKEN, data);
   return () => ({
     method: 'POST',
-    body: JSON.stringify({ message: { data: data.toString('base64'), messageId: `ps-${randomUUID()}`, publishTime: new Date().toISOString() }, subscription: 'projects/p/subscriptions/s' }),
+    body: JSON.stringify({
+      message: {
+        data: data.toString('base64'),
+        messageId: `ps-${randomUUID()}`,
+        publishTime: new Date().toISOString(),
+      },
+      subscription: 'projects/p/subscriptions/s',
+    }),
     headers: { 'content-type': 'application/json', 'x-goog-signature': signature },
   });
 }
@@ -73,12 +97,17 @@ async function deliver(app: Hono, request: RequestInit): Promise<string> {
 }
 
 async function view(app: Hono, id: string): Promise<UnrecognizedPayloadView> {
-  const res = await app.request(`/v1/unrecognized-payloads/${id}`, { headers: { authorization: `Bearer ${API_TOKEN}` } });
+  const res = await app.request(`/v1/unrecognized-payloads/${id}`, {
+    headers: { authorization: `Bearer ${API_TOKEN}` },
+  });
   expect(res.status).toBe(200);
   return (await res.json()) as UnrecognizedPayloadView;
 }
 
-const latestRuns = (ids: string[]) => Promise.all(ids.map(async (id) => (await env.client.workflow.getHandle(`unrecognized-payload-${id}`).describe()).runId));
+const latestRuns = (ids: string[]) =>
+  Promise.all(
+    ids.map(async (id) => (await env.client.workflow.getHandle(`unrecognized-payload-${id}`).describe()).runId),
+  );
 
 test('redelivered for 7 days, one payload stays one entry (pending or dismissed); entries expire after the configured days, 30 by default', async () => {
   const configured = api(10);
@@ -91,7 +120,14 @@ test('redelivered for 7 days, one payload stays one entry (pending or dismissed)
   const dismissedId = await deliver(configured, dismissed());
   const defaultId = await deliver(byDefault, defaultRetention());
   const firstRuns = await latestRuns([id, dismissedId]);
-  expect((await configured.request(`/v1/unrecognized-payloads/${dismissedId}/dismiss`, { method: 'POST', headers: { authorization: `Bearer ${API_TOKEN}` } })).status).toBe(200);
+  expect(
+    (
+      await configured.request(`/v1/unrecognized-payloads/${dismissedId}/dismiss`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${API_TOKEN}` },
+      })
+    ).status,
+  ).toBe(200);
 
   // Google's redeliveries over its 7-day window: day 1, 3 and 6.9, each under a new Pub/Sub id.
   let elapsedMs = 0;
@@ -111,7 +147,14 @@ test('redelivered for 7 days, one payload stays one entry (pending or dismissed)
   elapsedMs = 10 * DAY_MS + 60_000;
   expect((await view(configured, id)).status).toBe('expired');
   expect((await view(byDefault, defaultId)).status).toBe('pending');
-  expect((await configured.request(`/v1/unrecognized-payloads/${id}/replay`, { method: 'POST', headers: { authorization: `Bearer ${API_TOKEN}` } })).status).toBe(409);
+  expect(
+    (
+      await configured.request(`/v1/unrecognized-payloads/${id}/replay`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${API_TOKEN}` },
+      })
+    ).status,
+  ).toBe(409);
 
   await env.sleep(30 * DAY_MS + 60_000 - elapsedMs);
   expect((await view(byDefault, defaultId)).status).toBe('expired');

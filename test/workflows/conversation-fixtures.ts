@@ -7,7 +7,15 @@ export const BM_KEY = 'bm:conv-123';
 let counter = 0;
 
 /** A user message event as the webhook would normalize it. */
-export function userMessage(key: string, content: MessageContent | string, extra: { messageId?: string; context?: InboundContext; dialogflow?: Extract<InboundEvent, { type: 'message' }>['dialogflow'] } = {}): InboundEvent {
+export function userMessage(
+  key: string,
+  content: MessageContent | string,
+  extra: {
+    messageId?: string;
+    context?: InboundContext;
+    dialogflow?: Extract<InboundEvent, { type: 'message' }>['dialogflow'];
+  } = {},
+): InboundEvent {
   const messageId = extra.messageId ?? `m-${++counter}-${randomUUID().slice(0, 8)}`;
   return {
     type: 'message',
@@ -23,5 +31,11 @@ export function userMessage(key: string, content: MessageContent | string, extra
 }
 
 export function liveAgentRequest(key: string): InboundEvent {
-  return { type: 'live_agent_requested', channel: 'bm', conversationKey: key, dedupeKey: `req-${randomUUID()}`, receivedAt: new Date().toISOString() };
+  return {
+    type: 'live_agent_requested',
+    channel: 'bm',
+    conversationKey: key,
+    dedupeKey: `req-${randomUUID()}`,
+    receivedAt: new Date().toISOString(),
+  };
 }

@@ -29,8 +29,12 @@ interface HistoryEvent {
   eventId?: unknown;
   eventType?: unknown;
   markerRecordedEventAttributes?: { markerName?: string | null; workflowTaskCompletedEventId?: unknown } | null;
-  upsertWorkflowSearchAttributesEventAttributes?: { searchAttributes?: { indexedFields?: Record<string, unknown> | null } | null } | null;
-  workflowExecutionStartedEventAttributes?: { input?: { payloads?: { data?: Uint8Array | null }[] | null } | null } | null;
+  upsertWorkflowSearchAttributesEventAttributes?: {
+    searchAttributes?: { indexedFields?: Record<string, unknown> | null } | null;
+  } | null;
+  workflowExecutionStartedEventAttributes?: {
+    input?: { payloads?: { data?: Uint8Array | null }[] | null } | null;
+  } | null;
 }
 
 describe('conversation start: routing version, initial search attributes', () => {
@@ -46,28 +50,55 @@ describe('conversation start: routing version, initial search attributes', () =>
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   /** Runs `body` with a worker on `store`; `gatewayFor(version)` is the API's gateway on a routing file of that version. */
-  async function withWorker(store: RoutingSource, body: (gatewayFor: (routingVersion: string | undefined) => ConversationGateway, rec: ReturnType<typeof recordingActivities>) => Promise<void>) {
+  async function withWorker(
+    store: RoutingSource,
+    body: (
+      gatewayFor: (routingVersion: string | undefined) => ConversationGateway,
+      rec: ReturnType<typeof recordingActivities>,
+    ) => Promise<void>,
+  ) {
     const taskQueue = uniqueTaskQueue('cost');
     const secret = `s-${randomUUID()}`;
     const rec = recordingActivities({ routing: store });
     const gatewayFor = (routingVersion: string | undefined) =>
-      new ConversationGateway({ client: env.client, taskQueue, timeoutMs: 10_000, workflowIds: { revealPhoneNumbers: false, secret }, startInput: { settings: { idleTimeout: '1 day' }, ...(routingVersion ? { routingVersion } : {}) } });
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: workflowBundle(), activities: rec.activities });
+      new ConversationGateway({
+        client: env.client,
+        taskQueue,
+        timeoutMs: 10_000,
+        workflowIds: { revealPhoneNumbers: false, secret },
+        startInput: { settings: { idleTimeout: '1 day' }, ...(routingVersion ? { routingVersion } : {}) },
+      });
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: workflowBundle(),
+      activities: rec.activities,
+    });
     await worker.runUntil(async () => {
       try {
         await body(gatewayFor, rec);
       } finally {
-        await env.client.workflow.getHandle(gatewayFor(undefined).workflowId(RBM_KEY)).terminate('test finished').catch(() => undefined);
+        await env.client.workflow
+          .getHandle(gatewayFor(undefined).workflowId(RBM_KEY))
+          .terminate('test finished')
+          .catch(() => undefined);
       }
     });
   }
 
   /** Automation's replies, without the greeting that opens the first one. */
-  const replies = (rec: ReturnType<typeof recordingActivities>) => rec.callsTo('sendMessage').map((c) => (c as { content: { text: string } }).content.text.split('\n').at(-1));
+  const replies = (rec: ReturnType<typeof recordingActivities>) =>
+    rec.callsTo('sendMessage').map((c) => (c as { content: { text: string } }).content.text.split('\n').at(-1));
   /** Waits until `n` replies were sent: the history records a reply before its send activity has run. */
   const answered = async (gateway: ConversationGateway, rec: ReturnType<typeof recordingActivities>, n: number) => {
-    const state = await waitUntil(async () => ({ state: await gateway.getState(RBM_KEY), sent: rec.callsTo('sendMessage').length }), (s) => s.sent >= n && (s.state?.history.filter((h) => h.direction === 'outbound').length ?? 0) >= n);
-    if (state.sent < n) throw new Error(`expected ${n} sends, saw ${state.sent}; history ${JSON.stringify(state.state?.history.map((h) => [h.direction, h.kind]))}`);
+    const state = await waitUntil(
+      async () => ({ state: await gateway.getState(RBM_KEY), sent: rec.callsTo('sendMessage').length }),
+      (s) => s.sent >= n && (s.state?.history.filter((h) => h.direction === 'outbound').length ?? 0) >= n,
+    );
+    if (state.sent < n)
+      throw new Error(
+        `expected ${n} sends, saw ${state.sent}; history ${JSON.stringify(state.state?.history.map((h) => [h.direction, h.kind]))}`,
+      );
   };
 
   function exampleStore(): { file: string; store: RoutingStore } {
@@ -89,12 +120,20 @@ describe('conversation start: routing version, initial search attributes', () =>
       await answered(gateway, rec, 1);
       expect(replies(rec)).toEqual(["We're open Monday to Saturday, 9am to 7pm."]);
       const events = await historyOf(gateway);
-      const input = Buffer.from(events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]?.data ?? new Uint8Array()).toString('utf8');
-      expect(JSON.parse(input)).toEqual({ key: RBM_KEY, settings: { idleTimeout: '1 day' }, routingVersion: store.currentVersion });
+      const input = Buffer.from(
+        events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]?.data ?? new Uint8Array(),
+      ).toString('utf8');
+      expect(JSON.parse(input)).toEqual({
+        key: RBM_KEY,
+        settings: { idleTimeout: '1 day' },
+        routingVersion: store.currentVersion,
+      });
       // routingForVersion only: a new run no longer looks up a previous run (issue 11 #3); one workflow task.
       const markers = events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity');
       expect(markers).toHaveLength(1);
-      expect(new Set(markers.map((m) => String(m.markerRecordedEventAttributes?.workflowTaskCompletedEventId))).size).toBe(1);
+      expect(
+        new Set(markers.map((m) => String(m.markerRecordedEventAttributes?.workflowTaskCompletedEventId))).size,
+      ).toBe(1);
     });
   });
 
@@ -110,7 +149,10 @@ describe('conversation start: routing version, initial search attributes', () =>
       const editedVersion = routingVersionOf(loadRoutingConfig(file));
       await gatewayFor(editedVersion).deliver(RBM_KEY, [userMessage(RBM_KEY, 'are you open on sunday?')]);
       await answered(gateway, rec, 2);
-      expect(replies(rec)).toEqual(["We're open Monday to Saturday, 9am to 7pm.", "We're open every day, 8am to 10pm."]);
+      expect(replies(rec)).toEqual([
+        "We're open Monday to Saturday, 9am to 7pm.",
+        "We're open every day, 8am to 10pm.",
+      ]);
       expect(store.currentVersion).toBe(editedVersion);
     });
   });
@@ -125,7 +167,10 @@ describe('conversation start: routing version, initial search attributes', () =>
       await answered(gateway, rec, 1);
       await gateway.deliver(RBM_KEY, [userMessage(RBM_KEY, 'when are you open on saturday?')]);
       await answered(gateway, rec, 2);
-      expect(replies(rec)).toEqual(["We're open Monday to Saturday, 9am to 7pm.", "We're open Monday to Saturday, 9am to 7pm."]);
+      expect(replies(rec)).toEqual([
+        "We're open Monday to Saturday, 9am to 7pm.",
+        "We're open Monday to Saturday, 9am to 7pm.",
+      ]);
       expect(asked).toEqual(['not-on-this-worker']);
     });
   });
@@ -138,10 +183,15 @@ describe('conversation start: routing version, initial search attributes', () =>
       await answered(gateway, rec, 1);
       const handle = env.client.workflow.getHandle(gateway.workflowId(RBM_KEY));
       // The locale is upserted once the answer went out.
-      const described = await waitUntil(() => handle.describe(), (d) => d.typedSearchAttributes.get(searchAttributes.locale) !== undefined);
+      const described = await waitUntil(
+        () => handle.describe(),
+        (d) => d.typedSearchAttributes.get(searchAttributes.locale) !== undefined,
+      );
       expect(described.typedSearchAttributes.get(searchAttributes.channel)).toBe('rbm');
       expect(described.typedSearchAttributes.get(searchAttributes.status)).toBe('automation');
-      const upserted = (await historyOf(gateway)).flatMap((e) => Object.keys(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}));
+      const upserted = (await historyOf(gateway)).flatMap((e) =>
+        Object.keys(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}),
+      );
       expect(described.typedSearchAttributes.get(searchAttributes.lastInboundAt)).toBeInstanceOf(Date);
       expect(upserted).not.toContain(searchAttributes.channel.name);
       expect(upserted).not.toContain(searchAttributes.status.name);

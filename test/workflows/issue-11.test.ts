@@ -43,11 +43,23 @@ type Recording = ReturnType<typeof recordingActivities>;
 const openGates: (() => void)[] = [];
 
 function typingEvent(key: string, isTyping: boolean, dedupeKey = `typ-${randomUUID()}`): InboundEvent {
-  return { type: 'typing', channel: key.startsWith('bm:') ? 'bm' : 'rbm', conversationKey: key, dedupeKey, isTyping, receivedAt: new Date().toISOString() };
+  return {
+    type: 'typing',
+    channel: key.startsWith('bm:') ? 'bm' : 'rbm',
+    conversationKey: key,
+    dedupeKey,
+    isTyping,
+    receivedAt: new Date().toISOString(),
+  };
 }
 
 /** Polls `read` until `done`, failing with `what` and the last value when it never holds. */
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 15_000): Promise<T> {
+async function until<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  what: string,
+  timeoutMs = 15_000,
+): Promise<T> {
   const value = await waitUntil(read, done, timeoutMs);
   if (!done(value)) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(value).slice(0, 2000)}`);
   return value;
@@ -79,15 +91,31 @@ describe('issue 11: conversation workflow correctness', () => {
   }
 
   /** One conversation on its own worker and task queue; terminated afterwards so time keeps skipping for the next test. */
-  async function conversation(rec: Recording, input: ConversationInput, body: (ctx: Ctx) => Promise<void>, start: 'start' | InboundEvent[] = 'start'): Promise<void> {
+  async function conversation(
+    rec: Recording,
+    input: ConversationInput,
+    body: (ctx: Ctx) => Promise<void>,
+    start: 'start' | InboundEvent[] = 'start',
+  ): Promise<void> {
     const taskQueue = uniqueTaskQueue('issue11');
     const workflowId = `conv-issue11-${randomUUID()}`;
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: workflowBundle(), activities: rec.activities });
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: workflowBundle(),
+      activities: rec.activities,
+    });
     await worker.runUntil(async () => {
       const handle =
         start === 'start'
           ? await env.client.workflow.start(conversationWorkflow, { workflowId, taskQueue, args: [input] })
-          : await env.client.workflow.signalWithStart(conversationWorkflow, { workflowId, taskQueue, args: [input], signal: inboundEventsSignal, signalArgs: [start] });
+          : await env.client.workflow.signalWithStart(conversationWorkflow, {
+              workflowId,
+              taskQueue,
+              args: [input],
+              signal: inboundEventsSignal,
+              signalArgs: [start],
+            });
       const latest = () => env.client.workflow.getHandle(workflowId) as Handle;
       const ctx: Ctx = {
         handle,
@@ -104,7 +132,13 @@ describe('issue 11: conversation workflow correctness', () => {
           }
         },
         signalWithStart: async (events) => {
-          await env.client.workflow.signalWithStart(conversationWorkflow, { workflowId, taskQueue, args: [input], signal: inboundEventsSignal, signalArgs: [events] });
+          await env.client.workflow.signalWithStart(conversationWorkflow, {
+            workflowId,
+            taskQueue,
+            args: [input],
+            signal: inboundEventsSignal,
+            signalArgs: [events],
+          });
         },
       };
       try {
@@ -130,7 +164,10 @@ describe('issue 11: conversation workflow correctness', () => {
   async function runStatus(workflowId: string, runId: string): Promise<string> {
     return (await env.client.workflow.getHandle(workflowId, runId).describe()).status.name;
   }
-  async function runEvents(workflowId: string, runId: string): Promise<NonNullable<Awaited<ReturnType<Handle['fetchHistory']>>['events']>> {
+  async function runEvents(
+    workflowId: string,
+    runId: string,
+  ): Promise<NonNullable<Awaited<ReturnType<Handle['fetchHistory']>>['events']>> {
     return (await env.client.workflow.getHandle(workflowId, runId).fetchHistory()).events ?? [];
   }
   async function expectHealthy(ctx: Ctx): Promise<void> {
@@ -143,7 +180,13 @@ describe('issue 11: conversation workflow correctness', () => {
       for (const event of events) {
         const failed = event.workflowTaskFailedEventAttributes;
         // UNHANDLED_COMMAND is Temporal refusing a completion because new events arrived meanwhile: by design, the task is retried with them.
-        if (failed && failed.cause !== temporal.api.enums.v1.WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND) problems.push(`${runId}: workflow task failed (cause ${String(failed.cause)}): ${failed.failure?.message ?? ''}`);
+        if (
+          failed &&
+          failed.cause !== temporal.api.enums.v1.WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND
+        )
+          problems.push(
+            `${runId}: workflow task failed (cause ${String(failed.cause)}): ${failed.failure?.message ?? ''}`,
+          );
       }
       runId = events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
     }
@@ -152,29 +195,55 @@ describe('issue 11: conversation workflow correctness', () => {
 
   function send(handle: Handle, input: Omit<OutboundSendInput, 'conversationKey'> & { conversationKey?: string }) {
     const full: OutboundSendInput = { conversationKey: RBM_KEY, ...input };
-    return handle.executeUpdate(sendMessageUpdate, { args: [full], updateId: full.idempotencyKey !== undefined ? sendMessageUpdateId(full.idempotencyKey) : randomUUID() });
+    return handle.executeUpdate(sendMessageUpdate, {
+      args: [full],
+      updateId: full.idempotencyKey !== undefined ? sendMessageUpdateId(full.idempotencyKey) : randomUUID(),
+    });
   }
 
   describe('issue 11 #1: continue-as-new while an outbound send is in flight', () => {
     test('the run waits for the send without spinning, then continues as new; the send happens once', async () => {
       const sendGate = gate(openGates);
-      const rec = recordingActivities({ channels: { sendMessage: async () => (await sendGate.pass(), { sentAt: new Date().toISOString() }) } });
-      await conversation(rec, { key: BM_KEY, settings: { continueAsNewAfterEvents: 15, idleTimeout: '1 day' } }, async (ctx) => {
-        const sent = send(ctx.handle, { conversationKey: BM_KEY, content: { text: 'slow send' }, idempotencyKey: 'slow-1' });
-        await until(async () => sendGate.entered, (n) => n >= 1, 'the send to be in flight');
-        for (let i = 0; i < 10; i++) await ctx.handle.signal(inboundEventsSignal, [userMessage(BM_KEY, `message ${i}`)]);
-        // The history is over the threshold now, with the send still in flight for a while.
-        await until(async () => (await ctx.handle.describe()).historyLength, (n) => n > 15, 'the history to pass the threshold');
-        await new Promise((r) => setTimeout(r, 1000));
-        sendGate.open();
-        expect((await sent).status).toBe('SENT');
-        await until(async () => (await ctx.latest().describe()).runId, (runId) => runId !== ctx.firstRunId, 'continue-as-new');
-        await ctx.settled();
-        const state = await ctx.state();
-        expect(state.history.filter((h) => h.direction === 'inbound')).toHaveLength(10);
-        expect(sendGate.entered).toBe(1);
-        await expectHealthy(ctx);
+      const rec = recordingActivities({
+        channels: { sendMessage: async () => (await sendGate.pass(), { sentAt: new Date().toISOString() }) },
       });
+      await conversation(
+        rec,
+        { key: BM_KEY, settings: { continueAsNewAfterEvents: 15, idleTimeout: '1 day' } },
+        async (ctx) => {
+          const sent = send(ctx.handle, {
+            conversationKey: BM_KEY,
+            content: { text: 'slow send' },
+            idempotencyKey: 'slow-1',
+          });
+          await until(
+            async () => sendGate.entered,
+            (n) => n >= 1,
+            'the send to be in flight',
+          );
+          for (let i = 0; i < 10; i++)
+            await ctx.handle.signal(inboundEventsSignal, [userMessage(BM_KEY, `message ${i}`)]);
+          // The history is over the threshold now, with the send still in flight for a while.
+          await until(
+            async () => (await ctx.handle.describe()).historyLength,
+            (n) => n > 15,
+            'the history to pass the threshold',
+          );
+          await new Promise((r) => setTimeout(r, 1000));
+          sendGate.open();
+          expect((await sent).status).toBe('SENT');
+          await until(
+            async () => (await ctx.latest().describe()).runId,
+            (runId) => runId !== ctx.firstRunId,
+            'continue-as-new',
+          );
+          await ctx.settled();
+          const state = await ctx.state();
+          expect(state.history.filter((h) => h.direction === 'inbound')).toHaveLength(10);
+          expect(sendGate.entered).toBe(1);
+          await expectHealthy(ctx);
+        },
+      );
     });
   });
 
@@ -187,27 +256,51 @@ describe('issue 11: conversation workflow correctness', () => {
           },
         },
       });
-      await conversation(rec, { key: RBM_KEY, routing: exampleRouting(), settings: { idleTimeout: '1 day' } }, async (ctx) => {
-        await ctx.handle.signal(inboundEventsSignal, [userMessage(RBM_KEY, 'what are your opening hours?', { messageId: 'r404' })]);
-        const state = (await until(ctx.state, (s) => ((s as { activityFailures?: unknown[] }).activityFailures?.length ?? 0) >= 1, 'the failure to be recorded')) as ConversationView & { activityFailures: { kind: string }[] };
-        expect(state.activityFailures[0]).toEqual(expect.objectContaining({ kind: 'read_receipt' }));
-        expect(state.readReceiptsSent).not.toContain('r404');
-        expect((await ctx.handle.describe()).status.name).toBe('RUNNING');
-        expect(rec.callsTo('sendMessage')).toHaveLength(1);
-        await expectHealthy(ctx);
-      });
+      await conversation(
+        rec,
+        { key: RBM_KEY, routing: exampleRouting(), settings: { idleTimeout: '1 day' } },
+        async (ctx) => {
+          await ctx.handle.signal(inboundEventsSignal, [
+            userMessage(RBM_KEY, 'what are your opening hours?', { messageId: 'r404' }),
+          ]);
+          const state = (await until(
+            ctx.state,
+            (s) => ((s as { activityFailures?: unknown[] }).activityFailures?.length ?? 0) >= 1,
+            'the failure to be recorded',
+          )) as ConversationView & { activityFailures: { kind: string }[] };
+          expect(state.activityFailures[0]).toEqual(expect.objectContaining({ kind: 'read_receipt' }));
+          expect(state.readReceiptsSent).not.toContain('r404');
+          expect((await ctx.handle.describe()).status.name).toBe('RUNNING');
+          expect(rec.callsTo('sendMessage')).toHaveLength(1);
+          await expectHealthy(ctx);
+        },
+      );
     });
 
     test('the automation reply does not wait behind a READ receipt that is still retrying', async () => {
       const receiptGate = gate(openGates);
       const rec = recordingActivities({ channels: { sendReadReceipt: async () => receiptGate.pass() } });
-      await conversation(rec, { key: RBM_KEY, routing: exampleRouting(), settings: { idleTimeout: '1 day' } }, async (ctx) => {
-        await ctx.handle.signal(inboundEventsSignal, [userMessage(RBM_KEY, 'what are your opening hours?', { messageId: 'slow-read' })]);
-        await until(async () => receiptGate.entered, (n) => n >= 1, 'the receipt to be in flight');
-        await until(async () => rec.callsTo('sendMessage').length, (n) => n >= 1, 'the reply while the receipt is in flight');
-        receiptGate.open();
-        await until(ctx.state, (s) => s.readReceiptsSent.includes('slow-read'), 'the receipt to be recorded');
-      });
+      await conversation(
+        rec,
+        { key: RBM_KEY, routing: exampleRouting(), settings: { idleTimeout: '1 day' } },
+        async (ctx) => {
+          await ctx.handle.signal(inboundEventsSignal, [
+            userMessage(RBM_KEY, 'what are your opening hours?', { messageId: 'slow-read' }),
+          ]);
+          await until(
+            async () => receiptGate.entered,
+            (n) => n >= 1,
+            'the receipt to be in flight',
+          );
+          await until(
+            async () => rec.callsTo('sendMessage').length,
+            (n) => n >= 1,
+            'the reply while the receipt is in flight',
+          );
+          receiptGate.open();
+          await until(ctx.state, (s) => s.readReceiptsSent.includes('slow-read'), 'the receipt to be recorded');
+        },
+      );
     });
   });
 
@@ -224,7 +317,12 @@ describe('issue 11: conversation workflow correctness', () => {
         rec,
         { key: RBM_KEY, routing: exampleRouting(), settings: { idleTimeout: '1 day' } },
         async (ctx) => {
-          await until(async () => rec.callsTo('sendMessage').length, (n) => n >= 1, 'the answer', 30_000);
+          await until(
+            async () => rec.callsTo('sendMessage').length,
+            (n) => n >= 1,
+            'the answer',
+            30_000,
+          );
           expect((await ctx.handle.describe()).status.name).toBe('RUNNING');
           await expectHealthy(ctx);
         },
@@ -240,18 +338,33 @@ describe('issue 11: conversation workflow correctness', () => {
         rec,
         { key: RBM_KEY, routing: exampleRouting(), settings: { idleTimeout: '1 hour' } },
         async (ctx) => {
-          await until(async () => rec.callsTo('sendMessage').length, (n) => n >= 1, 'the first answer');
+          await until(
+            async () => rec.callsTo('sendMessage').length,
+            (n) => n >= 1,
+            'the first answer',
+          );
           await send(ctx.latest(), { content: { text: 'operator note' }, idempotencyKey: 'idle-post-1' });
           await env.sleep('2 hours');
           await ctx.signalWithStart([first]);
           await send(ctx.latest(), { content: { text: 'operator note' }, idempotencyKey: 'idle-post-1' });
           await ctx.signalWithStart([userMessage(RBM_KEY, 'do you deliver?', { messageId: 'idle-m2' })]);
-          await until(async () => rec.callsTo('sendMessage').length, (n) => n >= 3, 'the second answer');
+          await until(
+            async () => rec.callsTo('sendMessage').length,
+            (n) => n >= 3,
+            'the second answer',
+          );
           await ctx.settled();
           const state = await ctx.state();
           expect(state.history.filter((h) => h.messageId === 'idle-m1')).toHaveLength(1);
-          expect(rec.callsTo('sendReadReceipt').map((a) => (a as { messageId: string }).messageId)).toEqual(['idle-m1', 'idle-m2']);
-          expect(rec.callsTo('sendMessage').filter((a) => (a as { content: { text?: string } }).content.text === 'operator note')).toHaveLength(1);
+          expect(rec.callsTo('sendReadReceipt').map((a) => (a as { messageId: string }).messageId)).toEqual([
+            'idle-m1',
+            'idle-m2',
+          ]);
+          expect(
+            rec
+              .callsTo('sendMessage')
+              .filter((a) => (a as { content: { text?: string } }).content.text === 'operator note'),
+          ).toHaveLength(1);
           expect(rec.callsTo('sendMessage')).toHaveLength(3);
           await expectHealthy(ctx);
         },
@@ -263,22 +376,38 @@ describe('issue 11: conversation workflow correctness', () => {
   describe('issue 11 #4: assign during SLA send', () => {
     test('a human joining while the holding message is being sent: the assign answers, the message is sent once, no task fails', async () => {
       const sendGate = gate(openGates);
-      const rec = recordingActivities({ channels: { sendMessage: async () => (await sendGate.pass(), { sentAt: new Date().toISOString() }) } });
-      await conversation(rec, { key: BM_KEY, settings: { handoffSla: '2 minutes', idleTimeout: '1 day' } }, async (ctx) => {
-        await ctx.handle.signal(inboundEventsSignal, [liveAgentRequest(BM_KEY)]);
-        await until(ctx.state, (s) => s.status === 'waiting_for_agent', 'the handoff');
-        // Just past the SLA: while the holding message's send is held, the test server's clock stands still.
-        await env.sleep('121 seconds');
-        await until(async () => sendGate.entered, (n) => n >= 1, 'the holding message to be in flight');
-        const assigned = ctx.handle.executeUpdate(assignUpdate, { args: [{ to: 'human', agentId: 'alice', displayName: 'Alice' }] });
-        const answer = await Promise.race([assigned, new Promise((r) => setTimeout(() => r('no answer'), 10_000))]);
-        expect(answer).toEqual({ assignedTo: expect.objectContaining({ kind: 'human', agentId: 'alice' }) });
-        sendGate.open();
-        const view = await until(() => ctx.handle.query(outboundMessagesQuery), (v) => v.messages.length === 1 && v.messages[0]?.status === 'SENT', 'the holding message to be sent');
-        expect(view.messages).toHaveLength(1);
-        expect(sendGate.entered).toBe(1);
-        await expectHealthy(ctx);
+      const rec = recordingActivities({
+        channels: { sendMessage: async () => (await sendGate.pass(), { sentAt: new Date().toISOString() }) },
       });
+      await conversation(
+        rec,
+        { key: BM_KEY, settings: { handoffSla: '2 minutes', idleTimeout: '1 day' } },
+        async (ctx) => {
+          await ctx.handle.signal(inboundEventsSignal, [liveAgentRequest(BM_KEY)]);
+          await until(ctx.state, (s) => s.status === 'waiting_for_agent', 'the handoff');
+          // Just past the SLA: while the holding message's send is held, the test server's clock stands still.
+          await env.sleep('121 seconds');
+          await until(
+            async () => sendGate.entered,
+            (n) => n >= 1,
+            'the holding message to be in flight',
+          );
+          const assigned = ctx.handle.executeUpdate(assignUpdate, {
+            args: [{ to: 'human', agentId: 'alice', displayName: 'Alice' }],
+          });
+          const answer = await Promise.race([assigned, new Promise((r) => setTimeout(() => r('no answer'), 10_000))]);
+          expect(answer).toEqual({ assignedTo: expect.objectContaining({ kind: 'human', agentId: 'alice' }) });
+          sendGate.open();
+          const view = await until(
+            () => ctx.handle.query(outboundMessagesQuery),
+            (v) => v.messages.length === 1 && v.messages[0]?.status === 'SENT',
+            'the holding message to be sent',
+          );
+          expect(view.messages).toHaveLength(1);
+          expect(sendGate.entered).toBe(1);
+          await expectHealthy(ctx);
+        },
+      );
     });
   });
 
@@ -286,7 +415,9 @@ describe('issue 11: conversation workflow correctness', () => {
     test('a conversation queued for "general" is still queued after an idle period: desk notified again, SLA runs, queue attribute set', async () => {
       let firstRunId = '';
       let workflowId = '';
-      const rec = recordingActivities({ previousRuns: { previousRun: async () => env.client.workflow.getHandle(workflowId, firstRunId).result() } });
+      const rec = recordingActivities({
+        previousRuns: { previousRun: async () => env.client.workflow.getHandle(workflowId, firstRunId).result() },
+      });
       await conversation(
         rec,
         { key: RBM_KEY, routing: exampleRouting(), settings: { idleTimeout: '1 hour', handoffSla: '5 minutes' } },
@@ -296,7 +427,11 @@ describe('issue 11: conversation workflow correctness', () => {
           await until(ctx.state, (s) => s.status === 'waiting_for_agent', 'the handoff');
           await env.sleep('3 hours');
           await ctx.signalWithStart([userMessage(RBM_KEY, 'hello? anyone?', { messageId: 'reopen-2' })]);
-          await until(async () => rec.callsTo('notifyHandoff').length, (n) => n >= 2, 'the desk to hear of the reopened conversation');
+          await until(
+            async () => rec.callsTo('notifyHandoff').length,
+            (n) => n >= 2,
+            'the desk to hear of the reopened conversation',
+          );
           await ctx.settled();
           const state = await ctx.state();
           expect(state.assignment).toEqual({ kind: 'queue', queue: 'general' });
@@ -307,7 +442,11 @@ describe('issue 11: conversation workflow correctness', () => {
           expect(description.typedSearchAttributes.get(searchAttributes.status)).toBe('waiting_for_agent');
           const holdingBefore = rec.callsTo('sendMessage').length;
           await env.sleep('6 minutes');
-          await until(async () => rec.callsTo('sendMessage').length, (n) => n > holdingBefore, 'the SLA holding message after the reopen');
+          await until(
+            async () => rec.callsTo('sendMessage').length,
+            (n) => n > holdingBefore,
+            'the SLA holding message after the reopen',
+          );
         },
         [userMessage(RBM_KEY, 'I want to talk to a person', { messageId: 'reopen-1' })],
       );
@@ -323,13 +462,21 @@ describe('issue 11: conversation workflow correctness', () => {
         await ctx.handle.signal(inboundEventsSignal, [userMessage(BM_KEY, 'first', { messageId: 'close-m1' })]);
         await until(ctx.state, (s) => s.unreadByAgent.includes('close-m1'), 'the first message');
         const marking = ctx.handle.executeUpdate(markReadUpdate, { args: [{ agentId: 'ann' }] });
-        await until(async () => receiptGate.entered, (n) => n >= 1, 'the receipt to be in flight');
+        await until(
+          async () => receiptGate.entered,
+          (n) => n >= 1,
+          'the receipt to be in flight',
+        );
         await env.sleep('5 seconds');
         await ctx.handle.signal(inboundEventsSignal, [userMessage(BM_KEY, 'still there?', { messageId: 'close-m2' })]);
         receiptGate.open();
         await marking.catch(() => undefined);
         await ctx.settled();
-        await until(ctx.state, (s) => s.routingDecisions.some((d) => d.messageId === 'close-m2'), 'the message that arrived while closing to be routed');
+        await until(
+          ctx.state,
+          (s) => s.routingDecisions.some((d) => d.messageId === 'close-m2'),
+          'the message that arrived while closing to be routed',
+        );
         await expectHealthy(ctx);
       });
     });
@@ -337,20 +484,34 @@ describe('issue 11: conversation workflow correctness', () => {
     test('a live-agent request arriving while the close waits is handled (desk notified)', async () => {
       const receiptGate = gate(openGates);
       const rec = recordingActivities({ channels: { sendReadReceipt: async () => receiptGate.pass() } });
-      await conversation(rec, { key: BM_KEY, routing: exampleRouting(), settings: { idleTimeout: '3 seconds' } }, async (ctx) => {
-        await ctx.handle.executeUpdate(assignUpdate, { args: [{ to: 'human', agentId: 'ann' }] });
-        await ctx.handle.signal(inboundEventsSignal, [userMessage(BM_KEY, 'hi', { messageId: 'close-l1' })]);
-        await until(ctx.state, (s) => s.unreadByAgent.includes('close-l1'), 'the message for the agent');
-        await ctx.handle.executeUpdate(assignUpdate, { args: [{ to: 'automation' }] });
-        const marking = ctx.handle.executeUpdate(markReadUpdate, { args: [{ agentId: 'ann', messageIds: ['close-l1'] }] });
-        await until(async () => receiptGate.entered, (n) => n >= 1, 'the receipt to be in flight');
-        await env.sleep('5 seconds');
-        await ctx.handle.signal(inboundEventsSignal, [liveAgentRequest(BM_KEY)]);
-        receiptGate.open();
-        await marking.catch(() => undefined);
-        await until(async () => rec.callsTo('notifyHandoff').length, (n) => n >= 1, 'the live-agent request to reach the desk');
-        await expectHealthy(ctx);
-      });
+      await conversation(
+        rec,
+        { key: BM_KEY, routing: exampleRouting(), settings: { idleTimeout: '3 seconds' } },
+        async (ctx) => {
+          await ctx.handle.executeUpdate(assignUpdate, { args: [{ to: 'human', agentId: 'ann' }] });
+          await ctx.handle.signal(inboundEventsSignal, [userMessage(BM_KEY, 'hi', { messageId: 'close-l1' })]);
+          await until(ctx.state, (s) => s.unreadByAgent.includes('close-l1'), 'the message for the agent');
+          await ctx.handle.executeUpdate(assignUpdate, { args: [{ to: 'automation' }] });
+          const marking = ctx.handle.executeUpdate(markReadUpdate, {
+            args: [{ agentId: 'ann', messageIds: ['close-l1'] }],
+          });
+          await until(
+            async () => receiptGate.entered,
+            (n) => n >= 1,
+            'the receipt to be in flight',
+          );
+          await env.sleep('5 seconds');
+          await ctx.handle.signal(inboundEventsSignal, [liveAgentRequest(BM_KEY)]);
+          receiptGate.open();
+          await marking.catch(() => undefined);
+          await until(
+            async () => rec.callsTo('notifyHandoff').length,
+            (n) => n >= 1,
+            'the live-agent request to reach the desk',
+          );
+          await expectHealthy(ctx);
+        },
+      );
     });
 
     test('an SMS in flight at continue-as-new is awaited, not sent again by the next run', async () => {
@@ -360,28 +521,51 @@ describe('issue 11: conversation workflow correctness', () => {
         channels: { sendReadReceipt: async () => receiptGate.pass() },
         sms: { sendSms: async () => (await smsGate.pass(), { providerMessageId: `SM-${smsGate.entered}` }) },
       });
-      await conversation(rec, { key: RBM_KEY, settings: { continueAsNewAfterEvents: 30, idleTimeout: '1 day' } }, async (ctx) => {
-        const { messageId } = await send(ctx.handle, { content: { text: 'please confirm' }, policy: { deliverWithinMs: 3_000, fallbackSms: { text: 'please confirm (SMS)' } } });
-        await ctx.handle.signal(inboundEventsSignal, [userMessage(RBM_KEY, 'hello', { messageId: 'can-sms-1' })]);
-        await until(ctx.state, (s) => s.unreadByAgent.includes('can-sms-1'), 'the message for the agent');
-        const marking = ctx.handle.executeUpdate(markReadUpdate, { args: [{ agentId: 'ann' }] });
-        await until(async () => receiptGate.entered, (n) => n >= 1, 'the receipt to be in flight');
-        for (let i = 0; i < 8; i++) await ctx.handle.signal(inboundEventsSignal, [userMessage(RBM_KEY, `more ${i}`)]);
-        await until(async () => (await ctx.handle.describe()).historyLength, (n) => n > 30, 'the history to pass the threshold');
-        // The receipt is held, so the clock runs in real time: the 3 s deadline passes in 4.
-        await env.sleep('4 seconds');
-        await until(async () => smsGate.entered, (n) => n >= 1, 'the fallback SMS to be in flight');
-        receiptGate.open();
-        await marking.catch(() => undefined);
-        await new Promise((r) => setTimeout(r, 1000));
-        smsGate.open();
-        await until(async () => (await ctx.latest().describe()).runId, (runId) => runId !== ctx.firstRunId, 'continue-as-new');
-        await ctx.settled();
-        const view = await ctx.latest().query(outboundMessagesQuery);
-        expect(view.messages.find((m) => m.messageId === messageId)?.sms?.state).toBe('sent');
-        expect(smsGate.entered).toBe(1);
-        await expectHealthy(ctx);
-      });
+      await conversation(
+        rec,
+        { key: RBM_KEY, settings: { continueAsNewAfterEvents: 30, idleTimeout: '1 day' } },
+        async (ctx) => {
+          const { messageId } = await send(ctx.handle, {
+            content: { text: 'please confirm' },
+            policy: { deliverWithinMs: 3_000, fallbackSms: { text: 'please confirm (SMS)' } },
+          });
+          await ctx.handle.signal(inboundEventsSignal, [userMessage(RBM_KEY, 'hello', { messageId: 'can-sms-1' })]);
+          await until(ctx.state, (s) => s.unreadByAgent.includes('can-sms-1'), 'the message for the agent');
+          const marking = ctx.handle.executeUpdate(markReadUpdate, { args: [{ agentId: 'ann' }] });
+          await until(
+            async () => receiptGate.entered,
+            (n) => n >= 1,
+            'the receipt to be in flight',
+          );
+          for (let i = 0; i < 8; i++) await ctx.handle.signal(inboundEventsSignal, [userMessage(RBM_KEY, `more ${i}`)]);
+          await until(
+            async () => (await ctx.handle.describe()).historyLength,
+            (n) => n > 30,
+            'the history to pass the threshold',
+          );
+          // The receipt is held, so the clock runs in real time: the 3 s deadline passes in 4.
+          await env.sleep('4 seconds');
+          await until(
+            async () => smsGate.entered,
+            (n) => n >= 1,
+            'the fallback SMS to be in flight',
+          );
+          receiptGate.open();
+          await marking.catch(() => undefined);
+          await new Promise((r) => setTimeout(r, 1000));
+          smsGate.open();
+          await until(
+            async () => (await ctx.latest().describe()).runId,
+            (runId) => runId !== ctx.firstRunId,
+            'continue-as-new',
+          );
+          await ctx.settled();
+          const view = await ctx.latest().query(outboundMessagesQuery);
+          expect(view.messages.find((m) => m.messageId === messageId)?.sms?.state).toBe('sent');
+          expect(smsGate.entered).toBe(1);
+          await expectHealthy(ctx);
+        },
+      );
     });
   });
 
@@ -393,7 +577,11 @@ describe('issue 11: conversation workflow correctness', () => {
         rec,
         { key: RBM_KEY, routing: exampleRouting(), settings: { idleTimeout: '1 day' } },
         async (ctx) => {
-          await until(async () => rec.callsTo('sendMessage').length, (n) => n >= 1, 'the answer');
+          await until(
+            async () => rec.callsTo('sendMessage').length,
+            (n) => n >= 1,
+            'the answer',
+          );
           for (let batch = 0; batch < 21; batch++) {
             await ctx.handle.signal(
               inboundEventsSignal,
@@ -402,15 +590,27 @@ describe('issue 11: conversation workflow correctness', () => {
           }
           await ctx.handle.signal(inboundEventsSignal, [first]);
           await ctx.handle.signal(inboundEventsSignal, [userMessage(RBM_KEY, 'thanks', { messageId: 'dedupe-m2' })]);
-          await until(ctx.state, (s) => s.routingDecisions.some((d) => d.messageId === 'dedupe-m2'), 'the next message');
+          await until(
+            ctx.state,
+            (s) => s.routingDecisions.some((d) => d.messageId === 'dedupe-m2'),
+            'the next message',
+          );
           await env.sleep('6 days');
           await ctx.signalWithStart([first]);
           await ctx.signalWithStart([userMessage(RBM_KEY, 'do you deliver?', { messageId: 'dedupe-m3' })]);
-          await until(async () => rec.callsTo('sendReadReceipt').length, (n) => n >= 3, 'the third message');
+          await until(
+            async () => rec.callsTo('sendReadReceipt').length,
+            (n) => n >= 3,
+            'the third message',
+          );
           await ctx.settled();
           const state = await ctx.state();
           expect(state.history.filter((h) => h.messageId === 'dedupe-m1')).toHaveLength(1);
-          expect(rec.callsTo('sendReadReceipt').map((a) => (a as { messageId: string }).messageId)).toEqual(['dedupe-m1', 'dedupe-m2', 'dedupe-m3']);
+          expect(rec.callsTo('sendReadReceipt').map((a) => (a as { messageId: string }).messageId)).toEqual([
+            'dedupe-m1',
+            'dedupe-m2',
+            'dedupe-m3',
+          ]);
         },
         [first],
       );
@@ -421,7 +621,11 @@ describe('issue 11: conversation workflow correctness', () => {
     test('status and queue are current as soon as the update returns', async () => {
       const rec = recordingActivities();
       await conversation(rec, { key: BM_KEY, settings: { idleTimeout: '1 day' } }, async (ctx) => {
-        await until(async () => (await ctx.handle.describe()).typedSearchAttributes.get(searchAttributes.status), (s) => s === 'automation', 'the first sync');
+        await until(
+          async () => (await ctx.handle.describe()).typedSearchAttributes.get(searchAttributes.status),
+          (s) => s === 'automation',
+          'the first sync',
+        );
         await ctx.handle.executeUpdate(assignUpdate, { args: [{ to: 'human', agentId: 'alice' }] });
         expect((await ctx.handle.describe()).typedSearchAttributes.get(searchAttributes.status)).toBe('with_agent');
         await ctx.handle.executeUpdate(assignUpdate, { args: [{ to: 'automation' }] });
@@ -433,16 +637,22 @@ describe('issue 11: conversation workflow correctness', () => {
   describe('issue 11 #9: typing indicators end', () => {
     test('the keep-alive stops after its maximum when the desk never sends typing=false', async () => {
       const rec = recordingActivities();
-      await conversation(rec, { key: RBM_KEY, settings: { typingKeepAlive: '15 seconds', idleTimeout: '1 day' } }, async (ctx) => {
-        await ctx.handle.executeUpdate(assignUpdate, { args: [{ to: 'human', agentId: 'bob' }] });
-        await ctx.handle.executeUpdate(agentTypingUpdate, { args: [{ agentId: 'bob', typing: true }] });
-        await env.sleep('10 minutes');
-        const starts = (rec.callsTo('sendTyping') as { typing: string }[]).filter((c) => c.typing === 'start').length;
-        expect(starts).toBeGreaterThanOrEqual(4);
-        expect(starts).toBeLessThanOrEqual(9);
-        await env.sleep('5 minutes');
-        expect((rec.callsTo('sendTyping') as { typing: string }[]).filter((c) => c.typing === 'start')).toHaveLength(starts);
-      });
+      await conversation(
+        rec,
+        { key: RBM_KEY, settings: { typingKeepAlive: '15 seconds', idleTimeout: '1 day' } },
+        async (ctx) => {
+          await ctx.handle.executeUpdate(assignUpdate, { args: [{ to: 'human', agentId: 'bob' }] });
+          await ctx.handle.executeUpdate(agentTypingUpdate, { args: [{ agentId: 'bob', typing: true }] });
+          await env.sleep('10 minutes');
+          const starts = (rec.callsTo('sendTyping') as { typing: string }[]).filter((c) => c.typing === 'start').length;
+          expect(starts).toBeGreaterThanOrEqual(4);
+          expect(starts).toBeLessThanOrEqual(9);
+          await env.sleep('5 minutes');
+          expect((rec.callsTo('sendTyping') as { typing: string }[]).filter((c) => c.typing === 'start')).toHaveLength(
+            starts,
+          );
+        },
+      );
     });
 
     test("a user's typing state clears about 20 s after the last typing event, with no timer", async () => {
@@ -464,7 +674,9 @@ describe('issue 11: conversation workflow correctness', () => {
         await env.sleep('10 seconds');
         expect(userTypingAsOf((await ctx.state()).userTyping, await env.currentTimeMs()).isTyping).toBe(false);
         const history = await ctx.handle.fetchHistory();
-        const timers = (history.events ?? []).filter((e) => e.timerStartedEventAttributes).map((e) => Number(e.timerStartedEventAttributes?.startToFireTimeout?.seconds ?? 0));
+        const timers = (history.events ?? [])
+          .filter((e) => e.timerStartedEventAttributes)
+          .map((e) => Number(e.timerStartedEventAttributes?.startToFireTimeout?.seconds ?? 0));
         expect(timers.filter((seconds) => seconds <= 20)).toEqual([]);
       });
     });
@@ -488,9 +700,13 @@ describe('issue 11: conversation workflow correctness', () => {
       await conversation(rec, { key: BM_KEY, settings: { idleTimeout: '1 day' } }, async (ctx) => {
         await ctx.handle.signal(inboundEventsSignal, [userMessage(BM_KEY, 'hi', { messageId: 'rr-1' })]);
         await until(ctx.state, (s) => s.unreadByAgent.includes('rr-1'), 'the message for the agent');
-        await ctx.handle.executeUpdate(markReadUpdate, { args: [{ agentId: 'ann', messageIds: ['rr-1'] }] }).catch(() => undefined);
+        await ctx.handle
+          .executeUpdate(markReadUpdate, { args: [{ agentId: 'ann', messageIds: ['rr-1'] }] })
+          .catch(() => undefined);
         expect((await ctx.state()).readReceiptsSent).not.toContain('rr-1');
-        const second = await ctx.handle.executeUpdate(markReadUpdate, { args: [{ agentId: 'ann', messageIds: ['rr-1'] }] });
+        const second = await ctx.handle.executeUpdate(markReadUpdate, {
+          args: [{ agentId: 'ann', messageIds: ['rr-1'] }],
+        });
         expect(second.marked).toEqual(['rr-1']);
         expect((await ctx.state()).readReceiptsSent).toContain('rr-1');
         expect(attempts).toBe(2);
@@ -508,7 +724,9 @@ describe('issue 11: conversation workflow correctness', () => {
       await conversation(rec, { key: BM_KEY, settings: { idleTimeout: '1 day' } }, async (ctx) => {
         await ctx.handle.signal(inboundEventsSignal, [liveAgentRequest(BM_KEY)]);
         await until(ctx.state, (s) => s.status === 'waiting_for_agent', 'the handoff');
-        await expect(ctx.handle.executeUpdate(assignUpdate, { args: [{ to: 'human', agentId: 'alice' }] })).rejects.toThrow();
+        await expect(
+          ctx.handle.executeUpdate(assignUpdate, { args: [{ to: 'human', agentId: 'alice' }] }),
+        ).rejects.toThrow();
         const state = await ctx.state();
         expect(state.assignment).toEqual({ kind: 'queue', queue: 'default' });
         expect(state.participants.humans).toEqual([]);
@@ -521,19 +739,36 @@ describe('issue 11: conversation workflow correctness', () => {
     test('DELIVERED, never READ, from a user who has never sent READ: no SMS; once the user has sent READ: SMS', async () => {
       const rec = recordingActivities();
       await conversation(rec, { key: RBM_KEY, settings: { idleTimeout: '60 days' } }, async (ctx) => {
-        const a = await send(ctx.handle, { content: { text: 'a' }, policy: { readWithinMs: 20 * 60_000, fallbackSms: { text: 'a (SMS)' } } });
+        const a = await send(ctx.handle, {
+          content: { text: 'a' },
+          policy: { readWithinMs: 20 * 60_000, fallbackSms: { text: 'a (SMS)' } },
+        });
         await ctx.handle.signal(inboundEventsSignal, [receipt(RBM_KEY, a.messageId, 'DELIVERED')]);
         await env.sleep('30 minutes');
-        const first = await until(() => ctx.handle.query(outboundMessagesQuery), (v) => v.messages.find((m) => m.messageId === a.messageId)?.finished === true, 'the first message to finish');
+        const first = await until(
+          () => ctx.handle.query(outboundMessagesQuery),
+          (v) => v.messages.find((m) => m.messageId === a.messageId)?.finished === true,
+          'the first message to finish',
+        );
         expect(first.messages.find((m) => m.messageId === a.messageId)?.sms).toBeUndefined();
         expect(rec.callsTo('sendSms')).toHaveLength(0);
 
         const b = await send(ctx.handle, { content: { text: 'b' } });
-        await ctx.handle.signal(inboundEventsSignal, [receipt(RBM_KEY, b.messageId, 'DELIVERED'), receipt(RBM_KEY, b.messageId, 'READ')]);
-        const c = await send(ctx.handle, { content: { text: 'c' }, policy: { readWithinMs: 20 * 60_000, fallbackSms: { text: 'c (SMS)' } } });
+        await ctx.handle.signal(inboundEventsSignal, [
+          receipt(RBM_KEY, b.messageId, 'DELIVERED'),
+          receipt(RBM_KEY, b.messageId, 'READ'),
+        ]);
+        const c = await send(ctx.handle, {
+          content: { text: 'c' },
+          policy: { readWithinMs: 20 * 60_000, fallbackSms: { text: 'c (SMS)' } },
+        });
         await ctx.handle.signal(inboundEventsSignal, [receipt(RBM_KEY, c.messageId, 'DELIVERED')]);
         await env.sleep('30 minutes');
-        await until(async () => rec.callsTo('sendSms').length, (n) => n >= 1, 'the SMS for a user who sends READ');
+        await until(
+          async () => rec.callsTo('sendSms').length,
+          (n) => n >= 1,
+          'the SMS for a user who sends READ',
+        );
         expect(rec.callsTo('sendSms')).toEqual([expect.objectContaining({ body: 'c (SMS)' })]);
       });
     });
@@ -546,12 +781,20 @@ describe('issue 11: conversation workflow correctness', () => {
         rec,
         { key: BM_KEY, routing: exampleRouting(), settings: { idleTimeout: '1 day' } },
         async (ctx) => {
-          const state = await until(ctx.state, (s) => s.routingDecisions.length >= 1 && s.assignment.kind !== 'automation', 'the routing decision and its handoff');
+          const state = await until(
+            ctx.state,
+            (s) => s.routingDecisions.length >= 1 && s.assignment.kind !== 'automation',
+            'the routing decision and its handoff',
+          );
           expect(state.locale).toMatch(/^es\b/);
           expect(state.routingDecisions[0]).toEqual(expect.objectContaining({ action: 'handoff' }));
           expect(state.assignment).toEqual({ kind: 'queue', queue: 'general' });
         },
-        [userMessage(BM_KEY, '¿cómo hago una devolución?', { context: { resolvedLocale: 'en', userDeviceLocale: 'es-MX' } })],
+        [
+          userMessage(BM_KEY, '¿cómo hago una devolución?', {
+            context: { resolvedLocale: 'en', userDeviceLocale: 'es-MX' },
+          }),
+        ],
       );
     });
   });
@@ -562,7 +805,9 @@ describe('issue 11: conversation workflow correctness', () => {
       await conversation(rec, { key: BM_KEY, settings: { idleTimeout: '1 day' } }, async (ctx) => {
         await ctx.handle.executeUpdate(assignUpdate, { args: [{ to: 'human', agentId: 'dana', displayName: 'Dana' }] });
         await send(ctx.handle, { conversationKey: BM_KEY, content: { text: 'Hi, Dana here' }, origin: 'operator' });
-        expect(rec.callsTo('sendMessage')).toEqual([expect.objectContaining({ representative: { type: 'HUMAN', displayName: 'Dana' } })]);
+        expect(rec.callsTo('sendMessage')).toEqual([
+          expect.objectContaining({ representative: { type: 'HUMAN', displayName: 'Dana' } }),
+        ]);
       });
     });
   });

@@ -10,13 +10,37 @@ export const RBM_NUMBER = '+14155550100';
 export const BM_KEY = 'bm:conv-outbound-1';
 
 /** A DELIVERED / READ receipt as the webhook normalizes it (dedupeKey unique per event). */
-export function receipt(key: string, messageId: string, kind: 'DELIVERED' | 'READ'): Extract<InboundEvent, { type: 'receipt' }> {
-  return { type: 'receipt', channel: key.startsWith('bm:') ? 'bm' : 'rbm', conversationKey: key, dedupeKey: `ev-${randomUUID()}`, messageId, receipt: kind, receivedAt: new Date().toISOString() };
+export function receipt(
+  key: string,
+  messageId: string,
+  kind: 'DELIVERED' | 'READ',
+): Extract<InboundEvent, { type: 'receipt' }> {
+  return {
+    type: 'receipt',
+    channel: key.startsWith('bm:') ? 'bm' : 'rbm',
+    conversationKey: key,
+    dedupeKey: `ev-${randomUUID()}`,
+    messageId,
+    receipt: kind,
+    receivedAt: new Date().toISOString(),
+  };
 }
 
 /** TTL_EXPIRATION_REVOKED (revoked) or TTL_EXPIRATION_REVOKE_FAILED. */
-export function ttlExpired(key: string, messageId: string, revoked: boolean): Extract<InboundEvent, { type: 'ttl_expired' }> {
-  return { type: 'ttl_expired', channel: 'rbm', conversationKey: key, dedupeKey: `ev-${randomUUID()}`, messageId, revoked, receivedAt: new Date().toISOString() };
+export function ttlExpired(
+  key: string,
+  messageId: string,
+  revoked: boolean,
+): Extract<InboundEvent, { type: 'ttl_expired' }> {
+  return {
+    type: 'ttl_expired',
+    channel: 'rbm',
+    conversationKey: key,
+    dedupeKey: `ev-${randomUUID()}`,
+    messageId,
+    revoked,
+    receivedAt: new Date().toISOString(),
+  };
 }
 
 /**
@@ -35,7 +59,10 @@ export async function eventually(
   for (;;) {
     last = await handle.query(outboundMessagesQuery);
     if (predicate(last)) return last;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last view: ${JSON.stringify(last.messages.map((m) => ({ id: m.messageId, status: m.status, finished: m.finished, log: m.log.map((l) => l.event) })))}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out waiting for ${what}; last view: ${JSON.stringify(last.messages.map((m) => ({ id: m.messageId, status: m.status, finished: m.finished, log: m.log.map((l) => l.event) })))}`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -48,7 +75,14 @@ export function messageIn(view: OutboundMessagesView, messageId: string): Outbou
 }
 
 /** Waits until the lifecycle of `messageId` has nothing left to do, and returns its record. */
-export async function finished(handle: WorkflowHandle<typeof conversationWorkflow>, messageId: string): Promise<OutboundRecord> {
-  const view = await eventually(handle, (v) => v.messages.some((m) => m.messageId === messageId && m.finished), `${messageId} to finish`);
+export async function finished(
+  handle: WorkflowHandle<typeof conversationWorkflow>,
+  messageId: string,
+): Promise<OutboundRecord> {
+  const view = await eventually(
+    handle,
+    (v) => v.messages.some((m) => m.messageId === messageId && m.finished),
+    `${messageId} to finish`,
+  );
   return messageIn(view, messageId);
 }

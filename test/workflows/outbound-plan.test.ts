@@ -6,7 +6,16 @@
 import { parseDuration, parseGoogleDuration, validateOutboundRequest } from '../../src/domain/outbound';
 import { emptyMetrics, OutboundMetrics } from '../../src/workflows/outbound/metrics';
 import { nextStep } from '../../src/workflows/outbound/plan';
-import { applyReceipt, applyTtlEvent, createRecord, markSendFailed, markSent, recordRevoke, recordSms, setStatus } from '../../src/workflows/outbound/record';
+import {
+  applyReceipt,
+  applyTtlEvent,
+  createRecord,
+  markSendFailed,
+  markSent,
+  recordRevoke,
+  recordSms,
+  setStatus,
+} from '../../src/workflows/outbound/record';
 import { type OutboundRecord, type OutboundSendInput } from '../../src/workflows/outbound/types';
 
 const RBM = 'rbm:agent@rbm.goog:+14155550100';
@@ -17,7 +26,12 @@ const DEFAULTS = { revokeFailedGraceMs: 10 * MIN, ttlEventGraceMs: 10 * MIN };
 
 function make(input: Partial<OutboundSendInput> = {}): { rec: OutboundRecord; metrics: OutboundMetrics } {
   const metrics = new OutboundMetrics(emptyMetrics('rbm', 'agent@rbm.goog'));
-  const rec = createRecord({ messageId: 'm1', input: { conversationKey: RBM, content: { text: 'hi' }, ...input }, nowMs: T0, defaults: DEFAULTS });
+  const rec = createRecord({
+    messageId: 'm1',
+    input: { conversationKey: RBM, content: { text: 'hi' }, ...input },
+    nowMs: T0,
+    defaults: DEFAULTS,
+  });
   return { rec, metrics };
 }
 
@@ -33,12 +47,26 @@ describe('durations and validation', () => {
   });
 
   test('names the field: ttl over 15 days, ttl on BM, BM fallback without a number, time-sensitive without SMS', () => {
-    expect(validateOutboundRequest('rbm', { content: { text: 'x' }, policy: { ttl: '1296001s' } }, T0)).toEqual([{ path: 'delivery.ttl', message: expect.stringMatching(/15 days/) }]);
+    expect(validateOutboundRequest('rbm', { content: { text: 'x' }, policy: { ttl: '1296001s' } }, T0)).toEqual([
+      { path: 'delivery.ttl', message: expect.stringMatching(/15 days/) },
+    ]);
     expect(validateOutboundRequest('rbm', { content: { text: 'x' }, policy: { ttl: '1296000s' } }, T0)).toEqual([]);
-    expect(validateOutboundRequest('bm', { content: { text: 'x' }, policy: { ttl: '60s' } }, T0)[0]?.path).toBe('delivery.ttl');
-    expect(validateOutboundRequest('bm', { content: { text: 'x' }, policy: { fallbackSms: { text: 'x' } } }, T0)[0]?.path).toBe('delivery.fallbackSms.to');
-    expect(validateOutboundRequest('rbm', { content: { text: 'x' }, policy: { timeSensitive: true } }, T0)[0]?.path).toBe('delivery.fallbackSms');
-    expect(validateOutboundRequest('rbm', { content: { text: 'x' }, policy: { ttl: '60s', expireTime: new Date(T0 + MIN).toISOString() } }, T0)[0]?.path).toBe('delivery.expireTime');
+    expect(validateOutboundRequest('bm', { content: { text: 'x' }, policy: { ttl: '60s' } }, T0)[0]?.path).toBe(
+      'delivery.ttl',
+    );
+    expect(
+      validateOutboundRequest('bm', { content: { text: 'x' }, policy: { fallbackSms: { text: 'x' } } }, T0)[0]?.path,
+    ).toBe('delivery.fallbackSms.to');
+    expect(
+      validateOutboundRequest('rbm', { content: { text: 'x' }, policy: { timeSensitive: true } }, T0)[0]?.path,
+    ).toBe('delivery.fallbackSms');
+    expect(
+      validateOutboundRequest(
+        'rbm',
+        { content: { text: 'x' }, policy: { ttl: '60s', expireTime: new Date(T0 + MIN).toISOString() } },
+        T0,
+      )[0]?.path,
+    ).toBe('delivery.expireTime');
     expect(validateOutboundRequest('rbm', { content: {} }, T0)[0]?.path).toBe('text');
   });
 });
@@ -53,7 +81,14 @@ describe('record rules', () => {
     expect(rec.status).toBe('READ');
     expect(rec.deliveredAtMs).toBe(T0 + 5000);
     expect(rec.timestamps.DELIVERED).toBe(rec.timestamps.READ);
-    expect(metrics.view()).toMatchObject({ sent: 1, delivered: 1, read: 1, deliveryRate: 1, readRate: 1, avgTimeToDeliverMs: 4000 });
+    expect(metrics.view()).toMatchObject({
+      sent: 1,
+      delivered: 1,
+      read: 1,
+      deliveryRate: 1,
+      readRate: 1,
+      avgTimeToDeliverMs: 4000,
+    });
   });
 
   test('a receipt before the send completed is not overwritten by SENT', () => {
@@ -85,8 +120,16 @@ describe('record rules', () => {
   });
 
   test('the SMS target defaults to the RBM number and is absent on BM without one', () => {
-    expect(make({ policy: { fallbackSms: { text: 'sms' } } }).rec.policy.fallbackSms).toEqual({ text: 'sms', to: '+14155550100' });
-    const bm = createRecord({ messageId: 'b', input: { conversationKey: BM, content: { text: 'x' }, policy: { fallbackSms: { text: 'sms' } } }, nowMs: T0, defaults: DEFAULTS });
+    expect(make({ policy: { fallbackSms: { text: 'sms' } } }).rec.policy.fallbackSms).toEqual({
+      text: 'sms',
+      to: '+14155550100',
+    });
+    const bm = createRecord({
+      messageId: 'b',
+      input: { conversationKey: BM, content: { text: 'x' }, policy: { fallbackSms: { text: 'sms' } } },
+      nowMs: T0,
+      defaults: DEFAULTS,
+    });
     expect(bm.policy.fallbackSms).toBeUndefined();
     expect(bm.policy.fallbackUnavailable).toMatch(/no phone number/);
   });
@@ -115,7 +158,9 @@ describe('nextStep: one branch each', () => {
   });
 
   test('TTL_EXPIRATION_REVOKE_FAILED → wait the grace; DELIVERED in it → finish; silence → revoke', () => {
-    const { rec, metrics } = make({ policy: { ttl: '60s', fallbackSms: { text: 'sms' }, revokeFailedGraceMs: 5 * MIN } });
+    const { rec, metrics } = make({
+      policy: { ttl: '60s', fallbackSms: { text: 'sms' }, revokeFailedGraceMs: 5 * MIN },
+    });
     markSent(rec, T0, metrics);
     applyTtlEvent(rec, false, T0 + MIN, metrics);
     expect(rec.status).toBe('EXPIRED');
@@ -133,8 +178,13 @@ describe('nextStep: one branch each', () => {
     markSent(a.rec, T0, a.metrics);
     expect(nextStep(a.rec, T0 + MIN)).toMatchObject({ kind: 'revoke', expiry: 'deliver_within' });
     recordRevoke(a.rec, 'not_revoked', T0 + MIN, a.metrics);
-    expect(nextStep(a.rec, T0 + MIN)).toMatchObject({ kind: 'finish', reason: expect.stringMatching(/assumed delivered/) });
-    const b = make({ policy: { deliverWithinMs: MIN, fallbackSms: { text: 'sms' }, ifRevokeNotConfirmed: 'send_sms' } });
+    expect(nextStep(a.rec, T0 + MIN)).toMatchObject({
+      kind: 'finish',
+      reason: expect.stringMatching(/assumed delivered/),
+    });
+    const b = make({
+      policy: { deliverWithinMs: MIN, fallbackSms: { text: 'sms' }, ifRevokeNotConfirmed: 'send_sms' },
+    });
     markSent(b.rec, T0, b.metrics);
     recordRevoke(b.rec, 'not_revoked', T0 + MIN, b.metrics);
     expect(nextStep(b.rec, T0 + MIN)).toMatchObject({ kind: 'sms', reason: 'revoke_not_confirmed' });

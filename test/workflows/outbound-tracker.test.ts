@@ -17,7 +17,12 @@ function finishedRecord(messageId: string): OutboundRecord {
     agent: 'agent@rbm.goog',
     summary: 'hello',
     representative: { type: 'BOT' },
-    policy: { revokeFailedGraceMs: 1, ttlEventGraceMs: 1, ifRevokeNotConfirmed: 'assume_delivered', timeSensitive: false },
+    policy: {
+      revokeFailedGraceMs: 1,
+      ttlEventGraceMs: 1,
+      ifRevokeNotConfirmed: 'assume_delivered',
+      timeSensitive: false,
+    },
     status: 'SENT',
     timestamps: { PENDING: '2026-01-01T00:00:00.000Z', SENT: '2026-01-01T00:00:01.000Z' },
     acceptedAtMs: Date.parse('2026-01-01T00:00:00Z'),
@@ -40,7 +45,14 @@ describe('OutboundTracker.absorbPrevious (reopened conversation)', () => {
     expect(tracker.view().unmatched).toEqual([]);
 
     const metrics = { ...emptyMetrics('rbm', 'agent@rbm.goog'), accepted: 1, sent: 1 };
-    const previous: OutboundSnapshot = { version: 1, conversationKey: RBM_KEY, messages: [finishedRecord('old-1')], idempotency: [{ key: 'key-old-1', messageId: 'old-1' }], unmatched: [], metrics };
+    const previous: OutboundSnapshot = {
+      version: 1,
+      conversationKey: RBM_KEY,
+      messages: [finishedRecord('old-1')],
+      idempotency: [{ key: 'key-old-1', messageId: 'old-1' }],
+      unmatched: [],
+      metrics,
+    };
     tracker.absorbPrevious(previous);
 
     const view = tracker.view();

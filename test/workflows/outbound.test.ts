@@ -11,7 +11,13 @@ import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { FailureType } from '../../src/domain/errors';
 import { conversationWorkflow } from '../../src/workflows';
-import { type ConversationInput, inboundEventsSignal, outboundMessagesQuery, sendMessageUpdate, sendMessageUpdateId } from '../../src/workflows/definitions';
+import {
+  type ConversationInput,
+  inboundEventsSignal,
+  outboundMessagesQuery,
+  sendMessageUpdate,
+  sendMessageUpdateId,
+} from '../../src/workflows/definitions';
 import { type OutboundSendInput } from '../../src/workflows/outbound/types';
 import { recordingActivities } from '../helpers/recording-activities';
 import { createTimeSkippingEnv, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
@@ -36,9 +42,19 @@ describe('outbound messages on the time-skipping server', () => {
   });
 
   /** A conversation that stays open for 60 simulated days, with its own worker and task queue. */
-  async function conversation(rec: Recording, body: (handle: Handle) => Promise<void>, input: Partial<ConversationInput> = {}, key = RBM_KEY): Promise<void> {
+  async function conversation(
+    rec: Recording,
+    body: (handle: Handle) => Promise<void>,
+    input: Partial<ConversationInput> = {},
+    key = RBM_KEY,
+  ): Promise<void> {
     const taskQueue = uniqueTaskQueue('outbound');
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: workflowBundle(), activities: rec.activities });
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: workflowBundle(),
+      activities: rec.activities,
+    });
     await worker.runUntil(async () => {
       const handle = await env.client.workflow.start(conversationWorkflow, {
         workflowId: `conv-outbound-${randomUUID()}`,
@@ -51,7 +67,10 @@ describe('outbound messages on the time-skipping server', () => {
 
   function send(handle: Handle, input: Omit<OutboundSendInput, 'conversationKey'> & { conversationKey?: string }) {
     const full: OutboundSendInput = { conversationKey: RBM_KEY, ...input };
-    return handle.executeUpdate(sendMessageUpdate, { args: [full], updateId: full.idempotencyKey !== undefined ? sendMessageUpdateId(full.idempotencyKey) : randomUUID() });
+    return handle.executeUpdate(sendMessageUpdate, {
+      args: [full],
+      updateId: full.idempotencyKey !== undefined ? sendMessageUpdateId(full.idempotencyKey) : randomUUID(),
+    });
   }
 
   const notRcsReachable = async (): Promise<never> => {
@@ -61,13 +80,18 @@ describe('outbound messages on the time-skipping server', () => {
   test('send answers 404 (NotRcsReachable) → SMS at once, to the conversation number, keyed by the messageId', async () => {
     const rec = recordingActivities({ channels: { sendMessage: notRcsReachable } });
     await conversation(rec, async (handle) => {
-      const result = await send(handle, { content: { text: 'Your code is 1234' }, policy: { fallbackSms: { text: 'Code 1234' } } });
+      const result = await send(handle, {
+        content: { text: 'Your code is 1234' },
+        policy: { fallbackSms: { text: 'Code 1234' } },
+      });
       // The update answers after the immediate fallback: the caller sees the outcome.
       expect(result.status).toBe('FALLBACK_SENT');
       const done = await finished(handle, result.messageId);
       expect(done.send).toMatchObject({ state: 'failed', failureType: FailureType.NotRcsReachable });
       expect(done.timestamps.FAILED).toBeDefined();
-      expect(rec.callsTo('sendSms')).toEqual([{ to: RBM_NUMBER, body: 'Code 1234', idempotencyKey: `sms-${result.messageId}`, conversationKey: RBM_KEY }]);
+      expect(rec.callsTo('sendSms')).toEqual([
+        { to: RBM_NUMBER, body: 'Code 1234', idempotencyKey: `sms-${result.messageId}`, conversationKey: RBM_KEY },
+      ]);
       expect(rec.callsTo('revokeMessage')).toEqual([]);
       const view = await handle.query(outboundMessagesQuery);
       expect(view.metrics).toMatchObject({ sendFailed: 1, notRcsReachable: 1, fallbackSms: 1, sent: 0 });
@@ -77,7 +101,10 @@ describe('outbound messages on the time-skipping server', () => {
   test('TTL_EXPIRATION_REVOKED → exactly one SMS, even when a second TTL event follows', async () => {
     const rec = recordingActivities();
     await conversation(rec, async (handle) => {
-      const { messageId, status } = await send(handle, { content: { text: 'Hello' }, policy: { ttl: '3600s', fallbackSms: { text: 'Hello by SMS' } } });
+      const { messageId, status } = await send(handle, {
+        content: { text: 'Hello' },
+        policy: { ttl: '3600s', fallbackSms: { text: 'Hello by SMS' } },
+      });
       expect(status).toBe('SENT');
       expect(rec.callsTo('sendMessage')).toEqual([expect.objectContaining({ messageId, ttl: '3600s' })]);
       await env.sleep('1 hour');
@@ -86,9 +113,20 @@ describe('outbound messages on the time-skipping server', () => {
       const done = await finished(handle, messageId);
       expect(done.status).toBe('FALLBACK_SENT');
       expect(done.revoke).toMatchObject({ state: 'revoked', source: 'ttl' });
-      expect(done.timestamps).toEqual(expect.objectContaining({ SENT: expect.any(String), EXPIRED: expect.any(String), REVOKED: expect.any(String), FALLBACK_SENT: expect.any(String) }));
+      expect(done.timestamps).toEqual(
+        expect.objectContaining({
+          SENT: expect.any(String),
+          EXPIRED: expect.any(String),
+          REVOKED: expect.any(String),
+          FALLBACK_SENT: expect.any(String),
+        }),
+      );
       // Let the (redundant) second event and any timer play out before counting.
-      await eventually(handle, (v) => messageIn(v, messageId).log.some((l) => l.event === 'ttl_event_ignored'), 'the second TTL event to be seen');
+      await eventually(
+        handle,
+        (v) => messageIn(v, messageId).log.some((l) => l.event === 'ttl_event_ignored'),
+        'the second TTL event to be seen',
+      );
       await env.sleep('1 day');
       expect(rec.callsTo('sendSms')).toHaveLength(1);
       expect(rec.callsTo('revokeMessage')).toEqual([]);
@@ -98,7 +136,10 @@ describe('outbound messages on the time-skipping server', () => {
   test('TTL_EXPIRATION_REVOKE_FAILED then DELIVERED within the grace → no revoke, no SMS', async () => {
     const rec = recordingActivities();
     await conversation(rec, async (handle) => {
-      const { messageId } = await send(handle, { content: { text: 'Hello' }, policy: { ttl: '600s', revokeFailedGraceMs: 30 * MIN, fallbackSms: { text: 'sms' } } });
+      const { messageId } = await send(handle, {
+        content: { text: 'Hello' },
+        policy: { ttl: '600s', revokeFailedGraceMs: 30 * MIN, fallbackSms: { text: 'sms' } },
+      });
       await env.sleep('10 minutes');
       await handle.signal(inboundEventsSignal, [ttlExpired(RBM_KEY, messageId, false)]);
       await eventually(handle, (v) => messageIn(v, messageId).status === 'EXPIRED', 'EXPIRED after REVOKE_FAILED');
@@ -109,15 +150,25 @@ describe('outbound messages on the time-skipping server', () => {
       await env.sleep('2 hours');
       expect(rec.callsTo('revokeMessage')).toEqual([]);
       expect(rec.callsTo('sendSms')).toEqual([]);
-      expect((await handle.query(outboundMessagesQuery)).metrics).toMatchObject({ ttlRevokeFailed: 1, delivered: 1, expired: 1, fallbackSms: 0 });
+      expect((await handle.query(outboundMessagesQuery)).metrics).toMatchObject({
+        ttlRevokeFailed: 1,
+        delivered: 1,
+        expired: 1,
+        fallbackSms: 0,
+      });
     });
   });
 
   test('TTL_EXPIRATION_REVOKE_FAILED then silence → revoke after the grace, then SMS', async () => {
     const revokedAt: number[] = [];
-    const rec = recordingActivities({ channels: { revokeMessage: async () => (revokedAt.push(await env.currentTimeMs()), 'revoked' as const) } });
+    const rec = recordingActivities({
+      channels: { revokeMessage: async () => (revokedAt.push(await env.currentTimeMs()), 'revoked' as const) },
+    });
     await conversation(rec, async (handle) => {
-      const { messageId } = await send(handle, { content: { text: 'Hello' }, policy: { ttl: '600s', revokeFailedGraceMs: 30 * MIN, fallbackSms: { text: 'sms' } } });
+      const { messageId } = await send(handle, {
+        content: { text: 'Hello' },
+        policy: { ttl: '600s', revokeFailedGraceMs: 30 * MIN, fallbackSms: { text: 'sms' } },
+      });
       await env.sleep('10 minutes');
       await handle.signal(inboundEventsSignal, [ttlExpired(RBM_KEY, messageId, false)]);
       await eventually(handle, (v) => messageIn(v, messageId).deadlines.graceUntil !== undefined, 'the grace to start');
@@ -134,12 +185,28 @@ describe('outbound messages on the time-skipping server', () => {
 
   test('revoke answers not_revoked → recorded; no SMS by default, SMS when the message says send_sms', async () => {
     const revoked: string[] = [];
-    const rec = recordingActivities({ channels: { revokeMessage: async ({ messageId }) => (revoked.push(messageId), 'not_revoked' as const) } });
+    const rec = recordingActivities({
+      channels: { revokeMessage: async ({ messageId }) => (revoked.push(messageId), 'not_revoked' as const) },
+    });
     await conversation(rec, async (handle) => {
-      const assume = await send(handle, { content: { text: 'a' }, policy: { ttl: '600s', revokeFailedGraceMs: 5 * MIN, fallbackSms: { text: 'a by sms' } } });
-      const insist = await send(handle, { content: { text: 'b' }, policy: { ttl: '600s', revokeFailedGraceMs: 5 * MIN, fallbackSms: { text: 'b by sms' }, ifRevokeNotConfirmed: 'send_sms' } });
+      const assume = await send(handle, {
+        content: { text: 'a' },
+        policy: { ttl: '600s', revokeFailedGraceMs: 5 * MIN, fallbackSms: { text: 'a by sms' } },
+      });
+      const insist = await send(handle, {
+        content: { text: 'b' },
+        policy: {
+          ttl: '600s',
+          revokeFailedGraceMs: 5 * MIN,
+          fallbackSms: { text: 'b by sms' },
+          ifRevokeNotConfirmed: 'send_sms',
+        },
+      });
       await env.sleep('10 minutes');
-      await handle.signal(inboundEventsSignal, [ttlExpired(RBM_KEY, assume.messageId, false), ttlExpired(RBM_KEY, insist.messageId, false)]);
+      await handle.signal(inboundEventsSignal, [
+        ttlExpired(RBM_KEY, assume.messageId, false),
+        ttlExpired(RBM_KEY, insist.messageId, false),
+      ]);
       await env.sleep('6 minutes');
       const a = await finished(handle, assume.messageId);
       const b = await finished(handle, insist.messageId);
@@ -147,21 +214,35 @@ describe('outbound messages on the time-skipping server', () => {
       expect(a.revoke).toMatchObject({ state: 'not_revoked', source: 'explicit' });
       expect(b.status).toBe('FALLBACK_SENT');
       expect(revoked.sort()).toEqual([assume.messageId, insist.messageId].sort());
-      expect(rec.callsTo('sendSms')).toEqual([expect.objectContaining({ body: 'b by sms', idempotencyKey: `sms-${insist.messageId}` })]);
-      expect((await handle.query(outboundMessagesQuery)).metrics).toMatchObject({ ttlRevokeFailed: 2, revokeNotConfirmed: 2, revokeFailed: 4, fallbackSms: 1 });
+      expect(rec.callsTo('sendSms')).toEqual([
+        expect.objectContaining({ body: 'b by sms', idempotencyKey: `sms-${insist.messageId}` }),
+      ]);
+      expect((await handle.query(outboundMessagesQuery)).metrics).toMatchObject({
+        ttlRevokeFailed: 2,
+        revokeNotConfirmed: 2,
+        revokeFailed: 4,
+        fallbackSms: 1,
+      });
     });
   });
 
   test('deliverWithin passes without DELIVERED → revoke, then SMS', async () => {
     const rec = recordingActivities();
     await conversation(rec, async (handle) => {
-      const { messageId } = await send(handle, { content: { text: 'Hello' }, policy: { deliverWithinMs: 15 * MIN, fallbackSms: { text: 'sms', to: '+14155550199' } } });
+      const { messageId } = await send(handle, {
+        content: { text: 'Hello' },
+        policy: { deliverWithinMs: 15 * MIN, fallbackSms: { text: 'sms', to: '+14155550199' } },
+      });
       await env.sleep('14 minutes');
       expect(messageIn(await handle.query(outboundMessagesQuery), messageId).status).toBe('SENT');
       expect(rec.callsTo('revokeMessage')).toEqual([]);
       await env.sleep('2 minutes');
       const done = await finished(handle, messageId);
-      expect(done).toMatchObject({ status: 'FALLBACK_SENT', expiry: { reason: 'deliver_within' }, revoke: { state: 'revoked' } });
+      expect(done).toMatchObject({
+        status: 'FALLBACK_SENT',
+        expiry: { reason: 'deliver_within' },
+        revoke: { state: 'revoked' },
+      });
       expect(rec.callsTo('revokeMessage')).toEqual([{ conversationKey: RBM_KEY, messageId }]);
       expect(rec.callsTo('sendSms')).toEqual([expect.objectContaining({ to: '+14155550199' })]);
     });
@@ -170,7 +251,10 @@ describe('outbound messages on the time-skipping server', () => {
   test('DELIVERED before deliverWithin cancels the fallback', async () => {
     const rec = recordingActivities();
     await conversation(rec, async (handle) => {
-      const { messageId } = await send(handle, { content: { text: 'Hello' }, policy: { deliverWithinMs: 15 * MIN, fallbackSms: { text: 'sms' } } });
+      const { messageId } = await send(handle, {
+        content: { text: 'Hello' },
+        policy: { deliverWithinMs: 15 * MIN, fallbackSms: { text: 'sms' } },
+      });
       await env.sleep('5 minutes');
       await handle.signal(inboundEventsSignal, [receipt(RBM_KEY, messageId, 'DELIVERED')]);
       const done = await finished(handle, messageId);
@@ -189,11 +273,24 @@ describe('outbound messages on the time-skipping server', () => {
     // No workflow cache: each task is a fresh replay on whichever worker polls, so no sticky queue outlives worker A.
     const taskQueue = uniqueTaskQueue('outbound-tie');
     const workflowId = `conv-outbound-tie-${randomUUID()}`;
-    const workerA = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: workflowBundle(), activities: rec.activities, maxCachedWorkflows: 0 });
+    const workerA = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: workflowBundle(),
+      activities: rec.activities,
+      maxCachedWorkflows: 0,
+    });
     const handle = env.client.workflow.getHandle<typeof conversationWorkflow>(workflowId);
     const { messageId } = await workerA.runUntil(async () => {
-      await env.client.workflow.start(conversationWorkflow, { workflowId, taskQueue, args: [{ key: RBM_KEY, settings: { idleTimeout: '60 days' } }] });
-      return send(handle, { content: { text: 'Hello' }, policy: { deliverWithinMs: 10 * MIN, fallbackSms: { text: 'sms' } } });
+      await env.client.workflow.start(conversationWorkflow, {
+        workflowId,
+        taskQueue,
+        args: [{ key: RBM_KEY, settings: { idleTimeout: '60 days' } }],
+      });
+      return send(handle, {
+        content: { text: 'Hello' },
+        policy: { deliverWithinMs: 10 * MIN, fallbackSms: { text: 'sms' } },
+      });
     });
     // No worker polls now: the timer firing and the receipt both wait for the same next workflow task.
     await env.sleep('10 minutes');
@@ -207,7 +304,13 @@ describe('outbound messages on the time-skipping server', () => {
     expect(pending.some((e) => e.workflowExecutionSignaledEventAttributes != null)).toBe(true);
     expect(pending.some((e) => e.workflowTaskStartedEventAttributes != null)).toBe(false);
 
-    const workerB = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: workflowBundle(), activities: rec.activities, maxCachedWorkflows: 0 });
+    const workerB = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: workflowBundle(),
+      activities: rec.activities,
+      maxCachedWorkflows: 0,
+    });
     await workerB.runUntil(async () => {
       const done = await finished(handle, messageId);
       expect(done.status).toBe('DELIVERED');
@@ -222,7 +325,10 @@ describe('outbound messages on the time-skipping server', () => {
     const rec = recordingActivities();
     const wallStart = Date.now();
     await conversation(rec, async (handle) => {
-      const { messageId } = await send(handle, { content: { text: 'Your parcel is waiting' }, policy: { ttl: '1296000s', fallbackSms: { text: 'Parcel waiting' } } });
+      const { messageId } = await send(handle, {
+        content: { text: 'Your parcel is waiting' },
+        policy: { ttl: '1296000s', fallbackSms: { text: 'Parcel waiting' } },
+      });
       const sent = messageIn(await handle.query(outboundMessagesQuery), messageId);
       expect(sent.deadlines.expiresAt! - sent.sentAtMs!).toBe(15 * DAY);
       await env.sleep('14 days');
@@ -243,13 +349,20 @@ describe('outbound messages on the time-skipping server', () => {
   test('a 15-day TTL whose server event never comes: after the event grace → revoke, then SMS', async () => {
     const rec = recordingActivities();
     await conversation(rec, async (handle) => {
-      const { messageId } = await send(handle, { content: { text: 'x' }, policy: { ttl: '1296000s', ttlEventGraceMs: 30 * MIN, fallbackSms: { text: 'x by sms' } } });
+      const { messageId } = await send(handle, {
+        content: { text: 'x' },
+        policy: { ttl: '1296000s', ttlEventGraceMs: 30 * MIN, fallbackSms: { text: 'x by sms' } },
+      });
       await env.sleep('15 days');
       await env.sleep('20 minutes');
       expect(rec.callsTo('revokeMessage')).toEqual([]);
       await env.sleep('11 minutes');
       const done = await finished(handle, messageId);
-      expect(done).toMatchObject({ status: 'FALLBACK_SENT', expiry: { reason: 'ttl_event_missing' }, revoke: { state: 'revoked', source: 'explicit' } });
+      expect(done).toMatchObject({
+        status: 'FALLBACK_SENT',
+        expiry: { reason: 'ttl_event_missing' },
+        revoke: { state: 'revoked', source: 'explicit' },
+      });
       expect(rec.callsTo('sendSms')).toHaveLength(1);
     });
   });
@@ -257,9 +370,14 @@ describe('outbound messages on the time-skipping server', () => {
   test('timeSensitive → SMS alongside RCS at once; a later DELIVERED and deadline never send a second SMS', async () => {
     const rec = recordingActivities();
     await conversation(rec, async (handle) => {
-      const result = await send(handle, { content: { text: 'OTP 987654' }, policy: { timeSensitive: true, deliverWithinMs: 5 * MIN, fallbackSms: { text: 'OTP 987654' } } });
+      const result = await send(handle, {
+        content: { text: 'OTP 987654' },
+        policy: { timeSensitive: true, deliverWithinMs: 5 * MIN, fallbackSms: { text: 'OTP 987654' } },
+      });
       expect(rec.callsTo('sendMessage')).toHaveLength(1);
-      expect(rec.callsTo('sendSms')).toEqual([expect.objectContaining({ to: RBM_NUMBER, idempotencyKey: `sms-${result.messageId}` })]);
+      expect(rec.callsTo('sendSms')).toEqual([
+        expect.objectContaining({ to: RBM_NUMBER, idempotencyKey: `sms-${result.messageId}` }),
+      ]);
       expect(result.message?.sms).toMatchObject({ state: 'sent', reason: 'time_sensitive' });
       await env.sleep('10 minutes');
       const done = await finished(handle, result.messageId);
@@ -268,7 +386,10 @@ describe('outbound messages on the time-skipping server', () => {
       await handle.signal(inboundEventsSignal, [receipt(RBM_KEY, result.messageId, 'DELIVERED')]);
       await eventually(handle, (v) => messageIn(v, result.messageId).status === 'DELIVERED', 'late DELIVERED');
       expect(rec.callsTo('sendSms')).toHaveLength(1);
-      expect((await handle.query(outboundMessagesQuery)).metrics).toMatchObject({ fallbackSms: 1, deliveredAfterFallback: 1 });
+      expect((await handle.query(outboundMessagesQuery)).metrics).toMatchObject({
+        fallbackSms: 1,
+        deliveredAfterFallback: 1,
+      });
     });
   });
 
@@ -277,15 +398,25 @@ describe('outbound messages on the time-skipping server', () => {
     await conversation(
       rec,
       async (handle) => {
-        const withNumber = await send(handle, { conversationKey: BM_KEY, content: { text: 'a' }, policy: { deliverWithinMs: 10 * MIN, fallbackSms: { text: 'a by sms', to: '+14155550123' } } });
-        const without = await send(handle, { conversationKey: BM_KEY, content: { text: 'b' }, policy: { deliverWithinMs: 10 * MIN } });
+        const withNumber = await send(handle, {
+          conversationKey: BM_KEY,
+          content: { text: 'a' },
+          policy: { deliverWithinMs: 10 * MIN, fallbackSms: { text: 'a by sms', to: '+14155550123' } },
+        });
+        const without = await send(handle, {
+          conversationKey: BM_KEY,
+          content: { text: 'b' },
+          policy: { deliverWithinMs: 10 * MIN },
+        });
         await env.sleep('11 minutes');
         const a = await finished(handle, withNumber.messageId);
         const b = await finished(handle, without.messageId);
         expect(a).toMatchObject({ status: 'FALLBACK_SENT', revoke: { state: 'skipped' } });
         expect(b).toMatchObject({ status: 'EXPIRED', sms: { state: 'skipped' } });
         // A BM request asking for SMS without a number is refused by the update validator.
-        await expect(send(handle, { conversationKey: BM_KEY, content: { text: 'c' }, policy: { fallbackSms: { text: 'c' } } })).rejects.toMatchObject({
+        await expect(
+          send(handle, { conversationKey: BM_KEY, content: { text: 'c' }, policy: { fallbackSms: { text: 'c' } } }),
+        ).rejects.toMatchObject({
           cause: { type: 'InvalidOutboundMessage', message: expect.stringMatching(/^delivery\.fallbackSms\.to:/) },
         });
       },
@@ -300,16 +431,34 @@ describe('outbound messages on the time-skipping server', () => {
     const rec = recordingActivities();
     await conversation(rec, async (handle) => {
       const one = await send(handle, { content: { text: 'one' } });
-      const two = await send(handle, { content: { text: 'two' }, representative: { type: 'HUMAN', displayName: 'Alice' } });
+      const two = await send(handle, {
+        content: { text: 'two' },
+        representative: { type: 'HUMAN', displayName: 'Alice' },
+      });
       await env.sleep('3 minutes');
-      await handle.signal(inboundEventsSignal, [receipt(RBM_KEY, one.messageId, 'DELIVERED'), receipt(RBM_KEY, two.messageId, 'READ'), receipt(RBM_KEY, 'not-ours', 'DELIVERED')]);
+      await handle.signal(inboundEventsSignal, [
+        receipt(RBM_KEY, one.messageId, 'DELIVERED'),
+        receipt(RBM_KEY, two.messageId, 'READ'),
+        receipt(RBM_KEY, 'not-ours', 'DELIVERED'),
+      ]);
       const view = await eventually(handle, (v) => v.unmatched.length === 1, 'the unknown receipt to be recorded');
       expect(messageIn(view, one.messageId).status).toBe('DELIVERED');
       const read = messageIn(view, two.messageId);
       expect(read.status).toBe('READ');
       expect(read.timestamps.DELIVERED).toBe(read.timestamps.READ);
-      expect(view.unmatched).toEqual([expect.objectContaining({ messageId: 'not-ours', type: 'receipt', detail: 'DELIVERED' })]);
-      expect(view.metrics).toMatchObject({ channel: 'rbm', agent: 'agent@rbm.goog', sent: 2, delivered: 2, read: 1, deliveryRate: 1, readRate: 0.5, unmatchedEvents: 1 });
+      expect(view.unmatched).toEqual([
+        expect.objectContaining({ messageId: 'not-ours', type: 'receipt', detail: 'DELIVERED' }),
+      ]);
+      expect(view.metrics).toMatchObject({
+        channel: 'rbm',
+        agent: 'agent@rbm.goog',
+        sent: 2,
+        delivered: 2,
+        read: 1,
+        deliveryRate: 1,
+        readRate: 0.5,
+        unmatchedEvents: 1,
+      });
       expect(rec.callsTo('sendMessage')).toEqual([
         expect.objectContaining({ messageId: one.messageId, representative: { type: 'BOT' } }),
         expect.objectContaining({ messageId: two.messageId, representative: { type: 'HUMAN', displayName: 'Alice' } }),
@@ -320,7 +469,11 @@ describe('outbound messages on the time-skipping server', () => {
   test('the same idempotency key under a different update id is the same message: one send', async () => {
     const rec = recordingActivities();
     await conversation(rec, async (handle) => {
-      const input: OutboundSendInput = { conversationKey: RBM_KEY, content: { text: 'once' }, idempotencyKey: 'order-42' };
+      const input: OutboundSendInput = {
+        conversationKey: RBM_KEY,
+        content: { text: 'once' },
+        idempotencyKey: 'order-42',
+      };
       const first = await handle.executeUpdate(sendMessageUpdate, { args: [input], updateId: 'u-1' });
       const second = await handle.executeUpdate(sendMessageUpdate, { args: [input], updateId: 'u-2' });
       expect(second).toMatchObject({ messageId: first.messageId, duplicate: true });
@@ -334,16 +487,24 @@ describe('outbound messages on the time-skipping server', () => {
     await conversation(
       rec,
       async (handle) => {
-        const first = await send(handle, { content: { text: 'Hello' }, idempotencyKey: 'can-1', policy: { deliverWithinMs: 30 * MIN, fallbackSms: { text: 'sms' } } });
+        const first = await send(handle, {
+          content: { text: 'Hello' },
+          idempotencyKey: 'can-1',
+          policy: { deliverWithinMs: 30 * MIN, fallbackSms: { text: 'sms' } },
+        });
         const deliverBy = messageIn(await handle.query(outboundMessagesQuery), first.messageId).deadlines.deliverBy!;
         const { runId } = await handle.describe();
         // Grow the history past the threshold with harmless events until the workflow continues as new.
         let noise = 0;
-        await waitFor(async () => {
-          await handle.signal(inboundEventsSignal, [receipt(RBM_KEY, `noise-${noise++}`, 'DELIVERED')]);
-          return (await handle.describe()).runId !== runId;
-          // A signal, a workflow task and a describe per round: on a loaded two-core machine that is seconds each.
-        }, 'continue-as-new', 90_000);
+        await waitFor(
+          async () => {
+            await handle.signal(inboundEventsSignal, [receipt(RBM_KEY, `noise-${noise++}`, 'DELIVERED')]);
+            return (await handle.describe()).runId !== runId;
+            // A signal, a workflow task and a describe per round: on a loaded two-core machine that is seconds each.
+          },
+          'continue-as-new',
+          90_000,
+        );
         const carried = messageIn(await handle.query(outboundMessagesQuery), first.messageId);
         expect(carried).toMatchObject({ status: 'SENT', finished: false, deadlines: { deliverBy } });
         // Same key in the new run: update ids are gone, the workflow's own map answers.

@@ -13,7 +13,15 @@ import { waitUntil } from '../helpers/wait';
 const KEY = 'rbm:agent@rbm.goog:+14155550100';
 
 function textEvent(messageId: string, text: string): InboundEvent {
-  return { type: 'message', channel: 'rbm', conversationKey: KEY, dedupeKey: messageId, messageId, content: { kind: 'text', text }, receivedAt: new Date().toISOString() };
+  return {
+    type: 'message',
+    channel: 'rbm',
+    conversationKey: KEY,
+    dedupeKey: messageId,
+    messageId,
+    content: { kind: 'text', text },
+    receivedAt: new Date().toISOString(),
+  };
 }
 
 describe('conversation workflow on the time-skipping server', () => {
@@ -29,7 +37,12 @@ describe('conversation workflow on the time-skipping server', () => {
   test('stays open through 7 quiet simulated days, then goes dormant (continues as new, status closed), in seconds of wall time', async () => {
     const taskQueue = uniqueTaskQueue();
     const { activities, callsTo } = recordingActivities();
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: workflowBundle(), activities });
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: workflowBundle(),
+      activities,
+    });
     const started = Date.now();
     await worker.runUntil(async () => {
       const handle = await env.client.workflow.signalWithStart(conversationWorkflow, {
@@ -40,14 +53,25 @@ describe('conversation workflow on the time-skipping server', () => {
         signalArgs: [[textEvent('m1', 'what are your opening hours?')]],
       });
       const latest = env.client.workflow.getHandle(handle.workflowId);
-      await waitUntil(() => latest.query(conversationStateQuery), (s) => s.history.length >= 2);
+      await waitUntil(
+        () => latest.query(conversationStateQuery),
+        (s) => s.history.length >= 2,
+      );
       await env.sleep('6 days');
       expect((await latest.describe()).runId).toBe(handle.signaledRunId);
       await env.sleep('1 day');
-      const dormant = await waitUntil(() => latest.describe(), (d) => d.runId !== handle.signaledRunId);
+      const dormant = await waitUntil(
+        () => latest.describe(),
+        (d) => d.runId !== handle.signaledRunId,
+      );
       expect(dormant.runId).not.toBe(handle.signaledRunId);
-      expect((await env.client.workflow.getHandle(handle.workflowId, handle.signaledRunId).describe()).status.name).toBe('CONTINUED_AS_NEW');
-      const state = await waitUntil(() => latest.query(conversationStateQuery), (s) => s.dormant === true);
+      expect(
+        (await env.client.workflow.getHandle(handle.workflowId, handle.signaledRunId).describe()).status.name,
+      ).toBe('CONTINUED_AS_NEW');
+      const state = await waitUntil(
+        () => latest.query(conversationStateQuery),
+        (s) => s.dormant === true,
+      );
       expect(state.status).toBe('closed');
       expect(state.history.map((h) => h.direction)).toEqual(['inbound', 'outbound']);
       expect(state.history[1]?.summary).toMatch(/open/i);
@@ -60,17 +84,32 @@ describe('conversation workflow on the time-skipping server', () => {
   test('three redeliveries of one message: one history entry, one READ receipt', async () => {
     const taskQueue = uniqueTaskQueue();
     const { activities, callsTo } = recordingActivities();
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: workflowBundle(), activities });
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: workflowBundle(),
+      activities,
+    });
     await worker.runUntil(async () => {
-      const handle = await env.client.workflow.start(conversationWorkflow, { workflowId: `conv-${randomUUID()}`, taskQueue, args: [{ key: KEY, routing: exampleRouting(), settings: { idleTimeout: '1 hour' } }] });
+      const handle = await env.client.workflow.start(conversationWorkflow, {
+        workflowId: `conv-${randomUUID()}`,
+        taskQueue,
+        args: [{ key: KEY, routing: exampleRouting(), settings: { idleTimeout: '1 hour' } }],
+      });
       for (let i = 0; i < 3; i++) await handle.signal(inboundEventsSignal, [textEvent('m-dup', 'do you deliver?')]);
       await handle.signal(inboundEventsSignal, [textEvent('m-next', 'thanks')]);
-      const state = await waitUntil(() => handle.query(conversationStateQuery), (s) => s.routingDecisions.some((d) => d.messageId === 'm-next'));
+      const state = await waitUntil(
+        () => handle.query(conversationStateQuery),
+        (s) => s.routingDecisions.some((d) => d.messageId === 'm-next'),
+      );
       expect(state.history.filter((h) => h.messageId === 'm-dup')).toHaveLength(1);
       expect(state.events).toHaveLength(2);
       await handle.terminate('test finished');
     });
-    expect(callsTo('sendReadReceipt')).toEqual([expect.objectContaining({ messageId: 'm-dup' }), expect.objectContaining({ messageId: 'm-next' })]);
+    expect(callsTo('sendReadReceipt')).toEqual([
+      expect.objectContaining({ messageId: 'm-dup' }),
+      expect.objectContaining({ messageId: 'm-next' }),
+    ]);
   });
 
   test("automation's answer and the question's READ receipt are one activity; a receipt that fails in it goes out on its own", async () => {
@@ -87,40 +126,87 @@ describe('conversation workflow on the time-skipping server', () => {
         },
       },
     });
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: workflowBundle(), activities });
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: workflowBundle(),
+      activities,
+    });
     await worker.runUntil(async () => {
-      const handle = await env.client.workflow.start(conversationWorkflow, { workflowId: `conv-${randomUUID()}`, taskQueue, args: [{ key: KEY, routing: exampleRouting(), settings: { idleTimeout: '1 hour' } }] });
+      const handle = await env.client.workflow.start(conversationWorkflow, {
+        workflowId: `conv-${randomUUID()}`,
+        taskQueue,
+        args: [{ key: KEY, routing: exampleRouting(), settings: { idleTimeout: '1 hour' } }],
+      });
       await handle.signal(inboundEventsSignal, [textEvent('q1', 'what are your opening hours?')]);
-      await waitUntil(() => handle.query(conversationStateQuery), (s) => s.readReceiptsSent.includes('q1') && s.history.length >= 2);
+      await waitUntil(
+        () => handle.query(conversationStateQuery),
+        (s) => s.readReceiptsSent.includes('q1') && s.history.length >= 2,
+      );
       await handle.signal(inboundEventsSignal, [textEvent('q2', 'what are your opening hours?')]);
-      const state = await waitUntil(() => handle.query(conversationStateQuery), (s) => s.readReceiptsSent.includes('q2') && s.history.length >= 4);
+      const state = await waitUntil(
+        () => handle.query(conversationStateQuery),
+        (s) => s.readReceiptsSent.includes('q2') && s.history.length >= 4,
+      );
       expect(state.activityFailures).toEqual([]);
       const history = await handle.fetchHistory();
-      const scheduled = (history.events ?? []).flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityType?.name] : []));
+      const scheduled = (history.events ?? []).flatMap((e) =>
+        e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityType?.name] : [],
+      );
       expect(scheduled).toEqual(['replyWithReadReceipt', 'replyWithReadReceipt', 'sendReadReceipt']);
       await handle.terminate('test finished');
     });
     // What reached the platform: each receipt once, q2's after its answer.
-    expect(calls.map((c) => (c.activity === 'sendReadReceipt' ? `read ${(c.args as { messageId: string }).messageId}` : c.activity))).toEqual(['read q1', 'sendMessage', 'sendMessage', 'read q2']);
+    expect(
+      calls.map((c) =>
+        c.activity === 'sendReadReceipt' ? `read ${(c.args as { messageId: string }).messageId}` : c.activity,
+      ),
+    ).toEqual(['read q1', 'sendMessage', 'sendMessage', 'read q2']);
   });
 
   test("a new conversation's locale comes with its start: routing decides the same, so the run upserts no locale", async () => {
     const taskQueue = uniqueTaskQueue();
     const { activities } = recordingActivities();
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: workflowBundle(), activities });
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: workflowBundle(),
+      activities,
+    });
     const routing = exampleRouting();
-    const gateway = new ConversationGateway({ client: env.client, taskQueue, timeoutMs: 10_000, workflowIds: { revealPhoneNumbers: false, secret: 'slice' }, startInput: { routing, settings: { idleTimeout: '1 hour' } }, routing });
+    const gateway = new ConversationGateway({
+      client: env.client,
+      taskQueue,
+      timeoutMs: 10_000,
+      workflowIds: { revealPhoneNumbers: false, secret: 'slice' },
+      startInput: { routing, settings: { idleTimeout: '1 hour' } },
+      routing,
+    });
     const frenchKey = 'rbm:agent@rbm.goog:+33612345678';
-    const typing: InboundEvent = { type: 'typing', channel: 'rbm', conversationKey: frenchKey, dedupeKey: 't1', isTyping: true, receivedAt: new Date().toISOString() };
+    const typing: InboundEvent = {
+      type: 'typing',
+      channel: 'rbm',
+      conversationKey: frenchKey,
+      dedupeKey: 't1',
+      isTyping: true,
+      receivedAt: new Date().toISOString(),
+    };
     const options = gateway.deliveryOptions(frenchKey, [typing]);
     expect(options.typedSearchAttributes).toContainEqual({ key: searchAttributes.locale, value: 'fr' });
     await worker.runUntil(async () => {
       const handle = await env.client.workflow.signalWithStart(conversationWorkflow, options);
-      await handle.signal(inboundEventsSignal, [{ ...textEvent('fr-1', 'quels sont vos horaires ?'), conversationKey: frenchKey }]);
-      const state = await waitUntil(() => handle.query(conversationStateQuery), (s) => s.history.length >= 2);
+      await handle.signal(inboundEventsSignal, [
+        { ...textEvent('fr-1', 'quels sont vos horaires ?'), conversationKey: frenchKey },
+      ]);
+      const state = await waitUntil(
+        () => handle.query(conversationStateQuery),
+        (s) => s.history.length >= 2,
+      );
       expect(state.locale).toBe('fr');
       const history = await handle.fetchHistory();
-      const upserted = (history.events ?? []).flatMap((e) => Object.keys(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}));
+      const upserted = (history.events ?? []).flatMap((e) =>
+        Object.keys(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}),
+      );
       expect(upserted).not.toContain(searchAttributes.locale.name);
       expect((await handle.describe()).typedSearchAttributes.get(searchAttributes.locale)).toBe('fr');
       await handle.terminate('test finished');

@@ -24,15 +24,27 @@ export interface BmClientOptions {
 export type BmEventType = 'TYPING_STARTED' | 'TYPING_STOPPED' | 'REPRESENTATIVE_JOINED' | 'REPRESENTATIVE_LEFT';
 
 /** 403 PERMISSION_DENIED / 404: the conversation does not exist or the agent may not post in it. */
-const CONVERSATION: StatusMeaning = { notFound: FailureType.ConversationNotFound, forbidden: FailureType.ConversationNotFound };
+const CONVERSATION: StatusMeaning = {
+  notFound: FailureType.ConversationNotFound,
+  forbidden: FailureType.ConversationNotFound,
+};
 
 export class BmClient {
   constructor(private readonly options: BmClientOptions) {}
 
   /** `conversations.messages.create`. */
-  async createMessage(conversationId: string, message: BmMessage): Promise<{ createTime?: string; duplicate: boolean }> {
+  async createMessage(
+    conversationId: string,
+    message: BmMessage,
+  ): Promise<{ createTime?: string; duplicate: boolean }> {
     const call = { operation: 'BM messages.create', subject: conversationId };
-    const res = await this.send(call, 'POST', `/v1/conversations/${encodeURIComponent(conversationId)}/messages`, {}, message);
+    const res = await this.send(
+      call,
+      'POST',
+      `/v1/conversations/${encodeURIComponent(conversationId)}/messages`,
+      {},
+      message,
+    );
     if (res.status === 409) return { duplicate: true };
     if (res.status !== 200) throw this.fail(res, call);
     const body = jsonBody<{ createTime?: string }>(res);
@@ -48,19 +60,41 @@ export class BmClient {
   }
 
   /** `conversations.events.create` with the eventId query parameter. */
-  async createEvent(conversationId: string, eventId: string, eventType: BmEventType, representative: BmRepresentative): Promise<void> {
+  async createEvent(
+    conversationId: string,
+    eventId: string,
+    eventType: BmEventType,
+    representative: BmRepresentative,
+  ): Promise<void> {
     const call = { operation: `BM events.create ${eventType}`, subject: conversationId };
-    const res = await this.send(call, 'POST', `/v1/conversations/${encodeURIComponent(conversationId)}/events`, { eventId }, { eventType, representative });
+    const res = await this.send(
+      call,
+      'POST',
+      `/v1/conversations/${encodeURIComponent(conversationId)}/events`,
+      { eventId },
+      { eventType, representative },
+    );
     if (res.status === 200 || res.status === 409) return;
     throw this.fail(res, call);
   }
 
-  private send(call: CallDescription, method: 'POST' | 'PATCH', path: string, query: Record<string, string>, body: unknown): Promise<HttpResponse> {
+  private send(
+    call: CallDescription,
+    method: 'POST' | 'PATCH',
+    path: string,
+    query: Record<string, string>,
+    body: unknown,
+  ): Promise<HttpResponse> {
     const url = apiUrl(this.options.baseUrl, path, query);
-    return googleCall(this.options.tokens, { method, url, headers: JSON_HEADERS, body: JSON.stringify(body) }, call, { timeoutMs: this.options.timeoutMs });
+    return googleCall(this.options.tokens, { method, url, headers: JSON_HEADERS, body: JSON.stringify(body) }, call, {
+      timeoutMs: this.options.timeoutMs,
+    });
   }
 
   private fail(res: HttpResponse, call: CallDescription) {
-    return failureForStatus(res.status, call, CONVERSATION, { retryAfter: res.headers.get('retry-after'), bodyText: res.text });
+    return failureForStatus(res.status, call, CONVERSATION, {
+      retryAfter: res.headers.get('retry-after'),
+      bodyText: res.text,
+    });
   }
 }

@@ -26,10 +26,16 @@ export function toBmRepresentative(rep: Representative): BmRepresentative {
 
 /** Builds the Business Messages body; the id is the workflow's, never generated here. */
 export function toBmMessage(messageId: string, content: OutboundContent, representative: Representative): BmMessage {
-  if (content.text === undefined && content.richCard === undefined) throw permanentFailure('a Business Messages message needs text or a rich card', FailureType.InvalidRequest);
-  if (content.text !== undefined && content.richCard !== undefined) throw permanentFailure('a Business Messages message carries either text or a rich card, not both', FailureType.InvalidRequest);
+  if (content.text === undefined && content.richCard === undefined)
+    throw permanentFailure('a Business Messages message needs text or a rich card', FailureType.InvalidRequest);
+  if (content.text !== undefined && content.richCard !== undefined)
+    throw permanentFailure(
+      'a Business Messages message carries either text or a rich card, not both',
+      FailureType.InvalidRequest,
+    );
   const suggestions = toGoogleSuggestions(content.suggestions);
-  if (suggestions && suggestions.length > 13) throw permanentFailure('Business Messages allows at most 13 suggestions', FailureType.InvalidRequest);
+  if (suggestions && suggestions.length > 13)
+    throw permanentFailure('Business Messages allows at most 13 suggestions', FailureType.InvalidRequest);
   return {
     messageId,
     representative: toBmRepresentative(representative),

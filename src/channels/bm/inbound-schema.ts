@@ -9,10 +9,17 @@ import { z } from 'zod';
 import { boolish, googleId, numberish, timestamp } from '../inbound-payload';
 
 /** Part of the workflow id (`conv-bm-{conversationId}`): printable ASCII, no `/`, bounded. */
-export const bmConversationId = z.string().regex(/^[\x21-\x2e\x30-\x7e]{1,256}$/, 'must be 1 to 256 printable ASCII characters without "/" or spaces');
+export const bmConversationId = z
+  .string()
+  .regex(/^[\x21-\x2e\x30-\x7e]{1,256}$/, 'must be 1 to 256 printable ASCII characters without "/" or spaces');
 
 /** `conversations/{conversationId}/messages/{messageId}`. */
-export const bmMessageName = z.string().regex(/^conversations\/[^/]+\/messages\/[^/]+$/, 'must look like conversations/{conversationId}/messages/{messageId}');
+export const bmMessageName = z
+  .string()
+  .regex(
+    /^conversations\/[^/]+\/messages\/[^/]+$/,
+    'must look like conversations/{conversationId}/messages/{messageId}',
+  );
 
 /** Where and how the user started the conversation (reference §1.3, plus the guide's deflectedPhoneNumber). */
 export const bmContextSchema = z.looseObject({
@@ -23,7 +30,9 @@ export const bmContextSchema = z.looseObject({
   customContext: z.string().optional(),
   /** Shown by the French receive guide, absent from the reference: optional and unverified. */
   deflectedPhoneNumber: z.string().max(64).optional(),
-  userInfo: z.looseObject({ displayName: z.string().optional(), userDeviceLocale: z.string().max(64).optional() }).optional(),
+  userInfo: z
+    .looseObject({ displayName: z.string().optional(), userDeviceLocale: z.string().max(64).optional() })
+    .optional(),
   widget: z.looseObject({ url: z.string().optional(), widgetContext: z.string().optional() }).optional(),
 });
 
@@ -82,7 +91,10 @@ export const bmMessageSchema = z
     text: z.string(),
     createTime: timestamp.optional(),
   })
-  .refine((m) => m.messageId !== undefined || m.name !== undefined, { message: 'needs messageId or name', path: ['messageId'] });
+  .refine((m) => m.messageId !== undefined || m.name !== undefined, {
+    message: 'needs messageId or name',
+    path: ['messageId'],
+  });
 
 /** The user tapped a suggested reply or action. */
 export const bmSuggestionResponseSchema = z.looseObject({
@@ -143,6 +155,13 @@ export const bmSurveyResponseSchema = z.looseObject({
 });
 
 /** The payload union: exactly one is set per delivery. */
-export const BM_PAYLOAD_FIELDS = ['message', 'suggestionResponse', 'authenticationResponse', 'receipts', 'userStatus', 'surveyResponse'] as const;
+export const BM_PAYLOAD_FIELDS = [
+  'message',
+  'suggestionResponse',
+  'authenticationResponse',
+  'receipts',
+  'userStatus',
+  'surveyResponse',
+] as const;
 /** One of BM_PAYLOAD_FIELDS. */
 export type BmPayloadField = (typeof BM_PAYLOAD_FIELDS)[number];

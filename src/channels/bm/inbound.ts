@@ -10,8 +10,24 @@
  * without a requestId falls back to the message id or a hash of the payload member.
  */
 import { bmConversationKey } from '../../domain/conversation-key';
-import { type DialogflowInfo, type InboundContext, type InboundEvent, type InboundEventBody, type MessageContent } from '../../domain/inbound';
-import { type FieldProblem, type InboundCredential, type InboundInterpretation, NOT_JSON, type OpenResult, digest, isObject, label, parseWith } from '../inbound-payload';
+import {
+  type DialogflowInfo,
+  type InboundContext,
+  type InboundEvent,
+  type InboundEventBody,
+  type MessageContent,
+} from '../../domain/inbound';
+import {
+  type FieldProblem,
+  type InboundCredential,
+  type InboundInterpretation,
+  NOT_JSON,
+  type OpenResult,
+  digest,
+  isObject,
+  label,
+  parseWith,
+} from '../inbound-payload';
 import { type z } from 'zod';
 import {
   BM_PAYLOAD_FIELDS,
@@ -30,7 +46,10 @@ import {
 /** Opens a Business Messages body: the raw bytes are what is signed; `agent` picks the client token. */
 export function openBmDelivery(json: unknown, raw: Uint8Array): OpenResult {
   const agentHint = isObject(json) && typeof json.agent === 'string' ? json.agent : undefined;
-  return { ok: true, payload: { signedBytes: raw, agentHint, interpret: (receivedAt) => interpretBmPayload(json, receivedAt) } };
+  return {
+    ok: true,
+    payload: { signedBytes: raw, agentHint, interpret: (receivedAt) => interpretBmPayload(json, receivedAt) },
+  };
 }
 
 /** Reads a verified Business Messages delivery (`body` is NOT_JSON when the signed bytes are not JSON). */
@@ -42,7 +61,12 @@ export function interpretBmPayload(body: unknown, receivedAt: string): InboundIn
     return { outcome: 'unrecognized', kind: 'bm.unknown', reason: `none of ${BM_PAYLOAD_FIELDS.join(', ')} is set` };
   }
   if (present.length > 1) {
-    return invalid('bm.unknown', [{ field: '(body)', message: `a delivery carries exactly one of ${BM_PAYLOAD_FIELDS.join(', ')}; got ${present.join(', ')}` }]);
+    return invalid('bm.unknown', [
+      {
+        field: '(body)',
+        message: `a delivery carries exactly one of ${BM_PAYLOAD_FIELDS.join(', ')}; got ${present.join(', ')}`,
+      },
+    ]);
   }
   const member = present[0] as BmPayloadField;
   const kind = `bm.${member}`;
@@ -59,7 +83,8 @@ export function interpretBmPayload(body: unknown, receivedAt: string): InboundIn
   const c = common.value;
   const base = { channel: 'bm' as const, conversationKey: bmConversationKey(c.conversationId), receivedAt };
   const events = normalize(payload.value, c, base, body[member]);
-  if (events.length === 0) return { outcome: 'unrecognized', kind: `${kind}.empty`, reason: `${member} carries nothing this build acts on` };
+  if (events.length === 0)
+    return { outcome: 'unrecognized', kind: `${kind}.empty`, reason: `${member} carries nothing this build acts on` };
   const credentials = credentialsOf(payload.value, c, events);
   return { outcome: 'events', kind, events, ...(credentials.length > 0 ? { credentials } : {}) };
 }
@@ -69,7 +94,15 @@ function credentialsOf(p: Parsed, c: BmCommon, events: InboundEvent[]): InboundC
   const [event] = events;
   if (p.member !== 'authenticationResponse' || p.value.code === undefined || p.value.code === '' || !event) return [];
   const redirectUri = p.value.redirectUri ?? p.value.redirect_uri;
-  return [{ dedupeKey: event.dedupeKey, conversationKey: event.conversationKey, code: p.value.code, ...(c.agent !== undefined ? { agent: c.agent } : {}), ...(redirectUri !== undefined ? { redirectUri } : {}) }];
+  return [
+    {
+      dedupeKey: event.dedupeKey,
+      conversationKey: event.conversationKey,
+      code: p.value.code,
+      ...(c.agent !== undefined ? { agent: c.agent } : {}),
+      ...(redirectUri !== undefined ? { redirectUri } : {}),
+    },
+  ];
 }
 
 function invalid(kind: string, problems: FieldProblem[]): InboundInterpretation {
@@ -97,7 +130,10 @@ type Parsed =
   | { member: 'userStatus'; value: z.output<typeof bmUserStatusSchema> }
   | { member: 'surveyResponse'; value: z.output<typeof bmSurveyResponseSchema> };
 
-function parseMember(member: BmPayloadField, value: unknown): { ok: true; value: Parsed } | { ok: false; problems: FieldProblem[] } {
+function parseMember(
+  member: BmPayloadField,
+  value: unknown,
+): { ok: true; value: Parsed } | { ok: false; problems: FieldProblem[] } {
   const wrap = <M extends Parsed['member'], S extends z.ZodType>(m: M, schema: S) => {
     const r = parseWith(schema, value, m);
     return r.ok ? { ok: true as const, value: { member: m, value: r.value } as Parsed } : r;
@@ -123,37 +159,71 @@ type Base = { channel: 'bm'; conversationKey: string; receivedAt: string };
 function normalize(p: Parsed, c: BmCommon, base: Base, rawMember: unknown): InboundEvent[] {
   // Without a requestId, a hash of the member is still identical on every redelivery of the same payload.
   const requestKey = c.requestId ?? `bm-${p.member}-${digest(JSON.stringify(rawMember))}`;
-  const event = (body: InboundEventBody, occurredAt: string | undefined, dedupeKey = requestKey): InboundEvent => ({ ...base, dedupeKey, occurredAt: occurredAt ?? c.sendTime, ...body });
+  const event = (body: InboundEventBody, occurredAt: string | undefined, dedupeKey = requestKey): InboundEvent => ({
+    ...base,
+    dedupeKey,
+    occurredAt: occurredAt ?? c.sendTime,
+    ...body,
+  });
   const context = contextOf(c);
 
   switch (p.member) {
     case 'message': {
       const m = p.value;
       const messageId = m.messageId ?? lastSegment(m.name ?? '');
-      const content: MessageContent = imageUrl(m.text) ? { kind: 'image', url: m.text.trim() } : { kind: 'text', text: m.text };
+      const content: MessageContent = imageUrl(m.text)
+        ? { kind: 'image', url: m.text.trim() }
+        : { kind: 'text', text: m.text };
       const dialogflow = c.dialogflowResponse ? dialogflowOf(c.dialogflowResponse) : undefined;
-      return [event({ type: 'message', messageId, content, ...(context ? { context } : {}), ...(dialogflow ? { dialogflow } : {}) }, m.createTime, c.requestId ?? `message:${messageId}`)];
+      return [
+        event(
+          {
+            type: 'message',
+            messageId,
+            content,
+            ...(context ? { context } : {}),
+            ...(dialogflow ? { dialogflow } : {}),
+          },
+          m.createTime,
+          c.requestId ?? `message:${messageId}`,
+        ),
+      ];
     }
     case 'suggestionResponse': {
       const s = p.value;
-      const content: MessageContent = { kind: 'suggestion', postbackData: s.postbackData, text: s.text, suggestionType: suggestionType(s.type ?? s.suggestionType) };
+      const content: MessageContent = {
+        kind: 'suggestion',
+        postbackData: s.postbackData,
+        text: s.text,
+        suggestionType: suggestionType(s.type ?? s.suggestionType),
+      };
       if (s.message !== undefined) content.inReplyTo = lastSegment(s.message);
       // A tapped suggestion has no user message id of its own; the delivery's key stands in for it.
-      return [event({ type: 'message', messageId: requestKey, content, ...(context ? { context } : {}) }, s.createTime)];
+      return [
+        event({ type: 'message', messageId: requestKey, content, ...(context ? { context } : {}) }, s.createTime),
+      ];
     }
     case 'authenticationResponse': {
       const a = p.value;
       // The code itself rides apart (credentialsOf) and never enters the event: until the API handed it over, it is `dropped`.
-      const content: MessageContent = { kind: 'auth', codeOutcome: a.code !== undefined && a.code !== '' ? 'dropped' : 'none' };
+      const content: MessageContent = {
+        kind: 'auth',
+        codeOutcome: a.code !== undefined && a.code !== '' ? 'dropped' : 'none',
+      };
       const redirectUri = a.redirectUri ?? a.redirect_uri;
       if (redirectUri !== undefined) content.redirectUri = redirectUri;
-      if (a.errorDetails !== undefined) content.error = { error: a.errorDetails.error, errorDescription: a.errorDetails.errorDescription };
+      if (a.errorDetails !== undefined)
+        content.error = { error: a.errorDetails.error, errorDescription: a.errorDetails.errorDescription };
       return [event({ type: 'message', messageId: requestKey, content, ...(context ? { context } : {}) }, undefined)];
     }
     case 'receipts': {
       const r = p.value;
       return r.receipts.map((receipt) =>
-        event({ type: 'receipt', messageId: lastSegment(receipt.message), receipt: receipt.receiptType }, r.createTime, `${c.requestId ?? 'receipt'}:${receipt.message}:${receipt.receiptType}`),
+        event(
+          { type: 'receipt', messageId: lastSegment(receipt.message), receipt: receipt.receiptType },
+          r.createTime,
+          `${c.requestId ?? 'receipt'}:${receipt.message}:${receipt.receiptType}`,
+        ),
       );
     }
     case 'userStatus': {
@@ -224,8 +294,16 @@ function dialogflowOf(d: NonNullable<BmCommon['dialogflowResponse']>): Dialogflo
   return {
     autoResponded: d.autoResponded ?? false,
     ...(d.queryText !== undefined ? { queryText: d.queryText } : {}),
-    faqAnswers: (d.faqResponse?.answers ?? []).map((a) => ({ question: a.faqQuestion, answer: a.faqAnswer, confidence: a.matchConfidence, confidenceLevel: a.matchConfidenceLevel })),
-    intents: (d.intentResponses ?? []).map((i) => ({ displayName: i.intentDisplayName, confidence: i.intentDetectionConfidence })),
+    faqAnswers: (d.faqResponse?.answers ?? []).map((a) => ({
+      question: a.faqQuestion,
+      answer: a.faqAnswer,
+      confidence: a.matchConfidence,
+      confidenceLevel: a.matchConfidenceLevel,
+    })),
+    intents: (d.intentResponses ?? []).map((i) => ({
+      displayName: i.intentDisplayName,
+      confidence: i.intentDetectionConfidence,
+    })),
   };
 }
 

@@ -16,7 +16,9 @@ export type RbmRegion = 'global' | 'us' | 'europe' | 'asia';
 
 /** Google's RBM host for a region (the region the agent was created in; Google recommends the nearest). */
 export function rbmBaseUrl(region: RbmRegion): string {
-  return region === 'global' ? 'https://rcsbusinessmessaging.googleapis.com' : `https://${region}-rcsbusinessmessaging.googleapis.com`;
+  return region === 'global'
+    ? 'https://rcsbusinessmessaging.googleapis.com'
+    : `https://${region}-rcsbusinessmessaging.googleapis.com`;
 }
 
 export interface RbmClientOptions {
@@ -44,9 +46,17 @@ export class RbmClient {
   constructor(private readonly options: RbmClientOptions) {}
 
   /** `phones.agentMessages.create`. A duplicate id (ignored by RBM, or 409) counts as sent. */
-  async createAgentMessage(target: PhoneTarget & { messageId: string; message: RbmAgentMessage }): Promise<{ sendTime?: string; duplicate: boolean }> {
+  async createAgentMessage(
+    target: PhoneTarget & { messageId: string; message: RbmAgentMessage },
+  ): Promise<{ sendTime?: string; duplicate: boolean }> {
     const call = this.describe('RBM agentMessages.create', target);
-    const res = await this.send(call, 'POST', `/v1/phones/${target.msisdn}/agentMessages`, { messageId: target.messageId, agentId: target.agentId }, target.message);
+    const res = await this.send(
+      call,
+      'POST',
+      `/v1/phones/${target.msisdn}/agentMessages`,
+      { messageId: target.messageId, agentId: target.agentId },
+      target.message,
+    );
     if (res.status === 409) return { duplicate: true };
     if (res.status !== 200) throw this.fail(res, call, REACHABILITY);
     const body = jsonBody<{ sendTime?: string }>(res);
@@ -56,7 +66,12 @@ export class RbmClient {
   /** `phones.agentMessages.delete`: 200 = revoked before delivery; 404 = too late (delivered or gone). */
   async revokeAgentMessage(target: PhoneTarget & { messageId: string }): Promise<RevokeOutcome> {
     const call = this.describe('RBM agentMessages.delete', target);
-    const res = await this.send(call, 'DELETE', `/v1/phones/${target.msisdn}/agentMessages/${encodeURIComponent(target.messageId)}`, { agentId: target.agentId });
+    const res = await this.send(
+      call,
+      'DELETE',
+      `/v1/phones/${target.msisdn}/agentMessages/${encodeURIComponent(target.messageId)}`,
+      { agentId: target.agentId },
+    );
     if (res.status === 200) return 'revoked';
     if (res.status === 404) return 'not_revoked';
     throw this.fail(res, call);
@@ -65,7 +80,13 @@ export class RbmClient {
   /** `phones.agentEvents.create` with the eventId query parameter. A duplicate id counts as sent. */
   async createAgentEvent(target: PhoneTarget & { eventId: string; event: RbmAgentEvent }): Promise<void> {
     const call = this.describe(`RBM agentEvents.create ${target.event.eventType}`, target);
-    const res = await this.send(call, 'POST', `/v1/phones/${target.msisdn}/agentEvents`, { eventId: target.eventId, agentId: target.agentId }, target.event);
+    const res = await this.send(
+      call,
+      'POST',
+      `/v1/phones/${target.msisdn}/agentEvents`,
+      { eventId: target.eventId, agentId: target.agentId },
+      target.event,
+    );
     if (res.status === 200 || res.status === 409) return;
     throw this.fail(res, call, REACHABILITY);
   }
@@ -73,24 +94,44 @@ export class RbmClient {
   /** `phones.getCapabilities`: the features the user's device supports; NotRcsReachable on 404. */
   async getCapabilities(target: PhoneTarget & { requestId: string }): Promise<{ features: string[] }> {
     const call = this.describe('RBM getCapabilities', target);
-    const res = await this.send(call, 'GET', `/v1/phones/${target.msisdn}/capabilities`, { requestId: target.requestId, agentId: target.agentId });
+    const res = await this.send(call, 'GET', `/v1/phones/${target.msisdn}/capabilities`, {
+      requestId: target.requestId,
+      agentId: target.agentId,
+    });
     if (res.status !== 200) throw this.fail(res, call, REACHABILITY);
     const body = jsonBody<{ features?: unknown }>(res);
-    return { features: Array.isArray(body?.features) ? body.features.filter((f): f is string => typeof f === 'string') : [] };
+    return {
+      features: Array.isArray(body?.features) ? body.features.filter((f): f is string => typeof f === 'string') : [],
+    };
   }
 
   /** Also guards the path: only an E.164 number goes into `phones/{msisdn}`. */
   private describe(operation: string, target: PhoneTarget): CallDescription {
-    if (!E164.test(target.msisdn)) throw permanentFailure(`${operation}: the phone number is not E.164`, FailureType.InvalidRequest);
+    if (!E164.test(target.msisdn))
+      throw permanentFailure(`${operation}: the phone number is not E.164`, FailureType.InvalidRequest);
     return { operation, subject: maskPhone(target.msisdn) };
   }
 
-  private send(call: CallDescription, method: 'GET' | 'POST' | 'DELETE', path: string, query: Record<string, string>, body?: unknown): Promise<HttpResponse> {
+  private send(
+    call: CallDescription,
+    method: 'GET' | 'POST' | 'DELETE',
+    path: string,
+    query: Record<string, string>,
+    body?: unknown,
+  ): Promise<HttpResponse> {
     const url = apiUrl(this.options.baseUrl, path, query);
-    return googleCall(this.options.tokens, { method, url, ...(body !== undefined ? { headers: JSON_HEADERS, body: JSON.stringify(body) } : {}) }, call, { timeoutMs: this.options.timeoutMs });
+    return googleCall(
+      this.options.tokens,
+      { method, url, ...(body !== undefined ? { headers: JSON_HEADERS, body: JSON.stringify(body) } : {}) },
+      call,
+      { timeoutMs: this.options.timeoutMs },
+    );
   }
 
   private fail(res: HttpResponse, call: CallDescription, meaning?: StatusMeaning) {
-    return failureForStatus(res.status, call, meaning, { retryAfter: res.headers.get('retry-after'), bodyText: res.text });
+    return failureForStatus(res.status, call, meaning, {
+      retryAfter: res.headers.get('retry-after'),
+      bodyText: res.text,
+    });
   }
 }

@@ -21,13 +21,26 @@ export interface RbmAgentMessage {
 const TTL = /^\d+(\.\d{1,9})?s$/;
 
 /** Builds the RBM body from channel-neutral content; a request RBM would refuse fails here, permanently. */
-export function toRbmAgentMessage(input: { content: OutboundContent; ttl?: string; expireTime?: string; messageTrafficType?: string }): RbmAgentMessage {
+export function toRbmAgentMessage(input: {
+  content: OutboundContent;
+  ttl?: string;
+  expireTime?: string;
+  messageTrafficType?: string;
+}): RbmAgentMessage {
   const { content } = input;
-  if (content.text === undefined && content.richCard === undefined) throw permanentFailure('an RBM message needs text or a rich card', FailureType.InvalidRequest);
-  if (content.text !== undefined && content.richCard !== undefined) throw permanentFailure('an RBM message carries either text or a rich card, not both', FailureType.InvalidRequest);
-  if (input.ttl !== undefined && input.expireTime !== undefined) throw permanentFailure('ttl and expireTime are mutually exclusive', FailureType.InvalidRequest);
-  if (input.ttl !== undefined && !TTL.test(input.ttl)) throw permanentFailure(`ttl must be a duration in seconds such as "86400s", got ${JSON.stringify(input.ttl)}`, FailureType.InvalidRequest);
-  if (input.expireTime !== undefined && Number.isNaN(Date.parse(input.expireTime))) throw permanentFailure('expireTime must be an RFC 3339 timestamp', FailureType.InvalidRequest);
+  if (content.text === undefined && content.richCard === undefined)
+    throw permanentFailure('an RBM message needs text or a rich card', FailureType.InvalidRequest);
+  if (content.text !== undefined && content.richCard !== undefined)
+    throw permanentFailure('an RBM message carries either text or a rich card, not both', FailureType.InvalidRequest);
+  if (input.ttl !== undefined && input.expireTime !== undefined)
+    throw permanentFailure('ttl and expireTime are mutually exclusive', FailureType.InvalidRequest);
+  if (input.ttl !== undefined && !TTL.test(input.ttl))
+    throw permanentFailure(
+      `ttl must be a duration in seconds such as "86400s", got ${JSON.stringify(input.ttl)}`,
+      FailureType.InvalidRequest,
+    );
+  if (input.expireTime !== undefined && Number.isNaN(Date.parse(input.expireTime)))
+    throw permanentFailure('expireTime must be an RFC 3339 timestamp', FailureType.InvalidRequest);
 
   const suggestions = toGoogleSuggestions(content.suggestions);
   return {

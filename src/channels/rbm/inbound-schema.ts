@@ -8,13 +8,20 @@ import { z } from 'zod';
 import { googleId, numberish, timestamp } from '../inbound-payload';
 
 /** E.164, as in conversation keys: the number is part of the workflow id, so it must parse. */
-export const rbmPhoneNumber = z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 phone number such as +14155550123');
+export const rbmPhoneNumber = z
+  .string()
+  .regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 phone number such as +14155550123');
 
 /** `xyz@rbm.goog`: printable ASCII, bounded (it becomes part of a workflow id). */
-export const rbmAgentId = z.string().regex(/^[\x21-\x7e]{1,256}$/, 'must be 1 to 256 printable ASCII characters without spaces');
+export const rbmAgentId = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,256}$/, 'must be 1 to 256 printable ASCII characters without spaces');
 
 /** Standard or URL-safe base64 (Pub/Sub push writes standard). */
-const base64 = z.string().min(1, 'must not be empty').regex(/^[A-Za-z0-9+/_-]*={0,2}$/, 'must be base64');
+const base64 = z
+  .string()
+  .min(1, 'must not be empty')
+  .regex(/^[A-Za-z0-9+/_-]*={0,2}$/, 'must be base64');
 
 /** The Pub/Sub push body RBM posts; `message.data` is the base64 event JSON (and what is signed). */
 export const rbmEnvelopeSchema = z.looseObject({
@@ -55,7 +62,12 @@ export const rbmUserMessageSchema = z.looseObject({
   messageId: googleId.optional(),
   text: z.string().optional(),
   userFile: z.looseObject({ payload: rbmFileInfoSchema, thumbnail: rbmFileInfoSchema.optional() }).optional(),
-  location: z.looseObject({ latitude: numberish.pipe(z.number().min(-90).max(90)), longitude: numberish.pipe(z.number().min(-180).max(180)) }).optional(),
+  location: z
+    .looseObject({
+      latitude: numberish.pipe(z.number().min(-90).max(90)),
+      longitude: numberish.pipe(z.number().min(-180).max(180)),
+    })
+    .optional(),
   suggestionResponse: z
     .looseObject({
       postbackData: z.string(),

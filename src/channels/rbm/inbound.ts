@@ -10,7 +10,17 @@
 import { rbmConversationKey } from '../../domain/conversation-key';
 import { type FileInfo, type InboundEvent, type InboundEventBody, type MessageContent } from '../../domain/inbound';
 import { senderCountryOf } from '../../routing/phone-country';
-import { type FieldProblem, type InboundInterpretation, NOT_JSON, type OpenResult, digest, isObject, label, parseJsonBytes, parseWith } from '../inbound-payload';
+import {
+  type FieldProblem,
+  type InboundInterpretation,
+  NOT_JSON,
+  type OpenResult,
+  digest,
+  isObject,
+  label,
+  parseJsonBytes,
+  parseWith,
+} from '../inbound-payload';
 import {
   RBM_CONTENT_FIELDS,
   RBM_SERVER_EVENT_TYPES,
@@ -40,16 +50,21 @@ const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
 export function openRbmDelivery(json: unknown): OpenResult {
   const message = isObject(json) ? json.message : undefined;
   const encoded = isObject(message) ? message.data : undefined;
-  if (typeof encoded !== 'string' || !BASE64.test(encoded)) return { ok: false, problems: [{ field: DATA, message: 'must be the base64 of the event Google signed' }] };
+  if (typeof encoded !== 'string' || !BASE64.test(encoded))
+    return { ok: false, problems: [{ field: DATA, message: 'must be the base64 of the event Google signed' }] };
   const signedBytes = Buffer.from(encoded, 'base64');
   const data = parseJsonBytes(signedBytes);
   const agentHint = isObject(data) && typeof data.agentId === 'string' ? data.agentId : undefined;
-  return { ok: true, payload: { signedBytes, agentHint, interpret: (receivedAt) => interpretRbmData(signedBytes, data, receivedAt) } };
+  return {
+    ok: true,
+    payload: { signedBytes, agentHint, interpret: (receivedAt) => interpretRbmData(signedBytes, data, receivedAt) },
+  };
 }
 
 /** Reads verified RBM event data: `data` is the JSON parse of `signedBytes` (or NOT_JSON). */
 function interpretRbmData(signedBytes: Uint8Array, data: unknown, receivedAt: string): InboundInterpretation {
-  if (data === NOT_JSON) return invalid('rbm.malformed_json', [{ field: DATA, message: 'must be base64 of a JSON object' }]);
+  if (data === NOT_JSON)
+    return invalid('rbm.malformed_json', [{ field: DATA, message: 'must be base64 of a JSON object' }]);
   if (!isObject(data)) return invalid('rbm.unknown', [{ field: DATA, message: 'must decode to a JSON object' }]);
 
   // Last-resort dedupe key for an event without messageId / eventId: a hash of the signed bytes, which every redelivery repeats.
@@ -64,7 +79,11 @@ function interpretRbmData(signedBytes: Uint8Array, data: unknown, receivedAt: st
 
   if ('senderPhoneNumber' in data && 'eventType' in data) {
     if (typeof data.eventType === 'string' && !(RBM_USER_EVENT_TYPES as readonly string[]).includes(data.eventType)) {
-      return { outcome: 'unrecognized', kind: `rbm.user_event.${label(data.eventType)}`, reason: 'user event type not known to this build' };
+      return {
+        outcome: 'unrecognized',
+        kind: `rbm.user_event.${label(data.eventType)}`,
+        reason: 'user event type not known to this build',
+      };
     }
     const parsed = parseWith(rbmUserEventSchema, data, DATA);
     if (!parsed.ok) return invalid('rbm.user_event', parsed.problems);
@@ -74,10 +93,19 @@ function interpretRbmData(signedBytes: Uint8Array, data: unknown, receivedAt: st
   if ('senderPhoneNumber' in data) {
     const present = RBM_CONTENT_FIELDS.filter((f) => data[f] !== undefined && data[f] !== null);
     if (present.length === 0) {
-      return { outcome: 'unrecognized', kind: 'rbm.user_message.unknown_content', reason: `user message has none of ${RBM_CONTENT_FIELDS.join(', ')}` };
+      return {
+        outcome: 'unrecognized',
+        kind: 'rbm.user_message.unknown_content',
+        reason: `user message has none of ${RBM_CONTENT_FIELDS.join(', ')}`,
+      };
     }
     if (present.length > 1) {
-      return invalid('rbm.user_message', [{ field: DATA, message: `a user message carries exactly one of ${RBM_CONTENT_FIELDS.join(', ')}; got ${present.join(', ')}` }]);
+      return invalid('rbm.user_message', [
+        {
+          field: DATA,
+          message: `a user message carries exactly one of ${RBM_CONTENT_FIELDS.join(', ')}; got ${present.join(', ')}`,
+        },
+      ]);
     }
     const parsed = parseWith(rbmUserMessageSchema, data, DATA);
     if (!parsed.ok) return invalid('rbm.user_message', parsed.problems);
@@ -86,14 +114,22 @@ function interpretRbmData(signedBytes: Uint8Array, data: unknown, receivedAt: st
 
   if ('phoneNumber' in data && 'eventType' in data) {
     if (typeof data.eventType === 'string' && !(RBM_SERVER_EVENT_TYPES as readonly string[]).includes(data.eventType)) {
-      return { outcome: 'unrecognized', kind: `rbm.server_event.${label(data.eventType)}`, reason: 'server event type not known to this build' };
+      return {
+        outcome: 'unrecognized',
+        kind: `rbm.server_event.${label(data.eventType)}`,
+        reason: 'server event type not known to this build',
+      };
     }
     const parsed = parseWith(rbmServerEventSchema, data, DATA);
     if (!parsed.ok) return invalid('rbm.server_event', parsed.problems);
     return serverEvent(parsed.value, fallbackKey, base);
   }
 
-  return { outcome: 'unrecognized', kind: 'rbm.unknown', reason: 'neither a user message, a user event, a server event nor an agent launch event' };
+  return {
+    outcome: 'unrecognized',
+    kind: 'rbm.unknown',
+    reason: 'neither a user message, a user event, a server event nor an agent launch event',
+  };
 }
 
 /**
@@ -102,7 +138,15 @@ function interpretRbmData(signedBytes: Uint8Array, data: unknown, receivedAt: st
  */
 function agentLaunchEvent(e: RbmAgentLaunchEvent): InboundInterpretation {
   const fields: Record<string, string> = {};
-  for (const name of ['agentId', 'eventId', 'regionId', 'oldLaunchState', 'newLaunchState', 'actingParty', 'sendTime'] as const) {
+  for (const name of [
+    'agentId',
+    'eventId',
+    'regionId',
+    'oldLaunchState',
+    'newLaunchState',
+    'actingParty',
+    'sendTime',
+  ] as const) {
     const value = e[name];
     if (value !== undefined) fields[name] = value;
   }
@@ -134,12 +178,22 @@ function userMessage(m: RbmUserMessage, fallbackKey: string, base: Base): Inboun
 
 function contentOf(m: RbmUserMessage): MessageContent {
   if (m.userFile !== undefined) {
-    return { kind: 'file', file: fileInfo(m.userFile.payload), ...(m.userFile.thumbnail ? { thumbnail: fileInfo(m.userFile.thumbnail) } : {}) };
+    return {
+      kind: 'file',
+      file: fileInfo(m.userFile.payload),
+      ...(m.userFile.thumbnail ? { thumbnail: fileInfo(m.userFile.thumbnail) } : {}),
+    };
   }
-  if (m.location !== undefined) return { kind: 'location', latitude: m.location.latitude, longitude: m.location.longitude };
+  if (m.location !== undefined)
+    return { kind: 'location', latitude: m.location.latitude, longitude: m.location.longitude };
   if (m.suggestionResponse !== undefined) {
     const s = m.suggestionResponse;
-    return { kind: 'suggestion', postbackData: s.postbackData, text: s.text, suggestionType: suggestionType(s.type, s.text) };
+    return {
+      kind: 'suggestion',
+      postbackData: s.postbackData,
+      text: s.text,
+      suggestionType: suggestionType(s.type, s.text),
+    };
   }
   return { kind: 'text', text: m.text ?? '' };
 }
@@ -168,7 +222,10 @@ function userEvent(e: RbmUserEvent, fallbackKey: string, base: Base): InboundInt
   switch (e.eventType) {
     case 'DELIVERED':
     case 'READ':
-      if (e.messageId === undefined) return invalid('rbm.user_event', [{ field: `${DATA}.messageId`, message: `is required for ${e.eventType} events` }]);
+      if (e.messageId === undefined)
+        return invalid('rbm.user_event', [
+          { field: `${DATA}.messageId`, message: `is required for ${e.eventType} events` },
+        ]);
       body = { type: 'receipt', messageId: e.messageId, receipt: e.eventType };
       break;
     case 'IS_TYPING':
@@ -179,7 +236,13 @@ function userEvent(e: RbmUserEvent, fallbackKey: string, base: Base): InboundInt
       body = { type: 'subscription', subscribed: e.eventType === 'SUBSCRIBE' };
       break;
   }
-  const event: InboundEvent = { ...base, conversationKey: rbmConversationKey(e.agentId, e.senderPhoneNumber), dedupeKey: e.eventId ?? fallbackKey, occurredAt: e.sendTime, ...body };
+  const event: InboundEvent = {
+    ...base,
+    conversationKey: rbmConversationKey(e.agentId, e.senderPhoneNumber),
+    dedupeKey: e.eventId ?? fallbackKey,
+    occurredAt: e.sendTime,
+    ...body,
+  };
   return { outcome: 'events', kind: `rbm.user_event.${e.eventType}`, events: [event] };
 }
 

@@ -69,21 +69,40 @@ export function createSmsGateway(options: SmsGatewayOptions): SmsGateway {
   return {
     async sendSms(args: SendSmsArgs) {
       const provider = options.provider ?? notConfigured();
-      if (!E164.test(args.to)) throw permanentFailure('the SMS recipient is not an E.164 number', FailureType.SmsRejected);
+      if (!E164.test(args.to))
+        throw permanentFailure('the SMS recipient is not an E.164 number', FailureType.SmsRejected);
       if (args.body.length === 0) throw permanentFailure('the SMS body is empty', FailureType.InvalidRequest);
-      const log = options.logger.child({ conversation: maskConversationKey(args.conversationKey), idempotencyKey: args.idempotencyKey, provider: provider.name });
+      const log = options.logger.child({
+        conversation: maskConversationKey(args.conversationKey),
+        idempotencyKey: args.idempotencyKey,
+        provider: provider.name,
+      });
 
       const attempt = attemptOf();
       if (attempt && attempt.attempt > 1 && provider.findSent) {
-        const existing = await provider.findSent({ to: args.to, body: args.body, since: new Date(attempt.firstScheduledMs - skew) });
+        const existing = await provider.findSent({
+          to: args.to,
+          body: args.body,
+          since: new Date(attempt.firstScheduledMs - skew),
+        });
         if (existing) {
           log.info('sms already sent by an earlier attempt', { attempt: attempt.attempt, providerMessageId: existing });
           return { providerMessageId: existing };
         }
       }
-      if (attempt?.deadlineMs !== undefined && options.sendTimeoutMs !== undefined && now() + options.sendTimeoutMs + margin > attempt.deadlineMs) {
-        log.warn('sms not sent: the attempt would time out during the call; retrying', { attempt: attempt.attempt, msLeft: attempt.deadlineMs - now() });
-        throw ApplicationFailure.retryable('too little of the attempt left to send the SMS safely', RetryableFailureType.Unavailable);
+      if (
+        attempt?.deadlineMs !== undefined &&
+        options.sendTimeoutMs !== undefined &&
+        now() + options.sendTimeoutMs + margin > attempt.deadlineMs
+      ) {
+        log.warn('sms not sent: the attempt would time out during the call; retrying', {
+          attempt: attempt.attempt,
+          msLeft: attempt.deadlineMs - now(),
+        });
+        throw ApplicationFailure.retryable(
+          'too little of the attempt left to send the SMS safely',
+          RetryableFailureType.Unavailable,
+        );
       }
       const sent = await provider.send({ to: args.to, body: args.body, idempotencyKey: args.idempotencyKey });
       log.debug('sms sent', { providerMessageId: sent.providerMessageId });
@@ -93,5 +112,8 @@ export function createSmsGateway(options: SmsGatewayOptions): SmsGateway {
 }
 
 function notConfigured(): never {
-  throw permanentFailure('SMS is not configured (set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and SMS_FROM)', FailureType.NotConfigured);
+  throw permanentFailure(
+    'SMS is not configured (set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and SMS_FROM)',
+    FailureType.NotConfigured,
+  );
 }

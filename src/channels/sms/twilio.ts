@@ -51,7 +51,11 @@ export class TwilioSmsProvider implements SmsProvider {
       {
         method: 'POST',
         url: this.messagesUrl(),
-        headers: { ...this.headers(), 'content-type': 'application/x-www-form-urlencoded', [SMS_IDEMPOTENCY_HEADER]: req.idempotencyKey },
+        headers: {
+          ...this.headers(),
+          'content-type': 'application/x-www-form-urlencoded',
+          [SMS_IDEMPOTENCY_HEADER]: req.idempotencyKey,
+        },
         body: form.toString(),
       },
       call,
@@ -68,15 +72,24 @@ export class TwilioSmsProvider implements SmsProvider {
     // No DateSent filter: a message still queued has no date_sent yet and must be found too.
     const params: Record<string, string> = { To: query.to, PageSize: '50' };
     if (!this.options.from.startsWith('MG')) params.From = this.options.from;
-    const res = await httpCall({ method: 'GET', url: this.messagesUrl(params), headers: this.headers() }, call, { timeoutMs: this.options.timeoutMs });
+    const res = await httpCall({ method: 'GET', url: this.messagesUrl(params), headers: this.headers() }, call, {
+      timeoutMs: this.options.timeoutMs,
+    });
     if (res.status !== 200) throw this.fail(res, call);
     const messages = jsonBody<{ messages?: TwilioMessage[] }>(res)?.messages ?? [];
-    const match = messages.find((m) => m.body === query.body && m.date_created !== undefined && Date.parse(m.date_created) >= query.since.getTime());
+    const match = messages.find(
+      (m) =>
+        m.body === query.body && m.date_created !== undefined && Date.parse(m.date_created) >= query.since.getTime(),
+    );
     return match?.sid;
   }
 
   private messagesUrl(query: Record<string, string> = {}): URL {
-    return apiUrl(this.options.baseUrl, `/2010-04-01/Accounts/${encodeURIComponent(this.options.accountSid)}/Messages.json`, query);
+    return apiUrl(
+      this.options.baseUrl,
+      `/2010-04-01/Accounts/${encodeURIComponent(this.options.accountSid)}/Messages.json`,
+      query,
+    );
   }
 
   private headers(): Record<string, string> {
@@ -86,6 +99,11 @@ export class TwilioSmsProvider implements SmsProvider {
 
   private fail(res: HttpResponse, call: CallDescription) {
     // 400 is Twilio's "this message cannot be sent" (invalid or unsubscribed number, ...).
-    return failureForStatus(res.status, call, { badRequest: FailureType.SmsRejected }, { retryAfter: res.headers.get('retry-after'), bodyText: res.text });
+    return failureForStatus(
+      res.status,
+      call,
+      { badRequest: FailureType.SmsRejected },
+      { retryAfter: res.headers.get('retry-after'), bodyText: res.text },
+    );
   }
 }

@@ -37,9 +37,18 @@ export function controlRoutes(state: SimulatorState, reset: () => void) {
     const text = await raw;
     return text.trim() === '' ? {} : parseJsonObject(text);
   };
-  const invalid = (error: z.ZodError) => ({ error: error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ') });
+  const invalid = (error: z.ZodError) => ({
+    error: error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
+  });
 
-  app.get('/', (c) => c.json({ simulator: 'switchboard', publicUrl: state.publicUrl(), tokenUri: `${state.publicUrl()}/token`, endpoints: ENDPOINTS }));
+  app.get('/', (c) =>
+    c.json({
+      simulator: 'switchboard',
+      publicUrl: state.publicUrl(),
+      tokenUri: `${state.publicUrl()}/token`,
+      endpoints: ENDPOINTS,
+    }),
+  );
 
   app.get('/calls', (c) => {
     const q = c.req.query();
@@ -62,24 +71,46 @@ export function controlRoutes(state: SimulatorState, reset: () => void) {
   app.get('/messages', (c) => {
     const phone = c.req.query('phone');
     const conversation = c.req.query('conversation');
-    const filter = { ...(phone ? { phone: normalizePhoneParam(phone) } : {}), ...(conversation ? { conversation: conversation.replace(/ /g, '+') } : {}) };
-    return c.json({ messages: state.phones.list(filter), sms: state.sms.list(filter.phone ? { to: filter.phone } : {}) });
+    const filter = {
+      ...(phone ? { phone: normalizePhoneParam(phone) } : {}),
+      ...(conversation ? { conversation: conversation.replace(/ /g, '+') } : {}),
+    };
+    return c.json({
+      messages: state.phones.list(filter),
+      sms: state.sms.list(filter.phone ? { to: filter.phone } : {}),
+    });
   });
 
   app.post('/messages/:messageId/:step{deliver|read}', (c) => {
     const messageId = c.req.param('messageId');
     const agentId = c.req.query('agentId');
     const conversationId = c.req.query('conversation');
-    const candidates = agentId ? [Phones.rbmKey(agentId, messageId)] : conversationId ? [Phones.bmKey(conversationId.replace(/^bm:/, ''), messageId)] : [];
-    const keys = candidates.length > 0 ? candidates.filter((k) => state.phones.get(k)) : state.phones.findById(messageId).map((m) => (m.channel === 'rbm' ? Phones.rbmKey(m.agentId ?? '', messageId) : Phones.bmKey(m.conversationId ?? '', messageId)));
+    const candidates = agentId
+      ? [Phones.rbmKey(agentId, messageId)]
+      : conversationId
+        ? [Phones.bmKey(conversationId.replace(/^bm:/, ''), messageId)]
+        : [];
+    const keys =
+      candidates.length > 0
+        ? candidates.filter((k) => state.phones.get(k))
+        : state.phones
+            .findById(messageId)
+            .map((m) =>
+              m.channel === 'rbm'
+                ? Phones.rbmKey(m.agentId ?? '', messageId)
+                : Phones.bmKey(m.conversationId ?? '', messageId),
+            );
     if (keys.length === 0) return c.json({ error: 'no such message' }, 404);
-    if (keys.length > 1) return c.json({ error: 'several messages have this id: add ?agentId= or ?conversation=' }, 409);
+    if (keys.length > 1)
+      return c.json({ error: 'several messages have this id: add ?agentId= or ?conversation=' }, 409);
     const key = keys[0] as string;
     const done = c.req.param('step') === 'deliver' ? state.phones.deliver(key) : state.phones.read(key);
     return c.json({ done, message: state.phones.get(key) }, done ? 200 : 409);
   });
 
-  app.get('/phones', (c) => c.json({ defaults: state.phones.defaultsProfile(), configured: state.phones.configured() }));
+  app.get('/phones', (c) =>
+    c.json({ defaults: state.phones.defaultsProfile(), configured: state.phones.configured() }),
+  );
   app.put('/defaults', async (c) => {
     const parsed = deviceProfilePatchSchema.safeParse(await body(c.req.text()));
     if (!parsed.success) return c.json(invalid(parsed.error), 400);
@@ -113,7 +144,9 @@ export function controlRoutes(state: SimulatorState, reset: () => void) {
     state.faults.clear();
     return c.json({ cleared: true });
   });
-  app.delete('/faults/:id', (c) => (state.faults.remove(c.req.param('id')) ? c.json({ removed: true }) : c.json({ error: 'no such fault' }, 404)));
+  app.delete('/faults/:id', (c) =>
+    state.faults.remove(c.req.param('id')) ? c.json({ removed: true }) : c.json({ error: 'no such fault' }, 404),
+  );
 
   app.get('/tokens', (c) => c.json({ issued: state.tokens.issued }));
   app.post('/tokens/revoke', (c) => {

@@ -18,9 +18,11 @@ export function deskRoutes(state: SimulatorState) {
   app.post('/handoffs', (c) => {
     const raw = c.get('rawBody');
     const secret = state.settings.handoffSecret;
-    if (secret && !verifyHandoffSignature(secret, raw, c.req.header(HANDOFF_SIGNATURE_HEADER))) return c.json({ error: 'bad signature' }, 401);
+    if (secret && !verifyHandoffSignature(secret, raw, c.req.header(HANDOFF_SIGNATURE_HEADER)))
+      return c.json({ error: 'bad signature' }, 401);
     const body = parseJsonObject(raw);
-    const handoffId = c.req.header('idempotency-key') ?? (typeof body?.handoffId === 'string' ? body.handoffId : undefined);
+    const handoffId =
+      c.req.header('idempotency-key') ?? (typeof body?.handoffId === 'string' ? body.handoffId : undefined);
     if (!body || !handoffId) return c.json({ error: 'a JSON handoff with handoffId is required' }, 400);
     if (state.handoffIds.has(handoffId)) {
       c.set('duplicate', true);
@@ -32,15 +34,23 @@ export function deskRoutes(state: SimulatorState) {
   app.post('/auth-codes', (c) => {
     const raw = c.get('rawBody');
     const secret = state.settings.authCodeSecret;
-    if (secret && !verifyAuthCodeSignature(secret, raw, c.req.header(AUTH_CODE_SIGNATURE_HEADER))) return c.json({ error: 'bad signature' }, 401);
+    if (secret && !verifyAuthCodeSignature(secret, raw, c.req.header(AUTH_CODE_SIGNATURE_HEADER)))
+      return c.json({ error: 'bad signature' }, 401);
     const body = parseJsonObject(raw);
-    const requestId = c.req.header('idempotency-key') ?? (typeof body?.requestId === 'string' ? body.requestId : undefined);
-    if (!body || !requestId || typeof body.code !== 'string' || typeof body.conversationKey !== 'string') return c.json({ error: 'a JSON hand-over with requestId, conversationKey and code is required' }, 400);
+    const requestId =
+      c.req.header('idempotency-key') ?? (typeof body?.requestId === 'string' ? body.requestId : undefined);
+    if (!body || !requestId || typeof body.code !== 'string' || typeof body.conversationKey !== 'string')
+      return c.json({ error: 'a JSON hand-over with requestId, conversationKey and code is required' }, 400);
     if (state.authCodes.has(requestId)) {
       c.set('duplicate', true);
       return c.json({ error: 'code already received' }, 409);
     }
-    state.authCodes.set(requestId, { requestId, conversationKey: body.conversationKey, code: body.code, ...(typeof body.redirectUri === 'string' ? { redirectUri: body.redirectUri } : {}) });
+    state.authCodes.set(requestId, {
+      requestId,
+      conversationKey: body.conversationKey,
+      code: body.code,
+      ...(typeof body.redirectUri === 'string' ? { redirectUri: body.redirectUri } : {}),
+    });
     return c.json({ received: requestId });
   });
   return app;

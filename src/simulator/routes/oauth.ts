@@ -11,7 +11,8 @@ export function oauthRoutes(state: SimulatorState) {
   const app = new Hono<SimEnv>();
   app.post('/token', (c) => {
     const form = new URLSearchParams(c.get('rawBody'));
-    if (form.get('grant_type') !== JWT_BEARER_GRANT) return c.json({ error: 'unsupported_grant_type', error_description: `only ${JWT_BEARER_GRANT}` }, 400);
+    if (form.get('grant_type') !== JWT_BEARER_GRANT)
+      return c.json({ error: 'unsupported_grant_type', error_description: `only ${JWT_BEARER_GRANT}` }, 400);
     const assertion = form.get('assertion');
     if (!assertion) return c.json({ error: 'invalid_request', error_description: 'assertion is required' }, 400);
     // The audience is this endpoint, whichever name the client reached it by.

@@ -16,15 +16,19 @@ const TTL = /^(\d+)(\.\d{1,9})?s$/;
 const MAX_TTL_S = 15 * 24 * 3600;
 const MAX_TEXT = 3072;
 
-
 /** Validates an AgentMessage body; returns an error message or the absolute expiry. */
 function checkAgentMessage(body: Record<string, unknown>): { error: string } | { expireAt?: string } {
   const content = body.contentMessage as Record<string, unknown> | undefined;
   if (typeof content !== 'object' || content === null) return { error: 'contentMessage is required' };
-  const kinds = ['text', 'richCard', 'fileName', 'uploadedRbmFile', 'contentInfo'].filter((k) => content[k] !== undefined);
-  if (kinds.length !== 1) return { error: 'contentMessage needs exactly one of text, richCard, fileName, uploadedRbmFile, contentInfo' };
-  if (typeof content.text === 'string' && content.text.length > MAX_TEXT) return { error: `text is longer than ${MAX_TEXT} characters` };
-  if (body.ttl !== undefined && body.expireTime !== undefined) return { error: 'ttl and expireTime are mutually exclusive' };
+  const kinds = ['text', 'richCard', 'fileName', 'uploadedRbmFile', 'contentInfo'].filter(
+    (k) => content[k] !== undefined,
+  );
+  if (kinds.length !== 1)
+    return { error: 'contentMessage needs exactly one of text, richCard, fileName, uploadedRbmFile, contentInfo' };
+  if (typeof content.text === 'string' && content.text.length > MAX_TEXT)
+    return { error: `text is longer than ${MAX_TEXT} characters` };
+  if (body.ttl !== undefined && body.expireTime !== undefined)
+    return { error: 'ttl and expireTime are mutually exclusive' };
   if (body.ttl !== undefined) {
     const m = typeof body.ttl === 'string' ? TTL.exec(body.ttl) : null;
     if (!m) return { error: 'ttl must be a duration such as "3600s"' };
@@ -46,10 +50,14 @@ export function rbmRoutes(state: SimulatorState) {
   app.use('*', requireGoogleToken(state, RBM_SCOPE));
 
   /** Common checks: E.164 phone, agentId, RCS-reachable (404 otherwise, as RBM answers for a user without RCS). */
-  const target = (phone: string, agentId: string | undefined): { phone: string; agentId: string } | { status: 400 | 404; message: string } => {
+  const target = (
+    phone: string,
+    agentId: string | undefined,
+  ): { phone: string; agentId: string } | { status: 400 | 404; message: string } => {
     if (!E164.test(phone)) return { status: 400, message: 'phone number must be E.164' };
     if (!agentId) return { status: 400, message: 'agentId is required' };
-    if (!state.phones.profile(`rbm:${phone}`).reachable) return { status: 404, message: 'Requested entity was not found.' };
+    if (!state.phones.profile(`rbm:${phone}`).reachable)
+      return { status: 404, message: 'Requested entity was not found.' };
     return { phone, agentId };
   };
 
@@ -69,7 +77,11 @@ export function rbmRoutes(state: SimulatorState) {
     if (existing || state.eventIds.has(key)) {
       // RBM ignores a reused id: the answer looks like success, nothing is sent again.
       c.set('duplicate', true);
-      return c.json({ name, sendTime: existing?.acceptedAt ?? new Date().toISOString(), contentMessage: body.contentMessage });
+      return c.json({
+        name,
+        sendTime: existing?.acceptedAt ?? new Date().toISOString(),
+        contentMessage: body.contentMessage,
+      });
     }
     const acceptedAt = new Date().toISOString();
     state.phones.accept(key, {
@@ -108,12 +120,18 @@ export function rbmRoutes(state: SimulatorState) {
     const eventId = c.req.query('eventId');
     if (!eventId) return c.json(googleError(400, 'eventId is required'), 400);
     const body = parseJsonObject(c.get('rawBody'));
-    if (!body || (body.eventType !== 'READ' && body.eventType !== 'IS_TYPING')) return c.json(googleError(400, 'eventType must be READ or IS_TYPING'), 400);
-    if (body.eventType === 'READ' && typeof body.messageId !== 'string') return c.json(googleError(400, 'a READ event needs messageId'), 400);
+    if (!body || (body.eventType !== 'READ' && body.eventType !== 'IS_TYPING'))
+      return c.json(googleError(400, 'eventType must be READ or IS_TYPING'), 400);
+    if (body.eventType === 'READ' && typeof body.messageId !== 'string')
+      return c.json(googleError(400, 'a READ event needs messageId'), 400);
     const key = Phones.rbmKey(t.agentId, eventId);
     if (state.eventIds.has(key) || state.phones.get(key)) c.set('duplicate', true);
     else state.eventIds.add(key);
-    return c.json({ name: `phones/${t.phone}/agentEvents/${eventId}`, eventType: body.eventType, ...(body.messageId ? { messageId: body.messageId } : {}) });
+    return c.json({
+      name: `phones/${t.phone}/agentEvents/${eventId}`,
+      eventType: body.eventType,
+      ...(body.messageId ? { messageId: body.messageId } : {}),
+    });
   });
 
   app.get('/:phone/capabilities', (c) => {

@@ -49,8 +49,13 @@ export function twilioRoutes(state: SimulatorState) {
     const body = form.get('Body') ?? '';
     const from = form.get('From');
     const service = form.get('MessagingServiceSid');
-    if (!E164.test(to)) return c.json(twilioError(400, 21211, `The 'To' number ${to ? 'is not a valid phone number' : 'is required'}.`), 400);
-    if (!from && !service) return c.json(twilioError(400, 21603, "A 'From' or 'MessagingServiceSid' parameter is required."), 400);
+    if (!E164.test(to))
+      return c.json(
+        twilioError(400, 21211, `The 'To' number ${to ? 'is not a valid phone number' : 'is required'}.`),
+        400,
+      );
+    if (!from && !service)
+      return c.json(twilioError(400, 21603, "A 'From' or 'MessagingServiceSid' parameter is required."), 400);
     if (!body) return c.json(twilioError(400, 21602, 'Message body is required.'), 400);
 
     const key = c.req.header(SMS_IDEMPOTENCY_HEADER);
@@ -88,15 +93,26 @@ export function twilioRoutes(state: SimulatorState) {
     const pageSize = Math.min(1000, Math.max(1, Number(c.req.query('PageSize') ?? 50) || 50));
     const to = c.req.query('To');
     const from = c.req.query('From');
-    const messages = state.sms.list({ accountSid, ...(to ? { to } : {}), ...(from ? { from } : {}) }).slice(0, pageSize);
-    return c.json({ messages, page: 0, page_size: pageSize, uri: c.req.path, next_page_uri: null, previous_page_uri: null, first_page_uri: c.req.path });
+    const messages = state.sms
+      .list({ accountSid, ...(to ? { to } : {}), ...(from ? { from } : {}) })
+      .slice(0, pageSize);
+    return c.json({
+      messages,
+      page: 0,
+      page_size: pageSize,
+      uri: c.req.path,
+      next_page_uri: null,
+      previous_page_uri: null,
+      first_page_uri: c.req.path,
+    });
   });
 
   app.get('/Accounts/:sid/Messages/:file', (c) => {
     const accountSid = c.req.param('sid');
     if (!authenticate(state, c, accountSid)) return unauthorized(c);
     const message = state.sms.bySid(c.req.param('file').replace(/\.json$/, ''));
-    if (!message || message.account_sid !== accountSid) return c.json(twilioError(404, 20404, 'The requested resource was not found'), 404);
+    if (!message || message.account_sid !== accountSid)
+      return c.json(twilioError(404, 20404, 'The requested resource was not found'), 404);
     return c.json(message);
   });
 
@@ -110,7 +126,15 @@ function progress(state: SimulatorState, message: SimSms, callbackUrl: string | 
     message.date_updated = rfc2822(new Date());
     if (status === 'sent') message.date_sent = message.date_updated;
     if (callbackUrl) {
-      const fields = { MessageSid: message.sid, SmsSid: message.sid, AccountSid: message.account_sid, MessageStatus: status, SmsStatus: status, To: message.to, From: message.from ?? '' };
+      const fields = {
+        MessageSid: message.sid,
+        SmsSid: message.sid,
+        AccountSid: message.account_sid,
+        MessageStatus: status,
+        SmsStatus: status,
+        To: message.to,
+        From: message.from ?? '',
+      };
       state.webhooks.smsStatus(callbackUrl, fields, authToken, { phone: message.to });
     }
   };

@@ -4,7 +4,14 @@
  * bumping the record's version. Timers are always computed from the absolute deadlines in the
  * record, so a lifecycle restored after continue-as-new resumes with exactly the remaining time.
  */
-import { ActivityFailure, ApplicationFailure, condition, isCancellation, log, proxyActivities } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  condition,
+  isCancellation,
+  log,
+  proxyActivities,
+} from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import { type ConversationKey } from '../../domain/conversation-key';
 import { FailureType } from '../../domain/errors';
@@ -80,7 +87,10 @@ export async function runLifecycle(rec: OutboundRecord, ctx: LifecycleContext): 
     rec.finished = true;
     rec.initialSettled = true;
     addLog(rec, Date.now(), 'lifecycle_error', err instanceof Error ? err.message : String(err));
-    log.error('outbound lifecycle failed', { messageId: rec.messageId, error: err instanceof Error ? err.message : String(err) });
+    log.error('outbound lifecycle failed', {
+      messageId: rec.messageId,
+      error: err instanceof Error ? err.message : String(err),
+    });
   }
 }
 
@@ -102,7 +112,11 @@ async function initialPhase(rec: OutboundRecord, ctx: LifecycleContext): Promise
 
 async function sendStep(rec: OutboundRecord, ctx: LifecycleContext): Promise<void> {
   const content = rec.content;
-  if (content === undefined) throw ApplicationFailure.nonRetryable(`message ${rec.messageId} lost its content before sending`, 'OutboundStateCorrupt');
+  if (content === undefined)
+    throw ApplicationFailure.nonRetryable(
+      `message ${rec.messageId} lost its content before sending`,
+      'OutboundStateCorrupt',
+    );
   const args = {
     conversationKey: ctx.conversationKey,
     messageId: rec.messageId,
@@ -115,7 +129,16 @@ async function sendStep(rec: OutboundRecord, ctx: LifecycleContext): Promise<voi
   const withRead = read?.state === 'pending' ? read : undefined;
   try {
     if (withRead) {
-      const result = await ctx.inActivity(() => rcs.replyWithReadReceipt({ ...args, readReceipt: { conversationKey: ctx.conversationKey, messageId: withRead.messageId, eventId: `read-${withRead.messageId}` } }));
+      const result = await ctx.inActivity(() =>
+        rcs.replyWithReadReceipt({
+          ...args,
+          readReceipt: {
+            conversationKey: ctx.conversationKey,
+            messageId: withRead.messageId,
+            eventId: `read-${withRead.messageId}`,
+          },
+        }),
+      );
       withRead.state = result.readReceipt;
     } else await ctx.inActivity(() => rcs.sendMessage(args));
     markSent(rec, Date.now(), ctx.metrics);
@@ -130,7 +153,12 @@ async function sendStep(rec: OutboundRecord, ctx: LifecycleContext): Promise<voi
 }
 
 /** Marks EXPIRED (first reason wins), then revokes the RCS copy where the channel can. */
-async function revokeStep(rec: OutboundRecord, expiry: ExpiryReason, reason: string, ctx: LifecycleContext): Promise<void> {
+async function revokeStep(
+  rec: OutboundRecord,
+  expiry: ExpiryReason,
+  reason: string,
+  ctx: LifecycleContext,
+): Promise<void> {
   markExpired(rec, expiry, Date.now(), ctx.metrics);
   addLog(rec, Date.now(), 'revoke', reason);
   if (rec.channel !== 'rbm') {
@@ -140,7 +168,9 @@ async function revokeStep(rec: OutboundRecord, expiry: ExpiryReason, reason: str
   }
   rec.revoke = { state: 'in_flight', source: 'explicit', atMs: Date.now() };
   try {
-    const outcome = await ctx.inActivity(() => rcs.revokeMessage({ conversationKey: ctx.conversationKey, messageId: rec.messageId }));
+    const outcome = await ctx.inActivity(() =>
+      rcs.revokeMessage({ conversationKey: ctx.conversationKey, messageId: rec.messageId }),
+    );
     recordRevoke(rec, outcome, Date.now(), ctx.metrics);
   } catch (err) {
     if (isCancellation(err)) throw err;
@@ -155,15 +185,30 @@ async function smsStep(rec: OutboundRecord, reason: string, ctx: LifecycleContex
   if (rec.sms !== undefined && rec.sms.state !== 'in_flight') return;
   const target = rec.policy.fallbackSms;
   if (target === undefined) {
-    recordSms(rec, { state: 'skipped', reason, error: rec.policy.fallbackUnavailable ?? 'no fallback SMS configured' }, Date.now(), ctx.metrics);
+    recordSms(
+      rec,
+      { state: 'skipped', reason, error: rec.policy.fallbackUnavailable ?? 'no fallback SMS configured' },
+      Date.now(),
+      ctx.metrics,
+    );
     return;
   }
   rec.sms = { state: 'in_flight', reason, atMs: Date.now(), to: target.to };
   try {
     const result = await ctx.inActivity(() =>
-      sms.sendSms({ to: target.to, body: target.text, idempotencyKey: `sms-${rec.messageId}`, conversationKey: ctx.conversationKey }),
+      sms.sendSms({
+        to: target.to,
+        body: target.text,
+        idempotencyKey: `sms-${rec.messageId}`,
+        conversationKey: ctx.conversationKey,
+      }),
     );
-    recordSms(rec, { state: 'sent', reason, to: target.to, providerMessageId: result.providerMessageId }, Date.now(), ctx.metrics);
+    recordSms(
+      rec,
+      { state: 'sent', reason, to: target.to, providerMessageId: result.providerMessageId },
+      Date.now(),
+      ctx.metrics,
+    );
   } catch (err) {
     if (isCancellation(err)) throw err;
     const { type, message } = describeFailure(err);

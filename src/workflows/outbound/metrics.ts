@@ -48,8 +48,18 @@ export function workflowMetricsEmitter(channel: Channel, agent: string): Metrics
   const meter = metricMeter.withTags({ channel, agent });
   const counters = new Map<CounterName, ReturnType<typeof meter.createCounter>>();
   const histograms = {
-    timeToDeliver: meter.createHistogram(OUTBOUND_METRIC_NAMES.timeToDeliver, 'int', 'ms', 'Time from send to DELIVERED of outbound messages'),
-    timeToRead: meter.createHistogram(OUTBOUND_METRIC_NAMES.timeToRead, 'int', 'ms', 'Time from send to READ of outbound messages'),
+    timeToDeliver: meter.createHistogram(
+      OUTBOUND_METRIC_NAMES.timeToDeliver,
+      'int',
+      'ms',
+      'Time from send to DELIVERED of outbound messages',
+    ),
+    timeToRead: meter.createHistogram(
+      OUTBOUND_METRIC_NAMES.timeToRead,
+      'int',
+      'ms',
+      'Time from send to READ of outbound messages',
+    ),
   };
   return {
     count(name, tags) {

@@ -40,7 +40,10 @@ export function nextStep(rec: OutboundRecord, nowMs: number, context: PlanContex
   if (rec.sms?.state === 'in_flight') return { kind: 'sms', reason: rec.sms.reason };
   const smsDone = rec.sms !== undefined;
 
-  if (rec.send.state === 'failed') return smsDone ? { kind: 'finish', reason: 'send failed; fallback settled' } : { kind: 'sms', reason: 'send_failed' };
+  if (rec.send.state === 'failed')
+    return smsDone
+      ? { kind: 'finish', reason: 'send failed; fallback settled' }
+      : { kind: 'sms', reason: 'send_failed' };
 
   // Receipts first: DELIVERED / READ cancel every pending fallback.
   if (rec.readAtMs !== undefined) return { kind: 'finish', reason: 'read' };
@@ -49,7 +52,8 @@ export function nextStep(rec: OutboundRecord, nowMs: number, context: PlanContex
     if (readBy === undefined || smsDone) return { kind: 'finish', reason: 'delivered' };
     if (nowMs < readBy) return { kind: 'wait', untilMs: readBy, reason: 'read_within' };
     // A user who never sent READ may have receipts turned off: an unread-looking message proves nothing.
-    if (rec.policy.readWithinNeedsReadReceipts === true && context.userSendsReadReceipts !== true) return { kind: 'finish', reason: 'delivered; readWithin not applied: the user has never sent a READ receipt' };
+    if (rec.policy.readWithinNeedsReadReceipts === true && context.userSendsReadReceipts !== true)
+      return { kind: 'finish', reason: 'delivered; readWithin not applied: the user has never sent a READ receipt' };
     // Delivered but unread: a delivered message cannot be revoked, so the opt-in readWithin goes straight to SMS.
     return { kind: 'sms', reason: 'read_within' };
   }
@@ -65,7 +69,9 @@ export function nextStep(rec: OutboundRecord, nowMs: number, context: PlanContex
         return { kind: 'sms', reason: 'no_revoke_on_channel' };
       case 'not_revoked':
       case 'error':
-        return rec.policy.ifRevokeNotConfirmed === 'send_sms' ? { kind: 'sms', reason: 'revoke_not_confirmed' } : { kind: 'finish', reason: 'revoke not confirmed: assumed delivered (policy)' };
+        return rec.policy.ifRevokeNotConfirmed === 'send_sms'
+          ? { kind: 'sms', reason: 'revoke_not_confirmed' }
+          : { kind: 'finish', reason: 'revoke not confirmed: assumed delivered (policy)' };
     }
   }
 
@@ -73,7 +79,11 @@ export function nextStep(rec: OutboundRecord, nowMs: number, context: PlanContex
   if (rec.ttlEvent !== undefined && !rec.ttlEvent.revoked) {
     const graceUntil = rec.deadlines.graceUntil ?? rec.ttlEvent.atMs;
     if (nowMs < graceUntil) return { kind: 'wait', untilMs: graceUntil, reason: 'revoke_failed_grace' };
-    return { kind: 'revoke', expiry: 'ttl_revoke_failed', reason: 'no DELIVERED within the grace after TTL_EXPIRATION_REVOKE_FAILED' };
+    return {
+      kind: 'revoke',
+      expiry: 'ttl_revoke_failed',
+      reason: 'no DELIVERED within the grace after TTL_EXPIRATION_REVOKE_FAILED',
+    };
   }
 
   // Our own deadlines, earliest first.

@@ -6,7 +6,14 @@
 import { type Channel, type ConversationKey, parseConversationKey } from '../../domain/conversation-key';
 import { type OutboundStatus, parseGoogleDuration } from '../../domain/outbound';
 import { type OutboundMetrics } from './metrics';
-import { type ExpiryReason, type OutboundRecord, type OutboundSendInput, type ResolvedPolicy, type RevokeRecord, type SmsRecord } from './types';
+import {
+  type ExpiryReason,
+  type OutboundRecord,
+  type OutboundSendInput,
+  type ResolvedPolicy,
+  type RevokeRecord,
+  type SmsRecord,
+} from './types';
 
 /** Defaults of the lifecycle's own timers. */
 export const DEFAULT_REVOKE_FAILED_GRACE_MS = 10 * 60 * 1000;
@@ -19,7 +26,9 @@ const SUMMARY_LENGTH = 200;
 export function conversationParts(key: ConversationKey): { channel: Channel; agent: string; msisdn?: string } {
   const parsed = parseConversationKey(key);
   // Business Messages keys carry no agent; metrics still need a value for the tag.
-  return parsed.channel === 'rbm' ? { channel: 'rbm', agent: parsed.agentId, msisdn: parsed.msisdn } : { channel: 'bm', agent: 'unknown' };
+  return parsed.channel === 'rbm'
+    ? { channel: 'rbm', agent: parsed.agentId, msisdn: parsed.msisdn }
+    : { channel: 'bm', agent: 'unknown' };
 }
 
 /** ISO 8601 of a workflow time. */
@@ -28,7 +37,10 @@ export function iso(ms: number): string {
 }
 
 /** Applies defaults and resolves the SMS target; deadlines that depend on the send come later. */
-export function resolvePolicy(input: OutboundSendInput, defaults: { revokeFailedGraceMs: number; ttlEventGraceMs: number }): ResolvedPolicy {
+export function resolvePolicy(
+  input: OutboundSendInput,
+  defaults: { revokeFailedGraceMs: number; ttlEventGraceMs: number },
+): ResolvedPolicy {
   const policy = input.policy ?? {};
   const { channel, msisdn } = conversationParts(input.conversationKey);
   const resolved: ResolvedPolicy = {
@@ -85,7 +97,12 @@ export function createRecord(args: {
     version: 0,
     log: [],
   };
-  addLog(rec, nowMs, 'accepted', rec.idempotencyKey !== undefined ? `idempotency key ${rec.idempotencyKey}` : undefined);
+  addLog(
+    rec,
+    nowMs,
+    'accepted',
+    rec.idempotencyKey !== undefined ? `idempotency key ${rec.idempotencyKey}` : undefined,
+  );
   return rec;
 }
 
@@ -116,7 +133,12 @@ export function markSent(rec: OutboundRecord, nowMs: number, metrics: OutboundMe
   rec.content = undefined;
   setStatus(rec, 'SENT', nowMs);
   metrics.sent();
-  const expiresAt = rec.policy.ttl !== undefined ? nowMs + (parseGoogleDuration(rec.policy.ttl) ?? 0) : rec.policy.expireTime !== undefined ? Date.parse(rec.policy.expireTime) : undefined;
+  const expiresAt =
+    rec.policy.ttl !== undefined
+      ? nowMs + (parseGoogleDuration(rec.policy.ttl) ?? 0)
+      : rec.policy.expireTime !== undefined
+        ? Date.parse(rec.policy.expireTime)
+        : undefined;
   if (expiresAt !== undefined && !Number.isNaN(expiresAt)) {
     rec.deadlines.expiresAt = expiresAt;
     rec.deadlines.ttlEventDueBy = expiresAt + rec.policy.ttlEventGraceMs;
@@ -125,7 +147,13 @@ export function markSent(rec: OutboundRecord, nowMs: number, metrics: OutboundMe
 }
 
 /** The send activity failed for good (NotRcsReachable, invalid request, retries exhausted). */
-export function markSendFailed(rec: OutboundRecord, nowMs: number, failureType: string, message: string, metrics: OutboundMetrics): void {
+export function markSendFailed(
+  rec: OutboundRecord,
+  nowMs: number,
+  failureType: string,
+  message: string,
+  metrics: OutboundMetrics,
+): void {
   rec.send = { state: 'failed', atMs: nowMs, failureType, failureMessage: message };
   rec.content = undefined;
   setStatus(rec, 'FAILED', nowMs);
@@ -134,7 +162,12 @@ export function markSendFailed(rec: OutboundRecord, nowMs: number, failureType: 
 }
 
 /** A DELIVERED or READ receipt. READ implies DELIVERED. Redeliveries change nothing. */
-export function applyReceipt(rec: OutboundRecord, receipt: 'DELIVERED' | 'READ', nowMs: number, metrics: OutboundMetrics): void {
+export function applyReceipt(
+  rec: OutboundRecord,
+  receipt: 'DELIVERED' | 'READ',
+  nowMs: number,
+  metrics: OutboundMetrics,
+): void {
   const base = rec.sentAtMs ?? rec.acceptedAtMs;
   const fallbackOut = rec.sms?.state === 'sent';
   if (rec.deliveredAtMs === undefined) {
@@ -185,20 +218,35 @@ export function markExpired(rec: OutboundRecord, reason: ExpiryReason, nowMs: nu
 }
 
 /** The settled outcome of an explicit revoke (or `skipped` where the channel cannot revoke). */
-export function recordRevoke(rec: OutboundRecord, outcome: Exclude<RevokeRecord['state'], 'in_flight'>, nowMs: number, metrics: OutboundMetrics, detail?: string): void {
+export function recordRevoke(
+  rec: OutboundRecord,
+  outcome: Exclude<RevokeRecord['state'], 'in_flight'>,
+  nowMs: number,
+  metrics: OutboundMetrics,
+  detail?: string,
+): void {
   if (rec.revoke !== undefined && rec.revoke.state !== 'in_flight') {
     // A TTL_EXPIRATION_REVOKED landed while our call was in flight: Google's word stands, ours is logged.
     addLog(rec, nowMs, 'revoke_result_ignored', `${outcome} after ${rec.revoke.source} ${rec.revoke.state}`);
     return;
   }
-  rec.revoke = detail === undefined ? { state: outcome, source: 'explicit', atMs: nowMs } : { state: outcome, source: 'explicit', atMs: nowMs, detail };
+  rec.revoke =
+    detail === undefined
+      ? { state: outcome, source: 'explicit', atMs: nowMs }
+      : { state: outcome, source: 'explicit', atMs: nowMs, detail };
   if (outcome === 'revoked') setStatus(rec, 'REVOKED', nowMs);
-  if (outcome === 'revoked' || outcome === 'not_revoked' || outcome === 'error') metrics.explicitRevoke(outcome === 'revoked');
+  if (outcome === 'revoked' || outcome === 'not_revoked' || outcome === 'error')
+    metrics.explicitRevoke(outcome === 'revoked');
   addLog(rec, nowMs, `revoke_${outcome}`, detail);
 }
 
 /** The settled outcome of the (single) SMS fallback. */
-export function recordSms(rec: OutboundRecord, sms: Omit<SmsRecord, 'atMs'>, nowMs: number, metrics: OutboundMetrics): void {
+export function recordSms(
+  rec: OutboundRecord,
+  sms: Omit<SmsRecord, 'atMs'>,
+  nowMs: number,
+  metrics: OutboundMetrics,
+): void {
   rec.sms = { ...sms, atMs: nowMs };
   if (sms.state === 'sent') {
     setStatus(rec, 'FALLBACK_SENT', nowMs);

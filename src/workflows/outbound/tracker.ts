@@ -10,7 +10,14 @@ import { type InboundEvent } from '../../domain/inbound';
 import { INVALID_OUTBOUND_MESSAGE, validateOutboundRequest } from '../../domain/outbound';
 import { runLifecycle } from './lifecycle';
 import { emptyMetrics, type MetricsEmitter, OutboundMetrics, workflowMetricsEmitter } from './metrics';
-import { applyReceipt, applyTtlEvent, conversationParts, createRecord, DEFAULT_REVOKE_FAILED_GRACE_MS, DEFAULT_TTL_EVENT_GRACE_MS } from './record';
+import {
+  applyReceipt,
+  applyTtlEvent,
+  conversationParts,
+  createRecord,
+  DEFAULT_REVOKE_FAILED_GRACE_MS,
+  DEFAULT_TTL_EVENT_GRACE_MS,
+} from './record';
 import {
   type IdempotencyEntry,
   type OutboundMessagesView,
@@ -97,7 +104,10 @@ export class OutboundTracker {
    * InvalidOutboundMessage for a request the validator refuses — catch it if you call this from
    * the main workflow function, or the whole conversation fails.
    */
-  async send(input: OutboundSendInput, options: { readReceiptFor?: string } = {}): Promise<OutboundSendResult & { readReceipt?: ReadReceiptInReply['state'] }> {
+  async send(
+    input: OutboundSendInput,
+    options: { readReceiptFor?: string } = {},
+  ): Promise<OutboundSendResult & { readReceipt?: ReadReceiptInReply['state'] }> {
     this.assertValid(input);
     this.learnKey(input.conversationKey);
     // A reopened conversation must know the previous run's idempotency keys before it may send.
@@ -112,11 +122,18 @@ export class OutboundTracker {
 
     // Deterministic: the workflow's seeded uuid4, never an id made up inside an activity.
     const representative = input.representative ?? this.defaultRepresentative?.();
-    const rec = createRecord({ messageId: uuid4(), input: representative !== undefined ? { ...input, representative } : input, nowMs: Date.now(), defaults: this.defaults });
+    const rec = createRecord({
+      messageId: uuid4(),
+      input: representative !== undefined ? { ...input, representative } : input,
+      nowMs: Date.now(),
+      defaults: this.defaults,
+    });
     if (this.readWithinNeedsReadReceipts) rec.policy.readWithinNeedsReadReceipts = true;
     this.records.set(rec.messageId, rec);
-    if (input.idempotencyKey !== undefined) this.rememberIdempotencyKey({ key: input.idempotencyKey, messageId: rec.messageId });
-    const read: ReadReceiptInReply | undefined = options.readReceiptFor !== undefined ? { messageId: options.readReceiptFor, state: 'pending' } : undefined;
+    if (input.idempotencyKey !== undefined)
+      this.rememberIdempotencyKey({ key: input.idempotencyKey, messageId: rec.messageId });
+    const read: ReadReceiptInReply | undefined =
+      options.readReceiptFor !== undefined ? { messageId: options.readReceiptFor, state: 'pending' } : undefined;
     if (read) this.readReceiptsInReply.set(rec.messageId, read);
     this.metrics().accepted();
     this.onAccepted?.(copy(rec));
@@ -127,7 +144,13 @@ export class OutboundTracker {
     } finally {
       this.readReceiptsInReply.delete(rec.messageId);
     }
-    return { messageId: rec.messageId, status: rec.status, duplicate: false, message: copy(rec), ...(read ? { readReceipt: read.state } : {}) };
+    return {
+      messageId: rec.messageId,
+      status: rec.status,
+      duplicate: false,
+      message: copy(rec),
+      ...(read ? { readReceipt: read.state } : {}),
+    };
   }
 
   /** Throws ApplicationFailure(InvalidOutboundMessage) naming the offending field. Used as the update validator. */
@@ -136,13 +159,21 @@ export class OutboundTracker {
     try {
       channel = parseConversationKey(input.conversationKey).channel;
     } catch (err) {
-      throw ApplicationFailure.nonRetryable((err as Error).message, INVALID_OUTBOUND_MESSAGE, [{ path: 'conversationKey', message: (err as Error).message }]);
+      throw ApplicationFailure.nonRetryable((err as Error).message, INVALID_OUTBOUND_MESSAGE, [
+        { path: 'conversationKey', message: (err as Error).message },
+      ]);
     }
     if (this.key !== undefined && input.conversationKey !== this.key) {
-      throw ApplicationFailure.nonRetryable('conversationKey does not match this conversation', INVALID_OUTBOUND_MESSAGE, [{ path: 'conversationKey', message: 'does not match this conversation' }]);
+      throw ApplicationFailure.nonRetryable(
+        'conversationKey does not match this conversation',
+        INVALID_OUTBOUND_MESSAGE,
+        [{ path: 'conversationKey', message: 'does not match this conversation' }],
+      );
     }
     if (input.content === undefined || typeof input.content !== 'object') {
-      throw ApplicationFailure.nonRetryable('content is required', INVALID_OUTBOUND_MESSAGE, [{ path: 'content', message: 'required' }]);
+      throw ApplicationFailure.nonRetryable('content is required', INVALID_OUTBOUND_MESSAGE, [
+        { path: 'content', message: 'required' },
+      ]);
     }
     const issues = validateOutboundRequest(channel, input, Date.now());
     if (issues.length > 0) {
@@ -163,7 +194,17 @@ export class OutboundTracker {
     const rec = this.records.get(event.messageId);
     if (rec === undefined) {
       // Not ours any more (evicted), never ours, or from another system sharing the agent: record, never fail.
-      this.unmatched.push({ messageId: event.messageId, type: event.type, detail: event.type === 'receipt' ? event.receipt : event.revoked ? 'TTL_EXPIRATION_REVOKED' : 'TTL_EXPIRATION_REVOKE_FAILED', atMs: now });
+      this.unmatched.push({
+        messageId: event.messageId,
+        type: event.type,
+        detail:
+          event.type === 'receipt'
+            ? event.receipt
+            : event.revoked
+              ? 'TTL_EXPIRATION_REVOKED'
+              : 'TTL_EXPIRATION_REVOKE_FAILED',
+        atMs: now,
+      });
       if (this.unmatched.length > MAX_UNMATCHED) this.unmatched.splice(0, this.unmatched.length - MAX_UNMATCHED);
       this.metrics().unmatched();
       return;
@@ -198,7 +239,11 @@ export class OutboundTracker {
       version: 1,
       conversationKey: this.key,
       // Finished messages keep only the tail of their log: the snapshot rides in the continue-as-new input.
-      messages: [...this.records.values()].map((rec) => (rec.finished ? { ...copy(rec), log: rec.log.slice(-SNAPSHOT_LOG_OF_FINISHED).map((l) => ({ ...l })) } : copy(rec))),
+      messages: [...this.records.values()].map((rec) =>
+        rec.finished
+          ? { ...copy(rec), log: rec.log.slice(-SNAPSHOT_LOG_OF_FINISHED).map((l) => ({ ...l })) }
+          : copy(rec),
+      ),
       idempotency: [...this.idempotency.values()].map((e) => ({ ...e })),
       unmatched: this.unmatched.map((u) => ({ ...u })),
       metrics: this.metricsImpl !== undefined ? copy(this.metricsImpl.state) : this.carriedMetrics,
@@ -226,7 +271,8 @@ export class OutboundTracker {
   }
 
   private restore(snapshot: OutboundSnapshot): void {
-    for (const entry of snapshot.idempotency) if (!this.idempotency.has(entry.key)) this.idempotency.set(entry.key, { ...entry });
+    for (const entry of snapshot.idempotency)
+      if (!this.idempotency.has(entry.key)) this.idempotency.set(entry.key, { ...entry });
     this.unmatched.unshift(...snapshot.unmatched.map((u) => ({ ...u })));
     // Older records first, so eviction keeps dropping the oldest.
     const current = [...this.records.entries()];
@@ -241,7 +287,8 @@ export class OutboundTracker {
 
   private start(rec: OutboundRecord): void {
     const conversationKey = this.key;
-    if (conversationKey === undefined) throw ApplicationFailure.nonRetryable('outbound tracker has no conversation key', 'OutboundStateCorrupt');
+    if (conversationKey === undefined)
+      throw ApplicationFailure.nonRetryable('outbound tracker has no conversation key', 'OutboundStateCorrupt');
     // Issue 11 #4: a message's lifecycle belongs to no caller's scope. Started from the SLA
     // timer's scope (holding message), it must not be cancelled when a human joins and that scope
     // is cancelled: its activities run to their end and the record stays true.
@@ -264,7 +311,10 @@ export class OutboundTracker {
     void lifecycle.catch((err: unknown) => {
       rec.finished = true;
       rec.initialSettled = true;
-      log.error('outbound lifecycle ended abnormally', { messageId: rec.messageId, error: err instanceof Error ? err.message : String(err) });
+      log.error('outbound lifecycle ended abnormally', {
+        messageId: rec.messageId,
+        error: err instanceof Error ? err.message : String(err),
+      });
     });
   }
 

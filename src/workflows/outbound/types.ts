@@ -4,7 +4,13 @@
  * snapshot. Plain JSON data only, so every shape survives Temporal's payload converter unchanged.
  */
 import { type Channel, type ConversationKey } from '../../domain/conversation-key';
-import { type DeliveryPolicy, type OutboundContent, type OutboundStatus, type Representative, type RevokeNotConfirmedPolicy } from '../../domain/outbound';
+import {
+  type DeliveryPolicy,
+  type OutboundContent,
+  type OutboundStatus,
+  type Representative,
+  type RevokeNotConfirmedPolicy,
+} from '../../domain/outbound';
 
 /** Input of `sendMessageUpdate` and of `OutboundTracker.send` (automation). */
 export interface OutboundSendInput {
