@@ -36,11 +36,9 @@ import { CONVERSATION_KEY_MAX_LENGTH, CONVERSATION_KEY_PATTERN, OPERATOR_BODY_LI
 const errorBody = z
   .object({
     error: z.looseObject({
-      code: z
-        .string()
-        .meta({
-          description: 'Machine-readable error code, e.g. invalid_signature, invalid_body, temporal_unavailable',
-        }),
+      code: z.string().meta({
+        description: 'Machine-readable error code, e.g. invalid_signature, invalid_body, temporal_unavailable',
+      }),
       message: z.string(),
       field: z.string().optional().meta({ description: 'The offending field, for 400s about one field' }),
       requestId: z.string().optional(),
@@ -48,12 +46,10 @@ const errorBody = z
   })
   .meta({ description: 'Every non-2xx answer' });
 
-const handshakeBody = z
-  .object({ clientToken: z.string(), secret: z.string() })
-  .meta({
-    description:
-      'Google\'s webhook setup handshake: answered 200 with the secret (text/plain, or {"secret": …} when Accept prefers JSON)',
-  });
+const handshakeBody = z.object({ clientToken: z.string(), secret: z.string() }).meta({
+  description:
+    'Google\'s webhook setup handshake: answered 200 with the secret (text/plain, or {"secret": …} when Accept prefers JSON)',
+});
 
 /** Business Messages: the common fields plus exactly one payload field. */
 const bmDelivery = bmCommonSchema.extend({

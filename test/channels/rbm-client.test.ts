@@ -74,15 +74,13 @@ describe('RBM client against the simulator', () => {
       standaloneCard: { cardOrientation: 'VERTICAL', cardContent: { title: 'Hello', description: 'World' } },
     };
     const expireTime = new Date(Date.now() + 60_000).toISOString();
-    await platform
-      .gateway()
-      .sendMessage({
-        conversationKey: KEY,
-        messageId: 'card-1',
-        representative: BOT,
-        expireTime,
-        content: { richCard },
-      });
+    await platform.gateway().sendMessage({
+      conversationKey: KEY,
+      messageId: 'card-1',
+      representative: BOT,
+      expireTime,
+      content: { richCard },
+    });
     expect(platform.sim.calls({ api: 'rbm' })[0]?.body).toEqual({ contentMessage: { richCard }, expireTime });
   });
 

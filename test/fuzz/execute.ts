@@ -391,16 +391,14 @@ export async function executeSequence(
       }
       case 'assign':
         await startUpdate(index, `assign:${step.to}`, () =>
-          client.workflow
-            .getHandle(workflowId)
-            .startUpdate(assignUpdate, {
-              args: [
-                step.to === 'human'
-                  ? { to: 'human', agentId: step.agent ?? 'alice', displayName: step.agent }
-                  : { to: 'automation' },
-              ],
-              waitForStage: WorkflowUpdateStage.ACCEPTED,
-            }),
+          client.workflow.getHandle(workflowId).startUpdate(assignUpdate, {
+            args: [
+              step.to === 'human'
+                ? { to: 'human', agentId: step.agent ?? 'alice', displayName: step.agent }
+                : { to: 'automation' },
+            ],
+            waitForStage: WorkflowUpdateStage.ACCEPTED,
+          }),
         );
         break;
       case 'read':
@@ -412,12 +410,10 @@ export async function executeSequence(
         break;
       case 'agentTyping':
         await startUpdate(index, `agentTyping:${step.on}`, () =>
-          client.workflow
-            .getHandle(workflowId)
-            .startUpdate(agentTypingUpdate, {
-              args: [{ agentId: 'alice', typing: step.on }],
-              waitForStage: WorkflowUpdateStage.ACCEPTED,
-            }),
+          client.workflow.getHandle(workflowId).startUpdate(agentTypingUpdate, {
+            args: [{ agentId: 'alice', typing: step.on }],
+            waitForStage: WorkflowUpdateStage.ACCEPTED,
+          }),
         );
         break;
       case 'fault':

@@ -41,14 +41,12 @@ describe('simulator control API', () => {
     const rbm = platform.rbm();
     await sendTo(rbm, '+14155550001', 'a-1');
     await sendTo(rbm, '+14155550002', 'b-1');
-    await platform
-      .gateway()
-      .sendMessage({
-        conversationKey: 'bm:conv-x',
-        messageId: 'c-1',
-        representative: { type: 'BOT' },
-        content: { text: 'x' },
-      });
+    await platform.gateway().sendMessage({
+      conversationKey: 'bm:conv-x',
+      messageId: 'c-1',
+      representative: { type: 'BOT' },
+      content: { text: 'x' },
+    });
 
     const all = await getJson<{ calls: CallRecord[] }>(`${platform.url}/sim/calls`);
     expect(all.calls.map((c) => c.api)).toEqual(['oauth', 'rbm', 'rbm', 'oauth', 'bm']);

@@ -65,14 +65,12 @@ describe('simulated phones', () => {
     const control = '+4915100000001';
     platform.sim.configurePhone(control, { readAfterMs: 80 });
     await send('noread-1');
-    await platform
-      .gateway()
-      .sendMessage({
-        conversationKey: rbmConversationKey(AGENT, control),
-        messageId: 'control-1',
-        representative: BOT,
-        content: { text: 'hello' },
-      });
+    await platform.gateway().sendMessage({
+      conversationKey: rbmConversationKey(AGENT, control),
+      messageId: 'control-1',
+      representative: BOT,
+      content: { text: 'hello' },
+    });
     await event('DELIVERED', 'noread-1');
     await event('READ', 'control-1');
     expect(
@@ -128,14 +126,12 @@ describe('simulated phones', () => {
   });
 
   test('Business Messages receipts arrive as a receipts payload for our message', async () => {
-    await platform
-      .gateway()
-      .sendMessage({
-        conversationKey: bmConversationKey('conv-r'),
-        messageId: 'bm-life-1',
-        representative: BOT,
-        content: { text: 'hi' },
-      });
+    await platform.gateway().sendMessage({
+      conversationKey: bmConversationKey('conv-r'),
+      messageId: 'bm-life-1',
+      representative: BOT,
+      content: { text: 'hi' },
+    });
     const read = await receiver.next((r) => r.path === '/webhooks/bm' && JSON.stringify(bmBody(r)).includes('"READ"'));
     expect(bmBody(read)).toMatchObject({
       conversationId: 'conv-r',
