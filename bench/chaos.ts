@@ -8,6 +8,7 @@
  *     needs `node scripts/temporal-server.mjs` first, as `npm run test:production` runs it)
  */
 import { parseArgs } from 'node:util';
+
 import { readTemporalBinaries } from '../src/temporal/binaries';
 import { describeChaos, runChaos } from './lib/chaos';
 import { hostInfo, writeJsonResult } from './lib/results';

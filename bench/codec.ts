@@ -9,28 +9,29 @@
  * decrypt of the two payloads every webhook carries (the start input with the routing file, the
  * events), which does not depend on how loaded the machine is as much as throughput does.
  */
-import { type Payload, defaultPayloadConverter } from '@temporalio/common';
+import { defaultPayloadConverter, type Payload } from '@temporalio/common';
+
 import { type InboundEvent } from '../src/domain/inbound';
 import { readTemporalBinaries } from '../src/temporal/binaries';
 import { AesGcmPayloadCodec } from '../src/temporal/payload-codec';
 import { generatePayloadKeyEntry, parsePayloadKeys } from '../src/temporal/payload-keys';
 import { conversationWorkflow } from '../src/workflows';
 import { inboundEventsSignal } from '../src/workflows/definitions';
-import { rbmInboundEvents } from './lib/normalize';
 import { drain, exchangeDone } from './lib/drain';
+import { rbmInboundEvents } from './lib/normalize';
 import { PhoneEmulator, type Receipt } from './lib/phones';
 import { hostInfo, writeJsonResult } from './lib/results';
 import { BENCH_AGENT, BENCH_CLIENT_TOKEN, BenchStack } from './lib/stack';
 import { type LatencySummary, round, summarize } from './lib/stats';
 import {
   type BenchConversation,
-  type Sample,
-  type UserEvent,
-  WebhookPoster,
   benchConversations,
   closedLoop,
+  type Sample,
   toLanes,
+  type UserEvent,
   userEvents,
+  WebhookPoster,
 } from './lib/traffic';
 import { ProcSampler } from './lib/usage';
 

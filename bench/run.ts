@@ -28,36 +28,37 @@
  *   npm run bench -- --codec-ab [--conversations 300 --rounds 2]   payload encryption on vs off (bench/codec.ts)
  */
 import { mkdirSync, readdirSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
+
 import { type InboundEvent } from '../src/domain/inbound';
 import { type CallRecord } from '../src/simulator/calls';
 import { projectRoot, readTemporalBinaries } from '../src/temporal/binaries';
 import { conversationWorkflow } from '../src/workflows';
+import { runCodecComparison } from './codec';
 import { type ActionCount, countWorkflows, perUnit, subtractCounts } from './lib/actions';
 import { type ChartSeries, latencyChart } from './lib/chart';
-import { type ThreadProfile, summarizeProfiles } from './lib/cpuprofile';
-import { rbmInboundEvents } from './lib/normalize';
+import { summarizeProfiles, type ThreadProfile } from './lib/cpuprofile';
 import { drain, exchangeDone } from './lib/drain';
-import { RESULTS_DIR, hostInfo, resultPath, writeJsonResult, writeTextResult } from './lib/results';
-import { ProcSampler, type ProcessUsage } from './lib/usage';
-import { CallCollector, agentEventOf } from './lib/sim-client';
+import { rbmInboundEvents } from './lib/normalize';
+import { PhoneEmulator, type Receipt } from './lib/phones';
+import { hostInfo, resultPath, RESULTS_DIR, writeJsonResult, writeTextResult } from './lib/results';
+import { agentEventOf, CallCollector } from './lib/sim-client';
 import { BENCH_AGENT, BENCH_API_TOKEN, BENCH_CLIENT_TOKEN, BenchStack } from './lib/stack';
 import { type LatencySummary, round, summarize } from './lib/stats';
-import { PhoneEmulator, type Receipt } from './lib/phones';
 import {
   type BenchConversation,
-  type Sample,
-  type UserEvent,
-  WebhookPoster,
   benchConversations,
   closedLoop,
   interleave,
   openLoop,
+  type Sample,
   toLanes,
+  type UserEvent,
   userEvents,
+  WebhookPoster,
 } from './lib/traffic';
-import { runCodecComparison } from './codec';
+import { type ProcessUsage, ProcSampler } from './lib/usage';
 import { runScaleProbe } from './scale';
 
 const { values: args } = parseArgs({

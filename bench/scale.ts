@@ -13,12 +13,12 @@
  */
 import { type ConversationKey } from '../src/domain/conversation-key';
 import { type InboundEvent } from '../src/domain/inbound';
+import { SeededRandom } from '../src/simulator/rng';
 import { readTemporalBinaries } from '../src/temporal/binaries';
 import { conversationWorkflow } from '../src/workflows';
 import { conversationStateQuery, inboundEventsSignal } from '../src/workflows/definitions';
-import { hostInfo, writeJsonResult } from './lib/results';
 import { rssMiB } from './lib/processes';
-import { SeededRandom } from '../src/simulator/rng';
+import { hostInfo, writeJsonResult } from './lib/results';
 import { BENCH_AGENT, BenchStack } from './lib/stack';
 import { round, summarize } from './lib/stats';
 import { benchConversations } from './lib/traffic';

@@ -14,8 +14,10 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+
 import { serve } from '@hono/node-server';
-import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
+import { DefaultLogger, makeTelemetryFilterString, NativeConnection, Runtime } from '@temporalio/worker';
+
 import { createApp } from '../src/api/app';
 import { ConversationGateway } from '../src/api/conversation-gateway';
 import { UnrecognizedPayloadStore } from '../src/api/unrecognized-payload-store';

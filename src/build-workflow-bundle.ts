@@ -5,7 +5,9 @@
  * webpack at start. A folder as the first argument writes both there instead.
  */
 import path from 'node:path';
+
 import { DefaultLogger } from '@temporalio/worker';
+
 import {
   DEFAULT_TRACING_WORKFLOW_BUNDLE_PATH,
   DEFAULT_WORKFLOW_BUNDLE_PATH,

@@ -4,12 +4,13 @@
  * (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, TEMPORAL_PROFILE,
  * TEMPORAL_CONFIG_FILE) and are loaded through @temporalio/envconfig.
  */
-import { loadClientConnectConfig, type ClientConnectConfig } from '@temporalio/envconfig';
+import { type ClientConnectConfig, loadClientConnectConfig } from '@temporalio/envconfig';
 import { z } from 'zod';
+
 import { type RoutingConfig } from './routing';
 import { loadRoutingConfig } from './routing/load';
 import { type PayloadEncryption } from './temporal/payload-codec';
-import { type PayloadKey, PayloadKeyError, parsePayloadKeys, readPayloadKeyFile } from './temporal/payload-keys';
+import { parsePayloadKeys, type PayloadKey, PayloadKeyError, readPayloadKeyFile } from './temporal/payload-keys';
 
 /** The dev-only webhook client token shared by `npm start` and the simulator. Never use it in production. */
 export const DEV_CLIENT_TOKEN = 'switchboard-dev-client-token';

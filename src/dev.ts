@@ -7,7 +7,9 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+
 import { Connection } from '@temporalio/client';
+
 import { DEV_API_TOKEN, DEV_CLIENT_TOKEN, loadConfig, processEnvironment } from './config';
 import { ManagedChild } from './devstack/children';
 import { devPayloadPrivacy } from './devstack/payload-privacy';

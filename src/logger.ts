@@ -4,8 +4,10 @@
  * safety net every serialized line also goes through maskPhoneNumbersIn before it is written.
  */
 import { Writable } from 'node:stream';
+
 import pino from 'pino';
 import pinoPretty from 'pino-pretty';
+
 import { maskPhoneNumbersIn } from './observability/redact';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';

@@ -1,4 +1,5 @@
 import { serve } from '@hono/node-server';
+
 import { createApp } from './api/app';
 import { ConversationGateway, gatewayOptionsFromConfig } from './api/conversation-gateway';
 import { UnrecognizedPayloadStore } from './api/unrecognized-payload-store';

@@ -7,12 +7,13 @@
  * interceptors. It answers the conversation-state query with just what the bench's drain reads.
  */
 import { condition, setHandler, uuid4 } from '@temporalio/workflow';
+
 import { type InboundEvent } from '../../src/domain/inbound';
 import { channelActivities } from '../../src/workflows/activity-proxies';
 import {
   type ConversationInput,
-  type ConversationView,
   conversationStateQuery,
+  type ConversationView,
   inboundEventsSignal,
 } from '../../src/workflows/definitions';
 

@@ -7,6 +7,7 @@
  * test. Configured like src/server.ts, from the same environment.
  */
 import { serve } from '@hono/node-server';
+
 import { createApp } from '../../src/api/app';
 import { ConversationGateway, gatewayOptionsFromConfig } from '../../src/api/conversation-gateway';
 import { loadConfig } from '../../src/config';

@@ -18,22 +18,23 @@
  * every conversation in its expected final state.
  */
 import { temporal } from '@temporalio/proto';
+
 import { type CallCounts, webhookEventId } from '../../src/simulator/call-counts';
 import { type CallRecord } from '../../src/simulator/calls';
 import { type SimMessage } from '../../src/simulator/phones';
 import { type ConversationView } from '../../src/workflows/definitions';
 import { countWorkflows, signalledDedupeKeys } from './actions';
 import { drain, exchangeDone } from './drain';
-import { CallCollector, agentEventOf } from './sim-client';
+import { agentEventOf, CallCollector } from './sim-client';
 import { BENCH_AGENT, BENCH_CLIENT_TOKEN, BenchStack, type WorkerHandle } from './stack';
 import {
   type BenchConversation,
-  type UserEvent,
-  WebhookPoster,
   benchConversations,
   chosen,
   toLanes,
+  type UserEvent,
   userEvents,
+  WebhookPoster,
 } from './traffic';
 
 /** Size and shape of a chaos run. */

@@ -3,7 +3,7 @@
  * (node_modules/<name>), per project file (src/…) or per V8 bucket ((garbage collector), (idle),
  * (program)). Coarse on purpose: the question is "the Temporal SDK, Hono, zod, our code, or GC?".
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 interface ProfileNode {

@@ -5,6 +5,7 @@
  * small load on the worker.
  */
 import { type Client } from '@temporalio/client';
+
 import { conversationStateQuery, type ConversationView } from '../../src/workflows/definitions';
 
 /** One conversation to wait for. */

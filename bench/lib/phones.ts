@@ -11,7 +11,7 @@
  */
 import { rbmUserEvent } from '../../src/simulator/payloads';
 import { SeededRandom } from '../../src/simulator/rng';
-import { CallCollector, agentMessageIdOf, type SimClient } from './sim-client';
+import { agentMessageIdOf, CallCollector, type SimClient } from './sim-client';
 import { type BenchConversation, type Sample } from './traffic';
 
 /** One receipt to send: the conversation, the decoded `message.data`, and its eventId. */

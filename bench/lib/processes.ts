@@ -5,8 +5,9 @@
  * of them stopped when the run ends, also when it fails or is interrupted.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, readFileSync, readdirSync, type WriteStream } from 'node:fs';
+import { createWriteStream, readdirSync, readFileSync, type WriteStream } from 'node:fs';
 import path from 'node:path';
+
 import { projectRoot } from '../../src/temporal/binaries';
 
 /** Resident set size of a process in MiB (Linux /proc), or undefined when unknown or gone. */

@@ -16,16 +16,18 @@ import { randomBytes } from 'node:crypto';
 import { chownSync, createWriteStream, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+
 import { Connection } from '@temporalio/client';
 import { SearchAttributeType, type SearchAttributeUpdatePair } from '@temporalio/common';
 import { encodeUnifiedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
-import { temporal } from '@temporalio/proto';
 import { msToTs } from '@temporalio/common/lib/time';
+import { temporal } from '@temporalio/proto';
 import { stringify } from 'yaml';
+
+import { isPortFree } from '../../src/devstack/ports';
 import { projectRoot } from '../../src/temporal/binaries';
 import { ensureSearchAttributes } from '../../src/temporal/search-attributes';
 import { searchAttributes } from '../../src/workflows/definitions';
-import { isPortFree } from '../../src/devstack/ports';
 
 const run = promisify(execFile);
 

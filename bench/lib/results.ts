@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import path from 'node:path';
+
 import { projectRoot } from '../../src/temporal/binaries';
 
 /** bench/results/ */

@@ -22,17 +22,19 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger } from '@temporalio/worker';
+
 import { ConversationGateway } from '../../src/api/conversation-gateway';
 import { type ConversationKey } from '../../src/domain/conversation-key';
-import { loadRoutingConfig, routingVersionOf } from '../../src/routing/load';
 import { type RoutingConfig } from '../../src/routing';
+import { loadRoutingConfig, routingVersionOf } from '../../src/routing/load';
 import { projectRoot, readTemporalBinaries } from '../../src/temporal/binaries';
 import { DevServer } from '../../src/temporal/dev-server';
 import { payloadDataConverter } from '../../src/temporal/payload-codec';
-import { type PayloadKey, generatePayloadKeyEntry, readPayloadKeyFile } from '../../src/temporal/payload-keys';
-import { WORKFLOWS_PATH, productionBundleOptions, writeWorkflowBundle } from '../../src/temporal/workflow-bundle';
+import { generatePayloadKeyEntry, type PayloadKey, readPayloadKeyFile } from '../../src/temporal/payload-keys';
+import { productionBundleOptions, WORKFLOWS_PATH, writeWorkflowBundle } from '../../src/temporal/workflow-bundle';
 import { ProductionTemporal, readTemporalServerBinaries } from './production-temporal';
 
 function readTemporalServerVersion(): string {

@@ -13,7 +13,8 @@
  * measured from the scheduled time so a stall is not hidden: the p99 at a given load).
  */
 import { createHash } from 'node:crypto';
-import { rbmConversationKey, type ConversationKey } from '../../src/domain/conversation-key';
+
+import { type ConversationKey, rbmConversationKey } from '../../src/domain/conversation-key';
 import { silentLogger } from '../../src/logger';
 import { CallLog } from '../../src/simulator/calls';
 import { rbmUserEvent, rbmUserMessage } from '../../src/simulator/payloads';

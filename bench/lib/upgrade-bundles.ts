@@ -14,7 +14,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { type Logger as SdkLogger, bundleWorkflowCode } from '@temporalio/worker';
+
+import { bundleWorkflowCode, type Logger as SdkLogger } from '@temporalio/worker';
+
 import { projectRoot } from '../../src/temporal/binaries';
 import { productionBundleOptions } from '../../src/temporal/workflow-bundle';
 import { HANDOFF_SLA_ESCALATION } from '../../src/workflows/handoff-patches';

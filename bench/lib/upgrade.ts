@@ -28,22 +28,24 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
+
 import { type WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
+
 import { ConversationGateway } from '../../src/api/conversation-gateway';
 import { type ConversationKey } from '../../src/domain/conversation-key';
 import { routingVersionOf } from '../../src/routing/load';
 import { rbmUserEvent, rbmUserMessage } from '../../src/simulator/payloads';
 import { type SimMessage } from '../../src/simulator/phones';
 import { readTemporalBinaries } from '../../src/temporal/binaries';
-import { type ConversationView, conversationStateQuery, outboundMessagesQuery } from '../../src/workflows/definitions';
+import { conversationStateQuery, type ConversationView, outboundMessagesQuery } from '../../src/workflows/definitions';
 import { HANDOFF_SLA_ESCALATION } from '../../src/workflows/handoff-patches';
 import { type OutboundMessagesView } from '../../src/workflows/outbound/types';
 import { drain, exchangeDone } from './drain';
 import { rbmInboundEvents } from './normalize';
 import { BENCH_AGENT, BENCH_API_TOKEN, BENCH_CLIENT_TOKEN, type BenchStack, type WorkerHandle } from './stack';
-import { type BenchConversation, type UserEvent, WebhookPoster, benchConversations, userEvents } from './traffic';
+import { type BenchConversation, benchConversations, type UserEvent, userEvents, WebhookPoster } from './traffic';
 import { type UpgradeBuild } from './upgrade-bundles';
 
 const run = promisify(execFile);

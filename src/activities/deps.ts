@@ -3,14 +3,14 @@
  * credentials are missing is left out: its activities then fail with a non-retryable
  * NotConfigured failure that names the variables to set, instead of the worker refusing to start.
  */
-import { type Config } from '../config';
 import { BM_DEFAULT_BASE_URL, BmClient } from '../channels/bm/client';
 import { createChannelGateway } from '../channels/gateway';
 import { BM_SCOPE, RBM_SCOPE, serviceAccountTokenSource } from '../channels/google-auth';
 import { createHandoffNotifier } from '../channels/handoff';
-import { RbmClient, rbmBaseUrl } from '../channels/rbm/client';
+import { rbmBaseUrl, RbmClient } from '../channels/rbm/client';
 import { createSmsGateway } from '../channels/sms/gateway';
 import { TWILIO_DEFAULT_BASE_URL, TwilioSmsProvider } from '../channels/sms/twilio';
+import { type Config } from '../config';
 import { type Logger } from '../logger';
 import { type ActivityDeps } from './index';
 

@@ -1,22 +1,24 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+
 import { Hono } from 'hono';
-import { requestId } from 'hono/request-id';
-import { type Config } from '../config';
-import { type Logger } from '../logger';
-import { type ConversationGateway } from './conversation-gateway';
-import { ApiError } from './errors';
-import { createWebhooksApp } from './webhooks';
-import { RETRY_AFTER_SECONDS } from './webhook-processor';
-import { createCodecServerApp } from './codec-server';
-import { createUnrecognizedPayloadsApp } from './unrecognized-payloads';
-import { createConversationsApp } from './conversations';
-import { createMessagesApp } from './messages';
-import { mountApiDocs } from './openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
+import { requestId } from 'hono/request-id';
+
+import { type Config } from '../config';
+import { type Logger } from '../logger';
 import { type ApiMetrics, createApiMetrics } from '../observability/http-metrics';
+import { createCodecServerApp } from './codec-server';
+import { type ConversationGateway } from './conversation-gateway';
+import { createConversationsApp } from './conversations';
+import { ApiError } from './errors';
+import { createMessagesApp } from './messages';
+import { mountApiDocs } from './openapi';
 import { type UnrecognizedPayloadStore } from './unrecognized-payload-store';
+import { createUnrecognizedPayloadsApp } from './unrecognized-payloads';
 import { OPERATOR_BODY_LIMIT_BYTES } from './validation';
+import { RETRY_AFTER_SECONDS } from './webhook-processor';
+import { createWebhooksApp } from './webhooks';
 
 /** Everything the HTTP API needs, built once by server.ts (or a test). */
 export interface AppDeps {

@@ -15,11 +15,13 @@
  * Nothing here logs a path: the path may carry the token.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+
 import { type Payload } from '@temporalio/common';
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { z } from 'zod';
+
 import { AesGcmPayloadCodec, PayloadDecryptionError } from '../temporal/payload-codec';
 import { type AppDeps } from './app';
 

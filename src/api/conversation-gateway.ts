@@ -5,17 +5,18 @@ import {
   WorkflowNotFoundError,
 } from '@temporalio/client';
 import { type SearchAttributePair, type UpdateDefinition } from '@temporalio/common';
+
 import { type Config } from '../config';
 import { type ConversationKey } from '../domain/conversation-key';
 import { type InboundEvent } from '../domain/inbound';
 import { routingVersionOf } from '../routing/load';
 import { startingLocale } from '../routing/starting-locale';
 import { type RoutingConfig } from '../routing/types';
-import { type WorkflowIdOptions, workflowIdFor } from '../temporal/workflow-ids';
+import { workflowIdFor, type WorkflowIdOptions } from '../temporal/workflow-ids';
 import { conversationWorkflow } from '../workflows';
 import {
-  conversationStateQuery,
   type ConversationInput,
+  conversationStateQuery,
   type ConversationView,
   lastInboundHour,
   searchAttributes,
@@ -28,9 +29,9 @@ import {
   type OutboundSendInput,
   type OutboundSendResult,
 } from '../workflows/outbound/types';
-import { type ErasureResult, eraseWorkflowRuns } from './conversation-erasure';
+import { eraseWorkflowRuns, type ErasureResult } from './conversation-erasure';
 import { readTranscript, type TranscriptEntry } from './conversation-transcript';
-import { TemporalUnavailableError, describeUnavailable, isTemporalUnavailable } from './errors';
+import { describeUnavailable, isTemporalUnavailable, TemporalUnavailableError } from './errors';
 import { TypingCoalescer } from './typing-coalescer';
 
 export interface ConversationGatewayOptions {

@@ -1,6 +1,7 @@
 import { type Client } from '@temporalio/client';
 import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
 import { type temporal } from '@temporalio/proto';
+
 import { type SendMessageArgs } from '../activities';
 import { type InboundEvent } from '../domain/inbound';
 import { summarize } from '../workflows/conversation-state';

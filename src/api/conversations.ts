@@ -2,6 +2,7 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/cl
 import { ApplicationFailure } from '@temporalio/common';
 import { Hono } from 'hono';
 import { z } from 'zod';
+
 import { type ConversationKey } from '../domain/conversation-key';
 import { agentTypingUpdate, assignUpdate, markReadUpdate } from '../workflows/definitions';
 import { type AppDeps } from './app';

@@ -10,16 +10,18 @@
  * twice), also after the conversation's workflow continued-as-new.
  */
 import { createHash, randomUUID } from 'node:crypto';
+
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { Hono } from 'hono';
 import { z } from 'zod';
+
 import { type Channel, type ConversationKey } from '../domain/conversation-key';
 import {
   type DeliveryPolicy,
   INVALID_OUTBOUND_MESSAGE,
-  type OutboundContent,
   isE164,
+  type OutboundContent,
   parseDuration,
   validateOutboundRequest,
 } from '../domain/outbound';

@@ -8,6 +8,7 @@
  */
 import { type Hono } from 'hono';
 import { z } from 'zod';
+
 import {
   bmAuthenticationResponseSchema,
   bmCommonSchema,

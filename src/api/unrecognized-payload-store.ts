@@ -1,21 +1,23 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
+
 import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+
 import { type Channel } from '../domain/conversation-key';
 import { unrecognizedPayloadWorkflow } from '../workflows';
 import {
   type UnrecognizedPayload,
-  type UnrecognizedPayloadDelivery,
-  type UnrecognizedPayloadReplay,
-  type UnrecognizedPayloadStatus,
-  type UnrecognizedPayloadView,
   unrecognizedPayloadChunkQuery,
   unrecognizedPayloadChunkSignal,
   unrecognizedPayloadDeliveredSignal,
+  type UnrecognizedPayloadDelivery,
   unrecognizedPayloadDismissedSignal,
   unrecognizedPayloadQuery,
+  type UnrecognizedPayloadReplay,
   unrecognizedPayloadReplayedSignal,
+  type UnrecognizedPayloadStatus,
+  type UnrecognizedPayloadView,
 } from '../workflows/definitions';
-import { TemporalUnavailableError, describeUnavailable, isTemporalUnavailable } from './errors';
+import { describeUnavailable, isTemporalUnavailable, TemporalUnavailableError } from './errors';
 
 /** What the store needs: the client, the worker's task queue and the 503 bound. */
 export interface UnrecognizedPayloadStoreOptions {

@@ -14,15 +14,16 @@
  */
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
+
 import { withoutAuthCodes } from '../channels/bm/inbound';
-import { RETRY_AFTER_SECONDS } from './webhook-processor';
 import { TemporalUnavailableError } from './errors';
-import { parseJsonBody } from './validation';
 import { UnrecognizedPayloadStore } from './unrecognized-payload-store';
+import { parseJsonBody } from './validation';
+import { RETRY_AFTER_SECONDS } from './webhook-processor';
 import {
+  unrecognizedPayloadStoreFor,
   type WebhookAppDeps,
   type WebhookAppOptions,
-  unrecognizedPayloadStoreFor,
   webhookProcessorFor,
 } from './webhooks';
 

@@ -5,6 +5,7 @@
  */
 import { type Context } from 'hono';
 import { z } from 'zod';
+
 import { bmConversationId } from '../channels/bm/inbound-schema';
 import { rbmAgentId, rbmPhoneNumber } from '../channels/rbm/inbound-schema';
 import { type Channel, type ConversationKey } from '../domain/conversation-key';

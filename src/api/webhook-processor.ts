@@ -20,16 +20,17 @@
  *       TEMPORAL_SIGNAL_TIMEOUT_MS; carries Retry-After
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+
 import { type AuthCodeConsumer } from '../channels/auth-codes';
 import { openBmDelivery, withoutAuthCodes } from '../channels/bm/inbound';
 import {
+  digest,
   type FieldProblem,
   type InboundCredential,
   type InboundInterpretation,
   type InboundReader,
-  NOT_JSON,
-  digest,
   isObject,
+  NOT_JSON,
   parseJsonBytes,
 } from '../channels/inbound-payload';
 import { openRbmDelivery } from '../channels/rbm/inbound';
@@ -39,7 +40,7 @@ import { type Channel, type ConversationKey, maskConversationKey } from '../doma
 import { type InboundEvent } from '../domain/inbound';
 import { type Logger } from '../logger';
 import { type ConversationGateway, ConversationOwnerMismatchError } from './conversation-gateway';
-import { TemporalUnavailableError, grpcStatusOf } from './errors';
+import { grpcStatusOf, TemporalUnavailableError } from './errors';
 import { type UnrecognizedPayloadStore } from './unrecognized-payload-store';
 
 /**

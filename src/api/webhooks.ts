@@ -5,11 +5,12 @@
  * same routes: the secret as text/plain by default, `{"secret": …}` when Accept prefers JSON.
  */
 import { type Context, Hono } from 'hono';
+
 import { createAuthCodeConsumer } from '../channels/auth-codes';
 import { type Config } from '../config';
 import { type Channel } from '../domain/conversation-key';
-import { createLazyClient } from '../temporal/connections';
 import { WEBHOOK_OUTCOME_VARIABLE } from '../observability/http-metrics';
+import { createLazyClient } from '../temporal/connections';
 import { type AppDeps } from './app';
 import { UnrecognizedPayloadStore } from './unrecognized-payload-store';
 import { WebhookProcessor, type WebhookProcessorOptions, type WebhookResult } from './webhook-processor';

@@ -12,6 +12,7 @@
  * Messages name the operation and a masked subject only: never a token, a body or a full number.
  */
 import { ApplicationFailure } from '@temporalio/common';
+
 import { maskPhone } from '../domain/conversation-key';
 import { FailureType, RetryableFailureType } from '../domain/errors';
 

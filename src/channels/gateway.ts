@@ -14,10 +14,10 @@ import {
   type SendTypingArgs,
 } from '../activities';
 import {
-  type ParsedConversationKey,
   InvalidConversationKeyError,
   maskConversationKey,
   parseConversationKey,
+  type ParsedConversationKey,
 } from '../domain/conversation-key';
 import { FailureType } from '../domain/errors';
 import { type Logger } from '../logger';

@@ -1,6 +1,6 @@
 import { type CallDescription } from './failures';
 import { type AccessTokenSource } from './google-auth';
-import { type HttpOptions, type HttpRequest, type HttpResponse, httpCall } from './http';
+import { httpCall, type HttpOptions, type HttpRequest, type HttpResponse } from './http';
 
 /**
  * One call to a Google API with a bearer token. A 401 means the cached token was revoked or

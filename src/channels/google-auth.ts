@@ -12,7 +12,9 @@
  *   errors are classified like any other API answer (failures.ts).
  */
 import { readFile } from 'node:fs/promises';
-import { JWT, gaxios } from 'google-auth-library';
+
+import { gaxios, JWT } from 'google-auth-library';
+
 import { FailureType } from '../domain/errors';
 import { errorDetail, failureForNetworkError, failureForStatus, permanentFailure } from './failures';
 

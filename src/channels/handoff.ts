@@ -5,6 +5,7 @@
  * handoffIdempotencyKey), so a retried activity is recognisably the same notification.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+
 import { type HandoffNotifier, type NotifyHandoffArgs } from '../activities';
 import { maskConversationKey } from '../domain/conversation-key';
 import { FailureType } from '../domain/errors';

@@ -5,6 +5,7 @@
  * the same ids.
  */
 import { Context } from '@temporalio/activity';
+
 import { type CallDescription, failureForNetworkError } from './failures';
 
 export interface HttpRequest {

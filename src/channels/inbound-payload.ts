@@ -4,7 +4,9 @@
  * strings), and field-path formatting for 400 answers.
  */
 import { createHash } from 'node:crypto';
+
 import { z } from 'zod';
+
 import { type ConversationKey } from '../domain/conversation-key';
 import { type InboundEvent } from '../domain/inbound';
 

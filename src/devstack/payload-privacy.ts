@@ -4,6 +4,7 @@
  * with the dev token, and the dev server's Web UI pointed at it (so the UI shows plaintext).
  */
 import path from 'node:path';
+
 import { DEV_CODEC_TOKEN } from '../config';
 import { ensureDevPayloadKeyFile } from '../temporal/payload-keys';
 

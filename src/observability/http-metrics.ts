@@ -14,7 +14,8 @@
  */
 import { type Context, type MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+
 import { type Logger } from '../logger';
 
 /** What a webhook answer means, by status (the contract in src/api/webhook-processor.ts), when the route did not say more. */

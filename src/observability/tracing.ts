@@ -19,6 +19,7 @@ import {
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { OpenTelemetryPlugin } from '@temporalio/interceptors-opentelemetry';
+
 import { type Env } from '../config';
 
 /** A running tracing setup: the plugin for Worker.create / new Client, and its shutdown. */

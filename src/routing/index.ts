@@ -2,23 +2,14 @@
  * Routing: pure, deterministic decisions over a validated routing file, safe to import from
  * workflow code. Loading and validating the file lives in ./load (Node only), never imported here.
  */
-export type {
-  AutomationConfig,
-  FaqEntry,
-  PlaceConfig,
-  QueueConfig,
-  RoutingConfig,
-  TemplateKey,
-  TemplateSet,
-} from './types';
 export {
   applyContextUpdate,
   initialRoutingContext,
-  releaseToAutomation,
-  withLiveAgent,
   type PlaceConfirmation,
+  releaseToAutomation,
   type RoutingContext,
   type RoutingContextUpdate,
+  withLiveAgent,
 } from './context';
 export { decideLiveAgentRequest, decideRoute } from './decide';
 export type {
@@ -36,30 +27,20 @@ export type {
   RouteDecision,
   RouteInput,
 } from './decisions';
+export { faqByPostback, type FaqMatch, matchFaq, tokenize } from './faq';
 export {
   agentDefaultLocale,
   automationLocale,
   canonicalizeLocale,
+  type LocaleInput,
+  type LocaleResolution,
+  type LocaleSource,
   matchLocale,
   resolveLocale,
   resolveLocaleDetailed,
   sameLanguage,
-  type LocaleInput,
-  type LocaleResolution,
-  type LocaleSource,
 } from './locale';
 export { countryOf, countryOfNumber, senderCountryOf } from './phone-country';
-export {
-  handoffAcknowledgement,
-  holdingMessage,
-  localizedText,
-  renderTemplate,
-  type Recipient,
-  type RecipientHint,
-  type TemplateValues,
-} from './templates';
-export { faqByPostback, matchFaq, tokenize, type FaqMatch } from './faq';
-export { nearestPlace, selectQueue, type QueueMatch, type QueueSelection } from './queues';
 export {
   AGENT_REQUEST_POSTBACK,
   AUTH_RETRY_POSTBACK,
@@ -67,3 +48,22 @@ export {
   PLACE_POSTBACK_PREFIX,
   placePostback,
 } from './postbacks';
+export { nearestPlace, type QueueMatch, type QueueSelection, selectQueue } from './queues';
+export {
+  handoffAcknowledgement,
+  holdingMessage,
+  localizedText,
+  type Recipient,
+  type RecipientHint,
+  renderTemplate,
+  type TemplateValues,
+} from './templates';
+export type {
+  AutomationConfig,
+  FaqEntry,
+  PlaceConfig,
+  QueueConfig,
+  RoutingConfig,
+  TemplateKey,
+  TemplateSet,
+} from './types';

@@ -10,6 +10,7 @@
  * workflow that never sees such an event never evaluates the metadata.
  */
 import type * as LibPhoneNumber from 'libphonenumber-js/min';
+
 import { type SenderCountry } from '../domain/inbound';
 
 type PhoneLib = typeof LibPhoneNumber;

@@ -3,9 +3,10 @@
  * the workflow receives an already validated RoutingConfig and keeps zod out of its bundle.
  */
 import { z } from 'zod';
-import { LOCALE_PATTERN, canonicalizeLocale } from './locale';
-import { RESERVED_POSTBACK_PREFIXES, PLACE_DECLINED_POSTBACK, PLACE_POSTBACK_PREFIX } from './postbacks';
-import { MAX_CHIP_TEXT, MAX_TEXT, TEMPLATE_PLACEHOLDERS, placeholdersIn } from './templates';
+
+import { canonicalizeLocale, LOCALE_PATTERN } from './locale';
+import { PLACE_DECLINED_POSTBACK, PLACE_POSTBACK_PREFIX, RESERVED_POSTBACK_PREFIXES } from './postbacks';
+import { MAX_CHIP_TEXT, MAX_TEXT, placeholdersIn, TEMPLATE_PLACEHOLDERS } from './templates';
 import { type FaqEntry, type QueueConfig, type RoutingConfig, type TemplateSet } from './types';
 
 /** Both platforms cap postback data at 2048 characters. */

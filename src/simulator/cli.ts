@@ -4,6 +4,7 @@
  * /sim/ HTTP API. Exit codes: 0 done, 1 the simulator refused or could not be reached, 2 usage.
  */
 import { parseArgs } from 'node:util';
+
 import { loadConfig } from '../config';
 
 const USER_OPTIONS =

@@ -6,6 +6,7 @@
  * fraction of them, globally or for one phone / conversation.
  */
 import { z } from 'zod';
+
 import { type CallApi, normalizePhoneParam } from './calls';
 import { type SeededRandom } from './rng';
 

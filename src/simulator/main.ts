@@ -5,6 +5,7 @@
  * SIMULATOR_SERVICE_ACCOUNT_FILE for the worker's GOOGLE_APPLICATION_CREDENTIALS.
  */
 import path from 'node:path';
+
 import { DEV_CLIENT_TOKEN, loadConfig } from '../config';
 import { createLogger } from '../logger';
 import { loadOrCreateServiceAccountFile } from './oauth';

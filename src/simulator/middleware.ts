@@ -4,10 +4,11 @@
  * with the status it was answered (or null when a fault held it without answer).
  */
 import { type Context, type MiddlewareHandler } from 'hono';
+
 import { type CallApi } from './calls';
-import { type FaultRule, describeFault } from './faults';
+import { describeFault, type FaultRule } from './faults';
 import { parseJsonObject } from './routes/json';
-import { type SimEnv, type SimulatorState, googleError, twilioError } from './state';
+import { googleError, type SimEnv, type SimulatorState, twilioError } from './state';
 
 function apiOf(path: string): CallApi | undefined {
   if (path === '/token') return 'oauth';

@@ -5,9 +5,10 @@
  * checks on every RBM / Business Messages call. The key is generated at run time (never
  * committed); its private half exists only in the key file and in memory.
  */
-import { type KeyObject, createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, type KeyObject, verify } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+
 import { type SeededRandom } from './rng';
 
 export const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';

@@ -6,6 +6,7 @@
  * Timers run on real time.
  */
 import { z } from 'zod';
+
 import { bmReceipts, rbmServerEvent, rbmUserEvent } from './payloads';
 import { type SeededRandom } from './rng';
 import { type Timers } from './timers';

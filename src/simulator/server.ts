@@ -1,6 +1,8 @@
 import { type AddressInfo } from 'node:net';
+
 import { serve } from '@hono/node-server';
-import { type Simulator, type SimulatorOptions, createSimulator } from './simulator';
+
+import { createSimulator, type Simulator, type SimulatorOptions } from './simulator';
 
 export interface RunningSimulator {
   sim: Simulator;

@@ -3,13 +3,14 @@
  * methods, so tests run it on a random port over real HTTP and main.ts runs it as its own process.
  */
 import { Hono } from 'hono';
+
 import { DEV_CLIENT_TOKEN } from '../config';
 import { type Logger, silentLogger } from '../logger';
-import { type CallFilter, type CallRecord, CallLog } from './calls';
-import { type FaultRule, type FaultRuleInput, FaultInjector } from './faults';
+import { type CallFilter, CallLog, type CallRecord } from './calls';
+import { FaultInjector, type FaultRule, type FaultRuleInput } from './faults';
 import { platformMiddleware } from './middleware';
-import { type ServiceAccountKeyFile, type SimServiceAccount, TokenStore, generateServiceAccount } from './oauth';
-import { ALL_FEATURES, type DeviceProfile, type DeviceProfilePatch, type SimMessage, Phones } from './phones';
+import { generateServiceAccount, type ServiceAccountKeyFile, type SimServiceAccount, TokenStore } from './oauth';
+import { ALL_FEATURES, type DeviceProfile, type DeviceProfilePatch, Phones, type SimMessage } from './phones';
 import { SeededRandom } from './rng';
 import { bmRoutes } from './routes/bm';
 import { controlRoutes } from './routes/control';

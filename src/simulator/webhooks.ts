@@ -7,6 +7,7 @@
  * behind it, as RBM's single partner queue does. Every attempt is recorded.
  */
 import { createHmac } from 'node:crypto';
+
 import { computeSignature } from '../channels/signature';
 import { maskPhone } from '../domain/conversation-key';
 import { type Logger } from '../logger';

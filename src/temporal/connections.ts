@@ -1,5 +1,6 @@
 import { Client, type ClientPlugin, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
+
 import { type TemporalConfig } from '../config';
 import { payloadDataConverter } from './payload-codec';
 

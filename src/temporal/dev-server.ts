@@ -1,7 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+
 import { Connection } from '@temporalio/client';
+
 import { searchAttributeCliArgs } from './search-attributes';
 
 export interface DevServerOptions {

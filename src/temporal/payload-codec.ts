@@ -16,8 +16,10 @@
  * encoding: everything written before the codec existed (or while encryption was off) stays readable.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+
 import { type DataConverter, METADATA_ENCODING_KEY, type Payload, type PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
+
 import { type PayloadKey } from './payload-keys';
 
 export const ENCRYPTED_ENCODING = 'binary/encrypted';

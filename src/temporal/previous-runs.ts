@@ -1,4 +1,5 @@
 import { type Client } from '@temporalio/client';
+
 import { type PreviousRunLoader } from '../activities';
 
 /**

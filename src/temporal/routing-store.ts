@@ -7,9 +7,10 @@
  * unknown (a worker that has not got the API's file yet), so a conversation is never left without rules.
  */
 import { statSync } from 'node:fs';
+
 import { type RoutingSource, type VersionedRouting } from '../activities';
-import { loadRoutingConfig, routingVersionOf } from '../routing/load';
 import { type RoutingConfig } from '../routing';
+import { loadRoutingConfig, routingVersionOf } from '../routing/load';
 
 /** Routing files by version, with ROUTING_FILE re-read when an unknown version is asked for. */
 export class RoutingStore implements RoutingSource {

@@ -5,10 +5,11 @@
  * Workflow code's `metricMeter` (e.g. the outbound receipt metrics) is exported there too.
  * Runtime.install must run before the first connection is made, once per process.
  */
+import { type Logger as SdkLogger, type LogLevel as SdkLogLevel, type LogMetadata } from '@temporalio/common';
+import { makeTelemetryFilterString, Runtime } from '@temporalio/worker';
+
+import { type Logger, type LogLevel } from '../logger';
 import { OUTBOUND_METRIC_NAMES } from '../workflows/outbound/metrics';
-import { type LogLevel as SdkLogLevel, type LogMetadata, type Logger as SdkLogger } from '@temporalio/common';
-import { Runtime, makeTelemetryFilterString } from '@temporalio/worker';
-import { type LogLevel, type Logger } from '../logger';
 
 const TO_APP_LEVEL: Record<SdkLogLevel, LogLevel> = {
   TRACE: 'debug',

@@ -1,6 +1,7 @@
 import { type Connection } from '@temporalio/client';
 import { SearchAttributeType } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
+
 import { searchAttributes } from '../workflows/definitions';
 
 const INDEXED: Record<SearchAttributeType, temporal.api.enums.v1.IndexedValueType> = {

@@ -1,4 +1,5 @@
 import { type DataConverter } from '@temporalio/common';
+import { type OpenTelemetrySinks } from '@temporalio/interceptors-opentelemetry';
 import {
   type InjectedSinks,
   type NativeConnection,
@@ -6,7 +7,7 @@ import {
   type WorkerPlugin,
   type WorkflowBundleOption,
 } from '@temporalio/worker';
-import { type OpenTelemetrySinks } from '@temporalio/interceptors-opentelemetry';
+
 import { type Activities } from '../activities';
 import { type Env } from '../config';
 

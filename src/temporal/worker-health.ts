@@ -10,6 +10,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
+
 import { type NativeConnection, type Worker } from '@temporalio/worker';
 
 /** The worker and connection to report on, and where to listen. */

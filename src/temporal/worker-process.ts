@@ -12,7 +12,7 @@
 import { createActivities } from '../activities';
 import { buildActivityDeps } from '../activities/deps';
 import { type Config, requirePayloadEncryption, requireProductionConfig } from '../config';
-import { type Logger, createLogger } from '../logger';
+import { createLogger, type Logger } from '../logger';
 import { tracingFromConfig } from '../observability/tracing';
 import { connectWorker, createLazyClient } from './connections';
 import { describePayloadEncryption, payloadDataConverter } from './payload-codec';
@@ -20,7 +20,7 @@ import { createPreviousRunLoader } from './previous-runs';
 import { RoutingStore } from './routing-store';
 import { installWorkerRuntime, metricsBindAddress } from './runtime';
 import { buildWorker, workerTuningFromEnv } from './worker-factory';
-import { type WorkerHealthServer, startWorkerHealthServer } from './worker-health';
+import { startWorkerHealthServer, type WorkerHealthServer } from './worker-health';
 import { chooseWorkflowBundle } from './workflow-bundle';
 
 /** Runs a worker until it is shut down; rejects if it could not start or failed. */

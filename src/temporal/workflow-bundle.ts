@@ -11,13 +11,14 @@
  * graph is evaluated in every workflow context: with tracing off they cost about a quarter of the
  * worker's CPU and ~1.8 MB per cached conversation (docs/performance.md) for spans nobody exports.
  */
-import { existsSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+
 import {
   type BundleOptions,
+  bundleWorkflowCode,
   type Logger as SdkLogger,
   type WorkflowBundlePath,
-  bundleWorkflowCode,
 } from '@temporalio/worker';
 
 /** Where `npm run build` puts the bundle for tracing off: dist/workflow-bundle.js, next to the compiled worker.js. */

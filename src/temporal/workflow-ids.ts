@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+
 import { type ConversationKey, maskPhone, parseConversationKey } from '../domain/conversation-key';
 
 export interface WorkflowIdOptions {

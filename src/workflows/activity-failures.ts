@@ -1,4 +1,5 @@
 import { ActivityFailure, ApplicationFailure, isCancellation, log, metricMeter } from '@temporalio/workflow';
+
 import { type ConversationState } from './conversation-state';
 
 /** Counter of activity failures a conversation recorded and carried on from (tag `kind`). */

@@ -1,4 +1,5 @@
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+
 import type { Activities } from '../activities';
 import { FailureType } from '../domain/errors';
 

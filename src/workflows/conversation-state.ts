@@ -1,14 +1,15 @@
+import { msToNumber } from '@temporalio/common/lib/time';
+
 import { type Channel, type ConversationKey, parseConversationKey } from '../domain/conversation-key';
-import { initialRoutingContext, type RoutingContext } from '../routing';
 import {
+  authCodeOutcomeOf,
   type InboundContext,
   type InboundEvent,
   type MessageContent,
-  authCodeOutcomeOf,
   withoutCredentials,
 } from '../domain/inbound';
 import { type Representative } from '../domain/outbound';
-import { msToNumber } from '@temporalio/common/lib/time';
+import { initialRoutingContext, type RoutingContext } from '../routing';
 import { DEFAULT_DEDUPE_MAX_KEYS, DEFAULT_DEDUPE_RETENTION } from './conversation-settings';
 import {
   type Assignment,

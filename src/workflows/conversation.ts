@@ -9,29 +9,30 @@ import {
   upsertMemo,
   workflowInfo,
 } from '@temporalio/workflow';
+
 import { maskPhone } from '../domain/conversation-key';
 import { type OutboundContent } from '../domain/outbound';
-import { localActivities } from './activity-proxies';
+import { holdingMessage } from '../routing';
 import { recordActivityFailure } from './activity-failures';
+import { localActivities } from './activity-proxies';
 import { resolveSettings } from './conversation-settings';
-import { COST_PATCHES } from './cost-patches';
 import { type ConversationSnapshot, ConversationState } from './conversation-state';
+import { COST_PATCHES } from './cost-patches';
 import {
   type CarriedConversation,
-  conversationStateQuery,
   type ConversationInput,
+  conversationStateQuery,
   inboundEventsSignal,
 } from './definitions';
 import { HandoffController } from './handoff';
 import { IdleClock, MovableDeadline } from './idle-clock';
 import { handleLiveAgentRequest, handleUserMessage } from './message-handling';
-import { holdingMessage } from '../routing';
-import { ConversationRouting } from './routing-version';
 import { registerOperatorHandlers } from './operator-handlers';
 import { OutboundTracker, registerOutboundHandlers } from './outbound';
 import { evaluatePatches } from './patches';
 import { ReadReceipts } from './receipts';
 import { sendReply } from './replies';
+import { ConversationRouting } from './routing-version';
 import { SearchAttributeSync } from './search-attribute-sync';
 import { TypingIndicator } from './typing';
 

@@ -4,12 +4,13 @@
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import { type ConversationKey, type Channel } from '../domain/conversation-key';
+
+import { type Channel, type ConversationKey } from '../domain/conversation-key';
 import { type InboundEvent, type MessageKind } from '../domain/inbound';
 import { type RoutingConfig } from '../routing';
+import { type ActivityFailureRecord, type ConversationSnapshot } from './conversation-state';
 import { type OutboundSnapshot } from './outbound';
 import { type OutboundMessagesView, type OutboundSendInput, type OutboundSendResult } from './outbound/types';
-import { type ActivityFailureRecord, type ConversationSnapshot } from './conversation-state';
 
 /** Every event of one webhook request that belongs to one conversation, in one signal. */
 export const inboundEventsSignal = defineSignal<[InboundEvent[]]>('inboundEvents');

@@ -1,3 +1,4 @@
+import { type Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
 import {
   ActivityFailure,
@@ -8,13 +9,13 @@ import {
   log,
   patched,
 } from '@temporalio/workflow';
-import { type Duration } from '@temporalio/common';
+
 import { type OutboundContent } from '../domain/outbound';
 import { releaseToAutomation, withLiveAgent } from '../routing';
-import { channelActivities } from './activity-proxies';
 import { describeActivityFailure, recordActivityFailure } from './activity-failures';
+import { channelActivities } from './activity-proxies';
 import { type ConversationState } from './conversation-state';
-import { type AssignRequest, type Assignment } from './definitions';
+import { type Assignment, type AssignRequest } from './definitions';
 import { HANDOFF_SLA_ESCALATION } from './handoff-patches';
 
 export interface HandoffDeps {

@@ -1,4 +1,5 @@
 import { CancellationScope, sleep } from '@temporalio/workflow';
+
 import { type ConversationState } from './conversation-state';
 
 /**

@@ -1,4 +1,5 @@
 import { log } from '@temporalio/workflow';
+
 import { type OutboundContent } from '../domain/outbound';
 import {
   applyContextUpdate,
@@ -7,8 +8,8 @@ import {
   type RouteDecision,
   type RoutingConfig,
 } from '../routing';
-import { channelActivities } from './activity-proxies';
 import { recordActivityFailure } from './activity-failures';
+import { channelActivities } from './activity-proxies';
 import { type ConversationState, type UserMessageEvent } from './conversation-state';
 import { type HandoffController } from './handoff';
 import { type ReadReceiptInReply } from './outbound/types';

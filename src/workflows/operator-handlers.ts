@@ -1,6 +1,7 @@
 import { ApplicationFailure, setHandler } from '@temporalio/workflow';
-import { channelActivities } from './activity-proxies';
+
 import { recordActivityFailure } from './activity-failures';
+import { channelActivities } from './activity-proxies';
 import { type ConversationState } from './conversation-state';
 import { agentTypingUpdate, assignUpdate, markReadUpdate } from './definitions';
 import { type HandoffController } from './handoff';

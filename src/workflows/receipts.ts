@@ -1,5 +1,5 @@
-import { channelActivities } from './activity-proxies';
 import { recordActivityFailure } from './activity-failures';
+import { channelActivities } from './activity-proxies';
 import { type ConversationState } from './conversation-state';
 
 /**

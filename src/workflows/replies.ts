@@ -1,4 +1,5 @@
 import { ActivityFailure, ApplicationFailure, log } from '@temporalio/workflow';
+
 import { type OutboundContent, type Representative } from '../domain/outbound';
 import { type ConversationState } from './conversation-state';
 import { type OutboundTracker } from './outbound';

@@ -1,4 +1,5 @@
 import { ActivityFailure, log, patched } from '@temporalio/workflow';
+
 import { type InboundEvent } from '../domain/inbound';
 import { type RoutingConfig } from '../routing';
 import { localActivities } from './activity-proxies';

@@ -1,5 +1,6 @@
 import { type SearchAttributeUpdatePair, type TypedSearchAttributes } from '@temporalio/common';
 import { upsertSearchAttributes } from '@temporalio/workflow';
+
 import { type ConversationState } from './conversation-state';
 import { lastInboundHour, searchAttributes } from './definitions';
 

@@ -1,5 +1,6 @@
 import { msToNumber } from '@temporalio/common/lib/time';
-import { CancellationScope, isCancellation, sleep, log } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, log, sleep } from '@temporalio/workflow';
+
 import { type Representative } from '../domain/outbound';
 import { typingActivities } from './activity-proxies';
 import { type AgentTypingSnapshot, type ConversationState } from './conversation-state';

@@ -1,13 +1,14 @@
 import { condition, setHandler, upsertMemo } from '@temporalio/workflow';
+
 import {
   type UnrecognizedPayload,
-  type UnrecognizedPayloadView,
   unrecognizedPayloadChunkQuery,
   unrecognizedPayloadChunkSignal,
   unrecognizedPayloadDeliveredSignal,
   unrecognizedPayloadDismissedSignal,
   unrecognizedPayloadQuery,
   unrecognizedPayloadReplayedSignal,
+  type UnrecognizedPayloadView,
 } from './definitions';
 
 /** Replays remembered per payload: enough to see what was tried, bounded against a replay loop. */

@@ -4,7 +4,8 @@
  * CORS for the configured UI origins only, clear errors for bad bodies and foreign keys, and no
  * token in any log line.
  */
-import { type Payload, defaultPayloadConverter } from '@temporalio/common';
+import { defaultPayloadConverter, type Payload } from '@temporalio/common';
+
 import { createApp } from '../../src/api/app';
 import { ConversationGateway } from '../../src/api/conversation-gateway';
 import { loadConfig } from '../../src/config';

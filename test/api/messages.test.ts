@@ -3,9 +3,11 @@
  * against the time-skipping server: update-with-start, Idempotency-Key, 400s naming the field.
  */
 import { randomUUID } from 'node:crypto';
+
 import { ApplicationFailure } from '@temporalio/common';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
+
 import { createApp } from '../../src/api/app';
 import { ConversationGateway } from '../../src/api/conversation-gateway';
 import { loadConfig } from '../../src/config';

@@ -6,7 +6,9 @@
  * Shared dev server, createApp, a real worker with recording activities.
  */
 import { randomUUID } from 'node:crypto';
+
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
+
 import { createDevServerEnv } from '../helpers/temporal';
 import { randomPhone } from '../webhooks/fixtures';
 import { API_TOKEN, type Harness, startHarness } from '../webhooks/harness';

@@ -1,9 +1,9 @@
 /** The Business Messages side of the channel gateway against the simulator over real HTTP. */
 import { createChannelGateway } from '../../src/channels/gateway';
+import { bmConversationKey } from '../../src/domain/conversation-key';
 import { FailureType, RetryableFailureType } from '../../src/domain/errors';
 import { silentLogger } from '../../src/logger';
-import { bmConversationKey } from '../../src/domain/conversation-key';
-import { type TestPlatform, failureOf, startTestPlatform } from '../helpers/simulator';
+import { failureOf, startTestPlatform, type TestPlatform } from '../helpers/simulator';
 
 const CONVERSATION = 'conv-7f3a';
 const KEY = bmConversationKey(CONVERSATION);

@@ -4,11 +4,12 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { FailureType, RetryableFailureType } from '../../src/domain/errors';
+
 import { RBM_SCOPE, serviceAccountTokenSource } from '../../src/channels/google-auth';
+import { FailureType, RetryableFailureType } from '../../src/domain/errors';
 import { generateServiceAccount } from '../../src/simulator/oauth';
 import { SeededRandom } from '../../src/simulator/rng';
-import { type TestPlatform, failureOf, startTestPlatform } from '../helpers/simulator';
+import { failureOf, startTestPlatform, type TestPlatform } from '../helpers/simulator';
 
 const PHONE = '+14155550101';
 const AGENT = 'auth-test@rbm.goog';

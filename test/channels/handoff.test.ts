@@ -1,7 +1,7 @@
 /** Handoff notifications: a signed JSON POST to the desk, over real HTTP to a tiny receiver. */
 import {
-  HANDOFF_SIGNATURE_HEADER,
   createHandoffNotifier,
+  HANDOFF_SIGNATURE_HEADER,
   handoffIdempotencyKey,
   signHandoffBody,
   verifyHandoffSignature,

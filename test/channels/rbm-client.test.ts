@@ -2,12 +2,12 @@
  * The RBM side of the channel gateway against the simulator over real HTTP: request shapes,
  * idempotent retries, and how each kind of failure is classified.
  */
-import { FailureType, RetryableFailureType } from '../../src/domain/errors';
-import { rbmConversationKey } from '../../src/domain/conversation-key';
 import { createChannelGateway } from '../../src/channels/gateway';
-import { RbmClient, rbmBaseUrl } from '../../src/channels/rbm/client';
+import { rbmBaseUrl, RbmClient } from '../../src/channels/rbm/client';
+import { rbmConversationKey } from '../../src/domain/conversation-key';
+import { FailureType, RetryableFailureType } from '../../src/domain/errors';
 import { silentLogger } from '../../src/logger';
-import { type TestPlatform, failureOf, startTestPlatform } from '../helpers/simulator';
+import { failureOf, startTestPlatform, type TestPlatform } from '../helpers/simulator';
 
 const AGENT = 'rbm-test@rbm.goog';
 const PHONE = '+447700900123';

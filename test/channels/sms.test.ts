@@ -3,8 +3,9 @@
  * two guards against a retried activity sending the same SMS twice.
  */
 import { type Info } from '@temporalio/activity';
-import { DefaultLogger } from '@temporalio/worker';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+
 import { type SendSmsArgs } from '../../src/activities';
 import { createSmsGateway } from '../../src/channels/sms/gateway';
 import { TwilioSmsProvider } from '../../src/channels/sms/twilio';

@@ -5,8 +5,10 @@
  * comes back no sooner than that, with the same eventId.
  */
 import { randomUUID } from 'node:crypto';
+
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
+import { DefaultLogger, makeTelemetryFilterString, Runtime, Worker } from '@temporalio/worker';
+
 import { createActivities } from '../../src/activities';
 import { buildActivityDeps } from '../../src/activities/deps';
 import { loadConfig } from '../../src/config';
@@ -14,7 +16,7 @@ import { rbmConversationKey } from '../../src/domain/conversation-key';
 import { type InboundEvent } from '../../src/domain/inbound';
 import { silentLogger } from '../../src/logger';
 import { inboundEventsSignal, markReadUpdate } from '../../src/workflows/definitions';
-import { type TestPlatform, startReceiver, startTestPlatform } from '../helpers/simulator';
+import { startReceiver, startTestPlatform, type TestPlatform } from '../helpers/simulator';
 import { createDevServerEnv, devServerAddress, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
 
 const AGENT = 'retry@rbm.goog';

@@ -5,6 +5,7 @@
  * what makes the chaos test able to fail.
  */
 import { temporal } from '@temporalio/proto';
+
 import { type ChaosEvidence, checkChaos } from '../../bench/lib/chaos';
 import { type BenchConversation, type UserEvent } from '../../bench/lib/traffic';
 import { countCalls } from '../../src/simulator/call-counts';

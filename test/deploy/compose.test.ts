@@ -6,7 +6,9 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+
 import { parse } from 'yaml';
+
 import { CONFIG_VARIABLES, loadConfig } from '../../src/config';
 import { projectRoot } from '../../src/temporal/binaries';
 import { searchAttributeCliArgs } from '../../src/temporal/search-attributes';

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+
 import { CONFIG_VARIABLES, envSchema, loadConfig } from '../../src/config';
 import { projectRoot } from '../../src/temporal/binaries';
 

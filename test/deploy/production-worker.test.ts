@@ -4,24 +4,26 @@
  * Prometheus exporter next to the API's own /metrics, and JSON logs.
  */
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import { rmSync } from 'node:fs';
+import path from 'node:path';
+
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { Client, Connection } from '@temporalio/client';
+
 import { createApp } from '../../src/api/app';
 import { ConversationGateway } from '../../src/api/conversation-gateway';
 import { loadConfig } from '../../src/config';
 import { silentLogger } from '../../src/logger';
 import { createApiMetrics } from '../../src/observability/http-metrics';
 import { startTracing } from '../../src/observability/tracing';
-import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { type OutboundSendInput } from '../../src/workflows/outbound/types';
 import { freePort } from '../helpers/ports';
 import { signedRbmRequest } from '../helpers/signing';
 import { devServerAddress, uniqueTaskQueue } from '../helpers/temporal';
 import { waitUntil } from '../helpers/wait';
 import {
-  ProcessUnderTest,
   buildProduction,
+  ProcessUnderTest,
   scratchDir,
   startCollector,
   startHeldGoogle,

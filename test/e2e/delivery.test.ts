@@ -5,10 +5,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type Server } from 'node:http';
+
 import { serve } from '@hono/node-server';
 import { Client } from '@temporalio/client';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
+
 import { createActivities } from '../../src/activities';
 import { buildActivityDeps } from '../../src/activities/deps';
 import { createApp } from '../../src/api/app';
@@ -16,7 +18,7 @@ import { ConversationGateway } from '../../src/api/conversation-gateway';
 import { loadConfig } from '../../src/config';
 import { silentLogger } from '../../src/logger';
 import { freePort } from '../helpers/ports';
-import { type TestPlatform, startTestPlatform } from '../helpers/simulator';
+import { startTestPlatform, type TestPlatform } from '../helpers/simulator';
 import { createDevServerEnv, devServerAddress, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
 import { waitUntil } from '../helpers/wait';
 

@@ -9,8 +9,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+
 import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
+
 import { createApp } from '../../src/api/app';
 import { ConversationGateway } from '../../src/api/conversation-gateway';
 import { DEV_CODEC_TOKEN, loadConfig, requirePayloadEncryption } from '../../src/config';

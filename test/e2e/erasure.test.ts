@@ -6,12 +6,14 @@
  * deleted too, and the re-check is what catches it: with a single pass it survives.
  */
 import { randomUUID } from 'node:crypto';
+
 import { Client, WorkflowNotFoundError } from '@temporalio/client';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
+
 import { createApp } from '../../src/api/app';
+import { eraseWorkflowRuns, ErasureIncompleteError, findRuns } from '../../src/api/conversation-erasure';
 import { ConversationGateway } from '../../src/api/conversation-gateway';
-import { ErasureIncompleteError, eraseWorkflowRuns, findRuns } from '../../src/api/conversation-erasure';
 import { loadConfig } from '../../src/config';
 import { type InboundEvent } from '../../src/domain/inbound';
 import { silentLogger } from '../../src/logger';

@@ -18,7 +18,9 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+
 import { Client, WorkflowNotFoundError } from '@temporalio/client';
+
 import {
   type ApiHandle,
   BENCH_AGENT,

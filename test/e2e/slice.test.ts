@@ -1,15 +1,17 @@
 import { randomUUID } from 'node:crypto';
+
 import { Client } from '@temporalio/client';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
+
 import { createApp } from '../../src/api/app';
 import { ConversationGateway } from '../../src/api/conversation-gateway';
 import { loadConfig } from '../../src/config';
 import { silentLogger } from '../../src/logger';
-import { createDevServerEnv, devServerAddress, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
 import { recordingActivities } from '../helpers/recording-activities';
-import { signedRbmRequest } from '../helpers/signing';
 import { exampleRouting } from '../helpers/routing';
+import { signedRbmRequest } from '../helpers/signing';
+import { createDevServerEnv, devServerAddress, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
 import { waitUntil } from '../helpers/wait';
 
 const TOKEN = 'e2e-client-token';

@@ -9,7 +9,9 @@
 import { readFileSync } from 'node:fs';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { DefaultLogger, bundleWorkflowCode } from '@temporalio/worker';
+
+import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
+
 import { projectRoot } from '../../src/temporal/binaries';
 import { PROFILES } from './profile';
 import { runFuzz, runSequence, shrink, startFuzzEnvironment, writeFinding } from './runner';

@@ -8,11 +8,12 @@
 import {
   type Client,
   WithStartWorkflowOperation,
-  WorkflowUpdateStage,
   type WorkflowUpdateHandle,
+  WorkflowUpdateStage,
 } from '@temporalio/client';
-import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
+import { type TestWorkflowEnvironment } from '@temporalio/testing';
+
 import { type InboundEvent, type MessageContent } from '../../src/domain/inbound';
 import { type RoutingConfig } from '../../src/routing';
 import { workflowIdFor } from '../../src/temporal/workflow-ids';
@@ -31,8 +32,8 @@ import {
   sendMessageUpdate,
   sendMessageUpdateId,
 } from '../../src/workflows/definitions';
-import { type OutboundMessagesView, type OutboundSendInput } from '../../src/workflows/outbound/types';
 import { outboundMessagesQuery } from '../../src/workflows/definitions';
+import { type OutboundMessagesView, type OutboundSendInput } from '../../src/workflows/outbound/types';
 import { type CallRecord } from './protocol';
 import { type Sequence, type Step } from './steps';
 import { type WorkerHost } from './worker-host';

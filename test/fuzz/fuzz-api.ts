@@ -7,8 +7,9 @@
  * (default 20 per operation), --seed N (default 1), --max-time S (default 150).
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+
 import { BENCH_API_TOKEN, BenchStack } from '../../bench/lib/stack';
 import { projectRoot } from '../../src/temporal/binaries';
 import { ensureSchemathesis } from './schemathesis';

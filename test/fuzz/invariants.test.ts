@@ -5,6 +5,7 @@
  * over one run as a loop under load, though the same sequence passed alone.
  */
 import { temporal } from '@temporalio/proto';
+
 import { type Observation, type RunObservation } from './execute';
 import { checkInvariants } from './invariants';
 import { CHECK_NAMES, type CheckName } from './profile';

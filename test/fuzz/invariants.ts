@@ -3,6 +3,7 @@
  * returns human-readable violations; profile.ts decides which ones run.
  */
 import { temporal } from '@temporalio/proto';
+
 import { type Observation, REDELIVERY_PERIOD_MS } from './execute';
 import { type CheckName } from './profile';
 

@@ -6,11 +6,13 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+
 import { Client } from '@temporalio/client';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
+
 import { type RoutingConfig } from '../../src/routing';
-import { createTimeSkippingEnv } from '../helpers/temporal';
 import { exampleRouting } from '../helpers/routing';
+import { createTimeSkippingEnv } from '../helpers/temporal';
 import { executeSequence, type FuzzContext, type Observation, SharedClock } from './execute';
 import { checkInvariants, type Violation } from './invariants';
 import { type FuzzProfile } from './profile';

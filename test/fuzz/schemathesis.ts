@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+
 import { projectRoot } from '../../src/temporal/binaries';
 
 /** The schemathesis release the fuzz run is pinned to. */

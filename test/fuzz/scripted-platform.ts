@@ -7,6 +7,7 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+
 import { type ActivityDeps, createActivities } from '../../src/activities';
 import { FailureType } from '../../src/domain/errors';
 import { type CallRecord, SLOW_ATTEMPT_MS } from './protocol';

@@ -6,7 +6,8 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { DefaultLogger, NativeConnection, Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
+import { DefaultLogger, makeTelemetryFilterString, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+
 import { type ChildToParent, type ParentToChild } from './protocol';
 import { ScriptedPlatform } from './scripted-platform';
 

@@ -6,6 +6,7 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import path from 'node:path';
+
 import { type CallRecord, type ChildToParent, type ParentToChild } from './protocol';
 import { type Outcome, type ScriptableActivity } from './steps';
 

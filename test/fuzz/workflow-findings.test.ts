@@ -5,23 +5,25 @@
  * ones, with a gate where a test needs one to stay in flight.
  */
 import { randomUUID } from 'node:crypto';
+
 import { type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
+
 import { conversationWorkflow } from '../../src/workflows';
 import {
   agentTypingUpdate,
   assignUpdate,
-  conversationStateQuery,
   type ConversationInput,
+  conversationStateQuery,
   type ConversationView,
   inboundEventsSignal,
 } from '../../src/workflows/definitions';
+import { gate } from '../helpers/gate';
 import { recordingActivities } from '../helpers/recording-activities';
 import { createTimeSkippingEnv, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
 import { waitUntil } from '../helpers/wait';
 import { BM_KEY, liveAgentRequest } from '../workflows/conversation-fixtures';
-import { gate } from '../helpers/gate';
 
 type Handle = WorkflowHandle<typeof conversationWorkflow>;
 type Started = WorkflowHandleWithFirstExecutionRunId<typeof conversationWorkflow>;

@@ -6,6 +6,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+
 import { projectRoot } from '../../src/temporal/binaries';
 import { workflowBundle } from '../helpers/temporal';
 import { CI_PROFILE, FULL_PROFILE } from './profile';

@@ -5,9 +5,11 @@
  * codec. Clients and workers of one test must share it (pass it to both, or to neither).
  */
 import path from 'node:path';
+
 import { type DataConverter } from '@temporalio/common';
+
 import { projectRoot } from '../../src/temporal/binaries';
-import { type PayloadEncryption, payloadDataConverter } from '../../src/temporal/payload-codec';
+import { payloadDataConverter, type PayloadEncryption } from '../../src/temporal/payload-codec';
 import { readPayloadKeyFile } from '../../src/temporal/payload-keys';
 
 /** Public test key file (never a deployment's). */

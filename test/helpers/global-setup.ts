@@ -1,6 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { DefaultLogger, bundleWorkflowCode } from '@temporalio/worker';
+
+import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
+
 import { projectRoot, readTemporalBinaries } from '../../src/temporal/binaries';
 import { DevServer } from '../../src/temporal/dev-server';
 import { freePort } from './ports';

@@ -1,4 +1,5 @@
 import path from 'node:path';
+
 import { type RoutingConfig } from '../../src/routing';
 import { loadRoutingConfig } from '../../src/routing/load';
 import { projectRoot } from '../../src/temporal/binaries';

@@ -5,13 +5,15 @@
  * src/activities/deps.ts builds them.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
 import { serve } from '@hono/node-server';
 import { ApplicationFailure } from '@temporalio/common';
 import { Hono } from 'hono';
+
 import { BmClient } from '../../src/channels/bm/client';
 import { createChannelGateway } from '../../src/channels/gateway';
 import {

@@ -4,9 +4,11 @@
  * code is bundled once per run (global-setup); each test gets its own task queue.
  */
 import { randomUUID } from 'node:crypto';
+
 import { type DataConverter } from '@temporalio/common';
-import { DefaultLogger, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, makeTelemetryFilterString, Runtime } from '@temporalio/worker';
+
 import { readTemporalBinaries } from '../../src/temporal/binaries';
 import { ensureSearchAttributes } from '../../src/temporal/search-attributes';
 

@@ -2,13 +2,14 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { maskPhoneNumbersIn } from '../../src/observability/redact';
 import { JsonRuntimeLogger } from '../../src/temporal/runtime';
 import { workerTuningFromEnv } from '../../src/temporal/worker-factory';
 import { startWorkerHealthServer } from '../../src/temporal/worker-health';
-import { WORKFLOWS_PATH, chooseWorkflowBundle } from '../../src/temporal/workflow-bundle';
+import { chooseWorkflowBundle, WORKFLOWS_PATH } from '../../src/temporal/workflow-bundle';
 
 describe('log masking', () => {
   test('masks E.164 numbers, also percent-encoded, and leaves timestamps and short numbers alone', () => {

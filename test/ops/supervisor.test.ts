@@ -6,6 +6,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+
 import { ManagedChild } from '../../src/devstack/children';
 import { waitUntil } from '../helpers/wait';
 

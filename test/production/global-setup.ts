@@ -1,6 +1,8 @@
 import { copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
+
 import { DefaultLogger } from '@temporalio/worker';
+
 import { ProductionTemporal } from '../../bench/lib/production-temporal';
 import { writeUpgradeBundles } from '../../bench/lib/upgrade-bundles';
 import { projectRoot } from '../../src/temporal/binaries';

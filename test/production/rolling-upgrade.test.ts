@@ -8,7 +8,7 @@
  * follows.
  */
 import { BenchStack } from '../../bench/lib/stack';
-import { BUILD_A, BUILD_B, type UpgradeReport, describeUpgrade, runRollingUpgrade } from '../../bench/lib/upgrade';
+import { BUILD_A, BUILD_B, describeUpgrade, runRollingUpgrade, type UpgradeReport } from '../../bench/lib/upgrade';
 import { upgradeBundlePath } from '../../bench/lib/upgrade-bundles';
 import { devServerAddress } from '../helpers/temporal';
 

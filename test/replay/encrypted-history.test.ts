@@ -6,9 +6,11 @@
  * histories, written before the codec, through the same codec: they pass through.)
  */
 import { randomUUID } from 'node:crypto';
+
 import { type History } from '@temporalio/common/lib/proto-utils';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
+
 import { type InboundEvent } from '../../src/domain/inbound';
 import { payloadDataConverter } from '../../src/temporal/payload-codec';
 import { generatePayloadKeyEntry, parsePayloadKeys } from '../../src/temporal/payload-keys';

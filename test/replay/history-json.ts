@@ -14,6 +14,7 @@
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
+
 import { type History } from '@temporalio/common/lib/proto-utils';
 
 interface MessageType {

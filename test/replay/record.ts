@@ -18,27 +18,29 @@
  */
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+
 import {
   type WorkflowHandle,
   type WorkflowHandleWithFirstExecutionRunId,
   type WorkflowHandleWithSignaledRunId,
 } from '@temporalio/client';
+import { ApplicationFailure, type Payload } from '@temporalio/common';
 import { type History } from '@temporalio/common/lib/proto-utils';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { ApplicationFailure, type Payload } from '@temporalio/common';
+import { bundleWorkflowCode, DefaultLogger, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+
 import { ConversationGateway } from '../../src/api/conversation-gateway';
 import { FailureType } from '../../src/domain/errors';
-import { type RoutingConfig } from '../../src/routing';
 import { type InboundEvent } from '../../src/domain/inbound';
+import { type RoutingConfig } from '../../src/routing';
 import { projectRoot } from '../../src/temporal/binaries';
 import { conversationWorkflow } from '../../src/workflows';
 import {
   agentTypingUpdate,
   assignUpdate,
   type ConversationInput,
-  type ConversationView,
   conversationStateQuery,
+  type ConversationView,
   inboundEventsSignal,
   markReadUpdate,
   outboundMessagesQuery,
@@ -50,8 +52,8 @@ import { testDataConverter } from '../helpers/data-converter';
 import { recordingActivities } from '../helpers/recording-activities';
 import { exampleRouting } from '../helpers/routing';
 import { createTimeSkippingEnv, uniqueTaskQueue } from '../helpers/temporal';
+import { HISTORIES_DIR, historyFileName, type ScenarioName, SCENARIOS, workflowIdFor } from './histories';
 import { historyToJsonObject } from './history-json';
-import { HISTORIES_DIR, historyFileName, SCENARIOS, type ScenarioName, workflowIdFor } from './histories';
 
 type Handle = WorkflowHandle<typeof conversationWorkflow>;
 

@@ -6,6 +6,7 @@
  */
 import { type History } from '@temporalio/common/lib/proto-utils';
 import { type ReplayResult, Worker } from '@temporalio/worker';
+
 import { testDataConverter } from '../helpers/data-converter';
 import { installTestRuntime, workflowBundle } from '../helpers/temporal';
 import { loadHistories, SCENARIOS, type StoredHistory } from './histories';

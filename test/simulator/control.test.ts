@@ -7,11 +7,12 @@ import { createSign } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+
 import { type CallRecord } from '../../src/simulator/calls';
 import { generateServiceAccount, loadOrCreateServiceAccountFile, verifyAssertion } from '../../src/simulator/oauth';
 import { SeededRandom } from '../../src/simulator/rng';
 import { type RunningSimulator, startSimulator } from '../../src/simulator/server';
-import { type TestPlatform, startReceiver, startTestPlatform } from '../helpers/simulator';
+import { startReceiver, startTestPlatform, type TestPlatform } from '../helpers/simulator';
 
 const AGENT = 'ctl@rbm.goog';
 

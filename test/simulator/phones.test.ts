@@ -3,8 +3,8 @@
  * never receive, offline phones, TTL expiry with revoke success or failure. Delays are a few ms
  * and every assertion waits for the webhook itself, never for a fixed time.
  */
-import { rbmConversationKey, bmConversationKey } from '../../src/domain/conversation-key';
-import { type TestPlatform, bmBody, rbmData, startReceiver, startTestPlatform } from '../helpers/simulator';
+import { bmConversationKey, rbmConversationKey } from '../../src/domain/conversation-key';
+import { bmBody, rbmData, startReceiver, startTestPlatform, type TestPlatform } from '../helpers/simulator';
 
 const AGENT = 'phones@rbm.goog';
 const PHONE = '+4915112345678';

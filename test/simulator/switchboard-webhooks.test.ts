@@ -7,10 +7,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type Server } from 'node:http';
-import { type AddressInfo, type Server as TcpServer, type Socket, connect, createServer } from 'node:net';
+import { type AddressInfo, connect, createServer, type Server as TcpServer, type Socket } from 'node:net';
+
 import { serve } from '@hono/node-server';
 import { Client } from '@temporalio/client';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
+
 import { createApp } from '../../src/api/app';
 import { ConversationGateway } from '../../src/api/conversation-gateway';
 import { UnrecognizedPayloadStore } from '../../src/api/unrecognized-payload-store';

@@ -3,7 +3,7 @@
  * (src/channels/signature.ts) accepts, tampering detected, retries on non-200, user actions.
  */
 import { verifySignature } from '../../src/channels/signature';
-import { type TestPlatform, bmBody, rbmData, startReceiver, startTestPlatform } from '../helpers/simulator';
+import { bmBody, rbmData, startReceiver, startTestPlatform, type TestPlatform } from '../helpers/simulator';
 
 const RBM_TOKEN = 'rbm-webhook-token';
 const BM_TOKEN = 'bm-webhook-token';

@@ -7,19 +7,21 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
+
 import { ConfigError, loadConfig, requirePayloadEncryption } from '../../src/config';
 import {
   AesGcmPayloadCodec,
+  describePayloadEncryption,
   ENCRYPTED_ENCODING,
   PayloadDecryptionError,
-  describePayloadEncryption,
 } from '../../src/temporal/payload-codec';
 import {
-  PayloadKeyError,
   ensureDevPayloadKeyFile,
   generatePayloadKeyEntry,
   parsePayloadKeys,
+  PayloadKeyError,
 } from '../../src/temporal/payload-keys';
 
 const SECRET_TEXT = 'my card number is 4111 1111 1111 1111';

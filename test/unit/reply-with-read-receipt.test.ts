@@ -3,6 +3,7 @@
  * receipt first, the reply whatever became of the receipt, and the result says which it was.
  */
 import { ApplicationFailure } from '@temporalio/common';
+
 import {
   type ActivityDeps,
   createActivities,

@@ -1,9 +1,11 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+
 import { parseDocument } from 'yaml';
+
 import { renderTemplate } from '../../src/routing';
-import { RoutingConfigError, loadRoutingConfig, parseRoutingConfig } from '../../src/routing/load';
+import { loadRoutingConfig, parseRoutingConfig, RoutingConfigError } from '../../src/routing/load';
 
 const EXAMPLE_PATH = path.join(__dirname, '..', '..', 'config', 'routing.example.yaml');
 const EXAMPLE = readFileSync(EXAMPLE_PATH, 'utf8');

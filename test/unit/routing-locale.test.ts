@@ -1,17 +1,18 @@
 import path from 'node:path';
+
+import { type InboundEvent } from '../../src/domain/inbound';
 import {
   canonicalizeLocale,
   countryOfNumber,
   matchLocale,
   resolveLocale,
   resolveLocaleDetailed,
-  senderCountryOf,
   type RoutingConfig,
+  senderCountryOf,
 } from '../../src/routing';
+import { decideRoute, initialRoutingContext } from '../../src/routing';
 import { loadRoutingConfig } from '../../src/routing/load';
 import { startingLocale } from '../../src/routing/starting-locale';
-import { decideRoute, initialRoutingContext } from '../../src/routing';
-import { type InboundEvent } from '../../src/domain/inbound';
 
 const config: RoutingConfig = loadRoutingConfig(path.join(__dirname, '..', '..', 'config', 'routing.example.yaml'));
 

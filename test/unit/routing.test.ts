@@ -3,24 +3,25 @@
  * the message-type sections), run against the shipped example routing file.
  */
 import path from 'node:path';
-import { type InboundContext, type MessageContent, type DialogflowInfo } from '../../src/domain/inbound';
+
+import { type DialogflowInfo, type InboundContext, type MessageContent } from '../../src/domain/inbound';
 import {
   AGENT_REQUEST_POSTBACK,
-  AUTH_RETRY_POSTBACK,
-  PLACE_DECLINED_POSTBACK,
   applyContextUpdate,
+  AUTH_RETRY_POSTBACK,
   decideLiveAgentRequest,
   decideRoute,
   handoffAcknowledgement,
   holdingMessage,
+  type InboundMessageEvent,
   initialRoutingContext,
+  PLACE_DECLINED_POSTBACK,
   placePostback,
   releaseToAutomation,
-  withLiveAgent,
-  type InboundMessageEvent,
   type RouteDecision,
   type RoutingConfig,
   type RoutingContext,
+  withLiveAgent,
 } from '../../src/routing';
 import { loadRoutingConfig } from '../../src/routing/load';
 

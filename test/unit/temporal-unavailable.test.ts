@@ -8,8 +8,10 @@
  * that fail every call that way stand in for that server.
  */
 import { randomUUID } from 'node:crypto';
+
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { NamespaceNotFoundError } from '@temporalio/common';
+
 import { createApp } from '../../src/api/app';
 import { ConversationGateway } from '../../src/api/conversation-gateway';
 import { isTemporalUnavailable } from '../../src/api/errors';

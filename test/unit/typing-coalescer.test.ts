@@ -3,6 +3,7 @@
  * change of value and every other event still reaches the workflow.
  */
 import { type Client } from '@temporalio/client';
+
 import { ConversationGateway } from '../../src/api/conversation-gateway';
 import { TYPING_REFRESH_MS, TypingCoalescer } from '../../src/api/typing-coalescer';
 import { type InboundEvent } from '../../src/domain/inbound';

@@ -10,7 +10,9 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
+
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
+
 import { bmConversationKey } from '../../src/domain/conversation-key';
 import { type InboundEvent } from '../../src/domain/inbound';
 import { createLogger } from '../../src/logger';
@@ -18,8 +20,8 @@ import { type RunningSimulator, startSimulator } from '../../src/simulator/serve
 import { readTemporalBinaries } from '../../src/temporal/binaries';
 import {
   type ConversationView,
-  type UnrecognizedPayloadView,
   inboundEventsSignal,
+  type UnrecognizedPayloadView,
 } from '../../src/workflows/definitions';
 import { recordingActivities } from '../helpers/recording-activities';
 import { exampleRouting } from '../helpers/routing';

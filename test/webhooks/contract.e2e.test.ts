@@ -6,7 +6,9 @@
  * Shared dev server, createApp, a real worker.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
+
 import { computeSignature } from '../../src/channels/signature';
 import { bmConversationKey, rbmConversationKey } from '../../src/domain/conversation-key';
 import { type UnrecognizedPayloadView } from '../../src/workflows/definitions';

@@ -5,6 +5,7 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+
 import {
   bmConversationKey,
   type Channel,

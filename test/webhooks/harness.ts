@@ -3,10 +3,12 @@
  * conversation and unrecognized-payload workflows on a task queue of its own.
  */
 import { randomUUID } from 'node:crypto';
+
 import { Client, WorkflowNotFoundError } from '@temporalio/client';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { type Hono } from 'hono';
+
 import { createApp } from '../../src/api/app';
 import { ConversationGateway } from '../../src/api/conversation-gateway';
 import { UnrecognizedPayloadStore } from '../../src/api/unrecognized-payload-store';

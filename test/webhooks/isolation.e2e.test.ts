@@ -6,7 +6,9 @@
  * were running before the binding keep working. Shared dev server, real worker.
  */
 import { randomUUID } from 'node:crypto';
+
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
+
 import { OWNER_MEMO } from '../../src/api/conversation-gateway';
 import { bmConversationKey } from '../../src/domain/conversation-key';
 import { signedBmRequest } from '../helpers/signing';

@@ -7,8 +7,10 @@
  * server, and a closed port for the 503 branch.
  */
 import { randomUUID } from 'node:crypto';
+
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import fc from 'fast-check';
+
 import { createApp } from '../../src/api/app';
 import { ConversationGateway } from '../../src/api/conversation-gateway';
 import { UnrecognizedPayloadStore } from '../../src/api/unrecognized-payload-store';

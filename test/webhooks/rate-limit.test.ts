@@ -11,7 +11,9 @@
  * and the store map to the same 503.
  */
 import { randomUUID } from 'node:crypto';
+
 import { Client, Connection } from '@temporalio/client';
+
 import { createApp } from '../../src/api/app';
 import { ConversationGateway } from '../../src/api/conversation-gateway';
 import { TemporalUnavailableError } from '../../src/api/errors';

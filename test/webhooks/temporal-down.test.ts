@@ -4,13 +4,15 @@
  * (createLazyClient) against a dev server of its own that the test stops and restarts.
  */
 import { randomUUID } from 'node:crypto';
+
 import { type Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
+
 import { createApp } from '../../src/api/app';
 import { ConversationGateway } from '../../src/api/conversation-gateway';
+import { TemporalUnavailableError } from '../../src/api/errors';
 import { UnrecognizedPayloadStore } from '../../src/api/unrecognized-payload-store';
 import { type WebhookAppDeps } from '../../src/api/webhooks';
-import { TemporalUnavailableError } from '../../src/api/errors';
 import { computeSignature } from '../../src/channels/signature';
 import { loadConfig } from '../../src/config';
 import { rbmConversationKey } from '../../src/domain/conversation-key';

@@ -6,9 +6,11 @@
  * from the variable.
  */
 import { randomUUID } from 'node:crypto';
+
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { type Hono } from 'hono';
+
 import { createApp } from '../../src/api/app';
 import { ConversationGateway } from '../../src/api/conversation-gateway';
 import { computeSignature } from '../../src/channels/signature';

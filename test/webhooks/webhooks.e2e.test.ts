@@ -4,9 +4,11 @@
  * Temporal up is here; Temporal down is temporal-down.test.ts, arbitrary input property.test.ts.
  */
 import { randomUUID } from 'node:crypto';
+
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { Hono } from 'hono';
 import { requestId } from 'hono/request-id';
+
 import { createWebhooksApp } from '../../src/api/webhooks';
 import { openBmDelivery } from '../../src/channels/bm/inbound';
 import { type InboundReader, isObject } from '../../src/channels/inbound-payload';

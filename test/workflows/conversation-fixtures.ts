@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { type InboundEvent, type InboundContext, type MessageContent } from '../../src/domain/inbound';
+
+import { type InboundContext, type InboundEvent, type MessageContent } from '../../src/domain/inbound';
 
 export const RBM_KEY = 'rbm:agent@rbm.goog:+14155550100';
 export const BM_KEY = 'bm:conv-123';

@@ -1,21 +1,23 @@
 import { randomUUID } from 'node:crypto';
+
+import { ApplicationFailure } from '@temporalio/common';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
+
+import { FailureType } from '../../src/domain/errors';
 import { conversationWorkflow } from '../../src/workflows';
 import {
   agentTypingUpdate,
   assignUpdate,
-  conversationStateQuery,
   type ConversationInput,
+  conversationStateQuery,
   inboundEventsSignal,
   sendMessageUpdate,
 } from '../../src/workflows/definitions';
-import { ApplicationFailure } from '@temporalio/common';
-import { FailureType } from '../../src/domain/errors';
 import { recordingActivities } from '../helpers/recording-activities';
-import { waitUntil } from '../helpers/wait';
 import { createTimeSkippingEnv, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
-import { BM_KEY, RBM_KEY, liveAgentRequest, userMessage } from './conversation-fixtures';
+import { waitUntil } from '../helpers/wait';
+import { BM_KEY, liveAgentRequest, RBM_KEY, userMessage } from './conversation-fixtures';
 
 describe('conversation workflow: history, handoff, typing, continue-as-new', () => {
   let env: TestWorkflowEnvironment;

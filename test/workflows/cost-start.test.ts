@@ -9,10 +9,12 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { ConversationGateway } from '../../src/api/conversation-gateway';
+
 import { type RoutingSource } from '../../src/activities';
+import { ConversationGateway } from '../../src/api/conversation-gateway';
 import { loadRoutingConfig, routingVersionOf } from '../../src/routing/load';
 import { projectRoot } from '../../src/temporal/binaries';
 import { RoutingStore } from '../../src/temporal/routing-store';

@@ -5,19 +5,21 @@
  * activity to stay in flight while something else happens.
  */
 import { randomUUID } from 'node:crypto';
+
 import { type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
+import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
+
 import { FailureType } from '../../src/domain/errors';
 import { type InboundEvent } from '../../src/domain/inbound';
 import { conversationWorkflow } from '../../src/workflows';
 import {
   agentTypingUpdate,
   assignUpdate,
-  conversationStateQuery,
   type ConversationInput,
+  conversationStateQuery,
   type ConversationView,
   inboundEventsSignal,
   markReadUpdate,
@@ -28,13 +30,13 @@ import {
   userTypingAsOf,
 } from '../../src/workflows/definitions';
 import { type OutboundSendInput } from '../../src/workflows/outbound/types';
+import { gate } from '../helpers/gate';
 import { recordingActivities } from '../helpers/recording-activities';
 import { exampleRouting } from '../helpers/routing';
 import { createTimeSkippingEnv, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
 import { waitUntil } from '../helpers/wait';
-import { BM_KEY, RBM_KEY, liveAgentRequest, userMessage } from './conversation-fixtures';
+import { BM_KEY, liveAgentRequest, RBM_KEY, userMessage } from './conversation-fixtures';
 import { receipt } from './outbound-helpers';
-import { gate } from '../helpers/gate';
 
 type Handle = WorkflowHandle<typeof conversationWorkflow>;
 type Recording = ReturnType<typeof recordingActivities>;

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+
 import { type WorkflowHandle } from '@temporalio/client';
+
 import { type InboundEvent } from '../../src/domain/inbound';
 import { type conversationWorkflow } from '../../src/workflows';
 import { outboundMessagesQuery } from '../../src/workflows/definitions';

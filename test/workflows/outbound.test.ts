@@ -5,10 +5,12 @@
  * more happens" waits for the message's lifecycle to report finished first.
  */
 import { randomUUID } from 'node:crypto';
+
 import { type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
+
 import { FailureType } from '../../src/domain/errors';
 import { conversationWorkflow } from '../../src/workflows';
 import {
@@ -21,7 +23,7 @@ import {
 import { type OutboundSendInput } from '../../src/workflows/outbound/types';
 import { recordingActivities } from '../helpers/recording-activities';
 import { createTimeSkippingEnv, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
-import { BM_KEY, RBM_KEY, RBM_NUMBER, eventually, finished, messageIn, receipt, ttlExpired } from './outbound-helpers';
+import { BM_KEY, eventually, finished, messageIn, RBM_KEY, RBM_NUMBER, receipt, ttlExpired } from './outbound-helpers';
 
 const MIN = 60_000;
 const DAY = 24 * 60 * MIN;

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
+
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
+
+import { ConversationGateway } from '../../src/api/conversation-gateway';
 import { type InboundEvent } from '../../src/domain/inbound';
 import { conversationWorkflow } from '../../src/workflows';
-import { ConversationGateway } from '../../src/api/conversation-gateway';
 import { conversationStateQuery, inboundEventsSignal, searchAttributes } from '../../src/workflows/definitions';
 import { recordingActivities } from '../helpers/recording-activities';
 import { exampleRouting } from '../helpers/routing';

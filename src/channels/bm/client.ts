@@ -5,10 +5,10 @@
  * already seen (409 ALREADY_EXISTS) means an earlier attempt went through: success.
  */
 import { FailureType } from '../../domain/errors';
-import { type CallDescription, type StatusMeaning, failureForStatus } from '../failures';
-import { JSON_HEADERS, googleCall } from '../google-api';
+import { type CallDescription, failureForStatus, type StatusMeaning } from '../failures';
+import { googleCall, JSON_HEADERS } from '../google-api';
 import { type AccessTokenSource } from '../google-auth';
-import { type HttpResponse, apiUrl, jsonBody } from '../http';
+import { apiUrl, type HttpResponse, jsonBody } from '../http';
 import { type BmMessage, type BmRepresentative } from './content';
 
 /** Google's Business Messages host (retired; kept as the default so config mirrors RBM's). */

@@ -6,6 +6,7 @@
  * (entryPoint, rating, …) stay strings so a value Google adds later is not a 400.
  */
 import { z } from 'zod';
+
 import { boolish, googleId, numberish, timestamp } from '../inbound-payload';
 
 /** Part of the workflow id (`conv-bm-{conversationId}`): printable ASCII, no `/`, bounded. */

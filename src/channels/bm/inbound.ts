@@ -9,6 +9,8 @@
  * is the key, which is stable because a message is DELIVERED or READ once. Any other payload
  * without a requestId falls back to the message id or a hash of the payload member.
  */
+import { type z } from 'zod';
+
 import { bmConversationKey } from '../../domain/conversation-key';
 import {
   type DialogflowInfo,
@@ -18,25 +20,24 @@ import {
   type MessageContent,
 } from '../../domain/inbound';
 import {
+  digest,
   type FieldProblem,
   type InboundCredential,
   type InboundInterpretation,
-  NOT_JSON,
-  type OpenResult,
-  digest,
   isObject,
   label,
+  NOT_JSON,
+  type OpenResult,
   parseWith,
 } from '../inbound-payload';
-import { type z } from 'zod';
 import {
   BM_PAYLOAD_FIELDS,
   BM_RECEIPT_TYPES,
-  type BmCommon,
-  type BmPayloadField,
   bmAuthenticationResponseSchema,
+  type BmCommon,
   bmCommonSchema,
   bmMessageSchema,
+  type BmPayloadField,
   bmReceiptsSchema,
   bmSuggestionResponseSchema,
   bmSurveyResponseSchema,

@@ -6,10 +6,10 @@
 import { type RevokeOutcome } from '../../activities';
 import { maskPhone } from '../../domain/conversation-key';
 import { FailureType } from '../../domain/errors';
-import { type CallDescription, type StatusMeaning, failureForStatus, permanentFailure } from '../failures';
-import { JSON_HEADERS, googleCall } from '../google-api';
+import { type CallDescription, failureForStatus, permanentFailure, type StatusMeaning } from '../failures';
+import { googleCall, JSON_HEADERS } from '../google-api';
 import { type AccessTokenSource } from '../google-auth';
-import { type HttpResponse, apiUrl, jsonBody } from '../http';
+import { apiUrl, type HttpResponse, jsonBody } from '../http';
 import { type RbmAgentMessage } from './content';
 
 export type RbmRegion = 'global' | 'us' | 'europe' | 'asia';

@@ -5,6 +5,7 @@
  * run (see inbound.ts), so a value that is merely unknown (a new eventType) is not a schema error.
  */
 import { z } from 'zod';
+
 import { googleId, numberish, timestamp } from '../inbound-payload';
 
 /** E.164, as in conversation keys: the number is part of the workflow id, so it must parse. */

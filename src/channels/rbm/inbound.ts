@@ -11,13 +11,13 @@ import { rbmConversationKey } from '../../domain/conversation-key';
 import { type FileInfo, type InboundEvent, type InboundEventBody, type MessageContent } from '../../domain/inbound';
 import { senderCountryOf } from '../../routing/phone-country';
 import {
+  digest,
   type FieldProblem,
   type InboundInterpretation,
-  NOT_JSON,
-  type OpenResult,
-  digest,
   isObject,
   label,
+  NOT_JSON,
+  type OpenResult,
   parseJsonBytes,
   parseWith,
 } from '../inbound-payload';
@@ -26,12 +26,12 @@ import {
   RBM_SERVER_EVENT_TYPES,
   RBM_USER_EVENT_TYPES,
   type RbmAgentLaunchEvent,
-  type RbmServerEvent,
-  type RbmUserEvent,
-  type RbmUserMessage,
   rbmAgentLaunchEventSchema,
+  type RbmServerEvent,
   rbmServerEventSchema,
+  type RbmUserEvent,
   rbmUserEventSchema,
+  type RbmUserMessage,
   rbmUserMessageSchema,
 } from './inbound-schema';
 

@@ -9,10 +9,10 @@
  *   (`findSent`) and returns the one with the same body created since the activity was first
  *   scheduled (see gateway.ts).
  */
-import { FailureType } from '../../domain/errors';
 import { maskPhone } from '../../domain/conversation-key';
+import { FailureType } from '../../domain/errors';
 import { type CallDescription, failureForStatus } from '../failures';
-import { type HttpResponse, apiUrl, httpCall, jsonBody } from '../http';
+import { apiUrl, httpCall, type HttpResponse, jsonBody } from '../http';
 import { type SmsProvider, type SmsSendRequest } from './provider';
 
 export const TWILIO_DEFAULT_BASE_URL = 'https://api.twilio.com';

@@ -4,10 +4,11 @@
  * conversation is answered 409 ALREADY_EXISTS, as Business Messages did.
  */
 import { Hono } from 'hono';
+
 import { BM_SCOPE } from '../../channels/google-auth';
 import { requireGoogleToken } from '../middleware';
 import { Phones } from '../phones';
-import { type SimEnv, type SimulatorState, googleError } from '../state';
+import { googleError, type SimEnv, type SimulatorState } from '../state';
 import { parseJsonObject } from './json';
 
 const EVENT_TYPES = new Set(['TYPING_STARTED', 'TYPING_STOPPED', 'REPRESENTATIVE_JOINED', 'REPRESENTATIVE_LEFT']);

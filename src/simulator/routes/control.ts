@@ -5,9 +5,10 @@
  */
 import { Hono } from 'hono';
 import { type z } from 'zod';
+
 import { normalizePhoneParam } from '../calls';
 import { faultRuleSchema } from '../faults';
-import { Phones, deviceProfilePatchSchema } from '../phones';
+import { deviceProfilePatchSchema, Phones } from '../phones';
 import { type SimEnv, type SimulatorState } from '../state';
 import { parseJsonObject } from './json';
 

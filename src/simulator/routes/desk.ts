@@ -8,6 +8,7 @@
  * `authCodes()`, and records the calls with the code redacted.
  */
 import { Hono } from 'hono';
+
 import { AUTH_CODE_SIGNATURE_HEADER, verifyAuthCodeSignature } from '../../channels/auth-codes';
 import { HANDOFF_SIGNATURE_HEADER, verifyHandoffSignature } from '../../channels/handoff';
 import { type SimEnv, type SimulatorState } from '../state';

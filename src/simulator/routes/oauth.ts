@@ -4,6 +4,7 @@
  * { access_token, expires_in, token_type } or 400 { error: "invalid_grant", error_description }.
  */
 import { Hono } from 'hono';
+
 import { JWT_BEARER_GRANT, verifyAssertion } from '../oauth';
 import { type SimEnv, type SimulatorState } from '../state';
 

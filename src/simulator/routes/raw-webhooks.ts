@@ -10,6 +10,7 @@
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
+
 import { type SimEnv, type SimulatorState } from '../state';
 import { parseJsonObject } from './json';
 

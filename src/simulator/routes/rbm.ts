@@ -4,11 +4,12 @@
  * is ignored (answered 200, no effect), as RBM does.
  */
 import { Hono } from 'hono';
+
 import { RBM_SCOPE } from '../../channels/google-auth';
 import { maskPhone } from '../../domain/conversation-key';
 import { requireGoogleToken } from '../middleware';
 import { Phones } from '../phones';
-import { type SimEnv, type SimulatorState, googleError } from '../state';
+import { googleError, type SimEnv, type SimulatorState } from '../state';
 import { parseJsonObject } from './json';
 
 const E164 = /^\+[1-9]\d{6,14}$/;

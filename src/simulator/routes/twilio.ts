@@ -5,7 +5,9 @@
  * posts `sent` and `delivered` callbacks signed with X-Twilio-Signature.
  */
 import { timingSafeEqual } from 'node:crypto';
+
 import { type Context, Hono } from 'hono';
+
 import { SMS_IDEMPOTENCY_HEADER } from '../../channels/sms/twilio';
 import { type SimSms } from '../sms-store';
 import { type SimEnv, type SimulatorState, twilioError } from '../state';

@@ -7,14 +7,15 @@
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
+
 import {
-  type BmContextInput,
-  type UserContent,
   bmAuthenticationResponse,
+  type BmContextInput,
   bmUserMessage,
   bmUserStatus,
   rbmUserEvent,
   rbmUserMessage,
+  type UserContent,
 } from '../payloads';
 import { type SimEnv, type SimulatorState } from '../state';
 import { type QueuedWebhook } from '../webhooks';

@@ -1,4 +1,5 @@
 import { setHandler } from '@temporalio/workflow';
+
 import { outboundMessagesQuery, sendMessageUpdate } from '../definitions';
 import { type OutboundTracker } from './tracker';
 

@@ -11,10 +11,10 @@
  * - tracker.ts    OutboundTracker: records, idempotency map, receipts routing, snapshot/restore
  * - handlers.ts   the update and query handlers
  */
-export { OutboundTracker, INVALID_OUTBOUND_MESSAGE, type OutboundInboundEvent } from './tracker';
 export { registerOutboundHandlers } from './handlers';
 export { OUTBOUND_METRIC_NAMES } from './metrics';
 export { nextStep, type Step } from './plan';
+export { INVALID_OUTBOUND_MESSAGE, type OutboundInboundEvent, OutboundTracker } from './tracker';
 export type {
   OutboundMessagesView,
   OutboundMessageView,

@@ -12,6 +12,7 @@ import {
   log,
   proxyActivities,
 } from '@temporalio/workflow';
+
 import type { Activities } from '../../activities';
 import { type ConversationKey } from '../../domain/conversation-key';
 import { FailureType } from '../../domain/errors';

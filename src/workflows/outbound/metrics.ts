@@ -6,6 +6,7 @@
  * history never counts twice.
  */
 import { metricMeter } from '@temporalio/workflow';
+
 import { type Channel } from '../../domain/conversation-key';
 import { type ExpiryReason, type OutboundMetricsState, type OutboundMetricsView } from './types';
 

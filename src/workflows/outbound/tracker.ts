@@ -5,6 +5,7 @@
  * carries it across continue-as-new and the constructor resumes every pending timer.
  */
 import { ApplicationFailure, CancellationScope, condition, log, uuid4 } from '@temporalio/workflow';
+
 import { type ConversationKey, parseConversationKey } from '../../domain/conversation-key';
 import { type InboundEvent } from '../../domain/inbound';
 import { INVALID_OUTBOUND_MESSAGE, validateOutboundRequest } from '../../domain/outbound';
