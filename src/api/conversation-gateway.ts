@@ -128,16 +128,11 @@ export class ConversationGateway {
   /** Signals (starting it if needed) the conversation's workflow with one request's events; resolves once Temporal accepted them. */
   async deliver(key: ConversationKey, events: InboundEvent[], options: DeliverOptions = {}): Promise<void> {
     // Keyed by the signer too: another agent's "typing" is never coalesced with this one's, so its refusal stands.
-    const coalesced = `${options.owner ?? ''}|${this.workflowId(key)}`;
-    const signalled = this.typing.filter(coalesced, events);
-    // Only a repeated "typing" that changes nothing: accepted, nothing to signal.
-    if (signalled.length === 0) return;
-    try {
-      await this.deliverNow(key, signalled, options);
-    } catch (err) {
-      this.typing.forget(coalesced);
-      throw err;
-    }
+    const delivery = this.typing.begin(`${options.owner ?? ''}|${this.workflowId(key)}`, events);
+    // Only a repeated "typing" that changes nothing: acknowledged, nothing to signal.
+    if (delivery.events.length === 0) return;
+    await this.deliverNow(key, delivery.events, options);
+    delivery.accepted();
   }
 
   private async deliverNow(key: ConversationKey, events: InboundEvent[], options: DeliverOptions): Promise<void> {

@@ -29,27 +29,44 @@ const message = (): InboundEvent => ({
 });
 
 describe('TypingCoalescer', () => {
-  test('a repeated "typing" within the refresh period is dropped; after it, or after any other event, it goes through', () => {
+  const signalled = (coalescer: TypingCoalescer, conversation: string, events: InboundEvent[], accept = true) => {
+    const delivery = coalescer.begin(conversation, events);
+    if (accept) delivery.accepted();
+    return delivery.events;
+  };
+
+  test('a "typing" within the refresh period of an accepted one is dropped; after it, or after any other event, it goes through', () => {
     let now = 0;
     const coalescer = new TypingCoalescer(() => now);
-    expect(coalescer.filter('c', [typing(true)])).toHaveLength(1);
+    expect(signalled(coalescer, 'c', [typing(true)])).toHaveLength(1);
     now = TYPING_REFRESH_MS - 1;
-    expect(coalescer.filter('c', [typing(true)])).toEqual([]);
-    expect(coalescer.filter('other', [typing(true)])).toHaveLength(1);
+    expect(signalled(coalescer, 'c', [typing(true)])).toEqual([]);
+    expect(signalled(coalescer, 'other', [typing(true)])).toHaveLength(1);
     now = TYPING_REFRESH_MS;
-    expect(coalescer.filter('c', [typing(true)])).toHaveLength(1);
+    expect(signalled(coalescer, 'c', [typing(true)])).toHaveLength(1);
     // A message clears typing in the workflow: the next "typing" is news.
     const batch = [message(), typing(true)];
-    expect(coalescer.filter('c', batch)).toEqual(batch);
-    expect(coalescer.filter('c', [typing(false)])).toHaveLength(1);
-    expect(coalescer.filter('c', [typing(true)])).toHaveLength(1);
+    expect(signalled(coalescer, 'c', batch)).toEqual(batch);
+    expect(signalled(coalescer, 'c', [typing(true)])).toHaveLength(1);
+    expect(signalled(coalescer, 'c', [typing(false)])).toHaveLength(1);
+    expect(signalled(coalescer, 'c', [typing(true)])).toHaveLength(1);
   });
 
-  test('a delivery that failed is forgotten, so its redelivery is signalled', () => {
+  test('only an accepted signal coalesces: a duplicate of one still in flight, or of one that failed, is signalled', () => {
     const coalescer = new TypingCoalescer(() => 0);
-    expect(coalescer.filter('c', [typing(true)])).toHaveLength(1);
-    coalescer.forget('c');
-    expect(coalescer.filter('c', [typing(true)])).toHaveLength(1);
+    const inFlight = coalescer.begin('c', [typing(true)]);
+    expect(signalled(coalescer, 'c', [typing(true)], false)).toHaveLength(1);
+    expect(inFlight.events).toHaveLength(1);
+    // Never accepted (Temporal refused it): the redelivery goes through.
+    expect(signalled(coalescer, 'c', [typing(true)])).toHaveLength(1);
+  });
+
+  test('a "typing" accepted after a message began is not trusted: the message may come last in the workflow', () => {
+    const coalescer = new TypingCoalescer(() => 0);
+    const typingFirst = coalescer.begin('c', [typing(true)]);
+    coalescer.begin('c', [message()]).accepted();
+    typingFirst.accepted();
+    expect(signalled(coalescer, 'c', [typing(true)])).toHaveLength(1);
   });
 });
 
