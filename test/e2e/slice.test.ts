@@ -73,9 +73,10 @@ describe('end to end on the dev server: HTTP → signalWithStart → workflow �
       const key = `rbm:e2e@rbm.goog:${msisdn}`;
       expect(conversations.workflowId(key)).not.toContain(msisdn);
       await firstReceipt;
+      // The receipt counts as sent once its activity (with the answer, since issue 14) completed.
       const state = await waitUntil(
         () => conversations.getState(key),
-        (st) => (st?.history.length ?? 0) >= 2,
+        (st) => (st?.history.length ?? 0) >= 2 && (st?.readReceiptsSent.length ?? 0) >= 1,
       );
       expect(state?.history).toEqual([
         expect.objectContaining({ direction: 'inbound', messageId, kind: 'text', summary: 'When are you open?' }),
