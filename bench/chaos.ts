@@ -9,7 +9,7 @@
  */
 import { parseArgs } from 'node:util';
 
-import { readTemporalBinaries } from '../src/temporal/binaries';
+import { readTemporalBinaries } from '../dev/binaries';
 import { describeChaos, runChaos } from './lib/chaos';
 import { hostInfo, writeJsonResult } from './lib/results';
 

@@ -11,8 +11,8 @@
  */
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 
+import { readTemporalBinaries } from '../dev/binaries';
 import { type InboundEvent } from '../src/domain/inbound';
-import { readTemporalBinaries } from '../src/temporal/binaries';
 import { AesGcmPayloadCodec } from '../src/temporal/payload-codec';
 import { generatePayloadKeyEntry, parsePayloadKeys } from '../src/temporal/payload-keys';
 import { conversationWorkflow } from '../src/workflows';

@@ -31,9 +31,9 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
+import { projectRoot, readTemporalBinaries } from '../dev/binaries';
+import { type CallRecord } from '../dev/simulator/calls';
 import { type InboundEvent } from '../src/domain/inbound';
-import { type CallRecord } from '../src/simulator/calls';
-import { projectRoot, readTemporalBinaries } from '../src/temporal/binaries';
 import { conversationWorkflow } from '../src/workflows';
 import { runCodecComparison } from './codec';
 import { type ActionCount, countWorkflows, perUnit, subtractCounts } from './lib/actions';

@@ -11,10 +11,10 @@
  * signalled to 100 random open conversations (most of them evicted) and the time until each
  * workflow shows it is measured.
  */
+import { readTemporalBinaries } from '../dev/binaries';
+import { SeededRandom } from '../dev/simulator/rng';
 import { type ConversationKey } from '../src/domain/conversation-key';
 import { type InboundEvent } from '../src/domain/inbound';
-import { SeededRandom } from '../src/simulator/rng';
-import { readTemporalBinaries } from '../src/temporal/binaries';
 import { conversationWorkflow } from '../src/workflows';
 import { conversationStateQuery, inboundEventsSignal } from '../src/workflows/definitions';
 import { rssMiB } from './lib/processes';

@@ -18,6 +18,8 @@ import { parseArgs } from 'node:util';
 import { serve } from '@hono/node-server';
 import { DefaultLogger, makeTelemetryFilterString, NativeConnection, Runtime } from '@temporalio/worker';
 
+import { projectRoot, readTemporalBinaries } from '../dev/binaries';
+import { DevServer } from '../dev/dev-server';
 import { createApp } from '../src/api/app';
 import { ConversationGateway } from '../src/api/conversation-gateway';
 import { UnrecognizedPayloadStore } from '../src/api/unrecognized-payload-store';
@@ -26,9 +28,7 @@ import { computeSignature } from '../src/channels/signature';
 import { loadConfig } from '../src/config';
 import { type ConversationKey, rbmConversationKey } from '../src/domain/conversation-key';
 import { silentLogger } from '../src/logger';
-import { projectRoot, readTemporalBinaries } from '../src/temporal/binaries';
 import { createLazyClient } from '../src/temporal/connections';
-import { DevServer } from '../src/temporal/dev-server';
 import { payloadDataConverter } from '../src/temporal/payload-codec';
 import { generatePayloadKeyEntry } from '../src/temporal/payload-keys';
 import { buildWorker } from '../src/temporal/worker-factory';

@@ -19,9 +19,9 @@
  */
 import { temporal } from '@temporalio/proto';
 
-import { type CallCounts, webhookEventId } from '../../src/simulator/call-counts';
-import { type CallRecord } from '../../src/simulator/calls';
-import { type SimMessage } from '../../src/simulator/phones';
+import { type CallCounts, webhookEventId } from '../../dev/simulator/call-counts';
+import { type CallRecord } from '../../dev/simulator/calls';
+import { type SimMessage } from '../../dev/simulator/phones';
 import { type ConversationView } from '../../src/workflows/definitions';
 import { countWorkflows, signalledDedupeKeys } from './actions';
 import { drain, exchangeDone } from './drain';

@@ -9,8 +9,8 @@
  * that single queue caps receipts at one per acknowledgement latency (~25/s here), and a drain
  * would measure the simulator instead of Switchboard. Google delivers webhooks with many in flight.
  */
-import { rbmUserEvent } from '../../src/simulator/payloads';
-import { SeededRandom } from '../../src/simulator/rng';
+import { rbmUserEvent } from '../../dev/simulator/payloads';
+import { SeededRandom } from '../../dev/simulator/rng';
 import { agentMessageIdOf, CallCollector, type SimClient } from './sim-client';
 import { type BenchConversation, type Sample } from './traffic';
 

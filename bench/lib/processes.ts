@@ -8,7 +8,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, readdirSync, readFileSync, type WriteStream } from 'node:fs';
 import path from 'node:path';
 
-import { projectRoot } from '../../src/temporal/binaries';
+import { projectRoot } from '../../dev/binaries';
 
 /** Resident set size of a process in MiB (Linux /proc), or undefined when unknown or gone. */
 export function rssMiB(pid: number | undefined): number | undefined {

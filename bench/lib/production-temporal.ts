@@ -24,8 +24,8 @@ import { msToTs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { stringify } from 'yaml';
 
-import { isPortFree } from '../../src/devstack/ports';
-import { projectRoot } from '../../src/temporal/binaries';
+import { projectRoot } from '../../dev/binaries';
+import { isPortFree } from '../../dev/devstack/ports';
 import { ensureSearchAttributes } from '../../src/temporal/search-attributes';
 import { searchAttributes } from '../../src/workflows/definitions';
 

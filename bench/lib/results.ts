@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import path from 'node:path';
 
-import { projectRoot } from '../../src/temporal/binaries';
+import { projectRoot } from '../../dev/binaries';
 
 /** bench/results/ */
 export const RESULTS_DIR = path.join(projectRoot, 'bench', 'results');

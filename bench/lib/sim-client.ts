@@ -3,10 +3,10 @@
  * platform messages, faults. Everything goes over HTTP, since the simulator runs as its own process
  * (as under `npm start`).
  */
-import { type CallCounts } from '../../src/simulator/call-counts';
-import { type CallRecord } from '../../src/simulator/calls';
-import { type FaultRuleInput } from '../../src/simulator/faults';
-import { type SimMessage } from '../../src/simulator/phones';
+import { type CallCounts } from '../../dev/simulator/call-counts';
+import { type CallRecord } from '../../dev/simulator/calls';
+import { type FaultRuleInput } from '../../dev/simulator/faults';
+import { type SimMessage } from '../../dev/simulator/phones';
 
 /** A thin client of one simulator. */
 export class SimClient {

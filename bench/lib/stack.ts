@@ -1,17 +1,17 @@
 /**
  * The stack a benchmark or chaos run boots for itself, on free ports, in a temporary folder:
  *
- * - a Temporal dev server (src/temporal/dev-server.ts) on a SQLite file in that folder (WAL, as
+ * - a Temporal dev server (dev/dev-server.ts) on a SQLite file in that folder (WAL, as
  *   `npm start` runs it) or in memory; or (`persistence: 'postgres'`) the production deployment of
  *   bench/lib/production-temporal.ts: the real Temporal server on a private PostgreSQL in .data/;
- * - the simulator as a child process (src/simulator/main.ts): Google's RBM API, OAuth, Twilio, and
+ * - the simulator as a child process (dev/simulator/main.ts): Google's RBM API, OAuth, Twilio, and
  *   the phones that deliver and read Switchboard's messages and post the signed receipts;
  * - workers as child processes (src/worker.ts, the production entry), each with its own health
  *   port, started from one prebuilt workflow bundle so a restart takes a second, not a webpack run;
  * - APIs as child processes: Switchboard's own (src/server.ts, `apis` replicas; the simulator's
  *   webhooks alternate between them) or the ack-only baseline.
  *
- * Children get only the environment given here (as `npm start` passes it, see src/dev.ts), with
+ * Children get only the environment given here (as `npm start` passes it, see dev/dev.ts), with
  * logs at warn and the worker's Prometheus exporter off. Every process (children and the run's own
  * client) has the run's payload key (a key file in the folder); `payloadEncryption` says whether
  * new payloads are encrypted with it (default off, so figures compare with earlier runs; `npm run
@@ -26,12 +26,12 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger } from '@temporalio/worker';
 
+import { projectRoot, readTemporalBinaries } from '../../dev/binaries';
+import { DevServer } from '../../dev/dev-server';
 import { ConversationGateway } from '../../src/api/conversation-gateway';
 import { type ConversationKey } from '../../src/domain/conversation-key';
 import { type RoutingConfig } from '../../src/routing';
 import { loadRoutingConfig, routingVersionOf } from '../../src/routing/load';
-import { projectRoot, readTemporalBinaries } from '../../src/temporal/binaries';
-import { DevServer } from '../../src/temporal/dev-server';
 import { payloadDataConverter } from '../../src/temporal/payload-codec';
 import { generatePayloadKeyEntry, type PayloadKey, readPayloadKeyFile } from '../../src/temporal/payload-keys';
 import { productionBundleOptions, WORKFLOWS_PATH, writeWorkflowBundle } from '../../src/temporal/workflow-bundle';
@@ -259,7 +259,7 @@ export class BenchStack {
       );
       stack.simulatorChild = stack.children.start({
         name: 'simulator',
-        entry: 'src/simulator/main.ts',
+        entry: 'dev/simulator/main.ts',
         env: stack.simulatorEnv(simPort),
         logDir: dir,
       });

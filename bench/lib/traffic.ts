@@ -1,8 +1,8 @@
 /**
  * The RBM user traffic of a run and the loops that offer it.
  *
- * Payloads come from the simulator's own builders (src/simulator/payloads.ts) and go out through
- * its webhook sender (PlatformWebhooks, src/simulator/webhooks.ts): Pub/Sub envelope, base64 data,
+ * Payloads come from the simulator's own builders (dev/simulator/payloads.ts) and go out through
+ * its webhook sender (PlatformWebhooks, dev/simulator/webhooks.ts): Pub/Sub envelope, base64 data,
  * X-Goog-Signature over the decoded bytes, retry with backoff on anything but 200, every attempt
  * recorded. The simulator delivers one channel's webhooks in order through one queue (as RBM's
  * partner queue does), so one sender is one lane; a run opens C lanes to offer C concurrent
@@ -14,13 +14,13 @@
  */
 import { createHash } from 'node:crypto';
 
+import { CallLog } from '../../dev/simulator/calls';
+import { rbmUserEvent, rbmUserMessage } from '../../dev/simulator/payloads';
+import { SeededRandom } from '../../dev/simulator/rng';
+import { Timers } from '../../dev/simulator/timers';
+import { PlatformWebhooks, type WebhookRetryPolicy } from '../../dev/simulator/webhooks';
 import { type ConversationKey, rbmConversationKey } from '../../src/domain/conversation-key';
 import { silentLogger } from '../../src/logger';
-import { CallLog } from '../../src/simulator/calls';
-import { rbmUserEvent, rbmUserMessage } from '../../src/simulator/payloads';
-import { SeededRandom } from '../../src/simulator/rng';
-import { Timers } from '../../src/simulator/timers';
-import { PlatformWebhooks, type WebhookRetryPolicy } from '../../src/simulator/webhooks';
 
 /** One simulated user and the conversation it has with the agent. */
 export interface BenchConversation {

@@ -17,7 +17,7 @@ import path from 'node:path';
 
 import { bundleWorkflowCode, type Logger as SdkLogger } from '@temporalio/worker';
 
-import { projectRoot } from '../../src/temporal/binaries';
+import { projectRoot } from '../../dev/binaries';
 import { productionBundleOptions } from '../../src/temporal/workflow-bundle';
 import { HANDOFF_SLA_ESCALATION } from '../../src/workflows/handoff-patches';
 

@@ -33,12 +33,12 @@ import { type WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 
+import { readTemporalBinaries } from '../../dev/binaries';
+import { rbmUserEvent, rbmUserMessage } from '../../dev/simulator/payloads';
+import { type SimMessage } from '../../dev/simulator/phones';
 import { ConversationGateway } from '../../src/api/conversation-gateway';
 import { type ConversationKey } from '../../src/domain/conversation-key';
 import { routingVersionOf } from '../../src/routing/load';
-import { rbmUserEvent, rbmUserMessage } from '../../src/simulator/payloads';
-import { type SimMessage } from '../../src/simulator/phones';
-import { readTemporalBinaries } from '../../src/temporal/binaries';
 import { conversationStateQuery, type ConversationView, outboundMessagesQuery } from '../../src/workflows/definitions';
 import { HANDOFF_SLA_ESCALATION } from '../../src/workflows/handoff-patches';
 import { type OutboundMessagesView } from '../../src/workflows/outbound/types';

@@ -5,10 +5,10 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 
+import { generateServiceAccount } from '../../dev/simulator/oauth';
+import { SeededRandom } from '../../dev/simulator/rng';
 import { RBM_SCOPE, serviceAccountTokenSource } from '../../src/channels/google-auth';
 import { FailureType, RetryableFailureType } from '../../src/domain/errors';
-import { generateServiceAccount } from '../../src/simulator/oauth';
-import { SeededRandom } from '../../src/simulator/rng';
 import { failureOf, startTestPlatform, type TestPlatform } from '../helpers/simulator';
 
 const PHONE = '+14155550101';

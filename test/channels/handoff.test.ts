@@ -1,4 +1,5 @@
 /** Handoff notifications: a signed JSON POST to the desk, over real HTTP to a tiny receiver. */
+import { startSimulator } from '../../dev/simulator/server';
 import {
   createHandoffNotifier,
   HANDOFF_SIGNATURE_HEADER,
@@ -9,7 +10,6 @@ import {
 import { rbmConversationKey } from '../../src/domain/conversation-key';
 import { FailureType, RetryableFailureType } from '../../src/domain/errors';
 import { silentLogger } from '../../src/logger';
-import { startSimulator } from '../../src/simulator/server';
 import { failureOf, startReceiver } from '../helpers/simulator';
 
 const SECRET = 'handoff-test-secret';

@@ -6,13 +6,13 @@ import { type Info } from '@temporalio/activity';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 
+import { type RunningSimulator, startSimulator } from '../../dev/simulator/server';
 import { type SendSmsArgs } from '../../src/activities';
 import { createSmsGateway } from '../../src/channels/sms/gateway';
 import { TwilioSmsProvider } from '../../src/channels/sms/twilio';
 import { rbmConversationKey } from '../../src/domain/conversation-key';
 import { FailureType, RetryableFailureType } from '../../src/domain/errors';
 import { silentLogger } from '../../src/logger';
-import { type RunningSimulator, startSimulator } from '../../src/simulator/server';
 import { failureOf, startReceiver } from '../helpers/simulator';
 
 const SID = 'AC0123456789abcdef0123456789abcdef';

@@ -8,9 +8,9 @@ import { temporal } from '@temporalio/proto';
 
 import { type ChaosEvidence, checkChaos } from '../../bench/lib/chaos';
 import { type BenchConversation, type UserEvent } from '../../bench/lib/traffic';
-import { countCalls } from '../../src/simulator/call-counts';
-import { CallLog, type CallRecord } from '../../src/simulator/calls';
-import { type SimMessage } from '../../src/simulator/phones';
+import { countCalls } from '../../dev/simulator/call-counts';
+import { CallLog, type CallRecord } from '../../dev/simulator/calls';
+import { type SimMessage } from '../../dev/simulator/phones';
 import { type ConversationView } from '../../src/workflows/definitions';
 
 const T = temporal.api.enums.v1.EventType;

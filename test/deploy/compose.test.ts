@@ -9,8 +9,8 @@ import path from 'node:path';
 
 import { parse } from 'yaml';
 
+import { projectRoot } from '../../dev/binaries';
 import { CONFIG_VARIABLES, loadConfig } from '../../src/config';
-import { projectRoot } from '../../src/temporal/binaries';
 import { searchAttributeCliArgs } from '../../src/temporal/search-attributes';
 
 interface Service {

@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
+import { projectRoot } from '../../dev/binaries';
 import { CONFIG_VARIABLES, envSchema, loadConfig } from '../../src/config';
-import { projectRoot } from '../../src/temporal/binaries';
 
 const reference = readFileSync(path.join(projectRoot, 'docs', 'configuration.md'), 'utf8');
 

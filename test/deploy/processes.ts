@@ -10,7 +10,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { type AddressInfo } from 'node:net';
 import path from 'node:path';
 
-import { projectRoot } from '../../src/temporal/binaries';
+import { projectRoot } from '../../dev/binaries';
 
 /**
  * Runs `npm run build`'s script into `outDir` (scripts/build.mjs --out-dir): tsc, then the two

@@ -4,7 +4,7 @@
  * Prometheus exporter next to the API's own /metrics, and JSON logs.
  */
 import { randomUUID } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
@@ -130,6 +130,14 @@ const stateIs = (state: string) => (line: { msg?: string; state?: unknown }) =>
   line.msg === 'Worker state changed' && line.state === state;
 
 describe('production worker (dist/worker.js + dist/workflow-bundle.js)', () => {
+  test('the production build holds the product only: no simulator, dev stack or dev server (they live in dev/)', () => {
+    const files = readdirSync(buildDir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.js'));
+    expect(files).toEqual(expect.arrayContaining(['worker.js', 'server.js', 'workflow-bundle.js']));
+    expect(files.filter((f) => /(^|\/)(simulator|devstack)\/|(^|\/)(dev|dev-server|binaries)\.js$/.test(f))).toEqual(
+      [],
+    );
+  });
+
   test('SIGTERM during an activity: polling stops, the activity finishes within the grace time, the worker exits 0, and nothing is lost', async () => {
     const taskQueue = uniqueTaskQueue('deploy-drain');
     const graceMs = 30_000;

@@ -1,5 +1,5 @@
 /**
- * `npm start`'s wiring of privacy at rest (src/devstack/payload-privacy.ts, DevServer's
+ * `npm start`'s wiring of privacy at rest (dev/devstack/payload-privacy.ts, DevServer's
  * --ui-codec-endpoint): a dev key is generated, the API encrypts with it, the dev server's Web UI
  * is configured with the codec endpoint, and a request the way the UI's browser code makes it
  * (preflight, then POST …/decode with X-Namespace from the UI's origin) gets the plaintext back,
@@ -13,14 +13,14 @@ import path from 'node:path';
 import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
 
+import { readTemporalBinaries } from '../../dev/binaries';
+import { DevServer } from '../../dev/dev-server';
+import { devPayloadPrivacy } from '../../dev/devstack/payload-privacy';
 import { createApp } from '../../src/api/app';
 import { ConversationGateway } from '../../src/api/conversation-gateway';
 import { DEV_CODEC_TOKEN, loadConfig, requirePayloadEncryption } from '../../src/config';
-import { devPayloadPrivacy } from '../../src/devstack/payload-privacy';
 import { silentLogger } from '../../src/logger';
-import { readTemporalBinaries } from '../../src/temporal/binaries';
 import { createLazyClient } from '../../src/temporal/connections';
-import { DevServer } from '../../src/temporal/dev-server';
 import { freePort } from '../helpers/ports';
 
 const SECRET = `the gate code is ${Math.floor(Math.random() * 1e6)}`;

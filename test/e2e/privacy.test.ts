@@ -29,8 +29,8 @@ import {
   BenchStack,
   type WorkerHandle,
 } from '../../bench/lib/stack';
+import { readTemporalBinaries } from '../../dev/binaries';
 import { type InboundEvent } from '../../src/domain/inbound';
-import { readTemporalBinaries } from '../../src/temporal/binaries';
 import { generatePayloadKeyEntry } from '../../src/temporal/payload-keys';
 import { conversationWorkflow } from '../../src/workflows';
 import { inboundEventsSignal } from '../../src/workflows/definitions';

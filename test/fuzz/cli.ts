@@ -12,7 +12,7 @@ import path from 'node:path';
 
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 
-import { projectRoot } from '../../src/temporal/binaries';
+import { projectRoot } from '../../dev/binaries';
 import { PROFILES } from './profile';
 import { runFuzz, runSequence, shrink, startFuzzEnvironment, writeFinding } from './runner';
 import { type Sequence } from './steps';

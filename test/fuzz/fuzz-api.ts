@@ -11,7 +11,7 @@ import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 import { BENCH_API_TOKEN, BenchStack } from '../../bench/lib/stack';
-import { projectRoot } from '../../src/temporal/binaries';
+import { projectRoot } from '../../dev/binaries';
 import { ensureSchemathesis } from './schemathesis';
 
 /** What the run judges: "no 5xx, no response that contradicts the document". */

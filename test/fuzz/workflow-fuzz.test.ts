@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { projectRoot } from '../../src/temporal/binaries';
+import { projectRoot } from '../../dev/binaries';
 import { workflowBundle } from '../helpers/temporal';
 import { CI_PROFILE, FULL_PROFILE } from './profile';
 import { type FuzzEnvironment, runFuzz, runSequence, startFuzzEnvironment } from './runner';

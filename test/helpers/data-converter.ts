@@ -8,7 +8,7 @@ import path from 'node:path';
 
 import { type DataConverter } from '@temporalio/common';
 
-import { projectRoot } from '../../src/temporal/binaries';
+import { projectRoot } from '../../dev/binaries';
 import { payloadDataConverter, type PayloadEncryption } from '../../src/temporal/payload-codec';
 import { readPayloadKeyFile } from '../../src/temporal/payload-keys';
 

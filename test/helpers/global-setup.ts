@@ -3,8 +3,8 @@ import path from 'node:path';
 
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 
-import { projectRoot, readTemporalBinaries } from '../../src/temporal/binaries';
-import { DevServer } from '../../src/temporal/dev-server';
+import { projectRoot, readTemporalBinaries } from '../../dev/binaries';
+import { DevServer } from '../../dev/dev-server';
 import { freePort } from './ports';
 
 export const TEST_BUNDLE_PATH = path.join(projectRoot, '.tools', 'test-bundle', 'workflow-bundle.js');

@@ -1,4 +1,4 @@
-import { type DevServer } from '../../src/temporal/dev-server';
+import { type DevServer } from '../../dev/dev-server';
 
 export default async function globalTeardown(): Promise<void> {
   await (globalThis as { __switchboardDevServer?: DevServer }).__switchboardDevServer?.stop();

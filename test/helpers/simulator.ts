@@ -14,6 +14,8 @@ import { serve } from '@hono/node-server';
 import { ApplicationFailure } from '@temporalio/common';
 import { Hono } from 'hono';
 
+import { type RunningSimulator, startSimulator } from '../../dev/simulator/server';
+import { type SimulatorOptions } from '../../dev/simulator/simulator';
 import { BmClient } from '../../src/channels/bm/client';
 import { createChannelGateway } from '../../src/channels/gateway';
 import {
@@ -24,8 +26,6 @@ import {
 } from '../../src/channels/google-auth';
 import { RbmClient } from '../../src/channels/rbm/client';
 import { silentLogger } from '../../src/logger';
-import { type RunningSimulator, startSimulator } from '../../src/simulator/server';
-import { type SimulatorOptions } from '../../src/simulator/simulator';
 import { freePort } from './ports';
 
 export interface TestPlatform extends RunningSimulator {

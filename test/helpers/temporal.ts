@@ -9,7 +9,7 @@ import { type DataConverter } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, makeTelemetryFilterString, Runtime } from '@temporalio/worker';
 
-import { readTemporalBinaries } from '../../src/temporal/binaries';
+import { readTemporalBinaries } from '../../dev/binaries';
 import { ensureSearchAttributes } from '../../src/temporal/search-attributes';
 
 let runtimeInstalled = false;

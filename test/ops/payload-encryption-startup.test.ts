@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 
-import { projectRoot } from '../../src/temporal/binaries';
+import { projectRoot } from '../../dev/binaries';
 import { generatePayloadKeyEntry } from '../../src/temporal/payload-keys';
 import { freePort } from '../helpers/ports';
 

@@ -1,5 +1,5 @@
 /**
- * `npm start` supervises its children (src/devstack/children.ts): a child that crashes is started
+ * `npm start` supervises its children (dev/devstack/children.ts): a child that crashes is started
  * again after a back-off that doubles with each quick crash, every restart is logged, and a stop
  * ends it for good. The children here are real processes that crash on their own.
  */
@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-import { ManagedChild } from '../../src/devstack/children';
+import { ManagedChild } from '../../dev/devstack/children';
 import { waitUntil } from '../helpers/wait';
 
 describe('npm start supervisor', () => {

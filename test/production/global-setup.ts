@@ -5,7 +5,7 @@ import { DefaultLogger } from '@temporalio/worker';
 
 import { ProductionTemporal } from '../../bench/lib/production-temporal';
 import { writeUpgradeBundles } from '../../bench/lib/upgrade-bundles';
-import { projectRoot } from '../../src/temporal/binaries';
+import { projectRoot } from '../../dev/binaries';
 import { TEST_BUNDLE_PATH } from '../helpers/global-setup';
 
 /** Where the rolling upgrade's bundles are written (test/production/rolling-upgrade.test.ts reads SWITCHBOARD_TEST_UPGRADE_BUNDLES). */

@@ -29,11 +29,11 @@ import { type History } from '@temporalio/common/lib/proto-utils';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 
+import { projectRoot } from '../../dev/binaries';
 import { ConversationGateway } from '../../src/api/conversation-gateway';
 import { FailureType } from '../../src/domain/errors';
 import { type InboundEvent } from '../../src/domain/inbound';
 import { type RoutingConfig } from '../../src/routing';
-import { projectRoot } from '../../src/temporal/binaries';
 import { conversationWorkflow } from '../../src/workflows';
 import {
   agentTypingUpdate,

@@ -8,10 +8,10 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-import { type CallRecord } from '../../src/simulator/calls';
-import { generateServiceAccount, loadOrCreateServiceAccountFile, verifyAssertion } from '../../src/simulator/oauth';
-import { SeededRandom } from '../../src/simulator/rng';
-import { type RunningSimulator, startSimulator } from '../../src/simulator/server';
+import { type CallRecord } from '../../dev/simulator/calls';
+import { generateServiceAccount, loadOrCreateServiceAccountFile, verifyAssertion } from '../../dev/simulator/oauth';
+import { SeededRandom } from '../../dev/simulator/rng';
+import { type RunningSimulator, startSimulator } from '../../dev/simulator/server';
 import { startReceiver, startTestPlatform, type TestPlatform } from '../helpers/simulator';
 
 const AGENT = 'ctl@rbm.goog';

@@ -13,6 +13,7 @@ import { serve } from '@hono/node-server';
 import { Client } from '@temporalio/client';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 
+import { type RunningSimulator, startSimulator } from '../../dev/simulator/server';
 import { createApp } from '../../src/api/app';
 import { ConversationGateway } from '../../src/api/conversation-gateway';
 import { UnrecognizedPayloadStore } from '../../src/api/unrecognized-payload-store';
@@ -20,7 +21,6 @@ import { digest } from '../../src/channels/inbound-payload';
 import { loadConfig } from '../../src/config';
 import { rbmConversationKey } from '../../src/domain/conversation-key';
 import { silentLogger } from '../../src/logger';
-import { type RunningSimulator, startSimulator } from '../../src/simulator/server';
 import { createLazyClient } from '../../src/temporal/connections';
 import { freePort } from '../helpers/ports';
 import { createDevServerEnv, devServerAddress, uniqueTaskQueue } from '../helpers/temporal';

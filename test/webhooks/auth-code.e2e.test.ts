@@ -13,11 +13,11 @@ import { promisify } from 'node:util';
 
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 
+import { readTemporalBinaries } from '../../dev/binaries';
+import { type RunningSimulator, startSimulator } from '../../dev/simulator/server';
 import { bmConversationKey } from '../../src/domain/conversation-key';
 import { type InboundEvent } from '../../src/domain/inbound';
 import { createLogger } from '../../src/logger';
-import { type RunningSimulator, startSimulator } from '../../src/simulator/server';
-import { readTemporalBinaries } from '../../src/temporal/binaries';
 import {
   type ConversationView,
   inboundEventsSignal,

@@ -14,6 +14,8 @@ import { randomUUID } from 'node:crypto';
 
 import { Client, Connection } from '@temporalio/client';
 
+import { readTemporalBinaries } from '../../dev/binaries';
+import { DevServer } from '../../dev/dev-server';
 import { createApp } from '../../src/api/app';
 import { ConversationGateway } from '../../src/api/conversation-gateway';
 import { TemporalUnavailableError } from '../../src/api/errors';
@@ -23,9 +25,7 @@ import { loadConfig } from '../../src/config';
 import { rbmConversationKey } from '../../src/domain/conversation-key';
 import { type InboundEvent } from '../../src/domain/inbound';
 import { silentLogger } from '../../src/logger';
-import { readTemporalBinaries } from '../../src/temporal/binaries';
 import { createLazyClient } from '../../src/temporal/connections';
-import { DevServer } from '../../src/temporal/dev-server';
 import { freePort } from '../helpers/ports';
 import { signedRbmRequest } from '../helpers/signing';
 import { uniqueTaskQueue } from '../helpers/temporal';

@@ -13,13 +13,13 @@ import path from 'node:path';
 import { type Client } from '@temporalio/client';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 
+import { projectRoot } from '../../dev/binaries';
 import { createApp } from '../../src/api/app';
 import { ConversationGateway } from '../../src/api/conversation-gateway';
 import { UnrecognizedPayloadStore } from '../../src/api/unrecognized-payload-store';
 import { computeSignature } from '../../src/channels/signature';
 import { loadConfig } from '../../src/config';
 import { silentLogger } from '../../src/logger';
-import { projectRoot } from '../../src/temporal/binaries';
 import { createLazyClient } from '../../src/temporal/connections';
 import { freePort } from '../helpers/ports';
 import { createDevServerEnv } from '../helpers/temporal';

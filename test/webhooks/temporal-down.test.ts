@@ -8,6 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { type Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 
+import { readTemporalBinaries } from '../../dev/binaries';
+import { DevServer } from '../../dev/dev-server';
 import { createApp } from '../../src/api/app';
 import { ConversationGateway } from '../../src/api/conversation-gateway';
 import { TemporalUnavailableError } from '../../src/api/errors';
@@ -17,9 +19,7 @@ import { computeSignature } from '../../src/channels/signature';
 import { loadConfig } from '../../src/config';
 import { rbmConversationKey } from '../../src/domain/conversation-key';
 import { silentLogger } from '../../src/logger';
-import { readTemporalBinaries } from '../../src/temporal/binaries';
 import { createLazyClient } from '../../src/temporal/connections';
-import { DevServer } from '../../src/temporal/dev-server';
 import { freePort } from '../helpers/ports';
 import { recordingActivities } from '../helpers/recording-activities';
 import { signedRbmRequest } from '../helpers/signing';

@@ -13,10 +13,10 @@ import path from 'node:path';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 
+import { projectRoot } from '../../dev/binaries';
 import { type RoutingSource } from '../../src/activities';
 import { ConversationGateway } from '../../src/api/conversation-gateway';
 import { loadRoutingConfig, routingVersionOf } from '../../src/routing/load';
-import { projectRoot } from '../../src/temporal/binaries';
 import { RoutingStore } from '../../src/temporal/routing-store';
 import { conversationStateQuery, searchAttributes } from '../../src/workflows/definitions';
 import { recordingActivities } from '../helpers/recording-activities';

@@ -8,9 +8,9 @@
  */
 import { createHmac } from 'node:crypto';
 
-import { computeSignature } from '../channels/signature';
-import { maskPhone } from '../domain/conversation-key';
-import { type Logger } from '../logger';
+import { computeSignature } from '../../src/channels/signature';
+import { maskPhone } from '../../src/domain/conversation-key';
+import { type Logger } from '../../src/logger';
 import { type CallLog, type CallRecord } from './calls';
 import { withoutCode } from './middleware';
 import { type SeededRandom } from './rng';

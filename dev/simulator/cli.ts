@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 
-import { loadConfig } from '../config';
+import { loadConfig } from '../../src/config';
 
 const USER_OPTIONS =
   'options: --agent <agentId|brands/../agents/..>  --locale <bcp47>  --name <displayName>  --place <placeId>';

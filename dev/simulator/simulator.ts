@@ -4,8 +4,8 @@
  */
 import { Hono } from 'hono';
 
-import { DEV_CLIENT_TOKEN } from '../config';
-import { type Logger, silentLogger } from '../logger';
+import { DEV_CLIENT_TOKEN } from '../../src/config';
+import { type Logger, silentLogger } from '../../src/logger';
 import { type CallFilter, CallLog, type CallRecord } from './calls';
 import { FaultInjector, type FaultRule, type FaultRuleInput } from './faults';
 import { platformMiddleware } from './middleware';

@@ -1,13 +1,13 @@
 /**
- * `tsx src/simulator/main.ts`: the local Google (RBM, Business Messages, OAuth) and Twilio
+ * `tsx dev/simulator/main.ts`: the local Google (RBM, Business Messages, OAuth) and Twilio
  * platform as its own process. Configuration comes from src/config.ts (SIMULATOR_*, the webhook
  * client tokens, TWILIO_*); the generated service-account key is written to
  * SIMULATOR_SERVICE_ACCOUNT_FILE for the worker's GOOGLE_APPLICATION_CREDENTIALS.
  */
 import path from 'node:path';
 
-import { DEV_CLIENT_TOKEN, loadConfig } from '../config';
-import { createLogger } from '../logger';
+import { DEV_CLIENT_TOKEN, loadConfig } from '../../src/config';
+import { createLogger } from '../../src/logger';
 import { loadOrCreateServiceAccountFile } from './oauth';
 import { SeededRandom } from './rng';
 import { startSimulator } from './server';

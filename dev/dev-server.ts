@@ -4,7 +4,7 @@ import path from 'node:path';
 
 import { Connection } from '@temporalio/client';
 
-import { searchAttributeCliArgs } from './search-attributes';
+import { searchAttributeCliArgs } from '../src/temporal/search-attributes';
 
 export interface DevServerOptions {
   cliPath: string;

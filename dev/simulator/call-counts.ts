@@ -1,6 +1,6 @@
 /**
  * Exact counts of the simulator's calls, kept by id whatever a run's size: the call log
- * (src/simulator/calls.ts) keeps only the newest 10 000 records, so a long run's accounting cannot
+ * (dev/simulator/calls.ts) keeps only the newest 10 000 records, so a long run's accounting cannot
  * be read from it. Every record the log takes is also counted here (served by GET /sim/counts);
  * the chaos run checks its guarantees against these counts. Memory grows with the number of
  * distinct ids (one small entry per message, receipt and webhook event), not with retries.

@@ -10,13 +10,13 @@ import path from 'node:path';
 
 import { Connection } from '@temporalio/client';
 
-import { DEV_API_TOKEN, DEV_CLIENT_TOKEN, loadConfig, processEnvironment } from './config';
+import { DEV_API_TOKEN, DEV_CLIENT_TOKEN, loadConfig, processEnvironment } from '../src/config';
+import { ensureSearchAttributes } from '../src/temporal/search-attributes';
+import { projectRoot, readTemporalBinaries } from './binaries';
+import { DevServer } from './dev-server';
 import { ManagedChild } from './devstack/children';
 import { devPayloadPrivacy } from './devstack/payload-privacy';
 import { isPortFree } from './devstack/ports';
-import { projectRoot, readTemporalBinaries } from './temporal/binaries';
-import { DevServer } from './temporal/dev-server';
-import { ensureSearchAttributes } from './temporal/search-attributes';
 
 const TEMPORAL_PORT = 7233;
 const TEMPORAL_UI_PORT = 8233;
@@ -40,7 +40,7 @@ async function main(): Promise<void> {
   const userEnv = processEnvironment();
   const userConfig = loadConfig(userEnv);
   const embeddedTemporal = userEnv.TEMPORAL_ADDRESS === undefined;
-  const simulatorEntry = path.join(projectRoot, 'src', 'simulator', 'main.ts');
+  const simulatorEntry = path.join(projectRoot, 'dev', 'simulator', 'main.ts');
   const runSimulator = !userConfig.usesRealGoogle && existsSync(simulatorEntry);
   const apiPort = userConfig.env.API_PORT;
   const simPort = userConfig.env.SIMULATOR_PORT;
@@ -126,8 +126,9 @@ async function main(): Promise<void> {
   }
 
   async function startStack(): Promise<void> {
+    // `file` from the project root: the product's entry points under src/, the simulator under dev/.
     const node = (name: string, file: string) =>
-      new ManagedChild(name, process.execPath, ['--import', 'tsx', path.join(projectRoot, 'src', file)], childEnv);
+      new ManagedChild(name, process.execPath, ['--import', 'tsx', path.join(projectRoot, file)], childEnv);
 
     if (embeddedTemporal) {
       console.log('Starting the Temporal dev server (state in .data/temporal/)…');
@@ -167,11 +168,11 @@ async function main(): Promise<void> {
     await connection.close();
 
     if (runSimulator) {
-      children.push(node('simulator', 'simulator/main.ts'));
+      children.push(node('simulator', 'dev/simulator/main.ts'));
       await waitForHttp(`${simUrl}/sim/calls`, 30_000);
     }
-    children.push(node('worker', 'worker.ts'));
-    children.push(node('api', 'server.ts'));
+    children.push(node('worker', 'src/worker.ts'));
+    children.push(node('api', 'src/server.ts'));
     await waitForHttp(`${apiUrl}/healthz`, 60_000);
 
     const apiTokenNote = userEnv.API_TOKEN ? 'API_TOKEN from your environment' : `dev token: ${DEV_API_TOKEN}`;

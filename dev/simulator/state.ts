@@ -1,5 +1,5 @@
 /** What every simulator route shares: one instance per simulator, no module singletons. */
-import { type Logger } from '../logger';
+import { type Logger } from '../../src/logger';
 import { type CallApi, type CallLog } from './calls';
 import { type FaultInjector } from './faults';
 import { type SimServiceAccount, type TokenStore } from './oauth';

@@ -5,7 +5,7 @@
  */
 import { Hono } from 'hono';
 
-import { BM_SCOPE } from '../../channels/google-auth';
+import { BM_SCOPE } from '../../../src/channels/google-auth';
 import { requireGoogleToken } from '../middleware';
 import { Phones } from '../phones';
 import { googleError, type SimEnv, type SimulatorState } from '../state';

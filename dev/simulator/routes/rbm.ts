@@ -5,8 +5,8 @@
  */
 import { Hono } from 'hono';
 
-import { RBM_SCOPE } from '../../channels/google-auth';
-import { maskPhone } from '../../domain/conversation-key';
+import { RBM_SCOPE } from '../../../src/channels/google-auth';
+import { maskPhone } from '../../../src/domain/conversation-key';
 import { requireGoogleToken } from '../middleware';
 import { Phones } from '../phones';
 import { googleError, type SimEnv, type SimulatorState } from '../state';

@@ -9,8 +9,8 @@
  */
 import { Hono } from 'hono';
 
-import { AUTH_CODE_SIGNATURE_HEADER, verifyAuthCodeSignature } from '../../channels/auth-codes';
-import { HANDOFF_SIGNATURE_HEADER, verifyHandoffSignature } from '../../channels/handoff';
+import { AUTH_CODE_SIGNATURE_HEADER, verifyAuthCodeSignature } from '../../../src/channels/auth-codes';
+import { HANDOFF_SIGNATURE_HEADER, verifyHandoffSignature } from '../../../src/channels/handoff';
 import { type SimEnv, type SimulatorState } from '../state';
 import { parseJsonObject } from './json';
 

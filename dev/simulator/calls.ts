@@ -75,7 +75,7 @@ export class CallLog {
 
   private nextId = 1;
   private waiters: Waiter[] = [];
-  /** Exact per-id counts of every record ever added (not capped like the records; src/simulator/call-counts.ts). */
+  /** Exact per-id counts of every record ever added (not capped like the records; dev/simulator/call-counts.ts). */
   private countsSoFar: CallCounts = emptyCallCounts();
 
   /** Reserves an id and start time; `finish` completes and publishes the record. */

@@ -9,7 +9,7 @@ export interface TemporalBinaries {
 }
 
 /** The project root (where package.json lives). */
-export const projectRoot = path.resolve(__dirname, '..', '..');
+export const projectRoot = path.resolve(__dirname, '..');
 
 /** Paths resolved by scripts/bootstrap.mjs (run first by `npm start` and `npm test`). */
 export function readTemporalBinaries(): TemporalBinaries {

@@ -5,8 +5,8 @@
  */
 import path from 'node:path';
 
-import { DEV_CODEC_TOKEN } from '../config';
-import { ensureDevPayloadKeyFile } from '../temporal/payload-keys';
+import { DEV_CODEC_TOKEN } from '../../src/config';
+import { ensureDevPayloadKeyFile } from '../../src/temporal/payload-keys';
 
 /** What `npm start` adds to its children's environment, and what it tells the dev server's UI. */
 export interface DevPayloadPrivacy {

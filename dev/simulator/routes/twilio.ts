@@ -8,7 +8,7 @@ import { timingSafeEqual } from 'node:crypto';
 
 import { type Context, Hono } from 'hono';
 
-import { SMS_IDEMPOTENCY_HEADER } from '../../channels/sms/twilio';
+import { SMS_IDEMPOTENCY_HEADER } from '../../../src/channels/sms/twilio';
 import { type SimSms } from '../sms-store';
 import { type SimEnv, type SimulatorState, twilioError } from '../state';
 
