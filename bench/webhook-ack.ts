@@ -21,8 +21,6 @@ import { DefaultLogger, makeTelemetryFilterString, NativeConnection, Runtime } f
 import { projectRoot, readTemporalBinaries } from '../dev/binaries';
 import { DevServer } from '../dev/dev-server';
 import { createApp } from '../src/api/app';
-import { ConversationGateway } from '../src/api/conversation-gateway';
-import { UnrecognizedPayloadStore } from '../src/api/unrecognized-payload-store';
 import { type WebhookAppDeps } from '../src/api/webhooks';
 import { computeSignature } from '../src/channels/signature';
 import { loadConfig } from '../src/config';
@@ -32,6 +30,8 @@ import { createLazyClient } from '../src/temporal/connections';
 import { payloadDataConverter } from '../src/temporal/payload-codec';
 import { generatePayloadKeyEntry } from '../src/temporal/payload-keys';
 import { buildWorker } from '../src/temporal/worker-factory';
+import { ConversationsClient } from '../src/temporal-client/conversations';
+import { UnrecognizedPayloadStore } from '../src/temporal-client/unrecognized-payload-store';
 import { freePort } from '../test/helpers/ports';
 import { recordingActivities } from '../test/helpers/recording-activities';
 import { percentile, round } from './lib/stats';
@@ -119,7 +119,7 @@ async function main(): Promise<void> {
     PAYLOAD_ENCRYPTION_KEYS: generatePayloadKeyEntry('bench'),
   });
   const client = createLazyClient(config.temporal);
-  const conversations = new ConversationGateway({
+  const conversations = new ConversationsClient({
     client,
     taskQueue,
     timeoutMs: config.temporal.signalTimeoutMs,

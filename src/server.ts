@@ -1,13 +1,13 @@
 import { serve } from '@hono/node-server';
 
 import { createApp } from './api/app';
-import { ConversationGateway, gatewayOptionsFromConfig } from './api/conversation-gateway';
-import { UnrecognizedPayloadStore } from './api/unrecognized-payload-store';
 import { loadConfig, requirePayloadEncryption, requireProductionConfig } from './config';
 import { createLogger } from './logger';
 import { tracingFromConfig } from './observability/tracing';
 import { createLazyClient } from './temporal/connections';
 import { describePayloadEncryption } from './temporal/payload-codec';
+import { ConversationsClient, conversationsClientOptionsFromConfig } from './temporal-client/conversations';
+import { UnrecognizedPayloadStore } from './temporal-client/unrecognized-payload-store';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -16,7 +16,7 @@ async function main(): Promise<void> {
   requireProductionConfig(config, 'api');
   const tracing = tracingFromConfig(config.env, 'switchboard-api');
   const client = createLazyClient(config.temporal, tracing ? { plugins: [tracing.plugin] } : {});
-  const conversations = new ConversationGateway(gatewayOptionsFromConfig(config, client));
+  const conversations = new ConversationsClient(conversationsClientOptionsFromConfig(config, client));
   // One Temporal client for the conversations and the unrecognized-payload store.
   const unrecognizedPayloads = new UnrecognizedPayloadStore({
     client,

@@ -9,13 +9,13 @@
 import { serve } from '@hono/node-server';
 
 import { createApp } from '../../src/api/app';
-import { ConversationGateway, gatewayOptionsFromConfig } from '../../src/api/conversation-gateway';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { createLazyClient } from '../../src/temporal/connections';
+import { ConversationsClient, conversationsClientOptionsFromConfig } from '../../src/temporal-client/conversations';
 
 /** Accepts every delivery without calling Temporal. */
-class AckOnlyGateway extends ConversationGateway {
+class AckOnlyGateway extends ConversationsClient {
   override async deliver(): Promise<void> {
     // Deliberately nothing: the phase measures everything but the signal.
   }
@@ -30,7 +30,7 @@ function main(): void {
   const logger = createLogger(config.env.LOG_LEVEL, { service: 'api-ack-only' }, { format: config.env.LOG_FORMAT });
   // Lazy: never connects, since nothing here calls Temporal.
   const client = createLazyClient(config.temporal);
-  const conversations = new AckOnlyGateway(gatewayOptionsFromConfig(config, client));
+  const conversations = new AckOnlyGateway(conversationsClientOptionsFromConfig(config, client));
   const app = createApp({ config, conversations, logger });
   const server = serve({ fetch: app.fetch, hostname: config.env.API_HOST, port: config.env.API_PORT });
   const stop = () => server.close(() => process.exit(0));

@@ -28,13 +28,13 @@ import { DefaultLogger } from '@temporalio/worker';
 
 import { projectRoot, readTemporalBinaries } from '../../dev/binaries';
 import { DevServer } from '../../dev/dev-server';
-import { ConversationGateway } from '../../src/api/conversation-gateway';
 import { type ConversationKey } from '../../src/domain/conversation-key';
 import { type RoutingConfig } from '../../src/routing';
 import { loadRoutingConfig, routingVersionOf } from '../../src/routing/load';
 import { payloadDataConverter } from '../../src/temporal/payload-codec';
 import { generatePayloadKeyEntry, type PayloadKey, readPayloadKeyFile } from '../../src/temporal/payload-keys';
 import { productionBundleOptions, WORKFLOWS_PATH, writeWorkflowBundle } from '../../src/temporal/workflow-bundle';
+import { ConversationsClient } from '../../src/temporal-client/conversations';
 import { ProductionTemporal, readTemporalServerBinaries } from './production-temporal';
 
 function readTemporalServerVersion(): string {
@@ -150,7 +150,7 @@ export class BenchStack {
   private floorBundlePath: string | undefined;
   /** The task queue of the floor workflow (bench/floor): its worker polls only this one. */
   readonly floorTaskQueue = `${this.taskQueue}-floor`;
-  private gatewayInstance: ConversationGateway | undefined;
+  private gatewayInstance: ConversationsClient | undefined;
   private readonly clients = new Map<boolean, Client>();
   private simulatorChild: BenchChild | undefined;
   /** Last resort if the run dies without stop(): the dev server is not one of `children`. */
@@ -491,8 +491,8 @@ export class BenchStack {
   }
 
   /** A gateway with the API's own settings: workflow IDs and start input exactly as src/server.ts computes them. */
-  gateway(): ConversationGateway {
-    this.gatewayInstance ??= new ConversationGateway({
+  gateway(): ConversationsClient {
+    this.gatewayInstance ??= new ConversationsClient({
       client: this.client,
       taskQueue: this.taskQueue,
       timeoutMs: 10_000,

@@ -36,9 +36,9 @@ import { Worker } from '@temporalio/worker';
 import { readTemporalBinaries } from '../../dev/binaries';
 import { rbmUserEvent, rbmUserMessage } from '../../dev/simulator/payloads';
 import { type SimMessage } from '../../dev/simulator/phones';
-import { ConversationGateway } from '../../src/api/conversation-gateway';
 import { type ConversationKey } from '../../src/domain/conversation-key';
 import { routingVersionOf } from '../../src/routing/load';
+import { ConversationsClient } from '../../src/temporal-client/conversations';
 import { conversationStateQuery, type ConversationView, outboundMessagesQuery } from '../../src/workflows/definitions';
 import { HANDOFF_SLA_ESCALATION } from '../../src/workflows/handoff-patches';
 import { type OutboundMessagesView } from '../../src/workflows/outbound/types';
@@ -263,7 +263,7 @@ export async function runRollingUpgrade(options: UpgradeOptions): Promise<Upgrad
 
   // Conversations whose handoff SLA is short: started, as the API would start them, with their own settings.
   const gatewayWithSla = (sla: string) =>
-    new ConversationGateway({
+    new ConversationsClient({
       client: stack.client,
       taskQueue: stack.taskQueue,
       timeoutMs: 10_000,

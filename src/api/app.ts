@@ -8,13 +8,13 @@ import { requestId } from 'hono/request-id';
 import { type Config } from '../config';
 import { type Logger } from '../logger';
 import { type ApiMetrics, createApiMetrics } from '../observability/http-metrics';
+import { type ConversationsClient } from '../temporal-client/conversations';
+import { type UnrecognizedPayloadStore } from '../temporal-client/unrecognized-payload-store';
 import { createCodecServerApp } from './codec-server';
-import { type ConversationGateway } from './conversation-gateway';
 import { createConversationsApp } from './conversations';
 import { ApiError } from './errors';
 import { createMessagesApp } from './messages';
 import { mountApiDocs } from './openapi';
-import { type UnrecognizedPayloadStore } from './unrecognized-payload-store';
 import { createUnrecognizedPayloadsApp } from './unrecognized-payloads';
 import { OPERATOR_BODY_LIMIT_BYTES } from './validation';
 import { RETRY_AFTER_SECONDS } from './webhook-processor';
@@ -23,7 +23,7 @@ import { createWebhooksApp } from './webhooks';
 /** Everything the HTTP API needs, built once by server.ts (or a test). */
 export interface AppDeps {
   config: Config;
-  conversations: ConversationGateway;
+  conversations: ConversationsClient;
   logger: Logger;
   /** Prometheus registry and middleware for GET /metrics; one is created per app when absent. */
   metrics?: ApiMetrics;

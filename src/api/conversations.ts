@@ -4,9 +4,9 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 
 import { type ConversationKey } from '../domain/conversation-key';
+import { ErasureIncompleteError } from '../temporal-client/erasure';
 import { agentTypingUpdate, assignUpdate, markReadUpdate } from '../workflows/definitions';
 import { type AppDeps } from './app';
-import { ErasureIncompleteError } from './conversation-erasure';
 import { ApiError } from './errors';
 import { conversationKeyParam, parseJsonBody, printable } from './validation';
 

@@ -16,8 +16,8 @@ import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 
 import { withoutAuthCodes } from '../channels/bm/inbound';
+import { UnrecognizedPayloadStore } from '../temporal-client/unrecognized-payload-store';
 import { TemporalUnavailableError } from './errors';
-import { UnrecognizedPayloadStore } from './unrecognized-payload-store';
 import { parseJsonBody } from './validation';
 import { RETRY_AFTER_SECONDS } from './webhook-processor';
 import {

@@ -39,9 +39,9 @@ import { type Config } from '../config';
 import { type Channel, type ConversationKey, maskConversationKey } from '../domain/conversation-key';
 import { type InboundEvent } from '../domain/inbound';
 import { type Logger } from '../logger';
-import { type ConversationGateway, ConversationOwnerMismatchError } from './conversation-gateway';
+import { ConversationOwnerMismatchError, type ConversationsClient } from '../temporal-client/conversations';
+import { type UnrecognizedPayloadStore } from '../temporal-client/unrecognized-payload-store';
 import { grpcStatusOf, TemporalUnavailableError } from './errors';
-import { type UnrecognizedPayloadStore } from './unrecognized-payload-store';
 
 /**
  * How the setup handshake is answered. Google's docs: HTTP 200 with the secret as the plain-text
@@ -63,7 +63,7 @@ export interface WebhookProcessorOptions {
 /** What the webhook path talks to: configuration (tokens, limits), the conversations, the unrecognized-payload store, logs. */
 export interface WebhookProcessorDeps {
   config: Pick<Config, 'webhookTokens' | 'env'>;
-  conversations: Pick<ConversationGateway, 'deliver' | 'assertOwner'>;
+  conversations: Pick<ConversationsClient, 'deliver' | 'assertOwner'>;
   unrecognized: Pick<UnrecognizedPayloadStore, 'keep'>;
   /** Where a sign-in's authorization code goes (AUTH_CODE_URL); without one the code is dropped unused. */
   authCodes?: AuthCodeConsumer;

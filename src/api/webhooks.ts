@@ -11,8 +11,8 @@ import { type Config } from '../config';
 import { type Channel } from '../domain/conversation-key';
 import { WEBHOOK_OUTCOME_VARIABLE } from '../observability/http-metrics';
 import { createLazyClient } from '../temporal/connections';
+import { UnrecognizedPayloadStore } from '../temporal-client/unrecognized-payload-store';
 import { type AppDeps } from './app';
-import { UnrecognizedPayloadStore } from './unrecognized-payload-store';
 import { WebhookProcessor, type WebhookProcessorOptions, type WebhookResult } from './webhook-processor';
 
 /**

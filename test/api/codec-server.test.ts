@@ -7,12 +7,12 @@
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 
 import { createApp } from '../../src/api/app';
-import { ConversationGateway } from '../../src/api/conversation-gateway';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { createLazyClient } from '../../src/temporal/connections';
 import { AesGcmPayloadCodec } from '../../src/temporal/payload-codec';
 import { generatePayloadKeyEntry, parsePayloadKeys } from '../../src/temporal/payload-keys';
+import { ConversationsClient } from '../../src/temporal-client/conversations';
 
 const TOKEN = 'codec-test-token-0123456789';
 const UI = 'http://localhost:8233';
@@ -24,7 +24,7 @@ const logLines: string[] = [];
 function appWith(env: Record<string, string>) {
   const config = loadConfig({ TEMPORAL_ADDRESS: '127.0.0.1:1', ...env });
   // A lazy client never connects: the codec endpoint needs no Temporal.
-  const conversations = new ConversationGateway({
+  const conversations = new ConversationsClient({
     client: createLazyClient(config.temporal),
     taskQueue: 'unused',
     timeoutMs: 100,

@@ -9,10 +9,10 @@ import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 
 import { createApp } from '../../src/api/app';
-import { ConversationGateway } from '../../src/api/conversation-gateway';
 import { loadConfig } from '../../src/config';
 import { FailureType } from '../../src/domain/errors';
 import { silentLogger } from '../../src/logger';
+import { ConversationsClient } from '../../src/temporal-client/conversations';
 import { recordingActivities } from '../helpers/recording-activities';
 import { createTimeSkippingEnv, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
 
@@ -45,7 +45,7 @@ describe('operator API: outbound messages', () => {
   ) {
     const taskQueue = uniqueTaskQueue('messages-api');
     const config = loadConfig({ API_TOKEN: TOKEN, TEMPORAL_TASK_QUEUE: taskQueue });
-    const conversations = new ConversationGateway({
+    const conversations = new ConversationsClient({
       client: env.client,
       taskQueue,
       timeoutMs: 10_000,

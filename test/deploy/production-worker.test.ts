@@ -11,11 +11,11 @@ import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { Client, Connection } from '@temporalio/client';
 
 import { createApp } from '../../src/api/app';
-import { ConversationGateway } from '../../src/api/conversation-gateway';
 import { loadConfig } from '../../src/config';
 import { silentLogger } from '../../src/logger';
 import { createApiMetrics } from '../../src/observability/http-metrics';
 import { startTracing } from '../../src/observability/tracing';
+import { ConversationsClient } from '../../src/temporal-client/conversations';
 import { type OutboundSendInput } from '../../src/workflows/outbound/types';
 import { freePort } from '../helpers/ports';
 import { signedRbmRequest } from '../helpers/signing';
@@ -93,8 +93,8 @@ async function startWorker(taskQueue: string, env: Record<string, string> = {}):
 function gatewayFor(
   taskQueue: string,
   client: Client = new Client({ connection, namespace: 'default' }),
-): ConversationGateway {
-  return new ConversationGateway({
+): ConversationsClient {
+  return new ConversationsClient({
     client,
     taskQueue,
     timeoutMs: 5000,
@@ -108,7 +108,7 @@ function randomPhone(): string {
 }
 
 /** Sends one operator message and lets the held Google call answer at once: the message ends SENT. */
-async function sendAndRelease(gateway: ConversationGateway, key: string): Promise<void> {
+async function sendAndRelease(gateway: ConversationsClient, key: string): Promise<void> {
   const calls = google.calls.length;
   const sending = gateway.sendMessage(key, textMessage(key), `send-${randomUUID()}`);
   sending.catch(() => undefined); // awaited below; keeps an early failure from being unhandled

@@ -14,9 +14,9 @@ import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../src/activities';
 import { buildActivityDeps } from '../../src/activities/deps';
 import { createApp } from '../../src/api/app';
-import { ConversationGateway } from '../../src/api/conversation-gateway';
 import { loadConfig } from '../../src/config';
 import { silentLogger } from '../../src/logger';
+import { ConversationsClient } from '../../src/temporal-client/conversations';
 import { freePort } from '../helpers/ports';
 import { startTestPlatform, type TestPlatform } from '../helpers/simulator';
 import { createDevServerEnv, devServerAddress, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
@@ -72,7 +72,7 @@ describe('delivery end to end: simulator phones, dev server, operator API', () =
       GOOGLE_APPLICATION_CREDENTIALS: platform.keyFile,
       OUTBOUND_HTTP_TIMEOUT_MS: '3000',
     });
-    const conversations = new ConversationGateway({
+    const conversations = new ConversationsClient({
       client: new Client({ connection: env.connection, namespace: 'default' }),
       taskQueue,
       timeoutMs: 10_000,

@@ -17,10 +17,10 @@ import { readTemporalBinaries } from '../../dev/binaries';
 import { DevServer } from '../../dev/dev-server';
 import { devPayloadPrivacy } from '../../dev/devstack/payload-privacy';
 import { createApp } from '../../src/api/app';
-import { ConversationGateway } from '../../src/api/conversation-gateway';
 import { DEV_CODEC_TOKEN, loadConfig, requirePayloadEncryption } from '../../src/config';
 import { silentLogger } from '../../src/logger';
 import { createLazyClient } from '../../src/temporal/connections';
+import { ConversationsClient } from '../../src/temporal-client/conversations';
 import { freePort } from '../helpers/ports';
 
 const SECRET = `the gate code is ${Math.floor(Math.random() * 1e6)}`;
@@ -54,7 +54,7 @@ describe("npm start's dev UI decodes through the codec endpoint", () => {
     const app = createApp({
       config,
       logger: silentLogger,
-      conversations: new ConversationGateway({
+      conversations: new ConversationsClient({
         client: apiClient,
         taskQueue: 'unpolled',
         timeoutMs: 5000,

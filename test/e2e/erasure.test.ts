@@ -12,13 +12,13 @@ import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 
 import { createApp } from '../../src/api/app';
-import { eraseWorkflowRuns, ErasureIncompleteError, findRuns } from '../../src/api/conversation-erasure';
-import { ConversationGateway } from '../../src/api/conversation-gateway';
 import { loadConfig } from '../../src/config';
 import { type InboundEvent } from '../../src/domain/inbound';
 import { silentLogger } from '../../src/logger';
 import { payloadDataConverter } from '../../src/temporal/payload-codec';
 import { generatePayloadKeyEntry, parsePayloadKeys } from '../../src/temporal/payload-keys';
+import { ConversationsClient } from '../../src/temporal-client/conversations';
+import { eraseWorkflowRuns, ErasureIncompleteError, findRuns } from '../../src/temporal-client/erasure';
 import { conversationStateQuery } from '../../src/workflows/definitions';
 import { testDataConverter } from '../helpers/data-converter';
 import { recordingActivities } from '../helpers/recording-activities';
@@ -49,7 +49,7 @@ describe('erasure: DELETE /v1/conversations/{key}', () => {
   let worker: Worker;
   let running: Promise<void>;
   const taskQueue = uniqueTaskQueue('erasure');
-  let gateway: ConversationGateway;
+  let gateway: ConversationsClient;
   let app: ReturnType<typeof createApp>;
 
   beforeAll(async () => {
@@ -63,7 +63,7 @@ describe('erasure: DELETE /v1/conversations/{key}', () => {
       dataConverter: testDataConverter(),
     });
     running = worker.run();
-    gateway = new ConversationGateway({
+    gateway = new ConversationsClient({
       client,
       taskQueue,
       timeoutMs: 10_000,

@@ -5,10 +5,10 @@ import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 
 import { createApp } from '../../src/api/app';
-import { ConversationGateway } from '../../src/api/conversation-gateway';
 import { loadConfig } from '../../src/config';
 import { silentLogger } from '../../src/logger';
 import { createPreviousRunLoader } from '../../src/temporal/previous-runs';
+import { ConversationsClient } from '../../src/temporal-client/conversations';
 import { type ConversationView } from '../../src/workflows/definitions';
 import { recordingActivities } from '../helpers/recording-activities';
 import { exampleRouting } from '../helpers/routing';
@@ -39,7 +39,7 @@ describe('operator API and conversation lifecycle on the dev server', () => {
       RBM_CLIENT_TOKEN: RBM_TOKEN,
       API_TOKEN,
     });
-    const conversations = new ConversationGateway({
+    const conversations = new ConversationsClient({
       client,
       taskQueue,
       timeoutMs: 5000,

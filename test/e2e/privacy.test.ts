@@ -314,7 +314,7 @@ describe('privacy at rest with the real processes: encrypted histories, codec en
       ).every(Boolean);
     expect(await waitUntil(gone, Boolean, 90_000, 500)).toBe(true);
     // A receipt webhook still in flight may start a new run after the erasure's last look (the
-    // module header of src/api/conversation-erasure.ts): then it is a new conversation that
+    // module header of src/temporal-client/erasure.ts): then it is a new conversation that
     // knows nothing of the erased one.
     const after = await apiGet(`/v1/conversations/${encodeURIComponent(KEY)}`);
     if (after.status !== 404) {

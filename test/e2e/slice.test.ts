@@ -5,9 +5,9 @@ import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 
 import { createApp } from '../../src/api/app';
-import { ConversationGateway } from '../../src/api/conversation-gateway';
 import { loadConfig } from '../../src/config';
 import { silentLogger } from '../../src/logger';
+import { ConversationsClient } from '../../src/temporal-client/conversations';
 import { recordingActivities } from '../helpers/recording-activities';
 import { exampleRouting } from '../helpers/routing';
 import { signedRbmRequest } from '../helpers/signing';
@@ -32,7 +32,7 @@ describe('end to end on the dev server: HTTP → signalWithStart → workflow �
       TEMPORAL_TASK_QUEUE: taskQueue,
       RBM_CLIENT_TOKEN: TOKEN,
     });
-    const conversations = new ConversationGateway({
+    const conversations = new ConversationsClient({
       client: new Client({ connection: env.connection, namespace: 'default' }),
       taskQueue,
       timeoutMs: 5000,

@@ -7,12 +7,12 @@ import SwaggerParser from '@apidevtools/swagger-parser';
 import { z } from 'zod';
 
 import { createApp } from '../../src/api/app';
-import { ConversationGateway } from '../../src/api/conversation-gateway';
 import { listQuery } from '../../src/api/conversations';
 import { sendMessageBody } from '../../src/api/messages';
 import { loadConfig } from '../../src/config';
 import { silentLogger } from '../../src/logger';
 import { createLazyClient } from '../../src/temporal/connections';
+import { ConversationsClient } from '../../src/temporal-client/conversations';
 
 type Doc = {
   openapi: string;
@@ -34,7 +34,7 @@ type Doc = {
 const config = loadConfig({ TEMPORAL_ADDRESS: '127.0.0.1:1', API_TOKEN: 'openapi-test-token-0123456789' });
 const app = createApp({
   config,
-  conversations: new ConversationGateway({
+  conversations: new ConversationsClient({
     client: createLazyClient(config.temporal),
     taskQueue: 'unused',
     timeoutMs: 100,

@@ -30,10 +30,10 @@ import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 
 import { projectRoot } from '../../dev/binaries';
-import { ConversationGateway } from '../../src/api/conversation-gateway';
 import { FailureType } from '../../src/domain/errors';
 import { type InboundEvent } from '../../src/domain/inbound';
 import { type RoutingConfig } from '../../src/routing';
+import { ConversationsClient } from '../../src/temporal-client/conversations';
 import { conversationWorkflow } from '../../src/workflows';
 import {
   agentTypingUpdate,
@@ -71,7 +71,7 @@ interface ScenarioContext {
     events: InboundEvent[],
   ): Promise<WorkflowHandleWithSignaledRunId<typeof conversationWorkflow>>;
   /**
-   * Delivers as the API does since issue 14 (ConversationGateway.deliveryOptions): the start carries
+   * Delivers as the API does since issue 14 (ConversationsClient.deliveryOptions): the start carries
    * `routingVersion` (files from ROUTING_VERSIONS, held by the worker) and the first search
    * attributes; the events are stamped with the version.
    */
@@ -967,7 +967,7 @@ async function record(
         signalArgs: [events],
       }),
     deliver: (routingVersion, events, settings) => {
-      const gateway = new ConversationGateway({
+      const gateway = new ConversationsClient({
         client: env.client,
         taskQueue,
         timeoutMs: 10_000,

@@ -15,13 +15,13 @@ import { type TestWorkflowEnvironment } from '@temporalio/testing';
 
 import { type RunningSimulator, startSimulator } from '../../dev/simulator/server';
 import { createApp } from '../../src/api/app';
-import { ConversationGateway } from '../../src/api/conversation-gateway';
-import { UnrecognizedPayloadStore } from '../../src/api/unrecognized-payload-store';
 import { digest } from '../../src/channels/inbound-payload';
 import { loadConfig } from '../../src/config';
 import { rbmConversationKey } from '../../src/domain/conversation-key';
 import { silentLogger } from '../../src/logger';
 import { createLazyClient } from '../../src/temporal/connections';
+import { ConversationsClient } from '../../src/temporal-client/conversations';
+import { UnrecognizedPayloadStore } from '../../src/temporal-client/unrecognized-payload-store';
 import { freePort } from '../helpers/ports';
 import { createDevServerEnv, devServerAddress, uniqueTaskQueue } from '../helpers/temporal';
 import { trackTemporalCalls, waitFor } from '../webhooks/harness';
@@ -33,7 +33,7 @@ const BODY_LIMIT = 64 * 1024;
 interface Api {
   url: string;
   server: Server;
-  conversations: ConversationGateway;
+  conversations: ConversationsClient;
   store: UnrecognizedPayloadStore;
   client: Client;
   settled(): Promise<void>;
@@ -53,7 +53,7 @@ async function serveApi(temporalAddress: string, env: Record<string, string> = {
     ...env,
   });
   const temporal = client ?? createLazyClient(config.temporal);
-  const conversations = new ConversationGateway({
+  const conversations = new ConversationsClient({
     client: temporal,
     taskQueue,
     timeoutMs: config.temporal.signalTimeoutMs,

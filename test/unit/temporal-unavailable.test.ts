@@ -13,12 +13,12 @@ import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { NamespaceNotFoundError } from '@temporalio/common';
 
 import { createApp } from '../../src/api/app';
-import { ConversationGateway } from '../../src/api/conversation-gateway';
 import { isTemporalUnavailable } from '../../src/api/errors';
-import { UnrecognizedPayloadStore } from '../../src/api/unrecognized-payload-store';
 import { computeSignature } from '../../src/channels/signature';
 import { loadConfig } from '../../src/config';
 import { createLogger, silentLogger } from '../../src/logger';
+import { ConversationsClient } from '../../src/temporal-client/conversations';
+import { UnrecognizedPayloadStore } from '../../src/temporal-client/unrecognized-payload-store';
 import { signedRbmRequest } from '../helpers/signing';
 
 const TOKEN = 'unavailable-test-token';
@@ -48,7 +48,7 @@ function app(
   logger = silentLogger,
 ) {
   const config = loadConfig({ TEMPORAL_TASK_QUEUE: 'unavailable', RBM_CLIENT_TOKEN: TOKEN });
-  const conversations = new ConversationGateway({
+  const conversations = new ConversationsClient({
     client: conversationsClient,
     taskQueue: 'unavailable',
     timeoutMs: 1000,

@@ -4,9 +4,9 @@
  */
 import { type Client } from '@temporalio/client';
 
-import { ConversationGateway } from '../../src/api/conversation-gateway';
-import { TYPING_REFRESH_MS, TypingCoalescer } from '../../src/api/typing-coalescer';
 import { type InboundEvent } from '../../src/domain/inbound';
+import { ConversationsClient } from '../../src/temporal-client/conversations';
+import { TYPING_REFRESH_MS, TypingCoalescer } from '../../src/temporal-client/typing-coalescer';
 
 const KEY = 'rbm:agent@rbm.goog:+14155550100';
 let n = 0;
@@ -70,7 +70,7 @@ describe('TypingCoalescer', () => {
   });
 });
 
-describe('ConversationGateway.deliver', () => {
+describe('ConversationsClient.deliver', () => {
   function gatewayWithSignals(now: () => number) {
     const signalled: InboundEvent[][] = [];
     const client = {
@@ -82,7 +82,7 @@ describe('ConversationGateway.deliver', () => {
         },
       },
     } as unknown as Client;
-    const gateway = new ConversationGateway({
+    const gateway = new ConversationsClient({
       client,
       taskQueue: 'q',
       timeoutMs: 1_000,

@@ -10,13 +10,13 @@ import { Worker } from '@temporalio/worker';
 import { type Hono } from 'hono';
 
 import { createApp } from '../../src/api/app';
-import { ConversationGateway } from '../../src/api/conversation-gateway';
-import { UnrecognizedPayloadStore } from '../../src/api/unrecognized-payload-store';
 import { type WebhookAppDeps } from '../../src/api/webhooks';
 import { loadConfig } from '../../src/config';
 import { type ConversationKey } from '../../src/domain/conversation-key';
 import { type Logger, silentLogger } from '../../src/logger';
 import { type RoutingConfig } from '../../src/routing';
+import { ConversationsClient } from '../../src/temporal-client/conversations';
+import { UnrecognizedPayloadStore } from '../../src/temporal-client/unrecognized-payload-store';
 import { type ConversationSettings, type ConversationView } from '../../src/workflows/definitions';
 import { recordingActivities } from '../helpers/recording-activities';
 import { uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
@@ -32,7 +32,7 @@ export interface Harness {
   app: Hono;
   deps: WebhookAppDeps;
   client: Client;
-  conversations: ConversationGateway;
+  conversations: ConversationsClient;
   store: UnrecognizedPayloadStore;
   taskQueue: string;
   post(path: string, body: RequestInit['body'], headers?: Record<string, string>): Promise<Response>;
@@ -78,7 +78,7 @@ export async function startHarness(env: TestWorkflowEnvironment, options: Harnes
     ...(options.settings ? { settings: options.settings } : {}),
     ...(options.routing ? { routing: options.routing } : {}),
   };
-  const conversations = new ConversationGateway({
+  const conversations = new ConversationsClient({
     client,
     taskQueue,
     timeoutMs: 5000,
@@ -159,7 +159,7 @@ export async function waitFor<T, U extends T>(
  * a call crashes grpc-js, so tests wait for `settled()` before closing.
  */
 export function trackTemporalCalls(
-  conversations: ConversationGateway,
+  conversations: ConversationsClient,
   store: UnrecognizedPayloadStore,
 ): { settled(): Promise<void> } {
   const inflight = new Set<Promise<unknown>>();

@@ -9,8 +9,8 @@ import { randomUUID } from 'node:crypto';
 
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 
-import { OWNER_MEMO } from '../../src/api/conversation-gateway';
 import { bmConversationKey } from '../../src/domain/conversation-key';
+import { OWNER_MEMO } from '../../src/temporal-client/conversations';
 import { signedBmRequest } from '../helpers/signing';
 import { createDevServerEnv } from '../helpers/temporal';
 import { API_TOKEN, BM_TOKEN, type Harness, startHarness, waitFor } from './harness';

@@ -12,13 +12,13 @@ import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import fc from 'fast-check';
 
 import { createApp } from '../../src/api/app';
-import { ConversationGateway } from '../../src/api/conversation-gateway';
-import { UnrecognizedPayloadStore } from '../../src/api/unrecognized-payload-store';
 import { type WebhookAppDeps } from '../../src/api/webhooks';
 import { computeSignature } from '../../src/channels/signature';
 import { loadConfig } from '../../src/config';
 import { silentLogger } from '../../src/logger';
 import { createLazyClient } from '../../src/temporal/connections';
+import { ConversationsClient } from '../../src/temporal-client/conversations';
+import { UnrecognizedPayloadStore } from '../../src/temporal-client/unrecognized-payload-store';
 import { freePort } from '../helpers/ports';
 import { createDevServerEnv } from '../helpers/temporal';
 import {
@@ -458,7 +458,7 @@ describe('property: arbitrary bodies and headers', () => {
     const client = createLazyClient(config.temporal);
     let calls: { settled(): Promise<void> } | undefined;
     try {
-      const conversations = new ConversationGateway({
+      const conversations = new ConversationsClient({
         client,
         taskQueue: 'nowhere',
         timeoutMs: 200,

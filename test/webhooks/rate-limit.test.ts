@@ -17,15 +17,15 @@ import { Client, Connection } from '@temporalio/client';
 import { readTemporalBinaries } from '../../dev/binaries';
 import { DevServer } from '../../dev/dev-server';
 import { createApp } from '../../src/api/app';
-import { ConversationGateway } from '../../src/api/conversation-gateway';
 import { TemporalUnavailableError } from '../../src/api/errors';
-import { UnrecognizedPayloadStore } from '../../src/api/unrecognized-payload-store';
 import { computeSignature } from '../../src/channels/signature';
 import { loadConfig } from '../../src/config';
 import { rbmConversationKey } from '../../src/domain/conversation-key';
 import { type InboundEvent } from '../../src/domain/inbound';
 import { silentLogger } from '../../src/logger';
 import { createLazyClient } from '../../src/temporal/connections';
+import { ConversationsClient } from '../../src/temporal-client/conversations';
+import { UnrecognizedPayloadStore } from '../../src/temporal-client/unrecognized-payload-store';
 import { freePort } from '../helpers/ports';
 import { signedRbmRequest } from '../helpers/signing';
 import { uniqueTaskQueue } from '../helpers/temporal';
@@ -88,7 +88,7 @@ test('a burst over the namespace rate limit: every webhook 200 or 503 with Retry
     RBM_CLIENT_TOKEN: TOKEN,
   });
   const client = createLazyClient(config.temporal);
-  const conversations = new ConversationGateway({
+  const conversations = new ConversationsClient({
     client,
     taskQueue,
     timeoutMs: BOUND_MS,
@@ -142,7 +142,7 @@ test('RESOURCE_EXHAUSTED itself (no client retries left): the gateway and the st
   closers.push(() => connection.close());
   const client = new Client({ connection, namespace: 'default' });
   const taskQueue = uniqueTaskQueue('rate-raw');
-  const conversations = new ConversationGateway({
+  const conversations = new ConversationsClient({
     client,
     taskQueue,
     timeoutMs: BOUND_MS,

@@ -15,12 +15,12 @@ import { type TestWorkflowEnvironment } from '@temporalio/testing';
 
 import { projectRoot } from '../../dev/binaries';
 import { createApp } from '../../src/api/app';
-import { ConversationGateway } from '../../src/api/conversation-gateway';
-import { UnrecognizedPayloadStore } from '../../src/api/unrecognized-payload-store';
 import { computeSignature } from '../../src/channels/signature';
 import { loadConfig } from '../../src/config';
 import { silentLogger } from '../../src/logger';
 import { createLazyClient } from '../../src/temporal/connections';
+import { ConversationsClient } from '../../src/temporal-client/conversations';
+import { UnrecognizedPayloadStore } from '../../src/temporal-client/unrecognized-payload-store';
 import { freePort } from '../helpers/ports';
 import { createDevServerEnv } from '../helpers/temporal';
 import { randomPhone } from './fixtures';
@@ -115,7 +115,7 @@ beforeAll(async () => {
     RBM_CLIENT_TOKEN: RBM_TOKEN,
   });
   const client = createLazyClient(config.temporal);
-  const conversations = new ConversationGateway({
+  const conversations = new ConversationsClient({
     client,
     taskQueue: 'readme-down',
     timeoutMs: 500,
@@ -131,7 +131,7 @@ beforeAll(async () => {
   const denying = refusingClient();
   refusing = createApp({
     config,
-    conversations: new ConversationGateway({
+    conversations: new ConversationsClient({
       client: denying,
       taskQueue: 'readme-refusing',
       timeoutMs: 500,

@@ -11,15 +11,15 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { readTemporalBinaries } from '../../dev/binaries';
 import { DevServer } from '../../dev/dev-server';
 import { createApp } from '../../src/api/app';
-import { ConversationGateway } from '../../src/api/conversation-gateway';
 import { TemporalUnavailableError } from '../../src/api/errors';
-import { UnrecognizedPayloadStore } from '../../src/api/unrecognized-payload-store';
 import { type WebhookAppDeps } from '../../src/api/webhooks';
 import { computeSignature } from '../../src/channels/signature';
 import { loadConfig } from '../../src/config';
 import { rbmConversationKey } from '../../src/domain/conversation-key';
 import { silentLogger } from '../../src/logger';
 import { createLazyClient } from '../../src/temporal/connections';
+import { ConversationsClient } from '../../src/temporal-client/conversations';
+import { UnrecognizedPayloadStore } from '../../src/temporal-client/unrecognized-payload-store';
 import { freePort } from '../helpers/ports';
 import { recordingActivities } from '../helpers/recording-activities';
 import { signedRbmRequest } from '../helpers/signing';
@@ -46,7 +46,7 @@ function apiOn(address: string) {
     RBM_CLIENT_TOKEN: TOKEN,
   });
   const client = createLazyClient(config.temporal);
-  const conversations = new ConversationGateway({
+  const conversations = new ConversationsClient({
     client,
     taskQueue,
     timeoutMs: BOUND_MS,

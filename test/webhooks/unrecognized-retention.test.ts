@@ -12,10 +12,10 @@ import { Worker } from '@temporalio/worker';
 import { type Hono } from 'hono';
 
 import { createApp } from '../../src/api/app';
-import { ConversationGateway } from '../../src/api/conversation-gateway';
 import { computeSignature } from '../../src/channels/signature';
 import { ConfigError, loadConfig } from '../../src/config';
 import { silentLogger } from '../../src/logger';
+import { ConversationsClient } from '../../src/temporal-client/conversations';
 import { type UnrecognizedPayloadView } from '../../src/workflows/definitions';
 import { recordingActivities } from '../helpers/recording-activities';
 import { createTimeSkippingEnv, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
@@ -56,7 +56,7 @@ function api(retentionDays?: number): Hono {
     API_TOKEN,
     ...(retentionDays !== undefined ? { UNRECOGNIZED_PAYLOAD_RETENTION_DAYS: String(retentionDays) } : {}),
   });
-  const conversations = new ConversationGateway({
+  const conversations = new ConversationsClient({
     client: env.client,
     taskQueue,
     timeoutMs: 10_000,

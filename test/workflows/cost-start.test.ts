@@ -2,7 +2,7 @@
  * What a conversation starts with since issue 14: the routing file's version instead of the file
  * (the worker holds the files, and a new version reaches a running conversation through the
  * events the API stamps with it), and its first search attributes given with the start instead of
- * upserted in its first task. Through the API's own gateway (ConversationGateway.deliver) on the
+ * upserted in its first task. Through the API's own gateway (ConversationsClient.deliver) on the
  * time-skipping server, with the real RoutingStore.
  */
 import { randomUUID } from 'node:crypto';
@@ -15,9 +15,9 @@ import { Worker } from '@temporalio/worker';
 
 import { projectRoot } from '../../dev/binaries';
 import { type RoutingSource } from '../../src/activities';
-import { ConversationGateway } from '../../src/api/conversation-gateway';
 import { loadRoutingConfig, routingVersionOf } from '../../src/routing/load';
 import { RoutingStore } from '../../src/temporal/routing-store';
+import { ConversationsClient } from '../../src/temporal-client/conversations';
 import { conversationStateQuery, searchAttributes } from '../../src/workflows/definitions';
 import { recordingActivities } from '../helpers/recording-activities';
 import { createTimeSkippingEnv, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
@@ -55,7 +55,7 @@ describe('conversation start: routing version, initial search attributes', () =>
   async function withWorker(
     store: RoutingSource,
     body: (
-      gatewayFor: (routingVersion: string | undefined) => ConversationGateway,
+      gatewayFor: (routingVersion: string | undefined) => ConversationsClient,
       rec: ReturnType<typeof recordingActivities>,
     ) => Promise<void>,
   ) {
@@ -63,7 +63,7 @@ describe('conversation start: routing version, initial search attributes', () =>
     const secret = `s-${randomUUID()}`;
     const rec = recordingActivities({ routing: store });
     const gatewayFor = (routingVersion: string | undefined) =>
-      new ConversationGateway({
+      new ConversationsClient({
         client: env.client,
         taskQueue,
         timeoutMs: 10_000,
@@ -92,7 +92,7 @@ describe('conversation start: routing version, initial search attributes', () =>
   const replies = (rec: ReturnType<typeof recordingActivities>) =>
     rec.callsTo('sendMessage').map((c) => (c as { content: { text: string } }).content.text.split('\n').at(-1));
   /** Waits until `n` replies were sent: the history records a reply before its send activity has run. */
-  const answered = async (gateway: ConversationGateway, rec: ReturnType<typeof recordingActivities>, n: number) => {
+  const answered = async (gateway: ConversationsClient, rec: ReturnType<typeof recordingActivities>, n: number) => {
     const state = await waitUntil(
       async () => ({ state: await gateway.getState(RBM_KEY), sent: rec.callsTo('sendMessage').length }),
       (s) => s.sent >= n && (s.state?.history.filter((h) => h.direction === 'outbound').length ?? 0) >= n,
@@ -109,7 +109,7 @@ describe('conversation start: routing version, initial search attributes', () =>
     return { file, store: new RoutingStore(file, loadRoutingConfig(file)) };
   }
 
-  async function historyOf(gateway: ConversationGateway): Promise<HistoryEvent[]> {
+  async function historyOf(gateway: ConversationsClient): Promise<HistoryEvent[]> {
     const history = await env.client.workflow.getHandle(gateway.workflowId(RBM_KEY)).fetchHistory();
     return (history.events ?? []) as HistoryEvent[];
   }

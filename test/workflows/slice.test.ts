@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 
-import { ConversationGateway } from '../../src/api/conversation-gateway';
 import { type InboundEvent } from '../../src/domain/inbound';
+import { ConversationsClient } from '../../src/temporal-client/conversations';
 import { conversationWorkflow } from '../../src/workflows';
 import { conversationStateQuery, inboundEventsSignal, searchAttributes } from '../../src/workflows/definitions';
 import { recordingActivities } from '../helpers/recording-activities';
@@ -176,7 +176,7 @@ describe('conversation workflow on the time-skipping server', () => {
       activities,
     });
     const routing = exampleRouting();
-    const gateway = new ConversationGateway({
+    const gateway = new ConversationsClient({
       client: env.client,
       taskQueue,
       timeoutMs: 10_000,

@@ -1,3 +1,10 @@
+/**
+ * The Temporal client side of Switchboard (src/temporal-client/): what the API does to
+ * conversations in Temporal. It starts and signals them (one delivery per webhook request), sends
+ * operator messages by update-with-start, and queries, lists, reads the transcript of and erases
+ * them. The tree reads webhook (src/api) → channel parser (src/channels) → Temporal client (here)
+ * → workflow (src/workflows) → activity (src/activities) → channel client (src/channels).
+ */
 import {
   type Client,
   WithStartWorkflowOperation,
@@ -6,6 +13,7 @@ import {
 } from '@temporalio/client';
 import { type SearchAttributePair, type UpdateDefinition } from '@temporalio/common';
 
+import { describeUnavailable, isTemporalUnavailable, TemporalUnavailableError } from '../api/errors';
 import { type Config } from '../config';
 import { type ConversationKey } from '../domain/conversation-key';
 import { type InboundEvent } from '../domain/inbound';
@@ -29,12 +37,11 @@ import {
   type OutboundSendInput,
   type OutboundSendResult,
 } from '../workflows/outbound/types';
-import { eraseWorkflowRuns, type ErasureResult } from './conversation-erasure';
-import { readTranscript, type TranscriptEntry } from './conversation-transcript';
-import { describeUnavailable, isTemporalUnavailable, TemporalUnavailableError } from './errors';
+import { eraseWorkflowRuns, type ErasureResult } from './erasure';
+import { readTranscript, type TranscriptEntry } from './transcript';
 import { TypingCoalescer } from './typing-coalescer';
 
-export interface ConversationGatewayOptions {
+export interface ConversationsClientOptions {
   client: Client;
   taskQueue: string;
   /** Bound on every Temporal call made while a webhook waits. */
@@ -51,7 +58,7 @@ export interface ConversationGatewayOptions {
 }
 
 /** The gateway's options as configured (env + routing file) around a client: what server.ts runs with. */
-export function gatewayOptionsFromConfig(config: Config, client: Client): ConversationGatewayOptions {
+export function conversationsClientOptionsFromConfig(config: Config, client: Client): ConversationsClientOptions {
   return {
     client,
     taskQueue: config.temporal.taskQueue,
@@ -102,7 +109,7 @@ export class ConversationOwnerMismatchError extends Error {
   }
 }
 
-/** Options of ConversationGateway.deliver. */
+/** Options of ConversationsClient.deliver. */
 export interface DeliverOptions {
   /**
    * Who signed the delivery (the Business Messages agent whose token verified it). A conversation
@@ -114,10 +121,10 @@ export interface DeliverOptions {
 }
 
 /** The API's only door into Temporal: one shared client, every call bounded in time. */
-export class ConversationGateway {
+export class ConversationsClient {
   private readonly typing: TypingCoalescer;
 
-  constructor(private readonly options: ConversationGatewayOptions) {
+  constructor(private readonly options: ConversationsClientOptions) {
     this.typing = options.typing ?? new TypingCoalescer();
   }
 
@@ -293,7 +300,7 @@ export class ConversationGateway {
     });
   }
 
-  /** Every message of the conversation across all its runs, from Temporal's histories (see conversation-transcript.ts). */
+  /** Every message of the conversation across all its runs, from Temporal's histories (see transcript.ts). */
   async transcript(key: ConversationKey): Promise<TranscriptEntry[]> {
     return this.bounded(
       'transcript',
@@ -304,7 +311,7 @@ export class ConversationGateway {
 
   /**
    * Erases the conversation from Temporal: its open run ended, every run deleted; resolves
-   * once Temporal accepted every deletion (conversation-erasure.ts). Nothing to erase is no error.
+   * once Temporal accepted every deletion (temporal-client/erasure.ts). Nothing to erase is no error.
    */
   async erase(key: ConversationKey): Promise<ErasureResult> {
     return this.bounded(

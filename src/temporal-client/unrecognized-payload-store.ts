@@ -2,6 +2,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 
 import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 
+import { describeUnavailable, isTemporalUnavailable, TemporalUnavailableError } from '../api/errors';
 import { type Channel } from '../domain/conversation-key';
 import { unrecognizedPayloadWorkflow } from '../workflows';
 import {
@@ -17,7 +18,6 @@ import {
   type UnrecognizedPayloadStatus,
   type UnrecognizedPayloadView,
 } from '../workflows/definitions';
-import { describeUnavailable, isTemporalUnavailable, TemporalUnavailableError } from './errors';
 
 /** What the store needs: the client, the worker's task queue and the 503 bound. */
 export interface UnrecognizedPayloadStoreOptions {
