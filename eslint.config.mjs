@@ -1,4 +1,5 @@
 import eslint from '@eslint/js';
+import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 import simpleImportSort from 'eslint-plugin-simple-import-sort';
 import tseslint from 'typescript-eslint';
 
@@ -34,7 +35,20 @@ const nodeBuiltins = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.tools/', '.data/', 'coverage/', 'scripts/', 'bin/', '*.js', '*.mjs'] },
+  {
+    ignores: [
+      'node_modules/',
+      'dist/',
+      '.tools/',
+      '.data/',
+      'coverage/',
+      'scripts/',
+      'bin/',
+      '*.js',
+      '*.mjs',
+      'test/fixtures/',
+    ],
+  },
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -95,6 +109,18 @@ export default tseslint.config(
         { name: 'require', message: 'No dynamic requires in workflow code.' },
       ],
     },
+  },
+  {
+    // The product's modules form a tree: a cycle means two modules that can be neither understood
+    // nor moved apart. test/unit/lint-no-cycle.test.ts lints the fixtures to show a cycle refused.
+    files: ['src/**/*.ts', 'test/fixtures/import-*/*.ts'],
+    plugins: { 'import-x': importX },
+    settings: {
+      'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.js', '.json'] })],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+      'import-x/extensions': ['.ts'],
+    },
+    rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true }] },
   },
   {
     files: ['src/**/*.ts'],

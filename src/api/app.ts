@@ -5,13 +5,10 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 
-import { type Config } from '../config';
-import { type Logger } from '../logger';
-import { type ApiMetrics, createApiMetrics } from '../observability/http-metrics';
-import { type ConversationsClient } from '../temporal-client/conversations';
-import { type UnrecognizedPayloadStore } from '../temporal-client/unrecognized-payload-store';
+import { createApiMetrics } from '../observability/http-metrics';
 import { createCodecServerApp } from './codec-server';
 import { createConversationsApp } from './conversations';
+import { type AppDeps } from './deps';
 import { ApiError } from './errors';
 import { createMessagesApp } from './messages';
 import { mountApiDocs } from './openapi';
@@ -19,17 +16,6 @@ import { createUnrecognizedPayloadsApp } from './unrecognized-payloads';
 import { OPERATOR_BODY_LIMIT_BYTES } from './validation';
 import { RETRY_AFTER_SECONDS } from './webhook-processor';
 import { createWebhooksApp } from './webhooks';
-
-/** Everything the HTTP API needs, built once by server.ts (or a test). */
-export interface AppDeps {
-  config: Config;
-  conversations: ConversationsClient;
-  logger: Logger;
-  /** Prometheus registry and middleware for GET /metrics; one is created per app when absent. */
-  metrics?: ApiMetrics;
-  /** Where signed payloads of unknown kinds are kept; built on its own lazy client when absent. */
-  unrecognizedPayloads?: UnrecognizedPayloadStore;
-}
 
 /**
  * `Authorization: Bearer <token>`: the scheme in any case (RFC 9110 §11.1), the token compared in

@@ -23,7 +23,7 @@ import { cors } from 'hono/cors';
 import { z } from 'zod';
 
 import { AesGcmPayloadCodec, PayloadDecryptionError } from '../temporal/payload-codec';
-import { type AppDeps } from './app';
+import { type AppDeps } from './deps';
 
 /** Largest request body: a UI asks for one event's payloads at a time; Temporal caps a payload at 2 MB by default. */
 export const CODEC_BODY_LIMIT_BYTES = 8 * 1024 * 1024;

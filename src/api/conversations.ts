@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { type ConversationKey } from '../domain/conversation-key';
 import { ErasureIncompleteError } from '../temporal-client/erasure';
 import { agentTypingUpdate, assignUpdate, markReadUpdate } from '../workflows/definitions';
-import { type AppDeps } from './app';
+import { type AppDeps } from './deps';
 import { ApiError } from './errors';
 import { conversationKeyParam, parseJsonBody, printable } from './validation';
 

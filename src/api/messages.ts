@@ -32,7 +32,7 @@ import {
   type OutboundSendInput,
   type OutboundSendResult,
 } from '../workflows/outbound/types';
-import { type AppDeps } from './app';
+import { type AppDeps } from './deps';
 import { ApiError } from './errors';
 import { conversationKeyParam, parseJsonBody } from './validation';
 

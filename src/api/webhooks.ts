@@ -12,7 +12,7 @@ import { type Channel } from '../domain/conversation-key';
 import { WEBHOOK_OUTCOME_VARIABLE } from '../observability/http-metrics';
 import { createLazyClient } from '../temporal/connections';
 import { UnrecognizedPayloadStore } from '../temporal-client/unrecognized-payload-store';
-import { type AppDeps } from './app';
+import { type AppDeps } from './deps';
 import { WebhookProcessor, type WebhookProcessorOptions, type WebhookResult } from './webhook-processor';
 
 /**

@@ -5,6 +5,13 @@
  * documented no-op rather than an error, so workflows stay channel-neutral.
  */
 import {
+  InvalidConversationKeyError,
+  maskConversationKey,
+  parseConversationKey,
+  type ParsedConversationKey,
+} from '../domain/conversation-key';
+import { FailureType } from '../domain/errors';
+import {
   type ChannelGateway,
   type RevokeArgs,
   type RevokeOutcome,
@@ -12,14 +19,7 @@ import {
   type SendReadReceiptArgs,
   type SendRepresentativeEventArgs,
   type SendTypingArgs,
-} from '../activities';
-import {
-  InvalidConversationKeyError,
-  maskConversationKey,
-  parseConversationKey,
-  type ParsedConversationKey,
-} from '../domain/conversation-key';
-import { FailureType } from '../domain/errors';
+} from '../domain/ports';
 import { type Logger } from '../logger';
 import { type BmClient } from './bm/client';
 import { toBmMessage, toBmRepresentative } from './bm/content';

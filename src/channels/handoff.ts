@@ -6,9 +6,9 @@
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
-import { type HandoffNotifier, type NotifyHandoffArgs } from '../activities';
 import { maskConversationKey } from '../domain/conversation-key';
 import { FailureType } from '../domain/errors';
+import { type HandoffNotifier, type NotifyHandoffArgs } from '../domain/ports';
 import { type Logger } from '../logger';
 import { failureForStatus, permanentFailure } from './failures';
 import { httpCall } from './http';

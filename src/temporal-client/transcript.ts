@@ -2,8 +2,8 @@ import { type Client } from '@temporalio/client';
 import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
 import { type temporal } from '@temporalio/proto';
 
-import { type SendMessageArgs } from '../activities';
 import { type InboundEvent } from '../domain/inbound';
+import { type SendMessageArgs } from '../domain/ports';
 import { summarize } from '../workflows/conversation-state';
 import { inboundEventsSignal } from '../workflows/definitions';
 

@@ -8,20 +8,25 @@ import {
   type MessageContent,
   withoutCredentials,
 } from '../domain/inbound';
-import { type Representative } from '../domain/outbound';
 import { initialRoutingContext, type RoutingContext } from '../routing';
 import { DEFAULT_DEDUPE_MAX_KEYS, DEFAULT_DEDUPE_RETENTION } from './conversation-settings';
 import {
+  type ActivityFailureRecord,
+  type AgentTypingSnapshot,
   type Assignment,
   type ConversationSettings,
+  type ConversationSnapshot,
   type ConversationStatus,
   type ConversationView,
+  type HandoffState,
   type HistoryEntry,
   USER_TYPING_FADES_AFTER_MS,
+  type UserMessageEvent,
   userTypingAsOf,
 } from './definitions';
 
-export type UserMessageEvent = Extract<InboundEvent, { type: 'message' }>;
+/** Kept for importers outside the workflow folder; the type lives with the workflow's contract. */
+export type { ConversationSnapshot } from './definitions';
 
 const MAX_EVENTS = 50;
 const MAX_DECISIONS = 50;
@@ -61,71 +66,6 @@ export function summarize(content: MessageContent): string {
           : 'authorization code received';
     }
   }
-}
-
-/** Plain data carried across continue-as-new and into a reopened conversation. */
-export interface ConversationSnapshot {
-  history: HistoryEntry[];
-  events: InboundEvent[];
-  dedupeKeys: string[];
-  readReceiptsSent: string[];
-  unreadByAgent: string[];
-  pending: UserMessageEvent[];
-  routing: RoutingContext;
-  assignment: Assignment;
-  humans: { agentId: string; displayName?: string }[];
-  decisions: ConversationView['routingDecisions'];
-  userTyping: ConversationView['userTyping'];
-  /**
-   * Dedupe keys of messages, receipts, TTL events and requests with the workflow time they were
-   * accepted: kept for `dedupeRetention` (at least Google's 7-day redelivery period), at most
-   * `dedupeMaxKeys`. Absent in snapshots of older runs (their keys are all in `dedupeKeys`).
-   */
-  durableKeys?: [string, number][];
-  /** Activity failures the conversation recorded and carried on from, newest last (bounded). */
-  activityFailures?: ActivityFailureRecord[];
-  /** READ receipts that failed: retried when the user writes again, given up after a few attempts. */
-  unsentReceipts?: { messageId: string; attempts: number }[];
-  /** The run continued as new on idle and waits, doing nothing, for the next event (status `closed`). */
-  dormant?: boolean;
-  /** Workflow time (ms) after which the conversation goes dormant unless something happens first. */
-  idleDeadlineMs?: number;
-  /** A live-agent request accepted but not handled yet (carried across continue-as-new). */
-  liveAgentRequested?: boolean;
-  lastInboundAt?: string;
-  lastContext?: InboundContext;
-  handoff?: HandoffState;
-  /** A human's typing keep-alive still running when the run continued as new (typing.ts). */
-  agentTyping?: AgentTypingSnapshot;
-  generation: number;
-  /** Counter for deterministic event ids of our own (typing, joins). */
-  sequence: number;
-}
-
-/** The agent's typing keep-alive as the next run needs it: who types, since when, when it was last sent (workflow ms). */
-export interface AgentTypingSnapshot {
-  representative: Representative;
-  refreshedAtMs: number;
-  lastSentAtMs: number;
-}
-
-/** One activity failure the conversation survived. */
-export interface ActivityFailureRecord {
-  /** What failed: read_receipt, reply, handoff_notification, representative_event, previous_run_lookup, ... */
-  kind: string;
-  /** The failure's type (e.g. NotRcsReachable) and message. */
-  message: string;
-  at: string;
-  /** The message concerned, when there is one. */
-  messageId?: string;
-}
-
-export interface HandoffState {
-  handoffId: string;
-  queue: string;
-  reason: string;
-  requestedAt: string;
-  holdingMessageSent: boolean;
 }
 
 /**

@@ -16,8 +16,9 @@ import { holdingMessage } from '../routing';
 import { recordActivityFailure } from './activity-failures';
 import { localActivities } from './activity-proxies';
 import { resolveSettings } from './conversation-settings';
-import { type ConversationSnapshot, ConversationState } from './conversation-state';
+import { ConversationState } from './conversation-state';
 import { COST_PATCHES } from './cost-patches';
+import { type ConversationSnapshot } from './definitions';
 import {
   type CarriedConversation,
   type ConversationInput,

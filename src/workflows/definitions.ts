@@ -6,11 +6,15 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 
 import { type Channel, type ConversationKey } from '../domain/conversation-key';
-import { type InboundEvent, type MessageKind } from '../domain/inbound';
-import { type RoutingConfig } from '../routing';
-import { type ActivityFailureRecord, type ConversationSnapshot } from './conversation-state';
-import { type OutboundSnapshot } from './outbound';
-import { type OutboundMessagesView, type OutboundSendInput, type OutboundSendResult } from './outbound/types';
+import { type InboundContext, type InboundEvent, type MessageKind } from '../domain/inbound';
+import { type Representative } from '../domain/outbound';
+import { type RoutingConfig, type RoutingContext } from '../routing';
+import {
+  type OutboundMessagesView,
+  type OutboundSendInput,
+  type OutboundSendResult,
+  type OutboundSnapshot,
+} from './outbound/types';
 
 /** Every event of one webhook request that belongs to one conversation, in one signal. */
 export const inboundEventsSignal = defineSignal<[InboundEvent[]]>('inboundEvents');
@@ -254,4 +258,72 @@ export const outboundMessagesQuery = defineQuery<OutboundMessagesView>('outbound
 /** The updateId `sendMessageUpdate` is sent with for an Idempotency-Key (one message per key and conversation run). */
 export function sendMessageUpdateId(idempotencyKey: string): string {
   return `send-message:${idempotencyKey}`;
+}
+
+/** A user message as the workflow queues it for routing. */
+export type UserMessageEvent = Extract<InboundEvent, { type: 'message' }>;
+
+/** Plain data carried across continue-as-new and into a reopened conversation. */
+export interface ConversationSnapshot {
+  history: HistoryEntry[];
+  events: InboundEvent[];
+  dedupeKeys: string[];
+  readReceiptsSent: string[];
+  unreadByAgent: string[];
+  pending: UserMessageEvent[];
+  routing: RoutingContext;
+  assignment: Assignment;
+  humans: { agentId: string; displayName?: string }[];
+  decisions: ConversationView['routingDecisions'];
+  userTyping: ConversationView['userTyping'];
+  /**
+   * Dedupe keys of messages, receipts, TTL events and requests with the workflow time they were
+   * accepted: kept for `dedupeRetention` (at least Google's 7-day redelivery period), at most
+   * `dedupeMaxKeys`. Absent in snapshots of older runs (their keys are all in `dedupeKeys`).
+   */
+  durableKeys?: [string, number][];
+  /** Activity failures the conversation recorded and carried on from, newest last (bounded). */
+  activityFailures?: ActivityFailureRecord[];
+  /** READ receipts that failed: retried when the user writes again, given up after a few attempts. */
+  unsentReceipts?: { messageId: string; attempts: number }[];
+  /** The run continued as new on idle and waits, doing nothing, for the next event (status `closed`). */
+  dormant?: boolean;
+  /** Workflow time (ms) after which the conversation goes dormant unless something happens first. */
+  idleDeadlineMs?: number;
+  /** A live-agent request accepted but not handled yet (carried across continue-as-new). */
+  liveAgentRequested?: boolean;
+  lastInboundAt?: string;
+  lastContext?: InboundContext;
+  handoff?: HandoffState;
+  /** A human's typing keep-alive still running when the run continued as new (typing.ts). */
+  agentTyping?: AgentTypingSnapshot;
+  generation: number;
+  /** Counter for deterministic event ids of our own (typing, joins). */
+  sequence: number;
+}
+
+/** The agent's typing keep-alive as the next run needs it: who types, since when, when it was last sent (workflow ms). */
+export interface AgentTypingSnapshot {
+  representative: Representative;
+  refreshedAtMs: number;
+  lastSentAtMs: number;
+}
+
+/** One activity failure the conversation survived. */
+export interface ActivityFailureRecord {
+  /** What failed: read_receipt, reply, handoff_notification, representative_event, previous_run_lookup, ... */
+  kind: string;
+  /** The failure's type (e.g. NotRcsReachable) and message. */
+  message: string;
+  at: string;
+  /** The message concerned, when there is one. */
+  messageId?: string;
+}
+
+export interface HandoffState {
+  handoffId: string;
+  queue: string;
+  reason: string;
+  requestedAt: string;
+  holdingMessageSent: boolean;
 }

@@ -10,7 +10,8 @@ import {
 } from '../routing';
 import { recordActivityFailure } from './activity-failures';
 import { channelActivities } from './activity-proxies';
-import { type ConversationState, type UserMessageEvent } from './conversation-state';
+import { type ConversationState } from './conversation-state';
+import { type UserMessageEvent } from './definitions';
 import { type HandoffController } from './handoff';
 import { type ReadReceiptInReply } from './outbound/types';
 import { type ReadReceipts } from './receipts';

@@ -3,7 +3,8 @@ import { CancellationScope, isCancellation, log, sleep } from '@temporalio/workf
 
 import { type Representative } from '../domain/outbound';
 import { typingActivities } from './activity-proxies';
-import { type AgentTypingSnapshot, type ConversationState } from './conversation-state';
+import { type ConversationState } from './conversation-state';
+import { type AgentTypingSnapshot } from './definitions';
 
 /**
  * Keeps the channel's typing indicator alive while automation or a human composes: RBM's IS_TYPING

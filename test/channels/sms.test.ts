@@ -7,11 +7,11 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 
 import { type RunningSimulator, startSimulator } from '../../dev/simulator/server';
-import { type SendSmsArgs } from '../../src/activities';
 import { createSmsGateway } from '../../src/channels/sms/gateway';
 import { TwilioSmsProvider } from '../../src/channels/sms/twilio';
 import { rbmConversationKey } from '../../src/domain/conversation-key';
 import { FailureType, RetryableFailureType } from '../../src/domain/errors';
+import { type SendSmsArgs } from '../../src/domain/ports';
 import { silentLogger } from '../../src/logger';
 import { failureOf, startReceiver } from '../helpers/simulator';
 

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { loadConfig } from '../../src/config';
+import { maskPhoneNumbersIn } from '../../src/domain/redact';
 import { createLogger } from '../../src/logger';
-import { maskPhoneNumbersIn } from '../../src/observability/redact';
 import { JsonRuntimeLogger } from '../../src/temporal/runtime';
 import { workerTuningFromEnv } from '../../src/temporal/worker-factory';
 import { startWorkerHealthServer } from '../../src/temporal/worker-health';

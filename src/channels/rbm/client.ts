@@ -3,9 +3,9 @@
  * phones.getCapabilities). IDs are always passed in: a retried activity repeats the very same
  * call, and RBM ignores an id it has seen (messages and events share one id space per agent).
  */
-import { type RevokeOutcome } from '../../activities';
 import { maskPhone } from '../../domain/conversation-key';
 import { FailureType } from '../../domain/errors';
+import { type RevokeOutcome } from '../../domain/ports';
 import { type CallDescription, failureForStatus, permanentFailure, type StatusMeaning } from '../failures';
 import { googleCall, JSON_HEADERS } from '../google-api';
 import { type AccessTokenSource } from '../google-auth';

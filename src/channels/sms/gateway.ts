@@ -1,10 +1,10 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 
-import { type SendSmsArgs, type SmsGateway } from '../../activities';
 import { maskConversationKey } from '../../domain/conversation-key';
 import { FailureType } from '../../domain/errors';
 import { RetryableFailureType } from '../../domain/errors';
+import { type SendSmsArgs, type SmsGateway } from '../../domain/ports';
 import { type Logger } from '../../logger';
 import { permanentFailure } from '../failures';
 import { type SmsProvider } from './provider';

@@ -3,7 +3,7 @@
  * (maskPhone, maskConversationKey), but SDK messages, error texts and request paths can carry one
  * (an RBM URL is `/v1/phones/+14155550123/agentMessages`; an API path has `%2B14155550123`).
  */
-import { maskPhone } from '../domain/conversation-key';
+import { maskPhone } from './conversation-key';
 
 // E.164: "+" (or its percent-encoding) then 7 to 15 digits, the first not 0. A following digit
 // would make it something longer than a phone number, so it must not match.
