@@ -4,6 +4,7 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
+import { z } from 'zod';
 
 import { createApiMetrics } from '../observability/http-metrics';
 import { createCodecServerApp } from './codec-server';
@@ -11,11 +12,17 @@ import { createConversationsApp } from './conversations';
 import { type AppDeps } from './deps';
 import { ApiError } from './errors';
 import { createMessagesApp } from './messages';
-import { mountApiDocs } from './openapi';
+import { documented, mountApiDocs } from './openapi';
 import { createUnrecognizedPayloadsApp } from './unrecognized-payloads';
 import { OPERATOR_BODY_LIMIT_BYTES } from './validation';
 import { RETRY_AFTER_SECONDS } from './webhook-processor';
 import { createWebhooksApp } from './webhooks';
+
+const healthBody = z.object({
+  status: z.literal('ok'),
+  temporal: z.object({ reachable: z.boolean(), namespace: z.string() }),
+});
+const readyBody = z.object({ ready: z.boolean() });
 
 /**
  * `Authorization: Bearer <token>`: the scheme in any case (RFC 9110 §11.1), the token compared in
@@ -39,18 +46,50 @@ export function createApp(deps: AppDeps) {
   const metrics = deps.metrics ?? createApiMetrics({ logger: deps.logger });
   app.use(metrics.middleware);
 
-  app.get('/healthz', async (c) => {
-    const reachable = await deps.conversations.isReachable();
-    return c.json({ status: 'ok', temporal: { reachable, namespace: deps.config.temporal.namespace } });
-  });
-  app.get('/readyz', async (c) => {
-    const reachable = await deps.conversations.isReachable();
-    return c.json({ ready: reachable }, reachable ? 200 : 503);
-  });
-  app.get('/metrics', async (c) => {
-    const { contentType, body } = await metrics.render();
-    return c.body(body, 200, { 'content-type': contentType });
-  });
+  app.get(
+    '/healthz',
+    documented({
+      tag: 'operations',
+      auth: 'none',
+      summary: 'Liveness, with whether Temporal is reachable',
+      responses: { 200: { description: 'The API is up', schema: healthBody } },
+    }),
+    async (c) => {
+      const reachable = await deps.conversations.isReachable();
+      return c.json({ status: 'ok', temporal: { reachable, namespace: deps.config.temporal.namespace } });
+    },
+  );
+  app.get(
+    '/readyz',
+    documented({
+      tag: 'operations',
+      auth: 'none',
+      summary: 'Readiness: 503 while Temporal is unreachable',
+      responses: {
+        200: { description: 'Ready', schema: readyBody },
+        503: { description: 'Temporal unreachable', schema: readyBody },
+      },
+    }),
+    async (c) => {
+      const reachable = await deps.conversations.isReachable();
+      return c.json({ ready: reachable }, reachable ? 200 : 503);
+    },
+  );
+  app.get(
+    '/metrics',
+    documented({
+      tag: 'operations',
+      auth: 'none',
+      summary: 'Prometheus metrics of the API (HTTP latency and status by route, webhook outcomes)',
+      responses: {
+        200: { description: 'Prometheus text exposition format', contentType: 'text/plain', schema: z.string() },
+      },
+    }),
+    async (c) => {
+      const { contentType, body } = await metrics.render();
+      return c.body(body, 200, { 'content-type': contentType });
+    },
+  );
   // GET /openapi.json and GET /docs (src/api/openapi.ts): every route below is documented there.
   mountApiDocs(app);
 

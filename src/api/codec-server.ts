@@ -24,14 +24,15 @@ import { z } from 'zod';
 
 import { AesGcmPayloadCodec, PayloadDecryptionError } from '../temporal/payload-codec';
 import { type AppDeps } from './deps';
+import { documented, errorResponse, type RouteDoc } from './openapi';
 
 /** Largest request body: a UI asks for one event's payloads at a time; Temporal caps a payload at 2 MB by default. */
 export const CODEC_BODY_LIMIT_BYTES = 8 * 1024 * 1024;
 
 // Protobuf JSON writes bytes as base64, standard or URL-safe, padded or not.
 const base64 = z.string().regex(/^[A-Za-z0-9+/_-]*={0,2}$/, 'base64 expected');
-/** A `Payloads` message in protobuf JSON. Exported for the OpenAPI document. */
-export const payloadsJson = z.object({
+/** A `Payloads` message in protobuf JSON. */
+const payloadsJson = z.object({
   payloads: z.array(z.looseObject({ metadata: z.record(z.string(), base64).optional(), data: base64.optional() })),
 });
 
@@ -133,10 +134,10 @@ export function createCodecServerApp(deps: AppDeps) {
     }
   };
 
-  app.post('/encode', handle('encode', 'header'));
-  app.post('/decode', handle('decode', 'header'));
-  app.post('/:token/encode', handle('encode', 'path'));
-  app.post('/:token/decode', handle('decode', 'path'));
+  app.post('/encode', documented(codecDoc('encode', 'header')), handle('encode', 'header'));
+  app.post('/decode', documented(codecDoc('decode', 'header')), handle('decode', 'header'));
+  app.post('/:token/encode', documented(codecDoc('encode', 'path')), handle('encode', 'path'));
+  app.post('/:token/decode', documented(codecDoc('decode', 'path')), handle('decode', 'path'));
 
   // Our own error handler: the app's would log the request path, which may hold the token.
   app.onError((err, c) => {
@@ -144,4 +145,32 @@ export function createCodecServerApp(deps: AppDeps) {
     return fail(c, 500, 'internal', 'internal error');
   });
   return app;
+}
+
+const payloadsDoc = payloadsJson.meta({
+  description: 'temporal.api.common.v1.Payloads in protobuf JSON (metadata values and data in base64)',
+});
+
+function codecDoc(op: 'encode' | 'decode', tokenIn: 'header' | 'path'): RouteDoc {
+  return {
+    tag: 'codec',
+    auth: tokenIn === 'header' ? 'codec' : 'none',
+    summary:
+      op === 'decode'
+        ? 'Decrypt payloads (encrypted ones; others come back as they are)'
+        : 'Encrypt payloads with the current key (as they are when encryption is off)',
+    description: `Temporal's remote codec protocol (the Web UI's and \`temporal workflow show --codec-endpoint\`'s): Payloads in, Payloads out, through the AES-256-GCM payload codec. X-Namespace, when sent, must be this deployment's namespace. CORS for CODEC_SERVER_CORS_ORIGINS.${tokenIn === 'path' ? " The token is part of the path, for a browser UI that cannot send an Authorization header (the dev server's UI): keep that URL secret." : ''}`,
+    ...(tokenIn === 'path' ? { pathParams: { token: { description: 'CODEC_SERVER_TOKEN' } } } : {}),
+    headers: [
+      { name: 'X-Namespace', schema: z.string(), required: false, description: 'The namespace the payloads belong to' },
+    ],
+    body: { schema: payloadsDoc },
+    responses: {
+      200: { description: op === 'decode' ? 'Decoded payloads' : 'Encoded payloads', schema: payloadsDoc },
+      400: errorResponse('Malformed body, another namespace, or a payload no configured key decrypts'),
+      401: errorResponse('Missing or wrong codec token'),
+      413: errorResponse('Body larger than 8 MiB'),
+      503: errorResponse('CODEC_SERVER_TOKEN not configured'),
+    },
+  };
 }

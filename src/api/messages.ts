@@ -34,6 +34,13 @@ import {
 } from '../workflows/outbound/types';
 import { type AppDeps } from './deps';
 import { ApiError } from './errors';
+import { CONVERSATION_ERRORS, documented, errorResponse, KEY_PARAM } from './openapi';
+import {
+  type Describes,
+  outboundMessagesSchema,
+  sendMessageResultSchema,
+  trackedMessageSchema,
+} from './response-schemas';
 import { conversationKeyParam, parseJsonBody } from './validation';
 
 const duration = z
@@ -252,6 +259,11 @@ export function presentMessage(rec: OutboundRecord) {
   };
 }
 
+// tsc fails when the answer drifts from the schema its routes are documented with.
+type _DescribesTrackedMessage = Describes<typeof trackedMessageSchema, ReturnType<typeof presentMessage>>;
+type _DescribesSendResult = Describes<typeof sendMessageResultSchema, ReturnType<typeof presentResult>>;
+type _DescribesOutboundMessages = Describes<typeof outboundMessagesSchema, ReturnType<typeof presentView>>;
+
 function presentResult(result: OutboundSendResult) {
   return {
     messageId: result.messageId,
@@ -300,71 +312,140 @@ async function onConversation<T>(key: ConversationKey, call: () => Promise<T>): 
 export function createMessagesApp(deps: AppDeps) {
   const app = new Hono();
 
-  app.post('/conversations/:key/messages', async (c) => {
-    const { key, channel } = conversationKeyParam(c.req.param('key'));
-    const rawIdempotencyKey = c.req.header('idempotency-key');
-    let idempotencyKey: string | undefined;
-    if (rawIdempotencyKey !== undefined) {
-      const parsed = idempotencyKeyHeader.safeParse(rawIdempotencyKey);
-      if (!parsed.success)
-        throw new ApiError(400, 'invalid_header', `Idempotency-Key: ${parsed.error.issues[0]?.message ?? 'invalid'}`, {
-          field: 'Idempotency-Key',
-        });
-      idempotencyKey = parsed.data;
-    }
-    const body = await parseJsonBody(c, sendMessageBody);
-    const input = toSendInput(key, channel, body, idempotencyKey, Date.now());
-    let earlier: OutboundRecord | undefined;
-    if (idempotencyKey !== undefined) {
-      const keyed = keyedRequest(idempotencyKey, input);
-      // The key seen before: the same request (a retry) or a different one (422). Records from before the digest carry the bare key.
-      earlier = (await deps.conversations.getOutboundMessages(key))?.messages.find(
-        (m) => m.idempotencyKey !== undefined && callerKey(m.idempotencyKey) === idempotencyKey,
-      );
+  app.post(
+    '/conversations/:key/messages',
+    documented({
+      tag: 'messages',
+      auth: 'bearer',
+      summary:
+        'Send a message (starts an RBM conversation if needed; a Business Messages one must have been opened by its user, else 404); tracked until DELIVERED / READ, with SMS fallback',
+      pathParams: KEY_PARAM,
+      headers: [
+        {
+          name: 'Idempotency-Key',
+          schema: idempotencyKeyHeader,
+          required: false,
+          description: 'A retried POST with the same key is the same message (nothing sent twice)',
+        },
+      ],
+      body: { schema: sendMessageBody },
+      responses: {
+        201: {
+          description: 'Sent (Location names the message)',
+          schema: sendMessageResultSchema,
+          headers: { Location: 'The tracked message: /v1/conversations/{key}/messages/{messageId}' },
+        },
+        200: {
+          description: 'Duplicate of an earlier request with the same Idempotency-Key',
+          schema: sendMessageResultSchema,
+        },
+        ...CONVERSATION_ERRORS,
+        422: errorResponse('Rejected by the conversation, or the Idempotency-Key reused for another request'),
+      },
+    }),
+    async (c) => {
+      const { key, channel } = conversationKeyParam(c.req.param('key'));
+      const rawIdempotencyKey = c.req.header('idempotency-key');
+      let idempotencyKey: string | undefined;
+      if (rawIdempotencyKey !== undefined) {
+        const parsed = idempotencyKeyHeader.safeParse(rawIdempotencyKey);
+        if (!parsed.success)
+          throw new ApiError(
+            400,
+            'invalid_header',
+            `Idempotency-Key: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
+            {
+              field: 'Idempotency-Key',
+            },
+          );
+        idempotencyKey = parsed.data;
+      }
+      const body = await parseJsonBody(c, sendMessageBody);
+      const input = toSendInput(key, channel, body, idempotencyKey, Date.now());
+      let earlier: OutboundRecord | undefined;
+      if (idempotencyKey !== undefined) {
+        const keyed = keyedRequest(idempotencyKey, input);
+        // The key seen before: the same request (a retry) or a different one (422). Records from before the digest carry the bare key.
+        earlier = (await deps.conversations.getOutboundMessages(key))?.messages.find(
+          (m) => m.idempotencyKey !== undefined && callerKey(m.idempotencyKey) === idempotencyKey,
+        );
+        if (
+          earlier?.idempotencyKey !== undefined &&
+          earlier.idempotencyKey !== idempotencyKey &&
+          earlier.idempotencyKey !== keyed
+        )
+          throw keyReused(idempotencyKey);
+        input.idempotencyKey = earlier?.idempotencyKey === idempotencyKey ? idempotencyKey : keyed;
+      }
+      // Without a key every request is a new message; with one, the update id makes Temporal attach a retry to the same update.
+      const updateId =
+        idempotencyKey !== undefined ? sendMessageUpdateId(idempotencyKey) : `send-message-${randomUUID()}`;
+      const sent = await onConversation(key, () => deps.conversations.sendMessage(key, input, updateId));
+      // Two different requests racing with one key attach to one update: the loser sees the winner's message.
+      const kept = sent.message?.idempotencyKey;
       if (
-        earlier?.idempotencyKey !== undefined &&
-        earlier.idempotencyKey !== idempotencyKey &&
-        earlier.idempotencyKey !== keyed
+        idempotencyKey !== undefined &&
+        kept !== undefined &&
+        kept !== input.idempotencyKey &&
+        kept !== idempotencyKey
       )
         throw keyReused(idempotencyKey);
-      input.idempotencyKey = earlier?.idempotencyKey === idempotencyKey ? idempotencyKey : keyed;
-    }
-    // Without a key every request is a new message; with one, the update id makes Temporal attach a retry to the same update.
-    const updateId =
-      idempotencyKey !== undefined ? sendMessageUpdateId(idempotencyKey) : `send-message-${randomUUID()}`;
-    const sent = await onConversation(key, () => deps.conversations.sendMessage(key, input, updateId));
-    // Two different requests racing with one key attach to one update: the loser sees the winner's message.
-    const kept = sent.message?.idempotencyKey;
-    if (idempotencyKey !== undefined && kept !== undefined && kept !== input.idempotencyKey && kept !== idempotencyKey)
-      throw keyReused(idempotencyKey);
-    // A retry within the same run gets the first update's own answer back (duplicate: false): it is still a duplicate.
-    const result = earlier !== undefined && earlier.messageId === sent.messageId ? { ...sent, duplicate: true } : sent;
-    c.header(
-      'Location',
-      `/v1/conversations/${encodeURIComponent(key)}/messages/${encodeURIComponent(result.messageId)}`,
-    );
-    return c.json(presentResult(result), result.duplicate ? 200 : 201);
-  });
+      // A retry within the same run gets the first update's own answer back (duplicate: false): it is still a duplicate.
+      const result =
+        earlier !== undefined && earlier.messageId === sent.messageId ? { ...sent, duplicate: true } : sent;
+      c.header(
+        'Location',
+        `/v1/conversations/${encodeURIComponent(key)}/messages/${encodeURIComponent(result.messageId)}`,
+      );
+      return c.json(presentResult(result), result.duplicate ? 200 : 201);
+    },
+  );
 
-  app.get('/conversations/:key/messages', async (c) => {
-    const { key } = conversationKeyParam(c.req.param('key'));
-    const view = await onConversation(key, () => deps.conversations.getOutboundMessages(key));
-    if (view === undefined) throw new ApiError(404, 'conversation_not_found', `no conversation for ${key}`);
-    return c.json(presentView(view));
-  });
+  app.get(
+    '/conversations/:key/messages',
+    documented({
+      tag: 'messages',
+      auth: 'bearer',
+      summary: 'Every tracked outbound message of the conversation, with receipt metrics',
+      pathParams: KEY_PARAM,
+      responses: { 200: { description: 'Messages', schema: outboundMessagesSchema }, ...CONVERSATION_ERRORS },
+    }),
+    async (c) => {
+      const { key } = conversationKeyParam(c.req.param('key'));
+      const view = await onConversation(key, () => deps.conversations.getOutboundMessages(key));
+      if (view === undefined) throw new ApiError(404, 'conversation_not_found', `no conversation for ${key}`);
+      return c.json(presentView(view));
+    },
+  );
 
-  app.get('/conversations/:key/messages/:messageId', async (c) => {
-    const { key } = conversationKeyParam(c.req.param('key'));
-    const parsedId = messageIdParam.safeParse(c.req.param('messageId'));
-    if (!parsedId.success)
-      throw new ApiError(400, 'invalid_message_id', 'messageId must be 1 to 512 characters', { field: 'messageId' });
-    const messageId = parsedId.data;
-    const view = await onConversation(key, () => deps.conversations.getOutboundMessages(key));
-    if (view === undefined) throw new ApiError(404, 'conversation_not_found', `no conversation for ${key}`);
-    const rec = view.messages.find((m) => m.messageId === messageId);
-    if (rec === undefined) throw new ApiError(404, 'message_not_found', `no tracked message ${messageId} in ${key}`);
-    return c.json(presentMessage(rec));
-  });
+  app.get(
+    '/conversations/:key/messages/:messageId',
+    documented({
+      tag: 'messages',
+      auth: 'bearer',
+      summary: 'One tracked outbound message',
+      pathParams: {
+        ...KEY_PARAM,
+        messageId: {
+          description: 'The message id returned by the POST',
+          schema: { type: 'string', minLength: 1, maxLength: 512 },
+        },
+      },
+      responses: { 200: { description: 'The message', schema: trackedMessageSchema }, ...CONVERSATION_ERRORS },
+    }),
+    async (c) => {
+      const { key } = conversationKeyParam(c.req.param('key'));
+      const parsedId = messageIdParam.safeParse(c.req.param('messageId'));
+      if (!parsedId.success)
+        throw new ApiError(400, 'invalid_message_id', 'messageId must be 1 to 512 characters', { field: 'messageId' });
+      const messageId = parsedId.data;
+      const view = await onConversation(key, () => deps.conversations.getOutboundMessages(key));
+      if (view === undefined) throw new ApiError(404, 'conversation_not_found', `no conversation for ${key}`);
+      const rec = view.messages.find((m) => m.messageId === messageId);
+      if (rec === undefined) throw new ApiError(404, 'message_not_found', `no tracked message ${messageId} in ${key}`);
+      return c.json(presentMessage(rec));
+    },
+  );
 
   return app;
 }

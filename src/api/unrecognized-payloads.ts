@@ -18,6 +18,8 @@ import { z } from 'zod';
 import { withoutAuthCodes } from '../channels/bm/inbound';
 import { UnrecognizedPayloadStore } from '../temporal-client/unrecognized-payload-store';
 import { TemporalUnavailableError } from './errors';
+import { documented, errorResponse, type PathParamDoc, V1_ERRORS } from './openapi';
+import { unrecognizedSummarySchema, unrecognizedViewSchema } from './response-schemas';
 import { parseJsonBody } from './validation';
 import { RETRY_AFTER_SECONDS } from './webhook-processor';
 import {
@@ -34,105 +36,200 @@ export function createUnrecognizedPayloadsApp(deps: WebhookAppDeps, options: Web
   const now = options.now ?? (() => new Date());
   const app = new Hono();
 
-  app.get('/', (c) =>
-    guarded(c, async () => {
-      const status = c.req.query('status') ?? 'pending';
-      if (status !== 'pending' && status !== 'all')
-        return error(c, 400, 'invalid_query', 'status must be pending or all');
-      const rawLimit = c.req.query('limit');
-      const limit = rawLimit === undefined ? 100 : Number(rawLimit);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
-        return error(c, 400, 'invalid_query', 'limit must be an integer from 1 to 1000');
-      return c.json({ items: await store.list({ status, limit }) });
+  app.get(
+    '/',
+    documented({
+      tag: 'unrecognized payloads',
+      auth: 'bearer',
+      summary:
+        'Signed webhook payloads the conversations did not take (unknown kind, schema violation, not JSON, refused by Temporal), newest first',
+      query: listQueryDoc,
+      responses: {
+        200: { description: 'Payloads', schema: z.object({ items: z.array(unrecognizedSummarySchema) }) },
+        400: errorResponse('Invalid query'),
+        ...V1_ERRORS,
+      },
     }),
+    (c) =>
+      guarded(c, async () => {
+        const status = c.req.query('status') ?? 'pending';
+        if (status !== 'pending' && status !== 'all')
+          return error(c, 400, 'invalid_query', 'status must be pending or all');
+        const rawLimit = c.req.query('limit');
+        const limit = rawLimit === undefined ? 100 : Number(rawLimit);
+        if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+          return error(c, 400, 'invalid_query', 'limit must be an integer from 1 to 1000');
+        return c.json({ items: await store.list({ status, limit }) });
+      }),
   );
 
-  app.post('/dismiss', (c) =>
-    guarded(c, async () => {
-      const body = await parseJsonBody(c, bulkDismissBody);
-      const { ids, more } = await store.dismissMatching(
-        { ...body, limit: body.limit ?? 100 },
-        now().toISOString(),
-        body.note,
-      );
-      return c.json({ dismissed: ids.length, ids, more });
+  app.post(
+    '/dismiss',
+    documented({
+      tag: 'unrecognized payloads',
+      auth: 'bearer',
+      summary:
+        'Close every pending entry that matches (channel, kind, first received before), at most `limit` (default 100)',
+      body: { schema: bulkDismissBody },
+      responses: {
+        200: {
+          description: 'What was dismissed; `more` when others may still match',
+          schema: z.object({ dismissed: z.number().int(), ids: z.array(z.string()), more: z.boolean() }),
+        },
+        400: errorResponse('Invalid body'),
+        ...V1_ERRORS,
+      },
     }),
-  );
-
-  app.get('/:id', (c) =>
-    guarded(c, async () => {
-      const view = await find(c, store);
-      if (view instanceof Response) return view;
-      // Entries kept before sign-in codes were removed on the way in may still hold one: never returned (a replay still reads the kept bytes).
-      const redacted =
-        view.channel === 'bm' && !view.credentialsRemoved
-          ? withoutAuthCodes(Buffer.from(view.bodyBase64, 'base64'))
-          : undefined;
-      return c.json(
-        redacted ? { ...view, bodyBase64: Buffer.from(redacted).toString('base64'), credentialsRemoved: true } : view,
-      );
-    }),
-  );
-
-  app.post('/:id/replay', (c) =>
-    guarded(c, async () => {
-      const view = await find(c, store);
-      if (view instanceof Response) return view;
-      if (view.status !== 'pending')
-        return error(c, 409, 'already_closed', `payload ${view.id} is already ${view.status}`);
-      if (view.bodyIncomplete)
-        return error(
-          c,
-          409,
-          'body_incomplete',
-          `payload ${view.id} was kept in parts and one never arrived, so it cannot be replayed`,
+    (c) =>
+      guarded(c, async () => {
+        const body = await parseJsonBody(c, bulkDismissBody);
+        const { ids, more } = await store.dismissMatching(
+          { ...body, limit: body.limit ?? 100 },
+          now().toISOString(),
+          body.note,
         );
-      if (view.credentialsRemoved)
-        return error(
-          c,
-          409,
-          'credentials_removed',
-          `payload ${view.id} held a sign-in's authorization code, removed before it was kept, so it is no longer the signed body and cannot be replayed`,
-        );
-      const requestId = requestIdOf(c);
-      const result = await processor.process({
-        channel: view.channel,
-        body: Buffer.from(view.bodyBase64, 'base64'),
-        signature: view.headers['x-goog-signature'],
-        contentType: view.headers['content-type'],
-        requestId,
-        source: 'replay',
-      });
-      if (result.status === 503) return c.json(result.json ?? {}, 503);
-      // 200 also answers a payload kept again as unrecognized; only events the conversations accepted resolve it.
-      const resolved = result.outcome === 'accepted';
-      await store.recordReplay(view.id, {
-        at: now().toISOString(),
-        status: result.status,
-        resolved,
-        detail: result.outcome,
-        ...(requestId ? { requestId } : {}),
-      });
-      return c.json({ id: view.id, resolved, webhook: { status: result.status, body: result.json ?? result.text } });
-    }),
+        return c.json({ dismissed: ids.length, ids, more });
+      }),
   );
 
-  app.post('/:id/dismiss', (c) =>
-    guarded(c, async () => {
-      const view = await find(c, store);
-      if (view instanceof Response) return view;
-      if (view.status !== 'pending')
-        return error(c, 409, 'already_closed', `payload ${view.id} is already ${view.status}`);
-      await store.dismiss(view.id, now().toISOString());
-      return c.json({ id: view.id, status: 'dismissed' });
+  app.get(
+    '/:id',
+    documented({
+      tag: 'unrecognized payloads',
+      auth: 'bearer',
+      summary: 'One payload with its exact body (base64) and the headers a replay needs',
+      pathParams: PAYLOAD_ID_PARAM,
+      responses: {
+        200: { description: 'The payload', schema: unrecognizedViewSchema },
+        404: errorResponse('No such payload'),
+        ...V1_ERRORS,
+      },
     }),
+    (c) =>
+      guarded(c, async () => {
+        const view = await find(c, store);
+        if (view instanceof Response) return view;
+        // Entries kept before sign-in codes were removed on the way in may still hold one: never returned (a replay still reads the kept bytes).
+        const redacted =
+          view.channel === 'bm' && !view.credentialsRemoved
+            ? withoutAuthCodes(Buffer.from(view.bodyBase64, 'base64'))
+            : undefined;
+        return c.json(
+          redacted ? { ...view, bodyBase64: Buffer.from(redacted).toString('base64'), credentialsRemoved: true } : view,
+        );
+      }),
+  );
+
+  app.post(
+    '/:id/replay',
+    documented({
+      tag: 'unrecognized payloads',
+      auth: 'bearer',
+      summary: 'Re-run the stored request through the webhook path (signature included); a 200 there resolves it',
+      pathParams: PAYLOAD_ID_PARAM,
+      responses: {
+        200: {
+          description: 'What the webhook path answered',
+          schema: z.object({
+            id: z.string(),
+            resolved: z.boolean(),
+            webhook: z.object({
+              status: z.number().int(),
+              body: z.unknown().meta({ description: "The webhook path's answer: its JSON body, or its text" }),
+            }),
+          }),
+        },
+        404: errorResponse('No such payload'),
+        409: errorResponse('Already replayed or dismissed, or a body that cannot be replayed'),
+        ...V1_ERRORS,
+      },
+    }),
+    (c) =>
+      guarded(c, async () => {
+        const view = await find(c, store);
+        if (view instanceof Response) return view;
+        if (view.status !== 'pending')
+          return error(c, 409, 'already_closed', `payload ${view.id} is already ${view.status}`);
+        if (view.bodyIncomplete)
+          return error(
+            c,
+            409,
+            'body_incomplete',
+            `payload ${view.id} was kept in parts and one never arrived, so it cannot be replayed`,
+          );
+        if (view.credentialsRemoved)
+          return error(
+            c,
+            409,
+            'credentials_removed',
+            `payload ${view.id} held a sign-in's authorization code, removed before it was kept, so it is no longer the signed body and cannot be replayed`,
+          );
+        const requestId = requestIdOf(c);
+        const result = await processor.process({
+          channel: view.channel,
+          body: Buffer.from(view.bodyBase64, 'base64'),
+          signature: view.headers['x-goog-signature'],
+          contentType: view.headers['content-type'],
+          requestId,
+          source: 'replay',
+        });
+        if (result.status === 503) return c.json(result.json ?? {}, 503);
+        // 200 also answers a payload kept again as unrecognized; only events the conversations accepted resolve it.
+        const resolved = result.outcome === 'accepted';
+        await store.recordReplay(view.id, {
+          at: now().toISOString(),
+          status: result.status,
+          resolved,
+          detail: result.outcome,
+          ...(requestId ? { requestId } : {}),
+        });
+        return c.json({ id: view.id, resolved, webhook: { status: result.status, body: result.json ?? result.text } });
+      }),
+  );
+
+  app.post(
+    '/:id/dismiss',
+    documented({
+      tag: 'unrecognized payloads',
+      auth: 'bearer',
+      summary: 'Close the entry without replaying it',
+      pathParams: PAYLOAD_ID_PARAM,
+      responses: {
+        200: { description: 'Dismissed', schema: z.object({ id: z.string(), status: z.literal('dismissed') }) },
+        404: errorResponse('No such payload'),
+        409: errorResponse('Already replayed or dismissed'),
+        ...V1_ERRORS,
+      },
+    }),
+    (c) =>
+      guarded(c, async () => {
+        const view = await find(c, store);
+        if (view instanceof Response) return view;
+        if (view.status !== 'pending')
+          return error(c, 409, 'already_closed', `payload ${view.id} is already ${view.status}`);
+        await store.dismiss(view.id, now().toISOString());
+        return c.json({ id: view.id, status: 'dismissed' });
+      }),
   );
 
   return app;
 }
 
-/** POST /dismiss: which pending entries to close. Exported for the OpenAPI document. */
-export const bulkDismissBody = z.strictObject({
+/** The list's query as the route reads it (status and limit, checked by hand for their own messages). */
+const listQueryDoc = z.object({
+  status: z.enum(['pending', 'all']).default('pending'),
+  limit: z.number().int().min(1).max(1000).default(100),
+});
+
+const PAYLOAD_ID_PARAM: Record<string, PathParamDoc> = {
+  id: {
+    description: "Payload id (from the webhook's `stored` answer)",
+    schema: { type: 'string', pattern: '^[0-9a-f]{32}$' },
+  },
+};
+
+/** POST /dismiss: which pending entries to close. */
+const bulkDismissBody = z.strictObject({
   channel: z.enum(['rbm', 'bm']).optional(),
   /** e.g. `rbm.user_event.SOMETHING_NEW`, as listed. */
   kind: z.string().min(1).max(200).optional(),

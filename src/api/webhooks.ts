@@ -5,14 +5,26 @@
  * same routes: the secret as text/plain by default, `{"secret": …}` when Accept prefers JSON.
  */
 import { type Context, Hono } from 'hono';
+import { z } from 'zod';
 
 import { createAuthCodeConsumer } from '../channels/auth-codes';
+import {
+  bmAuthenticationResponseSchema,
+  bmCommonSchema,
+  bmMessageSchema,
+  bmReceiptsSchema,
+  bmSuggestionResponseSchema,
+  bmSurveyResponseSchema,
+  bmUserStatusSchema,
+} from '../channels/bm/inbound-schema';
+import { rbmEnvelopeSchema } from '../channels/rbm/inbound-schema';
 import { type Config } from '../config';
 import { type Channel } from '../domain/conversation-key';
 import { WEBHOOK_OUTCOME_VARIABLE } from '../observability/http-metrics';
 import { createLazyClient } from '../temporal/connections';
 import { UnrecognizedPayloadStore } from '../temporal-client/unrecognized-payload-store';
 import { type AppDeps } from './deps';
+import { documented, errorResponse, type RouteDoc } from './openapi';
 import { WebhookProcessor, type WebhookProcessorOptions, type WebhookResult } from './webhook-processor';
 
 /**
@@ -93,9 +105,95 @@ export function createWebhooksApp(deps: WebhookAppDeps, options: WebhookAppOptio
     return respond(c, await processor.process({ ...meta, body: read.body }));
   };
 
-  app.post('/rbm', handler('rbm'));
-  app.post('/bm', handler('bm'));
+  app.post('/rbm', documented(webhookDoc('rbm')), handler('rbm'));
+  app.post('/bm', documented(webhookDoc('bm')), handler('bm'));
   return app;
+}
+
+const handshakeBody = z.object({ clientToken: z.string(), secret: z.string() }).meta({
+  description:
+    'Google\'s webhook setup handshake: answered 200 with the secret (text/plain, or {"secret": …} when Accept prefers JSON)',
+});
+
+/** Business Messages: the common fields plus exactly one payload field. */
+const bmDelivery = bmCommonSchema
+  .extend({
+    message: bmMessageSchema.optional(),
+    suggestionResponse: bmSuggestionResponseSchema.optional(),
+    authenticationResponse: bmAuthenticationResponseSchema.optional(),
+    receipts: bmReceiptsSchema.optional(),
+    userStatus: bmUserStatusSchema.optional(),
+    surveyResponse: bmSurveyResponseSchema.optional(),
+  })
+  .meta({ description: 'A Business Messages delivery' });
+
+const rbmEnvelope = rbmEnvelopeSchema.meta({
+  description:
+    'A Pub/Sub-style envelope; message.data is the base64 of one RbmUserMessage, RbmUserEvent or RbmServerEvent',
+});
+
+const webhookAccepted = z.object({
+  status: z.literal('accepted'),
+  events: z.number().int().meta({ description: 'Events handed to the conversations (0 for an agent launch event)' }),
+  kind: z
+    .string()
+    .optional()
+    .meta({ description: 'Set for kinds that concern no conversation, e.g. rbm.agent_launch_event' }),
+  requestId: z.string().optional(),
+});
+const webhookStored = z.object({
+  status: z.literal('stored'),
+  id: z.string().meta({ description: 'Id of the kept payload: GET /v1/unrecognized-payloads/{id}' }),
+  kind: z.string(),
+  reason: z.string(),
+  requestId: z.string().optional(),
+});
+const handshakeReply = z
+  .object({ secret: z.string() })
+  .meta({ description: 'The setup handshake answered as JSON (Accept prefers application/json)' });
+
+function webhookDoc(channel: Channel): RouteDoc {
+  const name = channel === 'rbm' ? 'RCS Business Messaging' : 'Business Messages';
+  return {
+    tag: 'webhooks',
+    auth: 'none',
+    summary: `${name} webhook (Google posts user messages, receipts and events here)`,
+    description:
+      (channel === 'rbm'
+        ? "A Pub/Sub-style envelope whose message.data is the base64 of one event (RbmUserMessage, RbmUserEvent or RbmServerEvent). X-Goog-Signature is base64 HMAC-SHA512 of the decoded data bytes with the agent's client token."
+        : "A Business Messages delivery. X-Goog-Signature is base64 HMAC-SHA512 of the raw body with the agent's client token.") +
+      " Google counts only 200 as delivered (anything else is retried for 7 days and slows the partner's other agents), so a request whose signature verifies gets 200 once it is durable, whatever it holds: its events accepted by the conversations, or the raw bytes kept for an operator (an unknown kind, a schema violation, data that is not JSON or cannot be read, events Temporal refused). Only an unverifiable request (401), an oversized body (413) and Temporal not accepting in time (503) get anything else. X-Goog-Signature must be sent once, as exactly the standard base64 of 64 bytes. Bodies are read up to WEBHOOK_BODY_LIMIT_BYTES.",
+    headers: [
+      {
+        name: 'X-Goog-Signature',
+        schema: z.string().regex(/^[A-Za-z0-9+/]{85}[AQgw]==$/),
+        required: false,
+        description:
+          'base64 HMAC-SHA512 (88 characters ending in ==); required for deliveries, absent on the setup handshake',
+      },
+    ],
+    body: {
+      schema: channel === 'rbm' ? rbmEnvelope : bmDelivery,
+      required: true,
+      oneOf: [channel === 'rbm' ? rbmEnvelope : bmDelivery, handshakeBody],
+    },
+    responses: {
+      200: {
+        description:
+          'Signed and durable: accepted by the conversations, or kept for an operator under /v1/unrecognized-payloads (stored); or the setup handshake answered ({"secret": …} or text/plain)',
+        oneOf: [webhookAccepted, webhookStored, handshakeReply],
+        alternatives: [{ contentType: 'text/plain', schema: z.string().meta({ description: 'The handshake secret' }) }],
+      },
+      401: errorResponse(
+        'No verifiable signature: X-Goog-Signature missing, malformed, sent twice or not matching, no client token for the agent, no signed bytes in the body, or a body that broke off',
+      ),
+      413: errorResponse('Body larger than WEBHOOK_BODY_LIMIT_BYTES'),
+      503: errorResponse(
+        'Temporal unreachable, rate limiting (RESOURCE_EXHAUSTED), failing under its database (INTERNAL, CANCELLED, UNKNOWN, ABORTED, DATA_LOSS, NamespaceNotFound) or slower than TEMPORAL_SIGNAL_TIMEOUT_MS (temporal_unavailable); or the delivery could be neither delivered nor kept, e.g. PERMISSION_DENIED (not_accepted, logged as an error). Google retries the delivery',
+        { 'Retry-After': 'Seconds to wait' },
+      ),
+    },
+  };
 }
 
 /** Turns a processor result into the HTTP answer; the outcome goes to the metrics middleware (stored and accepted are both 200). */

@@ -1,7 +1,8 @@
 /**
  * GET /openapi.json is a valid OpenAPI 3.1 document (checked with @apidevtools/swagger-parser
  * against the official schema plus its semantic checks), documents every route the app mounts
- * (walking app.routes) and nothing else, and is generated from the routes' own zod schemas.
+ * (walking app.routes) and nothing else, and is generated from the routes' own descriptions and zod
+ * schemas, every response typed.
  */
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { z } from 'zod';
@@ -120,12 +121,42 @@ describe('OpenAPI document', () => {
       io: 'input',
       unrepresentable: 'any',
     }) as Record<string, unknown>;
-    expect(doc.components.schemas.SendMessageBody).toEqual(sendBody);
+    const documentedBody = (
+      doc.paths['/v1/conversations/{key}/messages']?.post as unknown as {
+        requestBody: { content: Record<string, { schema: unknown }> };
+      }
+    ).requestBody.content['application/json']?.schema;
+    expect(documentedBody).toEqual(sendBody);
     // Strict: an unknown field is a 400 at the route, and the document says so.
-    expect(doc.components.schemas.SendMessageBody).toMatchObject({ additionalProperties: false });
+    expect(documentedBody).toMatchObject({ additionalProperties: false });
     const limit = doc.paths['/v1/conversations']?.get?.parameters?.find((p) => p.name === 'limit');
     expect(limit).toMatchObject({ in: 'query', schema: { type: 'integer', maximum: 500, default: 50 } });
     expect(listQuery.shape.limit.parse(undefined)).toBe(50);
+  });
+
+  test('every response with a body is typed: a named error, a schema with fields, a union, or a scalar', async () => {
+    const doc = await document();
+    type Schema = { $ref?: string; type?: string; properties?: object; oneOf?: unknown[]; anyOf?: unknown[] };
+    const untyped: string[] = [];
+    let bodies = 0;
+    for (const [p, ops] of Object.entries(doc.paths))
+      for (const [method, op] of Object.entries(ops))
+        for (const [status, response] of Object.entries(op.responses)) {
+          const content = (response as { content?: Record<string, { schema?: Schema }> }).content ?? {};
+          for (const [media, { schema }] of Object.entries(content)) {
+            bodies += 1;
+            const typed =
+              schema !== undefined &&
+              (schema.$ref !== undefined ||
+                schema.oneOf !== undefined ||
+                schema.anyOf !== undefined ||
+                (schema.type !== undefined && schema.type !== 'object') ||
+                (schema.type === 'object' && Object.keys(schema.properties ?? {}).length > 0));
+            if (!typed) untyped.push(`${method} ${p} ${status} ${media}`);
+          }
+        }
+    expect(bodies).toBeGreaterThan(60);
+    expect(untyped).toEqual([]);
   });
 
   test('the constraints the document states are the ones the routes enforce: conversation keys and list filters', async () => {
