@@ -1,5 +1,4 @@
-import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { type UpdateDefinition } from '@temporalio/client';
 import { Hono } from 'hono';
 import { z } from 'zod';
 
@@ -7,7 +6,7 @@ import { type ConversationKey } from '../domain/conversation-key';
 import { ErasureIncompleteError } from '../temporal-client/erasure';
 import { agentTypingUpdate, assignUpdate, markReadUpdate } from '../workflows/definitions';
 import { type AppDeps } from './deps';
-import { ApiError } from './errors';
+import { ApiError, onConversation } from './errors';
 import { CONVERSATION_ERRORS, documented, errorResponse, KEY_PARAM, type RouteDoc, V1_ERRORS } from './openapi';
 import {
   assignmentSchema,
@@ -42,20 +41,6 @@ const assignBody = z.discriminatedUnion('to', [
 /** The key from the path (URL-encoded by the caller), validated. */
 function keyParam(raw: string | undefined): ConversationKey {
   return conversationKeyParam(raw).key;
-}
-
-/** Maps Temporal's answers for a conversation call onto the API's status contract. */
-async function onConversation<T>(key: ConversationKey, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError)
-      throw new ApiError(404, 'conversation_not_found', `no open conversation for ${key}`);
-    if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
-      throw new ApiError(422, 'rejected_by_conversation', err.cause.message, { type: err.cause.type });
-    }
-    throw err;
-  }
 }
 
 /** /v1/conversations: state, list, mark read, agent typing, assignment, erasure. Behind bearer auth (app.ts). */
@@ -179,50 +164,44 @@ export function createConversationsApp(deps: AppDeps) {
     },
   );
 
-  app.post(
+  /** An operator action carried out by a workflow update: the body is the update's argument, its result the answer. */
+  const updateRoute = <Arg, Ret>(
+    path: string,
+    doc: { summary: string; answered: string; answer: z.ZodType },
+    body: z.ZodType<Arg>,
+    update: UpdateDefinition<Ret, [Arg]>,
+  ) =>
+    app.post(path, documented(updateDoc(doc.summary, body, doc.answered, doc.answer)), async (c) => {
+      const key = keyParam(c.req.param('key'));
+      const arg = await parseJsonBody(c, body);
+      return c.json((await onConversation(key, () => deps.conversations.update(key, update, arg))) as object);
+    });
+
+  updateRoute(
     '/:key/read',
-    documented(
-      updateDoc(
-        "Mark the user's messages READ (all unread human-handled ones without messageIds)",
-        markReadBody,
-        'Marked',
-        z.object({ marked: z.array(z.string()), failed: z.array(z.string()).optional() }),
-      ),
-    ),
-    async (c) => {
-      const key = keyParam(c.req.param('key'));
-      const body = await parseJsonBody(c, markReadBody);
-      return c.json(await onConversation(key, () => deps.conversations.update(key, markReadUpdate, body)));
+    {
+      summary: "Mark the user's messages READ (all unread human-handled ones without messageIds)",
+      answered: 'Marked',
+      answer: z.object({ marked: z.array(z.string()), failed: z.array(z.string()).optional() }),
     },
+    markReadBody,
+    markReadUpdate,
   );
-
-  app.post(
+  updateRoute(
     '/:key/typing',
-    documented(
-      updateDoc('A human agent starts or stops typing', typingBody, 'Applied', z.object({ typing: z.boolean() })),
-    ),
-    async (c) => {
-      const key = keyParam(c.req.param('key'));
-      const body = await parseJsonBody(c, typingBody);
-      return c.json(await onConversation(key, () => deps.conversations.update(key, agentTypingUpdate, body)));
-    },
+    { summary: 'A human agent starts or stops typing', answered: 'Applied', answer: z.object({ typing: z.boolean() }) },
+    typingBody,
+    agentTypingUpdate,
   );
-
-  app.post(
+  updateRoute(
     '/:key/assign',
-    documented(
-      updateDoc(
-        'Hand the conversation to a human agent, or back to automation',
-        assignBody,
-        'Assigned',
-        z.object({ assignedTo: assignmentSchema }),
-      ),
-    ),
-    async (c) => {
-      const key = keyParam(c.req.param('key'));
-      const body = await parseJsonBody(c, assignBody);
-      return c.json(await onConversation(key, () => deps.conversations.update(key, assignUpdate, body)));
+    {
+      summary: 'Hand the conversation to a human agent, or back to automation',
+      answered: 'Assigned',
+      answer: z.object({ assignedTo: assignmentSchema }),
     },
+    assignBody,
+    assignUpdate,
   );
 
   return app;

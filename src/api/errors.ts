@@ -1,4 +1,7 @@
-import { NamespaceNotFoundError } from '@temporalio/common';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure, NamespaceNotFoundError } from '@temporalio/common';
+
+import { type ConversationKey } from '../domain/conversation-key';
 
 /** An error the API answers with its own status and a JSON body naming the problem. */
 export class ApiError extends Error {
@@ -74,4 +77,29 @@ export function grpcStatusOf(err: unknown): string | undefined {
     if (typeof (e as { code?: unknown }).code === 'number') return e.message.slice(0, 200);
   }
   return undefined;
+}
+
+/**
+ * Runs a call on a conversation's workflow, mapping Temporal's answers onto the API's status
+ * contract: no such workflow → 404; an update the workflow refused → `refused(failure)` when that
+ * names a more precise answer, else 422. Anything else propagates to the app's error handler.
+ */
+export async function onConversation<T>(
+  key: ConversationKey,
+  call: () => Promise<T>,
+  refused?: (failure: ApplicationFailure) => ApiError | undefined,
+): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError)
+      throw new ApiError(404, 'conversation_not_found', `no conversation for ${key}`);
+    if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
+      const failure = err.cause;
+      throw (
+        refused?.(failure) ?? new ApiError(422, 'rejected_by_conversation', failure.message, { type: failure.type })
+      );
+    }
+    throw err;
+  }
 }

@@ -11,8 +11,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 
-import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { type ApplicationFailure } from '@temporalio/common';
 import { Hono } from 'hono';
 import { z } from 'zod';
 
@@ -33,7 +32,7 @@ import {
   type OutboundSendResult,
 } from '../workflows/outbound/types';
 import { type AppDeps } from './deps';
-import { ApiError } from './errors';
+import { ApiError, onConversation } from './errors';
 import { CONVERSATION_ERRORS, documented, errorResponse, KEY_PARAM } from './openapi';
 import {
   type Describes,
@@ -287,25 +286,12 @@ function presentView(view: OutboundMessagesView) {
   };
 }
 
-/** Maps Temporal's answers onto the API's status contract. */
-async function onConversation<T>(key: ConversationKey, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError)
-      throw new ApiError(404, 'conversation_not_found', `no conversation for ${key}`);
-    if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
-      const failure = err.cause;
-      if (failure.type === INVALID_OUTBOUND_MESSAGE) {
-        const issues = (failure.details?.[0] ?? []) as unknown;
-        const field =
-          Array.isArray(issues) && typeof issues[0]?.path === 'string' ? (issues[0].path as string) : undefined;
-        throw new ApiError(400, 'invalid_body', failure.message, field !== undefined ? { field } : undefined);
-      }
-      throw new ApiError(422, 'rejected_by_conversation', failure.message, { type: failure.type });
-    }
-    throw err;
-  }
+/** The workflow's refusal of a message it finds invalid is the caller's 400, naming the field. */
+function invalidMessage(failure: ApplicationFailure): ApiError | undefined {
+  if (failure.type !== INVALID_OUTBOUND_MESSAGE) return undefined;
+  const issues = (failure.details?.[0] ?? []) as unknown;
+  const field = Array.isArray(issues) && typeof issues[0]?.path === 'string' ? (issues[0].path as string) : undefined;
+  return new ApiError(400, 'invalid_body', failure.message, field !== undefined ? { field } : undefined);
 }
 
 /** /v1/conversations/{key}/messages. Mount with `app.route('/v1', createMessagesApp(deps))`. */
@@ -380,7 +366,11 @@ export function createMessagesApp(deps: AppDeps) {
       // Without a key every request is a new message; with one, the update id makes Temporal attach a retry to the same update.
       const updateId =
         idempotencyKey !== undefined ? sendMessageUpdateId(idempotencyKey) : `send-message-${randomUUID()}`;
-      const sent = await onConversation(key, () => deps.conversations.sendMessage(key, input, updateId));
+      const sent = await onConversation(
+        key,
+        () => deps.conversations.sendMessage(key, input, updateId),
+        invalidMessage,
+      );
       // Two different requests racing with one key attach to one update: the loser sees the winner's message.
       const kept = sent.message?.idempotencyKey;
       if (

@@ -18,7 +18,7 @@ import { z } from 'zod';
 import { withoutAuthCodes } from '../channels/bm/inbound';
 import { UnrecognizedPayloadStore } from '../temporal-client/unrecognized-payload-store';
 import { TemporalUnavailableError } from './errors';
-import { documented, errorResponse, type PathParamDoc, V1_ERRORS } from './openapi';
+import { documented, errorResponse, type PathParamDoc, type ResponseDoc, V1_ERRORS } from './openapi';
 import { unrecognizedSummarySchema, unrecognizedViewSchema } from './response-schemas';
 import { parseJsonBody } from './validation';
 import { RETRY_AFTER_SECONDS } from './webhook-processor';
@@ -101,8 +101,7 @@ export function createUnrecognizedPayloadsApp(deps: WebhookAppDeps, options: Web
       pathParams: PAYLOAD_ID_PARAM,
       responses: {
         200: { description: 'The payload', schema: unrecognizedViewSchema },
-        404: errorResponse('No such payload'),
-        ...V1_ERRORS,
+        ...ENTRY_ERRORS,
       },
     }),
     (c) =>
@@ -139,17 +138,14 @@ export function createUnrecognizedPayloadsApp(deps: WebhookAppDeps, options: Web
             }),
           }),
         },
-        404: errorResponse('No such payload'),
+        ...ENTRY_ERRORS,
         409: errorResponse('Already replayed or dismissed, or a body that cannot be replayed'),
-        ...V1_ERRORS,
       },
     }),
     (c) =>
       guarded(c, async () => {
-        const view = await find(c, store);
+        const view = await findPending(c, store);
         if (view instanceof Response) return view;
-        if (view.status !== 'pending')
-          return error(c, 409, 'already_closed', `payload ${view.id} is already ${view.status}`);
         if (view.bodyIncomplete)
           return error(
             c,
@@ -196,17 +192,14 @@ export function createUnrecognizedPayloadsApp(deps: WebhookAppDeps, options: Web
       pathParams: PAYLOAD_ID_PARAM,
       responses: {
         200: { description: 'Dismissed', schema: z.object({ id: z.string(), status: z.literal('dismissed') }) },
-        404: errorResponse('No such payload'),
+        ...ENTRY_ERRORS,
         409: errorResponse('Already replayed or dismissed'),
-        ...V1_ERRORS,
       },
     }),
     (c) =>
       guarded(c, async () => {
-        const view = await find(c, store);
+        const view = await findPending(c, store);
         if (view instanceof Response) return view;
-        if (view.status !== 'pending')
-          return error(c, 409, 'already_closed', `payload ${view.id} is already ${view.status}`);
         await store.dismiss(view.id, now().toISOString());
         return c.json({ id: view.id, status: 'dismissed' });
       }),
@@ -228,6 +221,9 @@ const PAYLOAD_ID_PARAM: Record<string, PathParamDoc> = {
   },
 };
 
+/** What every route about one entry can answer besides its own. */
+const ENTRY_ERRORS: Record<number, ResponseDoc> = { 404: errorResponse('No such payload'), ...V1_ERRORS };
+
 /** POST /dismiss: which pending entries to close. */
 const bulkDismissBody = z.strictObject({
   channel: z.enum(['rbm', 'bm']).optional(),
@@ -238,6 +234,13 @@ const bulkDismissBody = z.strictObject({
   limit: z.number().int().min(1).max(1000).optional(),
   note: z.string().max(500).optional(),
 });
+
+/** The entry the path names if it is still pending; else the 404 or 409 answer. */
+async function findPending(c: Context, store: UnrecognizedPayloadStore) {
+  const view = await find(c, store);
+  if (view instanceof Response || view.status === 'pending') return view;
+  return error(c, 409, 'already_closed', `payload ${view.id} is already ${view.status}`);
+}
 
 async function find(c: Context, store: UnrecognizedPayloadStore) {
   const id = c.req.param('id') ?? '';

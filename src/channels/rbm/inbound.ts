@@ -78,13 +78,8 @@ function interpretRbmData(signedBytes: Uint8Array, data: unknown, receivedAt: st
   }
 
   if ('senderPhoneNumber' in data && 'eventType' in data) {
-    if (typeof data.eventType === 'string' && !(RBM_USER_EVENT_TYPES as readonly string[]).includes(data.eventType)) {
-      return {
-        outcome: 'unrecognized',
-        kind: `rbm.user_event.${label(data.eventType)}`,
-        reason: 'user event type not known to this build',
-      };
-    }
+    const unknown = unknownEventType('user', data.eventType, RBM_USER_EVENT_TYPES);
+    if (unknown) return unknown;
     const parsed = parseWith(rbmUserEventSchema, data, DATA);
     if (!parsed.ok) return invalid('rbm.user_event', parsed.problems);
     return userEvent(parsed.value, fallbackKey, base);
@@ -113,13 +108,8 @@ function interpretRbmData(signedBytes: Uint8Array, data: unknown, receivedAt: st
   }
 
   if ('phoneNumber' in data && 'eventType' in data) {
-    if (typeof data.eventType === 'string' && !(RBM_SERVER_EVENT_TYPES as readonly string[]).includes(data.eventType)) {
-      return {
-        outcome: 'unrecognized',
-        kind: `rbm.server_event.${label(data.eventType)}`,
-        reason: 'server event type not known to this build',
-      };
-    }
+    const unknown = unknownEventType('server', data.eventType, RBM_SERVER_EVENT_TYPES);
+    if (unknown) return unknown;
     const parsed = parseWith(rbmServerEventSchema, data, DATA);
     if (!parsed.ok) return invalid('rbm.server_event', parsed.problems);
     return serverEvent(parsed.value, fallbackKey, base);
@@ -151,6 +141,20 @@ function agentLaunchEvent(e: RbmAgentLaunchEvent): InboundInterpretation {
     if (value !== undefined) fields[name] = value;
   }
   return { outcome: 'notice', kind: 'rbm.agent_launch_event', fields };
+}
+
+/** An event type this build does not know is kept for an operator, not refused: undefined for a known (or absent) type. */
+function unknownEventType(
+  side: 'user' | 'server',
+  eventType: unknown,
+  known: readonly string[],
+): InboundInterpretation | undefined {
+  if (typeof eventType !== 'string' || known.includes(eventType)) return undefined;
+  return {
+    outcome: 'unrecognized',
+    kind: `rbm.${side}_event.${label(eventType)}`,
+    reason: `${side} event type not known to this build`,
+  };
 }
 
 function invalid(kind: string, problems: FieldProblem[]): InboundInterpretation {
