@@ -320,9 +320,9 @@ export function requirePayloadEncryption(config: Config): void {
 }
 
 /** The default WORKFLOW_ID_SECRET: fine for npm start, never for a deployment. */
-export const DEV_WORKFLOW_ID_SECRET = 'switchboard-dev-workflow-id-secret';
+const DEV_WORKFLOW_ID_SECRET = 'switchboard-dev-workflow-id-secret';
 /** Shortest client, API and codec token accepted outside development. */
-export const MIN_PRODUCTION_TOKEN_LENGTH = 32;
+const MIN_PRODUCTION_TOKEN_LENGTH = 32;
 
 /**
  * Fails unless a production process is configured as a deployment must be: none of the dev tokens,

@@ -27,7 +27,7 @@ import { type AppDeps } from './deps';
 import { documented, errorResponse, type RouteDoc } from './openapi';
 
 /** Largest request body: a UI asks for one event's payloads at a time; Temporal caps a payload at 2 MB by default. */
-export const CODEC_BODY_LIMIT_BYTES = 8 * 1024 * 1024;
+const CODEC_BODY_LIMIT_BYTES = 8 * 1024 * 1024;
 
 // Protobuf JSON writes bytes as base64, standard or URL-safe, padded or not.
 const base64 = z.string().regex(/^[A-Za-z0-9+/_-]*={0,2}$/, 'base64 expected');

@@ -47,10 +47,10 @@ const duration = z
   .refine((v) => parseDuration(v) !== undefined, { message: 'a duration such as "90s", "10m", "2h" or "1d"' });
 
 /** What an openUrl action may open: https pages, and the tel: and geo: links Google's clients hand to the dialer and maps. */
-export const OPEN_URL_PATTERN =
+const OPEN_URL_PATTERN =
   '^(https://[^\\s]{1,2040}|tel:\\+?[0-9*#,;()./-]{1,64}|geo:-?[0-9.]{1,20},-?[0-9.]{1,20}([;?][^\\s]{0,200})?)$';
 /** Media a message shows (file, thumbnail): https only. */
-export const MEDIA_URL_PATTERN = '^https://[^\\s]{1,2040}$';
+const MEDIA_URL_PATTERN = '^https://[^\\s]{1,2040}$';
 const openUrl = z
   .string()
   .regex(new RegExp(OPEN_URL_PATTERN), { message: 'must be an https URL (or a tel: or geo: link)' })
@@ -147,14 +147,14 @@ export const sendMessageBody = z.strictObject({
 export type SendMessageBody = z.infer<typeof sendMessageBody>;
 
 /** The Idempotency-Key header; exported for the OpenAPI document (src/api/openapi.ts). */
-export const idempotencyKeyHeader = z
+const idempotencyKeyHeader = z
   .string()
   .min(1)
   .max(255)
   .regex(/^[\x21-\x7e]+$/, { message: 'printable ASCII without spaces' });
 
 /** A messageId path parameter: what the POST returned (an id Switchboard made), bounded. */
-export const messageIdParam = z.string().min(1).max(512);
+const messageIdParam = z.string().min(1).max(512);
 
 /**
  * The idempotency key the workflow keeps: the caller's key plus a digest of the request, so the
@@ -182,7 +182,7 @@ function keyReused(idempotencyKey: string): ApiError {
 }
 
 /** Body → the workflow's input. Durations become ms; the channel rules run here so the caller gets a 400 naming the field. */
-export function toSendInput(
+function toSendInput(
   key: ConversationKey,
   channel: Channel,
   body: SendMessageBody,
@@ -230,7 +230,7 @@ const isoOrUndefined = (ms: number | undefined): string | undefined =>
   ms === undefined ? undefined : new Date(ms).toISOString();
 
 /** A tracked message as the API shows it: workflow times as ISO 8601, internals (content, version) left out. */
-export function presentMessage(rec: OutboundRecord) {
+function presentMessage(rec: OutboundRecord) {
   return {
     messageId: rec.messageId,
     status: rec.status,

@@ -25,7 +25,7 @@ const TAGS = {
 } as const;
 
 /** Every non-2xx answer of the API (one shared component). */
-export const errorBody = z
+const errorBody = z
   .object({
     error: z.looseObject({
       code: z.string().meta({
@@ -202,7 +202,7 @@ export interface OpenApiOptions {
 }
 
 /** The OpenAPI 3.1 document of every documented route of `app`. */
-export async function buildOpenApiDocument(app: Hono, options: OpenApiOptions = {}): Promise<Json> {
+async function buildOpenApiDocument(app: Hono, options: OpenApiOptions = {}): Promise<Json> {
   return (await generateSpecs(app, {
     // Routes are documented one by one; /openapi.json is one of them, not a static file.
     excludeStaticFile: false,
@@ -268,7 +268,7 @@ function operationSection(method: string, path: string, op: OperationView): stri
 }
 
 /** The document as one HTML page: every operation with its parameters, body schema and responses. */
-export function renderDocsPage(doc: Json): string {
+function renderDocsPage(doc: Json): string {
   const info = doc.info as { title: string; version: string; description: string };
   const paths = doc.paths as Record<string, Record<string, OperationView>>;
   const sections = Object.entries(paths)

@@ -49,7 +49,7 @@ export function conversationKeyParam(raw: string | undefined): { key: Conversati
 }
 
 /** Text that may reach a Temporal visibility query or a search attribute: no control characters (a NUL hangs SQLite visibility). */
-export const PRINTABLE_PATTERN = '^[^\\u0000-\\u001f\\u007f]+$';
+const PRINTABLE_PATTERN = '^[^\\u0000-\\u001f\\u007f]+$';
 /** A string of 1 to `max` characters without control characters. */
 export const printable = (max: number) =>
   z.string().min(1).max(max).regex(new RegExp(PRINTABLE_PATTERN), { message: 'must not contain control characters' });

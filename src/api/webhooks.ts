@@ -197,7 +197,7 @@ function webhookDoc(channel: Channel): RouteDoc {
 }
 
 /** Turns a processor result into the HTTP answer; the outcome goes to the metrics middleware (stored and accepted are both 200). */
-export function respond(c: Context, result: WebhookResult): Response {
+function respond(c: Context, result: WebhookResult): Response {
   c.set(WEBHOOK_OUTCOME_VARIABLE as never, result.outcome as never);
   if (result.retryAfterSeconds !== undefined) c.header('Retry-After', String(result.retryAfterSeconds));
   if (result.text !== undefined)

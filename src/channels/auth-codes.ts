@@ -46,7 +46,7 @@ export interface AuthCodeConsumer {
 }
 
 /** `sha256=<hex HMAC-SHA256(secret, body)>`: how a consumer checks that a hand-over came from Switchboard. */
-export const signAuthCodeBody = signHandoffBody;
+const signAuthCodeBody = signHandoffBody;
 /** Constant-time check of a hand-over's signature header, for consumers written in TypeScript (and tests). */
 export const verifyAuthCodeSignature = verifyHandoffSignature;
 

@@ -19,7 +19,7 @@ import { FailureType } from '../domain/errors';
 import { errorDetail, failureForNetworkError, failureForStatus, permanentFailure } from './failures';
 
 /** Google's OAuth token endpoint (what a downloaded key's token_uri says). */
-export const GOOGLE_TOKEN_URL = 'https://oauth2.googleapis.com/token';
+const GOOGLE_TOKEN_URL = 'https://oauth2.googleapis.com/token';
 export const RBM_SCOPE = 'https://www.googleapis.com/auth/rcsbusinessmessaging';
 export const BM_SCOPE = 'https://www.googleapis.com/auth/businessmessages';
 
@@ -50,7 +50,7 @@ export interface ServiceAccountTokenOptions {
 }
 
 /** Checks a parsed key file; throws a NotConfigured failure naming what is missing. */
-export function parseServiceAccountKey(value: unknown, source: string): ServiceAccountKey {
+function parseServiceAccountKey(value: unknown, source: string): ServiceAccountKey {
   const v = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
   if (typeof v.client_email !== 'string' || typeof v.private_key !== 'string') {
     throw permanentFailure(

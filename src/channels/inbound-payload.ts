@@ -71,7 +71,7 @@ export function parseJsonBytes(bytes: Uint8Array): unknown {
 }
 
 /** `a.b[2].c` from a zod issue path, under an optional prefix. */
-export function formatPath(path: readonly PropertyKey[], prefix = ''): string {
+function formatPath(path: readonly PropertyKey[], prefix = ''): string {
   let out = prefix;
   for (const part of path) {
     if (typeof part === 'number') out += `[${part}]`;
@@ -81,7 +81,7 @@ export function formatPath(path: readonly PropertyKey[], prefix = ''): string {
 }
 
 /** Every issue of a failed parse as field problems (first ten: enough to fix a payload, bounded for hostile ones). */
-export function problemsOf(error: z.ZodError, prefix = ''): FieldProblem[] {
+function problemsOf(error: z.ZodError, prefix = ''): FieldProblem[] {
   return error.issues.slice(0, 10).map((issue) => ({ field: formatPath(issue.path, prefix), message: issue.message }));
 }
 

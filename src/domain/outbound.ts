@@ -70,13 +70,13 @@ export type RevokeNotConfirmedPolicy = 'assume_delivered' | 'send_sms';
 export const INVALID_OUTBOUND_MESSAGE = 'InvalidOutboundMessage';
 
 /** Google's limit for `ttl` and `expireTime`: 15 days after submission. */
-export const MAX_RBM_TTL_MS = 15 * 24 * 60 * 60 * 1000;
+const MAX_RBM_TTL_MS = 15 * 24 * 60 * 60 * 1000;
 /** RBM: a text message may hold at most 3072 characters. */
-export const MAX_RBM_TEXT_LENGTH = 3072;
+const MAX_RBM_TEXT_LENGTH = 3072;
 /** Suggestions per message: RBM allows 11, Business Messages 13. */
-export const MAX_SUGGESTIONS = { rbm: 11, bm: 13 } as const;
+const MAX_SUGGESTIONS = { rbm: 11, bm: 13 } as const;
 /** Our own timers (deliverWithin, readWithin, graces) are capped: Google stores undelivered RBM messages for 30 days. */
-export const MAX_DELIVERY_TIMER_MS = 30 * 24 * 60 * 60 * 1000;
+const MAX_DELIVERY_TIMER_MS = 30 * 24 * 60 * 60 * 1000;
 
 const E164 = /^\+[1-9]\d{6,14}$/;
 const GOOGLE_DURATION = /^(\d+)(?:\.(\d{1,9}))?s$/;

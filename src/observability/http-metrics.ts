@@ -19,7 +19,7 @@ import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client
 import { type Logger } from '../logger';
 
 /** What a webhook answer means, by status (the contract in src/api/webhook-processor.ts), when the route did not say more. */
-export const WEBHOOK_OUTCOME_BY_STATUS: Readonly<Record<number, string>> = {
+const WEBHOOK_OUTCOME_BY_STATUS: Readonly<Record<number, string>> = {
   200: 'accepted',
   401: 'unauthenticated',
   413: 'too_large',
@@ -32,7 +32,7 @@ export const WEBHOOK_OUTCOME_VARIABLE = 'webhookOutcome';
 const WEBHOOK_ROUTES: Readonly<Record<string, string>> = { '/webhooks/rbm': 'rbm', '/webhooks/bm': 'bm' };
 
 /** Route label for requests no route matched (404s): one series, whatever the path. */
-export const UNMATCHED_ROUTE = 'unmatched';
+const UNMATCHED_ROUTE = 'unmatched';
 
 /** The API's metrics: its own registry and the middleware that fills it. */
 export interface ApiMetrics {
@@ -56,7 +56,7 @@ export interface ApiMetricsOptions {
  * middleware answered first (a 401 from bearer auth); UNMATCHED_ROUTE when no route matched.
  * Middleware is registered with `use` (method ALL); Hono runs the first matching handler.
  */
-export function matchedRoutePattern(c: Context): string {
+function matchedRoutePattern(c: Context): string {
   const route = matchedRoutes(c).find((r) => r.method !== 'ALL');
   return route ? route.path : UNMATCHED_ROUTE;
 }

@@ -33,7 +33,7 @@ function keywordOccurs(keyword: string[], words: string[]): boolean {
 }
 
 /** The entry's keywords for `locale` (closest locale the entry has), or none. */
-export function keywordsFor(entry: FaqEntry, locale: string): string[] {
+function keywordsFor(entry: FaqEntry, locale: string): string[] {
   const key = matchLocale(locale, Object.keys(entry.keywords));
   return key !== undefined ? (entry.keywords[key] ?? []) : [];
 }

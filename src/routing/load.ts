@@ -41,7 +41,7 @@ export class RoutingConfigError extends Error {
 type PathSegment = PropertyKey;
 
 /** `queues[1].locales`, `templates["fr-CA"].greeting`. */
-export function formatPath(path: readonly PathSegment[]): string {
+function formatPath(path: readonly PathSegment[]): string {
   let out = '';
   for (const segment of path) {
     if (typeof segment === 'number') out += `[${segment}]`;

@@ -52,7 +52,7 @@ function toRadians(degrees: number): number {
 }
 
 /** Great-circle distance (haversine). Math.sin/cos are deterministic in V8, so replay-safe. */
-export function distanceKm(
+function distanceKm(
   a: { latitude: number; longitude: number },
   b: { latitude: number; longitude: number },
 ): number {

@@ -50,7 +50,7 @@ export function renderTemplate(template: string, values: TemplateValues): string
 }
 
 /** Shortens chip text to the platforms' limit, marking the cut. */
-export function chipText(text: string): string {
+function chipText(text: string): string {
   const chars = [...text];
   return chars.length <= MAX_CHIP_TEXT
     ? text

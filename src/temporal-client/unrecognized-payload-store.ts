@@ -31,7 +31,7 @@ export interface UnrecognizedPayloadStoreOptions {
 }
 
 /** Default life of an entry: UNRECOGNIZED_PAYLOAD_RETENTION_DAYS's default. */
-export const DEFAULT_UNRECOGNIZED_RETENTION_MS = 30 * 24 * 3600 * 1000;
+const DEFAULT_UNRECOGNIZED_RETENTION_MS = 30 * 24 * 3600 * 1000;
 
 /** Bodies from this size on are kept gzip-compressed, so a large one still fits Temporal's 2 MB payload limit. */
 const COMPRESS_FROM_BYTES = 256 * 1024;
@@ -40,7 +40,7 @@ const COMPRESS_FROM_BYTES = 256 * 1024;
  * parts (the first in the start input, each other in a signal of its own), well inside Temporal's
  * 2 MB payload limit and its 4 MB gRPC message limit.
  */
-export const BODY_CHUNK_CHARS = 512 * 1024;
+const BODY_CHUNK_CHARS = 512 * 1024;
 
 /** One line of the operator's list, read from Temporal visibility (memo), without touching the body. */
 export interface UnrecognizedPayloadSummary {

@@ -23,9 +23,9 @@ import { temporal } from '@temporalio/proto';
 import { type PayloadKey } from './payload-keys';
 
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
-export const KEY_ID_METADATA_KEY = 'encryption-key-id';
-export const CIPHER_METADATA_KEY = 'encryption-cipher';
-export const CIPHER_NAME = 'AES-256-GCM';
+const KEY_ID_METADATA_KEY = 'encryption-key-id';
+const CIPHER_METADATA_KEY = 'encryption-cipher';
+const CIPHER_NAME = 'AES-256-GCM';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
@@ -49,7 +49,7 @@ export class PayloadDecryptionError extends Error {
 }
 
 /** True for a payload this codec's format encrypted. */
-export function isEncryptedPayload(payload: Payload): boolean {
+function isEncryptedPayload(payload: Payload): boolean {
   return text(payload.metadata?.[METADATA_ENCODING_KEY]) === ENCRYPTED_ENCODING;
 }
 

@@ -31,7 +31,7 @@ export const DEFAULT_TRACING_WORKFLOW_BUNDLE_PATH = path.resolve(__dirname, '..'
 export const WORKFLOWS_PATH = path.resolve(__dirname, '..', 'workflows');
 
 /** The OpenTelemetry workflow interceptor module (spans for workflow tasks, context to activities). */
-export function tracingInterceptorModule(): string {
+function tracingInterceptorModule(): string {
   return require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors');
 }
 
@@ -39,7 +39,7 @@ export function tracingInterceptorModule(): string {
 const TRACING_MARKER = 'interceptors-opentelemetry/lib/workflow';
 
 /** Whether bundle code carries the OpenTelemetry workflow interceptors. */
-export function bundleHasTracing(code: string): boolean {
+function bundleHasTracing(code: string): boolean {
   return code.includes(TRACING_MARKER);
 }
 

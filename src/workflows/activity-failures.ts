@@ -3,7 +3,7 @@ import { ActivityFailure, ApplicationFailure, isCancellation, log, metricMeter }
 import { type ConversationState } from './conversation-state';
 
 /** Counter of activity failures a conversation recorded and carried on from (tag `kind`). */
-export const ACTIVITY_FAILURE_METRIC = 'switchboard_conversation_activity_failures';
+const ACTIVITY_FAILURE_METRIC = 'switchboard_conversation_activity_failures';
 
 /** The failure's type (e.g. NotRcsReachable) and message, for state and logs. */
 export function describeActivityFailure(err: unknown): string {

@@ -6,7 +6,7 @@ export const DEFAULT_DEDUPE_RETENTION = '8 days';
 export const DEFAULT_DEDUPE_MAX_KEYS = 5000;
 
 /** Defaults for every conversation; the API may override them per start (tests do). */
-export const DEFAULT_CONVERSATION_SETTINGS: ConversationSettings = {
+const DEFAULT_CONVERSATION_SETTINGS: ConversationSettings = {
   idleTimeout: '7 days',
   handoffSla: '5 minutes',
   typingKeepAlive: '15 seconds',

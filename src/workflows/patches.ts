@@ -27,7 +27,7 @@ import { patched } from '@temporalio/workflow';
  * - #11 readWithin's SMS after DELIVERED only for users who have sent READ before;
  * - #12 Business Messages locale from the device's language when it differs from resolvedLocale's.
  */
-export const ISSUE_11_PATCH = 'issue-11-workflow-correctness';
+const ISSUE_11_PATCH = 'issue-11-workflow-correctness';
 
 /**
  * Found by the workflow fuzzer after issue 11 (test/fuzz/findings/): continue-as-new also waits
@@ -40,7 +40,7 @@ export const ISSUE_11_PATCH = 'issue-11-workflow-correctness';
  * - an expired handoff SLA: its holding message and desk escalation count as work in flight, and
  *   the escalation, once started, is not abandoned when a human joins meanwhile.
  */
-export const IN_FLIGHT_BEFORE_CONTINUE_AS_NEW_PATCH = 'in-flight-before-continue-as-new';
+const IN_FLIGHT_BEFORE_CONTINUE_AS_NEW_PATCH = 'in-flight-before-continue-as-new';
 
 /**
  * Found by the workflow fuzzer: continue-as-new decided on "nothing in flight" in the same
@@ -48,7 +48,7 @@ export const IN_FLIGHT_BEFORE_CONTINUE_AS_NEW_PATCH = 'in-flight-before-continue
  * revoke it was about to start (the revoke was scheduled and abandoned with the run, then sent
  * again by the next). The decision now waits two condition passes and checks again.
  */
-export const CONTINUE_WHEN_SETTLED_PATCH = 'continue-as-new-when-settled';
+const CONTINUE_WHEN_SETTLED_PATCH = 'continue-as-new-when-settled';
 
 /** The changes a run takes (all true for runs started on this code, false when replaying a run started before the patch). */
 export interface PatchFlags {

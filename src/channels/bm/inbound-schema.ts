@@ -15,7 +15,7 @@ export const bmConversationId = z
   .regex(/^[\x21-\x2e\x30-\x7e]{1,256}$/, 'must be 1 to 256 printable ASCII characters without "/" or spaces');
 
 /** `conversations/{conversationId}/messages/{messageId}`. */
-export const bmMessageName = z
+const bmMessageName = z
   .string()
   .regex(
     /^conversations\/[^/]+\/messages\/[^/]+$/,
@@ -23,7 +23,7 @@ export const bmMessageName = z
   );
 
 /** Where and how the user started the conversation (reference §1.3, plus the guide's deflectedPhoneNumber). */
-export const bmContextSchema = z.looseObject({
+const bmContextSchema = z.looseObject({
   entryPoint: z.string().optional(),
   placeId: z.string().max(512).optional(),
   nearPlaceId: z.string().max(512).optional(),
@@ -38,7 +38,7 @@ export const bmContextSchema = z.looseObject({
 });
 
 /** Dialogflow / FAQ results that may ride along with a delivery (reference §1.9). */
-export const bmDialogflowResponseSchema = z.looseObject({
+const bmDialogflowResponseSchema = z.looseObject({
   queryText: z.string().optional(),
   autoResponded: boolish.optional(),
   faqResponse: z

@@ -54,7 +54,7 @@ export function openBmDelivery(json: unknown, raw: Uint8Array): OpenResult {
 }
 
 /** Reads a verified Business Messages delivery (`body` is NOT_JSON when the signed bytes are not JSON). */
-export function interpretBmPayload(body: unknown, receivedAt: string): InboundInterpretation {
+function interpretBmPayload(body: unknown, receivedAt: string): InboundInterpretation {
   if (body === NOT_JSON) return invalid('bm.malformed_json', [{ field: '(body)', message: 'is not valid JSON' }]);
   if (!isObject(body)) return invalid('bm.unknown', [{ field: '(body)', message: 'must be a JSON object' }]);
   const present = BM_PAYLOAD_FIELDS.filter((f) => body[f] !== undefined && body[f] !== null);

@@ -42,7 +42,7 @@ export const rbmEnvelopeSchema = z.looseObject({
 export type RbmEnvelope = z.output<typeof rbmEnvelopeSchema>;
 
 /** FileInfo of a userFile's payload or thumbnail; the URI is what makes it usable. */
-export const rbmFileInfoSchema = z.looseObject({
+const rbmFileInfoSchema = z.looseObject({
   mimeType: z.string().optional(),
   fileSizeBytes: numberish.optional(),
   fileName: z.string().optional(),

@@ -21,7 +21,7 @@ export interface AttemptInfo {
  * The running activity's attempt, or undefined outside an activity. Called as the attempt starts:
  * its start-to-close timer began a moment earlier, when the worker took the task.
  */
-export function currentActivityAttempt(): AttemptInfo | undefined {
+function currentActivityAttempt(): AttemptInfo | undefined {
   try {
     const info = Context.current().info;
     return {

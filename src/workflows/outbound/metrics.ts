@@ -42,7 +42,7 @@ export interface MetricsEmitter {
 }
 
 /** Emits nothing: for pure unit tests and code running outside a workflow. */
-export const noopEmitter: MetricsEmitter = { count: () => undefined, duration: () => undefined };
+const noopEmitter: MetricsEmitter = { count: () => undefined, duration: () => undefined };
 
 /** Emits through Temporal's workflow metric meter, tagged with channel and agent. Call in workflow context only. */
 export function workflowMetricsEmitter(channel: Channel, agent: string): MetricsEmitter {

@@ -32,12 +32,12 @@ export function conversationParts(key: ConversationKey): { channel: Channel; age
 }
 
 /** ISO 8601 of a workflow time. */
-export function iso(ms: number): string {
+function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
 /** Applies defaults and resolves the SMS target; deadlines that depend on the send come later. */
-export function resolvePolicy(
+function resolvePolicy(
   input: OutboundSendInput,
   defaults: { revokeFailedGraceMs: number; ttlEventGraceMs: number },
 ): ResolvedPolicy {
