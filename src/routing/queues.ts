@@ -52,10 +52,7 @@ function toRadians(degrees: number): number {
 }
 
 /** Great-circle distance (haversine). Math.sin/cos are deterministic in V8, so replay-safe. */
-function distanceKm(
-  a: { latitude: number; longitude: number },
-  b: { latitude: number; longitude: number },
-): number {
+function distanceKm(a: { latitude: number; longitude: number }, b: { latitude: number; longitude: number }): number {
   const dLat = toRadians(b.latitude - a.latitude);
   const dLon = toRadians(b.longitude - a.longitude);
   const h =
