@@ -42,6 +42,7 @@ import { summarizeProfiles, type ThreadProfile } from './lib/cpuprofile';
 import { drain, exchangeDone } from './lib/drain';
 import { rbmInboundEvents } from './lib/normalize';
 import { PhoneEmulator, type Receipt } from './lib/phones';
+import { pollUntilOrLast } from './lib/poll';
 import { hostInfo, resultPath, RESULTS_DIR, writeJsonResult, writeTextResult } from './lib/results';
 import { agentEventOf, CallCollector } from './lib/sim-client';
 import { BENCH_AGENT, BENCH_API_TOKEN, BENCH_CLIENT_TOKEN, BenchStack } from './lib/stack';
@@ -841,15 +842,15 @@ async function lifecycleProbe(
   return ids;
 }
 
-/** Waits until every probe message is READ (GET …/messages/{id}); returns how many were. */
+/** Waits until every probe message is READ (GET …/messages/{id}), for up to 2 min; returns how many were. */
 async function waitForRead(
   apiUrl: string,
   convs: readonly BenchConversation[],
   ids: readonly string[],
 ): Promise<number> {
-  const deadline = Date.now() + 120_000;
   const pending = new Set(convs.map((_, i) => i));
-  while (pending.size > 0 && Date.now() < deadline) {
+  /** Asks for each message not READ yet; returns how many are still not. */
+  const readPass = async (): Promise<number> => {
     for (const i of [...pending]) {
       const c = convs[i] as BenchConversation;
       const res = await fetch(`${apiUrl}/v1/conversations/${encodeURIComponent(c.key)}/messages/${ids[i] ?? ''}`, {
@@ -858,8 +859,16 @@ async function waitForRead(
       const body = (await res.json()) as { status?: string };
       if (body.status === 'READ') pending.delete(i);
     }
-    if (pending.size > 0) await new Promise((r) => setTimeout(r, 250));
-  }
+    return pending.size;
+  };
+  // Messages still unread at the deadline are reported as such, not as a failure.
+  await pollUntilOrLast({
+    what: `${convs.length} operator messages READ`,
+    read: readPass,
+    done: (unread) => unread === 0,
+    timeoutMs: 120_000,
+    intervalMs: 250,
+  });
   return convs.length - pending.size;
 }
 

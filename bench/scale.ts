@@ -17,6 +17,7 @@ import { type ConversationKey } from '../src/domain/conversation-key';
 import { type InboundEvent } from '../src/domain/inbound';
 import { conversationWorkflow } from '../src/workflows';
 import { conversationStateQuery, inboundEventsSignal } from '../src/workflows/definitions';
+import { pollUntilOrLast } from './lib/poll';
 import { rssMiB } from './lib/processes';
 import { hostInfo, writeJsonResult } from './lib/results';
 import { BENCH_AGENT, BenchStack } from './lib/stack';
@@ -113,13 +114,14 @@ export async function runScaleProbe(options: ScaleOptions): Promise<void> {
       await Promise.all(Array.from({ length: options.concurrency }, lane));
       // Opened = the workflow ran its first task: started without the initial search attributes the API gives, it upserts SwitchboardChannel there.
       const query = `TaskQueue = '${stack.taskQueue}' AND ExecutionStatus = 'Running' AND SwitchboardChannel = 'rbm'`;
-      const deadline = Date.now() + 15 * 60_000;
-      let running = 0;
-      for (;;) {
-        running = (await stack.client.workflow.count(query)).count;
-        if (running >= target || Date.now() > deadline) break;
-        await new Promise((r) => setTimeout(r, 500));
-      }
+      // Measured even if not all opened within 15 min: the level records how many ran.
+      const running = await pollUntilOrLast({
+        what: `${target} conversations opened`,
+        read: async () => (await stack.client.workflow.count(query)).count,
+        done: (count) => count >= target,
+        timeoutMs: 15 * 60_000,
+        intervalMs: 500,
+      });
       const openSeconds = (performance.now() - t0) / 1000;
       opened = target;
 
@@ -137,13 +139,13 @@ export async function runScaleProbe(options: ScaleOptions): Promise<void> {
             const handle = stack.client.workflow.getHandle(gateway.workflowId(c.key));
             const s0 = performance.now();
             await handle.signal(inboundEventsSignal, [receiptEvent(c.key, id)]);
-            const until = Date.now() + 60_000;
-            let seen = false;
-            while (!seen && Date.now() < until) {
-              const view = await handle.query(conversationStateQuery);
-              seen = view.events.some((e) => e.dedupeKey === id);
-              if (!seen) await new Promise((r) => setTimeout(r, 20));
-            }
+            const seen = await pollUntilOrLast({
+              what: `receipt ${id} in the state`,
+              read: async () => (await handle.query(conversationStateQuery)).events.some((e) => e.dedupeKey === id),
+              done: (listed) => listed,
+              timeoutMs: 60_000,
+              intervalMs: 20,
+            });
             if (seen) touch.push(performance.now() - s0);
             else notSeen++;
           }

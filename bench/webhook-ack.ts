@@ -34,6 +34,7 @@ import { ConversationsClient } from '../src/temporal-client/conversations';
 import { UnrecognizedPayloadStore } from '../src/temporal-client/unrecognized-payload-store';
 import { freePort } from '../test/helpers/ports';
 import { recordingActivities } from '../test/helpers/recording-activities';
+import { pollUntilOrLast } from './lib/poll';
 import { percentile, round } from './lib/stats';
 
 const TOKEN = 'bench-client-token';
@@ -178,18 +179,20 @@ async function main(): Promise<void> {
     let missing = 0;
     const deadline = Date.now() + 60_000;
     for (const [key, ids] of sent) {
-      for (;;) {
-        const state = await conversations.getState(key);
-        const listed = new Set(state?.events.map((e) => e.dedupeKey));
-        // The state lists a bounded window of recent events, so check the newest ones.
-        const recent = ids.slice(-20);
-        const absent = recent.filter((id) => !listed.has(id)).length;
-        if (absent === 0 || Date.now() > deadline) {
-          missing += absent;
-          break;
-        }
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      // The state lists a bounded window of recent events, so check the newest ones.
+      const recent = ids.slice(-20);
+      missing += await pollUntilOrLast({
+        what: `the newest events of ${key} in its state`,
+        read: async () => {
+          const state = await conversations.getState(key);
+          const listed = new Set(state?.events.map((e) => e.dedupeKey));
+          return recent.filter((id) => !listed.has(id)).length;
+        },
+        done: (absent) => absent === 0,
+        // One deadline for all conversations.
+        timeoutMs: Math.max(0, deadline - Date.now()),
+        intervalMs: 100,
+      });
     }
 
     const sorted = [...latencies].sort((a, b) => a - b);

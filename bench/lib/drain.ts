@@ -7,6 +7,7 @@
 import { type Client } from '@temporalio/client';
 
 import { conversationStateQuery, type ConversationView } from '../../src/workflows/definitions';
+import { pollUntilOrLast } from './poll';
 
 /** One conversation to wait for. */
 export interface DrainItem {
@@ -39,12 +40,12 @@ export async function drain(
   concurrency = 4,
   beforeRound?: () => Promise<unknown>,
 ): Promise<DrainResult> {
-  const deadline = Date.now() + timeoutMs;
   let pending = [...items];
   const views = new Map<string, ConversationView>();
   let lastDonePerf: number | undefined;
   let rounds = 0;
-  while (pending.length > 0 && Date.now() < deadline) {
+  /** Queries the conversations still pending (those whose `ready` holds) once; returns how many remain. */
+  const round = async (): Promise<number> => {
     rounds++;
     if (beforeRound) await beforeRound();
     const still: DrainItem[] = pending.filter((item) => item.ready && !item.ready());
@@ -66,8 +67,17 @@ export async function drain(
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, due.length) }, worker));
     pending = still;
-    if (pending.length > 0) await new Promise((r) => setTimeout(r, 200));
-  }
+    return pending.length;
+  };
+  // Not drained in time is no error: the result lists what is still pending.
+  if (pending.length > 0)
+    await pollUntilOrLast({
+      what: `${pending.length} conversations drained`,
+      read: round,
+      done: (left) => left === 0,
+      timeoutMs,
+      intervalMs: 200,
+    });
   return {
     lastDonePerf: pending.length === 0 ? lastDonePerf : undefined,
     pending: pending.map((p) => p.workflowId),

@@ -9,6 +9,7 @@
  * that single queue caps receipts at one per acknowledgement latency (~25/s here), and a drain
  * would measure the simulator instead of Switchboard. Google delivers webhooks with many in flight.
  */
+import { pollUntil } from '../../dev/poll';
 import { rbmUserEvent } from '../../dev/simulator/payloads';
 import { SeededRandom } from '../../dev/simulator/rng';
 import { agentMessageIdOf, CallCollector, type SimClient } from './sim-client';
@@ -118,14 +119,13 @@ export class PhoneEmulator {
 
   /** Resolves once `messages` agent messages had both receipts acknowledged (or rejects at the deadline). */
   async waitFor(messages: number, timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.completed < messages) {
-      if (Date.now() > deadline)
-        throw new Error(
-          `only ${this.completed} of ${messages} agent messages got their receipts within ${timeoutMs} ms`,
-        );
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await pollUntil({
+      what: `${messages} agent messages with both receipts acknowledged`,
+      read: () => this.completed,
+      done: (completed) => completed >= messages,
+      timeoutMs,
+      intervalMs: 20,
+    });
   }
 
   /** Stops polling; lanes finish what is queued. */

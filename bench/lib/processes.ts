@@ -9,6 +9,7 @@ import { createWriteStream, readdirSync, readFileSync, type WriteStream } from '
 import path from 'node:path';
 
 import { projectRoot } from '../../dev/binaries';
+import { PollTimeoutError, pollUntil } from '../../dev/poll';
 
 /** Resident set size of a process in MiB (Linux /proc), or undefined when unknown or gone. */
 export function rssMiB(pid: number | undefined): number | undefined {
@@ -189,23 +190,25 @@ export async function waitForHttp(
   child?: BenchChild,
   ok: (status: number) => boolean = (s) => s === 200,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = 'no answer';
-  for (;;) {
-    if (child && !child.running)
-      throw new Error(`${child.name} exited before ${url} answered; its output:\n${child.outputTail()}`);
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
-      await res.arrayBuffer();
-      if (ok(res.status)) return;
-      last = `status ${res.status}`;
-    } catch (err) {
-      last = (err as Error).message;
-    }
-    if (Date.now() > deadline)
-      throw new Error(
-        `${url} not ready within ${timeoutMs} ms (${last})${child ? `; ${child.name} output:\n${child.outputTail()}` : ''}`,
-      );
-    await new Promise((r) => setTimeout(r, 100));
+  try {
+    await pollUntil({
+      what: `${url} to answer`,
+      read: async () => {
+        const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+        await res.arrayBuffer();
+        return res.status;
+      },
+      done: ok,
+      // Not listening yet.
+      retryErrors: true,
+      timeoutMs,
+      intervalMs: 100,
+      describe: (status) => `status ${status}`,
+      abort: () => (child && !child.running ? `${child.name} exited; its output:\n${child.outputTail()}` : undefined),
+    });
+  } catch (err) {
+    if (err instanceof PollTimeoutError && child)
+      throw new Error(`${err.message}; ${child.name} output:\n${child.outputTail()}`, { cause: err });
+    throw err;
   }
 }

@@ -26,6 +26,7 @@ import { stringify } from 'yaml';
 
 import { projectRoot } from '../../dev/binaries';
 import { isPortFree } from '../../dev/devstack/ports';
+import { pollUntil } from '../../dev/poll';
 import { ensureSearchAttributes } from '../../src/temporal/search-attributes';
 import { searchAttributes } from '../../src/workflows/definitions';
 
@@ -82,25 +83,6 @@ export interface ProductionTemporalOptions {
   dir: string;
   namespace?: string;
   log?: (line: string) => void;
-}
-
-async function waitFor<T>(
-  what: string,
-  timeoutMs: number,
-  attempt: () => Promise<T>,
-  exited?: () => string | undefined,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const gone = exited?.();
-    if (gone) throw new Error(`${what}: ${gone}`);
-    try {
-      return await attempt();
-    } catch (err) {
-      if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs} ms: ${(err as Error).message}`);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  }
 }
 
 /** A running private PostgreSQL + Temporal server (see the module header). */
@@ -375,10 +357,9 @@ export class ProductionTemporal {
 
   /** Until DescribeNamespace answers: the frontend is up and the history shards serve requests. */
   async waitUntilServing(namespace = this.namespace, timeoutMs = 120_000): Promise<void> {
-    await waitFor(
-      `Temporal server at ${this.address} not serving namespace ${namespace}`,
-      timeoutMs,
-      async () => {
+    await pollUntil({
+      what: `the Temporal server at ${this.address} serving namespace ${namespace}`,
+      read: async () => {
         const connection = await Connection.connect({ address: this.address, connectTimeout: 2000 });
         try {
           await connection.withDeadline(Date.now() + 3000, () =>
@@ -388,8 +369,13 @@ export class ProductionTemporal {
           await connection.close();
         }
       },
-      () => this.serverExit,
-    );
+      // Any answer is the awaited one; a refused connection or call throws (not serving yet).
+      done: () => true,
+      retryErrors: true,
+      timeoutMs,
+      intervalMs: 250,
+      abort: () => this.serverExit,
+    });
   }
 
   /** SIGTERM (the server drains and closes its connections), SIGKILL after 20 s. */
@@ -450,55 +436,66 @@ export class ProductionTemporal {
       Object.values(searchAttributes).map((key) => ({ key, value: values[key.type] }) as SearchAttributeUpdatePair),
     );
     const taskQueue = { name: `search-attribute-probe-${randomBytes(6).toString('hex')}` };
-    await waitFor('Switchboard search attributes usable', 60_000, async () => {
-      const workflowId = `search-attribute-probe-${randomBytes(6).toString('hex')}`;
-      await workflowService.startWorkflowExecution({
-        namespace,
-        workflowId,
-        workflowType: { name: 'switchboard-search-attribute-probe' },
-        taskQueue,
-        requestId: randomBytes(16).toString('hex'),
-        identity,
-        searchAttributes: { indexedFields },
-      });
-      try {
-        const task = await connection.withDeadline(Date.now() + 20_000, () =>
-          workflowService.pollWorkflowTaskQueue({ namespace, taskQueue, identity }),
-        );
-        if (!task.taskToken?.length) throw new Error('the probe workflow task did not arrive');
-        const C = temporal.api.enums.v1.CommandType;
-        await workflowService.respondWorkflowTaskCompleted({
+    await pollUntil({
+      what: 'Switchboard search attributes usable',
+      read: async () => {
+        const workflowId = `search-attribute-probe-${randomBytes(6).toString('hex')}`;
+        await workflowService.startWorkflowExecution({
           namespace,
+          workflowId,
+          workflowType: { name: 'switchboard-search-attribute-probe' },
+          taskQueue,
+          requestId: randomBytes(16).toString('hex'),
           identity,
-          taskToken: task.taskToken,
-          commands: [
-            {
-              commandType: C.COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
-              upsertWorkflowSearchAttributesCommandAttributes: { searchAttributes: { indexedFields } },
-            },
-            { commandType: C.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION, completeWorkflowExecutionCommandAttributes: {} },
-          ],
+          searchAttributes: { indexedFields },
         });
-        const { workflowExecutionInfo } = await workflowService.describeWorkflowExecution({
-          namespace,
-          execution: { workflowId },
-        });
-        if (
-          workflowExecutionInfo?.status !==
-          temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED
-        )
-          throw new Error('the probe workflow did not complete: its upsert was refused');
-      } catch (err) {
-        await workflowService
-          .terminateWorkflowExecution({
+        try {
+          const task = await connection.withDeadline(Date.now() + 20_000, () =>
+            workflowService.pollWorkflowTaskQueue({ namespace, taskQueue, identity }),
+          );
+          if (!task.taskToken?.length) throw new Error('the probe workflow task did not arrive');
+          const C = temporal.api.enums.v1.CommandType;
+          await workflowService.respondWorkflowTaskCompleted({
             namespace,
-            workflowExecution: { workflowId },
-            reason: 'search attribute probe refused',
             identity,
-          })
-          .catch(() => undefined);
-        throw err;
-      }
+            taskToken: task.taskToken,
+            commands: [
+              {
+                commandType: C.COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
+                upsertWorkflowSearchAttributesCommandAttributes: { searchAttributes: { indexedFields } },
+              },
+              {
+                commandType: C.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION,
+                completeWorkflowExecutionCommandAttributes: {},
+              },
+            ],
+          });
+          const { workflowExecutionInfo } = await workflowService.describeWorkflowExecution({
+            namespace,
+            execution: { workflowId },
+          });
+          if (
+            workflowExecutionInfo?.status !==
+            temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED
+          )
+            throw new Error('the probe workflow did not complete: its upsert was refused');
+        } catch (err) {
+          await workflowService
+            .terminateWorkflowExecution({
+              namespace,
+              workflowExecution: { workflowId },
+              reason: 'search attribute probe refused',
+              identity,
+            })
+            .catch(() => undefined);
+          throw err;
+        }
+      },
+      // The probe ran through: the attributes are usable; a refusal throws and the probe runs again.
+      done: () => true,
+      retryErrors: true,
+      timeoutMs: 60_000,
+      intervalMs: 250,
     });
   }
 

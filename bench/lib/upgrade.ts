@@ -34,6 +34,7 @@ import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 
 import { readTemporalBinaries } from '../../dev/binaries';
+import { pollUntil } from '../../dev/poll';
 import { rbmUserEvent, rbmUserMessage } from '../../dev/simulator/payloads';
 import { type SimMessage } from '../../dev/simulator/phones';
 import { type ConversationKey } from '../../src/domain/conversation-key';
@@ -134,18 +135,20 @@ export interface UpgradeReport {
   violations: string[];
 }
 
+/** Reads until `read` gives a value (undefined or a throw: not yet) or the run's `deadline` passes. */
 async function until<T>(
   what: string,
   deadline: number,
   read: () => Promise<T | undefined>,
   intervalMs = 200,
 ): Promise<T> {
-  for (;;) {
-    const value = await read().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not seen before the deadline`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
+  return (await pollUntil({
+    what,
+    read,
+    retryErrors: true,
+    timeoutMs: Math.max(0, deadline - Date.now()),
+    intervalMs,
+  })) as T;
 }
 
 /** The build of a workflow task completion (1.29 fills deploymentVersion; older servers the version string). */
