@@ -34,6 +34,7 @@ import { parseArgs } from 'node:util';
 import { projectRoot, readTemporalBinaries } from '../dev/binaries';
 import { type CallRecord } from '../dev/simulator/calls';
 import { type InboundEvent } from '../src/domain/inbound';
+import { type ConversationsClient } from '../src/temporal-client/conversations';
 import { conversationWorkflow } from '../src/workflows';
 import { runCodecComparison } from './codec';
 import { type ActionCount, countWorkflows, perUnit, subtractCounts } from './lib/actions';
@@ -45,13 +46,21 @@ import { PhoneEmulator, type Receipt } from './lib/phones';
 import { pollUntilOrLast } from './lib/poll';
 import { hostInfo, resultPath, RESULTS_DIR, writeJsonResult, writeTextResult } from './lib/results';
 import { agentEventOf, CallCollector } from './lib/sim-client';
-import { BENCH_AGENT, BENCH_API_TOKEN, BENCH_CLIENT_TOKEN, BenchStack } from './lib/stack';
+import {
+  type ApiHandle,
+  BENCH_AGENT,
+  BENCH_API_TOKEN,
+  BENCH_CLIENT_TOKEN,
+  BenchStack,
+  type WorkerHandle,
+} from './lib/stack';
 import { type LatencySummary, round, summarize } from './lib/stats';
 import {
   type BenchConversation,
   benchConversations,
   closedLoop,
   interleave,
+  type LoopResult,
   openLoop,
   type Sample,
   toLanes,
@@ -244,62 +253,100 @@ function normalized(event: { id: string; data: Record<string, unknown> }): Inbou
   return rbmInboundEvents(event);
 }
 
-async function main(): Promise<void> {
-  if (args.help) {
-    console.log(
-      [
-        'npm run bench [-- options]',
-        '  --conversations N      conversations per phase (300)',
-        '  --concurrency C        lanes / in-flight requests in the closed loops (16)',
-        '  --exchanges E          (typing, question) pairs per conversation in (a)–(c½) (1)',
-        '  --rounds R             rounds of (b) and (c), alternating their order; ratios pool the rounds (2)',
-        '  --open-seconds S       duration of the open-loop phase at half of (c) (10)',
-        '  --lifecycle M          conversations of the outbound-lifecycle probe, 2 operator messages each (20)',
-        '  --deliver-after-ms, --read-after-ms   simulated phone (100, 100)',
-        '  --warmup W             warm-up conversations, not measured (40)',
-        '  --memory               dev server in memory instead of SQLite',
-        '  --temporal postgres    the real Temporal server on a private PostgreSQL (bench/lib/production-temporal.ts; `node scripts/temporal-server.mjs` first) instead of the dev server',
-        '  --only c               warm-up and (c) alone (its --rounds), e.g. to compare Temporal servers: `--only c` against `--only c --temporal postgres`',
-        '  --profile              CPU profiles of the worker and the API (bench/results/profiles-*)',
-        '  --seed S               ids and simulator seed (1)',
-        "  --sim-receipts         let the simulator's phones send DELIVERED / READ (one in-order queue) instead of the run's phones",
-        '  --bundle FILE          use this workflow bundle instead of building the production one (A/B of workflow code)',
-        '  --bundle-with-otel     build the bundle with the OpenTelemetry workflow interceptors, tracing still off (A/B: what workers ran before the split)',
-        '  --scale                run the scale probe instead (bench/scale.ts): --scale-counts 1000,10000 --scale-cache 1000',
-        '  --codec-ab             payload encryption on against off instead (bench/codec.ts): c/b and worker CPU per event for each',
-      ].join('\n'),
-    );
-    return;
-  }
-  if (args.scale) {
-    await runScaleProbe({
-      counts: String(args['scale-counts']).split(',').map(Number),
-      maxCachedWorkflows: positive('scale-cache'),
-      concurrency: positive('scale-concurrency'),
-      persistence: args.memory ? 'memory' : 'sqlite',
-      seed: SEED,
-      ...(args.bundle ? { workflowBundlePath: path.resolve(args.bundle) } : {}),
-      bundleWithTracing: args['bundle-with-otel'] === true,
-      log,
-    });
-    return;
-  }
+/** The usage text of `--help`. */
+function printHelp(): void {
+  console.log(
+    [
+      'npm run bench [-- options]',
+      '  --conversations N      conversations per phase (300)',
+      '  --concurrency C        lanes / in-flight requests in the closed loops (16)',
+      '  --exchanges E          (typing, question) pairs per conversation in (a)–(c½) (1)',
+      '  --rounds R             rounds of (b) and (c), alternating their order; ratios pool the rounds (2)',
+      '  --open-seconds S       duration of the open-loop phase at half of (c) (10)',
+      '  --lifecycle M          conversations of the outbound-lifecycle probe, 2 operator messages each (20)',
+      '  --deliver-after-ms, --read-after-ms   simulated phone (100, 100)',
+      '  --warmup W             warm-up conversations, not measured (40)',
+      '  --memory               dev server in memory instead of SQLite',
+      '  --temporal postgres    the real Temporal server on a private PostgreSQL (bench/lib/production-temporal.ts; `node scripts/temporal-server.mjs` first) instead of the dev server',
+      '  --only c               warm-up and (c) alone (its --rounds), e.g. to compare Temporal servers: `--only c` against `--only c --temporal postgres`',
+      '  --profile              CPU profiles of the worker and the API (bench/results/profiles-*)',
+      '  --seed S               ids and simulator seed (1)',
+      "  --sim-receipts         let the simulator's phones send DELIVERED / READ (one in-order queue) instead of the run's phones",
+      '  --bundle FILE          use this workflow bundle instead of building the production one (A/B of workflow code)',
+      '  --bundle-with-otel     build the bundle with the OpenTelemetry workflow interceptors, tracing still off (A/B: what workers ran before the split)',
+      '  --scale                run the scale probe instead (bench/scale.ts): --scale-counts 1000,10000 --scale-cache 1000',
+      '  --codec-ab             payload encryption on against off instead (bench/codec.ts): c/b and worker CPU per event for each',
+    ].join('\n'),
+  );
+}
 
-  if (args['codec-ab']) {
-    await runCodecComparison({
-      conversations: N,
-      concurrency: C,
-      rounds: ROUNDS,
-      persistence: args.memory ? 'memory' : 'sqlite',
-      seed: SEED,
-      warmup: positive('warmup'),
-      ...(args.bundle ? { workflowBundlePath: path.resolve(args.bundle) } : {}),
-      bundleWithTracing: args['bundle-with-otel'] === true,
-      log,
-    });
-    return;
-  }
+/** `--scale`: the scale probe (bench/scale.ts) instead of the phases. */
+async function runScale(): Promise<void> {
+  await runScaleProbe({
+    counts: String(args['scale-counts']).split(',').map(Number),
+    maxCachedWorkflows: positive('scale-cache'),
+    concurrency: positive('scale-concurrency'),
+    persistence: args.memory ? 'memory' : 'sqlite',
+    seed: SEED,
+    ...(args.bundle ? { workflowBundlePath: path.resolve(args.bundle) } : {}),
+    bundleWithTracing: args['bundle-with-otel'] === true,
+    log,
+  });
+}
 
+/** `--codec-ab`: payload encryption on against off (bench/codec.ts) instead of the phases. */
+async function runCodecAb(): Promise<void> {
+  await runCodecComparison({
+    conversations: N,
+    concurrency: C,
+    rounds: ROUNDS,
+    persistence: args.memory ? 'memory' : 'sqlite',
+    seed: SEED,
+    warmup: positive('warmup'),
+    ...(args.bundle ? { workflowBundlePath: path.resolve(args.bundle) } : {}),
+    bundleWithTracing: args['bundle-with-otel'] === true,
+    log,
+  });
+}
+
+/** One phase: what it sends, how, and what it waits for. */
+interface PhaseSpec {
+  id: string;
+  group: PhaseReport['group'];
+  label: string;
+  chartTitle: string;
+  convs: BenchConversation[];
+  /** The users' events per conversation (typing, questions). */
+  events: UserEvent[][];
+  via: 'ack-only' | 'webhook' | 'signalWithStart' | 'signalWithStart-unpolled' | 'floor';
+  /** Open loop at this many user events per second; closed loop (C lanes) when absent. */
+  openRate?: number;
+  /** Agent messages the phase makes (one reply per question); 0: no workflows, no receipts, no drain. */
+  replies: number;
+  /** Every question each conversation must have answered when drained (earlier phases' included). */
+  drainQuestions?: (i: number) => string[];
+  /** Run on a fresh worker: Switchboard's (`switchboard`) or the floor's (`floor`, bench/floor). */
+  freshWorker?: 'switchboard' | 'floor';
+  /** Inbound events sent (for the worker's CPU per event). */
+  inboundEvents?: number;
+  /** Count actions, minus what the histories held before (c+). */
+  actions?: { inboundEvents: number; minus?: ActionCount };
+}
+
+/** What a phase's drain found (empty for phases without workflows). */
+type Drained = Pick<PhaseReport, 'drainMs' | 'drainPollRounds' | 'notDrained'>;
+
+const questionIds = (events: readonly UserEvent[]) => events.filter((e) => e.kind === 'text').map((e) => e.id);
+
+/** Run-wide facts: when it started, where profiles go. */
+interface RunContext {
+  at: string;
+  started: number;
+  profileDir: string | undefined;
+}
+
+/** Set-up, first half: checks the flags and boots the stack (dev server or PostgreSQL-backed server, simulator). */
+async function startStack(): Promise<{ context: RunContext; stack: BenchStack }> {
   const at = new Date().toISOString();
   const profileDir = args.profile ? resultPath('profiles', at, 'cpuprofiles') : undefined;
   if (profileDir) mkdirSync(profileDir, { recursive: true });
@@ -318,491 +365,599 @@ async function main(): Promise<void> {
     bundleWithTracing: args['bundle-with-otel'] === true,
     log,
   });
-  const simReceipts = args['sim-receipts'] === true;
-  // Pending webhook retries must not keep the process alive after a failure.
-  const posters: WebhookPoster[] = [];
-  try {
+  return { context: { at, started, profileDir }, stack };
+}
+
+/** The processes, webhook posters and figures the phases share, and how one phase runs. */
+class BenchRun {
+  readonly phases: PhaseReport[] = [];
+  readonly chart: ChartSeries[] = [];
+  private readonly gateway: ConversationsClient;
+  /** The floor (bench/floor): the same signalWithStart, to the floor workflow on its own task queue. */
+  private readonly floorSend: (conversation: BenchConversation, inbound: InboundEvent[]) => Promise<Sample>;
+
+  private constructor(
+    readonly stack: BenchStack,
+    private worker: WorkerHandle,
+    readonly api: ApiHandle,
+    private readonly ackApi: ApiHandle,
+    readonly simReceipts: boolean,
+    private readonly toAck: WebhookPoster,
+    readonly toApi: WebhookPoster,
+  ) {
+    this.gateway = stack.gateway();
+    this.floorSend = this.signalWithStart(stack.floorTaskQueue, 'floorWorkflow');
+  }
+
+  /** Set-up, second half: the worker, the API and the ack-only API, and a webhook poster to each API. */
+  static async start(stack: BenchStack): Promise<BenchRun> {
+    const simReceipts = args['sim-receipts'] === true;
     // The run's phones answer agent messages (bench/lib/phones.ts) unless the simulator's own are asked for.
     if (!simReceipts) await stack.sim.setDefaults({ deliverAfterMs: null });
     log('starting the worker, the API and the ack-only API');
-    let worker = await stack.startWorker();
+    const worker = await stack.startWorker();
     const api = await stack.startApi('switchboard');
     const ackApi = await stack.startApi('ack-only');
-    const pids = () => ({
-      worker: worker.child.pid,
-      api: api.child.pid,
-      'api-ack-only': ackApi.child.pid,
-      temporal: stack.temporalPid(),
-      simulator: stack.simulator.pid,
-      bench: process.pid,
-    });
-    /**
-     * (b) and (c) each start on a fresh worker: a worker's cost per activation grows with its
-     * cache (garbage collection walks every cached workflow's context), so the phase that ran
-     * second would otherwise pay for the first one's conversations.
-     */
-    const freshWorker = async (kind: 'switchboard' | 'floor') => {
-      await worker.child.stop(20_000);
-      worker = kind === 'floor' ? await stack.startFloorWorker() : await stack.startWorker();
-    };
     const toAck = new WebhookPoster({ apiUrl: ackApi.url, token: BENCH_CLIENT_TOKEN, seed: SEED + 1 });
     const toApi = new WebhookPoster({ apiUrl: api.url, token: BENCH_CLIENT_TOKEN, seed: SEED + 2 });
-    posters.push(toAck, toApi);
-    const phases: PhaseReport[] = [];
-    const chart: ChartSeries[] = [];
-    const gateway = stack.gateway();
+    return new BenchRun(stack, worker, api, ackApi, simReceipts, toAck, toApi);
+  }
 
-    /** signalWithStart with what the webhook would have handed to Temporal (parsed before timing). */
-    const signalWithStart =
-      (taskQueue: string, workflowType: typeof conversationWorkflow | 'floorWorkflow' = conversationWorkflow) =>
-      async (conversation: BenchConversation, inbound: InboundEvent[]): Promise<Sample> => {
-        const key = conversation.key;
-        const sentAtMs = Date.now();
-        const startPerf = performance.now();
-        let status: number | null = 200;
-        try {
-          await stack.client.workflow.signalWithStart(workflowType, {
-            ...gateway.deliveryOptions(key, inbound),
-            taskQueue,
-          });
-        } catch {
-          status = null;
-        }
-        return { sentAtMs, startPerf, answeredPerf: performance.now(), status, delivered: status === 200, attempts: 1 };
-      };
-    /** The floor (bench/floor): the same signalWithStart, to the floor workflow on its own task queue. */
-    const floorSend = signalWithStart(stack.floorTaskQueue, 'floorWorkflow');
-    const questionIds = (events: readonly UserEvent[]) => events.filter((e) => e.kind === 'text').map((e) => e.id);
-    /** The simulator's records of the phase, then a clean log for the next one. */
-    const takeCalls = async () => {
-      const calls = await stack.sim.calls();
-      if (calls.length >= 10_000)
-        log('  warning: the simulator kept only its newest 10 000 calls; READ-receipt latency covers those');
-      await stack.sim.clearCalls();
-      return calls;
-    };
-    const actionsOf = async (
-      convs: readonly BenchConversation[],
-      inboundEvents: number,
-      minus?: ActionCount,
-    ): Promise<NonNullable<PhaseReport['actions']>> => {
-      const { count } = await countWorkflows(
-        stack.client,
-        convs.map((c) => stack.workflowId(c.key)),
-      );
-      const own = minus ? subtractCounts(count, minus) : count;
-      return {
-        inboundEvents,
-        total: own.total,
-        perInboundEvent: round(own.total / inboundEvents, 3),
-        workflowTasksPerInboundEvent: round(own.workflowTasks / inboundEvents, 3),
-        perConversation: perUnit(own, convs.length),
-        count: own,
-        cumulative: count,
-      };
-    };
+  /** Teardown: pending webhook retries must not keep the process alive after a failure. */
+  close(): void {
+    this.toAck.close();
+    this.toApi.close();
+  }
 
-    /** One phase: what it sends, how, and what it waits for. */
-    interface PhaseSpec {
-      id: string;
-      group: PhaseReport['group'];
-      label: string;
-      chartTitle: string;
-      convs: BenchConversation[];
-      /** The users' events per conversation (typing, questions). */
-      events: UserEvent[][];
-      via: 'ack-only' | 'webhook' | 'signalWithStart' | 'signalWithStart-unpolled' | 'floor';
-      /** Open loop at this many user events per second; closed loop (C lanes) when absent. */
-      openRate?: number;
-      /** Agent messages the phase makes (one reply per question); 0: no workflows, no receipts, no drain. */
-      replies: number;
-      /** Every question each conversation must have answered when drained (earlier phases' included). */
-      drainQuestions?: (i: number) => string[];
-      /** Run on a fresh worker: Switchboard's (`switchboard`) or the floor's (`floor`, bench/floor). */
-      freshWorker?: 'switchboard' | 'floor';
-      /** Inbound events sent (for the worker's CPU per event). */
-      inboundEvents?: number;
-      /** Count actions, minus what the histories held before (c+). */
-      actions?: { inboundEvents: number; minus?: ActionCount };
-    }
+  /** The processes whose memory and CPU are sampled, by name. */
+  readonly pids = () => ({
+    worker: this.worker.child.pid,
+    api: this.api.child.pid,
+    'api-ack-only': this.ackApi.child.pid,
+    temporal: this.stack.temporalPid(),
+    simulator: this.stack.simulator.pid,
+    bench: process.pid,
+  });
 
-    const runPhase = async (spec: PhaseSpec): Promise<{ cumulative?: ActionCount }> => {
-      if (spec.freshWorker) await freshWorker(spec.freshWorker);
-      const idleMiB = spec.freshWorker ? worker.child.rssMiB() : undefined;
-      log(
-        `${spec.label}: ${spec.convs.length} conversations, ${spec.events.flat().length} user events${spec.openRate ? `, open loop at ${round(spec.openRate)}/s` : `, concurrency ${C}`}${spec.replies > 0 ? ` + ${2 * spec.replies} receipts` : ''}`,
-      );
-      const sentAt = new Map<string, number>();
-      const userSend = (() => {
-        switch (spec.via) {
-          case 'ack-only':
-            return (e: UserEvent) => toAck.post(e, BENCH_AGENT);
-          case 'webhook':
-            return (e: UserEvent) => toApi.post(e, BENCH_AGENT);
-          case 'signalWithStart':
-          case 'signalWithStart-unpolled':
-          case 'floor': {
-            const send =
-              spec.via === 'floor'
-                ? floorSend
-                : signalWithStart(spec.via === 'signalWithStart' ? stack.taskQueue : `${stack.taskQueue}-unpolled`);
-            const parsed = new Map(spec.events.flat().map((e) => [e.id, normalized(e)]));
-            return (e: UserEvent) => send(e.conversation, parsed.get(e.id) ?? []);
-          }
-        }
-      })();
-      const send = async (e: UserEvent) => {
-        const sample = await userSend(e);
-        if (e.kind === 'text') sentAt.set(e.id, sample.sentAtMs);
-        return sample;
-      };
-      const phones =
-        spec.replies > 0 && !simReceipts
-          ? new PhoneEmulator(stack.sim, {
-              agentId: BENCH_AGENT,
-              conversations: spec.convs,
-              concurrency: C,
-              seed: SEED + phases.length,
-              send:
-                spec.via === 'webhook'
-                  ? (r: Receipt) => toApi.post(r, BENCH_AGENT)
-                  : spec.via === 'floor'
-                    ? (r: Receipt) => floorSend(r.conversation, normalized(r))
-                    : (r: Receipt) => signalWithStart(stack.taskQueue)(r.conversation, normalized(r)),
-            }).start()
-          : undefined;
-      const usage = new ProcSampler(pids, ['worker']).start();
-      const loopStart = performance.now();
-      const result = spec.openRate
-        ? await openLoop(interleave(spec.events), spec.openRate, send)
-        : await closedLoop(toLanes(spec.events, C), send);
-      if (phones) {
-        await phones.waitFor(spec.replies, 10 * 60_000);
-        await phones.stop();
-      }
-      const samples = [...result.samples, ...(phones?.samples ?? [])];
-      const lastAck = Math.max(...samples.map((x) => x.answeredPerf));
-      let drained: { drainMs?: number; drainPollRounds?: number; notDrained?: number } = {};
-      if (spec.replies > 0) {
-        // Queried only once its phone has had every READ of this phase accepted (or, with the simulator's phones, once the simulator saw them accepted).
-        const simReads = new Map<string, number>();
-        const simWebhooks = new CallCollector(stack.sim, 200, 'webhook');
-        const refresh = async () => {
-          if (phones) return;
-          simReads.clear();
-          for (const c of await simWebhooks.poll())
-            if (c.status === 200 && (c.body as { eventType?: string } | undefined)?.eventType === 'READ' && c.phone)
-              simReads.set(c.phone, (simReads.get(c.phone) ?? 0) + 1);
-        };
-        const perConversation = spec.replies / spec.convs.length;
-        const items = spec.convs.map((c, i) => ({
-          workflowId: stack.workflowId(c.key),
-          done: exchangeDone(spec.drainQuestions ? spec.drainQuestions(i) : questionIds(spec.events[i] ?? [])),
-          ready: () => (phones ? phones.completedFor(c.phone) : (simReads.get(c.phone) ?? 0)) >= perConversation,
-        }));
-        const d = await drain(stack.client, items, 10 * 60_000, 4, refresh);
-        if (d.pending.length > 0)
-          log(`  ${d.pending.length} conversations not drained within 10 min, e.g. ${d.pending[0]}`);
-        drained = {
-          ...(d.lastDonePerf !== undefined ? { drainMs: round(Math.max(0, d.lastDonePerf - lastAck)) } : {}),
-          drainPollRounds: d.rounds,
-          notDrained: d.pending.length,
-        };
-      }
-      const phaseUsage = usage.stop();
-      let workerMemory: PhaseReport['workerMemory'];
-      if (spec.freshWorker) {
-        const afterMiB = worker.child.rssMiB();
-        const cachedWorkflows = (await stack.workerStatus(worker))?.status.numCachedWorkflows;
-        const perCachedMiB =
-          idleMiB !== undefined && afterMiB !== undefined && cachedWorkflows
-            ? round((afterMiB - idleMiB) / cachedWorkflows, 3)
-            : undefined;
-        workerMemory = { idleMiB, afterMiB, cachedWorkflows, perCachedMiB };
-      }
-      const inboundEvents = spec.inboundEvents ?? spec.actions?.inboundEvents;
-      const workerCpu = phaseUsage.cpuSeconds.worker;
-      const calls = await takeCalls();
-      const wallMs = lastAck - loopStart;
-      const requests = samples.length;
-      const actions = spec.actions
-        ? await actionsOf(spec.convs, spec.actions.inboundEvents, spec.actions.minus)
-        : undefined;
-      phases.push({
-        id: spec.id,
-        group: spec.group,
-        label: spec.label,
-        mode: spec.openRate ? 'open' : 'closed',
-        concurrency: spec.openRate ? null : C,
-        ...(spec.openRate ? { offeredRatePerS: round(spec.openRate), late: result.late ?? 0 } : {}),
-        conversations: spec.convs.length,
-        requests,
-        userRequests: result.samples.length,
-        wallMs: round(wallMs),
-        throughputPerS: round(requests / (wallMs / 1000)),
-        ...(drained.drainMs !== undefined
-          ? { sustainedPerS: round(requests / ((wallMs + drained.drainMs) / 1000)) }
-          : {}),
-        ackMs: ackSummary(samples),
-        userAckMs: ackSummary(result.samples),
-        ...(phones
-          ? {
-              receipts: {
-                count: phones.samples.length,
-                ackMs: ackSummary(phones.samples),
-                sentBy: "the benchmark's phones",
-              },
-            }
-          : spec.replies > 0
-            ? {
-                receipts: {
-                  ...receiptWebhooks(calls),
-                  sentBy: "the simulator's phones (one in-order queue; whole-ms timings)",
-                },
-              }
-            : {}),
-        notAccepted: notAccepted(samples),
-        undelivered: samples.filter((x) => !x.delivered).length,
-        ...drained,
-        ...(spec.replies > 0 ? { readReceiptMs: readReceiptLatency(calls, sentAt) } : {}),
-        usage: phaseUsage,
-        ...(inboundEvents ? { inboundEvents } : {}),
-        ...(inboundEvents && workerCpu !== undefined
-          ? { workerCpuMsPerInboundEvent: round((workerCpu * 1000) / inboundEvents, 2) }
-          : {}),
-        ...(workerMemory ? { workerMemory } : {}),
-        ...(actions ? { actions } : {}),
-      });
-      const t0 = Math.min(...samples.map((x) => x.startPerf));
-      chart.push({
-        title: spec.chartTitle,
-        points: samples.map((x) => [(x.startPerf - t0) / 1000, x.answeredPerf - x.startPerf]),
-      });
-      return { ...(actions ? { cumulative: actions.cumulative } : {}) };
-    };
+  /**
+   * (b) and (c) each start on a fresh worker: a worker's cost per activation grows with its
+   * cache (garbage collection walks every cached workflow's context), so the phase that ran
+   * second would otherwise pay for the first one's conversations.
+   */
+  private async freshWorker(kind: 'switchboard' | 'floor'): Promise<void> {
+    await this.worker.child.stop(20_000);
+    this.worker = kind === 'floor' ? await this.stack.startFloorWorker() : await this.stack.startWorker();
+  }
 
-    // Warm-up (not measured, not reported): JIT, connection pools, the worker's first workflow tasks.
-    const W = positive('warmup');
-    if (W > 0) {
-      log(`warm-up: ${W} conversations through both APIs`);
-      const convs = benchConversations(BENCH_AGENT, 9, W);
-      const events = userEvents(BENCH_AGENT, convs, E, SEED + 9);
-      await runPhase({
-        id: 'warmup-a',
-        group: 'a',
-        label: 'warm-up (ack-only)',
-        chartTitle: '',
-        convs,
-        events,
-        via: 'ack-only',
-        replies: 0,
-      });
-      await runPhase({
-        id: 'warmup-c',
-        group: 'c',
-        label: 'warm-up (Switchboard)',
-        chartTitle: '',
-        convs,
-        events,
-        via: 'webhook',
-        replies: W * E,
-      });
-      phases.length = 0;
-      chart.length = 0;
-    }
-
-    const spec = (
-      group: 'a' | 'b0' | 'b' | 'floor' | 'c',
-      round: number,
-      block: number,
-    ): Omit<PhaseSpec, 'id' | 'label' | 'chartTitle' | 'via' | 'replies'> => {
-      const convs = benchConversations(BENCH_AGENT, block, N, (round - 1) * N);
-      return { group, convs, events: userEvents(BENCH_AGENT, convs, E, SEED + block * 10 + round) };
-    };
-    const rounds = (label: string, r: number) => `${label}${ROUNDS > 1 ? `, round ${r}` : ''}`;
-    const runB = (r: number) =>
-      runPhase({
-        ...spec('b', r, 2),
-        id: r === 1 ? 'b' : `b#${r}`,
-        label: rounds('(b) raw Temporal: signalWithStart loop', r),
-        chartTitle: rounds('(b) raw Temporal: signalWithStart for every event (workers running)', r),
-        via: 'signalWithStart',
-        replies: N * E,
-        freshWorker: 'switchboard',
-        actions: { inboundEvents: N * E * 4 },
-      });
-    const cSpec = (r: number) => spec('c', r, 3);
-    const runC = (r: number, s = cSpec(r)) =>
-      runPhase({
-        ...s,
-        id: r === 1 ? 'c' : `c#${r}`,
-        label: rounds('(c) Switchboard: signed webhooks → workers', r),
-        chartTitle: rounds('(c) Switchboard: signed webhooks for every event, closed loop', r),
-        via: 'webhook',
-        replies: N * E,
-        freshWorker: 'switchboard',
-        actions: { inboundEvents: N * E * 4 },
-      });
-
-    // Only (c): the same phase on another Temporal server (e.g. the dev server against PostgreSQL; the figures are in docs/performance.md).
-    if (args.only === 'c') {
-      for (let r = 1; r <= ROUNDS; r++) await runC(r);
-      report({
-        at,
-        started,
-        stack,
-        phases,
-        lifecycle: undefined,
-        rssEnd: new ProcSampler(pids).sample(),
-        chart,
-        profiles: undefined,
-        profileDir,
-        simReceipts,
-        partial: true,
-      });
-      return;
-    }
-    await runPhase({
-      ...spec('a', 1, 1),
-      id: 'a',
-      label: '(a) ack-only: webhook route, no Temporal',
-      chartTitle: '(a) ack-only webhook (HTTP ceiling)',
-      via: 'ack-only',
-      replies: 0,
-    });
-    await runPhase({
-      ...spec('b0', 1, 7),
-      id: 'b0',
-      label: '(b0) signalWithStart, no worker (server only)',
-      chartTitle: '(b0) signalWithStart, no worker polling (the dev server alone)',
-      via: 'signalWithStart-unpolled',
-      replies: 0,
-    });
-
-    const runFloor = (r: number) =>
-      runPhase({
-        ...spec('floor', r, 8),
-        id: r === 1 ? 'floor' : `floor#${r}`,
-        label: rounds('(f) floor: minimal workflow, same signals and activities', r),
-        chartTitle: rounds('(f) floor: raw signalWithStart to a minimal workflow (READ receipt, reply)', r),
-        via: 'floor',
-        replies: N * E,
-        freshWorker: 'floor',
-        actions: { inboundEvents: N * E * 4 },
-      });
-
-    // Round 1: (b), the floor, then (c); (c+) follows on (c)'s conversations; later rounds alternate the order of (b) and (c) so neither always runs second.
-    await runB(1);
-    await runFloor(1);
-    const c1 = cSpec(1);
-    const { cumulative: cFirst } = await runC(1, c1);
-    const more = userEvents(BENCH_AGENT, c1.convs, 1, SEED + 99);
-    await runPhase({
-      id: 'c-more',
-      group: 'c-more',
-      label: '(c+) Switchboard: next exchange, running workflows',
-      chartTitle: '(c+) Switchboard: one more exchange in the conversations of (c)',
-      convs: c1.convs,
-      events: more,
-      via: 'webhook',
-      replies: N,
-      drainQuestions: (i) => [...questionIds(c1.events[i] ?? []), ...questionIds(more[i] ?? [])],
-      actions: { inboundEvents: N * 4, ...(cFirst ? { minus: cFirst } : {}) },
-    });
-    for (let r = 2; r <= ROUNDS; r++) {
-      if (r % 2 === 0) {
-        await runC(r);
-        await runFloor(r);
-        await runB(r);
-      } else {
-        await runB(r);
-        await runFloor(r);
-        await runC(r);
-      }
-    }
-
-    // (c½) open loop at half of (c)'s sustained rate: user events are half of all requests.
-    const cPooled = pooled(phases, 'c');
-    const halfTotal = (cPooled.sustainedPerS ?? cPooled.throughputPerS ?? 2) / 2;
-    const userRate = Math.max(1, halfTotal / 2);
-    const hConvs = benchConversations(
-      BENCH_AGENT,
-      4,
-      Math.max(1, Math.ceil((userRate * positive('open-seconds')) / (2 * E))),
-    );
-    const hEvents = userEvents(BENCH_AGENT, hConvs, E, SEED + 4);
-    await runPhase({
-      id: 'c-half',
-      group: 'c-half',
-      label: '(c½) Switchboard at half of (c) sustained, open loop',
-      chartTitle: `(c½) Switchboard at half load: ${round(halfTotal, 0)} requests/s (latency from the scheduled time)`,
-      convs: hConvs,
-      events: hEvents,
-      via: 'webhook',
-      openRate: userRate,
-      replies: hConvs.length * E,
-      actions: { inboundEvents: hConvs.length * E * 4 },
-    });
-
-    // (d) outbound lifecycle: two operator messages per conversation, each until READ.
-    const M = positive('lifecycle');
-    let lifecycle: LifecycleReport | undefined;
-    if (M > 0) {
-      log(
-        `(d) outbound lifecycle: ${M} conversations, 2 operator messages each (the first one opens the conversation), each until READ`,
-      );
-      const convs = benchConversations(BENCH_AGENT, 5, M);
-      const ids = (c: BenchConversation) => stack.workflowId(c.key);
-      const phones = simReceipts
-        ? undefined
-        : new PhoneEmulator(stack.sim, {
-            agentId: BENCH_AGENT,
-            conversations: convs,
-            concurrency: Math.min(C, M),
-            seed: SEED + 55,
-            send: (r) => toApi.post(r, BENCH_AGENT),
-          }).start();
+  /** signalWithStart with what the webhook would have handed to Temporal (parsed before timing). */
+  private signalWithStart(
+    taskQueue: string,
+    workflowType: typeof conversationWorkflow | 'floorWorkflow' = conversationWorkflow,
+  ): (conversation: BenchConversation, inbound: InboundEvent[]) => Promise<Sample> {
+    return async (conversation, inbound) => {
+      const key = conversation.key;
+      const sentAtMs = Date.now();
+      const startPerf = performance.now();
+      let status: number | null = 200;
       try {
-        const first = await lifecycleProbe(api.url, convs, Math.min(C, M), 1);
-        const firstRead = await waitForRead(api.url, convs, first);
-        const afterFirst = (await countWorkflows(stack.client, convs.map(ids))).count;
-        const second = await lifecycleProbe(api.url, convs, Math.min(C, M), 2);
-        const secondRead = await waitForRead(api.url, convs, second);
-        const afterSecond = (await countWorkflows(stack.client, convs.map(ids))).count;
-        const further = subtractCounts(afterSecond, afterFirst);
-        lifecycle = {
-          conversations: M,
-          read: { first: firstRead, second: secondRead },
-          firstMessage: { perMessage: round(afterFirst.total / M, 3), byKind: perUnit(afterFirst, M) },
-          furtherMessage: { perMessage: round(further.total / M, 3), byKind: perUnit(further, M) },
-        };
-      } finally {
-        await phones?.stop();
+        await this.stack.client.workflow.signalWithStart(workflowType, {
+          ...this.gateway.deliveryOptions(key, inbound),
+          taskQueue,
+        });
+      } catch {
+        status = null;
       }
-      await takeCalls();
+      return { sentAtMs, startPerf, answeredPerf: performance.now(), status, delivered: status === 200, attempts: 1 };
+    };
+  }
+
+  /** The simulator's records of the phase, then a clean log for the next one. */
+  async takeCalls(): Promise<CallRecord[]> {
+    const calls = await this.stack.sim.calls();
+    if (calls.length >= 10_000)
+      log('  warning: the simulator kept only its newest 10 000 calls; READ-receipt latency covers those');
+    await this.stack.sim.clearCalls();
+    return calls;
+  }
+
+  private async actionsOf(
+    convs: readonly BenchConversation[],
+    inboundEvents: number,
+    minus?: ActionCount,
+  ): Promise<NonNullable<PhaseReport['actions']>> {
+    const { count } = await countWorkflows(
+      this.stack.client,
+      convs.map((c) => this.stack.workflowId(c.key)),
+    );
+    const own = minus ? subtractCounts(count, minus) : count;
+    return {
+      inboundEvents,
+      total: own.total,
+      perInboundEvent: round(own.total / inboundEvents, 3),
+      workflowTasksPerInboundEvent: round(own.workflowTasks / inboundEvents, 3),
+      perConversation: perUnit(own, convs.length),
+      count: own,
+      cumulative: count,
+    };
+  }
+
+  /** How the phase's user events are sent: through an API, or straight to Temporal. */
+  private userSender(spec: PhaseSpec): (e: UserEvent) => Promise<Sample> {
+    switch (spec.via) {
+      case 'ack-only':
+        return (e: UserEvent) => this.toAck.post(e, BENCH_AGENT);
+      case 'webhook':
+        return (e: UserEvent) => this.toApi.post(e, BENCH_AGENT);
+      case 'signalWithStart':
+      case 'signalWithStart-unpolled':
+      case 'floor': {
+        const send =
+          spec.via === 'floor'
+            ? this.floorSend
+            : this.signalWithStart(
+                spec.via === 'signalWithStart' ? this.stack.taskQueue : `${this.stack.taskQueue}-unpolled`,
+              );
+        const parsed = new Map(spec.events.flat().map((e) => [e.id, normalized(e)]));
+        return (e: UserEvent) => send(e.conversation, parsed.get(e.id) ?? []);
+      }
     }
+  }
 
-    const rssEnd = new ProcSampler(pids).sample();
+  /** The run's phones for a phase that makes replies, sending DELIVERED / READ the way the phase's events go. */
+  private startPhones(spec: PhaseSpec): PhoneEmulator | undefined {
+    if (spec.replies === 0 || this.simReceipts) return undefined;
+    return new PhoneEmulator(this.stack.sim, {
+      agentId: BENCH_AGENT,
+      conversations: spec.convs,
+      concurrency: C,
+      seed: SEED + this.phases.length,
+      send:
+        spec.via === 'webhook'
+          ? (r: Receipt) => this.toApi.post(r, BENCH_AGENT)
+          : spec.via === 'floor'
+            ? (r: Receipt) => this.floorSend(r.conversation, normalized(r))
+            : (r: Receipt) => this.signalWithStart(this.stack.taskQueue)(r.conversation, normalized(r)),
+    }).start();
+  }
 
-    // Profiles are written when the children exit gracefully.
-    let profiles: Record<string, ThreadProfile[]> | undefined;
-    if (profileDir) {
-      log('stopping the children gracefully to write their CPU profiles');
-      await stack.children.stopAll(20_000);
-      profiles = {};
-      // worker-2 ran (b); worker-3 ran (c), (c+) …: one folder per process, one profile per thread.
-      for (const name of readdirSync(profileDir)) {
-        try {
-          profiles[name] = summarizeProfiles(path.join(profileDir, name));
-        } catch (err) {
-          log(`  no profile for ${name}: ${(err as Error).message}`);
+  /** Waits until every conversation of the phase is done, for up to 10 min; the drain time counts from `lastAck`. */
+  private async drainPhase(spec: PhaseSpec, phones: PhoneEmulator | undefined, lastAck: number): Promise<Drained> {
+    // Queried only once its phone has had every READ of this phase accepted (or, with the simulator's phones, once the simulator saw them accepted).
+    const simReads = new Map<string, number>();
+    const simWebhooks = new CallCollector(this.stack.sim, 200, 'webhook');
+    const refresh = async () => {
+      if (phones) return;
+      simReads.clear();
+      for (const c of await simWebhooks.poll())
+        if (c.status === 200 && (c.body as { eventType?: string } | undefined)?.eventType === 'READ' && c.phone)
+          simReads.set(c.phone, (simReads.get(c.phone) ?? 0) + 1);
+    };
+    const perConversation = spec.replies / spec.convs.length;
+    const items = spec.convs.map((c, i) => ({
+      workflowId: this.stack.workflowId(c.key),
+      done: exchangeDone(spec.drainQuestions ? spec.drainQuestions(i) : questionIds(spec.events[i] ?? [])),
+      ready: () => (phones ? phones.completedFor(c.phone) : (simReads.get(c.phone) ?? 0)) >= perConversation,
+    }));
+    const d = await drain(this.stack.client, items, 10 * 60_000, 4, refresh);
+    if (d.pending.length > 0)
+      log(`  ${d.pending.length} conversations not drained within 10 min, e.g. ${d.pending[0]}`);
+    return {
+      ...(d.lastDonePerf !== undefined ? { drainMs: round(Math.max(0, d.lastDonePerf - lastAck)) } : {}),
+      drainPollRounds: d.rounds,
+      notDrained: d.pending.length,
+    };
+  }
+
+  /** A fresh worker's RSS before the phase and now, and the workflows in its cache. */
+  private async workerMemory(idleMiB: number | undefined): Promise<NonNullable<PhaseReport['workerMemory']>> {
+    const afterMiB = this.worker.child.rssMiB();
+    const cachedWorkflows = (await this.stack.workerStatus(this.worker))?.status.numCachedWorkflows;
+    const perCachedMiB =
+      idleMiB !== undefined && afterMiB !== undefined && cachedWorkflows
+        ? round((afterMiB - idleMiB) / cachedWorkflows, 3)
+        : undefined;
+    return { idleMiB, afterMiB, cachedWorkflows, perCachedMiB };
+  }
+
+  /** Runs one phase: sends its events (and the phones' receipts), drains it, records its figures and chart. */
+  async runPhase(spec: PhaseSpec): Promise<{ cumulative?: ActionCount }> {
+    if (spec.freshWorker) await this.freshWorker(spec.freshWorker);
+    const idleMiB = spec.freshWorker ? this.worker.child.rssMiB() : undefined;
+    log(
+      `${spec.label}: ${spec.convs.length} conversations, ${spec.events.flat().length} user events${spec.openRate ? `, open loop at ${round(spec.openRate)}/s` : `, concurrency ${C}`}${spec.replies > 0 ? ` + ${2 * spec.replies} receipts` : ''}`,
+    );
+    const sentAt = new Map<string, number>();
+    const userSend = this.userSender(spec);
+    const send = async (e: UserEvent) => {
+      const sample = await userSend(e);
+      if (e.kind === 'text') sentAt.set(e.id, sample.sentAtMs);
+      return sample;
+    };
+    const phones = this.startPhones(spec);
+    const usage = new ProcSampler(this.pids, ['worker']).start();
+    const loopStart = performance.now();
+    const result = spec.openRate
+      ? await openLoop(interleave(spec.events), spec.openRate, send)
+      : await closedLoop(toLanes(spec.events, C), send);
+    if (phones) {
+      await phones.waitFor(spec.replies, 10 * 60_000);
+      await phones.stop();
+    }
+    const samples = [...result.samples, ...(phones?.samples ?? [])];
+    const lastAck = Math.max(...samples.map((x) => x.answeredPerf));
+    const drained = spec.replies > 0 ? await this.drainPhase(spec, phones, lastAck) : {};
+    const phaseUsage = usage.stop();
+    const workerMemory = spec.freshWorker ? await this.workerMemory(idleMiB) : undefined;
+    const calls = await this.takeCalls();
+    const actions = spec.actions
+      ? await this.actionsOf(spec.convs, spec.actions.inboundEvents, spec.actions.minus)
+      : undefined;
+    this.phases.push(
+      phaseReport({
+        spec,
+        wallMs: lastAck - loopStart,
+        samples,
+        result,
+        phones,
+        calls,
+        sentAt,
+        drained,
+        usage: phaseUsage,
+        workerMemory,
+        actions,
+      }),
+    );
+    const t0 = Math.min(...samples.map((x) => x.startPerf));
+    this.chart.push({
+      title: spec.chartTitle,
+      points: samples.map((x) => [(x.startPerf - t0) / 1000, x.answeredPerf - x.startPerf]),
+    });
+    return { ...(actions ? { cumulative: actions.cumulative } : {}) };
+  }
+}
+
+/** A phase's figures from what it sent, what was answered and what its drain and samplers saw. */
+function phaseReport(input: {
+  spec: PhaseSpec;
+  wallMs: number;
+  /** The users' events' samples and the phones' receipts' samples. */
+  samples: Sample[];
+  result: LoopResult;
+  phones: PhoneEmulator | undefined;
+  calls: CallRecord[];
+  sentAt: ReadonlyMap<string, number>;
+  drained: Drained;
+  usage: ProcessUsage;
+  workerMemory: PhaseReport['workerMemory'];
+  actions: PhaseReport['actions'];
+}): PhaseReport {
+  const { spec, wallMs, samples, result, phones, calls, drained, workerMemory, actions } = input;
+  const inboundEvents = spec.inboundEvents ?? spec.actions?.inboundEvents;
+  const workerCpu = input.usage.cpuSeconds.worker;
+  const requests = samples.length;
+  return {
+    id: spec.id,
+    group: spec.group,
+    label: spec.label,
+    mode: spec.openRate ? 'open' : 'closed',
+    concurrency: spec.openRate ? null : C,
+    ...(spec.openRate ? { offeredRatePerS: round(spec.openRate), late: result.late ?? 0 } : {}),
+    conversations: spec.convs.length,
+    requests,
+    userRequests: result.samples.length,
+    wallMs: round(wallMs),
+    throughputPerS: round(requests / (wallMs / 1000)),
+    ...(drained.drainMs !== undefined ? { sustainedPerS: round(requests / ((wallMs + drained.drainMs) / 1000)) } : {}),
+    ackMs: ackSummary(samples),
+    userAckMs: ackSummary(result.samples),
+    ...(phones
+      ? {
+          receipts: {
+            count: phones.samples.length,
+            ackMs: ackSummary(phones.samples),
+            sentBy: "the benchmark's phones",
+          },
         }
-      }
-    }
+      : spec.replies > 0
+        ? {
+            receipts: {
+              ...receiptWebhooks(calls),
+              sentBy: "the simulator's phones (one in-order queue; whole-ms timings)",
+            },
+          }
+        : {}),
+    notAccepted: notAccepted(samples),
+    undelivered: samples.filter((x) => !x.delivered).length,
+    ...drained,
+    ...(spec.replies > 0 ? { readReceiptMs: readReceiptLatency(calls, input.sentAt) } : {}),
+    usage: input.usage,
+    ...(inboundEvents ? { inboundEvents } : {}),
+    ...(inboundEvents && workerCpu !== undefined
+      ? { workerCpuMsPerInboundEvent: round((workerCpu * 1000) / inboundEvents, 2) }
+      : {}),
+    ...(workerMemory ? { workerMemory } : {}),
+    ...(actions ? { actions } : {}),
+  };
+}
 
-    report({ at, started, stack, phases, lifecycle, rssEnd, chart, profiles, profileDir, simReceipts });
+/** Warm-up (not measured, not reported): JIT, connection pools, the worker's first workflow tasks. */
+async function warmUp(run: BenchRun): Promise<void> {
+  const W = positive('warmup');
+  if (W === 0) return;
+  log(`warm-up: ${W} conversations through both APIs`);
+  const convs = benchConversations(BENCH_AGENT, 9, W);
+  const events = userEvents(BENCH_AGENT, convs, E, SEED + 9);
+  await run.runPhase({
+    id: 'warmup-a',
+    group: 'a',
+    label: 'warm-up (ack-only)',
+    chartTitle: '',
+    convs,
+    events,
+    via: 'ack-only',
+    replies: 0,
+  });
+  await run.runPhase({
+    id: 'warmup-c',
+    group: 'c',
+    label: 'warm-up (Switchboard)',
+    chartTitle: '',
+    convs,
+    events,
+    via: 'webhook',
+    replies: W * E,
+  });
+  run.phases.length = 0;
+  run.chart.length = 0;
+}
+
+/** A measured phase's conversations (block `block`, round `roundNo`'s share of it) and their events. */
+function phaseTraffic(
+  group: 'a' | 'b0' | 'b' | 'floor' | 'c',
+  roundNo: number,
+  block: number,
+): Omit<PhaseSpec, 'id' | 'label' | 'chartTitle' | 'via' | 'replies'> {
+  const convs = benchConversations(BENCH_AGENT, block, N, (roundNo - 1) * N);
+  return { group, convs, events: userEvents(BENCH_AGENT, convs, E, SEED + block * 10 + roundNo) };
+}
+
+const roundLabel = (label: string, r: number) => `${label}${ROUNDS > 1 ? `, round ${r}` : ''}`;
+
+/** (b) raw Temporal, round `r`, on a fresh worker. */
+function runB(run: BenchRun, r: number): Promise<{ cumulative?: ActionCount }> {
+  return run.runPhase({
+    ...phaseTraffic('b', r, 2),
+    id: r === 1 ? 'b' : `b#${r}`,
+    label: roundLabel('(b) raw Temporal: signalWithStart loop', r),
+    chartTitle: roundLabel('(b) raw Temporal: signalWithStart for every event (workers running)', r),
+    via: 'signalWithStart',
+    replies: N * E,
+    freshWorker: 'switchboard',
+    actions: { inboundEvents: N * E * 4 },
+  });
+}
+
+/** (c)'s conversations and events in round `r`. */
+const cTraffic = (r: number) => phaseTraffic('c', r, 3);
+
+/** (c) Switchboard, round `r`, on a fresh worker. */
+function runC(run: BenchRun, r: number, traffic = cTraffic(r)): Promise<{ cumulative?: ActionCount }> {
+  return run.runPhase({
+    ...traffic,
+    id: r === 1 ? 'c' : `c#${r}`,
+    label: roundLabel('(c) Switchboard: signed webhooks → workers', r),
+    chartTitle: roundLabel('(c) Switchboard: signed webhooks for every event, closed loop', r),
+    via: 'webhook',
+    replies: N * E,
+    freshWorker: 'switchboard',
+    actions: { inboundEvents: N * E * 4 },
+  });
+}
+
+/** (f) the floor, round `r`, on a fresh floor worker. */
+function runFloor(run: BenchRun, r: number): Promise<{ cumulative?: ActionCount }> {
+  return run.runPhase({
+    ...phaseTraffic('floor', r, 8),
+    id: r === 1 ? 'floor' : `floor#${r}`,
+    label: roundLabel('(f) floor: minimal workflow, same signals and activities', r),
+    chartTitle: roundLabel('(f) floor: raw signalWithStart to a minimal workflow (READ receipt, reply)', r),
+    via: 'floor',
+    replies: N * E,
+    freshWorker: 'floor',
+    actions: { inboundEvents: N * E * 4 },
+  });
+}
+
+/** (a) the HTTP ceiling and (b0) the Temporal server's alone: no workflows run. */
+async function runCeilings(run: BenchRun): Promise<void> {
+  await run.runPhase({
+    ...phaseTraffic('a', 1, 1),
+    id: 'a',
+    label: '(a) ack-only: webhook route, no Temporal',
+    chartTitle: '(a) ack-only webhook (HTTP ceiling)',
+    via: 'ack-only',
+    replies: 0,
+  });
+  await run.runPhase({
+    ...phaseTraffic('b0', 1, 7),
+    id: 'b0',
+    label: '(b0) signalWithStart, no worker (server only)',
+    chartTitle: '(b0) signalWithStart, no worker polling (the dev server alone)',
+    via: 'signalWithStart-unpolled',
+    replies: 0,
+  });
+}
+
+/**
+ * The rounds of (b), the floor and (c). Round 1: (b), the floor, then (c); (c+) follows on (c)'s
+ * conversations; later rounds alternate the order of (b) and (c) so neither always runs second.
+ */
+async function runRounds(run: BenchRun): Promise<void> {
+  await runB(run, 1);
+  await runFloor(run, 1);
+  const c1 = cTraffic(1);
+  const { cumulative: cFirst } = await runC(run, 1, c1);
+  const more = userEvents(BENCH_AGENT, c1.convs, 1, SEED + 99);
+  await run.runPhase({
+    id: 'c-more',
+    group: 'c-more',
+    label: '(c+) Switchboard: next exchange, running workflows',
+    chartTitle: '(c+) Switchboard: one more exchange in the conversations of (c)',
+    convs: c1.convs,
+    events: more,
+    via: 'webhook',
+    replies: N,
+    drainQuestions: (i) => [...questionIds(c1.events[i] ?? []), ...questionIds(more[i] ?? [])],
+    actions: { inboundEvents: N * 4, ...(cFirst ? { minus: cFirst } : {}) },
+  });
+  for (let r = 2; r <= ROUNDS; r++) {
+    if (r % 2 === 0) {
+      await runC(run, r);
+      await runFloor(run, r);
+      await runB(run, r);
+    } else {
+      await runB(run, r);
+      await runFloor(run, r);
+      await runC(run, r);
+    }
+  }
+}
+
+/** (c½) open loop at half of (c)'s sustained rate: user events are half of all requests. */
+async function runHalfLoad(run: BenchRun): Promise<void> {
+  const cPooled = pooled(run.phases, 'c');
+  const halfTotal = (cPooled.sustainedPerS ?? cPooled.throughputPerS ?? 2) / 2;
+  const userRate = Math.max(1, halfTotal / 2);
+  const hConvs = benchConversations(
+    BENCH_AGENT,
+    4,
+    Math.max(1, Math.ceil((userRate * positive('open-seconds')) / (2 * E))),
+  );
+  const hEvents = userEvents(BENCH_AGENT, hConvs, E, SEED + 4);
+  await run.runPhase({
+    id: 'c-half',
+    group: 'c-half',
+    label: '(c½) Switchboard at half of (c) sustained, open loop',
+    chartTitle: `(c½) Switchboard at half load: ${round(halfTotal, 0)} requests/s (latency from the scheduled time)`,
+    convs: hConvs,
+    events: hEvents,
+    via: 'webhook',
+    openRate: userRate,
+    replies: hConvs.length * E,
+    actions: { inboundEvents: hConvs.length * E * 4 },
+  });
+}
+
+/** (d) outbound lifecycle: two operator messages per conversation, each until READ; undefined with `--lifecycle 0`. */
+async function runLifecycle(run: BenchRun): Promise<LifecycleReport | undefined> {
+  const M = positive('lifecycle');
+  if (M === 0) return undefined;
+  const { stack, api } = run;
+  log(
+    `(d) outbound lifecycle: ${M} conversations, 2 operator messages each (the first one opens the conversation), each until READ`,
+  );
+  const convs = benchConversations(BENCH_AGENT, 5, M);
+  const ids = (c: BenchConversation) => stack.workflowId(c.key);
+  const phones = run.simReceipts
+    ? undefined
+    : new PhoneEmulator(stack.sim, {
+        agentId: BENCH_AGENT,
+        conversations: convs,
+        concurrency: Math.min(C, M),
+        seed: SEED + 55,
+        send: (r) => run.toApi.post(r, BENCH_AGENT),
+      }).start();
+  let lifecycle: LifecycleReport;
+  try {
+    const first = await lifecycleProbe(api.url, convs, Math.min(C, M), 1);
+    const firstRead = await waitForRead(api.url, convs, first);
+    const afterFirst = (await countWorkflows(stack.client, convs.map(ids))).count;
+    const second = await lifecycleProbe(api.url, convs, Math.min(C, M), 2);
+    const secondRead = await waitForRead(api.url, convs, second);
+    const afterSecond = (await countWorkflows(stack.client, convs.map(ids))).count;
+    const further = subtractCounts(afterSecond, afterFirst);
+    lifecycle = {
+      conversations: M,
+      read: { first: firstRead, second: secondRead },
+      firstMessage: { perMessage: round(afterFirst.total / M, 3), byKind: perUnit(afterFirst, M) },
+      furtherMessage: { perMessage: round(further.total / M, 3), byKind: perUnit(further, M) },
+    };
   } finally {
-    for (const p of posters) p.close();
+    await phones?.stop();
+  }
+  await run.takeCalls();
+  return lifecycle;
+}
+
+/** With `--profile`: stops the children gracefully (profiles are written when they exit) and summarizes the profiles. */
+async function collectProfiles(
+  stack: BenchStack,
+  profileDir: string | undefined,
+): Promise<Record<string, ThreadProfile[]> | undefined> {
+  if (!profileDir) return undefined;
+  log('stopping the children gracefully to write their CPU profiles');
+  await stack.children.stopAll(20_000);
+  const profiles: Record<string, ThreadProfile[]> = {};
+  // worker-2 ran (b); worker-3 ran (c), (c+) …: one folder per process, one profile per thread.
+  for (const name of readdirSync(profileDir)) {
+    try {
+      profiles[name] = summarizeProfiles(path.join(profileDir, name));
+    } catch (err) {
+      log(`  no profile for ${name}: ${(err as Error).message}`);
+    }
+  }
+  return profiles;
+}
+
+/** `--only c`: the same phase on another Temporal server (e.g. the dev server against PostgreSQL; the figures are in docs/performance.md). */
+async function runOnlyC(run: BenchRun, context: RunContext): Promise<void> {
+  for (let r = 1; r <= ROUNDS; r++) await runC(run, r);
+  report({
+    ...context,
+    stack: run.stack,
+    phases: run.phases,
+    lifecycle: undefined,
+    rssEnd: new ProcSampler(run.pids).sample(),
+    chart: run.chart,
+    profiles: undefined,
+    simReceipts: run.simReceipts,
+    partial: true,
+  });
+}
+
+/** All phases in order, then the report. */
+async function runAllPhases(run: BenchRun, context: RunContext): Promise<void> {
+  await runCeilings(run);
+  await runRounds(run);
+  await runHalfLoad(run);
+  const lifecycle = await runLifecycle(run);
+  const rssEnd = new ProcSampler(run.pids).sample();
+  const profiles = await collectProfiles(run.stack, context.profileDir);
+  report({
+    ...context,
+    stack: run.stack,
+    phases: run.phases,
+    lifecycle,
+    rssEnd,
+    chart: run.chart,
+    profiles,
+    simReceipts: run.simReceipts,
+  });
+}
+
+async function main(): Promise<void> {
+  if (args.help) return printHelp();
+  if (args.scale) return runScale();
+  if (args['codec-ab']) return runCodecAb();
+  const { context, stack } = await startStack();
+  let run: BenchRun | undefined;
+  try {
+    run = await BenchRun.start(stack);
+    await warmUp(run);
+    if (args.only === 'c') await runOnlyC(run, context);
+    else await runAllPhases(run, context);
+  } finally {
+    run?.close();
     await stack.stop();
   }
 }
@@ -1013,8 +1168,32 @@ function printTable(header: string[], rows: string[][]): void {
   for (const r of rows) console.log(line(r));
 }
 
+/** Reporting: the figures, printed, then written. */
 function report(input: ReportInput): void {
-  const { at, phases, lifecycle, stack } = input;
+  const figures = runFigures(input);
+  printReport(input, figures);
+  writeResults(input, figures);
+}
+
+/** What the report derives from the phases: pooled rates, ratios, worker CPU per event, issue 14's targets. */
+interface RunFigures {
+  pb: ReturnType<typeof pooled>;
+  pc: ReturnType<typeof pooled>;
+  ratios: {
+    rounds: number;
+    cOverB: number | undefined;
+    cOverBSustained: number | undefined;
+    cOverA: number | undefined;
+    bOverB0: number | undefined;
+    perRound: { cOverB: number | undefined; cOverBSustained: number | undefined }[];
+  };
+  workerCpu: ReturnType<typeof workerCpuPooled>;
+  targets: BenchTarget[];
+}
+
+/** The phases' figures pooled over the rounds and checked against issue 14's targets (none with --only). */
+function runFigures(input: ReportInput): RunFigures {
+  const { phases, lifecycle } = input;
   const by = (id: string) => phases.find((p) => p.id === id);
   const ratio = (x?: number, y?: number) => (x !== undefined && y ? round(x / y, 3) : undefined);
   const [pa, pb0, pb, pc] = (['a', 'b0', 'b', 'c'] as const).map((g) => pooled(phases, g)) as [
@@ -1042,6 +1221,14 @@ function report(input: ReportInput): void {
   const half = by('c-half');
   const workerCpu = workerCpuPooled(phases);
   const targets = input.partial ? [] : issueTargets({ ratios, half, phases, lifecycle, workerCpu });
+  return { pb, pc, ratios, workerCpu, targets };
+}
+
+/** Prints the phases' table, the CPU table and the run's figures and targets. */
+function printReport(input: ReportInput, figures: RunFigures): void {
+  const { phases, lifecycle } = input;
+  const { pb, pc, ratios, workerCpu, targets } = figures;
+  const by = (id: string) => phases.find((p) => p.id === id);
   console.log('');
   printTable(
     [
@@ -1138,7 +1325,12 @@ function report(input: ReportInput): void {
         );
     }
   }
+}
 
+/** Writes the result JSON and the latency chart to bench/results/ and prints where. */
+function writeResults(input: ReportInput, figures: RunFigures): void {
+  const { at, phases, lifecycle, stack } = input;
+  const { ratios, workerCpu, targets } = figures;
   const result = {
     benchmark: 'switchboard',
     at,
