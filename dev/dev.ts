@@ -17,23 +17,21 @@ import { DevServer } from './dev-server';
 import { ManagedChild } from './devstack/children';
 import { devPayloadPrivacy } from './devstack/payload-privacy';
 import { isPortFree } from './devstack/ports';
+import { pollUntil } from './poll';
 
 const TEMPORAL_PORT = 7233;
 const TEMPORAL_UI_PORT = 8233;
 const dataDir = path.join(projectRoot, '.data');
 
 async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const res = await fetch(url);
-      if (res.status < 500) return;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs / 1000} s`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  await pollUntil({
+    what: `${url} to answer`,
+    read: async () => (await fetch(url)).status,
+    done: (status) => status < 500,
+    retryErrors: true,
+    timeoutMs,
+    intervalMs: 250,
+  });
 }
 
 async function main(): Promise<void> {

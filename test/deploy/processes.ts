@@ -11,6 +11,7 @@ import { type AddressInfo } from 'node:net';
 import path from 'node:path';
 
 import { projectRoot } from '../../dev/binaries';
+import { pollUntil } from '../../dev/poll';
 
 /**
  * Runs `npm run build`'s script into `outDir` (scripts/build.mjs --out-dir): tsc, then the two
@@ -134,22 +135,18 @@ export async function waitForHttp(
   done: (status: number, body: string) => boolean,
   timeoutMs = 30_000,
 ): Promise<{ status: number; body: string }> {
-  const deadline = Date.now() + timeoutMs;
-  let last = { status: 0, body: '' };
-  for (;;) {
-    try {
+  return pollUntil({
+    what: `the expected answer from ${url}`,
+    read: async () => {
       const res = await fetch(url);
-      last = { status: res.status, body: await res.text() };
-      if (done(last.status, last.body)) return last;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline)
-      throw new Error(
-        `${url} did not reach the expected answer within ${timeoutMs} ms (last: ${last.status} ${last.body.slice(0, 300)})`,
-      );
-    await new Promise((r) => setTimeout(r, 100));
-  }
+      return { status: res.status, body: await res.text() };
+    },
+    done: (answer) => done(answer.status, answer.body),
+    retryErrors: true,
+    timeoutMs,
+    intervalMs: 100,
+    describe: (answer) => `${answer.status} ${answer.body.slice(0, 300)}`,
+  });
 }
 
 export interface HeldCall {

@@ -10,6 +10,7 @@ import { type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from 
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 
+import { pollUntil } from '../../dev/poll';
 import { conversationWorkflow } from '../../src/workflows';
 import {
   agentTypingUpdate,
@@ -22,7 +23,6 @@ import {
 import { gate } from '../helpers/gate';
 import { recordingActivities } from '../helpers/recording-activities';
 import { createTimeSkippingEnv, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
-import { waitUntil } from '../helpers/wait';
 import { BM_KEY, liveAgentRequest } from '../workflows/conversation-fixtures';
 
 type Handle = WorkflowHandle<typeof conversationWorkflow>;
@@ -36,9 +36,7 @@ async function until<T>(
   what: string,
   timeoutMs = 20_000,
 ): Promise<T> {
-  const value = await waitUntil(read, done, timeoutMs);
-  if (!done(value)) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(value).slice(0, 2000)}`);
-  return value;
+  return pollUntil({ what, read, done, timeoutMs });
 }
 
 /** Typing events of the user: each is one signal in history, so they push a run over its continue-as-new threshold. */

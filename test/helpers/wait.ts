@@ -1,6 +1,8 @@
+import { PollTimeoutError, pollUntil } from '../../dev/poll';
+
 /**
- * Polls `read` until `done` holds or the deadline passes; returns the last value read. For state
- * that another process (a worker, the simulator) changes: waits on the condition, never on time.
+ * Polls `read` until `done` holds or the deadline passes; returns the last value read, for callers
+ * that assert on it themselves (their expect() then shows what the value was).
  */
 export async function waitUntil<T>(
   read: () => Promise<T>,
@@ -8,10 +10,10 @@ export async function waitUntil<T>(
   timeoutMs = 10_000,
   intervalMs = 50,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > deadline) return value;
-    await new Promise((r) => setTimeout(r, intervalMs));
+  try {
+    return await pollUntil({ what: 'a condition', read, done, timeoutMs, intervalMs });
+  } catch (err) {
+    if (err instanceof PollTimeoutError) return err.last as T;
+    throw err;
   }
 }

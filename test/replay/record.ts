@@ -30,6 +30,7 @@ import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 
 import { projectRoot } from '../../dev/binaries';
+import { pollUntil } from '../../dev/poll';
 import { FailureType } from '../../src/domain/errors';
 import { type InboundEvent } from '../../src/domain/inbound';
 import { type RoutingConfig } from '../../src/routing';
@@ -240,20 +241,7 @@ async function stateUntil(
   what: string,
   timeoutMs = 15_000,
 ): Promise<ConversationView> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const view = await handle.query(conversationStateQuery);
-      if (done(view)) return view;
-      lastError = undefined;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  return pollUntil({ what, read: () => handle.query(conversationStateQuery), done, timeoutMs, retryErrors: true });
 }
 
 // --- The scenarios -----------------------------------------------------------------------------
@@ -856,40 +844,47 @@ async function signalHandled(
   marker: string,
   timeoutMs = 15_000,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    let runId: string | undefined = firstRunId;
-    while (runId) {
-      const history: History = await env.client.workflow.getHandle(workflowId, runId).fetchHistory();
-      const events = history.events ?? [];
-      const mentions: boolean[] = [];
-      for (const e of events) {
-        const payloads = (await decodedPayloads(
-          env,
-          e.workflowExecutionSignaledEventAttributes?.input?.payloads ?? [],
-        )) as Payload[];
-        mentions.push(payloads.some((p) => p.data && Buffer.from(p.data).toString('utf8').includes(marker)));
-      }
-      const signalAt = mentions.indexOf(true);
-      if (signalAt >= 0 && events.slice(signalAt).some((e) => e.workflowTaskCompletedEventAttributes)) return;
-      runId = events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
+  await pollUntil({
+    what: `the signal carrying ${marker} to be handled`,
+    read: () => signalHandledInChain(env, workflowId, firstRunId, marker),
+    done: (handled) => handled,
+    timeoutMs,
+  });
+}
+
+/** Whether a run of the chain from `firstRunId` holds the signal carrying `marker` and a completed task after it. */
+async function signalHandledInChain(
+  env: TestWorkflowEnvironment,
+  workflowId: string,
+  firstRunId: string,
+  marker: string,
+): Promise<boolean> {
+  let runId: string | undefined = firstRunId;
+  while (runId) {
+    const history: History = await env.client.workflow.getHandle(workflowId, runId).fetchHistory();
+    const events = history.events ?? [];
+    const mentions: boolean[] = [];
+    for (const e of events) {
+      const payloads = (await decodedPayloads(
+        env,
+        e.workflowExecutionSignaledEventAttributes?.input?.payloads ?? [],
+      )) as Payload[];
+      mentions.push(payloads.some((p) => p.data && Buffer.from(p.data).toString('utf8').includes(marker)));
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for the signal carrying ${marker} to be handled`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    const signalAt = mentions.indexOf(true);
+    if (signalAt >= 0 && events.slice(signalAt).some((e) => e.workflowTaskCompletedEventAttributes)) return true;
+    runId = events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
   }
+  return false;
 }
 
 async function waitForOutbound(handle: Handle, messageId: string, status: string): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const view = await handle.query(outboundMessagesQuery);
-    if (view.messages.some((m) => m.messageId === messageId && m.status === status)) return;
-    if (Date.now() > deadline)
-      throw new Error(
-        `timed out waiting for ${messageId} to be ${status}: ${JSON.stringify(view.messages.map((m) => [m.messageId, m.status, m.log.map((l) => l.event)]))}`,
-      );
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await pollUntil({
+    what: `${messageId} to be ${status}`,
+    read: () => handle.query(outboundMessagesQuery),
+    done: (view) => view.messages.some((m) => m.messageId === messageId && m.status === status),
+    describe: (view) => JSON.stringify(view.messages.map((m) => [m.messageId, m.status, m.log.map((l) => l.event)])),
+  });
 }
 
 // --- Recording -----------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { type Hono } from 'hono';
 
+import { pollUntil } from '../../dev/poll';
 import { createApp } from '../../src/api/app';
 import { type WebhookAppDeps } from '../../src/api/webhooks';
 import { loadConfig } from '../../src/config';
@@ -142,15 +143,7 @@ export async function waitFor<T, U extends T>(
   done: (value: T) => value is U,
   timeoutMs = 15_000,
 ): Promise<U> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  for (;;) {
-    last = await read();
-    if (done(last)) return last;
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(last)?.slice(0, 2000)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  return (await pollUntil({ what, read, done, timeoutMs, intervalMs: 100 })) as U;
 }
 
 /**

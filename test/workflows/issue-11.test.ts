@@ -12,6 +12,7 @@ import { temporal } from '@temporalio/proto';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 
+import { pollUntil } from '../../dev/poll';
 import { FailureType } from '../../src/domain/errors';
 import { type InboundEvent } from '../../src/domain/inbound';
 import { conversationWorkflow } from '../../src/workflows';
@@ -34,7 +35,6 @@ import { gate } from '../helpers/gate';
 import { recordingActivities } from '../helpers/recording-activities';
 import { exampleRouting } from '../helpers/routing';
 import { createTimeSkippingEnv, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
-import { waitUntil } from '../helpers/wait';
 import { BM_KEY, liveAgentRequest, RBM_KEY, userMessage } from './conversation-fixtures';
 import { receipt } from './outbound-helpers';
 
@@ -62,9 +62,7 @@ async function until<T>(
   what: string,
   timeoutMs = 15_000,
 ): Promise<T> {
-  const value = await waitUntil(read, done, timeoutMs);
-  if (!done(value)) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(value).slice(0, 2000)}`);
-  return value;
+  return pollUntil({ what, read, done, timeoutMs });
 }
 
 describe('issue 11: conversation workflow correctness', () => {

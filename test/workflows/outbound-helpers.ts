@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import { type WorkflowHandle } from '@temporalio/client';
 
+import { pollUntil } from '../../dev/poll';
 import { type InboundEvent } from '../../src/domain/inbound';
 import { type conversationWorkflow } from '../../src/workflows';
 import { outboundMessagesQuery } from '../../src/workflows/definitions';
@@ -56,17 +57,21 @@ export async function eventually(
   what: string,
   timeoutMs = 15_000,
 ): Promise<OutboundMessagesView> {
-  const deadline = Date.now() + timeoutMs;
-  let last: OutboundMessagesView | undefined;
-  for (;;) {
-    last = await handle.query(outboundMessagesQuery);
-    if (predicate(last)) return last;
-    if (Date.now() > deadline)
-      throw new Error(
-        `timed out waiting for ${what}; last view: ${JSON.stringify(last.messages.map((m) => ({ id: m.messageId, status: m.status, finished: m.finished, log: m.log.map((l) => l.event) })))}`,
-      );
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  return pollUntil({
+    what,
+    read: () => handle.query(outboundMessagesQuery),
+    done: predicate,
+    timeoutMs,
+    describe: (view) =>
+      JSON.stringify(
+        view.messages.map((m) => ({
+          id: m.messageId,
+          status: m.status,
+          finished: m.finished,
+          log: m.log.map((l) => l.event),
+        })),
+      ),
+  });
 }
 
 /** The message `messageId` from a view (throws when absent). */

@@ -11,6 +11,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 
+import { pollUntil } from '../../dev/poll';
 import { FailureType } from '../../src/domain/errors';
 import { conversationWorkflow } from '../../src/workflows';
 import {
@@ -524,9 +525,5 @@ describe('outbound messages on the time-skipping server', () => {
 });
 
 async function waitFor(predicate: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await pollUntil({ what, read: predicate, done: (holds) => holds, timeoutMs });
 }
