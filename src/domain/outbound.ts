@@ -38,7 +38,10 @@ export interface DeliveryPolicy {
    */
   readWithinMs?: number;
   fallbackSms?: { text: string; to?: string };
-  /** OTP, fraud alerts: SMS goes out alongside RCS at once (seed 003 accepts the duplicate). */
+  /**
+   * OTP, fraud alerts: SMS goes out alongside RCS at once (Google's RBM events guide: time-sensitive
+   * messages may also go by SMS even if the user gets both).
+   */
   timeSensitive?: boolean;
   /** After TTL_EXPIRATION_REVOKE_FAILED: how long to wait for a late DELIVERED before revoking explicitly. */
   revokeFailedGraceMs?: number;
@@ -62,7 +65,8 @@ export interface OutboundMessageRequest {
  * What to do when an explicit revoke answers "not revoked" (RBM 404: already delivered, or gone).
  * - `assume_delivered` (default): no SMS. Google's current docs say a 404 on revoke means the
  *   message already reached the phone, so an SMS would most likely be a duplicate.
- * - `send_sms`: send the fallback anyway (seed 003: OTPs, fraud alerts accept a duplicate).
+ * - `send_sms`: send the fallback anyway (Google's RBM events guide: time-sensitive messages such
+ *   as OTPs may also go by SMS even if the user gets both).
  */
 export type RevokeNotConfirmedPolicy = 'assume_delivered' | 'send_sms';
 

@@ -1,6 +1,8 @@
 /**
- * Where a user's message goes: seed 004 "Acheminer le message en fonction de son contexte" as one
- * pure, ordered set of rules. Pure and deterministic: the workflow calls it on replay too.
+ * Where a user's message goes: the routing-by-context rules of Google's Business Messages
+ * receive-messages guide (a new conversation or an FAQ to automation, automation's failure to a
+ * human, an unlike locale to an agent who speaks it, a placeId to someone who knows the place) as
+ * one pure, ordered set of rules. Pure and deterministic: the workflow calls it on replay too.
  */
 import { parseConversationKey } from '../domain/conversation-key';
 import { type SenderCountry } from '../domain/inbound';

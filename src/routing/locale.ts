@@ -108,7 +108,8 @@ export function resolveLocaleDetailed(input: LocaleInput, config: RoutingConfig)
     const device =
       input.context?.userDeviceLocale !== undefined ? canonicalizeLocale(input.context.userDeviceLocale) : undefined;
     // resolvedLocale is Google's match against the agent's own locales: when the device speaks
-    // another language, that match hides the user's language (seed 004), so the device wins.
+    // another language, that match hides the user's language, which Google's Business Messages
+    // receive-messages guide would route to an agent who speaks it, so the device wins.
     if (
       resolved !== undefined &&
       device !== undefined &&

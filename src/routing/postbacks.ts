@@ -1,7 +1,7 @@
 /**
  * Postback data of the chips routing itself sends. Postback data is read instead of the chip's text
- * (seed 004: it is machine-readable whatever the label says), so these strings are reserved: FAQ
- * entries may not use these prefixes.
+ * (Google's Business Messages receive-messages guide: it is machine-readable whatever the label
+ * says), so these strings are reserved: FAQ entries may not use these prefixes.
  */
 
 /** `place:<placeId>`: the user confirmed a place. */

@@ -34,8 +34,9 @@ export function faqReply(
 }
 
 /**
- * "Didn't understand" with chips for topics automation can answer in this locale (seed 004: invite
- * the user to rephrase or pick something) and one to reach a person.
+ * "Didn't understand" with chips for topics automation can answer in this locale (Google's Business
+ * Messages receive-messages guide: invite the user to rephrase or pick something) and one to reach
+ * a person.
  */
 export function retryReply(config: RoutingConfig, recipient: Recipient, isNew: boolean): OutboundContent {
   const { set } = templatesFor(config, recipient.locale, recipient.agentId);

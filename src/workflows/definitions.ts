@@ -61,7 +61,10 @@ export function lastInboundHour(receivedAt: string): Date {
   return new Date(Math.floor(Date.parse(receivedAt) / hourMs) * hourMs);
 }
 
-/** RBM's typing indicator fades after about 20 s (seed 003): a user's typing state without a fresh event clears then. */
+/**
+ * RBM's typing indicator fades after about 20 s (Google's RBM events guide): a user's typing state
+ * without a fresh event clears then.
+ */
 export const USER_TYPING_FADES_AFTER_MS = 20_000;
 
 /**
