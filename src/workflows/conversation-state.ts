@@ -25,9 +25,6 @@ import {
   userTypingAsOf,
 } from './definitions';
 
-/** Kept for importers outside the workflow folder; the type lives with the workflow's contract. */
-export type { ConversationSnapshot } from './definitions';
-
 const MAX_EVENTS = 50;
 const MAX_DECISIONS = 50;
 const MAX_READ_RECEIPTS = 500;

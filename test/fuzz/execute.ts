@@ -18,7 +18,7 @@ import { type InboundEvent, type MessageContent } from '../../src/domain/inbound
 import { type RoutingConfig } from '../../src/routing';
 import { workflowIdFor } from '../../src/temporal/workflow-ids';
 import { conversationWorkflow } from '../../src/workflows';
-import { type ConversationSnapshot } from '../../src/workflows/conversation-state';
+import { type ConversationSnapshot } from '../../src/workflows/definitions';
 import {
   agentTypingUpdate,
   assignUpdate,
