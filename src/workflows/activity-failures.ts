@@ -14,9 +14,10 @@ export function describeActivityFailure(err: unknown): string {
 }
 
 /**
- * Issue 11 #2: no activity failure ever fails a conversation. Records it in the state (bounded)
- * and in the `switchboard_conversation_activity_failures` metric, and logs it. Cancellations are
- * not failures: they are rethrown so the scope that was cancelled sees them.
+ * No activity failure ever fails a conversation (a failed READ receipt once failed the whole
+ * workflow). Records it in the state (bounded) and in the
+ * `switchboard_conversation_activity_failures` metric, and logs it. Cancellations are not
+ * failures: they are rethrown so the scope that was cancelled sees them.
  */
 export function recordActivityFailure(state: ConversationState, kind: string, err: unknown, messageId?: string): void {
   if (isCancellation(err)) throw err;

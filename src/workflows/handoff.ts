@@ -26,9 +26,10 @@ export interface HandoffDeps {
   /** The localized holding message for the conversation's locale. */
   holdingMessage(): OutboundContent;
   /**
-   * Issue 11 #10 and #8: an assignment changes only after its join/leave event was sent (rolled
-   * back, i.e. never applied, when it fails) and the search attributes follow at once. False only
-   * while replaying runs that started before that change.
+   * An assignment changes only after its join/leave event was sent (rolled back, i.e. never
+   * applied, when it fails), and the search attributes follow at once instead of waiting for the
+   * main loop to wake (which left `status` searches wrong). False only while replaying runs that
+   * started before that change.
    */
   assignAfterEvent?: boolean;
   /** Called right after the assignment or queue changed (keeps the search attributes current). */
@@ -163,9 +164,9 @@ export class HandoffController {
   }
 
   /**
-   * Issue 11 #10: the join / leave event first; the state changes only once it was sent. When it
-   * fails for good the assignment stays as it was, the failure is recorded and the update fails
-   * with AssignmentNotDelivered so the operator knows.
+   * The join / leave event first; the state changes only once it was sent. When it fails for good
+   * the assignment stays as it was, the failure is recorded and the update fails with
+   * AssignmentNotDelivered so the operator knows.
    */
   private async assignAfterEvent(request: AssignRequest): Promise<Assignment> {
     const { state } = this.deps;
@@ -207,7 +208,10 @@ export class HandoffController {
     return state.assignment;
   }
 
-  /** Runs started before issue 11 #10: state first, then the event (kept for their replay). */
+  /**
+   * Runs started before the assignment waited for its event: state first, then the event, so a
+   * failed event left the assignment changed (kept for their replay).
+   */
   private async assignLegacy(request: AssignRequest): Promise<Assignment> {
     const { state } = this.deps;
     const current = state.assignment;

@@ -27,9 +27,15 @@ export interface MessageHandlingDeps {
     options?: { readReceiptFor?: string },
   ): Promise<{ readReceipt?: ReadReceiptInReply['state'] } | undefined>;
   receipts: ReadReceipts;
-  /** Issue 11 #2: the receipt runs beside the reply instead of before it (false only for runs started before that change). */
+  /**
+   * The receipt runs beside the reply instead of before it, so a slow or failing receipt does not
+   * hold the reply up (false only for runs started before that change).
+   */
   replyBesideReceipt: boolean;
-  /** Issue 11 #12: routing compares the language of the BM device locale too. */
+  /**
+   * Routing compares the language of the BM device locale too: `resolvedLocale` alone is Google's
+   * match against the agent's own locales and hides a language the agent does not speak.
+   */
   bmDeviceLanguage: boolean;
   /** Issue 14: automation's answer carries the question's READ receipt (one activity); false for runs started before COST_PATCHES.readReceiptInReply. */
   readReceiptInReply: boolean;
@@ -49,7 +55,7 @@ async function markReadByAutomation(deps: MessageHandlingDeps, message: UserMess
   const { state } = deps;
   if (!getsReadReceipt(state, message)) return;
   if (deps.replyBesideReceipt) {
-    // Issue 11 #2: the reply does not wait for the receipt; ReadReceipts records a failure.
+    // The reply does not wait for the receipt; ReadReceipts records a failure.
     void deps.receipts.send(message.messageId);
     return;
   }

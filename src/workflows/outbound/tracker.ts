@@ -290,9 +290,10 @@ export class OutboundTracker {
     const conversationKey = this.key;
     if (conversationKey === undefined)
       throw ApplicationFailure.nonRetryable('outbound tracker has no conversation key', 'OutboundStateCorrupt');
-    // Issue 11 #4: a message's lifecycle belongs to no caller's scope. Started from the SLA
-    // timer's scope (holding message), it must not be cancelled when a human joins and that scope
-    // is cancelled: its activities run to their end and the record stays true.
+    // A message's lifecycle belongs to no caller's scope. Started from the SLA timer's scope
+    // (holding message), it must not be cancelled when a human joins and that scope is cancelled:
+    // its activities run to their end and the record stays true (a cancelled send once escaped as
+    // an unhandled rejection and failed every workflow task after it).
     const lifecycle = CancellationScope.nonCancellable(() =>
       runLifecycle(rec, {
         conversationKey,

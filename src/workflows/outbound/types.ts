@@ -60,8 +60,8 @@ export interface ResolvedPolicy {
   /** Set when a fallback was asked for but cannot happen (e.g. Business Messages without a number). */
   fallbackUnavailable?: string;
   /**
-   * Issue 11 #11: readWithin's SMS after DELIVERED only for a user who has sent a READ receipt in
-   * this conversation before (users can turn READ receipts off). Absent on records of older runs.
+   * readWithin's SMS after DELIVERED only for a user who has sent a READ receipt in this
+   * conversation before (users can turn READ receipts off). Absent on records of older runs.
    */
   readWithinNeedsReadReceipts?: boolean;
 }
@@ -238,9 +238,15 @@ export interface OutboundTrackerOptions {
    * the conversation's history. Must be synchronous and deterministic (workflow code).
    */
   onAccepted?: (message: OutboundMessageView) => void;
-  /** Issue 11 #11: new records get `readWithinNeedsReadReceipts` (see ResolvedPolicy). */
+  /**
+   * New records get `readWithinNeedsReadReceipts` (see ResolvedPolicy): no readWithin SMS to users
+   * who turned READ receipts off.
+   */
   readWithinNeedsReadReceipts?: boolean;
-  /** Issue 11 #13: the representative of a message whose request names none (e.g. the assigned human). Default BOT. */
+  /**
+   * The representative of a message whose request names none (e.g. the assigned human, so that a
+   * conversation in human hands does not speak as the BOT). Default BOT.
+   */
   defaultRepresentative?: () => Representative;
   /**
    * A run that may be a reopened conversation: hold sends and receipts until `absorbPrevious()`
