@@ -75,7 +75,7 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Ca
   const outbound = new OutboundTracker(input.key, input.carried?.outbound, {
     waitForPrevious: lookUpPreviousRun,
     readWithinNeedsReadReceipts: patches.readWithinNeedsReadReceipts,
-    // Issue 11 #13: an operator message that names no representative speaks as the assigned human.
+    // An operator message that names no representative speaks as the assigned human, not as the BOT.
     defaultRepresentative: () =>
       state.assignment.kind === 'human'
         ? {
@@ -133,8 +133,9 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Ca
     idle.touch();
   };
 
-  // Issue 11 #9: a user's typing state clears ~20 s after their last typing event (by a timer in
-  // runs started before COST_PATCHES.typingFadeByReader; newer ones leave it to the view's readers).
+  // A user's typing state clears ~20 s after their last typing event instead of never (by a timer
+  // in runs started before COST_PATCHES.typingFadeByReader; newer ones leave it to the view's
+  // readers).
   const userTypingFade = new MovableDeadline(
     () => state.userTypingFadesAt(),
     () => state.clearUserTyping(),
@@ -225,8 +226,8 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Ca
         continue;
       }
       // Continue as new (history too long, or idle → dormant): first let in-flight work end. The
-      // wait yields (a predicate that is false until a job changes it), and what arrives meanwhile
-      // is handled first (issue 11 #1, #6).
+      // wait yields (a predicate that is false until a job changes it; one already true spun until
+      // the worker aborted), and what arrives meanwhile is handled first, not dropped with the run.
       await condition(() => hasWork() || quiet());
       // From CONTINUE_WHEN_SETTLED_PATCH on, quiet must also hold two condition passes later: the
       // wait above resolves eagerly, before work woken in the same activation (a lifecycle's
@@ -269,7 +270,8 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Ca
     afterHandling();
     if (shouldContinueAsNew() && state.pending.length === 0) {
       if (outbound.busy) {
-        // Issue 11 #1: never loop on a predicate that is already true; wait until the activity ends.
+        // Never loop on a predicate that is already true (it spins until the worker aborts); wait
+        // until the activity ends.
         await condition(() => !outbound.busy || hasWork());
         continue;
       }

@@ -13,7 +13,10 @@ export interface OperatorHandlerDeps {
   handoff: HandoffController;
   typing: TypingIndicator;
   receipts: ReadReceipts;
-  /** Issue 11 #10: a receipt counts once its activity succeeded (false only for runs started before that change). */
+  /**
+   * A receipt counts once its activity succeeded, so a failed one is not taken for sent (false only
+   * for runs started before that change).
+   */
   receiptAfterSuccess: boolean;
   /** An operator acted: the conversation is active (wakes a dormant run, moves the idle deadline). */
   onOperatorActivity?: () => void;
@@ -37,7 +40,7 @@ export function registerOperatorHandlers({
       const failed: string[] = [];
       for (const messageId of wanted) {
         if (receiptAfterSuccess) {
-          // Counted as sent only once its activity succeeded (issue 11 #10); a failure is recorded and reported here.
+          // Counted as sent only once its activity succeeded; a failure is recorded and reported here.
           if (await receipts.send(messageId)) marked.push(messageId);
           else if (!state.receiptWasSent(messageId)) failed.push(messageId);
           continue;

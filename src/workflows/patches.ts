@@ -12,20 +12,25 @@
 import { patched } from '@temporalio/workflow';
 
 /**
- * Issue 11 (conversation workflow correctness). One id for the whole change: each `patched()` call
- * also upserts the TemporalChangeVersion search attribute (two history events per id and run), so
- * one id per release of workflow changes rather than one per item. Runs that took it:
- * - #3 never read visibility for a previous run's memory: on idle a conversation continues as new
- *   into a dormant run that carries it (`noPreviousRunLookup`, `dormantOnIdle`);
- * - #1, #5, #6 the main loop with one idle deadline, a wait for in-flight work that yields, the
- *   drain of events arriving meanwhile, assignment / handoff / live-agent request carried along;
- * - #2 automation's reply beside the READ receipt, not behind it (`replyBesideReceipt`);
- * - #10, #8 an assignment changes after its join/leave event was sent, search attributes at once
+ * The conversation workflow correctness change (issue 11). One id for the whole change: each
+ * `patched()` call also upserts the TemporalChangeVersion search attribute (two history events per
+ * id and run), so one id per release of workflow changes rather than one per item. Runs that took it:
+ * - never read visibility for a previous run's memory (a failed lookup failed the new run, a lagging
+ *   one lost its dedupe window): on idle a conversation continues as new into a dormant run that
+ *   carries it (`noPreviousRunLookup`, `dormantOnIdle`);
+ * - the main loop with one idle deadline, a wait for in-flight work that yields (not a spin that
+ *   aborts the worker), the drain of events arriving meanwhile (not lost with the run), assignment
+ *   / handoff / live-agent request carried along (a reopened conversation stays in the same hands);
+ * - automation's reply beside the READ receipt, not behind it (`replyBesideReceipt`);
+ * - an assignment changes after its join/leave event was sent, search attributes at once
  *   (`assignAfterEvent`);
- * - #9 the agent's typing keep-alive ends after `typingMaxDuration`; user typing fades after ~20 s;
- * - #7 dedupe windows by kind (message and receipt ids by time);
- * - #11 readWithin's SMS after DELIVERED only for users who have sent READ before;
- * - #12 Business Messages locale from the device's language when it differs from resolvedLocale's.
+ * - the agent's typing keep-alive ends after `typingMaxDuration` (a desk that never says
+ *   typing=false kept it going for ever); user typing fades after ~20 s;
+ * - dedupe windows by kind (message and receipt ids by time, so typing and status events cannot
+ *   evict them before a redelivery);
+ * - readWithin's SMS after DELIVERED only for users who have sent READ before (users can turn READ
+ *   receipts off);
+ * - Business Messages locale from the device's language when it differs from resolvedLocale's.
  */
 const ISSUE_11_PATCH = 'issue-11-workflow-correctness';
 

@@ -3,9 +3,10 @@ import { channelActivities } from './activity-proxies';
 import { type ConversationState } from './conversation-state';
 
 /**
- * READ receipts of the user's messages (issue 11 #2, #10): a receipt counts as sent only once its
- * activity succeeded; while it runs it is claimed, so no second one starts; when it fails it is
- * recorded (state + metric), never fatal, and tried again when the user next writes.
+ * READ receipts of the user's messages: a receipt counts as sent only once its activity succeeded
+ * (claimed before it ran, a failed one was never sent); while it runs it is claimed, so no second
+ * one starts; when it fails it is recorded (state + metric), never fails the conversation, and is
+ * tried again when the user next writes.
  */
 export class ReadReceipts {
   constructor(private readonly state: ConversationState) {}

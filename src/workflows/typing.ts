@@ -10,8 +10,8 @@ import { type AgentTypingSnapshot } from './definitions';
  * Keeps the channel's typing indicator alive while automation or a human composes: RBM's IS_TYPING
  * fades after about 20 s, so it is re-sent every `keepAlive`. Stopping sends TYPING_STOPPED on
  * Business Messages; on RBM the next agent message clears the indicator by itself. With a
- * `maxDuration` (issue 11 #9) the keep-alive ends by itself that long after the desk last said
- * typing=true, so a desk that never says typing=false does not keep it going for ever.
+ * `maxDuration` the keep-alive ends by itself that long after the desk last said typing=true, so a
+ * desk that never says typing=false does not keep it going for ever.
  *
  * With `settled` (patch IN_FLIGHT_BEFORE_CONTINUE_AS_NEW) an indicator activity, once started, runs
  * to its end: stopping cancels only the wait between two of them, `sending` tells continue-as-new
