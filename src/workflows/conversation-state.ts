@@ -81,8 +81,9 @@ export class ConversationState {
   private readonly receiptsInFlight = new Set<string>();
 
   /**
-   * @param windowsByKind Issue 11 #7: dedupe messages and receipts by time in a window of their
-   *   own (false only while replaying runs that started before that change).
+   * @param windowsByKind dedupe messages and receipts by time in a window of their own, so typing
+   *   and status events cannot evict their ids and a redelivery within Google's 7 days is still
+   *   recognised (false only while replaying runs that started before that change).
    */
   constructor(
     key: ConversationKey,
@@ -200,7 +201,7 @@ export class ConversationState {
       this.data.lastInboundAt = event.receivedAt;
       if (event.type === 'typing') {
         if (event.isTyping !== this.userTypingNow(Date.now()).isTyping) {
-          // Workflow time when typing fades by the clock (issue 11 #9); the event's own time before.
+          // Workflow time when typing fades by the clock; the event's own time before.
           const since = this.windowsByKind ? new Date().toISOString() : (event.occurredAt ?? event.receivedAt);
           this.data.userTyping = { isTyping: event.isTyping, since, changes: this.data.userTyping.changes + 1 };
         } else if (event.isTyping && this.typingFadesFromLastEvent) {
