@@ -23,8 +23,9 @@ function pick(candidates: QueueConfig[]): QueueConfig | undefined {
 }
 
 /**
- * The queue for a conversation in `locale`, about `placeId` when known. Seed 004 asks for both a
- * person who speaks the user's language and one who knows the place; when no queue has both,
+ * The queue for a conversation in `locale`, about `placeId` when known. Google's Business Messages
+ * receive-messages guide routes a locale unlike the agent's default to someone who speaks it and a
+ * `placeId` to someone who knows that place; when no queue has both,
  * language wins (someone who cannot read the user helps nobody), then place, then the default.
  * Place queues never receive conversations about other places.
  */
