@@ -6,7 +6,7 @@
  */
 import { temporal } from '@temporalio/proto';
 
-import { type ChaosEvidence, checkChaos } from '../../bench/lib/chaos';
+import { type ChaosEvidence, checkChaos } from '../../bench/lib/chaos-checks';
 import { type BenchConversation, type UserEvent } from '../../bench/lib/traffic';
 import { countCalls } from '../../dev/simulator/call-counts';
 import { CallLog, type CallRecord } from '../../dev/simulator/calls';
