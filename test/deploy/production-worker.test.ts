@@ -10,6 +10,7 @@ import path from 'node:path';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { Client, Connection } from '@temporalio/client';
 
+import { pollUntil } from '../../dev/poll';
 import { createApp } from '../../src/api/app';
 import { loadConfig } from '../../src/config';
 import { silentLogger } from '../../src/logger';
@@ -20,7 +21,6 @@ import { type OutboundSendInput } from '../../src/workflows/outbound/types';
 import { freePort } from '../helpers/ports';
 import { signedRbmRequest } from '../helpers/signing';
 import { devServerAddress, uniqueTaskQueue } from '../helpers/temporal';
-import { waitUntil } from '../helpers/wait';
 import {
   buildProduction,
   ProcessUnderTest,
@@ -283,11 +283,12 @@ describe('production worker (dist/worker.js + dist/workflow-bundle.js)', () => {
     expect(api).not.toContain(phone);
 
     // The worker's exporter: core's series for this task queue, and the receipt metric the workflow emitted.
-    const scraped = await waitUntil(
-      async () => (await fetch(worker.metricsUrl)).text(),
-      (text) => /switchboard_outbound_sent\{/.test(text) && text.includes(`task_queue="${taskQueue}"`),
-      15_000,
-    );
+    const scraped = await pollUntil({
+      what: "the worker's metrics to show a send on this task queue",
+      read: async () => (await fetch(worker.metricsUrl)).text(),
+      done: (text) => /switchboard_outbound_sent\{/.test(text) && text.includes(`task_queue="${taskQueue}"`),
+      timeoutMs: 15_000,
+    });
     expect(scraped).toMatch(
       new RegExp(`^temporal_workflow_task_execution_latency_count\\{[^}]*task_queue="${taskQueue}"[^}]*\\} [1-9]`, 'm'),
     );

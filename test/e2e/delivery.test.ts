@@ -11,6 +11,7 @@ import { Client } from '@temporalio/client';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 
+import { pollUntil } from '../../dev/poll';
 import { createActivities } from '../../src/activities';
 import { buildActivityDeps } from '../../src/activities/deps';
 import { createApp } from '../../src/api/app';
@@ -20,7 +21,6 @@ import { ConversationsClient } from '../../src/temporal-client/conversations';
 import { freePort } from '../helpers/ports';
 import { startTestPlatform, type TestPlatform } from '../helpers/simulator';
 import { createDevServerEnv, devServerAddress, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
-import { waitUntil } from '../helpers/wait';
 
 const AGENT = 'delivery-e2e@rbm.goog';
 const CLIENT_TOKEN = 'delivery-e2e-client-token';
@@ -131,9 +131,13 @@ describe('delivery end to end: simulator phones, dev server, operator API', () =
     messageId: string,
     done: (m: ApiMessage) => boolean = (m) => m.finished,
   ): Promise<ApiMessage> {
-    const m = await waitUntil(() => message(msisdn, messageId), done, 20_000, 100);
-    expect(done(m)).toBe(true);
-    return m;
+    return pollUntil({
+      what: `message ${messageId} settled`,
+      read: () => message(msisdn, messageId),
+      done,
+      timeoutMs: 20_000,
+      intervalMs: 100,
+    });
   }
 
   const revokeCalls = (msisdn: string) =>

@@ -11,6 +11,7 @@ import { Client, WorkflowNotFoundError } from '@temporalio/client';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 
+import { pollUntil } from '../../dev/poll';
 import { createApp } from '../../src/api/app';
 import { loadConfig } from '../../src/config';
 import { type InboundEvent } from '../../src/domain/inbound';
@@ -24,7 +25,6 @@ import { testDataConverter } from '../helpers/data-converter';
 import { recordingActivities } from '../helpers/recording-activities';
 import { exampleRouting } from '../helpers/routing';
 import { createDevServerEnv, devServerAddress, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
-import { waitUntil } from '../helpers/wait';
 
 const API_TOKEN = 'erasure-e2e-api-token-0123456789';
 const AGENT = 'erasure@rbm.goog';
@@ -109,11 +109,12 @@ describe('erasure: DELETE /v1/conversations/{key}', () => {
     const key = `rbm:${AGENT}:${phone()}`;
     const workflowId = gateway.workflowId(key);
     const inbound = async (n: number) =>
-      waitUntil(
-        () => gateway.getState(key).catch(() => undefined),
-        (s) => (s?.history.filter((h) => h.direction === 'inbound').length ?? 0) >= n,
-        15_000,
-      );
+      pollUntil({
+        what: `${n} inbound messages in the history`,
+        read: () => gateway.getState(key).catch(() => undefined),
+        done: (s) => (s?.history.filter((h) => h.direction === 'inbound').length ?? 0) >= n,
+        timeoutMs: 15_000,
+      });
     // A run that ended otherwise; the next message reopens the conversation in a new run…
     await gateway.deliver(key, [text(key, 'hello')]);
     await inbound(1);
@@ -124,11 +125,12 @@ describe('erasure: DELETE /v1/conversations/{key}', () => {
       await gateway.deliver(key, [text(key, `question ${i}: what are your opening hours?`)]);
       await inbound(i + 1);
     }
-    const runs = await waitUntil(
-      () => runIdsInVisibility(workflowId),
-      (ids) => ids.length >= 3,
-      15_000,
-    );
+    const runs = await pollUntil({
+      what: 'three runs in visibility',
+      read: () => runIdsInVisibility(workflowId),
+      done: (ids) => ids.length >= 3,
+      timeoutMs: 15_000,
+    });
     expect(runs.length).toBeGreaterThanOrEqual(3);
     // The chain is found from the latest run through history alone (what visibility may not show yet).
     const chain = (await findRuns(client, workflowId, { visibility: false })).map((r) => r.runId);
@@ -149,13 +151,22 @@ describe('erasure: DELETE /v1/conversations/{key}', () => {
     expect(body.terminatedRunIds).toContain(open);
 
     // Temporal deletes closed runs with a task of its own: ~30 s on the dev server.
-    expect(await waitUntil(() => allGone(workflowId, runs), Boolean, 90_000, 500)).toBe(true);
     expect(
-      await waitUntil(
-        () => runIdsInVisibility(workflowId),
-        (ids) => ids.length === 0,
-        30_000,
-      ),
+      await pollUntil({
+        what: 'every run deleted',
+        read: () => allGone(workflowId, runs),
+        done: Boolean,
+        timeoutMs: 90_000,
+        intervalMs: 500,
+      }),
+    ).toBe(true);
+    expect(
+      await pollUntil({
+        what: 'visibility to list no run',
+        read: () => runIdsInVisibility(workflowId),
+        done: (ids) => ids.length === 0,
+        timeoutMs: 30_000,
+      }),
     ).toEqual([]);
     expect(
       (
@@ -212,7 +223,14 @@ describe('erasure: DELETE /v1/conversations/{key}', () => {
           () => false,
           (err: unknown) => (err as { code?: number }).code === 5,
         );
-    expect(await waitUntil(rawGone, Boolean, 30_000)).toBe(true);
+    expect(
+      await pollUntil({
+        what: 'the open run with the undecodable memo deleted',
+        read: rawGone,
+        done: Boolean,
+        timeoutMs: 30_000,
+      }),
+    ).toBe(true);
   });
 
   test('a run a racing webhook starts during the erasure is found by the next pass and deleted; with one pass it would survive', async () => {
@@ -220,11 +238,12 @@ describe('erasure: DELETE /v1/conversations/{key}', () => {
       const key = `rbm:${AGENT}:${phone()}`;
       const workflowId = gateway.workflowId(key);
       await gateway.deliver(key, [text(key, 'hello')]);
-      await waitUntil(
-        () => gateway.getState(key),
-        (s) => (s?.history.length ?? 0) >= 1,
-        15_000,
-      );
+      await pollUntil({
+        what: 'the first message in the history',
+        read: () => gateway.getState(key),
+        done: (s) => (s?.history.length ?? 0) >= 1,
+        timeoutMs: 15_000,
+      });
       let racing: string | undefined;
       const outcome = await eraseWorkflowRuns(client, workflowId, {
         maxPasses,
@@ -240,7 +259,14 @@ describe('erasure: DELETE /v1/conversations/{key}', () => {
 
     const caught = await race(5);
     expect(caught.outcome).toMatchObject({ deletedRunIds: expect.arrayContaining([caught.racing]), passes: 3 });
-    expect(await waitUntil(() => gone(caught.workflowId, caught.racing), Boolean, 30_000)).toBe(true);
+    expect(
+      await pollUntil({
+        what: 'the racing run deleted',
+        read: () => gone(caught.workflowId, caught.racing),
+        done: Boolean,
+        timeoutMs: 30_000,
+      }),
+    ).toBe(true);
 
     const missed = await race(1);
     expect(missed.outcome).toBeInstanceOf(ErasureIncompleteError);

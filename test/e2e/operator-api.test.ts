@@ -4,6 +4,7 @@ import { Client } from '@temporalio/client';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 
+import { pollUntil } from '../../dev/poll';
 import { createApp } from '../../src/api/app';
 import { loadConfig } from '../../src/config';
 import { silentLogger } from '../../src/logger';
@@ -14,7 +15,6 @@ import { recordingActivities } from '../helpers/recording-activities';
 import { exampleRouting } from '../helpers/routing';
 import { signedRbmRequest } from '../helpers/signing';
 import { createDevServerEnv, devServerAddress, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
-import { waitUntil } from '../helpers/wait';
 
 const RBM_TOKEN = 'operator-e2e-client-token';
 const API_TOKEN = 'operator-e2e-api-token-0123456789';
@@ -96,22 +96,26 @@ describe('operator API and conversation lifecycle on the dev server', () => {
       });
       expect(res.status).toBe(200);
 
-      const waiting = await waitUntil(
-        async () => (await (await api(`/v1/conversations/${key}`)).json()) as ConversationView,
-        (st) => st.status === 'waiting_for_agent',
-      );
+      const waiting = await pollUntil({
+        what: 'the conversation waiting for an agent',
+        read: async () => (await (await api(`/v1/conversations/${key}`)).json()) as ConversationView,
+        done: (st) => st.status === 'waiting_for_agent',
+        timeoutMs: 10_000,
+      });
       expect(waiting.unreadByAgent).toEqual([messageId]);
       const queue = waiting.assignment.kind === 'queue' ? waiting.assignment.queue : undefined;
       expect(queue).toBeDefined();
 
       // Visibility: the conversation is found by its search attributes, as the Temporal UI filter does.
-      const listed = await waitUntil(
-        async () =>
+      const listed = await pollUntil({
+        what: "the conversation in the queue's list",
+        read: async () =>
           (await (await api(`/v1/conversations?queue=${queue}&channel=rbm&status=waiting_for_agent`)).json()) as {
             conversations: { workflowId: string }[];
           },
-        (body) => body.conversations.length > 0,
-      );
+        done: (body) => body.conversations.length > 0,
+        timeoutMs: 10_000,
+      });
       expect(listed.conversations.map((c) => c.workflowId)).toContain(
         conversations.workflowId(`rbm:${AGENT}:${msisdn}`),
       );
@@ -181,17 +185,20 @@ describe('operator API and conversation lifecycle on the dev server', () => {
       expect((await userSays(msisdn, { messageId: 'first-visit', text: 'When are you open?' })).status).toBe(200);
       const firstRun = client.workflow.getHandle(conversations.workflowId(key));
       const { runId } = await firstRun.describe();
-      await waitUntil(
-        () => client.workflow.getHandle(conversations.workflowId(key), runId).describe(),
-        (d) => d.status.name === 'CONTINUED_AS_NEW',
-        20_000,
-      );
+      await pollUntil({
+        what: 'the run to continue as new',
+        read: () => client.workflow.getHandle(conversations.workflowId(key), runId).describe(),
+        done: (d) => d.status.name === 'CONTINUED_AS_NEW',
+        timeoutMs: 20_000,
+      });
 
       expect((await userSays(msisdn, { messageId: 'second-visit', text: 'Do you deliver?' })).status).toBe(200);
-      const reopened = await waitUntil(
-        () => conversations.getState(key),
-        (st) => (st?.history.filter((h) => h.direction === 'outbound').length ?? 0) >= 2,
-      );
+      const reopened = await pollUntil({
+        what: 'two answers in the reopened conversation',
+        read: () => conversations.getState(key),
+        done: (st) => (st?.history.filter((h) => h.direction === 'outbound').length ?? 0) >= 2,
+        timeoutMs: 10_000,
+      });
       expect(reopened?.generation).toBe(1);
       expect(reopened?.history.filter((h) => h.direction === 'inbound').map((h) => h.messageId)).toEqual([
         'first-visit',

@@ -30,12 +30,12 @@ import {
   type WorkerHandle,
 } from '../../bench/lib/stack';
 import { readTemporalBinaries } from '../../dev/binaries';
+import { pollUntil } from '../../dev/poll';
 import { type InboundEvent } from '../../src/domain/inbound';
 import { generatePayloadKeyEntry } from '../../src/temporal/payload-keys';
 import { conversationWorkflow } from '../../src/workflows';
 import { inboundEventsSignal } from '../../src/workflows/definitions';
 import { workflowBundle } from '../helpers/temporal';
-import { waitUntil } from '../helpers/wait';
 
 const run = promisify(execFile);
 const unique = () => randomUUID().slice(0, 8);
@@ -162,30 +162,33 @@ describe('privacy at rest with the real processes: encrypted histories, codec en
       signalArgs: [[controlEvent]],
     });
     await userTexts(NUMBER, FIRST);
-    await waitUntil(
-      () => transcript(KEY),
-      (t) => has(t, 'inbound', FIRST) && t.some((e) => e.direction === 'outbound'),
-      60_000,
-      250,
-    );
-    await waitUntil(
-      () => transcript(CONTROL_KEY),
-      (t) => has(t, 'inbound', CONTROL_TEXT),
-      60_000,
-      250,
-    );
+    await pollUntil({
+      what: 'the first message and an answer in the transcript',
+      read: () => transcript(KEY),
+      done: (t) => has(t, 'inbound', FIRST) && t.some((e) => e.direction === 'outbound'),
+      timeoutMs: 60_000,
+      intervalMs: 250,
+    });
+    await pollUntil({
+      what: "the control conversation's message in the transcript",
+      read: () => transcript(CONTROL_KEY),
+      done: (t) => has(t, 'inbound', CONTROL_TEXT),
+      timeoutMs: 60_000,
+      intervalMs: 250,
+    });
 
     // 2. After the rotation: new processes, `new` encrypts, `old` still decrypts.
     await stopProcesses();
     await startProcesses(rotatedKeys);
     await userTexts(NUMBER, SECOND);
-    await waitUntil(
-      async () =>
+    await pollUntil({
+      what: "the second message in the API's history",
+      read: async () =>
         (await apiGet(`/v1/conversations/${encodeURIComponent(KEY)}`)).json() as Promise<{ history?: Entry[] }>,
-      (view) => (view.history ?? []).some((h) => h.summary === SECOND),
-      60_000,
-      250,
-    );
+      done: (view) => (view.history ?? []).some((h) => h.summary === SECOND),
+      timeoutMs: 60_000,
+      intervalMs: 250,
+    });
     for (const runId of await runIdsOf(stack.workflowId(KEY)))
       rawRuns.set(runId, await cli(['workflow', 'show', '-w', stack.workflowId(KEY), '-r', runId, '--output', 'json']));
   }, 300_000);
@@ -287,7 +290,13 @@ describe('privacy at rest with the real processes: encrypted histories, codec en
           messages: { status: string }[];
         }
       ).messages;
-    const replies = await waitUntil(allRead, (m) => m.length > 0 && m.every((x) => x.status === 'read'), 30_000, 250);
+    const replies = await pollUntil({
+      what: 'every reply read',
+      read: allRead,
+      done: (m) => m.length > 0 && m.every((x) => x.status === 'read'),
+      timeoutMs: 30_000,
+      intervalMs: 250,
+    });
     expect(replies.length).toBeGreaterThan(0);
     expect(replies.map((m) => m.status)).toEqual(replies.map(() => 'read'));
     const runs = await runIdsOf(workflowId);
@@ -312,7 +321,9 @@ describe('privacy at rest with the real processes: encrypted histories, codec en
           ),
         )
       ).every(Boolean);
-    expect(await waitUntil(gone, Boolean, 90_000, 500)).toBe(true);
+    expect(
+      await pollUntil({ what: 'every run deleted', read: gone, done: Boolean, timeoutMs: 90_000, intervalMs: 500 }),
+    ).toBe(true);
     // A receipt webhook still in flight may start a new run after the erasure's last look (the
     // module header of src/temporal-client/erasure.ts): then it is a new conversation that
     // knows nothing of the erased one.

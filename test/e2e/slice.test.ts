@@ -4,6 +4,7 @@ import { Client } from '@temporalio/client';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 
+import { pollUntil } from '../../dev/poll';
 import { createApp } from '../../src/api/app';
 import { loadConfig } from '../../src/config';
 import { silentLogger } from '../../src/logger';
@@ -12,7 +13,6 @@ import { recordingActivities } from '../helpers/recording-activities';
 import { exampleRouting } from '../helpers/routing';
 import { signedRbmRequest } from '../helpers/signing';
 import { createDevServerEnv, devServerAddress, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
-import { waitUntil } from '../helpers/wait';
 
 const TOKEN = 'e2e-client-token';
 
@@ -74,10 +74,12 @@ describe('end to end on the dev server: HTTP → signalWithStart → workflow �
       expect(conversations.workflowId(key)).not.toContain(msisdn);
       await firstReceipt;
       // The receipt counts as sent once its activity (with the answer, since issue 14) completed.
-      const state = await waitUntil(
-        () => conversations.getState(key),
-        (st) => (st?.history.length ?? 0) >= 2 && (st?.readReceiptsSent.length ?? 0) >= 1,
-      );
+      const state = await pollUntil({
+        what: 'the answer and the read receipt',
+        read: () => conversations.getState(key),
+        done: (st) => (st?.history.length ?? 0) >= 2 && (st?.readReceiptsSent.length ?? 0) >= 1,
+        timeoutMs: 10_000,
+      });
       expect(state?.history).toEqual([
         expect.objectContaining({ direction: 'inbound', messageId, kind: 'text', summary: 'When are you open?' }),
         expect.objectContaining({ direction: 'outbound' }),

@@ -30,15 +30,6 @@ type Started = WorkflowHandleWithFirstExecutionRunId<typeof conversationWorkflow
 type Recording = ReturnType<typeof recordingActivities>;
 type HistoryEvents = NonNullable<Awaited<ReturnType<Handle['fetchHistory']>>['events']>;
 
-async function until<T>(
-  read: () => Promise<T>,
-  done: (value: T) => boolean,
-  what: string,
-  timeoutMs = 20_000,
-): Promise<T> {
-  return pollUntil({ what, read, done, timeoutMs });
-}
-
 /** Typing events of the user: each is one signal in history, so they push a run over its continue-as-new threshold. */
 function typingEvents(n: number) {
   return Array.from({ length: n }, () => ({
@@ -112,11 +103,12 @@ describe('workflow fuzzer findings', () => {
   /** The first run's history once it has continued as new. */
   async function firstRunClosed(handle: Started): Promise<HistoryEvents> {
     const first = env.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId);
-    await until(
-      async () => (await first.describe()).status.name,
-      (s) => s !== 'RUNNING',
-      'the first run to continue as new',
-    );
+    await pollUntil({
+      what: 'the first run to continue as new',
+      read: async () => (await first.describe()).status.name,
+      done: (s) => s !== 'RUNNING',
+      timeoutMs: 20_000,
+    });
     return (await first.fetchHistory()).events ?? [];
   }
 
@@ -133,17 +125,19 @@ describe('workflow fuzzer findings', () => {
       { key: BM_KEY, settings: { continueAsNewAfterEvents: 20, typingKeepAlive: '15 seconds', idleTimeout: '1 day' } },
       async (handle) => {
         await handle.executeUpdate(agentTypingUpdate, { args: [{ agentId: 'alice', typing: true }] });
-        await until(
-          async () => typingGate.entered,
-          (n) => n >= 1,
-          'the first IS_TYPING to be in flight',
-        );
+        await pollUntil({
+          what: 'the first IS_TYPING to be in flight',
+          read: async () => typingGate.entered,
+          done: (n) => n >= 1,
+          timeoutMs: 20_000,
+        });
         await handle.signal(inboundEventsSignal, typingEvents(25));
-        await until(
-          async () => (await handle.describe()).historyLength,
-          (n) => n > 20,
-          'the history to pass the threshold',
-        );
+        await pollUntil({
+          what: 'the history to pass the threshold',
+          read: async () => (await handle.describe()).historyLength,
+          done: (n) => n > 20,
+          timeoutMs: 20_000,
+        });
         expect((await handle.describe()).status.name).toBe('RUNNING');
         typingGate.open();
         const events = await firstRunClosed(handle);
@@ -173,19 +167,26 @@ describe('workflow fuzzer findings', () => {
       { key: BM_KEY, settings: { continueAsNewAfterEvents: 30, handoffSla: '2 minutes', idleTimeout: '1 day' } },
       async (handle, state) => {
         await handle.signal(inboundEventsSignal, [liveAgentRequest(BM_KEY)]);
-        await until(state, (s) => s.status === 'waiting_for_agent', 'the handoff');
+        await pollUntil({
+          what: 'the handoff',
+          read: state,
+          done: (s) => s.status === 'waiting_for_agent',
+          timeoutMs: 20_000,
+        });
         await env.sleep('121 seconds');
-        await until(
-          async () => sendGate.entered,
-          (n) => n >= 1,
-          'the holding message to be in flight',
-        );
+        await pollUntil({
+          what: 'the holding message to be in flight',
+          read: async () => sendGate.entered,
+          done: (n) => n >= 1,
+          timeoutMs: 20_000,
+        });
         await handle.signal(inboundEventsSignal, typingEvents(35));
-        await until(
-          async () => (await handle.describe()).historyLength,
-          (n) => n > 30,
-          'the history to pass the threshold',
-        );
+        await pollUntil({
+          what: 'the history to pass the threshold',
+          read: async () => (await handle.describe()).historyLength,
+          done: (n) => n > 30,
+          timeoutMs: 20_000,
+        });
         sendGate.open();
         const events = await firstRunClosed(handle);
         expect(openActivities(events)).toEqual([]);

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { ManagedChild } from '../../dev/devstack/children';
-import { waitUntil } from '../helpers/wait';
+import { pollUntil } from '../../dev/poll';
 
 describe('npm start supervisor', () => {
   let dir: string;
@@ -30,11 +30,12 @@ describe('npm start supervisor', () => {
       (line) => lines.push(line),
       { initialMs: 100, maxMs: 400, stableMs: 60_000 },
     );
-    await waitUntil(
-      async () => readStarts(starts).length,
-      (n) => n >= 4,
-      20_000,
-    );
+    await pollUntil({
+      what: 'four starts of the crashing child',
+      read: async () => readStarts(starts).length,
+      done: (n) => n >= 4,
+      timeoutMs: 20_000,
+    });
     await child.stop();
     const at = readStarts(starts);
     expect(child.restartCount).toBeGreaterThanOrEqual(3);
@@ -60,7 +61,12 @@ describe('npm start supervisor', () => {
       (line) => lines.push(line),
       { initialMs: 50, maxMs: 50, stableMs: 1000 },
     );
-    await waitUntil(async () => lines.includes('[steady] up'), Boolean, 10_000);
+    await pollUntil({
+      what: 'the child to print up',
+      read: async () => lines.includes('[steady] up'),
+      done: Boolean,
+      timeoutMs: 10_000,
+    });
     await child.stop();
     expect(child.restartCount).toBe(0);
     expect(lines.filter((l) => l.includes('exited unexpectedly'))).toEqual([]);

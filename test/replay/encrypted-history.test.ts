@@ -11,6 +11,7 @@ import { type History } from '@temporalio/common/lib/proto-utils';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 
+import { pollUntil } from '../../dev/poll';
 import { type InboundEvent } from '../../src/domain/inbound';
 import { payloadDataConverter } from '../../src/temporal/payload-codec';
 import { generatePayloadKeyEntry, parsePayloadKeys } from '../../src/temporal/payload-keys';
@@ -19,7 +20,6 @@ import { conversationStateQuery, inboundEventsSignal } from '../../src/workflows
 import { recordingActivities } from '../helpers/recording-activities';
 import { exampleRouting } from '../helpers/routing';
 import { createTimeSkippingEnv, installTestRuntime, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
-import { waitUntil } from '../helpers/wait';
 import { historyToJsonObject } from './history-json';
 
 const NUMBER = `+1415${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`;
@@ -75,21 +75,27 @@ describe('replaying histories written through the payload codec', () => {
         signal: inboundEventsSignal,
         signalArgs: [[text('m1', TEXT)]],
       });
-      await waitUntil(
-        () => handle.query(conversationStateQuery),
-        (s) => s.history.some((h) => h.direction === 'outbound'),
-      );
+      await pollUntil({
+        what: 'the first answer',
+        read: () => handle.query(conversationStateQuery),
+        done: (s) => s.history.some((h) => h.direction === 'outbound'),
+        timeoutMs: 10_000,
+      });
       await handle.signal(inboundEventsSignal, [text('m2', 'thanks')]);
-      await waitUntil(
-        () => handle.query(conversationStateQuery),
-        (s) => s.history.filter((h) => h.direction === 'outbound').length >= 2,
-      );
+      await pollUntil({
+        what: 'the second answer',
+        read: () => handle.query(conversationStateQuery),
+        done: (s) => s.history.filter((h) => h.direction === 'outbound').length >= 2,
+        timeoutMs: 10_000,
+      });
       // Past the idle period the run continues as new into a dormant run: its history is complete.
       await env.sleep('2 hours');
-      await waitUntil(
-        () => env.client.workflow.getHandle(handle.workflowId).describe(),
-        (d) => d.runId !== handle.signaledRunId,
-      );
+      await pollUntil({
+        what: 'the run to continue as new into a dormant run',
+        read: () => env.client.workflow.getHandle(handle.workflowId).describe(),
+        done: (d) => d.runId !== handle.signaledRunId,
+        timeoutMs: 10_000,
+      });
       recorded = await env.client.workflow.getHandle(handle.workflowId, handle.signaledRunId).fetchHistory();
       await env.client.workflow.getHandle(handle.workflowId).terminate('recorded');
     });

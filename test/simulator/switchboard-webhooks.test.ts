@@ -13,6 +13,7 @@ import { serve } from '@hono/node-server';
 import { Client } from '@temporalio/client';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 
+import { pollUntil } from '../../dev/poll';
 import { type RunningSimulator, startSimulator } from '../../dev/simulator/server';
 import { createApp } from '../../src/api/app';
 import { digest } from '../../src/channels/inbound-payload';
@@ -24,7 +25,7 @@ import { ConversationsClient } from '../../src/temporal-client/conversations';
 import { UnrecognizedPayloadStore } from '../../src/temporal-client/unrecognized-payload-store';
 import { freePort } from '../helpers/ports';
 import { createDevServerEnv, devServerAddress, uniqueTaskQueue } from '../helpers/temporal';
-import { trackTemporalCalls, waitFor } from '../webhooks/harness';
+import { trackTemporalCalls } from '../webhooks/harness';
 
 const TOKEN = 'contract-client-token';
 const AGENT = 'contract@rbm.goog';
@@ -301,9 +302,9 @@ describe("simulator webhooks against Switchboard's webhook routes", () => {
       expect(accepted.attempt).toBe(attempts.length);
       expect(accepted.attempt).toBeGreaterThanOrEqual(3);
       // The same delivery (same bytes) each time; the one that was acknowledged is in Temporal.
-      await waitFor(
-        'the conversation',
-        () =>
+      await pollUntil({
+        what: 'the conversation',
+        read: () =>
           env.client.workflow
             .getHandle(down.conversations.workflowId(rbmConversationKey(AGENT, phone)))
             .describe()
@@ -311,8 +312,9 @@ describe("simulator webhooks against Switchboard's webhook routes", () => {
               () => true,
               () => false,
             ),
-        (exists): exists is true => exists,
-      );
+        done: (exists) => exists,
+        intervalMs: 100,
+      });
       await env.client.workflow
         .getHandle(down.conversations.workflowId(rbmConversationKey(AGENT, phone)))
         .terminate('test over');

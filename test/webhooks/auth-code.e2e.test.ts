@@ -14,6 +14,7 @@ import { promisify } from 'node:util';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 
 import { readTemporalBinaries } from '../../dev/binaries';
+import { pollUntil } from '../../dev/poll';
 import { type RunningSimulator, startSimulator } from '../../dev/simulator/server';
 import { bmConversationKey } from '../../src/domain/conversation-key';
 import { type InboundEvent } from '../../src/domain/inbound';
@@ -27,7 +28,7 @@ import { recordingActivities } from '../helpers/recording-activities';
 import { exampleRouting } from '../helpers/routing';
 import { signedBmRequest } from '../helpers/signing';
 import { createDevServerEnv, devServerAddress } from '../helpers/temporal';
-import { API_TOKEN, BM_TOKEN, type Harness, startHarness, waitFor } from './harness';
+import { API_TOKEN, BM_TOKEN, type Harness, startHarness } from './harness';
 
 const run = promisify(execFile);
 const SECRET = 'auth-code-test-consumer-secret';
@@ -149,11 +150,12 @@ test('the code goes to AUTH_CODE_URL once and nowhere else: not the history, the
     codeOutcome: 'handed_over',
     redirectUri: 'https://business.google.com/callback',
   });
-  await waitFor(
-    'the sign-in reply',
-    async () => repliesTo(key),
-    (r): r is { content: { text?: string } }[] => r.length > 0,
-  );
+  await pollUntil({
+    what: 'the sign-in reply',
+    read: async () => repliesTo(key),
+    done: (r) => r.length > 0,
+    intervalMs: 100,
+  });
   expect(repliesTo(key)[0]?.content.text).toBe(SIGNED_IN);
 
   // Google redelivers the same response: the consumer already has it (409 counts as handed over), the conversation dedupes.
@@ -192,11 +194,12 @@ test('a consumer that refuses the code: the user is offered to try again, and th
 
   const state = await h.stateWhen(key, (s) => s.history.some((e) => e.direction === 'outbound'));
   expect(authEvent(state)?.content).toMatchObject({ kind: 'auth', codeOutcome: 'not_handed_over' });
-  await waitFor(
-    'the retry offer',
-    async () => repliesTo(key),
-    (r): r is { content: { text?: string } }[] => r.length > 0,
-  );
+  await pollUntil({
+    what: 'the retry offer',
+    read: async () => repliesTo(key),
+    done: (r) => r.length > 0,
+    intervalMs: 100,
+  });
   expect(repliesTo(key)[0]?.content.text).toBe(FAILED);
   expect(await rawHistory(h.conversations.workflowId(key))).not.toContain(code);
   expect(logLines.join('\n')).not.toContain(code);
@@ -277,11 +280,12 @@ test('an older API that still signals the code: the workflow keeps the outcome, 
     redirectUri: 'https://business.google.com/callback',
   });
   expect(JSON.stringify(state)).not.toContain(code);
-  await waitFor(
-    'the sign-in reply',
-    async () => repliesTo(key),
-    (r): r is { content: { text?: string } }[] => r.length > 0,
-  );
+  await pollUntil({
+    what: 'the sign-in reply',
+    read: async () => repliesTo(key),
+    done: (r) => r.length > 0,
+    intervalMs: 100,
+  });
   expect(repliesTo(key)[0]?.content.text).toBe(SIGNED_IN);
   const transcript = await api(`/v1/conversations/${encodeURIComponent(key)}/history`);
   expect(transcript.status).toBe(200);

@@ -9,12 +9,13 @@ import { randomBytes, randomUUID } from 'node:crypto';
 
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 
+import { pollUntil } from '../../dev/poll';
 import { computeSignature } from '../../src/channels/signature';
 import { bmConversationKey, rbmConversationKey } from '../../src/domain/conversation-key';
 import { type UnrecognizedPayloadView } from '../../src/workflows/definitions';
 import { createDevServerEnv } from '../helpers/temporal';
 import { randomPhone } from './fixtures';
-import { API_TOKEN, BM_TOKEN, type Harness, RBM_TOKEN, startHarness, waitFor } from './harness';
+import { API_TOKEN, BM_TOKEN, type Harness, RBM_TOKEN, startHarness } from './harness';
 
 const AGENT = 'contract@rbm.goog';
 /** Above Temporal's 2 MB payload limit, so a signed payload this large is refused by Temporal, not by the body limit. */
@@ -251,22 +252,24 @@ describe('unrecognized payloads: one entry per payload, dismissed in bulk', () =
         ) as [string, Record<string, string>]),
       )
     ).json()) as { id: string };
-    await waitFor(
-      'the list to show all three',
-      async () => ((await (await ops('?limit=1000')).json()) as { items: { id: string }[] }).items,
-      (items): items is { id: string }[] => ids.every((id) => items.some((i) => i.id === id)),
-    );
+    await pollUntil({
+      what: 'the list to show all three',
+      read: async () => ((await (await ops('?limit=1000')).json()) as { items: { id: string }[] }).items,
+      done: (items) => ids.every((id) => items.some((i) => i.id === id)),
+      intervalMs: 100,
+    });
     const res = await ops('/dismiss', { method: 'POST', body: JSON.stringify({ kind, channel: 'rbm' }) });
     expect(res.status).toBe(200);
     const result = (await res.json()) as { dismissed: number; ids: string[] };
     expect(result.dismissed).toBe(3);
     expect(result.ids.sort()).toEqual([...ids].sort());
     for (const id of ids)
-      await waitFor(
-        'dismissed',
-        () => view(id),
-        (v): v is UnrecognizedPayloadView => v.status === 'dismissed',
-      );
+      await pollUntil({
+        what: 'dismissed',
+        read: () => view(id),
+        done: (v) => v.status === 'dismissed',
+        intervalMs: 100,
+      });
     expect((await view(other.id)).status).toBe('pending');
     expect((await ops('/dismiss', { method: 'POST', body: JSON.stringify({ kind: 7 }) })).status).toBe(400);
   });

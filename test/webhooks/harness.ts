@@ -119,31 +119,21 @@ export async function startHarness(env: TestWorkflowEnvironment, options: Harnes
       }
     },
     async stateWhen(key, ready, timeoutMs = 15_000) {
-      return waitFor(
-        `state of ${key}`,
-        () => conversations.getState(key),
-        (s): s is ConversationView => s !== undefined && ready(s),
+      const state = await pollUntil({
+        what: `state of ${key}`,
+        read: () => conversations.getState(key),
+        done: (s) => s !== undefined && ready(s),
         timeoutMs,
-      );
+        intervalMs: 100,
+      });
+      // pollUntil returns only a value `done` accepted, and that excludes undefined.
+      return state as ConversationView;
     },
     async stop() {
       worker?.shutdown();
       await running;
     },
   };
-}
-
-/**
- * Polls `read` until `done` holds; fails with the last value after `timeoutMs`. The condition is
- * observable state (a query, a list), never elapsed time.
- */
-export async function waitFor<T, U extends T>(
-  what: string,
-  read: () => Promise<T>,
-  done: (value: T) => value is U,
-  timeoutMs = 15_000,
-): Promise<U> {
-  return (await pollUntil({ what, read, done, timeoutMs, intervalMs: 100 })) as U;
 }
 
 /**

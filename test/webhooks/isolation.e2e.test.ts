@@ -9,11 +9,12 @@ import { randomUUID } from 'node:crypto';
 
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 
+import { pollUntil } from '../../dev/poll';
 import { bmConversationKey } from '../../src/domain/conversation-key';
 import { OWNER_MEMO } from '../../src/temporal-client/conversations';
 import { signedBmRequest } from '../helpers/signing';
 import { createDevServerEnv } from '../helpers/temporal';
-import { API_TOKEN, BM_TOKEN, type Harness, startHarness, waitFor } from './harness';
+import { API_TOKEN, BM_TOKEN, type Harness, startHarness } from './harness';
 
 const AGENT_A = 'brands/brand-a/agents/agent-a';
 const AGENT_B = 'brands/brand-b/agents/agent-b';
@@ -102,35 +103,38 @@ test('the binding outlives continue-as-new and the run closing on idle', async (
   // Every message is a few history events; 12 events force a continue-as-new within a handful.
   for (let i = 1; i < 6; i++)
     expect((await post(TOKEN_A, message(AGENT_A, conversationId, `m-${i}`))).status).toBe('accepted');
-  await waitFor(
-    'a continue-as-new',
-    () => handle.describe(),
-    (d): d is Awaited<ReturnType<typeof handle.describe>> => d.runId !== firstRun,
-  );
+  await pollUntil({
+    what: 'a continue-as-new',
+    read: () => handle.describe(),
+    done: (d) => d.runId !== firstRun,
+    intervalMs: 100,
+  });
   expect((await handle.describe()).memo?.[OWNER_MEMO]).toBe(`agent:${AGENT_A}`);
   expect((await post(TOKEN_B, message(AGENT_B, conversationId, 'B after continue-as-new'))).status).toBe('stored');
 
   // Idle timeout (3 s): the conversation goes dormant (continues as new, status closed); a new message by B still finds A's binding, A's reopens it.
-  await waitFor(
-    'the conversation to go dormant',
-    () => handle.describe(),
-    (d): d is Awaited<ReturnType<typeof handle.describe>> =>
-      (d.searchAttributes as Record<string, unknown[] | undefined>).SwitchboardStatus?.[0] === 'closed',
-    30_000,
-  );
+  await pollUntil({
+    what: 'the conversation to go dormant',
+    read: () => handle.describe(),
+    done: (d) => (d.searchAttributes as Record<string, unknown[] | undefined>).SwitchboardStatus?.[0] === 'closed',
+    timeoutMs: 30_000,
+    intervalMs: 100,
+  });
   expect((await post(TOKEN_B, message(AGENT_B, conversationId, 'B after close'))).status).toBe('stored');
   expect((await post(TOKEN_A, message(AGENT_A, conversationId, 'A reopens'))).status).toBe('accepted');
-  await waitFor(
-    'the reopened run',
-    () => handle.describe(),
-    (d): d is Awaited<ReturnType<typeof handle.describe>> => d.status.name === 'RUNNING',
-  );
+  await pollUntil({
+    what: 'the reopened run',
+    read: () => handle.describe(),
+    done: (d) => d.status.name === 'RUNNING',
+    intervalMs: 100,
+  });
   expect((await handle.describe()).memo?.[OWNER_MEMO]).toBe(`agent:${AGENT_A}`);
-  const all = await waitFor(
-    'the reopened history',
-    () => texts(conversationId),
-    (t): t is string[] => t.includes('A reopens'),
-  );
+  const all = await pollUntil({
+    what: 'the reopened history',
+    read: () => texts(conversationId),
+    done: (t) => t.includes('A reopens'),
+    intervalMs: 100,
+  });
   expect(all.filter((t) => t.startsWith('B'))).toEqual([]);
 }, 60_000);
 

@@ -10,6 +10,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 
 import { readTemporalBinaries } from '../../dev/binaries';
 import { DevServer } from '../../dev/dev-server';
+import { pollUntil } from '../../dev/poll';
 import { createApp } from '../../src/api/app';
 import { TemporalUnavailableError } from '../../src/api/errors';
 import { type WebhookAppDeps } from '../../src/api/webhooks';
@@ -25,7 +26,7 @@ import { recordingActivities } from '../helpers/recording-activities';
 import { signedRbmRequest } from '../helpers/signing';
 import { installTestRuntime, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
 import { randomPhone } from './fixtures';
-import { trackTemporalCalls, waitFor } from './harness';
+import { trackTemporalCalls } from './harness';
 
 const BOUND_MS = 1500;
 /**
@@ -141,12 +142,13 @@ test('dev server stopped: 503 within the bound; restarted on the same port: the 
 
     server = await DevServer.start({ cliPath, port });
     // Google retries the same delivery until it gets a 200; so does this loop, against the observable answer.
-    const retried = await waitFor(
-      'a 200 after the restart',
-      async () => (await api.app.request('/webhooks/rbm', { method: 'POST', ...delivery })).status,
-      (status): status is 200 => status === 200,
-      60_000,
-    );
+    const retried = await pollUntil({
+      what: 'a 200 after the restart',
+      read: async () => (await api.app.request('/webhooks/rbm', { method: 'POST', ...delivery })).status,
+      done: (status) => status === 200,
+      timeoutMs: 60_000,
+      intervalMs: 100,
+    });
     expect(retried).toBe(200);
 
     connection = await NativeConnection.connect({ address: server.address });
@@ -164,12 +166,13 @@ test('dev server stopped: 503 within the bound; restarted on the same port: the 
       api.conversations
         .getState(key)
         .catch((err: unknown) => (err instanceof TemporalUnavailableError ? undefined : Promise.reject(err)));
-    await waitFor(
-      'the retried message in the conversation',
-      state,
-      (s): s is NonNullable<typeof s> => s?.events.some((e) => e.dedupeKey === messageId) ?? false,
-      60_000,
-    );
+    await pollUntil({
+      what: 'the retried message in the conversation',
+      read: state,
+      done: (s) => s?.events.some((e) => e.dedupeKey === messageId) ?? false,
+      timeoutMs: 60_000,
+      intervalMs: 100,
+    });
   } finally {
     worker?.shutdown();
     await running;

@@ -9,6 +9,7 @@ import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { Hono } from 'hono';
 import { requestId } from 'hono/request-id';
 
+import { pollUntil } from '../../dev/poll';
 import { createWebhooksApp } from '../../src/api/webhooks';
 import { openBmDelivery } from '../../src/channels/bm/inbound';
 import { type InboundReader, isObject } from '../../src/channels/inbound-payload';
@@ -28,7 +29,6 @@ import {
   OWN_TOKEN_AGENT,
   RBM_TOKEN,
   startHarness,
-  waitFor,
 } from './harness';
 
 const BODY_LIMIT = 16_384;
@@ -586,11 +586,12 @@ describe('payloads of unknown kinds: 200, kept in Temporal, listed, replayed, di
     expect(again.status).toBe(200);
     expect(((await again.json()) as { id: string }).id).toBe(stored.id);
 
-    const kept = await waitFor(
-      'two deliveries',
-      () => view(stored.id),
-      (v): v is UnrecognizedPayloadView => v.deliveries?.count === 2,
-    );
+    const kept = await pollUntil({
+      what: 'two deliveries',
+      read: () => view(stored.id),
+      done: (v) => v.deliveries?.count === 2,
+      intervalMs: 100,
+    });
     expect(kept).toMatchObject({
       id: stored.id,
       channel: 'rbm',
@@ -600,11 +601,13 @@ describe('payloads of unknown kinds: 200, kept in Temporal, listed, replayed, di
     });
     expect(Buffer.from(kept.bodyBase64, 'base64').toString('utf8')).toBe(body);
 
-    const listed = await waitFor(
-      'the list to show it',
-      async () => ((await (await ops('')).json()) as { items: { id: string; kind: string; status: string }[] }).items,
-      (items): items is { id: string; kind: string; status: string }[] => items.some((i) => i.id === stored.id),
-    );
+    const listed = await pollUntil({
+      what: 'the list to show it',
+      read: async () =>
+        ((await (await ops('')).json()) as { items: { id: string; kind: string; status: string }[] }).items,
+      done: (items) => items.some((i) => i.id === stored.id),
+      intervalMs: 100,
+    });
     expect(listed.find((i) => i.id === stored.id)).toMatchObject({
       kind: 'rbm.user_event.REACTION',
       status: 'pending',
@@ -618,25 +621,28 @@ describe('payloads of unknown kinds: 200, kept in Temporal, listed, replayed, di
       resolved: false,
       webhook: { status: 200, body: { status: 'still_unrecognized' } },
     });
-    await waitFor(
-      'the replay to be recorded',
-      () => view(stored.id),
-      (v): v is UnrecognizedPayloadView => v.replays?.length === 1 && v.status === 'pending',
-    );
+    await pollUntil({
+      what: 'the replay to be recorded',
+      read: () => view(stored.id),
+      done: (v) => v.replays?.length === 1 && v.status === 'pending',
+      intervalMs: 100,
+    });
 
     expect((await ops(`/${stored.id}/dismiss`, { method: 'POST' })).status).toBe(200);
-    await waitFor(
-      'dismissed',
-      () => view(stored.id),
-      (v): v is UnrecognizedPayloadView => v.status === 'dismissed',
-    );
+    await pollUntil({
+      what: 'dismissed',
+      read: () => view(stored.id),
+      done: (v) => v.status === 'dismissed',
+      intervalMs: 100,
+    });
     expect((await ops(`/${stored.id}/replay`, { method: 'POST' })).status).toBe(409);
-    await waitFor(
-      'the closed entry in the full list',
-      async () => ((await (await ops('?status=all')).json()) as { items: { id: string; status: string }[] }).items,
-      (items): items is { id: string; status: string }[] =>
-        items.some((i) => i.id === stored.id && i.status === 'dismissed'),
-    );
+    await pollUntil({
+      what: 'the closed entry in the full list',
+      read: async () =>
+        ((await (await ops('?status=all')).json()) as { items: { id: string; status: string }[] }).items,
+      done: (items) => items.some((i) => i.id === stored.id && i.status === 'dismissed'),
+      intervalMs: 100,
+    });
 
     // A redelivery after the dismissal stays that one closed entry: no second pending entry.
     expect((await h.post('/webhooks/rbm', body, headers)).status).toBe(200);
@@ -696,17 +702,18 @@ describe('payloads of unknown kinds: 200, kept in Temporal, listed, replayed, di
     });
     const state = await h.stateWhen(key, (s) => s.events.some((e) => e.dedupeKey === requestIdValue));
     expect(state.events.find((e) => e.dedupeKey === requestIdValue)).toMatchObject({ type: 'live_agent_requested' });
-    await waitFor(
-      'the entry to close',
-      () => view(id),
-      (v): v is UnrecognizedPayloadView => v.status === 'replayed',
-    );
-    const description = await waitFor(
-      'the workflow to complete',
-      () => h.client.workflow.getHandle(h.store.workflowId(id)).describe(),
-      (d): d is Awaited<ReturnType<ReturnType<typeof h.client.workflow.getHandle>['describe']>> =>
-        d.status.name === 'COMPLETED',
-    );
+    await pollUntil({
+      what: 'the entry to close',
+      read: () => view(id),
+      done: (v) => v.status === 'replayed',
+      intervalMs: 100,
+    });
+    const description = await pollUntil({
+      what: 'the workflow to complete',
+      read: () => h.client.workflow.getHandle(h.store.workflowId(id)).describe(),
+      done: (d) => d.status.name === 'COMPLETED',
+      intervalMs: 100,
+    });
     expect(description.status.name).toBe('COMPLETED');
   });
 

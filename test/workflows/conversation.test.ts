@@ -4,6 +4,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 
+import { pollUntil } from '../../dev/poll';
 import { FailureType } from '../../src/domain/errors';
 import { conversationWorkflow } from '../../src/workflows';
 import {
@@ -16,7 +17,6 @@ import {
 } from '../../src/workflows/definitions';
 import { recordingActivities } from '../helpers/recording-activities';
 import { createTimeSkippingEnv, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
-import { waitUntil } from '../helpers/wait';
 import { BM_KEY, liveAgentRequest, RBM_KEY, userMessage } from './conversation-fixtures';
 
 describe('conversation workflow: history, handoff, typing, continue-as-new', () => {
@@ -89,10 +89,12 @@ describe('conversation workflow: history, handoff, typing, continue-as-new', () 
     await run(rec.activities, { key: BM_KEY, settings: { idleTimeout: '1 day' } }, async (handle) => {
       await handle.signal(inboundEventsSignal, [liveAgentRequest(BM_KEY)]);
       await handle.signal(inboundEventsSignal, [userMessage(BM_KEY, 'still there?')]);
-      const state = await waitUntil(
-        () => handle.query(conversationStateQuery),
-        (st) => st.routingDecisions.length >= 2,
-      );
+      const state = await pollUntil({
+        what: 'two routing decisions',
+        read: () => handle.query(conversationStateQuery),
+        done: (st) => st.routingDecisions.length >= 2,
+        timeoutMs: 10_000,
+      });
       expect(state.status).toBe('waiting_for_agent');
       expect(state.routingDecisions.map((d) => d.action)).toContain('handoff_notification_failed');
       const description = await handle.describe();

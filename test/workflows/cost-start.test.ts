@@ -14,6 +14,7 @@ import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 
 import { projectRoot } from '../../dev/binaries';
+import { pollUntil } from '../../dev/poll';
 import { type RoutingSource } from '../../src/activities';
 import { loadRoutingConfig, routingVersionOf } from '../../src/routing/load';
 import { RoutingStore } from '../../src/temporal/routing-store';
@@ -21,7 +22,6 @@ import { ConversationsClient } from '../../src/temporal-client/conversations';
 import { conversationStateQuery, searchAttributes } from '../../src/workflows/definitions';
 import { recordingActivities } from '../helpers/recording-activities';
 import { createTimeSkippingEnv, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
-import { waitUntil } from '../helpers/wait';
 import { RBM_KEY, userMessage } from './conversation-fixtures';
 
 const EXAMPLE = readFileSync(path.join(projectRoot, 'config', 'routing.example.yaml'), 'utf8');
@@ -93,14 +93,13 @@ describe('conversation start: routing version, initial search attributes', () =>
     rec.callsTo('sendMessage').map((c) => (c as { content: { text: string } }).content.text.split('\n').at(-1));
   /** Waits until `n` replies were sent: the history records a reply before its send activity has run. */
   const answered = async (gateway: ConversationsClient, rec: ReturnType<typeof recordingActivities>, n: number) => {
-    const state = await waitUntil(
-      async () => ({ state: await gateway.getState(RBM_KEY), sent: rec.callsTo('sendMessage').length }),
-      (s) => s.sent >= n && (s.state?.history.filter((h) => h.direction === 'outbound').length ?? 0) >= n,
-    );
-    if (state.sent < n)
-      throw new Error(
-        `expected ${n} sends, saw ${state.sent}; history ${JSON.stringify(state.state?.history.map((h) => [h.direction, h.kind]))}`,
-      );
+    await pollUntil({
+      what: `${n} sends, each in the history`,
+      read: async () => ({ state: await gateway.getState(RBM_KEY), sent: rec.callsTo('sendMessage').length }),
+      done: (s) => s.sent >= n && (s.state?.history.filter((h) => h.direction === 'outbound').length ?? 0) >= n,
+      timeoutMs: 10_000,
+      describe: (s) => `${s.sent} sends; history ${JSON.stringify(s.state?.history.map((h) => [h.direction, h.kind]))}`,
+    });
   };
 
   function exampleStore(): { file: string; store: RoutingStore } {
@@ -185,10 +184,12 @@ describe('conversation start: routing version, initial search attributes', () =>
       await answered(gateway, rec, 1);
       const handle = env.client.workflow.getHandle(gateway.workflowId(RBM_KEY));
       // The locale is upserted once the answer went out.
-      const described = await waitUntil(
-        () => handle.describe(),
-        (d) => d.typedSearchAttributes.get(searchAttributes.locale) !== undefined,
-      );
+      const described = await pollUntil({
+        what: 'the locale search attribute',
+        read: () => handle.describe(),
+        done: (d) => d.typedSearchAttributes.get(searchAttributes.locale) !== undefined,
+        timeoutMs: 10_000,
+      });
       expect(described.typedSearchAttributes.get(searchAttributes.channel)).toBe('rbm');
       expect(described.typedSearchAttributes.get(searchAttributes.status)).toBe('automation');
       const upserted = (await historyOf(gateway)).flatMap((e) =>

@@ -55,16 +55,6 @@ function typingEvent(key: string, isTyping: boolean, dedupeKey = `typ-${randomUU
   };
 }
 
-/** Polls `read` until `done`, failing with `what` and the last value when it never holds. */
-async function until<T>(
-  read: () => Promise<T>,
-  done: (value: T) => boolean,
-  what: string,
-  timeoutMs = 15_000,
-): Promise<T> {
-  return pollUntil({ what, read, done, timeoutMs });
-}
-
 describe('issue 11: conversation workflow correctness', () => {
   let env: TestWorkflowEnvironment;
   // A server per test: a run terminated with an activity or workflow task in flight can leave the
@@ -216,27 +206,27 @@ describe('issue 11: conversation workflow correctness', () => {
             content: { text: 'slow send' },
             idempotencyKey: 'slow-1',
           });
-          await until(
-            async () => sendGate.entered,
-            (n) => n >= 1,
-            'the send to be in flight',
-          );
+          await pollUntil({
+            what: 'the send to be in flight',
+            read: async () => sendGate.entered,
+            done: (n) => n >= 1,
+          });
           for (let i = 0; i < 10; i++)
             await ctx.handle.signal(inboundEventsSignal, [userMessage(BM_KEY, `message ${i}`)]);
           // The history is over the threshold now, with the send still in flight for a while.
-          await until(
-            async () => (await ctx.handle.describe()).historyLength,
-            (n) => n > 15,
-            'the history to pass the threshold',
-          );
+          await pollUntil({
+            what: 'the history to pass the threshold',
+            read: async () => (await ctx.handle.describe()).historyLength,
+            done: (n) => n > 15,
+          });
           await new Promise((r) => setTimeout(r, 1000));
           sendGate.open();
           expect((await sent).status).toBe('SENT');
-          await until(
-            async () => (await ctx.latest().describe()).runId,
-            (runId) => runId !== ctx.firstRunId,
-            'continue-as-new',
-          );
+          await pollUntil({
+            what: 'continue-as-new',
+            read: async () => (await ctx.latest().describe()).runId,
+            done: (runId) => runId !== ctx.firstRunId,
+          });
           await ctx.settled();
           const state = await ctx.state();
           expect(state.history.filter((h) => h.direction === 'inbound')).toHaveLength(10);
@@ -263,11 +253,11 @@ describe('issue 11: conversation workflow correctness', () => {
           await ctx.handle.signal(inboundEventsSignal, [
             userMessage(RBM_KEY, 'what are your opening hours?', { messageId: 'r404' }),
           ]);
-          const state = (await until(
-            ctx.state,
-            (s) => ((s as { activityFailures?: unknown[] }).activityFailures?.length ?? 0) >= 1,
-            'the failure to be recorded',
-          )) as ConversationView & { activityFailures: { kind: string }[] };
+          const state = (await pollUntil({
+            what: 'the failure to be recorded',
+            read: ctx.state,
+            done: (s) => ((s as { activityFailures?: unknown[] }).activityFailures?.length ?? 0) >= 1,
+          })) as ConversationView & { activityFailures: { kind: string }[] };
           expect(state.activityFailures[0]).toEqual(expect.objectContaining({ kind: 'read_receipt' }));
           expect(state.readReceiptsSent).not.toContain('r404');
           expect((await ctx.handle.describe()).status.name).toBe('RUNNING');
@@ -287,18 +277,22 @@ describe('issue 11: conversation workflow correctness', () => {
           await ctx.handle.signal(inboundEventsSignal, [
             userMessage(RBM_KEY, 'what are your opening hours?', { messageId: 'slow-read' }),
           ]);
-          await until(
-            async () => receiptGate.entered,
-            (n) => n >= 1,
-            'the receipt to be in flight',
-          );
-          await until(
-            async () => rec.callsTo('sendMessage').length,
-            (n) => n >= 1,
-            'the reply while the receipt is in flight',
-          );
+          await pollUntil({
+            what: 'the receipt to be in flight',
+            read: async () => receiptGate.entered,
+            done: (n) => n >= 1,
+          });
+          await pollUntil({
+            what: 'the reply while the receipt is in flight',
+            read: async () => rec.callsTo('sendMessage').length,
+            done: (n) => n >= 1,
+          });
           receiptGate.open();
-          await until(ctx.state, (s) => s.readReceiptsSent.includes('slow-read'), 'the receipt to be recorded');
+          await pollUntil({
+            what: 'the receipt to be recorded',
+            read: ctx.state,
+            done: (s) => s.readReceiptsSent.includes('slow-read'),
+          });
         },
       );
     });
@@ -317,12 +311,12 @@ describe('issue 11: conversation workflow correctness', () => {
         rec,
         { key: RBM_KEY, routing: exampleRouting(), settings: { idleTimeout: '1 day' } },
         async (ctx) => {
-          await until(
-            async () => rec.callsTo('sendMessage').length,
-            (n) => n >= 1,
-            'the answer',
-            30_000,
-          );
+          await pollUntil({
+            what: 'the answer',
+            read: async () => rec.callsTo('sendMessage').length,
+            done: (n) => n >= 1,
+            timeoutMs: 30_000,
+          });
           expect((await ctx.handle.describe()).status.name).toBe('RUNNING');
           await expectHealthy(ctx);
         },
@@ -338,21 +332,21 @@ describe('issue 11: conversation workflow correctness', () => {
         rec,
         { key: RBM_KEY, routing: exampleRouting(), settings: { idleTimeout: '1 hour' } },
         async (ctx) => {
-          await until(
-            async () => rec.callsTo('sendMessage').length,
-            (n) => n >= 1,
-            'the first answer',
-          );
+          await pollUntil({
+            what: 'the first answer',
+            read: async () => rec.callsTo('sendMessage').length,
+            done: (n) => n >= 1,
+          });
           await send(ctx.latest(), { content: { text: 'operator note' }, idempotencyKey: 'idle-post-1' });
           await env.sleep('2 hours');
           await ctx.signalWithStart([first]);
           await send(ctx.latest(), { content: { text: 'operator note' }, idempotencyKey: 'idle-post-1' });
           await ctx.signalWithStart([userMessage(RBM_KEY, 'do you deliver?', { messageId: 'idle-m2' })]);
-          await until(
-            async () => rec.callsTo('sendMessage').length,
-            (n) => n >= 3,
-            'the second answer',
-          );
+          await pollUntil({
+            what: 'the second answer',
+            read: async () => rec.callsTo('sendMessage').length,
+            done: (n) => n >= 3,
+          });
           await ctx.settled();
           const state = await ctx.state();
           expect(state.history.filter((h) => h.messageId === 'idle-m1')).toHaveLength(1);
@@ -384,25 +378,25 @@ describe('issue 11: conversation workflow correctness', () => {
         { key: BM_KEY, settings: { handoffSla: '2 minutes', idleTimeout: '1 day' } },
         async (ctx) => {
           await ctx.handle.signal(inboundEventsSignal, [liveAgentRequest(BM_KEY)]);
-          await until(ctx.state, (s) => s.status === 'waiting_for_agent', 'the handoff');
+          await pollUntil({ what: 'the handoff', read: ctx.state, done: (s) => s.status === 'waiting_for_agent' });
           // Just past the SLA: while the holding message's send is held, the test server's clock stands still.
           await env.sleep('121 seconds');
-          await until(
-            async () => sendGate.entered,
-            (n) => n >= 1,
-            'the holding message to be in flight',
-          );
+          await pollUntil({
+            what: 'the holding message to be in flight',
+            read: async () => sendGate.entered,
+            done: (n) => n >= 1,
+          });
           const assigned = ctx.handle.executeUpdate(assignUpdate, {
             args: [{ to: 'human', agentId: 'alice', displayName: 'Alice' }],
           });
           const answer = await Promise.race([assigned, new Promise((r) => setTimeout(() => r('no answer'), 10_000))]);
           expect(answer).toEqual({ assignedTo: expect.objectContaining({ kind: 'human', agentId: 'alice' }) });
           sendGate.open();
-          const view = await until(
-            () => ctx.handle.query(outboundMessagesQuery),
-            (v) => v.messages.length === 1 && v.messages[0]?.status === 'SENT',
-            'the holding message to be sent',
-          );
+          const view = await pollUntil({
+            what: 'the holding message to be sent',
+            read: () => ctx.handle.query(outboundMessagesQuery),
+            done: (v) => v.messages.length === 1 && v.messages[0]?.status === 'SENT',
+          });
           expect(view.messages).toHaveLength(1);
           expect(sendGate.entered).toBe(1);
           await expectHealthy(ctx);
@@ -424,14 +418,14 @@ describe('issue 11: conversation workflow correctness', () => {
         async (ctx) => {
           firstRunId = ctx.firstRunId;
           workflowId = ctx.workflowId;
-          await until(ctx.state, (s) => s.status === 'waiting_for_agent', 'the handoff');
+          await pollUntil({ what: 'the handoff', read: ctx.state, done: (s) => s.status === 'waiting_for_agent' });
           await env.sleep('3 hours');
           await ctx.signalWithStart([userMessage(RBM_KEY, 'hello? anyone?', { messageId: 'reopen-2' })]);
-          await until(
-            async () => rec.callsTo('notifyHandoff').length,
-            (n) => n >= 2,
-            'the desk to hear of the reopened conversation',
-          );
+          await pollUntil({
+            what: 'the desk to hear of the reopened conversation',
+            read: async () => rec.callsTo('notifyHandoff').length,
+            done: (n) => n >= 2,
+          });
           await ctx.settled();
           const state = await ctx.state();
           expect(state.assignment).toEqual({ kind: 'queue', queue: 'general' });
@@ -442,11 +436,11 @@ describe('issue 11: conversation workflow correctness', () => {
           expect(description.typedSearchAttributes.get(searchAttributes.status)).toBe('waiting_for_agent');
           const holdingBefore = rec.callsTo('sendMessage').length;
           await env.sleep('6 minutes');
-          await until(
-            async () => rec.callsTo('sendMessage').length,
-            (n) => n > holdingBefore,
-            'the SLA holding message after the reopen',
-          );
+          await pollUntil({
+            what: 'the SLA holding message after the reopen',
+            read: async () => rec.callsTo('sendMessage').length,
+            done: (n) => n > holdingBefore,
+          });
         },
         [userMessage(RBM_KEY, 'I want to talk to a person', { messageId: 'reopen-1' })],
       );
@@ -460,23 +454,27 @@ describe('issue 11: conversation workflow correctness', () => {
       // While an activity is held the test server's clock runs in real time: short periods.
       await conversation(rec, { key: BM_KEY, settings: { idleTimeout: '3 seconds' } }, async (ctx) => {
         await ctx.handle.signal(inboundEventsSignal, [userMessage(BM_KEY, 'first', { messageId: 'close-m1' })]);
-        await until(ctx.state, (s) => s.unreadByAgent.includes('close-m1'), 'the first message');
+        await pollUntil({
+          what: 'the first message',
+          read: ctx.state,
+          done: (s) => s.unreadByAgent.includes('close-m1'),
+        });
         const marking = ctx.handle.executeUpdate(markReadUpdate, { args: [{ agentId: 'ann' }] });
-        await until(
-          async () => receiptGate.entered,
-          (n) => n >= 1,
-          'the receipt to be in flight',
-        );
+        await pollUntil({
+          what: 'the receipt to be in flight',
+          read: async () => receiptGate.entered,
+          done: (n) => n >= 1,
+        });
         await env.sleep('5 seconds');
         await ctx.handle.signal(inboundEventsSignal, [userMessage(BM_KEY, 'still there?', { messageId: 'close-m2' })]);
         receiptGate.open();
         await marking.catch(() => undefined);
         await ctx.settled();
-        await until(
-          ctx.state,
-          (s) => s.routingDecisions.some((d) => d.messageId === 'close-m2'),
-          'the message that arrived while closing to be routed',
-        );
+        await pollUntil({
+          what: 'the message that arrived while closing to be routed',
+          read: ctx.state,
+          done: (s) => s.routingDecisions.some((d) => d.messageId === 'close-m2'),
+        });
         await expectHealthy(ctx);
       });
     });
@@ -490,25 +488,29 @@ describe('issue 11: conversation workflow correctness', () => {
         async (ctx) => {
           await ctx.handle.executeUpdate(assignUpdate, { args: [{ to: 'human', agentId: 'ann' }] });
           await ctx.handle.signal(inboundEventsSignal, [userMessage(BM_KEY, 'hi', { messageId: 'close-l1' })]);
-          await until(ctx.state, (s) => s.unreadByAgent.includes('close-l1'), 'the message for the agent');
+          await pollUntil({
+            what: 'the message for the agent',
+            read: ctx.state,
+            done: (s) => s.unreadByAgent.includes('close-l1'),
+          });
           await ctx.handle.executeUpdate(assignUpdate, { args: [{ to: 'automation' }] });
           const marking = ctx.handle.executeUpdate(markReadUpdate, {
             args: [{ agentId: 'ann', messageIds: ['close-l1'] }],
           });
-          await until(
-            async () => receiptGate.entered,
-            (n) => n >= 1,
-            'the receipt to be in flight',
-          );
+          await pollUntil({
+            what: 'the receipt to be in flight',
+            read: async () => receiptGate.entered,
+            done: (n) => n >= 1,
+          });
           await env.sleep('5 seconds');
           await ctx.handle.signal(inboundEventsSignal, [liveAgentRequest(BM_KEY)]);
           receiptGate.open();
           await marking.catch(() => undefined);
-          await until(
-            async () => rec.callsTo('notifyHandoff').length,
-            (n) => n >= 1,
-            'the live-agent request to reach the desk',
-          );
+          await pollUntil({
+            what: 'the live-agent request to reach the desk',
+            read: async () => rec.callsTo('notifyHandoff').length,
+            done: (n) => n >= 1,
+          });
           await expectHealthy(ctx);
         },
       );
@@ -530,35 +532,39 @@ describe('issue 11: conversation workflow correctness', () => {
             policy: { deliverWithinMs: 3_000, fallbackSms: { text: 'please confirm (SMS)' } },
           });
           await ctx.handle.signal(inboundEventsSignal, [userMessage(RBM_KEY, 'hello', { messageId: 'can-sms-1' })]);
-          await until(ctx.state, (s) => s.unreadByAgent.includes('can-sms-1'), 'the message for the agent');
+          await pollUntil({
+            what: 'the message for the agent',
+            read: ctx.state,
+            done: (s) => s.unreadByAgent.includes('can-sms-1'),
+          });
           const marking = ctx.handle.executeUpdate(markReadUpdate, { args: [{ agentId: 'ann' }] });
-          await until(
-            async () => receiptGate.entered,
-            (n) => n >= 1,
-            'the receipt to be in flight',
-          );
+          await pollUntil({
+            what: 'the receipt to be in flight',
+            read: async () => receiptGate.entered,
+            done: (n) => n >= 1,
+          });
           for (let i = 0; i < 8; i++) await ctx.handle.signal(inboundEventsSignal, [userMessage(RBM_KEY, `more ${i}`)]);
-          await until(
-            async () => (await ctx.handle.describe()).historyLength,
-            (n) => n > 30,
-            'the history to pass the threshold',
-          );
+          await pollUntil({
+            what: 'the history to pass the threshold',
+            read: async () => (await ctx.handle.describe()).historyLength,
+            done: (n) => n > 30,
+          });
           // The receipt is held, so the clock runs in real time: the 3 s deadline passes in 4.
           await env.sleep('4 seconds');
-          await until(
-            async () => smsGate.entered,
-            (n) => n >= 1,
-            'the fallback SMS to be in flight',
-          );
+          await pollUntil({
+            what: 'the fallback SMS to be in flight',
+            read: async () => smsGate.entered,
+            done: (n) => n >= 1,
+          });
           receiptGate.open();
           await marking.catch(() => undefined);
           await new Promise((r) => setTimeout(r, 1000));
           smsGate.open();
-          await until(
-            async () => (await ctx.latest().describe()).runId,
-            (runId) => runId !== ctx.firstRunId,
-            'continue-as-new',
-          );
+          await pollUntil({
+            what: 'continue-as-new',
+            read: async () => (await ctx.latest().describe()).runId,
+            done: (runId) => runId !== ctx.firstRunId,
+          });
           await ctx.settled();
           const view = await ctx.latest().query(outboundMessagesQuery);
           expect(view.messages.find((m) => m.messageId === messageId)?.sms?.state).toBe('sent');
@@ -577,11 +583,11 @@ describe('issue 11: conversation workflow correctness', () => {
         rec,
         { key: RBM_KEY, routing: exampleRouting(), settings: { idleTimeout: '1 day' } },
         async (ctx) => {
-          await until(
-            async () => rec.callsTo('sendMessage').length,
-            (n) => n >= 1,
-            'the answer',
-          );
+          await pollUntil({
+            what: 'the answer',
+            read: async () => rec.callsTo('sendMessage').length,
+            done: (n) => n >= 1,
+          });
           for (let batch = 0; batch < 21; batch++) {
             await ctx.handle.signal(
               inboundEventsSignal,
@@ -590,19 +596,19 @@ describe('issue 11: conversation workflow correctness', () => {
           }
           await ctx.handle.signal(inboundEventsSignal, [first]);
           await ctx.handle.signal(inboundEventsSignal, [userMessage(RBM_KEY, 'thanks', { messageId: 'dedupe-m2' })]);
-          await until(
-            ctx.state,
-            (s) => s.routingDecisions.some((d) => d.messageId === 'dedupe-m2'),
-            'the next message',
-          );
+          await pollUntil({
+            what: 'the next message',
+            read: ctx.state,
+            done: (s) => s.routingDecisions.some((d) => d.messageId === 'dedupe-m2'),
+          });
           await env.sleep('6 days');
           await ctx.signalWithStart([first]);
           await ctx.signalWithStart([userMessage(RBM_KEY, 'do you deliver?', { messageId: 'dedupe-m3' })]);
-          await until(
-            async () => rec.callsTo('sendReadReceipt').length,
-            (n) => n >= 3,
-            'the third message',
-          );
+          await pollUntil({
+            what: 'the third message',
+            read: async () => rec.callsTo('sendReadReceipt').length,
+            done: (n) => n >= 3,
+          });
           await ctx.settled();
           const state = await ctx.state();
           expect(state.history.filter((h) => h.messageId === 'dedupe-m1')).toHaveLength(1);
@@ -621,11 +627,11 @@ describe('issue 11: conversation workflow correctness', () => {
     test('status and queue are current as soon as the update returns', async () => {
       const rec = recordingActivities();
       await conversation(rec, { key: BM_KEY, settings: { idleTimeout: '1 day' } }, async (ctx) => {
-        await until(
-          async () => (await ctx.handle.describe()).typedSearchAttributes.get(searchAttributes.status),
-          (s) => s === 'automation',
-          'the first sync',
-        );
+        await pollUntil({
+          what: 'the first sync',
+          read: async () => (await ctx.handle.describe()).typedSearchAttributes.get(searchAttributes.status),
+          done: (s) => s === 'automation',
+        });
         await ctx.handle.executeUpdate(assignUpdate, { args: [{ to: 'human', agentId: 'alice' }] });
         expect((await ctx.handle.describe()).typedSearchAttributes.get(searchAttributes.status)).toBe('with_agent');
         await ctx.handle.executeUpdate(assignUpdate, { args: [{ to: 'automation' }] });
@@ -659,14 +665,18 @@ describe('issue 11: conversation workflow correctness', () => {
       const rec = recordingActivities();
       await conversation(rec, { key: RBM_KEY, settings: { idleTimeout: '1 day' } }, async (ctx) => {
         await ctx.handle.signal(inboundEventsSignal, [typingEvent(RBM_KEY, true)]);
-        await until(ctx.state, (s) => s.userTyping.isTyping, 'the user to be typing');
+        await pollUntil({ what: 'the user to be typing', read: ctx.state, done: (s) => s.userTyping.isTyping });
         expect(userTypingAsOf((await ctx.state()).userTyping, await env.currentTimeMs()).isTyping).toBe(true);
         await env.sleep('30 seconds');
         // The reader's clock fades it (the API's getState does the same); the workflow armed no timer for it.
         expect(userTypingAsOf((await ctx.state()).userTyping, await env.currentTimeMs()).isTyping).toBe(false);
         // Typing again while typing: the fade counts from the newer event.
         await ctx.handle.signal(inboundEventsSignal, [typingEvent(RBM_KEY, true)]);
-        await until(ctx.state, (s) => s.userTyping.changes >= 2, 'typing again after the fade');
+        await pollUntil({
+          what: 'typing again after the fade',
+          read: ctx.state,
+          done: (s) => s.userTyping.changes >= 2,
+        });
         await env.sleep('15 seconds');
         await ctx.handle.signal(inboundEventsSignal, [typingEvent(RBM_KEY, true)]);
         await env.sleep('15 seconds');
@@ -699,7 +709,11 @@ describe('issue 11: conversation workflow correctness', () => {
       });
       await conversation(rec, { key: BM_KEY, settings: { idleTimeout: '1 day' } }, async (ctx) => {
         await ctx.handle.signal(inboundEventsSignal, [userMessage(BM_KEY, 'hi', { messageId: 'rr-1' })]);
-        await until(ctx.state, (s) => s.unreadByAgent.includes('rr-1'), 'the message for the agent');
+        await pollUntil({
+          what: 'the message for the agent',
+          read: ctx.state,
+          done: (s) => s.unreadByAgent.includes('rr-1'),
+        });
         await ctx.handle
           .executeUpdate(markReadUpdate, { args: [{ agentId: 'ann', messageIds: ['rr-1'] }] })
           .catch(() => undefined);
@@ -723,7 +737,7 @@ describe('issue 11: conversation workflow correctness', () => {
       });
       await conversation(rec, { key: BM_KEY, settings: { idleTimeout: '1 day' } }, async (ctx) => {
         await ctx.handle.signal(inboundEventsSignal, [liveAgentRequest(BM_KEY)]);
-        await until(ctx.state, (s) => s.status === 'waiting_for_agent', 'the handoff');
+        await pollUntil({ what: 'the handoff', read: ctx.state, done: (s) => s.status === 'waiting_for_agent' });
         await expect(
           ctx.handle.executeUpdate(assignUpdate, { args: [{ to: 'human', agentId: 'alice' }] }),
         ).rejects.toThrow();
@@ -745,11 +759,11 @@ describe('issue 11: conversation workflow correctness', () => {
         });
         await ctx.handle.signal(inboundEventsSignal, [receipt(RBM_KEY, a.messageId, 'DELIVERED')]);
         await env.sleep('30 minutes');
-        const first = await until(
-          () => ctx.handle.query(outboundMessagesQuery),
-          (v) => v.messages.find((m) => m.messageId === a.messageId)?.finished === true,
-          'the first message to finish',
-        );
+        const first = await pollUntil({
+          what: 'the first message to finish',
+          read: () => ctx.handle.query(outboundMessagesQuery),
+          done: (v) => v.messages.find((m) => m.messageId === a.messageId)?.finished === true,
+        });
         expect(first.messages.find((m) => m.messageId === a.messageId)?.sms).toBeUndefined();
         expect(rec.callsTo('sendSms')).toHaveLength(0);
 
@@ -764,11 +778,11 @@ describe('issue 11: conversation workflow correctness', () => {
         });
         await ctx.handle.signal(inboundEventsSignal, [receipt(RBM_KEY, c.messageId, 'DELIVERED')]);
         await env.sleep('30 minutes');
-        await until(
-          async () => rec.callsTo('sendSms').length,
-          (n) => n >= 1,
-          'the SMS for a user who sends READ',
-        );
+        await pollUntil({
+          what: 'the SMS for a user who sends READ',
+          read: async () => rec.callsTo('sendSms').length,
+          done: (n) => n >= 1,
+        });
         expect(rec.callsTo('sendSms')).toEqual([expect.objectContaining({ body: 'c (SMS)' })]);
       });
     });
@@ -781,11 +795,11 @@ describe('issue 11: conversation workflow correctness', () => {
         rec,
         { key: BM_KEY, routing: exampleRouting(), settings: { idleTimeout: '1 day' } },
         async (ctx) => {
-          const state = await until(
-            ctx.state,
-            (s) => s.routingDecisions.length >= 1 && s.assignment.kind !== 'automation',
-            'the routing decision and its handoff',
-          );
+          const state = await pollUntil({
+            what: 'the routing decision and its handoff',
+            read: ctx.state,
+            done: (s) => s.routingDecisions.length >= 1 && s.assignment.kind !== 'automation',
+          });
           expect(state.locale).toMatch(/^es\b/);
           expect(state.routingDecisions[0]).toEqual(expect.objectContaining({ action: 'handoff' }));
           expect(state.assignment).toEqual({ kind: 'queue', queue: 'general' });

@@ -499,15 +499,16 @@ describe('outbound messages on the time-skipping server', () => {
         const { runId } = await handle.describe();
         // Grow the history past the threshold with harmless events until the workflow continues as new.
         let noise = 0;
-        await waitFor(
-          async () => {
+        await pollUntil({
+          what: 'continue-as-new',
+          read: async () => {
             await handle.signal(inboundEventsSignal, [receipt(RBM_KEY, `noise-${noise++}`, 'DELIVERED')]);
             return (await handle.describe()).runId !== runId;
             // A signal, a workflow task and a describe per round: on a loaded two-core machine that is seconds each.
           },
-          'continue-as-new',
-          90_000,
-        );
+          done: Boolean,
+          timeoutMs: 90_000,
+        });
         const carried = messageIn(await handle.query(outboundMessagesQuery), first.messageId);
         expect(carried).toMatchObject({ status: 'SENT', finished: false, deadlines: { deliverBy } });
         // Same key in the new run: update ids are gone, the workflow's own map answers.
@@ -523,7 +524,3 @@ describe('outbound messages on the time-skipping server', () => {
     expect(rec.callsTo('sendSms')).toHaveLength(1);
   });
 });
-
-async function waitFor(predicate: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  await pollUntil({ what, read: predicate, done: (holds) => holds, timeoutMs });
-}

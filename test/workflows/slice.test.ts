@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 
+import { pollUntil } from '../../dev/poll';
 import { type InboundEvent } from '../../src/domain/inbound';
 import { ConversationsClient } from '../../src/temporal-client/conversations';
 import { conversationWorkflow } from '../../src/workflows';
@@ -10,7 +11,6 @@ import { conversationStateQuery, inboundEventsSignal, searchAttributes } from '.
 import { recordingActivities } from '../helpers/recording-activities';
 import { exampleRouting } from '../helpers/routing';
 import { createTimeSkippingEnv, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
-import { waitUntil } from '../helpers/wait';
 
 const KEY = 'rbm:agent@rbm.goog:+14155550100';
 
@@ -55,25 +55,31 @@ describe('conversation workflow on the time-skipping server', () => {
         signalArgs: [[textEvent('m1', 'what are your opening hours?')]],
       });
       const latest = env.client.workflow.getHandle(handle.workflowId);
-      await waitUntil(
-        () => latest.query(conversationStateQuery),
-        (s) => s.history.length >= 2,
-      );
+      await pollUntil({
+        what: 'the first exchange in the history',
+        read: () => latest.query(conversationStateQuery),
+        done: (s) => s.history.length >= 2,
+        timeoutMs: 10_000,
+      });
       await env.sleep('6 days');
       expect((await latest.describe()).runId).toBe(handle.signaledRunId);
       await env.sleep('1 day');
-      const dormant = await waitUntil(
-        () => latest.describe(),
-        (d) => d.runId !== handle.signaledRunId,
-      );
+      const dormant = await pollUntil({
+        what: 'the run to continue as new',
+        read: () => latest.describe(),
+        done: (d) => d.runId !== handle.signaledRunId,
+        timeoutMs: 10_000,
+      });
       expect(dormant.runId).not.toBe(handle.signaledRunId);
       expect(
         (await env.client.workflow.getHandle(handle.workflowId, handle.signaledRunId).describe()).status.name,
       ).toBe('CONTINUED_AS_NEW');
-      const state = await waitUntil(
-        () => latest.query(conversationStateQuery),
-        (s) => s.dormant === true,
-      );
+      const state = await pollUntil({
+        what: 'the dormant run',
+        read: () => latest.query(conversationStateQuery),
+        done: (s) => s.dormant === true,
+        timeoutMs: 10_000,
+      });
       expect(state.status).toBe('closed');
       expect(state.history.map((h) => h.direction)).toEqual(['inbound', 'outbound']);
       expect(state.history[1]?.summary).toMatch(/open/i);
@@ -100,10 +106,12 @@ describe('conversation workflow on the time-skipping server', () => {
       });
       for (let i = 0; i < 3; i++) await handle.signal(inboundEventsSignal, [textEvent('m-dup', 'do you deliver?')]);
       await handle.signal(inboundEventsSignal, [textEvent('m-next', 'thanks')]);
-      const state = await waitUntil(
-        () => handle.query(conversationStateQuery),
-        (s) => s.routingDecisions.some((d) => d.messageId === 'm-next'),
-      );
+      const state = await pollUntil({
+        what: 'the routing decision of m-next',
+        read: () => handle.query(conversationStateQuery),
+        done: (s) => s.routingDecisions.some((d) => d.messageId === 'm-next'),
+        timeoutMs: 10_000,
+      });
       expect(state.history.filter((h) => h.messageId === 'm-dup')).toHaveLength(1);
       expect(state.events).toHaveLength(2);
       await handle.terminate('test finished');
@@ -141,15 +149,19 @@ describe('conversation workflow on the time-skipping server', () => {
         args: [{ key: KEY, routing: exampleRouting(), settings: { idleTimeout: '1 hour' } }],
       });
       await handle.signal(inboundEventsSignal, [textEvent('q1', 'what are your opening hours?')]);
-      await waitUntil(
-        () => handle.query(conversationStateQuery),
-        (s) => s.readReceiptsSent.includes('q1') && s.history.length >= 2,
-      );
+      await pollUntil({
+        what: 'the read receipt and answer of q1',
+        read: () => handle.query(conversationStateQuery),
+        done: (s) => s.readReceiptsSent.includes('q1') && s.history.length >= 2,
+        timeoutMs: 10_000,
+      });
       await handle.signal(inboundEventsSignal, [textEvent('q2', 'what are your opening hours?')]);
-      const state = await waitUntil(
-        () => handle.query(conversationStateQuery),
-        (s) => s.readReceiptsSent.includes('q2') && s.history.length >= 4,
-      );
+      const state = await pollUntil({
+        what: 'the read receipt and answer of q2',
+        read: () => handle.query(conversationStateQuery),
+        done: (s) => s.readReceiptsSent.includes('q2') && s.history.length >= 4,
+        timeoutMs: 10_000,
+      });
       expect(state.activityFailures).toEqual([]);
       const history = await handle.fetchHistory();
       const scheduled = (history.events ?? []).flatMap((e) =>
@@ -200,10 +212,12 @@ describe('conversation workflow on the time-skipping server', () => {
       await handle.signal(inboundEventsSignal, [
         { ...textEvent('fr-1', 'quels sont vos horaires ?'), conversationKey: frenchKey },
       ]);
-      const state = await waitUntil(
-        () => handle.query(conversationStateQuery),
-        (s) => s.history.length >= 2,
-      );
+      const state = await pollUntil({
+        what: 'the greeting and the answer in the history',
+        read: () => handle.query(conversationStateQuery),
+        done: (s) => s.history.length >= 2,
+        timeoutMs: 10_000,
+      });
       expect(state.locale).toBe('fr');
       const history = await handle.fetchHistory();
       const upserted = (history.events ?? []).flatMap((e) =>
