@@ -5,8 +5,6 @@
 import { randomUUID } from 'node:crypto';
 
 import { ApplicationFailure } from '@temporalio/common';
-import { type TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 
 import { createApp } from '../../src/api/app';
 import { loadConfig } from '../../src/config';
@@ -14,18 +12,12 @@ import { FailureType } from '../../src/domain/errors';
 import { silentLogger } from '../../src/logger';
 import { ConversationsClient } from '../../src/temporal-client/conversations';
 import { recordingActivities } from '../helpers/recording-activities';
-import { createTimeSkippingEnv, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
+import { timeSkippingServer } from '../helpers/time-skipping';
 
 const TOKEN = 'messages-test-api-token';
 
 describe('operator API: outbound messages', () => {
-  let env: TestWorkflowEnvironment;
-  beforeAll(async () => {
-    env = await createTimeSkippingEnv();
-  });
-  afterAll(async () => {
-    await env?.teardown();
-  });
+  const server = timeSkippingServer('file');
 
   /** A fresh RBM number per test, so each test gets its own conversation workflow. */
   function rbmKey(): string {
@@ -43,22 +35,16 @@ describe('operator API: outbound messages', () => {
       ) => Promise<Response>,
     ) => Promise<void>,
   ) {
-    const taskQueue = uniqueTaskQueue('messages-api');
+    const { worker, taskQueue } = await server.worker({ taskQueuePrefix: 'messages-api', activities: rec.activities });
     const config = loadConfig({ API_TOKEN: TOKEN, TEMPORAL_TASK_QUEUE: taskQueue });
     const conversations = new ConversationsClient({
-      client: env.client,
+      client: server.env.client,
       taskQueue,
       timeoutMs: 10_000,
       workflowIds: { revealPhoneNumbers: false, secret: randomUUID() },
       startInput: { settings: { idleTimeout: '60 days' } },
     });
     const app = createApp({ config, conversations, logger: silentLogger });
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      workflowBundle: workflowBundle(),
-      activities: rec.activities,
-    });
     await worker.runUntil(() =>
       body((method, path, init = {}) =>
         Promise.resolve(

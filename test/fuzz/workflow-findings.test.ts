@@ -7,8 +7,6 @@
 import { randomUUID } from 'node:crypto';
 
 import { type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
-import { type TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 
 import { pollUntil } from '../../dev/poll';
 import { conversationWorkflow } from '../../src/workflows';
@@ -22,7 +20,7 @@ import {
 } from '../../src/workflows/definitions';
 import { gate } from '../helpers/gate';
 import { recordingActivities } from '../helpers/recording-activities';
-import { createTimeSkippingEnv, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
+import { timeSkippingServer } from '../helpers/time-skipping';
 import { BM_KEY, liveAgentRequest } from '../workflows/conversation-fixtures';
 
 type Handle = WorkflowHandle<typeof conversationWorkflow>;
@@ -59,31 +57,23 @@ function openActivities(events: HistoryEvents): string[] {
 }
 
 describe('workflow fuzzer findings', () => {
-  let env: TestWorkflowEnvironment;
   // A server per test (a run closed with an activity in flight stops its clock for good).
-  beforeEach(async () => {
-    env = await createTimeSkippingEnv();
-  });
-  afterEach(async () => {
-    await env?.teardown();
-  });
+  const server = timeSkippingServer('test');
 
   async function conversation(
     rec: Recording,
     input: ConversationInput,
     body: (handle: Started, state: () => Promise<ConversationView>) => Promise<void>,
   ): Promise<void> {
-    const taskQueue = uniqueTaskQueue('findings');
     const workflowId = `conv-findings-${randomUUID()}`;
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      workflowBundle: workflowBundle(),
-      activities: rec.activities,
-    });
+    const { worker, taskQueue } = await server.worker({ taskQueuePrefix: 'findings', activities: rec.activities });
     await worker.runUntil(async () => {
-      const handle = await env.client.workflow.start(conversationWorkflow, { workflowId, taskQueue, args: [input] });
-      const latest = () => env.client.workflow.getHandle(workflowId) as Handle;
+      const handle = await server.env.client.workflow.start(conversationWorkflow, {
+        workflowId,
+        taskQueue,
+        args: [input],
+      });
+      const latest = () => server.env.client.workflow.getHandle(workflowId) as Handle;
       try {
         await body(handle, () => latest().query(conversationStateQuery));
       } finally {
@@ -102,7 +92,7 @@ describe('workflow fuzzer findings', () => {
 
   /** The first run's history once it has continued as new. */
   async function firstRunClosed(handle: Started): Promise<HistoryEvents> {
-    const first = env.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId);
+    const first = server.env.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId);
     await pollUntil({
       what: 'the first run to continue as new',
       read: async () => (await first.describe()).status.name,
@@ -145,7 +135,7 @@ describe('workflow fuzzer findings', () => {
         expect(openActivities(events)).toEqual([]);
         // The desk never said typing=false: the next run keeps the indicator alive.
         const before = rec.callsTo('sendTyping').length;
-        await env.sleep('40 seconds');
+        await server.env.sleep('40 seconds');
         expect(rec.callsTo('sendTyping').length).toBeGreaterThan(before);
       },
     );
@@ -173,7 +163,7 @@ describe('workflow fuzzer findings', () => {
           done: (s) => s.status === 'waiting_for_agent',
           timeoutMs: 20_000,
         });
-        await env.sleep('121 seconds');
+        await server.env.sleep('121 seconds');
         await pollUntil({
           what: 'the holding message to be in flight',
           read: async () => sendGate.entered,

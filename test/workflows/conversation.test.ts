@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 
 import { ApplicationFailure } from '@temporalio/common';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 
 import { pollUntil } from '../../dev/poll';
 import { FailureType } from '../../src/domain/errors';
@@ -16,32 +15,20 @@ import {
   sendMessageUpdate,
 } from '../../src/workflows/definitions';
 import { recordingActivities } from '../helpers/recording-activities';
-import { createTimeSkippingEnv, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
+import { timeSkippingServer } from '../helpers/time-skipping';
 import { BM_KEY, liveAgentRequest, RBM_KEY, userMessage } from './conversation-fixtures';
 
 describe('conversation workflow: history, handoff, typing, continue-as-new', () => {
-  let env: TestWorkflowEnvironment;
-  beforeAll(async () => {
-    env = await createTimeSkippingEnv();
-  });
-  afterAll(async () => {
-    await env?.teardown();
-  });
+  const server = timeSkippingServer('file');
 
   async function run(
     activities: ReturnType<typeof recordingActivities>['activities'],
     input: ConversationInput,
     body: (handle: Awaited<ReturnType<TestWorkflowEnvironment['client']['workflow']['start']>>) => Promise<void>,
   ) {
-    const taskQueue = uniqueTaskQueue();
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      workflowBundle: workflowBundle(),
-      activities,
-    });
+    const { worker, taskQueue } = await server.worker({ activities });
     await worker.runUntil(async () => {
-      const handle = await env.client.workflow.start(conversationWorkflow, {
+      const handle = await server.env.client.workflow.start(conversationWorkflow, {
         workflowId: `conv-${randomUUID()}`,
         taskQueue,
         args: [input],
@@ -50,7 +37,7 @@ describe('conversation workflow: history, handoff, typing, continue-as-new', () 
         await body(handle);
       } finally {
         // Time is global on the test server: a leftover run with a pending activity would stop it skipping for the next test.
-        await env.client.workflow
+        await server.env.client.workflow
           .getHandle(handle.workflowId)
           .terminate('test finished')
           .catch(() => undefined);
@@ -65,7 +52,7 @@ describe('conversation workflow: history, handoff, typing, continue-as-new', () 
       { key: BM_KEY, settings: { handoffSla: '2 minutes', idleTimeout: '1 day' } },
       async (handle) => {
         await handle.signal(inboundEventsSignal, [liveAgentRequest(BM_KEY)]);
-        await env.sleep('10 minutes');
+        await server.env.sleep('10 minutes');
         const state = await handle.query(conversationStateQuery);
         expect(state.status).toBe('waiting_for_agent');
       },
@@ -109,9 +96,9 @@ describe('conversation workflow: history, handoff, typing, continue-as-new', () 
       { key: BM_KEY, settings: { handoffSla: '2 minutes', idleTimeout: '1 day' } },
       async (handle) => {
         await handle.signal(inboundEventsSignal, [liveAgentRequest(BM_KEY)]);
-        await env.sleep('1 minute');
+        await server.env.sleep('1 minute');
         await handle.executeUpdate(assignUpdate, { args: [{ to: 'human', agentId: 'alice', displayName: 'Alice' }] });
-        await env.sleep('10 minutes');
+        await server.env.sleep('10 minutes');
         const state = await handle.query(conversationStateQuery);
         expect(state.status).toBe('with_agent');
         expect(state.participants.humans).toEqual([{ agentId: 'alice', displayName: 'Alice' }]);
@@ -125,7 +112,7 @@ describe('conversation workflow: history, handoff, typing, continue-as-new', () 
     const sentAt: number[] = [];
     const rec = recordingActivities({
       channels: {
-        sendTyping: async (args) => void (args.typing === 'start' && sentAt.push(await env.currentTimeMs())),
+        sendTyping: async (args) => void (args.typing === 'start' && sentAt.push(await server.env.currentTimeMs())),
       },
     });
     await run(
@@ -133,17 +120,17 @@ describe('conversation workflow: history, handoff, typing, continue-as-new', () 
       { key: RBM_KEY, settings: { typingKeepAlive: '15 seconds', idleTimeout: '1 day' } },
       async (handle) => {
         await handle.executeUpdate(assignUpdate, { args: [{ to: 'human', agentId: 'bob' }] });
-        const startedAt = await env.currentTimeMs();
+        const startedAt = await server.env.currentTimeMs();
         await handle.executeUpdate(agentTypingUpdate, { args: [{ agentId: 'bob', typing: true }] });
-        await env.sleep('2 minutes');
-        const sentMessageAt = await env.currentTimeMs();
+        await server.env.sleep('2 minutes');
+        const sentMessageAt = await server.env.currentTimeMs();
         await handle.executeUpdate(sendMessageUpdate, {
           args: [
             { conversationKey: RBM_KEY, content: { text: 'Here is your answer' }, representative: { type: 'HUMAN' } },
           ],
         });
         const countAtSend = sentAt.length;
-        await env.sleep('2 minutes');
+        await server.env.sleep('2 minutes');
         expect(sentAt.length).toBe(countAtSend);
         const marks = [startedAt, ...sentAt, sentMessageAt];
         const gaps = marks.slice(1).map((t, i) => t - (marks[i] as number));
@@ -161,12 +148,12 @@ describe('conversation workflow: history, handoff, typing, continue-as-new', () 
       { key: BM_KEY, settings: { typingKeepAlive: '15 seconds', idleTimeout: '1 day' } },
       async (handle) => {
         await handle.executeUpdate(agentTypingUpdate, { args: [{ agentId: 'bob', typing: true }] });
-        await env.sleep('40 seconds');
+        await server.env.sleep('40 seconds');
         await handle.executeUpdate(agentTypingUpdate, { args: [{ agentId: 'bob', typing: false }] });
         const calls = rec.callsTo('sendTyping') as { typing: string }[];
         expect(calls.filter((c) => c.typing === 'start').length).toBeGreaterThanOrEqual(3);
         expect(calls.at(-1)?.typing).toBe('stop');
-        await env.sleep('1 minute');
+        await server.env.sleep('1 minute');
         expect(rec.callsTo('sendTyping')).toHaveLength(calls.length);
       },
     );
@@ -182,7 +169,7 @@ describe('conversation workflow: history, handoff, typing, continue-as-new', () 
         const first = userMessage(BM_KEY, 'first question', { messageId: 'keep-me' });
         await handle.signal(inboundEventsSignal, [first]);
         for (let i = 0; i < 12; i++) await handle.signal(inboundEventsSignal, [userMessage(BM_KEY, `message ${i}`)]);
-        const latest = env.client.workflow.getHandle(handle.workflowId);
+        const latest = server.env.client.workflow.getHandle(handle.workflowId);
         // The Java test server can lose a query that races a continue-as-new: query only once the
         // chain has settled (same run, same history length on two reads).
         const settled = async () => {

@@ -10,9 +10,6 @@ import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-import { type TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
-
 import { projectRoot } from '../../dev/binaries';
 import { pollUntil } from '../../dev/poll';
 import { type RoutingSource } from '../../src/activities';
@@ -21,7 +18,7 @@ import { RoutingStore } from '../../src/temporal/routing-store';
 import { ConversationsClient } from '../../src/temporal-client/conversations';
 import { conversationStateQuery, searchAttributes } from '../../src/workflows/definitions';
 import { recordingActivities } from '../helpers/recording-activities';
-import { createTimeSkippingEnv, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
+import { timeSkippingServer } from '../helpers/time-skipping';
 import { RBM_KEY, userMessage } from './conversation-fixtures';
 
 const EXAMPLE = readFileSync(path.join(projectRoot, 'config', 'routing.example.yaml'), 'utf8');
@@ -40,14 +37,8 @@ interface HistoryEvent {
 }
 
 describe('conversation start: routing version, initial search attributes', () => {
-  let env: TestWorkflowEnvironment;
   let dir: string;
-  beforeAll(async () => {
-    env = await createTimeSkippingEnv();
-  });
-  afterAll(async () => {
-    await env?.teardown();
-  });
+  const server = timeSkippingServer('file');
   beforeEach(() => (dir = mkdtempSync(path.join(tmpdir(), 'sb-routing-'))));
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -59,28 +50,22 @@ describe('conversation start: routing version, initial search attributes', () =>
       rec: ReturnType<typeof recordingActivities>,
     ) => Promise<void>,
   ) {
-    const taskQueue = uniqueTaskQueue('cost');
     const secret = `s-${randomUUID()}`;
     const rec = recordingActivities({ routing: store });
+    const { worker, taskQueue } = await server.worker({ taskQueuePrefix: 'cost', activities: rec.activities });
     const gatewayFor = (routingVersion: string | undefined) =>
       new ConversationsClient({
-        client: env.client,
+        client: server.env.client,
         taskQueue,
         timeoutMs: 10_000,
         workflowIds: { revealPhoneNumbers: false, secret },
         startInput: { settings: { idleTimeout: '1 day' }, ...(routingVersion ? { routingVersion } : {}) },
       });
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      workflowBundle: workflowBundle(),
-      activities: rec.activities,
-    });
     await worker.runUntil(async () => {
       try {
         await body(gatewayFor, rec);
       } finally {
-        await env.client.workflow
+        await server.env.client.workflow
           .getHandle(gatewayFor(undefined).workflowId(RBM_KEY))
           .terminate('test finished')
           .catch(() => undefined);
@@ -109,7 +94,7 @@ describe('conversation start: routing version, initial search attributes', () =>
   }
 
   async function historyOf(gateway: ConversationsClient): Promise<HistoryEvent[]> {
-    const history = await env.client.workflow.getHandle(gateway.workflowId(RBM_KEY)).fetchHistory();
+    const history = await server.env.client.workflow.getHandle(gateway.workflowId(RBM_KEY)).fetchHistory();
     return (history.events ?? []) as HistoryEvent[];
   }
 
@@ -182,7 +167,7 @@ describe('conversation start: routing version, initial search attributes', () =>
       const gateway = gatewayFor(store.currentVersion);
       await gateway.deliver(RBM_KEY, [userMessage(RBM_KEY, 'what are your opening hours?')]);
       await answered(gateway, rec, 1);
-      const handle = env.client.workflow.getHandle(gateway.workflowId(RBM_KEY));
+      const handle = server.env.client.workflow.getHandle(gateway.workflowId(RBM_KEY));
       // The locale is upserted once the answer went out.
       const described = await pollUntil({
         what: 'the locale search attribute',

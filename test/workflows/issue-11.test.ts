@@ -9,8 +9,6 @@ import { randomUUID } from 'node:crypto';
 import { type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import { type TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 
 import { pollUntil } from '../../dev/poll';
 import { FailureType } from '../../src/domain/errors';
@@ -34,7 +32,7 @@ import { type OutboundSendInput } from '../../src/workflows/outbound/types';
 import { gate } from '../helpers/gate';
 import { recordingActivities } from '../helpers/recording-activities';
 import { exampleRouting } from '../helpers/routing';
-import { createTimeSkippingEnv, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
+import { timeSkippingServer } from '../helpers/time-skipping';
 import { BM_KEY, liveAgentRequest, RBM_KEY, userMessage } from './conversation-fixtures';
 import { receipt } from './outbound-helpers';
 
@@ -56,17 +54,9 @@ function typingEvent(key: string, isTyping: boolean, dedupeKey = `typ-${randomUU
 }
 
 describe('issue 11: conversation workflow correctness', () => {
-  let env: TestWorkflowEnvironment;
-  // A server per test: a run terminated with an activity or workflow task in flight can leave the
-  // test server's time-skipping lock held (sdk-java #1138, #3088), and every later env.sleep of
-  // the same server then passes in wall-clock time. Under load that happened often enough to time
-  // out the tests that skip days.
-  beforeEach(async () => {
-    env = await createTimeSkippingEnv();
-  });
-  afterEach(async () => {
-    await env?.teardown();
-  });
+  // A server per test: these tests terminate runs with work in flight, and under load a shared
+  // server's lock timed out the tests that skip days.
+  const server = timeSkippingServer('test');
 
   interface Ctx {
     handle: Handle;
@@ -87,26 +77,20 @@ describe('issue 11: conversation workflow correctness', () => {
     body: (ctx: Ctx) => Promise<void>,
     start: 'start' | InboundEvent[] = 'start',
   ): Promise<void> {
-    const taskQueue = uniqueTaskQueue('issue11');
     const workflowId = `conv-issue11-${randomUUID()}`;
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      workflowBundle: workflowBundle(),
-      activities: rec.activities,
-    });
+    const { worker, taskQueue } = await server.worker({ taskQueuePrefix: 'issue11', activities: rec.activities });
     await worker.runUntil(async () => {
       const handle =
         start === 'start'
-          ? await env.client.workflow.start(conversationWorkflow, { workflowId, taskQueue, args: [input] })
-          : await env.client.workflow.signalWithStart(conversationWorkflow, {
+          ? await server.env.client.workflow.start(conversationWorkflow, { workflowId, taskQueue, args: [input] })
+          : await server.env.client.workflow.signalWithStart(conversationWorkflow, {
               workflowId,
               taskQueue,
               args: [input],
               signal: inboundEventsSignal,
               signalArgs: [start],
             });
-      const latest = () => env.client.workflow.getHandle(workflowId) as Handle;
+      const latest = () => server.env.client.workflow.getHandle(workflowId) as Handle;
       const ctx: Ctx = {
         handle,
         firstRunId: 'firstExecutionRunId' in handle ? handle.firstExecutionRunId : handle.signaledRunId,
@@ -122,7 +106,7 @@ describe('issue 11: conversation workflow correctness', () => {
           }
         },
         signalWithStart: async (events) => {
-          await env.client.workflow.signalWithStart(conversationWorkflow, {
+          await server.env.client.workflow.signalWithStart(conversationWorkflow, {
             workflowId,
             taskQueue,
             args: [input],
@@ -152,13 +136,13 @@ describe('issue 11: conversation workflow correctness', () => {
 
   /** Every run of the chain (followed through continue-as-new): none FAILED, none with a failed workflow task. */
   async function runStatus(workflowId: string, runId: string): Promise<string> {
-    return (await env.client.workflow.getHandle(workflowId, runId).describe()).status.name;
+    return (await server.env.client.workflow.getHandle(workflowId, runId).describe()).status.name;
   }
   async function runEvents(
     workflowId: string,
     runId: string,
   ): Promise<NonNullable<Awaited<ReturnType<Handle['fetchHistory']>>['events']>> {
-    return (await env.client.workflow.getHandle(workflowId, runId).fetchHistory()).events ?? [];
+    return (await server.env.client.workflow.getHandle(workflowId, runId).fetchHistory()).events ?? [];
   }
   async function expectHealthy(ctx: Ctx): Promise<void> {
     const problems: string[] = [];
@@ -338,7 +322,7 @@ describe('issue 11: conversation workflow correctness', () => {
             done: (n) => n >= 1,
           });
           await send(ctx.latest(), { content: { text: 'operator note' }, idempotencyKey: 'idle-post-1' });
-          await env.sleep('2 hours');
+          await server.env.sleep('2 hours');
           await ctx.signalWithStart([first]);
           await send(ctx.latest(), { content: { text: 'operator note' }, idempotencyKey: 'idle-post-1' });
           await ctx.signalWithStart([userMessage(RBM_KEY, 'do you deliver?', { messageId: 'idle-m2' })]);
@@ -380,7 +364,7 @@ describe('issue 11: conversation workflow correctness', () => {
           await ctx.handle.signal(inboundEventsSignal, [liveAgentRequest(BM_KEY)]);
           await pollUntil({ what: 'the handoff', read: ctx.state, done: (s) => s.status === 'waiting_for_agent' });
           // Just past the SLA: while the holding message's send is held, the test server's clock stands still.
-          await env.sleep('121 seconds');
+          await server.env.sleep('121 seconds');
           await pollUntil({
             what: 'the holding message to be in flight',
             read: async () => sendGate.entered,
@@ -410,7 +394,9 @@ describe('issue 11: conversation workflow correctness', () => {
       let firstRunId = '';
       let workflowId = '';
       const rec = recordingActivities({
-        previousRuns: { previousRun: async () => env.client.workflow.getHandle(workflowId, firstRunId).result() },
+        previousRuns: {
+          previousRun: async () => server.env.client.workflow.getHandle(workflowId, firstRunId).result(),
+        },
       });
       await conversation(
         rec,
@@ -419,7 +405,7 @@ describe('issue 11: conversation workflow correctness', () => {
           firstRunId = ctx.firstRunId;
           workflowId = ctx.workflowId;
           await pollUntil({ what: 'the handoff', read: ctx.state, done: (s) => s.status === 'waiting_for_agent' });
-          await env.sleep('3 hours');
+          await server.env.sleep('3 hours');
           await ctx.signalWithStart([userMessage(RBM_KEY, 'hello? anyone?', { messageId: 'reopen-2' })]);
           await pollUntil({
             what: 'the desk to hear of the reopened conversation',
@@ -435,7 +421,7 @@ describe('issue 11: conversation workflow correctness', () => {
           expect(description.typedSearchAttributes.get(searchAttributes.queue)).toBe('general');
           expect(description.typedSearchAttributes.get(searchAttributes.status)).toBe('waiting_for_agent');
           const holdingBefore = rec.callsTo('sendMessage').length;
-          await env.sleep('6 minutes');
+          await server.env.sleep('6 minutes');
           await pollUntil({
             what: 'the SLA holding message after the reopen',
             read: async () => rec.callsTo('sendMessage').length,
@@ -465,7 +451,7 @@ describe('issue 11: conversation workflow correctness', () => {
           read: async () => receiptGate.entered,
           done: (n) => n >= 1,
         });
-        await env.sleep('5 seconds');
+        await server.env.sleep('5 seconds');
         await ctx.handle.signal(inboundEventsSignal, [userMessage(BM_KEY, 'still there?', { messageId: 'close-m2' })]);
         receiptGate.open();
         await marking.catch(() => undefined);
@@ -502,7 +488,7 @@ describe('issue 11: conversation workflow correctness', () => {
             read: async () => receiptGate.entered,
             done: (n) => n >= 1,
           });
-          await env.sleep('5 seconds');
+          await server.env.sleep('5 seconds');
           await ctx.handle.signal(inboundEventsSignal, [liveAgentRequest(BM_KEY)]);
           receiptGate.open();
           await marking.catch(() => undefined);
@@ -550,7 +536,7 @@ describe('issue 11: conversation workflow correctness', () => {
             done: (n) => n > 30,
           });
           // The receipt is held, so the clock runs in real time: the 3 s deadline passes in 4.
-          await env.sleep('4 seconds');
+          await server.env.sleep('4 seconds');
           await pollUntil({
             what: 'the fallback SMS to be in flight',
             read: async () => smsGate.entered,
@@ -601,7 +587,7 @@ describe('issue 11: conversation workflow correctness', () => {
             read: ctx.state,
             done: (s) => s.routingDecisions.some((d) => d.messageId === 'dedupe-m2'),
           });
-          await env.sleep('6 days');
+          await server.env.sleep('6 days');
           await ctx.signalWithStart([first]);
           await ctx.signalWithStart([userMessage(RBM_KEY, 'do you deliver?', { messageId: 'dedupe-m3' })]);
           await pollUntil({
@@ -649,11 +635,11 @@ describe('issue 11: conversation workflow correctness', () => {
         async (ctx) => {
           await ctx.handle.executeUpdate(assignUpdate, { args: [{ to: 'human', agentId: 'bob' }] });
           await ctx.handle.executeUpdate(agentTypingUpdate, { args: [{ agentId: 'bob', typing: true }] });
-          await env.sleep('10 minutes');
+          await server.env.sleep('10 minutes');
           const starts = (rec.callsTo('sendTyping') as { typing: string }[]).filter((c) => c.typing === 'start').length;
           expect(starts).toBeGreaterThanOrEqual(4);
           expect(starts).toBeLessThanOrEqual(9);
-          await env.sleep('5 minutes');
+          await server.env.sleep('5 minutes');
           expect((rec.callsTo('sendTyping') as { typing: string }[]).filter((c) => c.typing === 'start')).toHaveLength(
             starts,
           );
@@ -666,10 +652,10 @@ describe('issue 11: conversation workflow correctness', () => {
       await conversation(rec, { key: RBM_KEY, settings: { idleTimeout: '1 day' } }, async (ctx) => {
         await ctx.handle.signal(inboundEventsSignal, [typingEvent(RBM_KEY, true)]);
         await pollUntil({ what: 'the user to be typing', read: ctx.state, done: (s) => s.userTyping.isTyping });
-        expect(userTypingAsOf((await ctx.state()).userTyping, await env.currentTimeMs()).isTyping).toBe(true);
-        await env.sleep('30 seconds');
+        expect(userTypingAsOf((await ctx.state()).userTyping, await server.env.currentTimeMs()).isTyping).toBe(true);
+        await server.env.sleep('30 seconds');
         // The reader's clock fades it (the API's getState does the same); the workflow armed no timer for it.
-        expect(userTypingAsOf((await ctx.state()).userTyping, await env.currentTimeMs()).isTyping).toBe(false);
+        expect(userTypingAsOf((await ctx.state()).userTyping, await server.env.currentTimeMs()).isTyping).toBe(false);
         // Typing again while typing: the fade counts from the newer event.
         await ctx.handle.signal(inboundEventsSignal, [typingEvent(RBM_KEY, true)]);
         await pollUntil({
@@ -677,12 +663,12 @@ describe('issue 11: conversation workflow correctness', () => {
           read: ctx.state,
           done: (s) => s.userTyping.changes >= 2,
         });
-        await env.sleep('15 seconds');
+        await server.env.sleep('15 seconds');
         await ctx.handle.signal(inboundEventsSignal, [typingEvent(RBM_KEY, true)]);
-        await env.sleep('15 seconds');
-        expect(userTypingAsOf((await ctx.state()).userTyping, await env.currentTimeMs()).isTyping).toBe(true);
-        await env.sleep('10 seconds');
-        expect(userTypingAsOf((await ctx.state()).userTyping, await env.currentTimeMs()).isTyping).toBe(false);
+        await server.env.sleep('15 seconds');
+        expect(userTypingAsOf((await ctx.state()).userTyping, await server.env.currentTimeMs()).isTyping).toBe(true);
+        await server.env.sleep('10 seconds');
+        expect(userTypingAsOf((await ctx.state()).userTyping, await server.env.currentTimeMs()).isTyping).toBe(false);
         const history = await ctx.handle.fetchHistory();
         const timers = (history.events ?? [])
           .filter((e) => e.timerStartedEventAttributes)
@@ -758,7 +744,7 @@ describe('issue 11: conversation workflow correctness', () => {
           policy: { readWithinMs: 20 * 60_000, fallbackSms: { text: 'a (SMS)' } },
         });
         await ctx.handle.signal(inboundEventsSignal, [receipt(RBM_KEY, a.messageId, 'DELIVERED')]);
-        await env.sleep('30 minutes');
+        await server.env.sleep('30 minutes');
         const first = await pollUntil({
           what: 'the first message to finish',
           read: () => ctx.handle.query(outboundMessagesQuery),
@@ -777,7 +763,7 @@ describe('issue 11: conversation workflow correctness', () => {
           policy: { readWithinMs: 20 * 60_000, fallbackSms: { text: 'c (SMS)' } },
         });
         await ctx.handle.signal(inboundEventsSignal, [receipt(RBM_KEY, c.messageId, 'DELIVERED')]);
-        await env.sleep('30 minutes');
+        await server.env.sleep('30 minutes');
         await pollUntil({
           what: 'the SMS for a user who sends READ',
           read: async () => rec.callsTo('sendSms').length,

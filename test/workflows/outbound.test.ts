@@ -8,8 +8,6 @@ import { randomUUID } from 'node:crypto';
 
 import { type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { type TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 
 import { pollUntil } from '../../dev/poll';
 import { FailureType } from '../../src/domain/errors';
@@ -23,7 +21,7 @@ import {
 } from '../../src/workflows/definitions';
 import { type OutboundSendInput } from '../../src/workflows/outbound/types';
 import { recordingActivities } from '../helpers/recording-activities';
-import { createTimeSkippingEnv, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
+import { timeSkippingServer } from '../helpers/time-skipping';
 import { BM_KEY, eventually, finished, messageIn, RBM_KEY, RBM_NUMBER, receipt, ttlExpired } from './outbound-helpers';
 
 const MIN = 60_000;
@@ -33,16 +31,9 @@ type Recording = ReturnType<typeof recordingActivities>;
 type Handle = WorkflowHandle<typeof conversationWorkflow>;
 
 describe('outbound messages on the time-skipping server', () => {
-  let env: TestWorkflowEnvironment;
-  // A server per test, as in issue-11.test.ts: what one test leaves in flight on a shared test
-  // server (an activity, a workflow task) can hold its time-skipping lock, and the next test's
-  // env.sleep then passes in wall-clock time. In full runs under load this test file timed out.
-  beforeEach(async () => {
-    env = await createTimeSkippingEnv();
-  });
-  afterEach(async () => {
-    await env?.teardown();
-  });
+  // A server per test, as in issue-11.test.ts: on a shared one this file timed out in full runs
+  // under load.
+  const server = timeSkippingServer('test');
 
   /** A conversation that stays open for 60 simulated days, with its own worker and task queue. */
   async function conversation(
@@ -51,15 +42,9 @@ describe('outbound messages on the time-skipping server', () => {
     input: Partial<ConversationInput> = {},
     key = RBM_KEY,
   ): Promise<void> {
-    const taskQueue = uniqueTaskQueue('outbound');
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      workflowBundle: workflowBundle(),
-      activities: rec.activities,
-    });
+    const { worker, taskQueue } = await server.worker({ taskQueuePrefix: 'outbound', activities: rec.activities });
     await worker.runUntil(async () => {
-      const handle = await env.client.workflow.start(conversationWorkflow, {
+      const handle = await server.env.client.workflow.start(conversationWorkflow, {
         workflowId: `conv-outbound-${randomUUID()}`,
         taskQueue,
         args: [{ key, settings: { idleTimeout: '60 days' }, ...input }],
@@ -110,7 +95,7 @@ describe('outbound messages on the time-skipping server', () => {
       });
       expect(status).toBe('SENT');
       expect(rec.callsTo('sendMessage')).toEqual([expect.objectContaining({ messageId, ttl: '3600s' })]);
-      await env.sleep('1 hour');
+      await server.env.sleep('1 hour');
       await handle.signal(inboundEventsSignal, [ttlExpired(RBM_KEY, messageId, true)]);
       await handle.signal(inboundEventsSignal, [ttlExpired(RBM_KEY, messageId, true)]);
       const done = await finished(handle, messageId);
@@ -130,7 +115,7 @@ describe('outbound messages on the time-skipping server', () => {
         (v) => messageIn(v, messageId).log.some((l) => l.event === 'ttl_event_ignored'),
         'the second TTL event to be seen',
       );
-      await env.sleep('1 day');
+      await server.env.sleep('1 day');
       expect(rec.callsTo('sendSms')).toHaveLength(1);
       expect(rec.callsTo('revokeMessage')).toEqual([]);
     });
@@ -143,14 +128,14 @@ describe('outbound messages on the time-skipping server', () => {
         content: { text: 'Hello' },
         policy: { ttl: '600s', revokeFailedGraceMs: 30 * MIN, fallbackSms: { text: 'sms' } },
       });
-      await env.sleep('10 minutes');
+      await server.env.sleep('10 minutes');
       await handle.signal(inboundEventsSignal, [ttlExpired(RBM_KEY, messageId, false)]);
       await eventually(handle, (v) => messageIn(v, messageId).status === 'EXPIRED', 'EXPIRED after REVOKE_FAILED');
-      await env.sleep('20 minutes');
+      await server.env.sleep('20 minutes');
       await handle.signal(inboundEventsSignal, [receipt(RBM_KEY, messageId, 'DELIVERED')]);
       const done = await finished(handle, messageId);
       expect(done.status).toBe('DELIVERED');
-      await env.sleep('2 hours');
+      await server.env.sleep('2 hours');
       expect(rec.callsTo('revokeMessage')).toEqual([]);
       expect(rec.callsTo('sendSms')).toEqual([]);
       expect((await handle.query(outboundMessagesQuery)).metrics).toMatchObject({
@@ -165,18 +150,18 @@ describe('outbound messages on the time-skipping server', () => {
   test('TTL_EXPIRATION_REVOKE_FAILED then silence → revoke after the grace, then SMS', async () => {
     const revokedAt: number[] = [];
     const rec = recordingActivities({
-      channels: { revokeMessage: async () => (revokedAt.push(await env.currentTimeMs()), 'revoked' as const) },
+      channels: { revokeMessage: async () => (revokedAt.push(await server.env.currentTimeMs()), 'revoked' as const) },
     });
     await conversation(rec, async (handle) => {
       const { messageId } = await send(handle, {
         content: { text: 'Hello' },
         policy: { ttl: '600s', revokeFailedGraceMs: 30 * MIN, fallbackSms: { text: 'sms' } },
       });
-      await env.sleep('10 minutes');
+      await server.env.sleep('10 minutes');
       await handle.signal(inboundEventsSignal, [ttlExpired(RBM_KEY, messageId, false)]);
       await eventually(handle, (v) => messageIn(v, messageId).deadlines.graceUntil !== undefined, 'the grace to start');
       const graceUntil = messageIn(await handle.query(outboundMessagesQuery), messageId).deadlines.graceUntil!;
-      await env.sleep('31 minutes');
+      await server.env.sleep('31 minutes');
       const done = await finished(handle, messageId);
       expect(done.status).toBe('FALLBACK_SENT');
       expect(done.revoke).toMatchObject({ state: 'revoked', source: 'explicit' });
@@ -205,12 +190,12 @@ describe('outbound messages on the time-skipping server', () => {
           ifRevokeNotConfirmed: 'send_sms',
         },
       });
-      await env.sleep('10 minutes');
+      await server.env.sleep('10 minutes');
       await handle.signal(inboundEventsSignal, [
         ttlExpired(RBM_KEY, assume.messageId, false),
         ttlExpired(RBM_KEY, insist.messageId, false),
       ]);
-      await env.sleep('6 minutes');
+      await server.env.sleep('6 minutes');
       const a = await finished(handle, assume.messageId);
       const b = await finished(handle, insist.messageId);
       expect(a.status).toBe('EXPIRED');
@@ -236,10 +221,10 @@ describe('outbound messages on the time-skipping server', () => {
         content: { text: 'Hello' },
         policy: { deliverWithinMs: 15 * MIN, fallbackSms: { text: 'sms', to: '+14155550199' } },
       });
-      await env.sleep('14 minutes');
+      await server.env.sleep('14 minutes');
       expect(messageIn(await handle.query(outboundMessagesQuery), messageId).status).toBe('SENT');
       expect(rec.callsTo('revokeMessage')).toEqual([]);
-      await env.sleep('2 minutes');
+      await server.env.sleep('2 minutes');
       const done = await finished(handle, messageId);
       expect(done).toMatchObject({
         status: 'FALLBACK_SENT',
@@ -258,11 +243,11 @@ describe('outbound messages on the time-skipping server', () => {
         content: { text: 'Hello' },
         policy: { deliverWithinMs: 15 * MIN, fallbackSms: { text: 'sms' } },
       });
-      await env.sleep('5 minutes');
+      await server.env.sleep('5 minutes');
       await handle.signal(inboundEventsSignal, [receipt(RBM_KEY, messageId, 'DELIVERED')]);
       const done = await finished(handle, messageId);
       expect(done.status).toBe('DELIVERED');
-      await env.sleep('1 hour');
+      await server.env.sleep('1 hour');
       expect(rec.callsTo('revokeMessage')).toEqual([]);
       expect(rec.callsTo('sendSms')).toEqual([]);
       const metrics = (await handle.query(outboundMessagesQuery)).metrics;
@@ -274,18 +259,15 @@ describe('outbound messages on the time-skipping server', () => {
   test('tie-break: DELIVERED and the deliverWithin timer in ONE workflow task → DELIVERED wins (no revoke, no SMS)', async () => {
     const rec = recordingActivities();
     // No workflow cache: each task is a fresh replay on whichever worker polls, so no sticky queue outlives worker A.
-    const taskQueue = uniqueTaskQueue('outbound-tie');
     const workflowId = `conv-outbound-tie-${randomUUID()}`;
-    const workerA = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      workflowBundle: workflowBundle(),
+    const { worker: workerA, taskQueue } = await server.worker({
+      taskQueuePrefix: 'outbound-tie',
       activities: rec.activities,
       maxCachedWorkflows: 0,
     });
-    const handle = env.client.workflow.getHandle<typeof conversationWorkflow>(workflowId);
+    const handle = server.env.client.workflow.getHandle<typeof conversationWorkflow>(workflowId);
     const { messageId } = await workerA.runUntil(async () => {
-      await env.client.workflow.start(conversationWorkflow, {
+      await server.env.client.workflow.start(conversationWorkflow, {
         workflowId,
         taskQueue,
         args: [{ key: RBM_KEY, settings: { idleTimeout: '60 days' } }],
@@ -296,7 +278,7 @@ describe('outbound messages on the time-skipping server', () => {
       });
     });
     // No worker polls now: the timer firing and the receipt both wait for the same next workflow task.
-    await env.sleep('10 minutes');
+    await server.env.sleep('10 minutes');
     await handle.signal(inboundEventsSignal, [receipt(RBM_KEY, messageId, 'DELIVERED')]);
 
     const history = await handle.fetchHistory();
@@ -307,13 +289,7 @@ describe('outbound messages on the time-skipping server', () => {
     expect(pending.some((e) => e.workflowExecutionSignaledEventAttributes != null)).toBe(true);
     expect(pending.some((e) => e.workflowTaskStartedEventAttributes != null)).toBe(false);
 
-    const workerB = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      workflowBundle: workflowBundle(),
-      activities: rec.activities,
-      maxCachedWorkflows: 0,
-    });
+    const { worker: workerB } = await server.worker({ taskQueue, activities: rec.activities, maxCachedWorkflows: 0 });
     await workerB.runUntil(async () => {
       const done = await finished(handle, messageId);
       expect(done.status).toBe('DELIVERED');
@@ -334,11 +310,11 @@ describe('outbound messages on the time-skipping server', () => {
       });
       const sent = messageIn(await handle.query(outboundMessagesQuery), messageId);
       expect(sent.deadlines.expiresAt! - sent.sentAtMs!).toBe(15 * DAY);
-      await env.sleep('14 days');
+      await server.env.sleep('14 days');
       const day14 = messageIn(await handle.query(outboundMessagesQuery), messageId);
       expect(day14.status).toBe('SENT');
       expect(rec.callsTo('sendSms')).toEqual([]);
-      await env.sleep('1 day');
+      await server.env.sleep('1 day');
       await handle.signal(inboundEventsSignal, [ttlExpired(RBM_KEY, messageId, true)]);
       const done = await finished(handle, messageId);
       expect(done.status).toBe('FALLBACK_SENT');
@@ -356,10 +332,10 @@ describe('outbound messages on the time-skipping server', () => {
         content: { text: 'x' },
         policy: { ttl: '1296000s', ttlEventGraceMs: 30 * MIN, fallbackSms: { text: 'x by sms' } },
       });
-      await env.sleep('15 days');
-      await env.sleep('20 minutes');
+      await server.env.sleep('15 days');
+      await server.env.sleep('20 minutes');
       expect(rec.callsTo('revokeMessage')).toEqual([]);
-      await env.sleep('11 minutes');
+      await server.env.sleep('11 minutes');
       const done = await finished(handle, messageId);
       expect(done).toMatchObject({
         status: 'FALLBACK_SENT',
@@ -382,7 +358,7 @@ describe('outbound messages on the time-skipping server', () => {
         expect.objectContaining({ to: RBM_NUMBER, idempotencyKey: `sms-${result.messageId}` }),
       ]);
       expect(result.message?.sms).toMatchObject({ state: 'sent', reason: 'time_sensitive' });
-      await env.sleep('10 minutes');
+      await server.env.sleep('10 minutes');
       const done = await finished(handle, result.messageId);
       // The deadline still revokes the stale RCS copy, but the SMS already went out: never a second one.
       expect(done.revoke).toMatchObject({ state: 'revoked' });
@@ -411,7 +387,7 @@ describe('outbound messages on the time-skipping server', () => {
           content: { text: 'b' },
           policy: { deliverWithinMs: 10 * MIN },
         });
-        await env.sleep('11 minutes');
+        await server.env.sleep('11 minutes');
         const a = await finished(handle, withNumber.messageId);
         const b = await finished(handle, without.messageId);
         expect(a).toMatchObject({ status: 'FALLBACK_SENT', revoke: { state: 'skipped' } });
@@ -438,7 +414,7 @@ describe('outbound messages on the time-skipping server', () => {
         content: { text: 'two' },
         representative: { type: 'HUMAN', displayName: 'Alice' },
       });
-      await env.sleep('3 minutes');
+      await server.env.sleep('3 minutes');
       await handle.signal(inboundEventsSignal, [
         receipt(RBM_KEY, one.messageId, 'DELIVERED'),
         receipt(RBM_KEY, two.messageId, 'READ'),
@@ -514,7 +490,7 @@ describe('outbound messages on the time-skipping server', () => {
         // Same key in the new run: update ids are gone, the workflow's own map answers.
         const retry = await send(handle, { content: { text: 'Hello' }, idempotencyKey: 'can-1' });
         expect(retry).toMatchObject({ messageId: first.messageId, duplicate: true });
-        await env.sleep('31 minutes');
+        await server.env.sleep('31 minutes');
         const done = await finished(handle, first.messageId);
         expect(done.status).toBe('FALLBACK_SENT');
       },

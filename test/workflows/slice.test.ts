@@ -1,8 +1,5 @@
 import { randomUUID } from 'node:crypto';
 
-import { type TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
-
 import { pollUntil } from '../../dev/poll';
 import { type InboundEvent } from '../../src/domain/inbound';
 import { ConversationsClient } from '../../src/temporal-client/conversations';
@@ -10,7 +7,7 @@ import { conversationWorkflow } from '../../src/workflows';
 import { conversationStateQuery, inboundEventsSignal, searchAttributes } from '../../src/workflows/definitions';
 import { recordingActivities } from '../helpers/recording-activities';
 import { exampleRouting } from '../helpers/routing';
-import { createTimeSkippingEnv, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
+import { timeSkippingServer } from '../helpers/time-skipping';
 
 const KEY = 'rbm:agent@rbm.goog:+14155550100';
 
@@ -27,43 +24,30 @@ function textEvent(messageId: string, text: string): InboundEvent {
 }
 
 describe('conversation workflow on the time-skipping server', () => {
-  let env: TestWorkflowEnvironment;
-
-  beforeAll(async () => {
-    env = await createTimeSkippingEnv();
-  });
-  afterAll(async () => {
-    await env?.teardown();
-  });
+  const server = timeSkippingServer('file');
 
   test('stays open through 7 quiet simulated days, then goes dormant (continues as new, status closed), in seconds of wall time', async () => {
-    const taskQueue = uniqueTaskQueue();
     const { activities, callsTo } = recordingActivities();
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      workflowBundle: workflowBundle(),
-      activities,
-    });
+    const { worker, taskQueue } = await server.worker({ activities });
     const started = Date.now();
     await worker.runUntil(async () => {
-      const handle = await env.client.workflow.signalWithStart(conversationWorkflow, {
+      const handle = await server.env.client.workflow.signalWithStart(conversationWorkflow, {
         workflowId: `conv-${randomUUID()}`,
         taskQueue,
         args: [{ key: KEY, routing: exampleRouting(), settings: { idleTimeout: '7 days' } }],
         signal: inboundEventsSignal,
         signalArgs: [[textEvent('m1', 'what are your opening hours?')]],
       });
-      const latest = env.client.workflow.getHandle(handle.workflowId);
+      const latest = server.env.client.workflow.getHandle(handle.workflowId);
       await pollUntil({
         what: 'the first exchange in the history',
         read: () => latest.query(conversationStateQuery),
         done: (s) => s.history.length >= 2,
         timeoutMs: 10_000,
       });
-      await env.sleep('6 days');
+      await server.env.sleep('6 days');
       expect((await latest.describe()).runId).toBe(handle.signaledRunId);
-      await env.sleep('1 day');
+      await server.env.sleep('1 day');
       const dormant = await pollUntil({
         what: 'the run to continue as new',
         read: () => latest.describe(),
@@ -72,7 +56,7 @@ describe('conversation workflow on the time-skipping server', () => {
       });
       expect(dormant.runId).not.toBe(handle.signaledRunId);
       expect(
-        (await env.client.workflow.getHandle(handle.workflowId, handle.signaledRunId).describe()).status.name,
+        (await server.env.client.workflow.getHandle(handle.workflowId, handle.signaledRunId).describe()).status.name,
       ).toBe('CONTINUED_AS_NEW');
       const state = await pollUntil({
         what: 'the dormant run',
@@ -90,16 +74,10 @@ describe('conversation workflow on the time-skipping server', () => {
   });
 
   test('three redeliveries of one message: one history entry, one READ receipt', async () => {
-    const taskQueue = uniqueTaskQueue();
     const { activities, callsTo } = recordingActivities();
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      workflowBundle: workflowBundle(),
-      activities,
-    });
+    const { worker, taskQueue } = await server.worker({ activities });
     await worker.runUntil(async () => {
-      const handle = await env.client.workflow.start(conversationWorkflow, {
+      const handle = await server.env.client.workflow.start(conversationWorkflow, {
         workflowId: `conv-${randomUUID()}`,
         taskQueue,
         args: [{ key: KEY, routing: exampleRouting(), settings: { idleTimeout: '1 hour' } }],
@@ -123,7 +101,6 @@ describe('conversation workflow on the time-skipping server', () => {
   });
 
   test("automation's answer and the question's READ receipt are one activity; a receipt that fails in it goes out on its own", async () => {
-    const taskQueue = uniqueTaskQueue();
     let refused = false;
     const { activities, calls } = recordingActivities({
       channels: {
@@ -136,14 +113,9 @@ describe('conversation workflow on the time-skipping server', () => {
         },
       },
     });
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      workflowBundle: workflowBundle(),
-      activities,
-    });
+    const { worker, taskQueue } = await server.worker({ activities });
     await worker.runUntil(async () => {
-      const handle = await env.client.workflow.start(conversationWorkflow, {
+      const handle = await server.env.client.workflow.start(conversationWorkflow, {
         workflowId: `conv-${randomUUID()}`,
         taskQueue,
         args: [{ key: KEY, routing: exampleRouting(), settings: { idleTimeout: '1 hour' } }],
@@ -179,17 +151,11 @@ describe('conversation workflow on the time-skipping server', () => {
   });
 
   test("a new conversation's locale comes with its start: routing decides the same, so the run upserts no locale", async () => {
-    const taskQueue = uniqueTaskQueue();
     const { activities } = recordingActivities();
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      workflowBundle: workflowBundle(),
-      activities,
-    });
+    const { worker, taskQueue } = await server.worker({ activities });
     const routing = exampleRouting();
     const gateway = new ConversationsClient({
-      client: env.client,
+      client: server.env.client,
       taskQueue,
       timeoutMs: 10_000,
       workflowIds: { revealPhoneNumbers: false, secret: 'slice' },
@@ -208,7 +174,7 @@ describe('conversation workflow on the time-skipping server', () => {
     const options = gateway.deliveryOptions(frenchKey, [typing]);
     expect(options.typedSearchAttributes).toContainEqual({ key: searchAttributes.locale, value: 'fr' });
     await worker.runUntil(async () => {
-      const handle = await env.client.workflow.signalWithStart(conversationWorkflow, options);
+      const handle = await server.env.client.workflow.signalWithStart(conversationWorkflow, options);
       await handle.signal(inboundEventsSignal, [
         { ...textEvent('fr-1', 'quels sont vos horaires ?'), conversationKey: frenchKey },
       ]);
